@@ -1,0 +1,270 @@
+"""The console adapter: a whole community in one terminal, scriptable from a file or stdin.
+
+Lines are slash commands in Slack's text grammar, or meta-commands:
+  :as NAME [--mod]     become a member (created on first use); --mod makes you a moderator
+  :in CHANNEL          move to a channel
+  :react #N [EMOJI]    react to idea #N's post in this channel (default: its vote emoji)
+  :unreact #N [EMOJI]  remove that reaction
+  :clock               show the bot's time
+  :advance DURATION    move time forward (90m, 36h, 7d, 2w), firing what falls due in order
+  :help                this help
+  :quit                leave
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import shlex
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from adapters.console.render import post_text, reply_text, safe
+from bot.bootstrap import build
+from bot.clock import OffsetClock
+from bot.core import Cocreate, parse_invocation
+from bot.grammar import GrammarError, parse_duration, parse_idea_number
+from bot.messages import (
+    MODERATORS,
+    Actor,
+    Attachment,
+    CommunityRef,
+    Post,
+    PostKind,
+    PostReceipt,
+    ReactionAction,
+    ReactionEvent,
+)
+from bot.model import BadgeKind
+from bot.ports import SteerableClock
+from bot.render import when
+from bot.settings import Settings
+from scheduler import Timer
+
+PLATFORM = "console"
+DEFAULT_EMOJI = "👍"
+META_HELP = __doc__.split("\n\n", 1)[1] if __doc__ else ""
+
+
+def idea_message_id(number: int) -> str:
+    """Idea posts have stable ids, so a later session can still react to them."""
+    return f"idea-{number}"
+
+
+class ConsolePublisher:
+    """Prints posts and saves their files; remembers each idea's vote emoji for `:react`."""
+
+    def __init__(self, out: TextIO, files: Path) -> None:
+        self.out = out
+        self.files = files
+        self.vote_emoji: dict[int, str] = {}
+        self._ids = itertools.count(1)
+
+    def save(self, attachments: Iterable[Attachment]) -> list[Path]:
+        """Attachments go to the files folder; the console shows their paths."""
+        saved = []
+        for file in attachments:
+            self.files.mkdir(parents=True, exist_ok=True)
+            path = self.files / Path(file.filename).name
+            path.write_bytes(file.content)
+            saved.append(path)
+        return saved
+
+    async def publish(self, community: CommunityRef, post: Post) -> PostReceipt:
+        if post.kind is PostKind.IDEA and post.idea_number is not None:
+            message_id = idea_message_id(post.idea_number)
+            self.vote_emoji[post.idea_number] = post.vote_emoji or DEFAULT_EMOJI
+        else:
+            message_id = f"post-{next(self._ids)}"
+        self.write(post_text(channel_label(post.channel_id), post.card))
+        for path in self.save(post.attachments):
+            self.write(f"  📎 {path}")
+        return PostReceipt(post.channel_id, message_id)
+
+    async def badge_awarded(
+        self, community: CommunityRef, member_external_id: str, badge: BadgeKind
+    ) -> None:
+        self.write(f"(🎖️ {safe(member_external_id)} earned {badge.label})")
+
+    async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
+        card = post.card
+        self.write(
+            post_text(
+                receipt.channel_id,
+                card.__class__(f"(updated) {card.title}", card.body, card.fields, card.footer),
+            )
+        )
+
+    def write(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+def channel_label(channel_id: str) -> str:
+    return "moderators" if channel_id == MODERATORS else channel_id
+
+
+class ConsoleSession:
+    """One person at a time, in one channel at a time, in the console community."""
+
+    def __init__(
+        self,
+        app: Cocreate,
+        settings: Settings,
+        publisher: ConsolePublisher,
+        clock: SteerableClock,
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.publisher = publisher
+        self.community = CommunityRef(PLATFORM, settings.console.community, "Console")
+        self.channel = settings.console.channel
+        self.actor = Actor("host", "host", is_moderator=True)
+        self.internal_errors = 0
+        self.done = False
+        self._events = itertools.count(1)
+
+    @property
+    def prompt(self) -> str:
+        role = " (mod)" if self.actor.is_moderator else ""
+        return f"{self.actor.display_name}{role} #{self.channel}> "
+
+    async def line(self, text: str) -> None:
+        text = text.strip()
+        if not text or text.startswith("#"):
+            return
+        if text.startswith(":"):
+            await self._meta(text)
+            return
+        try:
+            invocation = parse_invocation(text, self.community, self.channel, self.actor)
+        except GrammarError as err:
+            self.say(f"⚠️ {err}")
+            return
+        reply = await self.app.handle_command(invocation)
+        if reply.error_id:
+            self.internal_errors += 1
+        self.say(reply_text(self.channel, self.actor.display_name, reply))
+        for path in self.publisher.save(reply.attachments):
+            self.say(f"  📎 {path}")
+
+    def say(self, text: str) -> None:
+        self.publisher.write(text)
+
+    async def _meta(self, text: str) -> None:
+        try:
+            words = shlex.split(text)
+        except ValueError as err:
+            self.say(f"⚠️ {err}")
+            return
+        command, args = words[0].lower(), words[1:]
+        if command == ":as" and args:
+            name = " ".join(a for a in args if a != "--mod")
+            self.actor = Actor(name.casefold(), name, is_moderator="--mod" in args)
+            role = "a moderator" if self.actor.is_moderator else "a member"
+            self.say(f"(you are {safe(name)}, {role})")
+        elif command == ":in" and len(args) == 1:
+            self.channel = args[0].lstrip("#")
+            self.say(f"(you are in #{safe(self.channel)})")
+        elif command in (":react", ":unreact") and 1 <= len(args) <= 2:
+            await self._react(command == ":react", args)
+        elif command == ":clock" and not args:
+            self.say(f"(it is {when(self.clock.now(), 'UTC')})")
+        elif command == ":advance" and len(args) == 1:
+            try:
+                delta = parse_duration(args[0])
+            except GrammarError as err:
+                self.say(f"⚠️ {err}")
+                return
+            await self.app.agenda.travel(self.clock, self.clock.now() + delta)
+            self.say(f"(it is {when(self.clock.now(), 'UTC')})")
+        elif command == ":help":
+            self.say(META_HELP + "\nSlash commands: /cocreate help")
+        elif command in (":quit", ":q", ":exit"):
+            self.done = True
+        else:
+            self.say(f"⚠️ Unknown or incomplete `{safe(text)}`. Type :help.")
+
+    async def _react(self, add: bool, args: list[str]) -> None:
+        try:
+            number = parse_idea_number(args[0])
+        except GrammarError as err:
+            self.say(f"⚠️ {err}")
+            return
+        emoji = args[1] if len(args) > 1 else self.publisher.vote_emoji.get(number, DEFAULT_EMOJI)
+        event = ReactionEvent(
+            community=self.community,
+            channel_id=self.channel,
+            message_id=idea_message_id(number),
+            action=ReactionAction.ADD if add else ReactionAction.REMOVE,
+            at=self.clock.now(),
+            member=self.actor,
+            emoji=emoji,
+            event_id=f"console-{self.clock.now().timestamp()}-{next(self._events)}",
+        )
+        outcome = await self.app.handle_reaction(event)
+        verb = "reacted" if add else "removed the reaction"
+        hint = ""
+        if outcome.effect == "ignored: not an idea post":
+            hint = f" (idea #{number} has no post in #{safe(self.channel)}; try :in CHANNEL)"
+        self.say(
+            f"({safe(self.actor.display_name)} {verb} {emoji} on #{number}: {outcome.effect}{hint})"
+        )
+
+
+async def run_console(
+    settings: Settings,
+    script: Path | None = None,
+    clock: SteerableClock | None = None,
+    lines: Iterable[str] | None = None,
+) -> int:
+    """Interactive with line editing and history on a terminal; a script otherwise.
+
+    The exit status is non-zero only when an internal error happened.
+    """
+    clock = clock or OffsetClock()
+    publisher = ConsolePublisher(sys.stdout, settings.core.data_dir / "files")
+    app = await build(settings, clock, {PLATFORM: publisher})
+    await app.start()
+    timer = Timer(app.agenda, clock)
+    await timer.start()
+    session = ConsoleSession(app, settings, publisher, clock)
+    try:
+        if lines is None and (script is not None or not sys.stdin.isatty()):
+            source = script.read_text(encoding="utf-8") if script else sys.stdin.read()
+            lines = source.splitlines()
+        if lines is not None:
+            for text in lines:
+                if session.done:
+                    break
+                if text.strip() and not text.lstrip().startswith("#"):
+                    publisher.write(f"> {safe(text)}")
+                await session.line(text)
+        else:
+            await _interactive(session, settings)
+    finally:
+        await timer.stop()
+        await app.stop()
+    return 1 if session.internal_errors else 0
+
+
+async def _interactive(session: ConsoleSession, settings: Settings) -> None:
+    import readline
+
+    history = settings.console_history_path
+    history.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    session.say("Cocreate console. /cocreate help for commands, :help for console commands.")
+    loop = asyncio.get_running_loop()
+    try:
+        while not session.done:
+            try:
+                text = await loop.run_in_executor(None, input, session.prompt)
+            except EOFError:
+                break
+            await session.line(text)
+    finally:
+        readline.write_history_file(history)

@@ -1,0 +1,163 @@
+"""The discord.py client: endpoints, intents, and the hooks the adapter needs.
+
+- Endpoints come from the settings (`api_base_url`, `gateway_url`), for proxies and tests.
+- Intents: guilds (channels and roles) and guild message reactions (votes). Neither is
+  privileged; slash commands, modals and buttons need no intent at all.
+- Every gateway event parser is guarded: a malformed or unexpected payload is logged and
+  skipped instead of raising out of `connect()` and stopping the bot.
+- Reaction events are taken at the parser, where the gateway sequence number of the
+  dispatch is known: it makes the event id that deduplicates replays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import aiohttp
+import discord
+import yarl
+
+from adapters.discord import translate
+from bot.settings import DiscordSettings
+
+log = logging.getLogger("cocreate.discord")
+
+
+class Hooks(Protocol):
+    """What the client calls back into (the platform)."""
+
+    async def setup(self, client: discord.Client) -> None: ...
+
+    def gateway_reaction(
+        self, event: str, data: Any, session_id: str | None, sequence: int | None
+    ) -> None: ...
+
+    def ready(self, shard_id: int | None) -> None: ...
+
+
+def configure_endpoints(settings: DiscordSettings) -> None:
+    """Send all REST and gateway traffic to the configured URLs."""
+    discord.http.Route.BASE = settings.api_base_url.rstrip("/")
+    gateway = settings.gateway_url.strip()
+    if not gateway.endswith("/"):
+        gateway += "/"
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
+def intents() -> discord.Intents:
+    """Only what Cocreate uses; nothing privileged."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_reactions = True
+    return wanted
+
+
+class _CocreateClientMixin:
+    """Shared by the plain and the auto-sharded client."""
+
+    hooks: Hooks
+    identify_delay: float | None
+    _connection: Any
+
+    def __init__(
+        self, hooks: Hooks, *, identify_delay: float | None = None, **options: Any
+    ) -> None:
+        super().__init__(**options)
+        self._install(hooks, identify_delay)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if self.identify_delay is None:
+            await super().before_identify_hook(shard_id, initial=initial)  # type: ignore[misc]
+        elif not initial and self.identify_delay > 0:
+            await asyncio.sleep(self.identify_delay)
+
+    def _install(self, hooks: Hooks, identify_delay: float | None) -> None:
+        self.hooks = hooks
+        self.identify_delay = identify_delay
+        parsers: dict[str, Callable[[Any], None]] = self._connection.parsers
+        for name, parse in list(parsers.items()):
+            parsers[name] = self._guarded(name, parse)
+
+    def _guarded(self, name: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        reaction = name in translate.REACTION_EVENTS
+
+        def guarded(data: Any) -> None:
+            if reaction:
+                self._reaction(name, data)
+            try:
+                parse(data)
+            except Exception:
+                log.warning("skipped a malformed %s gateway event", name, exc_info=True)
+
+        return guarded
+
+    def _reaction(self, name: str, data: Any) -> None:
+        session_id: str | None = None
+        sequence: int | None = None
+        try:
+            guild_id = int(data["guild_id"]) if data.get("guild_id") else None
+            ws = self._get_websocket(guild_id)  # type: ignore[attr-defined]
+            if ws is not None:
+                session_id, sequence = ws.session_id, ws.sequence
+        except Exception:
+            pass
+        self.hooks.gateway_reaction(name, data, session_id, sequence)
+
+    async def setup_hook(self) -> None:
+        await self.hooks.setup(self)  # type: ignore[arg-type]
+
+    async def on_ready(self) -> None:
+        if not isinstance(self, discord.AutoShardedClient):
+            self.hooks.ready(None)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.hooks.ready(shard_id)
+
+
+class CocreateClient(_CocreateClientMixin, discord.Client):
+    pass
+
+
+class CocreateShardedClient(_CocreateClientMixin, discord.AutoShardedClient):
+    pass
+
+
+def make_client(
+    hooks: Hooks,
+    settings: DiscordSettings,
+    *,
+    guild_ready_timeout: float = 2.0,
+    identify_delay: float | None = None,
+    connections: int = 32,
+) -> discord.Client:
+    """An auto-sharded client when shards are configured, a plain one otherwise.
+
+    REST calls share a pool of `connections` kept-alive connections (discord.py's default
+    opens one per call in flight, so a burst of commands means a burst of handshakes)."""
+    options: dict[str, Any] = {
+        "connector": aiohttp.TCPConnector(limit=connections),
+        "intents": intents(),
+        "allowed_mentions": discord.AllowedMentions.none(),
+        "chunk_guilds_at_startup": False,
+        "member_cache_flags": discord.MemberCacheFlags.none(),
+        "max_messages": None,
+        "guild_ready_timeout": guild_ready_timeout,
+    }
+    if settings.shard_count is None and settings.shard_ids is None:
+        return CocreateClient(hooks, identify_delay=identify_delay, **options)
+    if settings.shard_count is None:
+        raise ValueError("discord.shard_ids needs discord.shard_count as well")
+    if settings.shard_ids is not None:
+        bad = [s for s in settings.shard_ids if not 0 <= s < settings.shard_count]
+        if bad:
+            raise ValueError(f"discord.shard_ids {bad} are outside 0..{settings.shard_count - 1}")
+    return CocreateShardedClient(
+        hooks,
+        identify_delay=identify_delay,
+        shard_count=settings.shard_count,
+        shard_ids=settings.shard_ids,
+        **options,
+    )

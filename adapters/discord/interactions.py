@@ -1,0 +1,389 @@
+"""Slash commands, forms, autocomplete and review buttons: the 3-second rule and the reply.
+
+Every command acknowledges first: a modal when the command needs a form the member has
+not filled in, otherwise a deferred, ephemeral "thinking" answer. Only then is the core
+called (and the database touched). The core's reply replaces the thinking message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import render, translate
+from adapters.discord.commands import zone_choices
+from adapters.discord.forms import CommandForm, ReasonForm, needs_form
+from adapters.discord.resilience import (
+    ALREADY_ACKNOWLEDGED,
+    RetryPolicy,
+    describe,
+    retrying,
+)
+from bot.commands.spec import CommandSpec, Option, OptionKind
+from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Reply
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.core import Cocreate
+
+log = logging.getLogger("cocreate.discord")
+
+AUTOCOMPLETE_TIMEOUT_S = 2.0
+
+
+def interaction_actor(interaction: discord.Interaction, moderator_roles: list[str]) -> Actor:
+    """The member who interacts, with the moderator flag the core checks."""
+    user = interaction.user
+    role_ids = [int(r) for r in getattr(user, "_roles", [])]
+    guild = interaction.guild
+    names = []
+    if guild is not None:
+        for role_id in role_ids:
+            role = guild.get_role(role_id)
+            if role is not None:
+                names.append(role.name)
+    return Actor(
+        external_id=str(user.id),
+        display_name=user.display_name,
+        is_moderator=translate.is_moderator(
+            interaction.permissions.value, role_ids, names, moderator_roles
+        ),
+        is_bot=user.bot,
+        account_created_at=translate.snowflake_time(user.id),
+        joined_at=getattr(user, "joined_at", None),
+    )
+
+
+def interaction_community(interaction: discord.Interaction) -> CommunityRef | None:
+    if interaction.guild_id is None:
+        return None
+    guild = interaction.guild
+    name = guild.name if guild is not None and getattr(guild, "name", None) else ""
+    return translate.community(interaction.guild_id, name or "")
+
+
+class Interactions:
+    """Turns interactions into Invocations and the core's replies into Discord answers."""
+
+    def __init__(
+        self,
+        app: Cocreate,
+        settings: Settings,
+        *,
+        policy: RetryPolicy = RetryPolicy(),
+        in_flight: int = 8,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.policy = policy
+        # The acknowledgement must reach Discord within 3 s: short attempts, quick retry.
+        self.ack_policy = replace(
+            policy,
+            attempts=min(policy.attempts, 2),
+            timeout=min(policy.timeout, 1.25),
+            base_delay=min(policy.base_delay, 0.1),
+            max_delay=min(policy.max_delay, 0.2),
+        )
+        # Commands in the core at once. The database takes one transaction at a time
+        # anyway; the others wait here, acknowledged, without crowding the event loop
+        # that acknowledges new interactions.
+        self._slots = asyncio.Semaphore(in_flight)
+        self._running: set[asyncio.Task[Any]] = set()
+
+    # -- slash commands ----------------------------------------------------------------
+
+    async def slash(
+        self, interaction: discord.Interaction, spec: CommandSpec, values: dict[str, Any]
+    ) -> None:
+        """The callback of every generated command."""
+        options = translate.core_options(values)
+        if interaction.guild_id is None:
+            await interaction.response.send_message(
+                embed=render.reply_embed(
+                    Card("Cocreate works in a server", "Use its commands in a server channel."),
+                    ok=False,
+                ),
+                ephemeral=True,
+                allowed_mentions=render.NO_MENTIONS,
+            )
+            return
+        if needs_form(spec, options, self.settings.limits):
+            form = CommandForm(spec, options, self.settings.limits, partial(self._form_done, spec))
+            await interaction.response.send_modal(form)
+            return
+        if await self.defer(interaction):
+            await self.run(interaction, spec.path, options)
+
+    async def _form_done(
+        self,
+        spec: CommandSpec,
+        interaction: discord.Interaction,
+        options: dict[str, OptionValue],
+        echo: dict[str, str],
+    ) -> None:
+        if await self.defer(interaction):
+            await self.run(interaction, spec.path, options, echo=echo)
+
+    async def defer(self, interaction: discord.Interaction) -> bool:
+        """The acknowledgement: an ephemeral "thinking…" that the reply will replace."""
+        try:
+            await retrying(
+                lambda: interaction.response.defer(ephemeral=True, thinking=True),
+                what="acknowledging an interaction",
+                policy=self.ack_policy,
+            )
+        except discord.InteractionResponded:
+            return True
+        except discord.HTTPException as err:
+            if err.code == ALREADY_ACKNOWLEDGED:
+                return True  # an earlier attempt got through
+            log.warning("could not acknowledge interaction %s: %s", interaction.id, describe(err))
+            return False
+        except Exception as err:
+            log.warning("could not acknowledge interaction %s: %s", interaction.id, describe(err))
+            return False
+        return True
+
+    async def run(
+        self,
+        interaction: discord.Interaction,
+        path: tuple[str, ...],
+        options: Mapping[str, OptionValue],
+        *,
+        echo: Mapping[str, str] | None = None,
+    ) -> Reply | None:
+        """Hand an acknowledged command to the core and answer with its reply."""
+        community = interaction_community(interaction)
+        if community is None:
+            return None
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        try:
+            actor = interaction_actor(interaction, self.settings.discord.moderator_roles)
+            invocation = Invocation(
+                community, str(interaction.channel_id), actor, path, dict(options)
+            )
+            async with self._slots:
+                reply = await self.app.handle_command(invocation)
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error %s handling /%s on Discord", error_id, " ".join(path))
+            reply = Reply(
+                Card(
+                    "Something went wrong on our side",
+                    f"Please try again; if it keeps failing, tell a moderator the error id "
+                    f"{error_id}.",
+                ),
+                error_id=error_id,
+                ok=False,
+            )
+        await self.answer(interaction, reply, echo)
+        return reply
+
+    async def answer(
+        self, interaction: discord.Interaction, reply: Reply, echo: Mapping[str, str] | None = None
+    ) -> None:
+        """Replace the thinking message with the reply; a public reply is posted as well."""
+        card = reply.card
+        if echo and not reply.ok:
+            kept = tuple(
+                (f"Your {name} (copy it to try again)", text) for name, text in echo.items()
+            )
+            card = Card(card.title, card.body, card.fields + kept, card.footer)
+        embed = render.reply_embed(card, reply.ok)
+        attachments = render.attachments_of(reply)
+        try:
+            if reply.ephemeral:
+                await retrying(
+                    lambda: interaction.edit_original_response(
+                        embed=embed,
+                        attachments=render.files(attachments),
+                        allowed_mentions=render.NO_MENTIONS,
+                    ),
+                    what="answering a command",
+                    policy=self.policy,
+                )
+                return
+            await retrying(
+                lambda: interaction.followup.send(
+                    embed=embed,
+                    files=render.files(attachments),
+                    ephemeral=False,
+                    allowed_mentions=render.NO_MENTIONS,
+                    wait=True,
+                ),
+                what="posting a command's public answer",
+                policy=self.policy,
+            )
+            await retrying(
+                lambda: interaction.edit_original_response(
+                    content="✅ Posted in the channel.", allowed_mentions=render.NO_MENTIONS
+                ),
+                what="answering a command",
+                policy=self.policy,
+            )
+        except Exception as err:
+            log.warning("could not answer interaction %s: %s", interaction.id, describe(err))
+
+    async def finish(self, timeout: float) -> None:
+        """At shutdown: let the commands already acknowledged get their answer."""
+        running = [t for t in self._running if t is not asyncio.current_task()]
+        if running:
+            log.info("waiting for %d command(s) to finish", len(running))
+            await asyncio.wait(running, timeout=timeout)
+
+    # -- autocomplete ------------------------------------------------------------------
+
+    async def complete(
+        self, interaction: discord.Interaction, spec: CommandSpec, option: Option, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        """Suggestions within Discord's 3 seconds; none rather than a late answer."""
+        if option.kind is OptionKind.TIMEZONE:
+            return zone_choices(typed)
+        community = interaction_community(interaction)
+        if community is None:
+            return []
+        try:
+            async with asyncio.timeout(AUTOCOMPLETE_TIMEOUT_S):
+                if option.kind is OptionKind.CHALLENGE:
+                    actor = interaction_actor(interaction, self.settings.discord.moderator_roles)
+                    found = await self.app.complete_challenges(
+                        community, typed, moderator=actor.is_moderator
+                    )
+                    return [
+                        app_commands.Choice(name=_choice_name(f"{title} ({slug})"), value=slug)
+                        for slug, title in found[:25]
+                    ]
+                ideas = await self.app.complete_ideas(community, typed)
+                return [
+                    app_commands.Choice(name=_choice_name(f"#{n} · {title}"), value=str(n))
+                    for n, title in ideas[:25]
+                ]
+        except Exception as err:
+            log.warning("autocomplete of %s failed: %s", option.name, describe(err))
+            return []
+
+    # -- review buttons ----------------------------------------------------------------
+
+    async def review(self, interaction: discord.Interaction, action: str, number: int) -> None:
+        """Approve or Reject on a review post: `/mod approve #n` or `/mod reject #n`, run as
+        the member who clicked, so the core's permission check decides."""
+        if action == "reject":
+            await interaction.response.send_modal(
+                ReasonForm(number, partial(self._rejected, number, interaction.message))
+            )
+            return
+        if await self.defer(interaction):
+            reply = await self.run(interaction, ("mod", "approve"), {"idea": number})
+            if reply is not None and reply.ok:
+                await self._mark_reviewed(interaction, interaction.message, "✅ Approved")
+
+    async def _rejected(
+        self,
+        number: int,
+        message: discord.Message | None,
+        interaction: discord.Interaction,
+        reason: str,
+    ) -> None:
+        if not await self.defer(interaction):
+            return
+        options: dict[str, OptionValue] = {"idea": number}
+        if reason:
+            options["reason"] = reason
+        reply = await self.run(interaction, ("mod", "reject"), options)
+        if reply is not None and reply.ok:
+            await self._mark_reviewed(interaction, message, "❌ Rejected")
+
+    async def _mark_reviewed(
+        self, interaction: discord.Interaction, message: discord.Message | None, verdict: str
+    ) -> None:
+        """The review post shows who decided, and loses its buttons."""
+        if message is None:
+            return
+        embeds = [e.copy() for e in message.embeds]
+        if embeds:
+            embeds[0].set_footer(text=f"{verdict} by {interaction.user.display_name}")
+        try:
+            await retrying(
+                lambda: message.edit(embeds=embeds, view=None, allowed_mentions=render.NO_MENTIONS),
+                what="marking a review post",
+                policy=self.policy,
+            )
+        except Exception as err:
+            log.warning("could not mark review post %s: %s", message.id, describe(err))
+
+    # -- errors --------------------------------------------------------------------------
+
+    async def tree_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """What discord.py could not route (an unknown command, a bad option value)."""
+        log.warning("interaction %s failed in discord.py: %s", interaction.id, error)
+        if interaction.response.is_done():
+            return
+        try:
+            await interaction.response.send_message(
+                embed=render.reply_embed(
+                    Card("That didn't work", "That command isn't available right now."), ok=False
+                ),
+                ephemeral=True,
+                allowed_mentions=render.NO_MENTIONS,
+            )
+        except Exception as err:
+            log.warning("could not answer interaction %s: %s", interaction.id, describe(err))
+
+
+def _choice_name(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
+class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=render.REVIEW_TEMPLATE):
+    """Approve or Reject on a review post. The custom id holds the action and the idea
+    number, so clicks work after a restart without any stored state."""
+
+    def __init__(self, action: str, number: int) -> None:
+        approve = action == "approve"
+        super().__init__(
+            discord.ui.Button(
+                label="Approve" if approve else "Reject",
+                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
+                custom_id=render.review_custom_id(action, number),
+            )
+        )
+        self.action = action
+        self.number = number
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: Any,
+        /,
+    ) -> ReviewButton:
+        return cls(match["action"], int(match["number"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        handler = getattr(interaction.client, "cocreate_interactions", None)
+        if handler is None:
+            log.warning("review click with no handler: %s", self.custom_id)
+            return
+        await handler.review(interaction, self.action, self.number)
+
+
+def review_view(number: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReviewButton("approve", number))
+    view.add_item(ReviewButton("reject", number))
+    return view

@@ -1,0 +1,319 @@
+"""The Discord platform: its lifecycle in our event loop, and the wiring to the core.
+
+`start()` logs in over REST (a bad token or an unreachable API fails right there), syncs
+the slash commands (to `guild_ids` at once when set, else globally), then connects to
+the gateway in a background task and returns at the first READY, or when the connection
+fails for good, or after `ready_timeout` (it then keeps connecting in the background).
+`stop()` closes the gateway and waits for the reactions in flight.
+
+After every READY (the first, and any that follows a failed resume) the votes of the
+idea posts of running and recently closed challenges are read back from Discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import translate
+from adapters.discord.client import configure_endpoints, make_client
+from adapters.discord.commands import build_commands, commands_signature
+from adapters.discord.forms import form_option_names
+from adapters.discord.interactions import Interactions, ReviewButton
+from adapters.discord.publisher import DiscordPublisher
+from adapters.discord.reconcile import DiscordReconciler
+from adapters.discord.resilience import RetryPolicy, describe
+from bot.commands import registry
+from bot.messages import CommunityRef, ReactionEvent
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.core import Cocreate
+
+log = logging.getLogger("cocreate.discord")
+
+TOKEN_MISSING = (
+    "config error: discord.enabled is set but there is no bot token: set the environment "
+    "variable COCREATE_DISCORD__TOKEN"
+)
+
+
+def command_tree(
+    client: discord.Client, interactions: Interactions | None, settings: Settings
+) -> app_commands.CommandTree[Any]:
+    """The app command tree of every command spec, on `client`."""
+    tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
+    optional = {spec.path: form_option_names(spec, settings.limits) for spec in registry.specs}
+
+    async def not_running(interaction: discord.Interaction, spec: Any, values: Any) -> None:
+        raise RuntimeError("commands built for syncing only")
+
+    async def no_choices(*_: Any) -> list[app_commands.Choice[str]]:
+        return []
+
+    run = interactions.slash if interactions else not_running
+    complete = interactions.complete if interactions else no_choices
+    for command in build_commands(run, complete, settings.limits, optional):
+        tree.add_command(command)
+    if interactions is not None:
+        tree.on_error = interactions.tree_error  # type: ignore[method-assign]
+    return tree
+
+
+class DiscordPlatform:
+    """`Platform` for Discord, built by the composition root as `DiscordPlatform(app, settings)`."""
+
+    name = translate.PLATFORM
+
+    def __init__(
+        self,
+        app: Cocreate,
+        settings: Settings,
+        *,
+        guild_ready_timeout: float = 2.0,
+        identify_delay: float | None = None,
+        ready_timeout: float = 60.0,
+        policy: RetryPolicy = RetryPolicy(),
+        reconcile_pace: float = 0.05,
+        reconcile_concurrency: int = 2,
+        reconnect_delay: float = 2.0,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.guild_ready_timeout = guild_ready_timeout
+        self.identify_delay = identify_delay
+        self.ready_timeout = ready_timeout
+        self.policy = policy
+        self.reconcile_pace = reconcile_pace
+        self.reconcile_concurrency = reconcile_concurrency
+        self.reconnect_delay = reconnect_delay
+        self.client: discord.Client | None = None
+        self.tree: app_commands.CommandTree[Any] | None = None
+        self.publisher: DiscordPublisher | None = None
+        self.reconciler: DiscordReconciler | None = None
+        self.interactions: Interactions | None = None
+        self.synced: list[app_commands.AppCommand] = []
+        self.readies = 0
+        self._ready: asyncio.Event | None = None
+        self._gateway: asyncio.Task[None] | None = None
+        #: the catch-up after the latest READY, per shard (None: not sharded)
+        self._catch_ups: dict[int | None, asyncio.Task[None]] = {}
+        self._reactions: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        config = self.settings.discord
+        if config.token is None:
+            raise RuntimeError(TOKEN_MISSING)
+        configure_endpoints(config)
+        self._ready = asyncio.Event()
+        client = make_client(
+            self,
+            config,
+            guild_ready_timeout=self.guild_ready_timeout,
+            identify_delay=self.identify_delay,
+        )
+        self.client = client
+        self.publisher = DiscordPublisher(client, config, self.policy)
+        self.reconciler = DiscordReconciler(
+            self.app,
+            client,
+            self.publisher,
+            reconcile_days=config.reconcile_days,
+            policy=self.policy,
+            pace=self.reconcile_pace,
+            concurrency=self.reconcile_concurrency,
+        )
+        self.interactions = Interactions(self.app, self.settings, policy=self.policy)
+        client.cocreate_interactions = self.interactions  # type: ignore[attr-defined]
+        self.app.add_publisher(self.name, self.publisher)
+        self.app.add_reconciler(self.name, self.reconciler)
+        try:
+            await client.login(config.token.get_secret_value())
+        except BaseException:
+            await client.close()
+            raise
+        self._gateway = asyncio.create_task(self._connect(client), name="cocreate-discord-gateway")
+        ready = asyncio.create_task(self._ready.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {ready, self._gateway},
+                timeout=self.ready_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            ready.cancel()
+        if self._gateway in done:
+            error = self._gateway.exception()
+            await client.close()
+            raise error or RuntimeError("the Discord gateway connection ended before READY")
+        if not done:
+            log.warning(
+                "no READY from Discord after %.0f s; still connecting in the background",
+                self.ready_timeout,
+            )
+
+    async def stop(self) -> None:
+        for task in self._catch_ups.values():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        if self.interactions is not None:
+            await self.interactions.finish(timeout=10.0)
+        if self.client is not None:
+            await self.client.close()
+        if self._gateway is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(self._gateway, timeout=10)
+        while self._reactions:
+            await asyncio.gather(*list(self._reactions), return_exceptions=True)
+        log.info("Discord stopped")
+
+    async def _connect(self, client: discord.Client) -> None:
+        """The gateway connection. discord.py reconnects and resumes by itself; anything it
+        lets escape unexpectedly is logged and the connection is made again."""
+        delay = self.reconnect_delay
+        while not client.is_closed():
+            try:
+                await client.connect(reconnect=True)
+                return
+            except Exception as err:
+                if client.is_closed():
+                    log.error("the Discord gateway connection failed for good: %s", describe(err))
+                    raise
+                log.exception(
+                    "the Discord gateway connection broke; connecting again in %.1f s", delay
+                )
+                ws = getattr(client, "ws", None)
+                if ws is not None:
+                    with contextlib.suppress(Exception):
+                        await ws.close(code=4000)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+    # -- client hooks --------------------------------------------------------------------
+
+    async def setup(self, client: discord.Client) -> None:
+        """discord.py's setup_hook: the command tree, the persistent review buttons, sync."""
+        self.tree = command_tree(client, self.interactions, self.settings)
+        client.add_dynamic_items(ReviewButton)
+        await self.sync_commands(self.tree)
+
+    async def sync_commands(self, tree: app_commands.CommandTree[Any]) -> None:
+        """Register the commands: in `guild_ids` when set (instant), else globally; only
+        when what Discord has differs from the specs, so restarts cost no sync."""
+        guild_ids = self.settings.discord.guild_ids
+        scopes: list[discord.Object | None] = [discord.Object(g) for g in guild_ids] or [None]
+        try:
+            for guild in scopes:
+                if guild is not None:
+                    tree.copy_global_to(guild=guild)
+                where = f"guild {guild.id}" if guild is not None else "globally"
+                if await self._commands_current(tree, guild):
+                    log.info("slash commands up to date %s", where)
+                    continue
+                self.synced = await tree.sync(guild=guild)
+                log.info("synced %d slash commands %s", len(self.synced), where)
+        except Exception as err:
+            log.error("could not sync the slash commands: %s", describe(err))
+
+    async def _commands_current(
+        self, tree: app_commands.CommandTree[Any], guild: discord.Object | None
+    ) -> bool:
+        client = tree.client
+        app_id = client.application_id
+        if app_id is None:
+            return False
+        if guild is None:
+            theirs = await client.http.get_global_commands(app_id)
+        else:
+            theirs = await client.http.get_guild_commands(app_id, guild.id)
+        ours = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+        return commands_signature(ours) == commands_signature(list(theirs))
+
+    def ready(self, shard_id: int | None) -> None:
+        """A READY (new session): catch up on the votes cast while we were away."""
+        self.readies += 1
+        assert self._ready is not None and self.client is not None and self.reconciler
+        self._ready.set()
+        client = self.client
+        count = getattr(client, "shard_count", None) or 1
+
+        def mine(community: CommunityRef) -> bool:
+            guild_id = int(community.external_id)
+            if client.get_guild(guild_id) is None:
+                return False
+            return shard_id is None or (guild_id >> 22) % count == shard_id
+
+        reconciler = self.reconciler
+        why = "after READY" if shard_id is None else f"after READY of shard {shard_id}"
+
+        async def catch_up() -> None:
+            try:
+                await reconciler.catch_up(mine, why=why)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading votes back %s failed", why)
+
+        previous = self._catch_ups.get(shard_id)
+        if previous is not None and not previous.done():
+            previous.cancel()  # a newer session of the same shard supersedes it
+        self._catch_ups[shard_id] = asyncio.create_task(
+            catch_up(), name="cocreate-discord-catch-up"
+        )
+
+    def gateway_reaction(
+        self, event: str, data: Any, session_id: str | None, sequence: int | None
+    ) -> None:
+        client = self.client
+        try:
+            user_id = data.get("user_id")
+            known: str | None = None
+            guild = (
+                client.get_guild(int(data["guild_id"])) if client and data.get("guild_id") else None
+            )
+            if guild is not None and user_id:
+                member = guild.get_member(int(user_id))
+                known = member.display_name if member else None
+            reaction = translate.reaction_event(
+                event,
+                data,
+                received_at=self.app.clock.now(),
+                session_id=session_id,
+                sequence=sequence,
+                bot_user_id=client.user.id if client and client.user else None,
+                known_name=known,
+            )
+        except Exception as err:
+            log.warning("skipped a malformed %s event: %s", event, describe(err))
+            return
+        if reaction is None:
+            return
+        task = asyncio.create_task(self._reaction(reaction))
+        self._reactions.add(task)
+        task.add_done_callback(self._reactions.discard)
+
+    async def _reaction(self, event: ReactionEvent) -> None:
+        try:
+            outcome = await self.app.handle_reaction(event)
+            log.debug("reaction %s on %s: %s", event.action.value, event.message_id, outcome.effect)
+        except Exception:
+            log.exception("a reaction on message %s could not be recorded", event.message_id)
+
+    # -- for tests and tools -------------------------------------------------------------
+
+    async def idle(self) -> None:
+        """Wait until the reactions received so far are recorded and any catch-up is done."""
+        while self._reactions:
+            await asyncio.gather(*list(self._reactions), return_exceptions=True)
+        for task in list(self._catch_ups.values()):
+            with contextlib.suppress(BaseException):
+                await task
+        await self.app.drain()

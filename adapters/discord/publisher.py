@@ -1,0 +1,279 @@
+"""Posts, edits, vote reactions, review buttons and badge roles on Discord.
+
+Every message goes out as an embed with mentions disabled. A post only goes to a channel
+of the community's own guild. A failure that a moderator can fix (a missing permission,
+a post deleted by hand) is logged and told to the moderators' channel once; it never
+raises out of an update or a badge grant.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import discord
+
+from adapters.discord import render
+from adapters.discord.interactions import review_view
+from adapters.discord.resilience import RetryPolicy, describe, is_gone, retrying
+from bot.messages import MODERATORS, CommunityRef, Post, PostKind, PostReceipt
+from bot.model import BadgeKind
+from bot.settings import DiscordSettings
+
+log = logging.getLogger("cocreate.discord")
+
+
+class ForeignChannel(PermissionError):
+    """A channel id that belongs to another guild than the community's."""
+
+
+def new_nonce() -> str:
+    """A message nonce (Discord enforces it: a retried send never posts twice)."""
+    return str(secrets.randbits(62))
+
+
+class DiscordPublisher:
+    """The core's `Publisher` for Discord."""
+
+    def __init__(
+        self, client: discord.Client, settings: DiscordSettings, policy: RetryPolicy = RetryPolicy()
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.policy = policy
+        #: message ids found deleted by hand (skipped by edits and reconciliation)
+        self.gone: set[str] = set()
+        self._told: set[str] = set()
+
+    # -- channels ----------------------------------------------------------------------
+
+    async def channel(self, guild_id: int, channel_id: str) -> discord.abc.Messageable:
+        """A channel of this guild, from the cache or the API; refuses any other guild's."""
+        if not channel_id.isdigit():
+            raise ForeignChannel(f"'{channel_id}' is not a Discord channel id")
+        found: Any = self.client.get_channel(int(channel_id))
+        if found is None:
+            found = await retrying(
+                lambda: self.client.fetch_channel(int(channel_id)),
+                what=f"looking up channel {channel_id}",
+                policy=self.policy,
+            )
+        guild = getattr(found, "guild", None)
+        if guild is None or guild.id != guild_id:
+            raise ForeignChannel(f"channel {channel_id} is not in guild {guild_id}")
+        if not isinstance(found, discord.abc.Messageable):
+            raise ForeignChannel(f"channel {channel_id} does not take messages")
+        return found
+
+    async def moderator_channel(self, guild_id: int) -> discord.abc.Messageable | None:
+        """The configured moderators' channel, if it is in this guild."""
+        configured = self.settings.moderator_channel.strip()
+        if not configured:
+            return None
+        try:
+            return await self.channel(guild_id, configured)
+        except Exception as err:
+            log.warning(
+                "discord.moderator_channel %s is not usable in guild %s: %s",
+                configured,
+                guild_id,
+                describe(err),
+            )
+            return None
+
+    # -- Publisher -----------------------------------------------------------------------
+
+    async def publish(self, community: CommunityRef, post: Post) -> PostReceipt:
+        guild_id = int(community.external_id)
+        if post.channel_id == MODERATORS:
+            target = await self.moderator_channel(guild_id)
+            if target is None:
+                log.info(
+                    "review post for idea #%s not sent: no discord.moderator_channel in guild %s",
+                    post.idea_number,
+                    guild_id,
+                )
+                return PostReceipt(MODERATORS, "")
+        else:
+            target = await self.channel(guild_id, post.channel_id)
+        embed = render.post_embed(post.card, post.kind)
+        extra: dict[str, Any] = {}
+        if post.kind is PostKind.REVIEW and post.idea_number is not None:
+            extra["view"] = review_view(post.idea_number)
+        attachments = render.attachments_of(post)
+        nonce = new_nonce()
+        message = await retrying(
+            lambda: target.send(
+                embed=embed,
+                files=render.files(attachments),
+                allowed_mentions=render.NO_MENTIONS,
+                nonce=nonce,
+                **extra,
+            ),
+            what=f"posting a {post.kind.value} post",
+            policy=self.policy,
+        )
+        if post.kind is PostKind.IDEA and post.vote_emoji:
+            await self._vote_reaction(message, post.vote_emoji, post.idea_number)
+        return PostReceipt(str(message.channel.id), str(message.id))
+
+    async def _vote_reaction(
+        self, message: discord.Message, emoji: str, number: int | None
+    ) -> None:
+        """The bot's own vote reaction, so members only have to click it."""
+        try:
+            await retrying(
+                lambda: message.add_reaction(emoji),
+                what=f"adding the vote reaction to idea #{number}",
+                policy=self.policy,
+            )
+        except Exception as err:
+            log.warning("could not add %s to idea #%s's post: %s", emoji, number, describe(err))
+
+    async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
+        if receipt.message_id in self.gone or not receipt.message_id.isdigit():
+            return
+        channel = self.client.get_partial_messageable(
+            int(receipt.channel_id), guild_id=int(community.external_id)
+        )
+        message = channel.get_partial_message(int(receipt.message_id))
+        embed = render.post_embed(post.card, post.kind)
+        try:
+            await retrying(
+                lambda: message.edit(embed=embed, allowed_mentions=render.NO_MENTIONS),
+                what=f"updating idea #{post.idea_number}'s post",
+                policy=self.policy,
+            )
+        except Exception as err:
+            if is_gone(err):
+                await self.post_gone(community, receipt, post.idea_number)
+                return
+            log.warning(
+                "could not update idea #%s's post %s: %s",
+                post.idea_number,
+                receipt.message_id,
+                describe(err),
+            )
+
+    async def post_gone(
+        self, community: CommunityRef, receipt: PostReceipt, idea_number: int | None
+    ) -> None:
+        """An idea post was deleted by hand: remember it, keep its votes, tell moderators.
+
+        It is not re-posted: a moderator who deletes a post usually means it.
+        """
+        if receipt.message_id in self.gone:
+            return
+        self.gone.add(receipt.message_id)
+        what = f"idea #{idea_number}" if idea_number is not None else "an idea"
+        log.warning(
+            "the post of %s (message %s in channel %s) was deleted: its votes so far stay, "
+            "no new ones can be cast there",
+            what,
+            receipt.message_id,
+            receipt.channel_id,
+        )
+        await self.tell_moderators(
+            int(community.external_id),
+            f"gone:{receipt.message_id}",
+            "A post of an idea was deleted",
+            f"The post of {what} in <#{receipt.channel_id}> was deleted by hand. Its votes so "
+            "far still count. To take the idea out of the challenge, use "
+            f"`/mod status #{idea_number} declined`; to bring it back, ask its author to "
+            "withdraw it and submit it again.",
+        )
+
+    async def badge_awarded(
+        self, community: CommunityRef, member_external_id: str, badge: BadgeKind
+    ) -> None:
+        """Grant the role configured for this badge; a missing permission is logged and told
+        to the moderators, never raised."""
+        role_ref = self.settings.badge_roles.get(badge.value, "").strip()
+        if not role_ref:
+            return
+        guild_id = int(community.external_id)
+        guild = self.client.get_guild(guild_id)
+        role_id = int(role_ref) if role_ref.isdigit() else None
+        if guild is not None:
+            role = guild.get_role(role_id) if role_id is not None else None
+            if role is None and role_id is None:
+                role = discord.utils.get(guild.roles, name=role_ref)
+            if role is None:
+                log.warning(
+                    "discord.badge_roles.%s = %s is not a role of guild %s: no role granted",
+                    badge.value,
+                    role_ref,
+                    guild_id,
+                )
+                return
+            role_id = role.id
+        if role_id is None:
+            log.warning("badge role %s of guild %s is unknown: no role granted", role_ref, guild_id)
+            return
+        try:
+            await retrying(
+                lambda: self.client.http.add_role(
+                    guild_id,
+                    int(member_external_id),
+                    role_id,
+                    reason=f"Cocreate badge: {badge.label}",
+                ),
+                what=f"granting the {badge.value} badge role",
+                policy=self.policy,
+            )
+            log.info(
+                "granted role %s to %s in guild %s for %s",
+                role_id,
+                member_external_id,
+                guild_id,
+                badge.value,
+            )
+        except discord.Forbidden as err:
+            log.warning(
+                "could not grant role %s for badge %s to %s in guild %s: %s (the bot needs "
+                "Manage Roles and a role above %s)",
+                role_id,
+                badge.value,
+                member_external_id,
+                guild_id,
+                describe(err),
+                role_id,
+            )
+            await self.tell_moderators(
+                guild_id,
+                f"role:{role_id}",
+                "A badge role could not be given",
+                f"<@{member_external_id}> earned {badge.label}, but I could not give them "
+                f"the role <@&{role_id}>: I need the Manage Roles permission, and my own role "
+                "must be above that one. Later badges will be tried again.",
+            )
+        except Exception as err:
+            log.warning(
+                "could not grant role %s for badge %s to %s: %s",
+                role_id,
+                badge.value,
+                member_external_id,
+                describe(err),
+            )
+
+    # -- moderators ----------------------------------------------------------------------
+
+    async def tell_moderators(self, guild_id: int, key: str, title: str, text: str) -> None:
+        """A note in the moderators' channel, once per `key` while the bot runs."""
+        if key in self._told:
+            return
+        self._told.add(key)
+        channel = await self.moderator_channel(guild_id)
+        if channel is None:
+            return
+        embed = render.notice_embed(f"⚠️ {title}", text)
+        nonce = new_nonce()
+        try:
+            await retrying(
+                lambda: channel.send(embed=embed, allowed_mentions=render.NO_MENTIONS, nonce=nonce),
+                what="telling the moderators",
+                policy=self.policy,
+            )
+        except Exception as err:
+            log.warning("could not tell the moderators of guild %s: %s", guild_id, describe(err))

@@ -1,0 +1,316 @@
+"""Neutral cards rendered as Block Kit. Pure functions, tested on their output.
+
+Every string of a card is literal text. Titles go into `header` blocks (plain text: Slack
+parses nothing there); everything else into `mrkdwn` text objects with `&`, `<` and `>`
+escaped and `verbatim` set, so that `<!channel>`, `<@U…>`, `<#C…>` or a `<url|label>`
+typed by a member is shown as typed and can never ping or turn into a link. Each piece of
+user text lives in a text object of its own, so formatting it contains cannot leak into
+the rest of the message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from adapters.slack.translate import block_id
+from bot.commands.spec import CommandSpec, Option, OptionKind
+from bot.messages import Card
+from bot.settings import LimitsSettings
+
+Block = dict[str, Any]
+
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+SECTION_TEXT = 3000
+FIELD_TEXT = 2000
+HEADER_TEXT = 150
+CONTEXT_TEXT = 2000
+FALLBACK_TEXT = 300
+MODAL_TITLE = 24
+
+APPROVE_ACTION = "cocreate_review_approve"
+REJECT_ACTION = "cocreate_review_reject"
+FORM_CALLBACK = "cocreate_form"
+
+#: Short modal titles (Slack allows 24 characters) and submit labels.
+FORM_TITLES: dict[tuple[str, ...], tuple[str, str]] = {
+    ("idea", "submit"): ("Submit an idea", "Submit"),
+    ("idea", "edit"): ("Edit an idea", "Save"),
+    ("challenge", "create"): ("New challenge", "Create"),
+}
+#: Fields that a form requires although the typed command may leave them out.
+FORM_REQUIRED: dict[tuple[str, ...], set[str]] = {("idea", "submit"): {"title", "description"}}
+_PLACEHOLDERS = {
+    OptionKind.WHEN: "7d, or 2026-03-31 18:00",
+    OptionKind.DURATION: "30d, 12h or 0",
+    OptionKind.CRON: "0 9 * * mon",
+    OptionKind.TIMEZONE: "Europe/Paris",
+    OptionKind.EMOJI: "👍 or :partyparrot:",
+    OptionKind.CHALLENGE: "title or short name (empty: the one running here)",
+    OptionKind.IDEA: "#12",
+}
+
+
+def escape(text: str) -> str:
+    """mrkdwn escaping: the only three characters Slack wants escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(escaped: str) -> dict[str, Any]:
+    """A mrkdwn text object for already escaped text; verbatim, so Slack links nothing."""
+    return {"type": "mrkdwn", "text": escaped, "verbatim": True}
+
+
+def plain(text: str, limit: int | None = None) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit) if limit else text, "emoji": True}
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escaped_chunks(text: str, limit: int = SECTION_TEXT) -> list[str]:
+    """`text` escaped and cut into pieces of at most `limit` characters, at line ends where
+    possible and never inside an entity such as `&amp;`."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        piece = escape(line)
+        joined = piece if not current else f"{current}\n{piece}"
+        if len(joined) <= limit:
+            current = joined
+            continue
+        if current:
+            chunks.append(current)
+        while len(piece) > limit:
+            cut = limit
+            amp = piece.rfind("&", max(0, cut - 4), cut)
+            if amp != -1 and ";" not in piece[amp:cut]:
+                cut = amp
+            chunks.append(piece[:cut])
+            piece = piece[cut:]
+        current = piece
+    if current.strip():
+        chunks.append(current)
+    return chunks
+
+
+def _short_field(name: str, value: str) -> bool:
+    return len(value) <= 300 and value.count("\n") < 3 and len(name) <= 100
+
+
+def card_blocks(card: Card) -> list[Block]:
+    """A card as blocks: header, body sections, fields, footer."""
+    blocks: list[Block] = []
+    if card.title.strip():
+        blocks.append({"type": "header", "text": plain(card.title, HEADER_TEXT)})
+    blocks += [{"type": "section", "text": mrkdwn(c)} for c in escaped_chunks(card.body)]
+    grid: list[dict[str, Any]] = []
+    for name, value in card.fields:
+        if _short_field(name, value):
+            grid.append(mrkdwn(clip(f"*{escape(name)}*\n{escape(value)}", FIELD_TEXT)))
+            if len(grid) == 10:
+                blocks.append({"type": "section", "fields": grid})
+                grid = []
+            continue
+        if grid:
+            blocks.append({"type": "section", "fields": grid})
+            grid = []
+        chunks = escaped_chunks(value, SECTION_TEXT - len(name) - 10) or [""]
+        blocks.append({"type": "section", "text": mrkdwn(f"*{escape(name)}*\n{chunks[0]}")})
+        blocks += [{"type": "section", "text": mrkdwn(c)} for c in chunks[1:]]
+    if grid:
+        blocks.append({"type": "section", "fields": grid})
+    if card.footer.strip():
+        footer = escaped_chunks(card.footer, CONTEXT_TEXT)
+        blocks.append({"type": "context", "elements": [mrkdwn(footer[0])]})
+    return blocks
+
+
+def fit(blocks: list[Block], limit: int) -> list[Block]:
+    """At most `limit` blocks; a note says when something was cut."""
+    if len(blocks) <= limit:
+        return blocks
+    note = {"type": "context", "elements": [mrkdwn("…shortened: Slack shows at most this much.")]}
+    return [*blocks[: limit - 1], note]
+
+
+def fallback_text(card: Card) -> str:
+    """The message's `text`: notifications and screen readers. Escaped like the blocks."""
+    first = card.body.strip().split("\n", 1)[0] if card.body.strip() else ""
+    text = f"{card.title} — {first}" if first else card.title
+    return escape(clip(text or "Cocreate", FALLBACK_TEXT))
+
+
+def message(card: Card) -> dict[str, Any]:
+    """`text` and `blocks` for chat.postMessage, chat.update or a response_url."""
+    return {"text": fallback_text(card), "blocks": fit(card_blocks(card), MESSAGE_BLOCKS)}
+
+
+def review_message(card: Card, idea_number: int | None) -> dict[str, Any]:
+    """A review post: the idea, and Approve / Reject buttons that run `/mod approve #n`."""
+    out = message(card)
+    if idea_number is None:
+        return out
+    value = str(idea_number)
+    buttons = {
+        "type": "actions",
+        "block_id": f"review:{value}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": APPROVE_ACTION,
+                "text": plain("Approve"),
+                "style": "primary",
+                "value": value,
+            },
+            {
+                "type": "button",
+                "action_id": REJECT_ACTION,
+                "text": plain("Reject"),
+                "style": "danger",
+                "value": value,
+            },
+        ],
+    }
+    out["blocks"] = [*fit(out["blocks"], MESSAGE_BLOCKS - 1), buttons]
+    return out
+
+
+def reviewed_blocks(blocks: Sequence[Mapping[str, Any]], verdict: str) -> list[Block]:
+    """A review post once decided: the buttons replaced by who decided what."""
+    kept = [dict(b) for b in blocks if b.get("type") != "actions"]
+    line = {"type": "context", "elements": [mrkdwn(escape(verdict))]}
+    return fit([*kept, line], MESSAGE_BLOCKS)
+
+
+# -- App Home ------------------------------------------------------------------------------
+
+
+def home_view(cards: Iterable[Card]) -> dict[str, Any]:
+    """The App Home tab: the member's badges and points, rank, and the challenges."""
+    blocks: list[Block] = []
+    for card in cards:
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks += card_blocks(card)
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                mrkdwn(
+                    escape(
+                        "Submit with /idea submit · vote by reacting to idea posts · "
+                        "/cocreate help for everything else"
+                    )
+                )
+            ],
+        }
+    )
+    return {"type": "home", "blocks": fit(blocks, VIEW_BLOCKS)}
+
+
+# -- modals --------------------------------------------------------------------------------
+
+
+def _label(option: Option) -> str:
+    return option.name.replace("_", " ").capitalize()
+
+
+def _element(option: Option, limits: LimitsSettings) -> dict[str, Any]:
+    kind = option.kind
+    if kind is OptionKind.BOOL:
+        return {
+            "type": "checkboxes",
+            "action_id": "value",
+            "options": [{"text": plain(clip(option.description, 75)), "value": "yes"}],
+        }
+    if kind is OptionKind.INT:
+        element: dict[str, Any] = {
+            "type": "number_input",
+            "action_id": "value",
+            "is_decimal_allowed": False,
+        }
+        if option.min_value is not None:
+            element["min_value"] = str(option.min_value)
+        if option.max_value is not None:
+            element["max_value"] = str(option.max_value)
+        return element
+    if kind is OptionKind.CHOICE:
+        return {
+            "type": "static_select",
+            "action_id": "value",
+            "options": [
+                {"text": plain(c.replace("_", " ")), "value": c} for c in option.choices[:100]
+            ],
+        }
+    if kind is OptionKind.CHANNEL:
+        multiple = option.name == "venue"
+        return {
+            "type": "multi_conversations_select" if multiple else "conversations_select",
+            "action_id": "value",
+            "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+            **({"default_to_current_conversation": True} if multiple else {}),
+        }
+    if kind is OptionKind.MEMBER:
+        return {"type": "users_select", "action_id": "value"}
+    element = {"type": "plain_text_input", "action_id": "value"}
+    if kind is OptionKind.LONG_TEXT:
+        element["multiline"] = True
+    limit = getattr(limits, option.limit) if option.limit else None
+    if kind in (OptionKind.TEXT, OptionKind.LONG_TEXT):
+        element["max_length"] = min(int(limit or 3000), 3000)
+    placeholder = _PLACEHOLDERS.get(kind)
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    return element
+
+
+def form_view(
+    spec: CommandSpec,
+    options: Sequence[Option],
+    metadata: Mapping[str, Any],
+    limits: LimitsSettings,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """A modal asking for a command's options, built from its spec."""
+    default_title, submit = FORM_TITLES.get(spec.path, (spec.name, "Submit"))
+    required = FORM_REQUIRED.get(spec.path, set())
+    blocks: list[Block] = []
+    for option in options:
+        block: Block = {
+            "type": "input",
+            "block_id": block_id(option),
+            "label": plain(_label(option), 2000),
+            "element": _element(option, limits),
+            "optional": not (option.required or option.name in required)
+            or option.kind is OptionKind.BOOL,
+        }
+        if option.kind is not OptionKind.BOOL:
+            block["hint"] = plain(clip(option.description, 2000))
+        blocks.append(block)
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": plain(title or default_title, MODAL_TITLE),
+        "submit": plain(submit, MODAL_TITLE),
+        "close": plain("Cancel"),
+        "private_metadata": json.dumps(metadata, separators=(",", ":")),
+        "blocks": fit(blocks, VIEW_BLOCKS),
+    }
+
+
+def result_view(card: Card, title: str = "Cocreate") -> dict[str, Any]:
+    """A modal showing the outcome of a form: the core's reply."""
+    return {
+        "type": "modal",
+        "title": plain(title, MODAL_TITLE),
+        "close": plain("Close"),
+        "blocks": fit(card_blocks(card) or [{"type": "section", "text": mrkdwn("Done.")}], 100),
+    }
+
+
+def working_view() -> dict[str, Any]:
+    return result_view(Card("⏳ Working on it", "This view updates when it's done."))

@@ -1,0 +1,396 @@
+"""Bolt's installation and OAuth state stores over our own tables (`slack_installations`,
+`slack_oauth_states`), in SQLAlchemy Core.
+
+Each installation holds a workspace's bot token, so the `data` column is encrypted at rest
+with AES-GCM under a key derived from the app's client secret (HMAC-SHA256), when the
+`cryptography` package is importable. Without it, rows are stored as plain JSON and a
+warning says so once; rows written encrypted are read back only with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.installation_store.models.bot import Bot
+from slack_sdk.oauth.installation_store.models.installation import Installation
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.database import SqlDatabase
+from storage.schema import slack_installations, slack_oauth_states
+
+log = logging.getLogger("cocreate.slack.installations")
+
+ENCRYPTED_PREFIX = "aesgcm1:"
+_KEY_LABEL = b"cocreate/slack/installation-store/v1"
+
+
+class Codec(Protocol):
+    """Turns an installation's JSON into what the `data` column holds, and back."""
+
+    name: str
+
+    def seal(self, plaintext: str, row_key: str) -> str: ...
+    def open(self, stored: str, row_key: str) -> str: ...
+
+
+class PlainCodec:
+    """JSON as it is. Used only when `cryptography` is not installed."""
+
+    name = "plain"
+
+    def seal(self, plaintext: str, row_key: str) -> str:
+        return plaintext
+
+    def open(self, stored: str, row_key: str) -> str:
+        if stored.startswith(ENCRYPTED_PREFIX):
+            raise ValueError("this installation is encrypted; install `cryptography` to read it")
+        return stored
+
+
+class AesGcmCodec:
+    """AES-256-GCM; the key is HMAC-SHA256(client_secret, label), the row's ids are the
+    associated data, so a ciphertext copied to another row does not open."""
+
+    name = "aes-gcm"
+
+    def __init__(self, client_secret: str) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import (  # type: ignore[import-not-found,unused-ignore]
+            AESGCM,
+        )
+
+        key = hmac.new(client_secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
+        self._aead = AESGCM(key)
+
+    def seal(self, plaintext: str, row_key: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, plaintext.encode(), row_key.encode())
+        return ENCRYPTED_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+
+    def open(self, stored: str, row_key: str) -> str:
+        if not stored.startswith(ENCRYPTED_PREFIX):
+            return stored  # written before encryption was available
+        raw = base64.b64decode(stored[len(ENCRYPTED_PREFIX) :])
+        opened: bytes = self._aead.decrypt(raw[:12], raw[12:], row_key.encode())
+        return opened.decode()
+
+
+def encryption_available() -> bool:
+    try:
+        import cryptography.hazmat.primitives.ciphers.aead  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def codec_for(client_secret: str) -> Codec:
+    """AES-GCM when `cryptography` is importable; plain JSON (with a warning) otherwise."""
+    if encryption_available():
+        return AesGcmCodec(client_secret)
+    log.warning(
+        "the `cryptography` package is not installed: Slack installations (bot tokens) are "
+        "stored unencrypted in the database"
+    )
+    return PlainCodec()
+
+
+def _ids(
+    enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None
+) -> tuple[str, str]:
+    """The row key: an org-wide install is stored for the enterprise, with no team."""
+    enterprise = enterprise_id or ""
+    team = "" if is_enterprise_install and enterprise else (team_id or "")
+    return enterprise, team
+
+
+def _row_key(enterprise: str, team: str, user: str) -> str:
+    return f"{enterprise}/{team}/{user}"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+class SqlInstallationStore(AsyncInstallationStore):
+    """Installations per (enterprise, team, user): the bot-level row has user ''; the
+    installer's own row keeps their copy. Lookups are cached for `ttl_s` seconds."""
+
+    def __init__(
+        self,
+        database: SqlDatabase,
+        codec: Codec,
+        *,
+        client_id: str = "",
+        ttl_s: float = 60.0,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        import time
+
+        self.database = database
+        self.codec = codec
+        self.client_id = client_id
+        self.ttl_s = ttl_s
+        self._monotonic = monotonic or time.monotonic
+        self._cache: dict[tuple[str, str, str], tuple[float, Installation | None]] = {}
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[AsyncConnection]:
+        """A short transaction that queues with the core's writers (SQLite has one writer)."""
+        async with self.database.transaction() as store:
+            yield store.conn
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def async_save(self, installation: Installation) -> None:
+        enterprise, team = _ids(
+            installation.enterprise_id, installation.team_id, installation.is_enterprise_install
+        )
+        data = json.dumps(installation.to_dict_for_copying(), default=_json_default)
+        installed_at = datetime.fromtimestamp(installation.installed_at, UTC)
+        users = [""]
+        if installation.user_id:
+            users.append(installation.user_id)
+        async with self._connection() as conn:
+            for user in users:
+                await self._put(conn, enterprise, team, user, installation, data, installed_at)
+        self._forget(enterprise, team)
+        log.info(
+            "Slack app installed in %s%s",
+            f"enterprise {enterprise} " if enterprise else "",
+            f"team {team}" if team else "(org-wide)",
+        )
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        """Token rotation refreshed a bot token: keep the rest of the installation."""
+        found = await self.async_find_installation(
+            enterprise_id=bot.enterprise_id,
+            team_id=bot.team_id,
+            is_enterprise_install=bot.is_enterprise_install,
+        )
+        if found is None:
+            found = Installation(
+                app_id=bot.app_id,
+                enterprise_id=bot.enterprise_id,
+                team_id=bot.team_id,
+                user_id="",
+                installed_at=bot.installed_at,
+                is_enterprise_install=bot.is_enterprise_install,
+            )
+        found.bot_token = bot.bot_token
+        found.bot_id = bot.bot_id
+        found.bot_user_id = bot.bot_user_id
+        found.bot_scopes = bot.bot_scopes
+        found.bot_refresh_token = bot.bot_refresh_token
+        found.bot_token_expires_at = bot.bot_token_expires_at
+        found.user_id = ""  # the bot-level row only
+        await self.async_save(found)
+
+    async def _put(
+        self,
+        conn: AsyncConnection,
+        enterprise: str,
+        team: str,
+        user: str,
+        installation: Installation,
+        data: str,
+        installed_at: datetime,
+    ) -> None:
+        t = slack_installations.c
+        await conn.execute(
+            delete(slack_installations).where(
+                (t.enterprise_id == enterprise) & (t.team_id == team) & (t.user_id == user)
+            )
+        )
+        await conn.execute(
+            insert(slack_installations).values(
+                enterprise_id=enterprise,
+                team_id=team,
+                user_id=user,
+                is_enterprise_install=bool(installation.is_enterprise_install),
+                data=self.codec.seal(data, _row_key(enterprise, team, user)),
+                installed_at=installed_at,
+            )
+        )
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        await self._delete(enterprise_id, team_id, "")
+
+    async def async_delete_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+    ) -> None:
+        await self._delete(enterprise_id, team_id, user_id)
+
+    async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        await self._delete(enterprise_id, team_id, None)
+
+    async def _delete(
+        self, enterprise_id: str | None, team_id: str | None, user: str | None
+    ) -> None:
+        t = slack_installations.c
+        enterprise, team = enterprise_id or "", team_id or ""
+        where = (t.enterprise_id == enterprise) & (t.team_id == team)
+        if user is not None:
+            where = where & (t.user_id == user)
+        async with self._connection() as conn:
+            await conn.execute(delete(slack_installations).where(where))
+        self._forget(enterprise, team)
+        log.info("Slack installation removed for %s", team or enterprise or "(none)")
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def async_find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        found = await self.async_find_installation(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+        if found is None or not found.bot_token:
+            return None
+        return found.to_bot()
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        enterprise, team = _ids(enterprise_id, team_id, is_enterprise_install)
+        found = await self._cached(enterprise, team, user_id or "")
+        if found is None and not is_enterprise_install and enterprise and not user_id:
+            # An event from a workspace of an org whose install is org-wide.
+            found = await self._cached(enterprise, "", "")
+        return found
+
+    async def find_by_team(self, team_id: str) -> Installation | None:
+        """The bot-level installation of a workspace, whatever its enterprise (cached)."""
+        key = ("*", team_id, "")
+        now = self._monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        t = slack_installations.c
+        async with self._connection() as conn:
+            row = (
+                await conn.execute(
+                    select(t.enterprise_id, t.team_id, t.data)
+                    .where((t.team_id == team_id) & (t.user_id == ""))
+                    .limit(1)
+                )
+            ).first()
+        found = None if row is None else self._decode(row.enterprise_id, row.team_id, "", row.data)
+        self._cache[key] = (now + (self.ttl_s if found else min(self.ttl_s, 5.0)), found)
+        return found
+
+    async def _cached(self, enterprise: str, team: str, user: str) -> Installation | None:
+        key = (enterprise, team, user)
+        now = self._monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = await self._load(enterprise, team, user)
+        self._cache[key] = (now + (self.ttl_s if found else min(self.ttl_s, 5.0)), found)
+        return found
+
+    async def _load(self, enterprise: str, team: str, user: str) -> Installation | None:
+        t = slack_installations.c
+        async with self._connection() as conn:
+            row = (
+                await conn.execute(
+                    select(t.data).where(
+                        (t.enterprise_id == enterprise) & (t.team_id == team) & (t.user_id == user)
+                    )
+                )
+            ).first()
+        if row is None:
+            log.debug("no Slack installation for %s/%s/%s", enterprise, team, user)
+            return None
+        return self._decode(enterprise, team, user, row.data)
+
+    def _decode(self, enterprise: str, team: str, user: str, stored: str) -> Installation | None:
+        try:
+            values = json.loads(self.codec.open(stored, _row_key(enterprise, team, user)))
+        except Exception as err:
+            log.error(
+                "the stored Slack installation for %s cannot be read (%s)",
+                team or enterprise,
+                type(err).__name__,
+            )
+            return None
+        custom = values.pop("custom_values", None) or {}
+        return Installation(**values, custom_values=custom)
+
+    def _forget(self, enterprise: str, team: str) -> None:
+        """Installs and removals are rare: start the cache afresh."""
+        self._cache.clear()
+
+
+class SqlOAuthStateStore(AsyncOAuthStateStore):
+    """One-time `state` values of the OAuth flow, valid for `expiration_seconds`."""
+
+    def __init__(
+        self,
+        database: SqlDatabase,
+        expiration_seconds: int = 600,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.database = database
+        self.expiration_seconds = expiration_seconds
+        self._now = now or (lambda: datetime.now(UTC))
+
+    @property
+    def logger(self) -> logging.Logger:
+        return log
+
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        state = secrets.token_urlsafe(32)
+        now = self._now()
+        t = slack_oauth_states.c
+        async with self.database.transaction() as store:
+            await store.conn.execute(delete(slack_oauth_states).where(t.expires_at < now))
+            await store.conn.execute(
+                insert(slack_oauth_states).values(
+                    state=state, expires_at=now + timedelta(seconds=self.expiration_seconds)
+                )
+            )
+        return state
+
+    async def async_consume(self, state: str) -> bool:
+        t = slack_oauth_states.c
+        async with self.database.transaction() as store:
+            result = await store.conn.execute(
+                delete(slack_oauth_states).where((t.state == state) & (t.expires_at >= self._now()))
+            )
+        valid = bool(result.rowcount == 1)
+        if not valid:
+            log.info("an OAuth state was unknown, used or expired")
+        return valid

@@ -1,0 +1,150 @@
+"""`SlackPlatform`: the Slack adapter, started and stopped by the composition root."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from adapters.slack.api import SlackApi
+from adapters.slack.background import Background
+from adapters.slack.bolt_app import build_bolt
+from adapters.slack.config import SlackConfig, Tuning, slack_config
+from adapters.slack.directory import Directory
+from adapters.slack.handlers import SlackHandlers
+from adapters.slack.installations import SqlInstallationStore, SqlOAuthStateStore, codec_for
+from adapters.slack.publisher import SlackPublisher, SlackReconciler
+from adapters.slack.runner import HttpRunner, SocketRunner
+from adapters.slack.translate import PLATFORM
+from adapters.slack.workspaces import Workspaces
+from bot.core import Cocreate
+from bot.settings import ConfigError, Settings
+from storage.database import SqlDatabase
+
+log = logging.getLogger("cocreate.slack")
+logging.getLogger("cocreate.slack.socket").setLevel(logging.INFO)
+
+STOP_GRACE_S = 10.0
+
+
+class SlackPlatform:
+    """Slack through slack-bolt, in HTTP mode or Socket Mode, in the caller's event loop."""
+
+    name = PLATFORM
+
+    def __init__(self, app: Cocreate, settings: Settings, tuning: Tuning | None = None) -> None:
+        self.core = app
+        self.settings = settings
+        self.tuning = tuning or Tuning()
+        self.config: SlackConfig = slack_config(settings)
+        self.api = SlackApi(self.config.api_base_url, self.tuning)
+        self.installations: SqlInstallationStore | None = None
+        self.states: SqlOAuthStateStore | None = None
+        if self.config.oauth:
+            if not isinstance(app.db, SqlDatabase):
+                raise ConfigError("slack OAuth installs need the SQL database", key="slack")
+            assert self.config.client_secret is not None
+            self.installations = SqlInstallationStore(
+                app.db,
+                codec_for(self.config.client_secret),
+                client_id=self.config.client_id,
+                monotonic=self.tuning.monotonic,
+            )
+            self.states = SqlOAuthStateStore(app.db, now=app.clock.now)
+        elif settings.slack.client_id:
+            log.info("slack.client_id is set without client_secret: single-workspace install")
+        self.workspaces = Workspaces(self.api, self.config, self.installations)
+        self.directory = Directory(
+            settings.slack.admins, self.tuning.directory_ttl_s, self.tuning.monotonic
+        )
+        self.publisher = SlackPublisher(self.workspaces, settings.slack.moderator_channel)
+        self.reconciler = SlackReconciler(
+            app,
+            self.workspaces,
+            self.tuning.reconcile_interval_s,
+            self.tuning.sleep,
+            self.tuning.monotonic,
+        )
+        self.work: Background | None = None
+        self.http: HttpRunner | None = None
+        self.socket: SocketRunner | None = None
+
+    @property
+    def port(self) -> int | None:
+        """The HTTP port actually bound (useful with port 0)."""
+        return self.http.port if self.http else None
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()  # no half-started server or open session left behind
+            raise
+
+    async def _start(self) -> None:
+        self.work = Background(self.tuning.max_concurrent_work)
+        await self.workspaces.start()
+        bolt = build_bolt(
+            self.config,
+            self.api,
+            public_url=self.settings.slack.public_url,
+            installations=self.installations,
+            states=self.states,
+        )
+        SlackHandlers(
+            self.core,
+            self.settings,
+            self.api,
+            self.workspaces,
+            self.directory,
+            self.work,
+            self.tuning,
+        ).register(bolt)
+        self.core.add_publisher(PLATFORM, self.publisher)
+        self.core.add_reconciler(PLATFORM, self.reconciler)
+        if self.config.mode == "socket":
+            assert self.config.app_token is not None
+            self.socket = SocketRunner(
+                bolt,
+                self.config.app_token,
+                self.api.client(None),
+                self.tuning.socket_ping_interval_s,
+            )
+            await self.socket.start()
+        else:
+            self.http = HttpRunner(bolt, self.settings.slack.host, self.settings.slack.port)
+            await self.http.start()
+        if self.tuning.reconcile_on_start:
+            self.work.spawn(self.reconcile_recent(), "reconcile after start")
+
+    async def reconcile_recent(self) -> None:
+        """Votes cast while the bot was down: read back the idea posts of running
+        challenges and of those closed in the last `slack.reconcile_days` days."""
+        within = timedelta(days=self.settings.slack.reconcile_days)
+        posts = await self.core.reconcile_targets(PLATFORM, within)
+        if posts:
+            log.info("reconciling the votes on %d Slack idea posts", len(posts))
+            await self.reconciler.refresh_reactions(posts)
+
+    async def drain(self) -> None:
+        """Wait for every acked request's work (tests and orderly stops)."""
+        if self.work is not None:
+            await self.work.drain()
+
+    async def stop(self) -> None:
+        """Stop taking requests, let the work in progress finish, close the connections."""
+        if self.socket is not None:
+            await self.socket.stop()
+            self.socket = None
+        if self.http is not None:
+            await self.http.stop()
+            self.http = None
+        if self.work is not None:
+            await self.work.close(STOP_GRACE_S)
+            # Badge messages the core is still announcing need Slack too.
+            try:
+                await asyncio.wait_for(self.core.drain(), STOP_GRACE_S)
+            except TimeoutError:
+                log.warning("stopping Slack with work of the core still queued")
+        await self.api.close()
+        log.info("Slack stopped")

@@ -1,0 +1,249 @@
+"""The core's posts as Slack messages, and votes read back from Slack.
+
+`SlackPublisher` is the core's `Publisher`: chat.postMessage (joining a public venue when
+the bot is not in it yet), the vote reaction added with reactions.add, chat.update, and a
+direct message for each badge. `SlackReconciler` is its `Reconciler`: reactions.get with
+full=true, paced per workspace within Tier 3, handed to `Cocreate.reconcile`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import blocks
+from adapters.slack.config import Sleep
+from adapters.slack.emoji import reaction_name, same_emoji
+from adapters.slack.workspaces import UnknownWorkspace, Workspaces
+from bot.core import Cocreate
+from bot.messages import (
+    MODERATORS,
+    Actor,
+    Attachment,
+    Card,
+    CommunityRef,
+    IdeaPostRef,
+    Post,
+    PostKind,
+    PostReceipt,
+)
+from bot.model import BadgeKind
+
+log = logging.getLogger("cocreate.slack")
+
+#: The message is gone (deleted by someone) or can no longer be changed.
+GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
+def _error(err: SlackApiError) -> str:
+    return str(err.response.get("error") or err.response.status_code)
+
+
+class SlackPublisher:
+    def __init__(self, workspaces: Workspaces, moderator_channel: str) -> None:
+        self.workspaces = workspaces
+        self.moderator_channel = moderator_channel
+
+    async def publish(self, community: CommunityRef, post: Post) -> PostReceipt:
+        channel = post.channel_id
+        if channel == MODERATORS:
+            if not self.moderator_channel:
+                log.info(
+                    "review post for idea #%s not sent: slack.moderator_channel is not set",
+                    post.idea_number,
+                )
+                return PostReceipt(MODERATORS, "")
+            channel = self.moderator_channel
+        client = await self.workspaces.client(community.external_id)
+        if post.kind is PostKind.REVIEW:
+            content = blocks.review_message(post.card, post.idea_number)
+        else:
+            content = blocks.message(post.card)
+        response = await self._post(client, channel, content)
+        receipt = PostReceipt(str(response.get("channel") or channel), str(response["ts"]))
+        if post.kind is PostKind.IDEA and post.vote_emoji:
+            await self._add_vote_reaction(client, receipt, post.vote_emoji)
+        if post.attachments:
+            # The message is out: a failed upload is logged, never a reason to post again.
+            await upload(client, receipt.channel_id, post.attachments)
+        return receipt
+
+    async def _post(
+        self, client: AsyncWebClient, channel: str, content: dict[str, Any]
+    ) -> dict[str, Any]:
+        args = {
+            "channel": channel,
+            "unfurl_links": False,
+            "unfurl_media": False,
+            "link_names": False,
+            **content,
+        }
+        try:
+            return dict((await client.chat_postMessage(**args)).data)  # type: ignore[arg-type]
+        except SlackApiError as err:
+            if _error(err) != "not_in_channel":
+                raise
+        # A public venue: join it, so that its reactions reach us, then post again.
+        await client.conversations_join(channel=channel)
+        log.info("joined channel %s to post there", channel)
+        return dict((await client.chat_postMessage(**args)).data)  # type: ignore[arg-type]
+
+    async def _add_vote_reaction(
+        self, client: AsyncWebClient, receipt: PostReceipt, emoji: str
+    ) -> None:
+        name = reaction_name(emoji)
+        if name is None:
+            log.warning("no Slack name known for the vote emoji %r: add it by hand", emoji)
+            return
+        try:
+            await client.reactions_add(
+                channel=receipt.channel_id, timestamp=receipt.message_id, name=name
+            )
+        except SlackApiError as err:
+            if _error(err) != "already_reacted":
+                log.warning("could not add :%s: to %s: %s", name, receipt.message_id, _error(err))
+
+    async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
+        if not receipt.message_id:
+            return
+        client = await self.workspaces.client(community.external_id)
+        try:
+            await client.chat_update(
+                channel=receipt.channel_id, ts=receipt.message_id, **blocks.message(post.card)
+            )
+        except SlackApiError as err:
+            if _error(err) not in GONE:
+                raise
+            log.info(
+                "post %s in %s was not updated: %s",
+                receipt.message_id,
+                receipt.channel_id,
+                _error(err),
+            )
+
+    async def badge_awarded(
+        self, community: CommunityRef, member_external_id: str, badge: BadgeKind
+    ) -> None:
+        """A direct message (the app's Messages tab) to the member who earned it."""
+        card = Card(
+            f"🎖️ You earned {badge.label}",
+            "See your badges and points in the Home tab of Cocreate, or with /cocreate badges.",
+        )
+        try:
+            client = await self.workspaces.client(community.external_id)
+            await client.chat_postMessage(channel=member_external_id, **blocks.message(card))
+        except (SlackApiError, UnknownWorkspace) as err:
+            why = _error(err) if isinstance(err, SlackApiError) else "unknown workspace"
+            log.info("badge message to %s not sent: %s", member_external_id, why)
+
+
+async def upload(
+    client: AsyncWebClient, channel: str, files: Sequence[Attachment], comment: str | None = None
+) -> bool:
+    """Files (a chart, an export) into a channel, as one message; False when it failed."""
+    try:
+        await client.files_upload_v2(
+            channel=channel,
+            file_uploads=[
+                {"content": f.content, "filename": f.filename, "title": f.filename} for f in files
+            ],
+            initial_comment=comment,
+        )
+    except Exception as err:
+        why = _error(err) if isinstance(err, SlackApiError) else type(err).__name__
+        log.warning("could not upload %d file(s) to %s: %s", len(files), channel, why)
+        return False
+    return True
+
+
+class Pacer:
+    """At most one call per `interval_s`, with the waiting spread out, not bunched."""
+
+    def __init__(self, interval_s: float, sleep: Sleep, monotonic: Callable[[], float]) -> None:
+        self.interval_s = interval_s
+        self._sleep = sleep
+        self._now = monotonic
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            delay = self._next - self._now()
+            if delay > 0:
+                await self._sleep(delay)
+            self._next = max(self._now(), self._next) + self.interval_s
+
+
+class SlackReconciler:
+    """Reads who reacts to idea posts with the vote emoji, workspace by workspace."""
+
+    def __init__(
+        self,
+        core: Cocreate,
+        workspaces: Workspaces,
+        interval_s: float,
+        sleep: Sleep,
+        monotonic: Callable[[], float],
+    ) -> None:
+        self.core = core
+        self.workspaces = workspaces
+        self._pacers: dict[str, Pacer] = defaultdict(lambda: Pacer(interval_s, sleep, monotonic))
+
+    async def refresh_reactions(
+        self, posts: Sequence[IdeaPostRef], as_of: datetime | None = None
+    ) -> None:
+        """Workspaces are read side by side, the posts of each one at Tier 3 pace."""
+        by_team: dict[str, list[IdeaPostRef]] = defaultdict(list)
+        for post in posts:
+            by_team[post.community.external_id].append(post)
+        await asyncio.gather(*(self._team(team, listed, as_of) for team, listed in by_team.items()))
+
+    async def _team(self, team_id: str, posts: list[IdeaPostRef], as_of: datetime | None) -> None:
+        try:
+            client = await self.workspaces.client(team_id)
+        except UnknownWorkspace:
+            log.info("%d idea posts of %s not reconciled: not installed", len(posts), team_id)
+            return
+        bot_user = await self.workspaces.bot_user_id(team_id)
+        pacer = self._pacers[team_id]
+        for post in posts:
+            await pacer.wait()
+            try:
+                reactors = await self._reactors(client, post, bot_user)
+            except SlackApiError as err:
+                log.info(
+                    "idea #%s post %s in %s not reconciled: %s",
+                    post.idea_number,
+                    post.message_id,
+                    post.channel_id,
+                    _error(err),
+                )
+                continue
+            except Exception:
+                log.exception("reading reactions of idea #%s failed", post.idea_number)
+                continue
+            actors = [Actor(user, "") for user in sorted(reactors)]
+            await self.core.reconcile(
+                post.community, post.channel_id, post.message_id, actors, at=as_of
+            )
+
+    async def _reactors(
+        self, client: AsyncWebClient, post: IdeaPostRef, bot_user: str | None
+    ) -> set[str]:
+        response = await client.reactions_get(
+            channel=post.channel_id, timestamp=post.message_id, full=True
+        )
+        message = response.get("message") or {}
+        users: set[str] = set()
+        for reaction in message.get("reactions") or []:
+            if same_emoji(str(reaction.get("name", "")), post.vote_emoji):
+                users.update(str(u) for u in reaction.get("users") or [])
+        users.discard(bot_user or "")
+        return users

@@ -1,0 +1,1 @@
+"""Benchmarks of Cocreate: `python bench/votes.py` and `python bench/results.py`."""

@@ -1,0 +1,150 @@
+"""Pieces shared by the benchmarks: a hand-driven clock, an in-memory publisher, settings
+on a throwaway SQLite file, figures and the final JSON line."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import random
+import resource
+import shutil
+import statistics
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.messages import Actor, CommunityRef, Invocation, Post, PostKind, PostReceipt, Reply
+from bot.settings import Settings, load_settings
+
+PLATFORM = "bench"
+COMMUNITY = CommunityRef(PLATFORM, "bench-community", "Bench")
+CHANNEL = "ideas"
+MODERATOR = Actor("mod", "Moderator", is_moderator=True)
+
+
+SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+
+
+def vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
+    """Made-up words for idea texts. Real words would make ideas look alike to the
+    similarity hints of `/idea submit`, which cost setup time and are not measured."""
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+class BenchClock:
+    """Stands still until moved by hand; always aware UTC (the core's `Clock` port)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, at: datetime) -> None:
+        """Move to `at`, never backwards."""
+        self._now = max(self._now, at.astimezone(UTC))
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+@dataclass
+class BenchPublisher:
+    """Keeps posts in memory and answers with message ids, like a platform would."""
+
+    #: (idea number, channel, message id) of every idea post, in publication order
+    idea_posts: list[tuple[int, str, str]] = field(default_factory=list)
+    published: int = 0
+    updated: int = 0
+    #: badges announced to the platform, by kind
+    badges: collections.Counter[str] = field(default_factory=collections.Counter)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def publish(self, community: CommunityRef, post: Post) -> PostReceipt:
+        self.published += 1
+        message_id = f"msg-{next(self._ids)}"
+        if post.kind is PostKind.IDEA and post.idea_number is not None:
+            self.idea_posts.append((post.idea_number, post.channel_id, message_id))
+        return PostReceipt(post.channel_id, message_id)
+
+    async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
+        self.updated += 1
+
+    async def badge_awarded(
+        self, community: CommunityRef, member_external_id: str, badge: Any
+    ) -> None:
+        self.badges[str(getattr(badge, "value", badge))] += 1
+
+
+class Workdir:
+    """A fresh temporary directory (`tempfile.mkdtemp`), removed by `close`."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="cocreate-bench-"))
+
+    def close(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def bench_settings(db_file: Path) -> Settings:
+    """Built-in defaults plus the database URL.
+
+    An empty TOML file is passed explicitly so that a `cocreate.toml` in the working
+    directory cannot change what is measured.
+    """
+    empty = db_file.parent / "bench.toml"
+    empty.write_text("", encoding="utf-8")
+    return load_settings(
+        config_path=empty,
+        environ={"COCREATE_STORAGE__URL": f"sqlite+aiosqlite:///{db_file.as_posix()}"},
+    )
+
+
+def command(actor: Actor, text: str, channel: str = CHANNEL) -> Invocation:
+    """A text command as the console and Slack adapters parse it."""
+    from bot.core import parse_invocation
+
+    return parse_invocation(text, COMMUNITY, channel, actor)
+
+
+def check(reply: Reply, what: str) -> Reply:
+    if not reply.ok:
+        raise SystemExit(f"setup failed: {what}: {reply.card.title}: {reply.card.body}")
+    return reply
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values (q in 0..100)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, round(q / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in samples_s]
+    return {"median_ms": round(statistics.median(ms), 3), "best_ms": round(min(ms), 3)}
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def target(label: str, value: float, limit: float, unit: str, *, at_least: bool = False) -> str:
+    """A figure next to its target; informative only, never asserted."""
+    met = value >= limit if at_least else value <= limit
+    sign = "≥" if at_least else "≤"
+    verdict = "meets" if met else "MISSES"
+    return f"  {label:<34} {value:>12,.2f} {unit:<8} (target {sign} {limit:,} {unit}: {verdict})"
+
+
+def emit(figures: dict[str, Any]) -> None:
+    """The last line of output: every figure as one JSON object."""
+    print(json.dumps(figures, sort_keys=False))

@@ -1,0 +1,378 @@
+"""Benchmark: signed slash commands through the real bolt app of the Slack adapter.
+
+What is measured
+    1,000 signed slash commands (HMAC-SHA256 over ``v0:{ts}:{body}``, form-encoded exactly
+    as Slack sends them) are POSTed to ``/slack/events`` with ``--concurrency`` requests in
+    flight (default 16). Each request's latency is the time until its HTTP response, the
+    ack, arrives. Reported: acks per second over the run, p50/p99/max ack latency, and,
+    for the adapter, the time until every command's answer has reached its response_url
+    (the work done after the ack: the core's transaction, posts, reactions).
+
+    Two servers, each in a process of its own, take the same 1,000 requests:
+
+    * ``adapter``: ``SlackPlatform`` (bolt ``AsyncApp`` under our aiohttp runner) on the
+      real core (``bot.bootstrap.build``, a fresh SQLite file), in HTTP mode;
+    * ``bare``: a bolt ``AsyncApp`` with the same settings whose listener acks with a
+      constant and does nothing else, under the same aiohttp runner.
+
+    The ratio ``adapter acks/s ÷ bare acks/s`` is what the adapter costs on top of bolt,
+    the core's work after the ack included as far as it competes for the CPU during the
+    burst. A fake Slack Web API (tests/slack/fake_slack.py) on 127.0.0.1 answers both
+    servers' calls (auth.test, users.info, chat.postMessage, reactions.add, response_urls)
+    from a third process; the load generator is this one.
+
+    The commands: 200 members of one workspace in a running challenge with 40 ideas
+    (set up first, not timed), then a mix of ``/cocreate results`` (30 %),
+    ``/idea show #n`` (25 %), ``/challenge list`` (20 %), ``/cocreate leaderboard``
+    (15 %) and ``/idea submit`` (10 %, each posts an idea with the bot's 👍). Fifty
+    warm-up commands precede each measured run.
+
+    Targets are printed next to the figures, never asserted: adapter throughput at least
+    0.6 of the bare app's, ack p99 ≤ 50 ms.
+
+How to run (from the repository root)
+    .venv/bin/python bench/slack_commands.py
+    .venv/bin/python bench/slack_commands.py --commands 200 --concurrency 4   # smoke run
+
+The last line of output is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+
+from adapters.slack.config import Tuning
+from bench._support import Workdir, emit, percentile, target
+from tests.slack import payloads
+from tests.slack.fake_slack import FakeSlack
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench-token"
+CHANNEL = "C_BENCH"
+MEMBERS = 200
+IDEAS = 40
+WARMUP = 50
+FORM = "application/x-www-form-urlencoded"
+
+
+# -- the servers (each runs in a child process) -------------------------------------------
+
+
+def _settings(workdir: Path, api_url: str) -> Any:
+    from bot.settings import load_settings
+
+    config = workdir / "bench.toml"
+    config.write_text("", encoding="utf-8")
+    return load_settings(
+        config_path=config,
+        environ={
+            "COCREATE_STORAGE__URL": f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
+            "COCREATE_SLACK__ENABLED": "true",
+            "COCREATE_SLACK__BOT_TOKEN": TOKEN,
+            "COCREATE_SLACK__SIGNING_SECRET": SECRET,
+            "COCREATE_SLACK__API_BASE_URL": api_url,
+            "COCREATE_SLACK__PORT": "0",
+            "COCREATE_SLACK__ADMINS": '["U_MOD"]',
+        },
+    )
+
+
+async def _serve(kind: str, workdir: Path, api_url: str, work_limit: int) -> None:
+    """Start a server, print its port, and run until stdin closes."""
+    from adapters.slack.api import SlackApi
+    from adapters.slack.config import Tuning, slack_config
+    from adapters.slack.platform import SlackPlatform
+    from adapters.slack.runner import HttpRunner
+    from bot.bootstrap import build
+
+    settings = _settings(workdir, api_url)
+    stop: list[Any] = []
+    if kind == "adapter":
+        core = await build(settings)
+        await core.start()
+        tuning = Tuning(reconcile_on_start=False, max_concurrent_work=work_limit)
+        platform = SlackPlatform(core, settings, tuning)
+        await platform.start()
+        port = platform.port
+        stop = [platform.stop, core.stop]
+    else:
+        from slack_bolt.async_app import AsyncApp
+
+        tuning = Tuning()
+        api = SlackApi(slack_config(settings).api_base_url, tuning)
+        bare = AsyncApp(
+            signing_secret=SECRET, client=api.client(TOKEN), process_before_response=True
+        )
+
+        async def constant(ack: Any) -> None:
+            await ack("ok")
+
+        for group in ("idea", "challenge", "mod", "cocreate"):
+            bare.command(f"/{group}")(constant)
+        runner = HttpRunner(bare, "127.0.0.1", 0)
+        await runner.start()
+        port = runner.port
+        stop = [runner.stop, api.close]
+    print(f"PORT {port}", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    for step in stop:
+        await step()
+
+
+async def _fake() -> None:
+    """The fake Slack Web API, in a process of its own."""
+    fake = FakeSlack()
+    await fake.start()
+    fake.add_team("T1", TOKEN)
+    fake.add_user("U_MOD", "Moderator", admin=True)
+    for n in range(MEMBERS):
+        fake.add_user(f"U{n:04d}", f"Member {n}")
+    print(f"PORT {fake.port}", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await fake.stop()
+
+
+# -- the load (this process) ---------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    process: asyncio.subprocess.Process
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        await asyncio.wait_for(self.process.wait(), 60)
+
+
+async def start_child(*args: str) -> Child:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__).resolve()),
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
+    assert process.stdout is not None
+    while line := (await asyncio.wait_for(process.stdout.readline(), 60)).decode():
+        if line.startswith("PORT "):
+            return Child(process, int(line.split()[1]))
+    raise SystemExit(f"{' '.join(args)} did not start")
+
+
+def command_body(line: str, user: str, key: str, fake: Child) -> str:
+    group, _, text = line.partition(" ")
+    fields = payloads.slash_command(
+        group, text, user=user, channel=CHANNEL, response_url=f"{fake.url}/respond/{key}"
+    )
+    return payloads.form_body(fields)
+
+
+def workload(count: int, fake: Child, tag: str, seed: int) -> list[tuple[str, str]]:
+    """(key, body) of `count` commands from the members, in a fixed random order."""
+    rng = random.Random(seed)
+    out = []
+    submitted: dict[str, int] = {}
+    for n in range(count):
+        user = f"U{rng.randrange(MEMBERS):04d}"
+        roll = rng.random()
+        if roll < 0.30:
+            line = "/cocreate results"
+        elif roll < 0.55:
+            line = f"/idea show #{rng.randrange(1, IDEAS + 1)}"
+        elif roll < 0.75:
+            line = "/challenge list"
+        elif roll < 0.90:
+            line = "/cocreate leaderboard"
+        elif submitted.get(user, 0) < 2:
+            submitted[user] = submitted.get(user, 0) + 1
+            line = f'/idea submit title:"Idea {tag} {n}" description:"From {user}, run {tag}."'
+        else:
+            line = "/cocreate results"
+        key = f"{tag}-{n}-"
+        out.append((key, command_body(line, user, key, fake)))
+    return out
+
+
+async def send_all(
+    http: aiohttp.ClientSession, port: int, bodies: list[tuple[str, str]], concurrency: int
+) -> tuple[list[float], float]:
+    """POST every body, signed just before the run; latencies (s) and the run's length."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    now = int(time.time())
+    signed = [(body, payloads.sign(SECRET, body, now)) for _, body in bodies]
+    queue = iter(signed)
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        for body, headers in queue:
+            started = time.perf_counter()
+            async with http.post(
+                url, data=body.encode(), headers={"Content-Type": FORM, **headers}
+            ) as response:
+                await response.read()
+                if response.status != 200:
+                    raise SystemExit(f"HTTP {response.status}")
+            latencies.append(time.perf_counter() - started)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, time.perf_counter() - began
+
+
+async def answered(http: aiohttp.ClientSession, fake: Child, prefix: str, count: int) -> None:
+    """Until the fake has received `count` response_url answers under `prefix`."""
+    params = {"prefix": prefix, "count": str(count), "timeout": "300"}
+    async with http.get(f"{fake.url}/_answered", params=params) as response:
+        if response.status != 200:
+            raise SystemExit(f"answers missing under {prefix}: HTTP {response.status}")
+
+
+async def setup(http: aiohttp.ClientSession, server: Child, fake: Child) -> None:
+    """The challenge and its ideas, through the adapter like everything else (not timed)."""
+    lines = [
+        ("U_MOD", '/challenge create title:"Bench" brief:"What should we build?"'),
+        ("U_MOD", "/challenge open bench"),
+    ]
+    lines += [
+        (f"U{n % MEMBERS:04d}", f'/idea submit title:"Seed {n}" description:"Seed idea {n}."')
+        for n in range(IDEAS)
+    ]
+    for n, (user, line) in enumerate(lines):
+        key = f"setup-{n}-"
+        await send_all(http, server.port, [(key, command_body(line, user, key, fake))], 1)
+        await answered(http, fake, key, 1)
+
+
+def figures(latencies: list[float], seconds: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "acks_per_s": round(len(latencies) / seconds, 1),
+        "ack_p50_ms": round(percentile(ordered, 50) * 1000, 2),
+        "ack_p99_ms": round(percentile(ordered, 99) * 1000, 2),
+        "ack_max_ms": round(ordered[-1] * 1000, 2),
+    }
+
+
+async def run(count: int, concurrency: int, work_limit: int) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "commands": count,
+        "concurrency": concurrency,
+        "work_limit": work_limit,
+    }
+    work = Workdir()
+    fake = await start_child("--fake")
+    try:
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=concurrency * 2)
+        ) as http:
+            for kind in ("bare", "adapter"):
+                (work.path / kind).mkdir()
+                server = await start_child(
+                    "--serve",
+                    kind,
+                    "--workdir",
+                    str(work.path / kind),
+                    "--api",
+                    fake.url + "/api/",
+                    "--work-limit",
+                    str(work_limit),
+                )
+                try:
+                    if kind == "adapter":
+                        await setup(http, server, fake)
+                    warmup = workload(WARMUP, fake, f"w{kind}", 1)
+                    await send_all(http, server.port, warmup, 4)
+                    if kind == "adapter":
+                        await answered(http, fake, f"w{kind}-", WARMUP)
+                    bodies = workload(count, fake, f"m{kind}", 2)
+                    began = time.perf_counter()
+                    latencies, seconds = await send_all(http, server.port, bodies, concurrency)
+                    results[kind] = figures(latencies, seconds)
+                    if kind == "adapter":
+                        await answered(http, fake, f"m{kind}-", count)
+                        done = time.perf_counter() - began
+                        results[kind]["all_answered_s"] = round(done, 3)
+                        results[kind]["answers_per_s"] = round(count / done, 1)
+                finally:
+                    await server.close()
+    finally:
+        await fake.close()
+        work.close()
+    results["throughput_ratio"] = round(
+        results["adapter"]["acks_per_s"] / results["bare"]["acks_per_s"], 3
+    )
+    return results
+
+
+def report(results: dict[str, Any]) -> None:
+    print(
+        f"{results['commands']} signed slash commands, {results['concurrency']} in flight, "
+        f"adapter work limit {results['work_limit']}, on {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    for kind in ("bare", "adapter"):
+        f = results[kind]
+        print(f"{kind}:")
+        print(f"  acks/s {f['acks_per_s']:>10,.1f}")
+        print(f"  ack p50 {f['ack_p50_ms']:>9.2f} ms   p99 {f['ack_p99_ms']:.2f} ms")
+        if "all_answered_s" in f:
+            print(
+                f"  every answer delivered after {f['all_answered_s']:.2f} s "
+                f"({f['answers_per_s']:,.1f} commands/s end to end)"
+            )
+    print(
+        target(
+            "throughput ratio (adapter / bare)", results["throughput_ratio"], 0.6, "", at_least=True
+        )
+    )
+    print(target("adapter ack p99", results["adapter"]["ack_p99_ms"], 50, "ms"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--commands", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument(
+        "--work-limit",
+        type=int,
+        default=Tuning().max_concurrent_work,
+        help="commands the adapter works on at once after their ack (Tuning.max_concurrent_work)",
+    )
+    parser.add_argument("--serve", choices=["adapter", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(_serve(args.serve, args.workdir, args.api, args.work_limit))
+        return
+    if args.fake:
+        asyncio.run(_fake())
+        return
+    results = asyncio.run(run(args.commands, args.concurrency, args.work_limit))
+    report(results)
+    emit(results)
+
+
+if __name__ == "__main__":
+    main()

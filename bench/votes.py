@@ -1,0 +1,561 @@
+"""Benchmark: reaction events through the adapters' entry point, into SQLite.
+
+What is measured
+    100,000 reaction events (85 % ADD, 15 % REMOVE of an earlier add, emoji 👍, unique
+    event ids, monotonic platform times) from 10,000 members on the posts of 1,000 ideas,
+    delivered to ``Cocreate.handle_reaction`` by 64 concurrent callers, as platforms
+    deliver them. The path is the real one: the group-commit queue of ``bot/ingest.py``,
+    the vote rules of ``bot/votes.py`` and ``storage/store.py`` on a fresh SQLite file
+    (WAL) in a temporary directory.
+
+    Reported: events/s over the delivery (and per tenth of it, to show a trend), p50/p99
+    latency of one ``handle_reaction`` call (queueing included), the votes stored (read
+    back with sqlite3 and compared with what the events must leave), and a baseline: the
+    same rows (one reaction-log row per delivered event plus the resulting vote rows)
+    written with plain ``sqlite3.executemany`` in one transaction into a fresh WAL file
+    with the same table shapes and indexes. The ratio
+    ``entry_point_events_per_s / baseline_rows_per_s`` says how far the entry point is
+    from the raw cost of storing the rows.
+
+    Time cap: the machine is shared, so delivery stops taking new events after
+    ``--max-seconds`` (default 55 s; 0 = no cap). Callers take events in order from one
+    iterator, so what was delivered is always a prefix of the planned events; the output
+    says how many were delivered, and every figure (including the expected votes and the
+    baseline) is about that prefix.
+
+    Setup (not timed): ``bot.bootstrap.build`` with an in-memory publisher, a hand-driven
+    clock and default settings; a moderator creates and opens a challenge with
+    ``/challenge create`` and ``/challenge open``; 400 members submit the 1,000 ideas with
+    ``/idea submit``; the publisher's receipts give the message ids the reactions target.
+
+    Targets are printed next to the figures, never asserted: ≥ 10,000 events/s,
+    p99 ≤ 10 ms, peak RSS ≤ 300 MB.
+
+How to run (from the repository root)
+    .venv/bin/python bench/votes.py                   # full size, delivery capped at 55 s
+    .venv/bin/python bench/votes.py --max-seconds 0   # full size, every event
+    .venv/bin/python bench/votes.py --quick           # sizes / 10, a smoke run
+    .venv/bin/python bench/votes.py --profile         # + cProfile and SQL statements per batch
+
+The last line of output is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import random
+import re
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._support import (
+    CHANNEL,
+    COMMUNITY,
+    MODERATOR,
+    BenchClock,
+    BenchPublisher,
+    Workdir,
+    bench_settings,
+    check,
+    command,
+    emit,
+    peak_rss_mb,
+    percentile,
+    target,
+    vocabulary,
+)
+from bot.bootstrap import build
+from bot.core import Cocreate
+from bot.messages import Actor, ReactionAction, ReactionEvent
+from bot.weeks import week_of
+
+SEED = 42
+EMOJI = "👍"
+CONCURRENCY = 64
+REMOVE_SHARE = 0.15
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+DEFAULT_MAX_SECONDS = 55.0
+
+TARGET_EVENTS_PER_S = 10_000
+TARGET_P99_MS = 10.0
+TARGET_RSS_MB = 300.0
+
+
+@dataclass(frozen=True)
+class Sizes:
+    events: int
+    ideas: int
+    members: int
+    authors: int
+
+
+FULL = Sizes(events=100_000, ideas=1_000, members=10_000, authors=400)
+QUICK = Sizes(events=10_000, ideas=100, members=1_000, authors=40)
+
+
+@dataclass
+class Plan:
+    """The pre-generated events, and for each the (idea index, member index) it is about."""
+
+    events: list[ReactionEvent]
+    pairs: list[tuple[int, int]]
+    authors: int
+
+    def expected_votes(self, delivered: int) -> list[tuple[int, int]]:
+        """(idea index, member index) of the votes the first `delivered` events leave.
+
+        Authors' reactions on their own ideas are no votes (self_votes is off).
+        """
+        present: set[tuple[int, int]] = set()
+        for event, pair in zip(self.events[:delivered], self.pairs[:delivered], strict=True):
+            if event.action is ReactionAction.ADD:
+                present.add(pair)
+            else:
+                present.discard(pair)
+        return sorted((i, m) for i, m in present if m != i % self.authors)
+
+
+@dataclass
+class Delivery:
+    elapsed: float
+    latencies: list[float]
+    #: when each call returned, in seconds since the delivery started, in order
+    done_at: list[float]
+    effects: collections.Counter[str]
+    capped: bool
+
+
+def member_actor(i: int) -> Actor:
+    return Actor(f"m{i}", f"Member {i}")
+
+
+# -- setup ---------------------------------------------------------------------------
+
+
+async def setup(app: Cocreate, clock: BenchClock, sizes: Sizes, rng: random.Random) -> None:
+    """One open challenge and its ideas, through `handle_command` as adapters call it."""
+    create = (
+        '/challenge create title:"Greener streets" brief:"What would make our streets greener?"'
+    )
+    check(await app.handle_command(command(MODERATOR, create)), "challenge create")
+    check(await app.handle_command(command(MODERATOR, "/challenge open greener-streets")), "open")
+    clock.advance(timedelta(minutes=1))
+    words = vocabulary(rng)
+    for j in range(sizes.ideas):
+        author = member_actor(j % sizes.authors)
+        title = f"{rng.choice(words)} {rng.choice(words)} {rng.choice(words)} {j}"
+        description = " ".join(rng.choice(words) for _ in range(14))
+        reply = await app.handle_command(
+            command(author, f'/idea submit title:"{title}" description:"{description}"')
+        )
+        check(reply, f"idea {j}")
+        clock.advance(timedelta(seconds=1))
+
+
+def plan_events(
+    sizes: Sizes, posts: list[tuple[str, str]], start: datetime, rng: random.Random
+) -> Plan:
+    """Mostly adds, some removes of a reaction added before; popular ideas get more."""
+    present: list[tuple[int, int]] = []
+    where: dict[tuple[int, int], int] = {}
+    events: list[ReactionEvent] = []
+    pairs: list[tuple[int, int]] = []
+    actors = [member_actor(i) for i in range(sizes.members)]
+    at = start
+    for n in range(sizes.events):
+        at += timedelta(milliseconds=rng.randint(5, 1500))
+        if present and rng.random() < REMOVE_SHARE:
+            k = rng.randrange(len(present))
+            pair = present[k]
+            last = present.pop()
+            if k < len(present):
+                present[k] = last
+                where[last] = k
+            del where[pair]
+            action = ReactionAction.REMOVE
+        else:
+            while True:
+                # Skewed towards the first ideas: a few ideas draw most of the votes.
+                pair = (int(sizes.ideas * rng.random() ** 1.5), rng.randrange(sizes.members))
+                if pair not in where:
+                    break
+            where[pair] = len(present)
+            present.append(pair)
+            action = ReactionAction.ADD
+        pairs.append(pair)
+        idea, member = pair
+        channel_id, message_id = posts[idea]
+        events.append(
+            ReactionEvent(
+                community=COMMUNITY,
+                channel_id=channel_id,
+                message_id=message_id,
+                action=action,
+                at=at,
+                member=actors[member],
+                emoji=EMOJI,
+                event_id=f"ev-{n}",
+            )
+        )
+    return Plan(events, pairs, sizes.authors)
+
+
+# -- delivery ------------------------------------------------------------------------
+
+
+async def deliver(
+    app: Cocreate,
+    clock: BenchClock,
+    events: list[ReactionEvent],
+    concurrency: int,
+    max_seconds: float,
+) -> Delivery:
+    """Events through `handle_reaction` by `concurrency` callers sharing one iterator."""
+    source = iter(events)
+    latencies: list[float] = []
+    done_at: list[float] = []
+    effects: collections.Counter[str] = collections.Counter()
+    perf = time.perf_counter
+    started = perf()
+    deadline = started + max_seconds if max_seconds > 0 else float("inf")
+    capped = False
+
+    async def caller() -> None:
+        nonlocal capped
+        for event in source:
+            clock.set(event.at)
+            t = perf()
+            outcome = await app.handle_reaction(event)
+            now = perf()
+            latencies.append(now - t)
+            done_at.append(now - started)
+            effects[outcome.effect] += 1
+            if now > deadline:
+                capped = True
+                return
+
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    elapsed = perf() - started
+    # A caller that stopped at the deadline leaves the others to finish what they took.
+    capped = capped and len(latencies) < len(events)
+    return Delivery(elapsed, latencies, done_at, effects, capped)
+
+
+def segment_rates(done_at: list[float], parts: int = 10) -> list[float]:
+    """Events/s in each tenth of the delivered events, by completion order."""
+    if len(done_at) < parts:
+        return []
+    size = len(done_at) // parts
+    rates = []
+    previous = 0.0
+    for i in range(parts):
+        end = done_at[(i + 1) * size - 1]
+        rates.append(round(size / max(end - previous, 1e-9), 1))
+        previous = end
+    return rates
+
+
+@dataclass
+class StatementTally:
+    """SQL statements the core sends, by kind, and the time spent in them (with --profile)."""
+
+    count: collections.Counter[str] = field(default_factory=collections.Counter)
+    seconds: dict[str, float] = field(default_factory=lambda: collections.defaultdict(float))
+    batches: int = 0
+
+    def attach(self, app: Cocreate) -> None:
+        from sqlalchemy import event
+
+        engine = app.db.engine.sync_engine  # type: ignore[attr-defined]
+        starts: dict[int, float] = {}
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before(conn: Any, cursor: Any, stmt: str, params: Any, ctx: Any, many: Any) -> None:
+            starts[id(ctx)] = time.perf_counter()
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _after(conn: Any, cursor: Any, stmt: str, params: Any, ctx: Any, many: Any) -> None:
+            key = _statement_kind(stmt)
+            self.count[key] += 1
+            started = starts.pop(id(ctx), None)
+            if started is not None:
+                self.seconds[key] += time.perf_counter() - started
+
+        ingest = app.ingest
+        apply = ingest._transaction
+
+        async def counted(events: list[ReactionEvent]) -> Any:
+            self.batches += 1
+            return await apply(events)
+
+        ingest._transaction = counted  # type: ignore[method-assign]
+
+    def report(self) -> None:
+        n = max(self.batches, 1)
+        print(f"SQL statements per group-commit batch ({self.batches:,} batches):")
+        print("  per batch    ms/batch  statement")
+        for key, count in self.count.most_common():
+            print(f"  {count / n:9.1f} {self.seconds[key] * 1000 / n:11.2f}  {key}")
+
+
+def _statement_kind(stmt: str) -> str:
+    words = stmt.split()
+    if not words:
+        return "?"
+    verb = words[0].upper()
+    if verb == "SELECT":
+        table = re.search(r"\bFROM (\w+)", stmt)
+        kind = f"SELECT … FROM {table.group(1) if table else '?'}"
+        if re.search(r"\(\w+\.\w+, \w+\.\w+\) IN", stmt):
+            kind += " WHERE (a, b) IN (…)"
+        return kind
+    if verb in ("INSERT", "DELETE"):
+        return " ".join(words[:3])
+    if verb == "UPDATE":
+        return " ".join(words[:4])
+    return verb + (" " + words[1] if len(words) > 1 else "")
+
+
+# -- baseline ------------------------------------------------------------------------
+
+BASELINE_SCHEMA = """
+CREATE TABLE reaction_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    community_id INTEGER NOT NULL,
+    event_id VARCHAR(128),
+    post_id INTEGER NOT NULL,
+    idea_id INTEGER NOT NULL,
+    member_id INTEGER NOT NULL,
+    action VARCHAR(8) NOT NULL,
+    emoji VARCHAR(64) NOT NULL,
+    occurred_at DATETIME NOT NULL,
+    recorded_at DATETIME NOT NULL,
+    source VARCHAR(16) NOT NULL,
+    effect VARCHAR(32) NOT NULL,
+    UNIQUE (community_id, event_id)
+);
+CREATE INDEX ix_reaction_log_idea ON reaction_log (idea_id);
+CREATE TABLE votes (
+    idea_id INTEGER NOT NULL,
+    member_id INTEGER NOT NULL,
+    challenge_id INTEGER NOT NULL,
+    cast_at DATETIME NOT NULL,
+    week VARCHAR(10) NOT NULL,
+    PRIMARY KEY (idea_id, member_id)
+);
+CREATE INDEX ix_votes_member ON votes (member_id, challenge_id);
+CREATE INDEX ix_votes_challenge ON votes (challenge_id, cast_at);
+"""
+
+
+def _sql_time(at: datetime) -> str:
+    """As SQLAlchemy's SQLite dialect stores a naive UTC datetime."""
+    return at.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def baseline(
+    db_file: Path, plan: Plan, delivered: int, expected: list[tuple[int, int]]
+) -> tuple[int, float]:
+    """The same rows with plain sqlite3 in one transaction; (rows, seconds)."""
+    log_rows = []
+    cast_at: dict[tuple[int, int], datetime] = {}
+    for e, (idea, member) in zip(plan.events[:delivered], plan.pairs[:delivered], strict=True):
+        when = _sql_time(e.at)
+        added = e.action is ReactionAction.ADD
+        effect = "vote added" if added else "vote removed"
+        row = (1, e.event_id, idea + 1, idea + 1, member + 1, e.action.value, EMOJI)
+        log_rows.append((*row, when, when, "event", effect))
+        if added:
+            cast_at[(idea, member)] = e.at
+    vote_rows = []
+    for idea, member in expected:
+        at = cast_at[(idea, member)]
+        vote_rows.append((idea + 1, member + 1, 1, _sql_time(at), week_of(at)))
+
+    conn = sqlite3.connect(db_file, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # as storage.database.create_engine sets it
+    conn.executescript(BASELINE_SCHEMA)
+    started = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "INSERT INTO reaction_log (community_id, event_id, post_id, idea_id, member_id, "
+        "action, emoji, occurred_at, recorded_at, source, effect) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        log_rows,
+    )
+    conn.executemany(
+        "INSERT INTO votes (idea_id, member_id, challenge_id, cast_at, week) "
+        "VALUES (?, ?, ?, ?, ?)",
+        vote_rows,
+    )
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return len(log_rows) + len(vote_rows), elapsed
+
+
+# -- main ----------------------------------------------------------------------------
+
+
+async def run(sizes: Sizes, work: Path, max_seconds: float, profile: bool) -> dict[str, Any]:
+    db_file = work / "bench.db"
+    clock = BenchClock(START)
+    publisher = BenchPublisher()
+    rng = random.Random(SEED)
+
+    t = time.perf_counter()
+    app = await build(bench_settings(db_file), clock, {"bench": publisher})
+    await app.start()
+    await setup(app, clock, sizes, rng)
+    setup_s = time.perf_counter() - t
+    posts = [(channel, message) for _, channel, message in publisher.idea_posts]
+    assert len(posts) == sizes.ideas, f"expected {sizes.ideas} idea posts, got {len(posts)}"
+    assert all(channel == CHANNEL for channel, _ in posts)
+    print(
+        f"setup: challenge + {sizes.ideas:,} ideas by {sizes.authors:,} authors through "
+        f"handle_command in {setup_s:.1f} s ({setup_s / sizes.ideas * 1000:.1f} ms per idea)"
+    )
+
+    t = time.perf_counter()
+    plan = plan_events(sizes, posts, clock.now() + timedelta(minutes=5), rng)
+    adds = sum(e.action is ReactionAction.ADD for e in plan.events)
+    print(
+        f"events: {len(plan.events):,} pre-generated ({adds:,} add, "
+        f"{len(plan.events) - adds:,} remove) from {sizes.members:,} members "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
+
+    tally = StatementTally()
+    profiler = None
+    if profile:
+        import cProfile
+
+        tally.attach(app)
+        profiler = cProfile.Profile()
+        profiler.enable()
+    d = await deliver(app, clock, plan.events, CONCURRENCY, max_seconds)
+    if profiler is not None:
+        profiler.disable()
+    await app.stop()
+    delivered = len(d.latencies)
+
+    with sqlite3.connect(db_file) as conn:
+        stored_votes = conn.execute("SELECT count(*) FROM votes").fetchone()[0]
+        logged = conn.execute("SELECT count(*) FROM reaction_log").fetchone()[0]
+        members = conn.execute("SELECT count(*) FROM members").fetchone()[0]
+    conn.close()
+    db_mb = sum(p.stat().st_size for p in work.glob("bench.db*")) / 2**20
+
+    expected = plan.expected_votes(delivered)
+    base_rows, base_s = baseline(work / "baseline.db", plan, delivered, expected)
+
+    latencies = sorted(d.latencies)
+    events_per_s = delivered / d.elapsed
+    baseline_rows_per_s = base_rows / base_s
+    segments = segment_rates(d.done_at)
+    figures: dict[str, Any] = {
+        "benchmark": "votes",
+        "quick": sizes is QUICK,
+        "events_planned": len(plan.events),
+        "events_delivered": delivered,
+        "capped": d.capped,
+        "max_seconds": max_seconds,
+        "ideas": sizes.ideas,
+        "members": sizes.members,
+        "concurrency": CONCURRENCY,
+        "setup_s": round(setup_s, 2),
+        "elapsed_s": round(d.elapsed, 3),
+        "entry_point_events_per_s": round(events_per_s, 1),
+        "events_per_s_by_tenth": segments,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 3),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 3),
+        "max_ms": round(latencies[-1] * 1000, 3),
+        "stored_votes": stored_votes,
+        "expected_votes": len(expected),
+        "reaction_log_rows": logged,
+        "members_stored": members,
+        "db_mb": round(db_mb, 1),
+        "baseline_rows": base_rows,
+        "baseline_s": round(base_s, 3),
+        "baseline_rows_per_s": round(baseline_rows_per_s, 1),
+        "ratio_entry_point_to_baseline": round(events_per_s / baseline_rows_per_s, 5),
+        "effects": dict(d.effects.most_common()),
+        "badges_announced": dict(publisher.badges.most_common()),
+    }
+
+    print()
+    print(f"delivery: {delivered:,} of {len(plan.events):,} events, {CONCURRENCY} callers")
+    if d.capped:
+        print(
+            f"  CAPPED: no new events after {max_seconds:g} s (--max-seconds); the figures "
+            f"are about the {delivered:,} events delivered"
+        )
+    print(f"  elapsed                            {d.elapsed:>12,.2f} s")
+    print(target("throughput", events_per_s, TARGET_EVENTS_PER_S, "events/s", at_least=True))
+    if segments:
+        print(f"  events/s by tenth of the delivery: {', '.join(f'{r:,.0f}' for r in segments)}")
+    print(f"  p50 latency                        {figures['p50_ms']:>12,.2f} ms")
+    print(target("p99 latency", figures["p99_ms"], TARGET_P99_MS, "ms"))
+    print(f"  max latency                        {figures['max_ms']:>12,.2f} ms")
+    print(f"  outcomes: {', '.join(f'{k}: {v:,}' for k, v in d.effects.most_common())}")
+    badges = ", ".join(f"{k}: {v:,}" for k, v in publisher.badges.most_common()) or "none"
+    print(f"  badges announced to the publisher: {badges}")
+    print(
+        f"  stored: {stored_votes:,} votes (expected {len(expected):,}), "
+        f"{logged:,} reaction-log rows, {members:,} members, {db_mb:.1f} MB on disk"
+    )
+    print()
+    print(f"baseline: plain sqlite3 executemany, one transaction, WAL: {base_rows:,} rows")
+    print(f"  elapsed                            {base_s:>12,.3f} s")
+    print(f"  rows/s                             {baseline_rows_per_s:>12,.0f}")
+    print(f"  entry point events/s ÷ baseline rows/s = {events_per_s / baseline_rows_per_s:.5f}")
+
+    if profiler is not None:
+        import pstats
+
+        print()
+        tally.report()
+        print()
+        print("cProfile of the delivery, own time (cumulative figures of coroutines mislead):")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(30)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="sizes / 10 (a smoke run)")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=DEFAULT_MAX_SECONDS,
+        help=f"stop taking new events after this long (default {DEFAULT_MAX_SECONDS:g}; 0: never)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the delivery, tally SQL statements"
+    )
+    options = parser.parse_args()
+    sizes = QUICK if options.quick else FULL
+    work = Workdir()
+    try:
+        figures = asyncio.run(run(sizes, work.path, options.max_seconds, options.profile))
+    finally:
+        work.close()
+    figures["peak_rss_mb"] = peak_rss_mb()
+    print()
+    print(target("peak RSS", figures["peak_rss_mb"], TARGET_RSS_MB, "MB"))
+    emit(figures)
+
+
+if __name__ == "__main__":
+    main()

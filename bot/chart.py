@@ -1,0 +1,40 @@
+"""The brand report's chart: votes and ideas per day, and the leading ideas (PNG)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+
+
+def _plain(text: str) -> str:
+    """Chart fonts have no emoji: keep letters, digits and common punctuation."""
+    return "".join(ch for ch in text if ord(ch) < 0x2000).strip() or "?"
+
+
+def activity_chart(
+    title: str,
+    days: Sequence[date],
+    votes: Sequence[int],
+    ideas: Sequence[int],
+    leaders: Sequence[tuple[str, int]],
+) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, 6), dpi=100, layout="constrained")
+    daily, ranking = figure.subplots(2, 1, height_ratios=(3, 2))
+    x = list(range(len(days)))
+    daily.bar(x, list(votes), color="#4c72b0", label="votes")
+    daily.plot(x, list(ideas), color="#dd8452", marker="o", label="ideas")
+    daily.set_xticks(x, [f"{d:%d %b}" for d in days], rotation=45, ha="right", fontsize=8)
+    daily.set_title(_plain(f"{title}: votes and ideas per day"))
+    daily.legend(loc="upper left")
+    names = [_plain(name)[:40] for name, _ in leaders][::-1]
+    ranking.barh(names or ["(no ideas yet)"], [n for _, n in leaders][::-1] or [0], color="#55a868")
+    ranking.set_title("Leading ideas (votes)")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,146 @@
+"""The `cocreate` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.ports import Platform
+from bot.settings import ConfigError, Settings, load_settings, render_effective
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cocreate", description="Co-creation challenges for Discord, Slack and the console."
+    )
+    parser.add_argument("--config", metavar="PATH", help="TOML settings file")
+    sub = parser.add_subparsers(dest="command", required=True)
+    console = sub.add_parser("console", help="run a community in this terminal, no tokens needed")
+    console.add_argument("--script", metavar="FILE", help="run the lines of FILE, then stop")
+    config = sub.add_parser("config", help="configuration")
+    config.add_argument("action", choices=["check"], help="print the effective configuration")
+    db = sub.add_parser("db", help="database")
+    db.add_argument("action", choices=["upgrade"], help="migrate to the newest schema")
+    sub.add_parser("run", help="run every platform enabled in the settings")
+    sub.add_parser("demo", help="a scripted two-week challenge in a throwaway folder")
+    discord = sub.add_parser("discord", help="Discord")
+    discord.add_argument("action", choices=["sync"], help="sync the slash commands globally")
+    slack = sub.add_parser("slack", help="Slack")
+    slack.add_argument("action", choices=["manifest"], help="print the app manifest (JSON)")
+    return parser
+
+
+def _logging(settings: Settings, to_file: Path | None = None) -> None:
+    handler: logging.Handler
+    if to_file is not None:
+        to_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(to_file, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.core.log_level, handlers=[handler], force=True)
+
+
+async def _upgrade(settings: Settings) -> None:
+    from storage.database import create_engine
+    from storage.migrate import current_revision, upgrade
+
+    engine = create_engine(settings.database_url, busy_timeout_ms=settings.storage.busy_timeout_ms)
+    try:
+        await upgrade(engine)
+        print(f"database at revision {await current_revision(engine)}")
+    finally:
+        await engine.dispose()
+
+
+async def _run(settings: Settings) -> int:
+    """Start the core and every enabled platform in this event loop; stop on a signal."""
+    from bot.bootstrap import build, platforms
+    from scheduler import Timer
+
+    app = await build(settings)
+    running = platforms(app, settings)
+    if not running:
+        print(
+            "config error: no platform is enabled: set discord.enabled or slack.enabled "
+            "(or run `cocreate console`)",
+            file=sys.stderr,
+        )
+        await app.stop()
+        return EXIT_CONFIG
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    started: list[Platform] = []
+    try:
+        for platform in [*running, Timer(app.agenda, app.clock)]:
+            await platform.start()
+            started.append(platform)
+            logging.getLogger("cocreate").info("%s started", platform.name)
+        await stop.wait()
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        for platform in reversed(started):
+            await platform.stop()
+        await app.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "config":
+        print(render_effective(settings))
+        return 0
+    if args.command == "db":
+        _logging(settings)
+        asyncio.run(_upgrade(settings))
+        return 0
+    if args.command == "demo":
+        from adapters.console.demo import run_demo
+
+        return asyncio.run(run_demo())
+    if args.command == "run":
+        _logging(settings)
+        return asyncio.run(_run(settings))
+    if args.command == "discord":
+        from adapters.discord.sync import sync_commands
+
+        _logging(settings)
+        return asyncio.run(sync_commands(settings))
+    if args.command == "slack":
+        from adapters.slack.manifest import manifest
+
+        print(json.dumps(manifest(settings), indent=2, ensure_ascii=False))
+        return 0
+    from adapters.console.app import run_console
+
+    _logging(settings, settings.core.data_dir / "cocreate.log")
+    script = Path(args.script) if args.script else None
+    try:
+        return asyncio.run(run_console(settings, script))
+    except BrokenPipeError:
+        # The reader went away (`cocreate console | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Every command, declared once in `registry` and handled here."""
+
+from bot.commands import challenges, help, ideas, moderation, results
+from bot.commands.spec import CommandSpec, Option, OptionKind, registry
+
+__all__ = [
+    "CommandSpec",
+    "Option",
+    "OptionKind",
+    "challenges",
+    "help",
+    "ideas",
+    "moderation",
+    "registry",
+    "results",
+]

@@ -1,0 +1,182 @@
+"""Validation of raw option values against a command spec, with specific errors."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from bot.commands.spec import CommandSpec, Option, OptionKind
+from bot.errors import UserError
+from bot.grammar import (
+    GrammarError,
+    parse_bool,
+    parse_cron,
+    parse_duration,
+    parse_idea_number,
+    parse_timezone,
+)
+from bot.messages import OptionValue
+
+#: A Unicode emoji (no ASCII at all), a `:name:`, or a Discord custom emoji `<:name:id>`.
+_EMOJI = re.compile(
+    r"[^\x00-\x7f\s]{1,16}|:[a-z0-9_+\-]{1,40}:|<a?:[A-Za-z0-9_]{2,32}:[0-9]{5,25}>"
+)
+_REFERENCE = re.compile(r"^<[@#!&]*([A-Za-z0-9_.-]+)(?:\|[^>]*)?>$")
+
+
+def strip_reference(text: str) -> str:
+    """`<@U123|ana>`, `<#C1|general>`, `@ana` and `#general` name the thing inside."""
+    text = text.strip()
+    match = _REFERENCE.match(text)
+    if match:
+        return match.group(1)
+    return text.lstrip("@#") if text[:1] in "@#" else text
+
+
+def bind(
+    spec: CommandSpec, options: Mapping[str, OptionValue], positionals: tuple[str, ...]
+) -> dict[str, Any]:
+    """The command's arguments, converted and checked; a UserError names what is wrong."""
+    raw: dict[str, OptionValue] = {}
+    slots = [o for o in spec.options if o.positional]
+    values = list(positionals)
+    for i, option in enumerate(slots):
+        if not values:
+            break
+        if option.greedy or (i == len(slots) - 1 and option.kind is OptionKind.CHALLENGE):
+            raw[option.name] = " ".join(values)
+            values = []
+        elif (
+            option.kind is OptionKind.CHOICE
+            and len(values) > 1
+            and _two_word_choice(option, values)
+        ):
+            raw[option.name] = f"{values.pop(0)} {values.pop(0)}"
+        else:
+            raw[option.name] = values.pop(0)
+    if values:
+        extra = " ".join(values)
+        raise UserError(f"I don't know what to do with `{extra}`. Usage: `{spec.usage}`")
+    for name, value in options.items():
+        named = spec.option(name)
+        if named is None:
+            known = [o.name for o in spec.options]
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" Did you mean `{close[0]}:`?" if close else ""
+            raise UserError(f"`{spec.name}` has no option `{name}`.{hint} Usage: `{spec.usage}`")
+        if name in raw:
+            raise UserError(f"`{name}` is given twice. Usage: `{spec.usage}`")
+        raw[name] = value
+    args: dict[str, Any] = {}
+    for option in spec.options:
+        if option.name not in raw:
+            if option.required:
+                raise UserError(
+                    f"`{spec.name}` needs `{option.name}` ({option.description}). "
+                    f"Usage: `{spec.usage}`"
+                )
+            continue
+        args[option.name] = convert(option, raw[option.name])
+    return args
+
+
+def _two_word_choice(option: Option, values: list[str]) -> bool:
+    """`/mod status #4 in progress`: a choice of two words, typed without quotes."""
+    one, two = (_choice_key(v) for v in values[:2])
+    return one not in option.choices and f"{one}_{two}" in option.choices
+
+
+def _choice_key(text: str) -> str:
+    return text.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+#: Longest value a reference may have (the columns that store them hold 64 characters).
+REFERENCE_MAX = 64
+
+
+def convert(option: Option, value: OptionValue) -> Any:
+    try:
+        if isinstance(value, str):
+            _check_storable(option, value)
+        return _convert(option, value)
+    except GrammarError as err:
+        raise UserError(f"`{option.name}`: {err}") from None
+
+
+def _check_storable(option: Option, text: str) -> None:
+    """Text the database could not store, or that no reference can be, is refused here:
+    lone surrogates and NUL anywhere, any control character outside free text, and
+    references longer than their columns."""
+    if any(0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00" for ch in text):
+        raise GrammarError("contains characters that can't be stored; please retype it.")
+    if option.kind in (OptionKind.TEXT, OptionKind.LONG_TEXT):
+        return  # free text: clean_user_text checks it with its field's own rules
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise GrammarError("contains control characters.")
+    if option.kind in (OptionKind.MEMBER, OptionKind.CHANNEL) and len(text) > REFERENCE_MAX * 8:
+        raise GrammarError("is too long.")
+
+
+def _convert(option: Option, value: OptionValue) -> Any:
+    kind = option.kind
+    if kind is OptionKind.BOOL:
+        return value if isinstance(value, bool) else parse_bool(str(value))
+    if kind is OptionKind.INT:
+        return _integer(option, value)
+    if kind is OptionKind.IDEA:
+        return (
+            value
+            if isinstance(value, int) and not isinstance(value, bool)
+            else (parse_idea_number(str(value)))
+        )
+    text = str(value)
+    if kind is OptionKind.CHOICE:
+        choice = _choice_key(text)
+        if choice not in option.choices:
+            raise GrammarError(f"choose one of {', '.join(option.choices)} (not `{text}`).")
+        return choice
+    if kind is OptionKind.DURATION:
+        return (
+            timedelta(0) if text.strip().lower() in ("0", "none", "off") else parse_duration(text)
+        )
+    if kind is OptionKind.CRON:
+        schedule = parse_cron(text)
+        if len(schedule) > 100:
+            raise GrammarError("that schedule is too long; use ranges such as 0-59/5.")
+        return schedule
+    if kind is OptionKind.TIMEZONE:
+        return parse_timezone(text)
+    if kind in (OptionKind.MEMBER, OptionKind.CHANNEL):
+        ref = strip_reference(text)
+        if not ref:
+            raise GrammarError(f"name a {kind.value}.")
+        if len(ref) > REFERENCE_MAX and kind is OptionKind.MEMBER:
+            raise GrammarError(f"no member has a name or id that long ({len(ref)} characters).")
+        return ref
+    if kind is OptionKind.EMOJI:
+        emoji = text.strip()
+        if not _EMOJI.fullmatch(emoji):
+            raise GrammarError("give one emoji, such as 👍 or :tada:.")
+        return emoji
+    return text
+
+
+def _integer(option: Option, value: OptionValue) -> int:
+    if isinstance(value, bool):
+        raise GrammarError("give a whole number.")
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise GrammarError(f"`{value}` is not a whole number.") from None
+    if option.min_value is not None and number < option.min_value:
+        raise GrammarError(f"the smallest allowed is {option.min_value}.")
+    if option.max_value is not None and number > option.max_value:
+        raise GrammarError(f"the largest allowed is {option.max_value}.")
+    return number

@@ -1,0 +1,360 @@
+"""Challenge commands: list and info for everyone; create, edit and the phases for moderators."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.commands.args import REFERENCE_MAX, strip_reference
+from bot.commands.context import Context
+from bot.commands.spec import Option, OptionKind, registry
+from bot.errors import UserError
+from bot.grammar import format_duration, parse_duration, parse_when
+from bot.messages import Card, Reply
+from bot.model import Challenge, ChallengeSettings, Phase
+from bot.render import challenge_card, quoted, when
+from bot.text import clean_user_text, display_inline, slugify
+
+BRIEF_MAX = 3000
+DEADLINE_HORIZON = timedelta(days=5 * 365)
+DEFAULT_EMOJI = "👍"
+DEFAULT_SCHEDULE = "0 9 * * mon"
+
+CHALLENGE = Option(
+    "challenge",
+    OptionKind.CHALLENGE,
+    "the challenge's title or short name",
+    required=True,
+    positional=True,
+)
+
+SETTINGS_OPTIONS = (
+    Option("title", OptionKind.TEXT, "the question, short", limit="title_max"),
+    Option("brief", OptionKind.LONG_TEXT, "what the brand asks and why"),
+    Option("terms", OptionKind.LONG_TEXT, "rules or terms submitters accept"),
+    Option("submissions_close", OptionKind.WHEN, "duration from opening (7d) or a date"),
+    Option("voting_close", OptionKind.WHEN, "duration from opening (14d) or a date"),
+    Option("venue", OptionKind.CHANNEL, "channel(s) for idea posts, comma-separated"),
+    Option("emoji", OptionKind.EMOJI, "the vote reaction (default 👍)"),
+    Option(
+        "ideas_per_member",
+        OptionKind.INT,
+        "ideas each member may submit",
+        min_value=1,
+        max_value=100,
+    ),
+    Option("review", OptionKind.BOOL, "moderators approve ideas before they are posted"),
+    Option("self_votes", OptionKind.BOOL, "an author's vote on their own idea counts"),
+    Option("min_account_age", OptionKind.DURATION, "minimum account age for a vote to count"),
+    Option("min_member_age", OptionKind.DURATION, "minimum membership age for a vote to count"),
+    Option("sealed", OptionKind.BOOL, "hide tallies until the close"),
+    Option("schedule", OptionKind.CRON, "weekly results, cron text (default Monday 09:00)"),
+    Option("timezone", OptionKind.TIMEZONE, "time zone for deadlines and the schedule"),
+    Option("report_venue", OptionKind.CHANNEL, "channel for the brand team's report"),
+)
+
+
+def _venues(text: str, name: str = "venue") -> list[str]:
+    venues = [strip_reference(v) for v in text.replace(" ", ",").split(",") if v.strip()]
+    if not venues:
+        raise UserError(f"`{name}` names no channel.")
+    if any(len(v) > REFERENCE_MAX for v in venues):
+        raise UserError(f"`{name}`: a channel id or name is at most {REFERENCE_MAX} characters.")
+    return list(dict.fromkeys(venues))
+
+
+def _deadline_spec(name: str, raw: str, tz: str, now: datetime) -> str:
+    """A deadline as stored: a duration from opening (`7d`) or an ISO point in time."""
+    value = parse_when(raw, ZoneInfo(tz), now)
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if value <= now:
+        raise UserError(f"`{name}` is in the past ({value:%Y-%m-%d %H:%M} UTC).")
+    if value > now + DEADLINE_HORIZON:
+        raise UserError(f"`{name}` is more than {DEADLINE_HORIZON.days // 365} years away.")
+    return value.isoformat()
+
+
+def resolve_deadline(spec: str | None, opened_at: datetime) -> datetime | None:
+    if spec is None:
+        return None
+    try:
+        return datetime.fromisoformat(spec)
+    except ValueError:
+        return opened_at + parse_duration(spec)
+
+
+def _apply(ctx: Context, base: ChallengeSettings, args: Mapping[str, Any]) -> ChallengeSettings:
+    limits = ctx.settings.limits
+    changes: dict[str, Any] = {}
+    if "title" in args:
+        changes["title"] = clean_user_text(
+            args["title"], max_len=limits.title_max, field="title", multiline=False
+        )
+    if "brief" in args:
+        changes["brief"] = clean_user_text(
+            args["brief"], max_len=BRIEF_MAX, field="brief", multiline=True
+        )
+    if "terms" in args:
+        terms = args["terms"].strip()
+        changes["terms"] = (
+            clean_user_text(terms, max_len=BRIEF_MAX, field="terms", multiline=True)
+            if terms and terms.lower() not in ("none", "-")
+            else None
+        )
+    for key in ("ideas_per_member", "review", "self_votes", "sealed", "schedule", "timezone"):
+        if key in args:
+            changes[key] = args[key]
+    if "emoji" in args:
+        changes["vote_emoji"] = args["emoji"]
+    for key in ("min_account_age", "min_member_age"):
+        if key in args:
+            changes[key] = args[key]
+    if "report_venue" in args:
+        (changes["report_venue"],) = _venues(args["report_venue"], "report_venue")[:1]
+    tz = changes.get("timezone", base.timezone)
+    for key in ("submissions_close", "voting_close"):
+        if key in args:
+            changes[key] = _deadline_spec(key, args[key], tz, ctx.now)
+    settings = replace(base, **changes)
+    _check_deadline_order(settings, ctx.now)
+    return settings
+
+
+def _check_deadline_order(s: ChallengeSettings, now: datetime) -> None:
+    if s.submissions_close and s.voting_close:
+        sub = resolve_deadline(s.submissions_close, now)
+        vote = resolve_deadline(s.voting_close, now)
+        assert sub is not None and vote is not None
+        if vote < sub:
+            raise UserError("`voting_close` must not come before `submissions_close`.")
+
+
+async def _unique_slug(ctx: Context, title: str) -> str:
+    base = slugify(title) or "challenge"
+    slug, n = base, 1
+    while await ctx.store.slug_taken(ctx.community.id, slug):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+async def _check_title_free(ctx: Context, title: str, except_id: int | None = None) -> None:
+    for c in await ctx.store.challenges(ctx.community.id):
+        if c.id != except_id and c.title.casefold() == title.casefold():
+            raise UserError(f"There is already a challenge called {quoted(title)} (`{c.slug}`).")
+
+
+@registry.command(
+    "challenge",
+    "create",
+    description="Create a challenge (as a draft)",
+    options=tuple(
+        replace(o, required=True) if o.name in ("title", "brief") else o for o in SETTINGS_OPTIONS
+    ),
+    moderator=True,
+    form=True,
+)
+async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    blank = ChallengeSettings(
+        title="",
+        brief="",
+        terms=None,
+        submissions_close=None,
+        voting_close=None,
+        vote_emoji=DEFAULT_EMOJI,
+        ideas_per_member=ctx.settings.limits.ideas_per_member,
+        review=False,
+        self_votes=False,
+        min_account_age=timedelta(0),
+        min_member_age=timedelta(0),
+        sealed=False,
+        schedule=DEFAULT_SCHEDULE,
+        timezone=ctx.settings.core.default_timezone,
+        report_venue=None,
+    )
+    settings = _apply(ctx, blank, args)
+    await _check_title_free(ctx, settings.title)
+    slug = await _unique_slug(ctx, settings.title)
+    venues = _venues(args["venue"]) if "venue" in args else [ctx.channel_id]
+    await ctx.store.add_challenge(ctx.community.id, slug, settings, venues, ctx.member.id, ctx.now)
+    await ctx.audit("challenge.create", slug, display_inline(settings.title, 100))
+    return Reply(
+        Card(
+            f"📝 Challenge {quoted(settings.title)} is ready as a draft",
+            f"Its short name is `{slug}`. Check it with `/challenge info {slug}`, change it "
+            f"with `/challenge edit {slug}`, and open it with `/challenge open {slug}`.",
+        )
+    )
+
+
+@registry.command(
+    "challenge",
+    "edit",
+    description="Change a challenge's settings",
+    options=(CHALLENGE, *SETTINGS_OPTIONS),
+    moderator=True,
+)
+async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args["challenge"])
+    changed = sorted(k for k in args if k != "challenge")
+    if not changed:
+        raise UserError(
+            f"Say what changes, for example `/challenge edit {challenge.slug} sealed:yes`."
+        )
+    if challenge.phase is Phase.CLOSED:
+        raise UserError(f"Challenge {quoted(challenge.title)} is closed; its settings are final.")
+    settings = _apply(ctx, challenge.settings, args)
+    if settings.title != challenge.title:
+        await _check_title_free(ctx, settings.title, challenge.id)
+    await ctx.store.update_challenge(challenge.id, settings)
+    if "venue" in args:
+        await ctx.store.set_venues(challenge.id, _venues(args["venue"]))
+    if challenge.opened_at is not None:
+        await _set_deadlines(ctx, challenge.id, settings, challenge.opened_at)
+    await ctx.audit("challenge.edit", challenge.slug, ", ".join(changed))
+    return Reply(
+        Card(f"⚙️ Challenge {quoted(settings.title)} is updated", f"Changed: {', '.join(changed)}.")
+    )
+
+
+async def _set_deadlines(
+    ctx: Context, challenge_id: int, settings: ChallengeSettings, opened_at: datetime
+) -> tuple[datetime | None, datetime | None]:
+    submissions = resolve_deadline(settings.submissions_close, opened_at)
+    voting = resolve_deadline(settings.voting_close, opened_at)
+    if submissions is None:
+        submissions = voting
+    current = (await ctx.store.challenges(ctx.community.id, [challenge_id]))[0]
+    await ctx.store.set_phase(
+        challenge_id, current.phase, submissions_close_at=submissions, voting_close_at=voting
+    )
+    return submissions, voting
+
+
+@registry.command(
+    "challenge", "open", description="Open a challenge", options=(CHALLENGE,), moderator=True
+)
+async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args["challenge"])
+    if challenge.phase is not Phase.DRAFT:
+        raise UserError(f"Challenge {quoted(challenge.title)} is already {challenge.phase.value}.")
+    await ctx.store.set_phase(challenge.id, Phase.OPEN, opened_at=ctx.now)
+    submissions, voting = await _set_deadlines(ctx, challenge.id, challenge.settings, ctx.now)
+    for deadline in (submissions, voting):
+        if deadline is not None and deadline <= ctx.now:
+            raise UserError(
+                "A deadline of this challenge has passed; change it with /challenge edit."
+            )
+    await ctx.audit("challenge.open", challenge.slug)
+    return Reply(
+        Card(
+            f"🚀 Challenge {quoted(challenge.title)} is open",
+            "The announcement is posted. Members submit with `/idea submit`.",
+        )
+    )
+
+
+@registry.command(
+    "challenge",
+    "advance",
+    description="Move a challenge to its next phase now",
+    options=(CHALLENGE,),
+    moderator=True,
+)
+async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args["challenge"])
+    if challenge.phase is Phase.DRAFT:
+        return await open_(ctx, args)
+    if challenge.phase is Phase.OPEN:
+        await ctx.store.set_phase(challenge.id, Phase.VOTING, submissions_close_at=ctx.now)
+        await ctx.audit("challenge.advance", challenge.slug, "voting")
+        return Reply(Card(f"Challenge {quoted(challenge.title)} is now in voting", ""))
+    return await close(ctx, args)
+
+
+@registry.command(
+    "challenge",
+    "close",
+    description="Close a challenge and post the final results",
+    options=(CHALLENGE,),
+    moderator=True,
+)
+async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args["challenge"])
+    if challenge.phase is Phase.CLOSED:
+        raise UserError(f"Challenge {quoted(challenge.title)} is already closed.")
+    if challenge.phase is Phase.DRAFT:
+        raise UserError(
+            f"Challenge {quoted(challenge.title)} never opened; delete it with "
+            f"`/challenge delete {challenge.slug}` instead."
+        )
+    await ctx.store.set_phase(challenge.id, Phase.CLOSED, closed_at=ctx.now)
+    await ctx.audit("challenge.close", challenge.slug)
+    return Reply(
+        Card(
+            f"🏆 Challenge {quoted(challenge.title)} is closed",
+            "The final results and the podium are posted.",
+        )
+    )
+
+
+@registry.command(
+    "challenge",
+    "delete",
+    description="Delete a draft or closed challenge",
+    options=(CHALLENGE,),
+    moderator=True,
+)
+async def delete(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args["challenge"])
+    if challenge.phase.running:
+        raise UserError(
+            f"Challenge {quoted(challenge.title)} is running; close it first with "
+            f"`/challenge close {challenge.slug}`."
+        )
+    await ctx.store.delete_challenge(challenge.id, ctx.now)
+    await ctx.audit("challenge.delete", challenge.slug)
+    return Reply(Card(f"🗑️ Challenge {quoted(challenge.title)} is deleted", ""))
+
+
+@registry.command("challenge", "list", description="What is running, and in which phase")
+async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    order = {Phase.OPEN: 0, Phase.VOTING: 1, Phase.DRAFT: 2, Phase.CLOSED: 3}
+    found = [
+        c
+        for c in await ctx.store.challenges(ctx.community.id)
+        if c.phase is not Phase.DRAFT or ctx.is_moderator
+    ]
+    if not found:
+        return Reply(Card("No challenges yet", "Moderators start one with `/challenge create`."))
+    lines = [
+        f"`{c.slug}` {display_inline(c.title, 80)} — {_phase_line(c)}"
+        for c in sorted(found, key=lambda c: (order[c.phase], -c.id))
+    ]
+    return Reply(Card("Challenges", "\n".join(lines), footer="Details: /challenge info <name>"))
+
+
+def _phase_line(c: Challenge) -> str:
+    tz = c.settings.timezone
+    if c.phase is Phase.OPEN and c.submissions_close_at:
+        return f"open for ideas until {when(c.submissions_close_at, tz)}"
+    if c.phase is Phase.VOTING and c.voting_close_at:
+        return f"voting until {when(c.voting_close_at, tz)}"
+    return c.phase.value
+
+
+@registry.command(
+    "challenge",
+    "info",
+    description="A challenge's brief, phase, deadlines and rules",
+    options=(replace(CHALLENGE, required=False),),
+)
+async def info(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args.get("challenge"))
+    if challenge.phase is Phase.DRAFT and not ctx.is_moderator:
+        raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
+    return Reply(challenge_card(challenge))

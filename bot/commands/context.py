@@ -1,0 +1,112 @@
+"""What a command handler works with: one transaction, the caller, and lookups that
+never cross from one community into another."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.errors import PermissionDenied, UserError
+from bot.messages import Actor, Post
+from bot.model import Challenge, Community, Idea, Member, Phase
+from bot.ports import AuditEntry, Store
+from bot.rewards import Award, Rewards
+from bot.settings import Settings
+from bot.text import display_inline
+
+
+@dataclass
+class Context:
+    store: Store
+    community: Community
+    member: Member
+    actor: Actor
+    channel_id: str
+    now: datetime
+    settings: Settings
+    rewards: Rewards
+    #: public posts to send once the transaction has committed
+    posts: list[Post] = field(default_factory=list)
+    #: ideas whose posts must be re-rendered once the transaction has committed
+    refresh: set[int] = field(default_factory=set)
+    #: badges awarded in this transaction, announced to adapters once it has committed
+    awards: list[Award] = field(default_factory=list)
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.actor.is_moderator
+
+    def require_moderator(self, what: str) -> None:
+        if not self.is_moderator:
+            raise PermissionDenied(f"Only moderators can {what}.")
+
+    async def audit(self, action: str, target: str, detail: str = "") -> None:
+        entry = AuditEntry(self.member.id, action, target, detail, self.now)
+        await self.store.audit(self.community.id, entry)
+
+    # -- lookups -----------------------------------------------------------------
+
+    async def challenge(self, ref: str | None) -> Challenge:
+        """A challenge by slug or title, or the one running in this channel when omitted."""
+        found = await self.store.challenges(self.community.id)
+        if ref is None or not ref.strip():
+            live = [c for c in found if c.phase is not Phase.CLOSED]
+            for candidates in (
+                [c for c in live if self.channel_id in c.venues and c.phase.running],
+                [c for c in live if c.phase.running],
+                [c for c in live if self.channel_id in c.venues],
+            ):
+                if len(candidates) == 1:
+                    return candidates[0]
+            if not found:
+                raise UserError(
+                    "There is no challenge yet. Moderators start one with `/challenge create`."
+                )
+            names = ", ".join(f"`{c.slug}`" for c in (live or found)[:5])
+            raise UserError(f"Which challenge? Name one of: {names}.")
+        key = ref.strip().strip("\"'“”").casefold()
+        for c in found:
+            if key in (c.slug.casefold(), c.title.casefold()):
+                return c
+        prefix = [c for c in found if c.title.casefold().startswith(key)]
+        if len(prefix) == 1:
+            return prefix[0]
+        names = ", ".join(f"`{c.slug}`" for c in found[:5]) or "none yet"
+        raise UserError(
+            f"No challenge called '{display_inline(ref, 60)}' here. Challenges: {names}."
+        )
+
+    async def idea(self, number: int) -> Idea:
+        """An idea of this community that the caller may see."""
+        idea = await self.store.idea_by_number(self.community.id, number)
+        if idea is None or not (
+            idea.status.public or self.is_moderator or idea.author_id == self.member.id
+        ):
+            raise UserError(f"There is no idea #{number} here. `/ideas` lists the ideas.")
+        return idea
+
+    async def challenge_of(self, idea: Idea) -> Challenge:
+        found = await self.store.challenges(self.community.id, [idea.challenge_id])
+        if not found:
+            raise UserError(f"Idea #{idea.number} belongs to a challenge that was deleted.")
+        return found[0]
+
+    async def target_member(self, ref: str) -> Member:
+        """A member of this community by platform id or display name."""
+        member = await self.store.member_by_external(self.community.id, ref)
+        if member is not None:
+            return member
+        named = await self.store.members_named(self.community.id, ref)
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise UserError(
+                f"Several members are called '{display_inline(ref, 40)}'; mention them instead."
+            )
+        raise UserError(f"I don't know a member '{display_inline(ref, 40)}' in this community.")
+
+    def timezone(self, challenge: Challenge | None = None) -> ZoneInfo:
+        return ZoneInfo(
+            challenge.settings.timezone if challenge else self.settings.core.default_timezone
+        )

@@ -1,0 +1,305 @@
+"""Member commands on ideas: submit, edit, withdraw, show, and the list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.commands.context import Context
+from bot.commands.spec import Option, OptionKind, registry
+from bot.errors import UserError
+from bot.messages import MODERATORS, Card, Post, PostKind, Reply
+from bot.model import Challenge, Idea, IdeaStatus, Phase
+from bot.render import day, idea_card, idea_heading, quoted, status_text, vote_text
+from bot.text import clean_user_text, display_inline, neutralize_mentions, similar_items
+
+IDEA = Option(
+    "idea", OptionKind.IDEA, "the idea's number, like #12", required=True, positional=True
+)
+CHALLENGE = Option(
+    "challenge",
+    OptionKind.CHALLENGE,
+    "the challenge (by default the one running here)",
+    positional=True,
+)
+TITLE = Option("title", OptionKind.TEXT, "a short title", limit="title_max")
+DESCRIPTION = Option(
+    "description", OptionKind.LONG_TEXT, "what it is and why", limit="description_max"
+)
+COUNTED_FOR_LIMIT = (
+    IdeaStatus.PENDING,
+    *(s for s in IdeaStatus if s.public),
+    IdeaStatus.MERGED,
+)
+
+
+def author_label(ctx: Context, idea: Idea, name: str) -> str:
+    if not idea.anonymous:
+        return name
+    return f"anonymous ({name})" if ctx.is_moderator else "anonymous"
+
+
+def votes_visible(ctx: Context, challenge: Challenge) -> bool:
+    return not challenge.settings.sealed or challenge.phase is Phase.CLOSED or ctx.is_moderator
+
+
+def idea_posts(idea: Idea, challenge: Challenge, author: str) -> list[Post]:
+    """One post per venue, each with the vote reaction added by the bot."""
+    shown = "anonymous" if idea.anonymous else author
+    return [
+        Post(
+            venue,
+            PostKind.IDEA,
+            idea_card(idea, challenge, shown),
+            idea_id=idea.id,
+            idea_number=idea.number,
+            vote_emoji=challenge.settings.vote_emoji,
+        )
+        for venue in challenge.venues
+    ]
+
+
+def review_post(idea: Idea, challenge: Challenge, author: str) -> Post:
+    """For the moderators' channel, where adapters add Approve and Reject buttons."""
+    card = idea_card(idea, challenge, author)
+    return Post(
+        MODERATORS,
+        PostKind.REVIEW,
+        Card(
+            f"🗂️ Review {idea_heading(idea)}",
+            card.body,
+            card.fields,
+            f"/mod approve #{idea.number} · /mod reject #{idea.number} reason",
+        ),
+        idea_id=None,
+        idea_number=idea.number,
+    )
+
+
+def submissions_closed(challenge: Challenge, ctx: Context) -> str | None:
+    """Why this challenge takes no ideas now, or None when it does."""
+    name = quoted(challenge.title)
+    tz = challenge.settings.timezone
+    deadline = challenge.submissions_close_at
+    if challenge.phase is Phase.DRAFT:
+        return f"Challenge {name} hasn't opened yet. Watch this channel for the announcement."
+    if challenge.phase is Phase.CLOSED:
+        return f"Challenge {name} is closed. See the results with `/results {challenge.slug}`."
+    if challenge.phase is Phase.VOTING or (deadline is not None and ctx.now >= deadline):
+        closed = f" on {day(deadline, tz)}" if deadline else ""
+        until = challenge.voting_close_at
+        voting = f" until {day(until, tz)}" if until else ""
+        return (
+            f"Challenge {name} closed its submissions{closed}; voting is open{voting}. "
+            f"See the ideas with `/ideas {challenge.slug}`."
+        )
+    return None
+
+
+@registry.command(
+    "idea",
+    "submit",
+    description="Submit an idea to a challenge",
+    options=(
+        CHALLENGE,
+        TITLE,
+        DESCRIPTION,
+        Option("anonymous", OptionKind.BOOL, "hide your name from other members"),
+        Option("accept_terms", OptionKind.BOOL, "accept the challenge's terms"),
+    ),
+    form=True,
+)
+async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args.get("challenge"))
+    why = submissions_closed(challenge, ctx)
+    if why:
+        raise UserError(why)
+    if ctx.member.blocked:
+        raise UserError(
+            "You can't submit ideas in this community right now. "
+            "Ask a moderator if you think this is a mistake."
+        )
+    if "title" not in args or "description" not in args:
+        raise UserError(
+            'An idea needs a title and a description: `/idea submit title:"…" description:"…"`.'
+        )
+    limits = ctx.settings.limits
+    title = clean_user_text(args["title"], max_len=limits.title_max, field="title", multiline=False)
+    description = clean_user_text(
+        args["description"], max_len=limits.description_max, field="description", multiline=True
+    )
+    terms = challenge.settings.terms
+    if terms and not args.get("accept_terms"):
+        raise UserError(
+            f"Challenge {quoted(challenge.title)} has terms: {display_inline(terms, 300)} "
+            "Add `accept_terms:yes` to accept them and submit."
+        )
+    mine = await ctx.store.count_ideas(challenge.id, COUNTED_FOR_LIMIT, ctx.member.id)
+    allowed = challenge.settings.ideas_per_member
+    if mine >= allowed:
+        raise UserError(
+            f"You have submitted {mine} ideas to {quoted(challenge.title)}, the limit is "
+            f"{allowed}. You can withdraw one with `/idea withdraw #n`."
+        )
+    existing = await ctx.store.ideas(challenge.id, [s for s in IdeaStatus if s.public])
+    similar = similar_items(
+        f"{title} {description}",
+        ((i.number, f"{i.title} {i.description}") for i in existing),
+        ctx.settings.similarity.threshold,
+        ctx.settings.similarity.max_hints,
+    )
+    review = challenge.settings.review
+    idea = await ctx.store.add_idea(
+        {
+            "community_id": ctx.community.id,
+            "challenge_id": challenge.id,
+            "number": await ctx.store.take_idea_number(ctx.community.id),
+            "title": title,
+            "description": description,
+            "author_id": ctx.member.id,
+            "anonymous": bool(args.get("anonymous", False)),
+            "status": (IdeaStatus.PENDING if review else IdeaStatus.PUBLISHED).value,
+            "submitted_at": ctx.now,
+            "published_at": None if review else ctx.now,
+            "updated_at": ctx.now,
+        }
+    )
+    lines = []
+    if review:
+        ctx.posts.append(review_post(idea, challenge, ctx.member.display_name))
+        lines.append("Moderators will review it first; it is posted once approved.")
+    else:
+        ctx.awards += await ctx.rewards.idea_published(ctx.store, idea, ctx.now)
+        ctx.posts.extend(idea_posts(idea, challenge, ctx.member.display_name))
+        lines.append(
+            f"It is posted for voting with {neutralize_mentions(challenge.settings.vote_emoji)}."
+        )
+    if similar:
+        refs = " and ".join(f"#{n}" for n in similar)
+        lines.append(f"Looks similar to {refs}: you can vote for those too.")
+    lines.append(f"Change it with `/idea edit #{idea.number}` until it gets its first vote.")
+    return Reply(Card(f"💡 Idea #{idea.number} is in!", "\n".join(lines)))
+
+
+@registry.command(
+    "idea",
+    "edit",
+    description="Edit your idea (until someone else votes for it)",
+    options=(IDEA, TITLE, DESCRIPTION),
+    form=True,
+)
+async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    idea = await ctx.idea(args["idea"])
+    own = idea.author_id == ctx.member.id
+    if not (own or ctx.is_moderator):
+        raise UserError(f"Only the author of #{idea.number} or a moderator can edit it.")
+    if not ctx.is_moderator and idea.first_foreign_vote_at is not None:
+        raise UserError(
+            f"#{idea.number} already has votes, so it can't change any more. "
+            "Ask a moderator if something must be fixed."
+        )
+    if idea.status in (IdeaStatus.WITHDRAWN, IdeaStatus.MERGED, IdeaStatus.REJECTED):
+        raise UserError(f"#{idea.number} is {idea.status.value} and can't be edited.")
+    limits = ctx.settings.limits
+    changes: dict[str, Any] = {}
+    if "title" in args:
+        changes["title"] = clean_user_text(
+            args["title"], max_len=limits.title_max, field="title", multiline=False
+        )
+    if "description" in args:
+        changes["description"] = clean_user_text(
+            args["description"],
+            max_len=limits.description_max,
+            field="description",
+            multiline=True,
+        )
+    if not changes:
+        raise UserError(f'Say what changes: `/idea edit #{idea.number} title:"…" description:"…"`.')
+    await ctx.store.update_idea(idea.id, updated_at=ctx.now, **changes)
+    if not own:
+        await ctx.audit("idea.edit", f"#{idea.number}", ", ".join(sorted(changes)))
+    ctx.refresh.add(idea.id)
+    return Reply(Card(f"✏️ #{idea.number} is updated", "Its posts show the new text."))
+
+
+@registry.command("idea", "withdraw", description="Withdraw your idea", options=(IDEA,))
+async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    idea = await ctx.idea(args["idea"])
+    if idea.author_id != ctx.member.id:
+        raise UserError(f"Only the author can withdraw #{idea.number}.")
+    if idea.status not in (IdeaStatus.PENDING, IdeaStatus.PUBLISHED):
+        raise UserError(f"#{idea.number} is {idea.status.value} and can't be withdrawn now.")
+    await ctx.store.update_idea(idea.id, status=IdeaStatus.WITHDRAWN.value, updated_at=ctx.now)
+    await ctx.rewards.idea_unpublished(ctx.store, idea)
+    ctx.refresh.add(idea.id)
+    return Reply(Card(f"↩️ #{idea.number} is withdrawn", "It no longer takes part in the ranking."))
+
+
+@registry.command(
+    "idea", "show", description="Show an idea, its status and its votes", options=(IDEA,)
+)
+async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    idea = await ctx.idea(args["idea"])
+    challenge = await ctx.challenge_of(idea)
+    author = (await ctx.store.members_by_ids([idea.author_id]))[idea.author_id]
+    merged_into = None
+    if idea.merged_into_id is not None:
+        head = await ctx.store.idea(idea.merged_into_id)
+        merged_into = head.number if head else None
+    votes = vote_text(idea.vote_count) if votes_visible(ctx, challenge) else "sealed until close"
+    card = idea_card(
+        idea,
+        challenge,
+        author_label(ctx, idea, author.display_name),
+        votes=votes if idea.status.public else None,
+        merged_into=merged_into,
+    )
+    if idea.status is IdeaStatus.PUBLISHED:
+        card = Card(card.title, card.body, (*card.fields, ("Status", "published")), card.footer)
+    return Reply(card)
+
+
+@registry.command(
+    "ideas",
+    description="List a challenge's ideas",
+    options=(
+        CHALLENGE,
+        Option("sort", OptionKind.CHOICE, "top (most votes) or new", choices=("top", "new")),
+        Option("page", OptionKind.INT, "page number", min_value=1, max_value=10_000),
+    ),
+    aliases=(("cocreate", "ideas"),),
+)
+async def list_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args.get("challenge"))
+    visible = votes_visible(ctx, challenge)
+    sort = args.get("sort", "top" if visible else "new")
+    note = ""
+    if sort == "top" and not visible:
+        sort, note = "new", "Tallies are sealed until the close, so this is newest first."
+    size = ctx.settings.limits.page_size
+    page = args.get("page", 1)
+    public = [s for s in IdeaStatus if s.public]
+    total = await ctx.store.count_ideas(challenge.id, public)
+    ideas = await ctx.store.ideas(
+        challenge.id,
+        public,
+        ranked=sort == "top",
+        newest_first=sort == "new",
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    if not ideas:
+        empty = "No ideas yet." if page == 1 else f"There is no page {page}."
+        body = f"{empty} Submit one with `/idea submit`."
+        return Reply(Card(f"Ideas for {quoted(challenge.title)}", body))
+    lines = []
+    for idea in ideas:
+        tally = f" — {vote_text(idea.vote_count)}" if visible else ""
+        status = "" if idea.status is IdeaStatus.PUBLISHED else f" · {status_text(idea)}"
+        lines.append(f"{idea_heading(idea)}{tally}{status}")
+    pages = (total + size - 1) // size
+    footer = f"Page {page} of {pages} · sorted by {sort}"
+    if page < pages:
+        footer += f" · next: `/ideas {challenge.slug} sort:{sort} page:{page + 1}`"
+    body = "\n".join(lines) + (f"\n\n{note}" if note else "")
+    return Reply(Card(f"Ideas for {quoted(challenge.title)}", body, footer=footer))

@@ -1,0 +1,183 @@
+"""Standings, final results, the leaderboard and badges."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from bot.commands.context import Context
+from bot.commands.ideas import CHALLENGE
+from bot.commands.spec import Option, OptionKind, registry
+from bot.digest import participation, standings, weekly_results
+from bot.errors import UserError
+from bot.export import to_csv, to_json
+from bot.messages import Attachment, Card, Post, PostKind, Reply
+from bot.model import RANKING_RULE, Phase
+from bot.render import day, plural, quoted, standings_lines
+from bot.text import display_inline
+from bot.weeks import season_label, season_weeks, week_of
+
+
+@registry.command(
+    "results",
+    description="The current standings of a challenge",
+    options=(CHALLENGE,),
+    aliases=(("cocreate", "results"),),
+)
+async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args.get("challenge"))
+    if challenge.phase is Phase.DRAFT:
+        raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
+    sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
+    if sealed and not ctx.is_moderator:
+        until = challenge.voting_close_at
+        when = f" on {day(until, challenge.settings.timezone)}" if until else ""
+        raise UserError(
+            f"Tallies for {quoted(challenge.title)} are sealed until the close{when}. "
+            f"`/ideas {challenge.slug}` lists the ideas meanwhile."
+        )
+    top = await standings(ctx.store, challenge, limit=10)
+    heading = "Final results" if challenge.phase is Phase.CLOSED else "Standings"
+    body = "\n".join(standings_lines(top, sealed=False)) or "No ideas yet."
+    note = " (sealed for members: only moderators see this)" if sealed else ""
+    return Reply(
+        Card(
+            f"📊 {heading}: {display_inline(challenge.title, 100)}{note}",
+            body,
+            (("Participation", await participation(ctx.store, challenge)),),
+            footer=RANKING_RULE,
+        )
+    )
+
+
+def _period(ctx: Context, args: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+    period = args.get("period", "season")
+    if "week" in args:
+        try:
+            day_in_week = date.fromisoformat(args["week"].strip())
+        except ValueError:
+            raise UserError("`week` is a date in that week, like 2026-03-02.") from None
+        period = "week"
+        at = datetime(day_in_week.year, day_in_week.month, day_in_week.day, tzinfo=UTC)
+    else:
+        at = ctx.now
+    if period == "week":
+        week = week_of(at)
+        return f"week of {week}", week, week
+    if period == "season":
+        months = ctx.settings.leaderboard.season_months
+        first, last = season_weeks(at, months)
+        return season_label(at, months), first, last
+    return "all time", None, None
+
+
+@registry.command(
+    "leaderboard",
+    description="Points of the week, the season or all time",
+    options=(
+        Option(
+            "period", OptionKind.CHOICE, "week, season or all", choices=("week", "season", "all")
+        ),
+        Option("week", OptionKind.TEXT, "a date in a past week, like 2026-03-02"),
+    ),
+    aliases=(("cocreate", "leaderboard"),),
+)
+async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    label, first, last = _period(ctx, args)
+    rows = await ctx.store.leaderboard(
+        ctx.community.id, ctx.rewards.weights, first, last, limit=1_000_000
+    )
+    top = rows[:10]
+    lines = [
+        f"{r.rank}. {display_inline(r.display_name, 60)} — {plural(r.points, 'point')}" for r in top
+    ]
+    mine = next((r for r in rows if r.member_id == ctx.member.id), None)
+    footer = (
+        f"You: {plural(mine.points, 'point')}, rank {mine.rank} of {len(rows)}"
+        if mine
+        else "Submit ideas and vote to earn points."
+    )
+    body = "\n".join(lines) or "Nobody has points in this period yet."
+    return Reply(Card(f"🏅 Leaderboard · {label}", body, footer=footer))
+
+
+@registry.command(
+    "badges",
+    description="Your badges and points, or another member's",
+    options=(Option("member", OptionKind.MEMBER, "a member (default: you)", positional=True),),
+    aliases=(("cocreate", "badges"),),
+)
+async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    member = await ctx.target_member(args["member"]) if "member" in args else ctx.member
+    earned = await ctx.store.badges(ctx.community.id, member_id=member.id)
+    titles = {c.id: c.title for c in await ctx.store.challenges(ctx.community.id)}
+    lines = []
+    for b in earned:
+        where = (
+            f" in {display_inline(titles[b.challenge_id], 60)}" if b.challenge_id in titles else ""
+        )
+        lines.append(f"{b.kind.label}{where} · {b.awarded_at:%d %b %Y}")
+    rows = await ctx.store.leaderboard(
+        ctx.community.id, ctx.rewards.weights, None, None, limit=1_000_000
+    )
+    points = next((r.points for r in rows if r.member_id == member.id), 0)
+    who = (
+        "You have"
+        if member.id == ctx.member.id
+        else f"{display_inline(member.display_name, 60)} has"
+    )
+    body = "\n".join(lines) or "No badges yet: submit an idea or vote to earn the first."
+    return Reply(
+        Card(
+            f"🎖️ {who} {plural(len(earned), 'badge')}",
+            body,
+            footer=f"{plural(points, 'point')} all time",
+        )
+    )
+
+
+@registry.command(
+    "results",
+    "post",
+    description="Post the current results in the challenge's venues now",
+    options=(CHALLENGE,),
+    moderator=True,
+    aliases=(("cocreate", "results", "post"),),
+)
+async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args.get("challenge"))
+    if challenge.phase is Phase.DRAFT:
+        raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
+    card = await weekly_results(ctx.store, challenge, ctx.now)
+    ctx.posts.extend(Post(v, PostKind.RESULTS, card) for v in challenge.venues)
+    await ctx.audit("results.post", challenge.slug)
+    return Reply(Card(f"📊 Results for {quoted(challenge.title)} are posted", ""))
+
+
+@registry.command(
+    "export",
+    description="A challenge's ideas with status, votes, authors and timestamps, as a file",
+    options=(
+        Option("challenge", OptionKind.CHALLENGE, "the challenge", required=True, positional=True),
+        Option("format", OptionKind.CHOICE, "csv (default) or json", choices=("csv", "json")),
+    ),
+    moderator=True,
+    aliases=(("cocreate", "export"),),
+)
+async def export(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args["challenge"])
+    rows = await ctx.store.export_rows(challenge.id)
+    stem = f"{challenge.slug}-{ctx.now:%Y%m%d-%H%M}"
+    if args.get("format", "csv") == "json":
+        file = Attachment(f"{stem}.json", to_json(rows, challenge.title), "application/json")
+    else:
+        file = Attachment(f"{stem}.csv", to_csv(rows), "text/csv")
+    await ctx.audit("export", challenge.slug, file.filename)
+    return Reply(
+        Card(
+            f"📦 Export of {quoted(challenge.title)}",
+            f"{plural(len(rows), 'idea')} in {file.filename}.",
+        ),
+        attachments=(file,),
+    )

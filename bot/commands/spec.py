@@ -1,0 +1,127 @@
+"""Command specs: the one declaration that every adapter builds its commands from."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.commands.context import Context
+    from bot.messages import Reply
+
+
+class OptionKind(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long text"
+    INT = "integer"
+    BOOL = "yes/no"
+    CHOICE = "choice"
+    DURATION = "duration"
+    WHEN = "deadline"
+    IDEA = "idea"
+    CHALLENGE = "challenge"
+    MEMBER = "member"
+    CHANNEL = "channel"
+    EMOJI = "emoji"
+    CRON = "cron"
+    TIMEZONE = "time zone"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    kind: OptionKind
+    description: str
+    required: bool = False
+    positional: bool = False
+    #: a positional text option that takes every remaining word (`/mod reject #4 too vague`)
+    greedy: bool = False
+    choices: tuple[str, ...] = ()
+    min_value: int | None = None
+    max_value: int | None = None
+    #: the settings key (under [limits]) that bounds this text option's length
+    limit: str | None = None
+
+    @property
+    def placeholder(self) -> str:
+        inner = {
+            OptionKind.IDEA: "#n",
+            OptionKind.CHOICE: "|".join(self.choices),
+        }.get(self.kind, self.name)
+        return f"<{inner}>" if self.required else f"[{inner}]"
+
+
+Handler = Callable[["Context", Mapping[str, Any]], Awaitable["Reply"]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    path: tuple[str, ...]
+    description: str
+    options: tuple[Option, ...]
+    handler: Handler
+    moderator: bool = False
+    #: other paths that reach the same command (`/cocreate results` for `/results`)
+    aliases: tuple[tuple[str, ...], ...] = ()
+    #: a form helps here: Discord opens a modal, Slack a Block Kit view
+    form: bool = False
+
+    @property
+    def name(self) -> str:
+        return "/" + " ".join(self.path)
+
+    @property
+    def usage(self) -> str:
+        parts = [self.name]
+        for o in self.options:
+            if o.positional:
+                parts.append(o.placeholder)
+            elif o.required:
+                parts.append(f"{o.name}:<{o.kind.value}>")
+        optional = [o.name for o in self.options if not o.positional and not o.required]
+        if optional:
+            parts.append("[" + " ".join(f"{n}:…" for n in optional) + "]")
+        return " ".join(parts)
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+
+class Registry:
+    """Every command, by path and alias."""
+
+    def __init__(self) -> None:
+        self.specs: list[CommandSpec] = []
+        self._by_path: dict[tuple[str, ...], CommandSpec] = {}
+
+    def command(
+        self,
+        *path: str,
+        description: str,
+        options: tuple[Option, ...] = (),
+        moderator: bool = False,
+        aliases: tuple[tuple[str, ...], ...] = (),
+        form: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            spec = CommandSpec(path, description, options, handler, moderator, aliases, form)
+            self.specs.append(spec)
+            for key in (path, *aliases):
+                if key in self._by_path:
+                    raise ValueError(f"command {key} declared twice")
+                self._by_path[key] = spec
+            return handler
+
+        return register
+
+    def find(self, path: tuple[str, ...]) -> CommandSpec | None:
+        return self._by_path.get(path)
+
+    @property
+    def paths(self) -> list[tuple[str, ...]]:
+        return list(self._by_path)
+
+
+registry = Registry()

@@ -1,0 +1,380 @@
+"""The core's entry points: one for commands, one for reactions, one for reconciliation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.agenda import Agenda
+from bot.commands import registry
+from bot.commands.args import bind
+from bot.commands.context import Context
+from bot.errors import PermissionDenied, UserError
+from bot.grammar import GrammarError, parse_line
+from bot.ingest import ReactionIngest
+from bot.messages import (
+    Actor,
+    Card,
+    CommunityRef,
+    IdeaPostRef,
+    Invocation,
+    Post,
+    PostKind,
+    PostReceipt,
+    ReactionEvent,
+    ReactionOutcome,
+    Reply,
+)
+from bot.model import PUBLIC_STATUSES, Community, Phase
+from bot.ports import Clock, Database, Publisher, Reconciler, Store
+from bot.render import idea_card
+from bot.rewards import Award, Rewards
+from bot.settings import Settings
+from bot.text import TextError
+from bot.votes import VoteBook
+
+log = logging.getLogger("cocreate")
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    added: int
+    removed: int
+
+
+def parse_invocation(
+    text: str, community: CommunityRef, channel_id: str, actor: Actor
+) -> Invocation:
+    """A text command (Slack's grammar, and the console's) as an Invocation.
+
+    Raises GrammarError with a friendly message when the line is not a command.
+    """
+    line = parse_line(text, registry.paths)
+    return Invocation(community, channel_id, actor, line.command, line.options, line.positionals)
+
+
+class Cocreate:
+    """The platform-neutral bot. Adapters call `handle_command`, `handle_reaction` and
+    `reconcile`; the core answers with replies and sends posts through publishers."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        publishers: Mapping[str, Publisher] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.rewards = Rewards(settings)
+        self.votes = VoteBook(self.rewards)
+        self.publishers: dict[str, Publisher] = dict(publishers or {})
+        self.reconcilers: dict[str, Reconciler] = {}
+        self.ingest = ReactionIngest(db, self.votes, clock, self._awarded)
+        self.agenda = Agenda(
+            db,
+            settings,
+            clock,
+            self.rewards,
+            self.publishers,
+            self.reconcile_challenge,
+            self._awarded,
+        )
+        self._background: set[asyncio.Task[None]] = set()
+
+    def add_publisher(self, platform: str, publisher: Publisher) -> None:
+        self.publishers[platform] = publisher
+
+    def add_reconciler(self, platform: str, reconciler: Reconciler) -> None:
+        self.reconcilers[platform] = reconciler
+
+    async def start(self) -> None:
+        await self.ingest.start()
+
+    async def drain(self) -> None:
+        """Wait until the queued reactions and the badge announcements are done."""
+        await self.ingest.drain()
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Finish what is queued, then release the database."""
+        await self.drain()
+        await self.ingest.stop()
+        await self.db.close()
+
+    # -- commands ----------------------------------------------------------------
+
+    async def handle_command(self, inv: Invocation) -> Reply:
+        """Validate, check permission, run in one transaction, then deliver the posts."""
+        started = time.perf_counter()
+        name = "/" + " ".join(inv.command)
+        try:
+            reply = await self._run(inv)
+        except UserError as err:
+            reply = Reply(Card(err.title, err.message), ok=False)
+        except (GrammarError, TextError) as err:
+            reply = Reply(Card("That didn't work", str(err)), ok=False)
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error %s in %s", error_id, name)
+            reply = Reply(
+                Card(
+                    "Something went wrong on our side",
+                    f"Nothing was changed. Please try again; if it keeps failing, tell a "
+                    f"moderator the error id {error_id}.",
+                ),
+                error_id=error_id,
+                ok=False,
+            )
+        log.info(
+            "command %s by %s:%s in %s:%s -> %s (%.1f ms)",
+            name,
+            inv.community.platform,
+            inv.actor.external_id,
+            inv.community.external_id,
+            inv.channel_id,
+            "ok" if reply.ok else (reply.error_id or "refused"),
+            (time.perf_counter() - started) * 1000,
+        )
+        return reply
+
+    async def _run(self, inv: Invocation) -> Reply:
+        spec = registry.find(inv.command)
+        if spec is None:
+            raise UserError(f"Unknown command `/{' '.join(inv.command)}`. Try `/cocreate help`.")
+        if spec.moderator and not inv.actor.is_moderator:
+            raise PermissionDenied(f"Only moderators can use `{spec.name}`.")
+        args = bind(spec, inv.options, inv.positionals)
+        if inv.actor.is_bot:
+            raise UserError("Bots can't use Cocreate's commands.")
+        now = self.clock.now()
+        async with self.db.transaction() as store:
+            community = await store.community(inv.community, now)
+            members = await store.ensure_members(community.id, [inv.actor], now)
+            ctx = Context(
+                store=store,
+                community=community,
+                member=members[inv.actor.external_id],
+                actor=inv.actor,
+                channel_id=inv.channel_id,
+                now=now,
+                settings=self.settings,
+                rewards=self.rewards,
+            )
+            reply = await spec.handler(ctx, args)
+        unsent = await self.deliver(inv.community, community, ctx.posts, ctx.refresh)
+        await self._awarded(ctx.awards)
+        if spec.path[0] == "challenge" and spec.moderator:
+            # Opening, closing or new deadlines: announcements and results go out now,
+            # through the agenda's exactly-once path, and the timer wakes at the right time.
+            await self.agenda.run_due()
+            self.agenda.changed()
+        if unsent:
+            note = (
+                f"{unsent} post(s) could not be sent to the channel; a moderator can check the log."
+            )
+            reply = replace(reply, card=replace(reply.card, footer=note))
+        return reply
+
+    # -- posts -------------------------------------------------------------------
+
+    async def deliver(
+        self,
+        ref: CommunityRef,
+        community: Community,
+        posts: Iterable[Post],
+        refresh: Iterable[int] = (),
+    ) -> int:
+        """Send posts after their transaction committed, and remember where idea posts are.
+
+        Returns how many posts could not be sent (each is logged).
+        """
+        posts = list(posts)
+        publisher = self.publishers.get(ref.platform)
+        if publisher is None:
+            log.warning("no publisher for platform %s: %d posts not sent", ref.platform, len(posts))
+            return len(posts)
+        receipts: list[tuple[Post, PostReceipt]] = []
+        for post in posts:
+            try:
+                receipts.append((post, await publisher.publish(ref, post)))
+            except Exception:
+                log.exception("could not send a %s post to %s", post.kind.value, post.channel_id)
+        idea_receipts = [(p, r) for p, r in receipts if p.idea_id is not None]
+        if idea_receipts:
+            now = self.clock.now()
+            async with self.db.transaction() as store:
+                for post, receipt in idea_receipts:
+                    assert post.idea_id is not None
+                    await store.add_idea_post(
+                        community.id, post.idea_id, receipt.channel_id, receipt.message_id, now
+                    )
+        for idea_id in refresh:
+            async with self.db.transaction() as store:
+                updates = await self._idea_updates(store, idea_id)
+            for receipt, post in updates:
+                try:
+                    await publisher.update(ref, receipt, post)
+                except Exception:
+                    log.exception("could not update the post of idea %s", idea_id)
+        return len(posts) - len(receipts)
+
+    async def _idea_updates(self, store: Store, idea_id: int) -> list[tuple[PostReceipt, Post]]:
+        idea = await store.idea(idea_id)
+        if idea is None:
+            return []
+        found = await store.challenges(idea.community_id, [idea.challenge_id])
+        if not found:
+            return []
+        challenge = found[0]
+        author = (await store.members_by_ids([idea.author_id]))[idea.author_id]
+        merged_into = None
+        if idea.merged_into_id is not None:
+            head = await store.idea(idea.merged_into_id)
+            merged_into = head.number if head else None
+        shown = "anonymous" if idea.anonymous else author.display_name
+        card = idea_card(idea, challenge, shown, merged_into=merged_into)
+        emoji = challenge.settings.vote_emoji
+        return [
+            (
+                PostReceipt(channel_id, message_id),
+                Post(channel_id, PostKind.IDEA, card, idea.id, idea.number, emoji),
+            )
+            for channel_id, message_id in await store.idea_post_messages(idea_id)
+        ]
+
+    # -- reactions ---------------------------------------------------------------
+
+    async def handle_reaction(self, event: ReactionEvent) -> ReactionOutcome:
+        """Count, uncount or ignore one reaction; a replayed event changes nothing."""
+        return await self.ingest.submit(event)
+
+    async def reconcile(
+        self,
+        community: CommunityRef,
+        channel_id: str,
+        message_id: str,
+        reactors: Iterable[Actor],
+        at: datetime | None = None,
+    ) -> ReconcileResult:
+        """Make the stored votes of one idea post match who reacts to it on the platform now."""
+        when = at or self.clock.now()
+        listed = list(reactors)
+
+        async def job(store: Store) -> tuple[int, int, list[Award]]:
+            found = await store.find_community(community)
+            if found is None:
+                return 0, 0, []
+            return await self.votes.reconcile(
+                store, found.id, (channel_id, message_id), listed, when
+            )
+
+        added, removed, awards = await self.ingest.run(job)
+        await self._awarded(awards)
+        if added or removed:
+            log.info(
+                "reconciled %s:%s/%s: %d added, %d removed",
+                community.platform,
+                channel_id,
+                message_id,
+                added,
+                removed,
+            )
+        return ReconcileResult(added, removed)
+
+    async def reconcile_targets(self, platform: str, closed_within: timedelta) -> list[IdeaPostRef]:
+        """Idea posts of running challenges, and of those closed within `closed_within`:
+        what an adapter reads back after downtime."""
+        async with self.db.transaction() as store:
+            return await store.idea_post_refs(
+                platform, closed_since=self.clock.now() - closed_within
+            )
+
+    async def reconcile_challenge(self, challenge_id: int, as_of: datetime | None = None) -> None:
+        """Every platform reads back the votes on this challenge's idea posts (before
+        final results, as of the close); a platform that cannot is skipped, and the log
+        says so."""
+        for platform in sorted({*self.publishers, *self.reconcilers}):
+            async with self.db.transaction() as store:
+                posts = await store.idea_post_refs(platform, challenge_id=challenge_id)
+            if not posts:
+                continue
+            reconciler = self.reconcilers.get(platform)
+            if reconciler is None:
+                log.info("%s cannot reconcile votes: challenge %s skipped", platform, challenge_id)
+                continue
+            try:
+                await reconciler.refresh_reactions(posts, as_of)
+            except Exception:
+                log.exception("reconciling challenge %s on %s failed", challenge_id, platform)
+
+    # -- autocomplete ------------------------------------------------------------
+
+    async def complete_challenges(
+        self, community: CommunityRef, typed: str, *, moderator: bool = False
+    ) -> list[tuple[str, str]]:
+        """(slug, title) of this community's challenges matching what was typed."""
+        key = typed.strip().casefold()
+        async with self.db.transaction() as store:
+            found = await store.find_community(community)
+            listed = await store.challenges(found.id) if found else []
+        return [
+            (c.slug, c.title)
+            for c in reversed(listed)
+            if (moderator or c.phase is not Phase.DRAFT)
+            and (key in c.slug.casefold() or key in c.title.casefold())
+        ][:25]
+
+    async def complete_ideas(self, community: CommunityRef, typed: str) -> list[tuple[int, str]]:
+        """(number, title) of public ideas in running challenges matching what was typed."""
+        key = typed.strip().lstrip("#").casefold()
+        async with self.db.transaction() as store:
+            found = await store.find_community(community)
+            if found is None:
+                return []
+            out: list[tuple[int, str]] = []
+            for challenge in await store.challenges(found.id):
+                if challenge.phase.running:
+                    ideas = await store.ideas(challenge.id, PUBLIC_STATUSES, newest_first=True)
+                    out += [
+                        (i.number, i.title)
+                        for i in ideas
+                        if key in str(i.number) or key in i.title.casefold()
+                    ]
+        return sorted(out, reverse=True)[:25]
+
+    # -- badges ------------------------------------------------------------------
+
+    async def _awarded(self, awards: list[Award]) -> None:
+        """Tell each badge's platform, in the background: a role grant must not hold up
+        a command or the reaction writer."""
+        if awards:
+            task = asyncio.create_task(self._announce(awards))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _announce(self, awards: list[Award]) -> None:
+        try:
+            async with self.db.transaction() as store:
+                members = await store.members_by_ids({a.member_id for a in awards})
+                communities = {
+                    cid: await store.community_by_id(cid)
+                    for cid in {a.community_id for a in awards}
+                }
+            for award in awards:
+                community = communities[award.community_id]
+                publisher = self.publishers.get(community.platform)
+                if publisher is not None:
+                    ref = CommunityRef(community.platform, community.external_id, community.name)
+                    await publisher.badge_awarded(
+                        ref, members[award.member_id].external_id, award.kind
+                    )
+        except Exception:
+            log.exception("announcing %d badges failed", len(awards))

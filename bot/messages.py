@@ -1,0 +1,153 @@
+"""The neutral language between adapters and the core: what comes in, what goes out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class CommunityRef:
+    """A Discord guild, a Slack workspace or the console, as the platform names it."""
+
+    platform: str
+    external_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person (or bot) as the platform describes them at the moment of the event."""
+
+    external_id: str
+    display_name: str
+    is_moderator: bool = False
+    is_bot: bool = False
+    account_created_at: datetime | None = None
+    joined_at: datetime | None = None
+
+
+OptionValue = str | int | bool
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A slash command, parsed into its path and raw option values.
+
+    Text platforms give strings (positionals fill the spec's positional options in
+    order); typed platforms give typed values by name. The core validates both alike.
+    """
+
+    community: CommunityRef
+    channel_id: str
+    actor: Actor
+    command: tuple[str, ...]
+    options: Mapping[str, OptionValue] = field(default_factory=dict)
+    positionals: tuple[str, ...] = ()
+
+
+class ReactionAction(StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+    CLEAR = "clear"
+
+
+@dataclass(frozen=True)
+class ReactionEvent:
+    """A reaction added, removed or cleared on a message.
+
+    A CLEAR has no member and, when every emoji was cleared, no emoji.
+    `event_id` is the platform's id for deduplication; None when it has none.
+    """
+
+    community: CommunityRef
+    channel_id: str
+    message_id: str
+    action: ReactionAction
+    at: datetime
+    member: Actor | None = None
+    emoji: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReactionOutcome:
+    effect: str
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Card:
+    """Rich content; every string is literal text that renderers escape for their platform."""
+
+    title: str
+    body: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    footer: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a post or a reply: a chart, an export."""
+
+    filename: str
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer to a command: ephemeral (only the caller sees it) unless public."""
+
+    card: Card
+    ephemeral: bool = True
+    error_id: str | None = None
+    ok: bool = True
+    attachments: tuple[Attachment, ...] = ()
+
+
+class PostKind(StrEnum):
+    IDEA = "idea"
+    ANNOUNCEMENT = "announcement"
+    RESULTS = "results"
+    NOTICE = "notice"
+    #: an idea waiting for review, for the moderators' channel (approve/reject buttons)
+    REVIEW = "review"
+    REPORT = "report"
+
+
+#: The channel id of posts meant for the platform's configured moderator channel.
+MODERATORS = "@moderators"
+
+
+@dataclass(frozen=True)
+class Post:
+    """A public message to a channel. An idea post gets the vote emoji added by the bot."""
+
+    channel_id: str
+    kind: PostKind
+    card: Card
+    idea_id: int | None = None
+    idea_number: int | None = None
+    vote_emoji: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostReceipt:
+    channel_id: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class IdeaPostRef:
+    """An idea post whose reactions an adapter can read back from the platform."""
+
+    community: CommunityRef
+    channel_id: str
+    message_id: str
+    vote_emoji: str
+    idea_number: int
+    challenge_id: int

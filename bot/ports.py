@@ -1,0 +1,345 @@
+"""The interfaces the core owns and the outside implements: storage, publishing, time."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.messages import Actor, CommunityRef, IdeaPostRef, Post, PostReceipt
+from bot.model import (
+    Badge,
+    BadgeKind,
+    Challenge,
+    ChallengeSettings,
+    Community,
+    Idea,
+    IdeaStatus,
+    LeaderboardRow,
+    Member,
+    Phase,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        ...
+
+
+class SteerableClock(Clock, Protocol):
+    """A clock that can be moved forward (tests, demos, the console's `:advance`)."""
+
+    def advance_to(self, when: datetime) -> None: ...
+
+
+class Publisher(Protocol):
+    """Sends a post to a channel of one platform and says where it landed."""
+
+    async def publish(self, community: CommunityRef, post: Post) -> PostReceipt: ...
+
+    async def badge_awarded(
+        self, community: CommunityRef, member_external_id: str, badge: BadgeKind
+    ) -> None:
+        """A member earned a badge (Discord grants a configured role, for example)."""
+        ...
+
+    async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
+        """Re-render a post in place (an idea edited, merged or given a new status)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PostTarget:
+    post_id: int
+    idea_id: int
+    challenge_id: int
+
+
+@dataclass(frozen=True)
+class ReactionState:
+    """Whether a member's vote reaction is on one post, as of the latest event applied."""
+
+    post_id: int
+    idea_id: int
+    member_id: int
+    present: bool
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    event_id: str | None
+    post_id: int
+    idea_id: int
+    member_id: int
+    action: str
+    emoji: str
+    occurred_at: datetime
+    recorded_at: datetime
+    source: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class VoteRow:
+    idea_id: int
+    member_id: int
+    challenge_id: int
+    cast_at: datetime
+    week: str
+
+
+@dataclass(frozen=True)
+class PointsDelta:
+    member_id: int
+    week: str
+    ideas_published: int = 0
+    votes_received: int = 0
+    votes_cast: int = 0
+    bonus: int = 0
+
+
+@dataclass(frozen=True)
+class PointWeights:
+    idea_published: int
+    vote_received: int
+    vote_cast: int
+    vote_cast_weekly_cap: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    actor_id: int
+    action: str
+    target: str
+    detail: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ScheduledPost:
+    """A post the agenda claimed by its key (challenge, kind, period)."""
+
+    id: int
+    challenge_id: int
+    kind: str
+    period: str
+    due_at: datetime
+    state: str
+    attempts: int
+    claimed_at: datetime
+    next_attempt_at: datetime | None
+    #: "channel message" of each venue already sent to, so a retry skips them
+    message_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    number: int
+    title: str
+    description: str
+    status: IdeaStatus
+    status_note: str | None
+    merged_into: int | None
+    votes: int
+    author: str
+    author_id: str
+    anonymous: bool
+    submitted_at: datetime
+    published_at: datetime | None
+    updated_at: datetime
+    posts: int
+
+
+class Store(Protocol):
+    """The repository: everything the core reads and writes, inside one transaction."""
+
+    async def community(self, ref: CommunityRef, now: datetime) -> Community: ...
+    async def find_community(self, ref: CommunityRef) -> Community | None: ...
+    async def community_by_id(self, community_id: int) -> Community: ...
+    async def ensure_members(
+        self, community_id: int, actors: Collection[Actor], now: datetime
+    ) -> dict[str, Member]: ...
+    async def member_by_external(self, community_id: int, external_id: str) -> Member | None: ...
+    async def members_named(self, community_id: int, name: str) -> list[Member]: ...
+    async def members_by_ids(self, ids: Collection[int]) -> dict[int, Member]: ...
+    async def set_blocked(self, member_id: int, blocked: bool) -> None: ...
+
+    async def add_challenge(
+        self,
+        community_id: int,
+        slug: str,
+        settings: ChallengeSettings,
+        venue_ids: Sequence[str],
+        created_by: int,
+        now: datetime,
+    ) -> int: ...
+    async def update_challenge(self, challenge_id: int, settings: ChallengeSettings) -> None: ...
+    async def set_venues(self, challenge_id: int, venue_ids: Sequence[str]) -> None: ...
+    async def challenges(
+        self, community_id: int, ids: Collection[int] | None = None, *, with_venues: bool = True
+    ) -> list[Challenge]: ...
+    async def slug_taken(self, community_id: int, slug: str) -> bool: ...
+    async def set_phase(
+        self, challenge_id: int, phase: Phase, **times: datetime | None
+    ) -> None: ...
+    async def delete_challenge(self, challenge_id: int, now: datetime) -> None: ...
+
+    async def take_idea_number(self, community_id: int) -> int: ...
+    async def add_idea(self, values: Mapping[str, Any]) -> Idea: ...
+    async def idea(self, idea_id: int) -> Idea | None: ...
+    async def idea_by_number(self, community_id: int, number: int) -> Idea | None: ...
+    async def ideas_by_ids(self, ids: Collection[int]) -> dict[int, Idea]: ...
+    async def ideas(
+        self,
+        challenge_id: int,
+        statuses: Collection[IdeaStatus] | None = None,
+        *,
+        newest_first: bool = False,
+        ranked: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Idea]: ...
+    async def count_ideas(
+        self, challenge_id: int, statuses: Collection[IdeaStatus], author_id: int | None = None
+    ) -> int: ...
+    async def has_published_idea(self, community_id: int, author_id: int) -> bool: ...
+    async def update_idea(self, idea_id: int, **values: Any) -> None: ...
+    async def recount(self, idea_ids: Collection[int]) -> dict[int, int]: ...
+    async def recount_families(self, heads: Collection[int]) -> dict[int, int]: ...
+    async def family(self, head_id: int) -> list[int]: ...
+
+    async def add_idea_post(
+        self, community_id: int, idea_id: int, channel_id: str, message_id: str, now: datetime
+    ) -> None: ...
+    async def posts_by_message(
+        self, community_id: int, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], PostTarget]: ...
+    async def idea_post_messages(self, idea_id: int) -> list[tuple[str, str]]: ...
+    async def post_floors(self, idea_ids: Collection[int]) -> dict[int, datetime]: ...
+    async def raise_post_floors(self, floors: Mapping[int, datetime]) -> None: ...
+    async def idea_post_refs(
+        self,
+        platform: str,
+        *,
+        challenge_id: int | None = None,
+        closed_since: datetime | None = None,
+    ) -> list[IdeaPostRef]: ...
+
+    async def seen_event_ids(self, community_id: int, event_ids: Collection[str]) -> set[str]: ...
+    async def reaction_states(
+        self, idea_ids: Collection[int], member_ids: Collection[int] | None
+    ) -> list[ReactionState]: ...
+    async def save_reaction_states(self, states: Sequence[ReactionState]) -> None: ...
+    async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None: ...
+    async def reaction_log(self, community_id: int) -> list[LogEntry]: ...
+    async def votes_for(
+        self, idea_ids: Collection[int], member_ids: Collection[int]
+    ) -> dict[tuple[int, int], VoteRow]: ...
+    async def add_votes(self, rows: Sequence[VoteRow]) -> None: ...
+    async def remove_votes(self, pairs: Sequence[tuple[int, int]]) -> None: ...
+    async def vote_counts_by_member(
+        self, challenge_id: int, member_ids: Collection[int]
+    ) -> dict[int, int]: ...
+    async def voters(self, idea_ids: Collection[int]) -> list[VoteRow]: ...
+    async def challenge_participation(self, challenge_id: int) -> tuple[int, int]: ...
+
+    async def add_points(self, community_id: int, deltas: Sequence[PointsDelta]) -> None: ...
+    async def active_weeks(
+        self, community_id: int, member_ids: Collection[int], weeks: Collection[str]
+    ) -> dict[int, set[str]]: ...
+    async def leaderboard(
+        self,
+        community_id: int,
+        weights: PointWeights,
+        first_week: str | None,
+        last_week: str | None,
+        limit: int,
+        offset: int = 0,
+    ) -> list[LeaderboardRow]: ...
+    async def awarded_keys(self, community_id: int, keys: Collection[str]) -> set[str]: ...
+    async def award(
+        self,
+        community_id: int,
+        member_id: int,
+        kind: BadgeKind,
+        key: str,
+        now: datetime,
+        challenge_id: int | None = None,
+        idea_id: int | None = None,
+    ) -> bool: ...
+    async def badges(
+        self, community_id: int, member_id: int | None = None, challenge_id: int | None = None
+    ) -> list[Badge]: ...
+    async def live_challenges(self, closed_since: datetime) -> list[Challenge]: ...
+    async def advance_phase(
+        self, challenge_id: int, from_phases: Collection[Phase], to: Phase, **times: datetime | None
+    ) -> bool: ...
+    async def scheduled_posts(self, challenge_ids: Collection[int]) -> list[ScheduledPost]: ...
+    async def claim_post(
+        self,
+        challenge_id: int,
+        kind: str,
+        period: str,
+        due_at: datetime,
+        by: str,
+        now: datetime,
+        state: str = "claimed",
+    ) -> int | None: ...
+    async def reclaim_post(
+        self, post_id: int, seen_state: str, seen_claim: datetime, by: str, now: datetime
+    ) -> bool: ...
+    async def finish_post(
+        self,
+        post_id: int,
+        state: str,
+        *,
+        attempts: int,
+        sent_at: datetime | None = None,
+        message_ids: Sequence[str] = (),
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None: ...
+    async def pending_posts(self) -> list[ScheduledPost]: ...
+    async def window_figures(
+        self, challenge_id: int, start: datetime, end: datetime
+    ) -> tuple[int, int, int]: ...
+    async def rising(
+        self, challenge_id: int, start: datetime, end: datetime, limit: int
+    ) -> list[tuple[int, int]]: ...
+    async def contributors(
+        self, challenge_id: int, start: datetime, end: datetime
+    ) -> tuple[set[int], set[int]]: ...
+    async def activity_times(self, challenge_id: int) -> tuple[list[datetime], list[datetime]]: ...
+    async def export_rows(self, challenge_id: int) -> list[ExportRow]: ...
+
+    async def audit(self, community_id: int, entry: AuditEntry) -> None: ...
+    async def audit_entries(self, community_id: int, limit: int = 50) -> list[AuditEntry]: ...
+
+
+class Reconciler(Protocol):
+    """Reads who reacts to idea posts on the platform, and hands the lists to
+    `Cocreate.reconcile`."""
+
+    async def refresh_reactions(
+        self, posts: Sequence[IdeaPostRef], as_of: datetime | None = None
+    ) -> None:
+        """`as_of` is the time the lists count for (just before a close), else now."""
+        ...
+
+
+class Platform(Protocol):
+    """A chat platform adapter, started and stopped by the composition root."""
+
+    name: str
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class Database(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Store]: ...
+    async def close(self) -> None: ...

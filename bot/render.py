@@ -1,0 +1,137 @@
+"""Neutral cards for ideas, challenges and standings. User text is made inert here;
+adapters escape it for their own markup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.messages import Card
+from bot.model import RANKING_RULE, Challenge, Idea, IdeaStatus, Phase, Standing
+from bot.text import display_inline, neutralize_mentions
+
+
+def when(at: datetime, tz: str) -> str:
+    """`Tue 10 Mar 2026, 18:00 CET` in the challenge's time zone."""
+    local = at.astimezone(ZoneInfo(tz))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def day(at: datetime, tz: str) -> str:
+    local = at.astimezone(ZoneInfo(tz))
+    return f"{local.day} {local:%B}"
+
+
+def quoted(title: str) -> str:
+    return f"'{display_inline(title, 100)}'"
+
+
+def idea_heading(idea: Idea) -> str:
+    return f"#{idea.number} · {display_inline(idea.title, 100)}"
+
+
+def status_text(idea: Idea, merged_into: int | None = None) -> str:
+    text = f"merged into #{merged_into}" if merged_into is not None else idea.status.value
+    if idea.status_note:
+        text += f" — {display_inline(idea.status_note, 200)}"
+    return text
+
+
+def vote_text(count: int) -> str:
+    return f"{count} vote" if count == 1 else f"{count} votes"
+
+
+def idea_card(
+    idea: Idea,
+    challenge: Challenge,
+    author: str,
+    *,
+    votes: str | None = None,
+    merged_into: int | None = None,
+) -> Card:
+    """The public idea post, and the answer to `/idea show`."""
+    fields = [("By", display_inline(author, 80)), ("Challenge", display_inline(challenge.title))]
+    if idea.status is not IdeaStatus.PUBLISHED:
+        fields.append(("Status", status_text(idea, merged_into)))
+    if votes is not None:
+        fields.append(("Votes", votes))
+    footer = (
+        f"React with {neutralize_mentions(challenge.settings.vote_emoji)} to vote"
+        if idea.status.public and challenge.phase.running
+        else ""
+    )
+    return Card(
+        title=f"💡 {idea_heading(idea)}",
+        body=neutralize_mentions(idea.description),
+        fields=tuple(fields),
+        footer=footer,
+    )
+
+
+def deadlines(challenge: Challenge) -> list[tuple[str, str]]:
+    tz = challenge.settings.timezone
+    s = challenge.settings
+    rows: list[tuple[str, str]] = [("Phase", challenge.phase.value)]
+    if challenge.phase is Phase.DRAFT:
+        for label, spec in (
+            ("Submissions close", s.submissions_close),
+            ("Voting closes", s.voting_close),
+        ):
+            if spec:
+                rows.append((label, _deadline_spec(spec, tz)))
+        return rows
+    if challenge.submissions_close_at:
+        rows.append(("Submissions close", when(challenge.submissions_close_at, tz)))
+    if challenge.voting_close_at:
+        rows.append(("Voting closes", when(challenge.voting_close_at, tz)))
+    if challenge.closed_at:
+        rows.append(("Closed", when(challenge.closed_at, tz)))
+    return rows
+
+
+def _deadline_spec(spec: str, tz: str) -> str:
+    """A stored deadline: a point in time (ISO) or a duration from the opening."""
+    try:
+        return when(datetime.fromisoformat(spec), tz)
+    except ValueError:
+        return f"{spec} after opening"
+
+
+def challenge_card(challenge: Challenge) -> Card:
+    """`/challenge info` and the announcement when a challenge opens."""
+    s = challenge.settings
+    fields = deadlines(challenge)
+    fields.append(("Ideas per member", str(s.ideas_per_member)))
+    rules = [f"Vote by reacting with {neutralize_mentions(s.vote_emoji)}."]
+    rules.append(
+        "Self-votes count." if s.self_votes else "Your vote on your own idea doesn't count."
+    )
+    if s.review:
+        rules.append("Moderators review ideas before they are posted.")
+    if s.sealed:
+        rules.append("Tallies stay sealed until the close.")
+    if s.min_account_age or s.min_member_age:
+        rules.append("Votes from very new accounts or members don't count.")
+    fields.append(("How it works", " ".join(rules)))
+    if s.terms:
+        fields.append(("Terms", neutralize_mentions(s.terms)))
+    return Card(
+        title=f"🏁 {display_inline(s.title, 100)}  (`{challenge.slug}`)",
+        body=neutralize_mentions(s.brief),
+        fields=tuple(fields),
+        footer="Submit with /idea submit · " + RANKING_RULE,
+    )
+
+
+def standings_lines(standings: Sequence[Standing], *, sealed: bool) -> list[str]:
+    lines = []
+    for s in standings:
+        medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(s.rank, f"{s.rank}.")
+        tally = "sealed" if sealed else vote_text(s.votes)
+        lines.append(f"{medal} #{s.idea.number} {display_inline(s.idea.title, 80)} — {tally}")
+    return lines
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -1,0 +1,158 @@
+"""Points and badges: positive, fair, awarded once each, never revoked by a recount."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.model import PODIUM, BadgeKind, Challenge, Idea
+from bot.ports import PointsDelta, PointWeights, Store, VoteRow
+from bot.settings import Settings
+from bot.weeks import week_of
+
+
+@dataclass(frozen=True)
+class Award:
+    """A badge just awarded, for adapters that act on it (a Discord role, say)."""
+
+    community_id: int
+    member_id: int
+    kind: BadgeKind
+
+
+class Rewards:
+    def __init__(self, settings: Settings) -> None:
+        self.badges = settings.badges
+        self.points = settings.points
+
+    @property
+    def weights(self) -> PointWeights:
+        return PointWeights(
+            idea_published=self.points.idea_published,
+            vote_received=self.points.vote_received,
+            vote_cast=self.points.vote_cast,
+            vote_cast_weekly_cap=self.points.vote_cast_weekly_cap,
+        )
+
+    async def idea_published(self, store: Store, idea: Idea, now: datetime) -> list[Award]:
+        """Points for the author, and 💡 Spark for their first published idea here."""
+        await store.add_points(idea.community_id, [PointsDelta(idea.author_id, week_of(now), 1)])
+        regular = await self.regulars(store, idea.community_id, {idea.author_id}, now)
+        spark = await store.award(
+            idea.community_id,
+            idea.author_id,
+            BadgeKind.SPARK,
+            f"spark:{idea.author_id}",
+            now,
+            idea.challenge_id,
+            idea.id,
+        )
+        return regular + (
+            [Award(idea.community_id, idea.author_id, BadgeKind.SPARK)] if spark else []
+        )
+
+    async def regulars(
+        self, store: Store, community_id: int, member_ids: set[int], now: datetime
+    ) -> list[Award]:
+        """📅 Regular for taking part (an idea or a vote) in consecutive weeks up to now."""
+        streak = self.badges.regular_weeks
+        this_week = datetime.fromisoformat(week_of(now)).date()
+        weeks = {(this_week - timedelta(weeks=n)).isoformat() for n in range(streak)}
+        active = await store.active_weeks(community_id, member_ids, weeks)
+        streaks = {m for m, seen in active.items() if seen >= weeks}
+        have = await store.awarded_keys(community_id, [f"regular:{m}" for m in streaks])
+        awards = []
+        for member_id in sorted(streaks):
+            if f"regular:{member_id}" not in have and await store.award(
+                community_id, member_id, BadgeKind.REGULAR, f"regular:{member_id}", now
+            ):
+                awards.append(Award(community_id, member_id, BadgeKind.REGULAR))
+        return awards
+
+    async def idea_unpublished(self, store: Store, idea: Idea) -> None:
+        """A withdrawn idea gives back its publication points (its badges stay)."""
+        if idea.published_at is not None:
+            delta = PointsDelta(idea.author_id, week_of(idea.published_at), ideas_published=-1)
+            await store.add_points(idea.community_id, [delta])
+
+    async def after_votes(
+        self,
+        store: Store,
+        community_id: int,
+        counts: Mapping[int, int],
+        before: Mapping[int, int],
+        added: Sequence[VoteRow],
+        now: datetime,
+    ) -> list[Award]:
+        """Badges for thresholds this batch of votes crossed: 🔥 for ideas (`counts` are
+        the new tallies, `before` the old ones where known), 🗳️ and 📅 for voters."""
+        crowd = self.badges.crowd_favourite_votes
+        crossed = [h for h, n in counts.items() if n >= crowd and before.get(h, 0) < crowd]
+        awards: list[Award] = []
+        for idea in (await store.ideas_by_ids(crossed)).values():
+            if await store.award(
+                community_id,
+                idea.author_id,
+                BadgeKind.CROWD_FAVOURITE,
+                f"crowd:{idea.id}",
+                now,
+                idea.challenge_id,
+                idea.id,
+            ):
+                awards.append(Award(community_id, idea.author_id, BadgeKind.CROWD_FAVOURITE))
+        awards += await self.regulars(store, community_id, {v.member_id for v in added}, now)
+        new_votes: dict[tuple[int, int], int] = {}
+        for v in added:
+            new_votes[(v.challenge_id, v.member_id)] = (
+                new_votes.get((v.challenge_id, v.member_id), 0) + 1
+            )
+        for challenge_id in {c for c, _ in new_votes}:
+            voters = {m for c, m in new_votes if c == challenge_id}
+            tally = await store.vote_counts_by_member(challenge_id, voters)
+            for member_id, n in tally.items():
+                reached = n >= self.badges.voice_votes > n - new_votes[(challenge_id, member_id)]
+                if reached and await store.award(
+                    community_id,
+                    member_id,
+                    BadgeKind.VOICE,
+                    f"voice:{challenge_id}:{member_id}",
+                    now,
+                    challenge_id,
+                ):
+                    awards.append(Award(community_id, member_id, BadgeKind.VOICE))
+        return awards
+
+    async def podium(
+        self, store: Store, challenge: Challenge, top: Sequence[Idea], now: datetime
+    ) -> list[Award]:
+        """🥇🥈🥉 for the authors of the top three ideas of a closed challenge."""
+        awards: list[Award] = []
+        for place, (idea, kind, bonus) in enumerate(
+            zip(top, PODIUM, self.points.podium, strict=False), start=1
+        ):
+            key = f"podium:{challenge.id}:{place}"
+            if await store.award(
+                challenge.community_id, idea.author_id, kind, key, now, challenge.id, idea.id
+            ):
+                await store.add_points(
+                    challenge.community_id, [PointsDelta(idea.author_id, week_of(now), bonus=bonus)]
+                )
+                awards.append(Award(challenge.community_id, idea.author_id, kind))
+        return awards
+
+    async def shipped(self, store: Store, idea: Idea, now: datetime) -> list[Award]:
+        """🚀 Shipped and its points, once, when an idea is marked implemented."""
+        if not await store.award(
+            idea.community_id,
+            idea.author_id,
+            BadgeKind.SHIPPED,
+            f"shipped:{idea.id}",
+            now,
+            idea.challenge_id,
+            idea.id,
+        ):
+            return []
+        bonus = PointsDelta(idea.author_id, week_of(now), bonus=self.points.shipped)
+        await store.add_points(idea.community_id, [bonus])
+        return [Award(idea.community_id, idea.author_id, BadgeKind.SHIPPED)]

@@ -1,0 +1,766 @@
+"""Configuration of Cocreate.
+
+Sources, in increasing priority:
+
+1. built-in defaults (the field defaults below);
+2. a TOML file (see :func:`load_settings` for which one);
+3. environment variables ``COCREATE_<SECTION>__<KEY>``, e.g. ``COCREATE_STORAGE__URL``.
+
+Secrets (tokens) are accepted only from the environment; a secret key in the TOML file
+is an error. ``.env`` files are never read, and no environment variable other than the
+``COCREATE_*`` ones (including ``COCREATE_CONFIG``) influences the configuration.
+
+Every problem with the configuration surfaces as a :class:`ConfigError` whose message is
+one line naming the offending key in dotted form (``limits.title_max``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import tomllib
+import zoneinfo
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+from pydantic_settings.sources.types import Traversable
+
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "DEFAULT_CONFIG_FILE",
+    "ENV_PREFIX",
+    "SECRET_KEYS",
+    "BadgesSettings",
+    "ConfigError",
+    "ConsoleSettings",
+    "CoreSettings",
+    "DiscordSettings",
+    "LeaderboardSettings",
+    "LimitsSettings",
+    "PointsSettings",
+    "Settings",
+    "SimilaritySettings",
+    "SlackSettings",
+    "StorageSettings",
+    "env_var_name",
+    "load_settings",
+    "mask_url_password",
+    "render_effective",
+]
+
+ENV_PREFIX = "COCREATE_"
+ENV_NESTED_DELIMITER = "__"
+CONFIG_ENV_VAR = "COCREATE_CONFIG"
+DEFAULT_CONFIG_FILE = "cocreate.toml"
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SEASON_MONTHS = (1, 2, 3, 4, 6, 12)
+
+# Database URL schemes we accept, mapped to the async driver we actually use.
+_URL_SCHEMES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+class ConfigError(Exception):
+    """Bad configuration. ``str(err)`` is one line naming the offending key.
+
+    ``key`` is the dotted key at fault (``limits.title_max``) when there is a single one.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        message = " ".join(message.split())  # always exactly one line
+        if not message.startswith("config error:"):
+            message = f"config error: {message}"
+        super().__init__(message)
+        self.key = key
+
+
+def env_var_name(key: str) -> str:
+    """The variable for a dotted key: ``discord.token`` -> ``COCREATE_DISCORD__TOKEN``."""
+    return ENV_PREFIX + ENV_NESTED_DELIMITER.join(part.upper() for part in key.split("."))
+
+
+def mask_url_password(url: str) -> str:
+    """Mask the password of a URL: ``postgresql+asyncpg://user:***@host/db``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, path = rest.partition("/")
+    if "@" not in netloc:
+        return url
+    userinfo, host = netloc.rsplit("@", 1)
+    if ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}{slash}{path}"
+
+
+def _normalise_database_url(url: str) -> str:
+    url = url.strip()
+    if not url:
+        return ""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(
+            "not a database URL (expected sqlite:///path/to/file.db or postgresql://user@host/db)"
+        )
+    driver = _URL_SCHEMES.get(scheme.lower())
+    if driver is None:
+        raise ValueError(
+            f"unsupported database URL scheme {scheme!r}: use sqlite:// (sqlite+aiosqlite://) "
+            "or postgresql:// (postgresql+asyncpg://)"
+        )
+    return f"{driver}://{rest}"
+
+
+# --------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CoreSettings(_Section):
+    """``[core]``: where data lives, logging and the default time zone."""
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Directory for the database and other state."
+    )
+    log_level: str = Field(default="INFO", description="One of DEBUG, INFO, WARNING, ERROR.")
+    default_timezone: str = Field(
+        default="UTC", description="IANA time zone used when a community has none."
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_data_dir(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                "unknown time zone (expected an IANA name such as Europe/Paris)"
+            ) from exc
+        return value
+
+    @property
+    def timezone(self) -> zoneinfo.ZoneInfo:
+        """``default_timezone`` as a ``ZoneInfo``."""
+        return zoneinfo.ZoneInfo(self.default_timezone)
+
+
+class StorageSettings(_Section):
+    """``[storage]``: the database."""
+
+    url: str = Field(
+        default="",
+        description="Database URL; empty means sqlite+aiosqlite:///<data_dir>/cocreate.db.",
+    )
+    busy_timeout_ms: int = Field(default=5000, gt=0, description="SQLite busy timeout (ms).")
+    echo: bool = Field(default=False, description="Log every SQL statement.")
+
+    @field_validator("url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        return _normalise_database_url(value)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Never show a password embedded in the URL.
+        for name, value in super().__repr_args__():
+            yield name, (mask_url_password(value) if name == "url" else value)
+
+
+class LimitsSettings(_Section):
+    """``[limits]``: sizes of user input and of pages."""
+
+    title_max: int = Field(default=100, gt=0, description="Max characters in an idea title.")
+    description_max: int = Field(
+        default=1500, gt=0, description="Max characters in an idea description."
+    )
+    reason_max: int = Field(default=500, gt=0, description="Max characters in a vote reason.")
+    ideas_per_member: int = Field(
+        default=3, ge=1, le=100, description="Ideas one member may submit per challenge."
+    )
+    page_size: int = Field(default=10, ge=1, le=25, description="Items per listing page.")
+
+
+class BadgesSettings(_Section):
+    """``[badges]``: thresholds for badges."""
+
+    voice_votes: int = Field(default=10, ge=1, description="Votes cast to earn 'Voice'.")
+    crowd_favourite_votes: int = Field(
+        default=10, ge=1, description="Votes received by one idea to earn 'Crowd favourite'."
+    )
+    regular_weeks: int = Field(
+        default=3, ge=1, description="Consecutive active weeks to earn 'Regular'."
+    )
+
+
+class PointsSettings(_Section):
+    """``[points]``: how many points each action is worth."""
+
+    idea_published: int = Field(default=3, ge=0, description="Points for publishing an idea.")
+    vote_received: int = Field(default=1, ge=0, description="Points per vote received.")
+    vote_cast: int = Field(default=1, ge=0, description="Points per vote cast.")
+    vote_cast_weekly_cap: int = Field(
+        default=10, ge=0, description="Max points from casting votes per week."
+    )
+    podium: list[int] = Field(
+        default_factory=lambda: [10, 6, 3],
+        min_length=3,
+        max_length=3,
+        description="Points for 1st, 2nd and 3rd place of a challenge.",
+    )
+    shipped: int = Field(default=15, ge=0, description="Points when an idea is shipped.")
+
+    @field_validator("podium")
+    @classmethod
+    def _check_podium(cls, value: list[int]) -> list[int]:
+        if any(points < 0 for points in value):
+            raise ValueError("podium points must be non-negative")
+        return value
+
+
+class LeaderboardSettings(_Section):
+    """``[leaderboard]``: seasons.
+
+    A season is a calendar block of ``season_months`` months, starting in January: with 3,
+    seasons are Jan-Mar, Apr-Jun, Jul-Sep and Oct-Dec.
+    """
+
+    season_months: int = Field(default=3, description="Season length: 1, 2, 3, 4, 6 or 12.")
+
+    @field_validator("season_months")
+    @classmethod
+    def _check_season_months(cls, value: int) -> int:
+        if value not in SEASON_MONTHS:
+            raise ValueError(
+                f"must be one of {', '.join(map(str, SEASON_MONTHS))} (a divisor of 12)"
+            )
+        return value
+
+
+class SimilaritySettings(_Section):
+    """``[similarity]``: hints about similar existing ideas."""
+
+    threshold: float = Field(
+        default=0.5, gt=0, le=1, description="Minimum similarity score (0 < x <= 1)."
+    )
+    max_hints: int = Field(default=3, ge=0, description="Max similar ideas shown.")
+
+
+class ConsoleSettings(_Section):
+    """``[console]``: the local console adapter."""
+
+    community: str = Field(default="console", min_length=1, description="Community name.")
+    channel: str = Field(default="general", min_length=1, description="Channel name.")
+    history_file: str = Field(
+        default="", description="Readline history; empty means <data_dir>/console_history."
+    )
+
+
+def _blank_to_none(value: SecretStr | None) -> SecretStr | None:
+    if value is None:
+        return None
+    secret = value.get_secret_value().strip()
+    return SecretStr(secret) if secret else None
+
+
+class DiscordSettings(_Section):
+    """``[discord]``: the Discord adapter. The token comes only from the environment."""
+
+    enabled: bool = Field(default=False, description="Run the Discord adapter.")
+    token: SecretStr | None = Field(default=None, description="Bot token (secret, env only).")
+    guild_ids: list[int] = Field(
+        default_factory=list, description="Guilds for instant guild-scoped command sync."
+    )
+    moderator_roles: list[str] = Field(
+        default_factory=list, description="Role ids or names whose members are moderators."
+    )
+    moderator_channel: str = Field(
+        default="", description="Channel id for the review queue; empty = no review posts."
+    )
+    badge_roles: dict[str, str] = Field(
+        default_factory=dict, description="Badge kind (spark, voice, …) -> role id it grants."
+    )
+    api_base_url: str = Field(
+        default="https://discord.com/api/v10", description="REST base URL (proxies, tests)."
+    )
+    gateway_url: str = Field(
+        default="wss://gateway.discord.gg", description="Gateway URL (proxies, tests)."
+    )
+    shard_count: int | None = Field(default=None, ge=1, description="Shards; set = auto-sharded.")
+    shard_ids: list[int] | None = Field(default=None, description="Shards this process runs.")
+    reconcile_days: int = Field(
+        default=7, ge=0, description="Reconcile challenges closed this many days ago or later."
+    )
+
+    _strip_secrets = field_validator("token")(_blank_to_none)
+
+
+class SlackSettings(_Section):
+    """``[slack]``: the Slack adapter. Tokens come only from the environment."""
+
+    enabled: bool = Field(default=False, description="Run the Slack adapter.")
+    mode: Literal["http", "socket"] = Field(default="http", description="HTTP or Socket Mode.")
+    bot_token: SecretStr | None = Field(default=None, description="xoxb- token (secret).")
+    signing_secret: SecretStr | None = Field(default=None, description="Signing secret.")
+    app_token: SecretStr | None = Field(default=None, description="xapp- token (secret).")
+    client_id: str = Field(default="", description="OAuth client id (multi-workspace installs).")
+    client_secret: SecretStr | None = Field(default=None, description="OAuth client secret.")
+    host: str = Field(default="127.0.0.1", description="HTTP mode: address to listen on.")
+    port: int = Field(default=3000, ge=0, le=65535, description="HTTP mode: port.")
+    public_url: str = Field(default="", description="Public base URL, for the app manifest.")
+    api_base_url: str = Field(
+        default="https://slack.com/api/", description="Web API base URL (tests, own API host)."
+    )
+    admins: list[str] = Field(
+        default_factory=list, description="User ids or user group ids who are moderators."
+    )
+    moderator_channel: str = Field(
+        default="", description="Channel id for the review queue; empty = no review posts."
+    )
+    reconcile_days: int = Field(
+        default=7, ge=0, description="Reconcile challenges closed this many days ago or later."
+    )
+
+    _strip_secrets = field_validator("bot_token", "signing_secret", "app_token", "client_secret")(
+        _blank_to_none
+    )
+
+
+class SchedulerSettings(_Section):
+    """``[scheduler]``: deadlines and scheduled posts."""
+
+    grace_hours: float = Field(
+        default=24, ge=0, description="Missed posts younger than this are caught up at start."
+    )
+    retry_attempts: int = Field(default=5, ge=1, description="Sends tried before giving up.")
+    retry_base_seconds: float = Field(default=2, gt=0, description="First retry delay.")
+
+
+# --------------------------------------------------------------------------------------
+# Sources
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _LoadContext:
+    """What :func:`load_settings` passes to :meth:`Settings.settings_customise_sources`."""
+
+    toml_file: Path | None
+    toml_label: str
+    environ: Mapping[str, str]
+    toml_data: dict[str, Any] = field(default_factory=dict)
+
+
+_LOAD_CONTEXT: ContextVar[_LoadContext | None] = ContextVar("cocreate_settings_load", default=None)
+
+
+def _cocreate_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Only the ``COCREATE_*`` variables (minus ``COCREATE_CONFIG``), keys upper-cased."""
+    result: dict[str, str] = {}
+    for name, value in environ.items():
+        upper = name.upper()
+        if upper.startswith(ENV_PREFIX) and upper != CONFIG_ENV_VAR:
+            result[upper] = value
+    return result
+
+
+class _EnvSource(EnvSettingsSource):
+    """``COCREATE_*`` variables from a given mapping (``os.environ`` by default)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # case_sensitive is False: pydantic-settings matches lower-cased names.
+        return {name.lower(): value for name, value in _cocreate_env(self._environ).items()}
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        # Wrap secrets as early as possible so they never show up in debug logs or errors.
+        for key in SECRET_KEYS:
+            section, name = key.split(".")
+            values = data.get(section)
+            if isinstance(values, dict) and isinstance(values.get(name), str):
+                values[name] = SecretStr(values[name])
+        return data
+
+
+class _TomlSource(TomlConfigSettingsSource):
+    """The TOML file, with clear errors and secrets refused."""
+
+    def __init__(self, settings_cls: type[BaseSettings], context: _LoadContext) -> None:
+        self._context = context
+        super().__init__(settings_cls, toml_file=context.toml_file)
+
+    def _read_file(self, path: Path | Traversable) -> dict[str, Any]:
+        label = self._context.toml_label
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"invalid TOML in {label}: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"invalid TOML in {label}: not UTF-8 text ({exc.reason})") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {label}: {exc.strerror or exc}") from None
+        for key in SECRET_KEYS:
+            section, name = key.split(".")
+            values = data.get(section)
+            if isinstance(values, dict) and name in values:
+                raise ConfigError(
+                    f"{key} is a secret: set it with the environment variable "
+                    f"{env_var_name(key)}, not in the config file [in {label}]",
+                    key=key,
+                )
+        self._context.toml_data = data
+        return data
+
+
+# --------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        case_sensitive=False,
+        env_file=None,
+        secrets_dir=None,
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    core: CoreSettings = Field(default_factory=CoreSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    badges: BadgesSettings = Field(default_factory=BadgesSettings)
+    points: PointsSettings = Field(default_factory=PointsSettings)
+    leaderboard: LeaderboardSettings = Field(default_factory=LeaderboardSettings)
+    similarity: SimilaritySettings = Field(default_factory=SimilaritySettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+
+    _config_file: Path | None = PrivateAttr(default=None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Highest priority first: init kwargs > environment > TOML file (> defaults).
+        # No .env file and no secrets directory.
+        context = _LOAD_CONTEXT.get()
+        environ: Mapping[str, str] = os.environ if context is None else context.environ
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            _EnvSource(settings_cls, environ),
+        ]
+        if context is not None and context.toml_file is not None:
+            sources.append(_TomlSource(settings_cls, context))
+        return tuple(sources)
+
+    @property
+    def config_file(self) -> Path | None:
+        """The TOML file these settings were loaded from (absolute), or None for defaults."""
+        return self._config_file
+
+    @property
+    def database_url(self) -> str:
+        """The effective async database URL."""
+        if self.storage.url:
+            return self.storage.url
+        return f"sqlite+aiosqlite:///{self.core.data_dir.as_posix()}/cocreate.db"
+
+    @property
+    def console_history_path(self) -> Path:
+        """The effective console history file."""
+        if self.console.history_file:
+            return Path(self.console.history_file).expanduser()
+        return self.core.data_dir / "console_history"
+
+
+def _secret_keys() -> tuple[str, ...]:
+    keys: list[str] = []
+    for section_name, section_field in Settings.model_fields.items():
+        section_cls = section_field.annotation
+        assert isinstance(section_cls, type) and issubclass(section_cls, BaseModel)
+        for name, key_field in section_cls.model_fields.items():
+            annotation = key_field.annotation
+            if annotation is SecretStr or SecretStr in get_args(annotation):
+                keys.append(f"{section_name}.{name}")
+    return tuple(keys)
+
+
+SECRET_KEYS: tuple[str, ...] = _secret_keys()
+"""Dotted keys that are secrets: environment only, masked everywhere."""
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------
+
+
+def _resolve_config_file(
+    config_path: str | Path | None, environ: Mapping[str, str]
+) -> tuple[Path | None, str]:
+    """The TOML file to read (absolute) and how to name it in messages."""
+    if config_path is not None:
+        path, origin = Path(config_path).expanduser(), "path given explicitly"
+    elif environ.get(CONFIG_ENV_VAR):
+        path, origin = Path(environ[CONFIG_ENV_VAR]).expanduser(), f"from {CONFIG_ENV_VAR}"
+    else:
+        default = Path(DEFAULT_CONFIG_FILE)
+        if not default.is_file():
+            return None, "built-in defaults"
+        return default.absolute(), DEFAULT_CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path} ({origin})")
+    if not path.is_file():
+        raise ConfigError(f"config file is not a regular file: {path} ({origin})")
+    return path.absolute(), str(path)
+
+
+def load_settings(
+    config_path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Load the configuration.
+
+    The TOML file is ``config_path`` if given (it must exist), else ``$COCREATE_CONFIG`` if set
+    (it must exist), else ``./cocreate.toml`` if it exists, else none (built-in defaults).
+    Environment variables ``COCREATE_<SECTION>__<KEY>`` override the file.
+
+    ``environ`` replaces ``os.environ`` (for tests); it is never modified.
+
+    Raises ConfigError, and only ConfigError, for any bad input.
+    """
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    toml_file, label = _resolve_config_file(config_path, env)
+    context = _LoadContext(toml_file=toml_file, toml_label=label, environ=env)
+    token = _LOAD_CONTEXT.set(context)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise _config_error_from_validation(exc, context) from None
+    except SettingsError as exc:
+        # e.g. a COCREATE_* variable holding invalid JSON for a list or a section.
+        raise _config_error_from_settings_error(exc, context) from None
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        _LOAD_CONTEXT.reset(token)
+    settings._config_file = toml_file
+    return settings
+
+
+# --------------------------------------------------------------------------------------
+# Error messages
+# --------------------------------------------------------------------------------------
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "(settings)"
+
+
+def _source_of(loc: tuple[int | str, ...], context: _LoadContext) -> str | None:
+    names = [part for part in loc if isinstance(part, str)][:2]
+    env = _cocreate_env(context.environ)
+    for depth in range(len(names), 0, -1):
+        var = env_var_name(".".join(names[:depth]))
+        if var in env:
+            return f"env {var}"
+    node: Any = context.toml_data
+    for name in names:
+        if not isinstance(node, dict) or name not in node:
+            return None
+        node = node[name]
+    return context.toml_label
+
+
+def _suggestion(loc: tuple[int | str, ...]) -> str:
+    names = [part for part in loc if isinstance(part, str)]
+    if len(names) == 1:
+        candidates = list(Settings.model_fields)
+    elif len(names) == 2 and names[0] in Settings.model_fields:
+        section_cls = Settings.model_fields[names[0]].annotation
+        assert isinstance(section_cls, type) and issubclass(section_cls, BaseModel)
+        candidates = list(section_cls.model_fields)
+    else:
+        return ""
+    close = difflib.get_close_matches(names[-1], candidates, n=1)
+    if not close:
+        return ""
+    return f" (did you mean {'.'.join([*names[:-1], close[0]])}?)"
+
+
+def _describe_value(key: str, value: Any) -> str:
+    if key in SECRET_KEYS or isinstance(value, SecretStr):
+        return ""
+    if isinstance(value, dict):
+        return ""
+    if key == "storage.url" and isinstance(value, str):
+        value = mask_url_password(value)
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f" (got {text})"
+
+
+def _config_error_from_validation(exc: ValidationError, context: _LoadContext) -> ConfigError:
+    parts: list[str] = []
+    keys: list[str] = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        key = _dotted(loc)
+        keys.append(key)
+        if error["type"] == "extra_forbidden":
+            kind = "section" if len(loc) == 1 else "key"
+            text = f"{key}: unknown {kind}{_suggestion(loc)}"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            section_key = ".".join(str(part) for part in loc[:2])
+            text = f"{key}: {message}{_describe_value(section_key, error['input'])}"
+        source = _source_of(loc, context)
+        if source:
+            text += f" [from {source}]"
+        parts.append(text)
+    return ConfigError("; ".join(parts), key=keys[0] if len(keys) == 1 else None)
+
+
+def _is_complex(key: str) -> bool:
+    """Whether the env variable for ``key`` must hold JSON (a whole section, or a list)."""
+    parts = key.split(".")
+    section_field = Settings.model_fields.get(parts[0])
+    if section_field is None or len(parts) > 2:
+        return False
+    if len(parts) == 1:
+        return True
+    section_cls = section_field.annotation
+    assert isinstance(section_cls, type) and issubclass(section_cls, BaseModel)
+    key_field = section_cls.model_fields.get(parts[1])
+    return key_field is not None and get_origin(key_field.annotation) is list
+
+
+def _config_error_from_settings_error(exc: SettingsError, context: _LoadContext) -> ConfigError:
+    for var, value in sorted(_cocreate_env(context.environ).items()):
+        key = var.removeprefix(ENV_PREFIX).lower().replace(ENV_NESTED_DELIMITER, ".")
+        if not _is_complex(key):
+            continue
+        try:
+            json.loads(value)
+        except ValueError:
+            if "." in key:
+                expected = "a JSON list, e.g. [10, 6, 3]"
+            else:
+                expected = 'a JSON object, e.g. {"title_max": 80}'
+            has_secret = any(secret.startswith(f"{key}.") for secret in SECRET_KEYS)
+            shown = "" if has_secret else f" (got {value!r:.80})"
+            return ConfigError(f"{key}: expected {expected}{shown} [from env {var}]", key=key)
+    return ConfigError(str(exc).replace(f'"{_EnvSource.__name__}"', "the environment"))
+
+
+# --------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, Path):
+        return json.dumps(value.as_posix(), ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def render_effective(settings: Settings) -> str:
+    """The effective configuration as TOML-like text, secrets masked."""
+    source = str(settings.config_file) if settings.config_file else "none (built-in defaults)"
+    lines = [
+        f"# config file: {source}",
+        f"# database URL: {mask_url_password(settings.database_url)}",
+        "# secrets are read only from COCREATE_* environment variables and shown masked",
+    ]
+    for section_name in type(settings).model_fields:
+        section = getattr(settings, section_name)
+        assert isinstance(section, BaseModel)
+        lines += ["", f"[{section_name}]"]
+        for name in type(section).model_fields:
+            key = f"{section_name}.{name}"
+            value = getattr(section, name)
+            if key in SECRET_KEYS:
+                shown = '"***"' if value is not None else f"(unset, env {env_var_name(key)})"
+                lines.append(f"{name} = {shown}")
+            elif key == "storage.url":
+                comment = "" if value else "  # default: <data_dir>/cocreate.db"
+                url = mask_url_password(settings.database_url)
+                lines.append(f"{name} = {_toml_value(url)}{comment}")
+            elif key == "console.history_file":
+                comment = "" if value else "  # default: <data_dir>/console_history"
+                lines.append(f"{name} = {_toml_value(settings.console_history_path)}{comment}")
+            else:
+                lines.append(f"{name} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,424 @@
+"""Votes from reactions: the rules, applied to batches of events in one transaction.
+
+The latest event per (post, member) wins, by platform time, so a replay changes nothing
+and an add and a remove that arrive out of order end in the right state. A member holds
+at most one vote per idea: the vote exists while their vote reaction is on any post of
+the idea, and it counts when it was cast while voting was allowed, by an eligible member.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from bot.messages import Actor, CommunityRef, ReactionAction, ReactionEvent, ReactionOutcome
+from bot.model import Challenge, Idea, Member
+from bot.ports import LogEntry, PointsDelta, PostTarget, ReactionState, Store, VoteRow
+from bot.rewards import Award, Rewards
+from bot.weeks import week_of
+
+log = logging.getLogger(__name__)
+
+#: Idea posts remembered by the writer (message -> idea); cleared when it grows past this.
+POST_CACHE = 200_000
+
+_SKIN_TONES = {chr(c) for c in range(0x1F3FB, 0x1F400)}
+_VARIATION_SELECTORS = {"\ufe0e", "\ufe0f"}
+
+
+def normalize_emoji(emoji: str) -> str:
+    """Compare emoji without variation selectors or skin tones: 👍🏽 counts as 👍."""
+    text = unicodedata.normalize("NFC", emoji.strip())
+    return "".join(ch for ch in text if ch not in _SKIN_TONES and ch not in _VARIATION_SELECTORS)
+
+
+class Effect:
+    ADDED = "vote added"
+    REMOVED = "vote removed"
+    NO_CHANGE = "no change"
+    STALE = "stale"
+    DUPLICATE = "duplicate"
+    NOT_AN_IDEA = "ignored: not an idea post"
+    OTHER_EMOJI = "ignored: not the vote emoji"
+    BOT = "ignored: bot"
+    CLOSED = "ignored: voting closed"
+    NOT_VOTABLE = "ignored: idea not open to votes"
+    SELF_VOTE = "ignored: self-vote"
+    BLOCKED = "ignored: blocked"
+    ACCOUNT_AGE = "ignored: account too new"
+    MEMBER_AGE = "ignored: member too new"
+
+
+def ineligibility(challenge: Challenge, idea: Idea, member: Member, at: datetime) -> str | None:
+    """Why this member's vote on this idea at this time does not count, or None if it does."""
+    if not challenge.voting_allowed_at(at):
+        return Effect.CLOSED
+    if not idea.status.public:
+        return Effect.NOT_VOTABLE
+    if member.is_bot:
+        return Effect.BOT
+    if member.blocked:
+        return Effect.BLOCKED
+    if member.id == idea.author_id and not challenge.settings.self_votes:
+        return Effect.SELF_VOTE
+    min_account = challenge.settings.min_account_age
+    if min_account and (
+        member.account_created_at is None or at - member.account_created_at < min_account
+    ):
+        return Effect.ACCOUNT_AGE
+    min_member = challenge.settings.min_member_age
+    joined = member.joined_at or member.first_seen_at
+    if min_member and at - joined < min_member:
+        return Effect.MEMBER_AGE
+    return None
+
+
+@dataclass
+class _Change:
+    """One member's presence on one post, as a change to apply (from an event or a reconcile)."""
+
+    index: int
+    post_id: int
+    idea_id: int
+    challenge_id: int
+    #: None for a CLEAR: it applies to whoever holds the reaction when its turn comes
+    member_id: int | None
+    present: bool
+    at: datetime
+    action: str
+    emoji: str
+    event_id: str | None
+    source: str
+
+
+@dataclass
+class _Batch:
+    """Everything one transaction loaded and will write."""
+
+    challenges: dict[int, Challenge]
+    ideas: dict[int, Idea]
+    members: dict[int, Member]
+    states: dict[tuple[int, int], ReactionState]
+    votes: dict[tuple[int, int], VoteRow]
+    log: list[LogEntry] = field(default_factory=list)
+    added: dict[tuple[int, int], VoteRow] = field(default_factory=dict)
+    removed: dict[tuple[int, int], VoteRow] = field(default_factory=dict)
+    dirty_states: dict[tuple[int, int], ReactionState] = field(default_factory=dict)
+    #: (idea, member) -> the posts of the idea that carry the member's vote reaction
+    presence: dict[tuple[int, int], set[int]] = field(default_factory=dict)
+    #: post -> the time up to which all its reactions are known (a CLEAR, a reconcile):
+    #: an event older than that is stale, whoever it is from
+    floors: dict[int, datetime] = field(default_factory=dict)
+    raised: dict[int, datetime] = field(default_factory=dict)
+
+    def raise_floor(self, post_id: int, at: datetime) -> None:
+        if post_id not in self.floors or self.floors[post_id] < at:
+            self.floors[post_id] = self.raised[post_id] = at
+
+    def __post_init__(self) -> None:
+        for s in self.states.values():
+            if s.present:
+                self.presence.setdefault((s.idea_id, s.member_id), set()).add(s.post_id)
+
+    def set_state(self, state: ReactionState) -> None:
+        key = (state.post_id, state.member_id)
+        self.states[key] = state
+        self.dirty_states[key] = state
+        posts = self.presence.setdefault((state.idea_id, state.member_id), set())
+        if state.present:
+            posts.add(state.post_id)
+        else:
+            posts.discard(state.post_id)
+
+
+class VoteBook:
+    """Applies reaction changes to the stored votes, points and badges."""
+
+    def __init__(self, rewards: Rewards) -> None:
+        self.rewards = rewards
+        # Communities and idea posts never change once created: remember them.
+        self._communities: dict[CommunityRef, int] = {}
+        self._posts: dict[tuple[int, str, str], PostTarget] = {}
+
+    async def _community_id(self, store: Store, ref: CommunityRef) -> int | None:
+        if ref not in self._communities:
+            found = await store.find_community(ref)
+            if found is None:
+                return None
+            self._communities[ref] = found.id
+        return self._communities[ref]
+
+    async def _targets(
+        self, store: Store, community_id: int, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], PostTarget]:
+        known = {
+            k: self._posts[(community_id, *k)] for k in keys if (community_id, *k) in self._posts
+        }
+        missing = keys - known.keys()
+        if missing:
+            found = await store.posts_by_message(community_id, missing)
+            if len(self._posts) > POST_CACHE:
+                self._posts.clear()
+            self._posts.update({(community_id, *k): t for k, t in found.items()})
+            known.update(found)
+        return known
+
+    async def apply_events(
+        self, store: Store, events: Sequence[ReactionEvent], now: datetime
+    ) -> tuple[list[ReactionOutcome], list[Award]]:
+        """Apply a batch of reaction events, all of one community, in arrival order.
+
+        Returns each event's outcome, and the badges the batch awarded.
+        """
+        outcomes: list[ReactionOutcome | None] = [None] * len(events)
+        community_id = await self._community_id(store, events[0].community)
+        if community_id is None:
+            return [ReactionOutcome(Effect.NOT_AN_IDEA)] * len(events), []
+        posts = await self._targets(
+            store, community_id, {(e.channel_id, e.message_id) for e in events}
+        )
+        seen = await store.seen_event_ids(
+            community_id, {e.event_id for e in events if e.event_id is not None}
+        )
+        live: list[tuple[int, ReactionEvent]] = []
+        for i, e in enumerate(events):
+            if (e.channel_id, e.message_id) not in posts:
+                outcomes[i] = ReactionOutcome(Effect.NOT_AN_IDEA)
+            elif e.event_id is not None and e.event_id in seen:
+                outcomes[i] = ReactionOutcome(Effect.DUPLICATE, duplicate=True)
+            elif e.member is not None and e.member.is_bot:
+                outcomes[i] = ReactionOutcome(Effect.BOT)
+            else:
+                if e.event_id is not None:
+                    seen.add(e.event_id)
+                live.append((i, e))
+        if not live:
+            return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], []
+
+        actors = [e.member for _, e in live if e.member is not None]
+        by_external = await store.ensure_members(community_id, actors, now)
+        challenge_ids = {posts[(e.channel_id, e.message_id)].challenge_id for _, e in live}
+        challenges = {
+            c.id: c for c in await store.challenges(community_id, challenge_ids, with_venues=False)
+        }
+        idea_ids = {posts[(e.channel_id, e.message_id)].idea_id for _, e in live}
+        cleared = {
+            posts[(e.channel_id, e.message_id)].idea_id
+            for _, e in live
+            if e.action is ReactionAction.CLEAR
+        }
+        batch = await self._load(store, idea_ids, cleared, by_external.values())
+
+        changes: list[_Change] = []
+        for i, e in live:
+            target = posts[(e.channel_id, e.message_id)]
+            challenge = challenges.get(target.challenge_id)
+            emoji = normalize_emoji(e.emoji) if e.emoji else ""
+            vote_emoji = normalize_emoji(challenge.settings.vote_emoji) if challenge else ""
+            if challenge is None or (emoji and emoji != vote_emoji):
+                outcomes[i] = ReactionOutcome(Effect.OTHER_EMOJI)
+                continue
+            member = None if e.member is None else by_external[e.member.external_id].id
+            changes.append(
+                _Change(
+                    index=i,
+                    post_id=target.post_id,
+                    idea_id=target.idea_id,
+                    challenge_id=target.challenge_id,
+                    member_id=None if e.action is ReactionAction.CLEAR else member,
+                    present=e.action is ReactionAction.ADD,
+                    at=e.at,
+                    action=e.action.value,
+                    emoji=vote_emoji,
+                    event_id=e.event_id,
+                    source="event",
+                )
+            )
+        batch.challenges = challenges
+        for index, effect in self._apply(batch, changes, now):
+            current = outcomes[index]
+            if current is None or current.effect in (Effect.NO_CHANGE, Effect.STALE):
+                outcomes[index] = ReactionOutcome(effect)
+        awards = await self._save(store, community_id, batch, now)
+        return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], awards
+
+    async def reconcile(
+        self,
+        store: Store,
+        community_id: int,
+        post_key: tuple[str, str],
+        reactors: Iterable[Actor],
+        at: datetime,
+    ) -> tuple[int, int, list[Award]]:
+        """Make the stored reactions on one idea post equal the platform's list.
+
+        Returns the reactions added and removed, and the badges awarded; each change goes
+        through the vote rules and into the reaction log with the source "reconcile".
+        """
+        target = (await store.posts_by_message(community_id, [post_key])).get(post_key)
+        if target is None:
+            return 0, 0, []
+        humans = [a for a in reactors if not a.is_bot]
+        by_external = await store.ensure_members(community_id, humans, at)
+        wanted = {m.id for m in by_external.values()}
+        batch = await self._load(store, {target.idea_id}, {target.idea_id}, by_external.values())
+        batch.challenges = {
+            c.id: c for c in await store.challenges(community_id, [target.challenge_id])
+        }
+        challenge = batch.challenges.get(target.challenge_id)
+        if challenge is None:
+            return 0, 0, []
+        present = {
+            s.member_id for s in batch.states.values() if s.post_id == target.post_id and s.present
+        }
+        emoji = normalize_emoji(challenge.settings.vote_emoji)
+        # The list is the whole truth at `at`: nothing older on this post counts any more.
+        batch.raise_floor(target.post_id, at)
+        changes = [
+            _Change(
+                0,
+                target.post_id,
+                target.idea_id,
+                target.challenge_id,
+                m,
+                m in wanted,
+                at,
+                "add" if m in wanted else "remove",
+                emoji,
+                None,
+                "reconcile",
+            )
+            for m in sorted(wanted | present)
+        ]
+        self._apply(batch, changes, at)
+        awards = await self._save(store, community_id, batch, at)
+        return len(wanted - present), len(present - wanted), awards
+
+    async def _load(
+        self, store: Store, idea_ids: set[int], cleared: set[int], known: Iterable[Member]
+    ) -> _Batch:
+        members = {m.id: m for m in known}
+        states = {
+            (s.post_id, s.member_id): s for s in await store.reaction_states(idea_ids, set(members))
+        }
+        if cleared:
+            for s in await store.reaction_states(cleared, None):
+                states[(s.post_id, s.member_id)] = s
+            extra = {m for _, m in states} - members.keys()
+            members.update(await store.members_by_ids(extra) if extra else {})
+        ideas = await store.ideas_by_ids(idea_ids)
+        votes = await store.votes_for(idea_ids, set(members))
+        batch = _Batch({}, ideas, members, states, votes)
+        batch.floors.update(await store.post_floors(idea_ids))
+        return batch
+
+    def _apply(
+        self, batch: _Batch, changes: Sequence[_Change], now: datetime
+    ) -> list[tuple[int, str]]:
+        """Apply changes in order; returns (change index, effect) for each one applied."""
+        effects: list[tuple[int, str]] = []
+        for c in changes:
+            floor = batch.floors.get(c.post_id)
+            if c.member_id is None:  # CLEAR: everyone holding the reaction at this point
+                if floor is not None and c.at < floor:
+                    effects.append((c.index, Effect.STALE))
+                    continue
+                batch.raise_floor(c.post_id, c.at)
+                holders = sorted(
+                    m for (p, m), st in batch.states.items() if p == c.post_id and st.present
+                )
+                expanded = [
+                    replace(c, member_id=m, event_id=c.event_id if n == 0 else None)
+                    for n, m in enumerate(holders)
+                ]
+                effects += self._apply(batch, expanded, now) or [(c.index, Effect.NO_CHANGE)]
+                continue
+            state = batch.states.get((c.post_id, c.member_id))
+            if (state is not None and c.at < state.changed_at) or (
+                floor is not None and c.at < floor
+            ):
+                effects.append((c.index, Effect.STALE))
+                batch.log.append(_log_entry(c, Effect.STALE, now))
+                continue
+            batch.set_state(ReactionState(c.post_id, c.idea_id, c.member_id, c.present, c.at))
+            if c.source == "reconcile" and state is not None and state.present == c.present:
+                continue  # the snapshot confirms what we had: newer time, nothing to log
+            effect = self._vote_effect(batch, c)
+            effects.append((c.index, effect))
+            batch.log.append(_log_entry(c, effect, now))
+        return effects
+
+    def _vote_effect(self, batch: _Batch, c: _Change) -> str:
+        assert c.member_id is not None
+        pair = (c.idea_id, c.member_id)
+        wants_vote = bool(batch.presence.get(pair))
+        has_vote = pair in batch.votes
+        challenge = batch.challenges[c.challenge_id]
+        if wants_vote and not has_vote:
+            why = ineligibility(challenge, batch.ideas[c.idea_id], batch.members[c.member_id], c.at)
+            if why is not None:
+                return why
+            vote = VoteRow(c.idea_id, c.member_id, c.challenge_id, c.at, week_of(c.at))
+            batch.votes[pair] = vote
+            if batch.removed.pop(pair, None) is None:
+                batch.added[pair] = vote
+            return Effect.ADDED
+        if has_vote and not wants_vote:
+            if not challenge.voting_allowed_at(c.at):
+                return Effect.CLOSED
+            vote = batch.votes.pop(pair)
+            if batch.added.pop(pair, None) is None:
+                batch.removed[pair] = vote
+            return Effect.REMOVED
+        return Effect.NO_CHANGE
+
+    async def _save(
+        self, store: Store, community_id: int, batch: _Batch, now: datetime
+    ) -> list[Award]:
+        await store.save_reaction_states(list(batch.dirty_states.values()))
+        await store.raise_post_floors(batch.raised)
+        await store.append_reaction_log(community_id, batch.log)
+        await store.remove_votes(list(batch.removed))
+        await store.add_votes(list(batch.added.values()))
+        deltas: list[PointsDelta] = []
+        for sign, rows in ((1, batch.added.values()), (-1, batch.removed.values())):
+            for v in rows:
+                author = batch.ideas[v.idea_id].author_id
+                deltas.append(PointsDelta(v.member_id, v.week, votes_cast=sign))
+                deltas.append(PointsDelta(author, v.week, votes_received=sign))
+        await store.add_points(community_id, deltas)
+        for v in batch.added.values():
+            idea = batch.ideas[v.idea_id]
+            if idea.first_foreign_vote_at is None and v.member_id != idea.author_id:
+                await store.update_idea(idea.id, first_foreign_vote_at=v.cast_at)
+                batch.ideas[idea.id] = replace(idea, first_foreign_vote_at=v.cast_at)
+        touched = {v.idea_id for v in batch.added.values()} | {
+            v.idea_id for v in batch.removed.values()
+        }
+        if not touched:
+            return []
+        before = {i.id: i.vote_count for i in batch.ideas.values()}
+        heads = {batch.ideas[i].merged_into_id or i for i in touched}
+        counts = await store.recount_families(heads)
+        return await self.rewards.after_votes(
+            store, community_id, counts, before, list(batch.added.values()), now
+        )
+
+
+def _log_entry(c: _Change, effect: str, now: datetime) -> LogEntry:
+    assert c.member_id is not None
+    return LogEntry(
+        event_id=c.event_id,
+        post_id=c.post_id,
+        idea_id=c.idea_id,
+        member_id=c.member_id,
+        action=c.action,
+        emoji=c.emoji,
+        occurred_at=c.at,
+        recorded_at=now,
+        source=c.source,
+        effect=effect,
+    )

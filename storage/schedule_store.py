@@ -1,0 +1,308 @@
+"""The repository's part for the agenda: live challenges, scheduled posts claimed once per
+key, and the figures of results posts, reports and exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.model import Challenge, IdeaStatus, Phase
+from bot.ports import ExportRow, ScheduledPost
+from storage.schema import (
+    challenges,
+    idea_posts,
+    ideas,
+    members,
+    scheduled_posts,
+    votes,
+)
+
+
+def _scheduled(row: Any) -> ScheduledPost:
+    return ScheduledPost(
+        id=row.id,
+        challenge_id=row.challenge_id,
+        kind=row.kind,
+        period=row.period,
+        due_at=row.due_at,
+        state=row.state,
+        attempts=row.attempts,
+        claimed_at=row.claimed_at,
+        next_attempt_at=row.next_attempt_at,
+        message_ids=tuple(json.loads(row.message_ids)) if row.message_ids else (),
+    )
+
+
+class ScheduleRepository:
+    conn: AsyncConnection
+
+    if TYPE_CHECKING:  # provided by SqlStore
+
+        async def challenges(
+            self, community_id: int, ids: Collection[int] | None = None
+        ) -> list[Challenge]: ...
+
+    async def live_challenges(self, closed_since: datetime) -> list[Challenge]:
+        """Running challenges of every community, and those closed since `closed_since`."""
+        rows = await self.conn.execute(
+            select(challenges.c.id, challenges.c.community_id).where(
+                challenges.c.deleted_at.is_(None)
+                & (
+                    challenges.c.phase.in_([Phase.OPEN.value, Phase.VOTING.value])
+                    | (
+                        (challenges.c.phase == Phase.CLOSED.value)
+                        & (challenges.c.closed_at >= closed_since)
+                    )
+                )
+            )
+        )
+        by_community: dict[int, list[int]] = {}
+        for r in rows:
+            by_community.setdefault(r.community_id, []).append(r.id)
+        out: list[Challenge] = []
+        for community_id, ids in by_community.items():
+            out += await self.challenges(community_id, ids)
+        return out
+
+    async def advance_phase(
+        self, challenge_id: int, from_phases: Collection[Phase], to: Phase, **times: datetime | None
+    ) -> bool:
+        """Move a challenge on only from the phases given: a second instance does nothing."""
+        result = await self.conn.execute(
+            update(challenges)
+            .where(
+                (challenges.c.id == challenge_id)
+                & challenges.c.phase.in_([p.value for p in from_phases])
+            )
+            .values(phase=to.value, **times)
+        )
+        return bool(result.rowcount)
+
+    async def scheduled_posts(self, challenge_ids: Collection[int]) -> list[ScheduledPost]:
+        rows = await self.conn.execute(
+            select(scheduled_posts)
+            .where(scheduled_posts.c.challenge_id.in_(list(challenge_ids)))
+            .order_by(scheduled_posts.c.due_at, scheduled_posts.c.id)
+        )
+        return [_scheduled(r) for r in rows]
+
+    async def claim_post(
+        self,
+        challenge_id: int,
+        kind: str,
+        period: str,
+        due_at: datetime,
+        by: str,
+        now: datetime,
+        state: str = "claimed",
+    ) -> int | None:
+        """Claim a post's key before sending it; None when another claim holds the key."""
+        values = {
+            "challenge_id": challenge_id,
+            "kind": kind,
+            "period": period,
+            "due_at": due_at,
+            "state": state,
+            "claimed_by": by,
+            "claimed_at": now,
+            "attempts": 0,
+        }
+        dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql
+        statement = (
+            dialect.insert(scheduled_posts)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["challenge_id", "kind", "period"])
+            .returning(scheduled_posts.c.id)
+        )
+        row = (await self.conn.execute(statement)).first()
+        return None if row is None else int(row[0])
+
+    async def reclaim_post(
+        self, post_id: int, seen_state: str, seen_claim: datetime, by: str, now: datetime
+    ) -> bool:
+        """Take over a post to retry it, only if nobody did since it was read."""
+        result = await self.conn.execute(
+            update(scheduled_posts)
+            .where(
+                (scheduled_posts.c.id == post_id)
+                & (scheduled_posts.c.state == seen_state)
+                & (scheduled_posts.c.claimed_at == seen_claim)
+            )
+            .values(state="claimed", claimed_by=by, claimed_at=now)
+        )
+        return bool(result.rowcount)
+
+    async def finish_post(
+        self,
+        post_id: int,
+        state: str,
+        *,
+        attempts: int,
+        sent_at: datetime | None = None,
+        message_ids: Sequence[str] = (),
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        await self.conn.execute(
+            update(scheduled_posts)
+            .where(scheduled_posts.c.id == post_id)
+            .values(
+                state=state,
+                attempts=attempts,
+                sent_at=sent_at,
+                message_ids=json.dumps(list(message_ids)) if message_ids else None,
+                last_error=error,
+                next_attempt_at=next_attempt_at,
+            )
+        )
+
+    async def pending_posts(self) -> list[ScheduledPost]:
+        """Posts waiting for a retry, and claims that may have died with their process."""
+        rows = await self.conn.execute(
+            select(scheduled_posts)
+            .where(scheduled_posts.c.state.in_(["retry", "claimed"]))
+            .order_by(scheduled_posts.c.due_at)
+        )
+        return [_scheduled(r) for r in rows]
+
+    # -- figures -------------------------------------------------------------------
+
+    async def window_figures(
+        self, challenge_id: int, start: datetime, end: datetime
+    ) -> tuple[int, int, int]:
+        """(new ideas, voters, votes) of a challenge in [start, end)."""
+        new_ideas = await self.conn.execute(
+            select(func.count()).where(
+                (ideas.c.challenge_id == challenge_id)
+                & ideas.c.published_at.is_not(None)
+                & (ideas.c.published_at >= start)
+                & (ideas.c.published_at < end)
+            )
+        )
+        voting = (
+            await self.conn.execute(
+                select(func.count(func.distinct(votes.c.member_id)), func.count()).where(
+                    (votes.c.challenge_id == challenge_id)
+                    & (votes.c.cast_at >= start)
+                    & (votes.c.cast_at < end)
+                )
+            )
+        ).one()
+        return int(new_ideas.scalar_one()), int(voting[0]), int(voting[1])
+
+    async def rising(
+        self, challenge_id: int, start: datetime, end: datetime, limit: int
+    ) -> list[tuple[int, int]]:
+        """(idea id, votes gained) of the ideas that gained most in [start, end)."""
+        gained = func.count().label("gained")
+        rows = await self.conn.execute(
+            select(votes.c.idea_id, gained)
+            .where(
+                (votes.c.challenge_id == challenge_id)
+                & (votes.c.cast_at >= start)
+                & (votes.c.cast_at < end)
+            )
+            .group_by(votes.c.idea_id)
+            .order_by(gained.desc(), votes.c.idea_id)
+            .limit(limit)
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    async def contributors(
+        self, challenge_id: int, start: datetime, end: datetime
+    ) -> tuple[set[int], set[int]]:
+        """Members who took part (an idea or a vote) in [start, end), and those who had
+        taken part in this challenge's community before `start`."""
+        community = select(challenges.c.community_id).where(challenges.c.id == challenge_id)
+        active: set[int] = set()
+        for query in (
+            select(ideas.c.author_id).where(
+                (ideas.c.challenge_id == challenge_id)
+                & (ideas.c.submitted_at >= start)
+                & (ideas.c.submitted_at < end)
+            ),
+            select(votes.c.member_id).where(
+                (votes.c.challenge_id == challenge_id)
+                & (votes.c.cast_at >= start)
+                & (votes.c.cast_at < end)
+            ),
+        ):
+            active.update(int(r[0]) for r in await self.conn.execute(query.distinct()))
+        earlier: set[int] = set()
+        if active:
+            for query in (
+                select(ideas.c.author_id).where(
+                    ideas.c.community_id.in_(community.scalar_subquery())
+                    & (ideas.c.submitted_at < start)
+                    & ideas.c.author_id.in_(active)
+                ),
+                select(votes.c.member_id)
+                .join(ideas, ideas.c.id == votes.c.idea_id)
+                .where(
+                    ideas.c.community_id.in_(community.scalar_subquery())
+                    & (votes.c.cast_at < start)
+                    & votes.c.member_id.in_(active)
+                ),
+            ):
+                earlier.update(int(r[0]) for r in await self.conn.execute(query.distinct()))
+        return active, earlier
+
+    async def activity_times(self, challenge_id: int) -> tuple[list[datetime], list[datetime]]:
+        """When each counted vote was cast, and when each idea was published."""
+        vote_rows = await self.conn.execute(
+            select(votes.c.cast_at).where(votes.c.challenge_id == challenge_id)
+        )
+        idea_rows = await self.conn.execute(
+            select(ideas.c.published_at).where(
+                (ideas.c.challenge_id == challenge_id) & ideas.c.published_at.is_not(None)
+            )
+        )
+        return [r[0] for r in vote_rows], [r[0] for r in idea_rows]
+
+    async def export_rows(self, challenge_id: int) -> list[ExportRow]:
+        """Every idea of a challenge with its status, votes, author and timestamps."""
+        heads = ideas.alias("heads")
+        rows = await self.conn.execute(
+            select(
+                ideas,
+                members.c.display_name,
+                members.c.external_id.label("author_external_id"),
+                heads.c.number.label("merged_into_number"),
+            )
+            .join(members, members.c.id == ideas.c.author_id)
+            .outerjoin(heads, heads.c.id == ideas.c.merged_into_id)
+            .where(ideas.c.challenge_id == challenge_id)
+            .order_by(ideas.c.number)
+        )
+        posts = await self.conn.execute(
+            select(idea_posts.c.idea_id, func.count())
+            .join(ideas, ideas.c.id == idea_posts.c.idea_id)
+            .where(ideas.c.challenge_id == challenge_id)
+            .group_by(idea_posts.c.idea_id)
+        )
+        post_counts = {int(r[0]): int(r[1]) for r in posts}
+        return [
+            ExportRow(
+                number=r.number,
+                title=r.title,
+                description=r.description,
+                status=IdeaStatus(r.status),
+                status_note=r.status_note,
+                merged_into=r.merged_into_number,
+                votes=r.vote_count if IdeaStatus(r.status).public else 0,
+                author=r.display_name,
+                author_id=r.author_external_id,
+                anonymous=r.anonymous,
+                submitted_at=r.submitted_at,
+                published_at=r.published_at,
+                updated_at=r.updated_at,
+                posts=post_counts.get(r.id, 0),
+            )
+            for r in rows
+        ]

@@ -1,0 +1,297 @@
+"""The SQL schema of Cocreate, in SQLAlchemy Core. Alembic migrations create it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _fk(target: str, ondelete: str = "CASCADE") -> ForeignKey:
+    return ForeignKey(target, ondelete=ondelete)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+When = UtcDateTime
+
+
+communities = Table(
+    "communities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("next_idea_number", Integer, nullable=False, default=1),
+    Column("created_at", When(), nullable=False),
+    UniqueConstraint("platform", "external_id"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("is_bot", Boolean, nullable=False, default=False),
+    Column("first_seen_at", When(), nullable=False),
+    Column("account_created_at", When()),
+    Column("joined_at", When()),
+    Column("blocked", Boolean, nullable=False, default=False),
+    UniqueConstraint("community_id", "external_id"),
+)
+
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("slug", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("brief", Text, nullable=False),
+    Column("terms", Text),
+    Column("phase", String(16), nullable=False),
+    Column("created_by", Id, _fk("members.id", ondelete="RESTRICT"), nullable=False),
+    Column("created_at", When(), nullable=False),
+    Column("submissions_close", String(64)),
+    Column("voting_close", String(64)),
+    Column("opened_at", When()),
+    Column("submissions_close_at", When()),
+    Column("voting_close_at", When()),
+    Column("closed_at", When()),
+    Column("deleted_at", When()),
+    Column("vote_emoji", String(64), nullable=False),
+    Column("ideas_per_member", Integer, nullable=False),
+    Column("review", Boolean, nullable=False),
+    Column("self_votes", Boolean, nullable=False),
+    Column("min_account_age_s", Integer, nullable=False),
+    Column("min_member_age_s", Integer, nullable=False),
+    Column("sealed", Boolean, nullable=False),
+    Column("schedule", String(100), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("report_venue", String(64)),
+    UniqueConstraint("community_id", "slug"),
+)
+
+venues = Table(
+    "venues",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
+    Column("channel_id", String(64), nullable=False),
+    UniqueConstraint("challenge_id", "channel_id"),
+    Index("ix_venues_channel", "channel_id"),
+)
+
+ideas = Table(
+    "ideas",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("author_id", Id, _fk("members.id", ondelete="RESTRICT"), nullable=False),
+    Column("anonymous", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False),
+    Column("status_note", Text),
+    Column("merged_into_id", Id, _fk("ideas.id", ondelete="SET NULL")),
+    Column("vote_count", Integer, nullable=False, default=0),
+    Column("submitted_at", When(), nullable=False),
+    Column("published_at", When()),
+    Column("updated_at", When(), nullable=False),
+    Column("first_foreign_vote_at", When()),
+    UniqueConstraint("community_id", "number"),
+    Index("ix_ideas_ranking", "challenge_id", "vote_count", "submitted_at"),
+    Index("ix_ideas_author", "author_id"),
+    Index("ix_ideas_merged_into", "merged_into_id"),
+)
+
+idea_posts = Table(
+    "idea_posts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("idea_id", Id, _fk("ideas.id"), nullable=False),
+    Column("channel_id", String(64), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("posted_at", When(), nullable=False),
+    # Up to when every reaction on the post is known (a CLEAR, a reconcile).
+    Column("settled_at", When()),
+    UniqueConstraint("community_id", "channel_id", "message_id"),
+    Index("ix_idea_posts_idea", "idea_id"),
+    Index("ix_idea_posts_message", "community_id", "message_id"),
+)
+
+reaction_states = Table(
+    "reaction_states",
+    metadata,
+    Column("post_id", Id, _fk("idea_posts.id"), nullable=False),
+    Column("member_id", Id, _fk("members.id"), nullable=False),
+    Column("present", Boolean, nullable=False),
+    Column("changed_at", When(), nullable=False),
+    PrimaryKeyConstraint("post_id", "member_id"),
+)
+
+reaction_log = Table(
+    "reaction_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("event_id", String(128)),
+    Column("post_id", Id, _fk("idea_posts.id"), nullable=False),
+    Column("idea_id", Id, _fk("ideas.id"), nullable=False),
+    Column("member_id", Id, _fk("members.id"), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("emoji", String(64), nullable=False),
+    Column("occurred_at", When(), nullable=False),
+    Column("recorded_at", When(), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("effect", String(32), nullable=False),
+    UniqueConstraint("community_id", "event_id"),
+    Index("ix_reaction_log_idea", "idea_id"),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("idea_id", Id, _fk("ideas.id"), nullable=False),
+    Column("member_id", Id, _fk("members.id"), nullable=False),
+    Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
+    Column("cast_at", When(), nullable=False),
+    Column("week", String(10), nullable=False),
+    PrimaryKeyConstraint("idea_id", "member_id"),
+    Index("ix_votes_member", "member_id", "challenge_id"),
+    Index("ix_votes_challenge", "challenge_id", "cast_at"),
+    Index("ix_votes_voters", "challenge_id", "member_id"),
+)
+
+member_week_points = Table(
+    "member_week_points",
+    metadata,
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("member_id", Id, _fk("members.id"), nullable=False),
+    Column("week", String(10), nullable=False),
+    Column("ideas_published", Integer, nullable=False, default=0),
+    Column("votes_received", Integer, nullable=False, default=0),
+    Column("votes_cast", Integer, nullable=False, default=0),
+    Column("bonus", Integer, nullable=False, default=0),
+    PrimaryKeyConstraint("community_id", "member_id", "week"),
+    Index("ix_member_week_points_week", "community_id", "week"),
+)
+
+badges = Table(
+    "badges",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("member_id", Id, _fk("members.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("challenge_id", Id, _fk("challenges.id", ondelete="SET NULL")),
+    Column("idea_id", Id, _fk("ideas.id", ondelete="SET NULL")),
+    Column("awarded_at", When(), nullable=False),
+    UniqueConstraint("community_id", "key"),
+    Index("ix_badges_member", "member_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("actor_id", Id, _fk("members.id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("at", When(), nullable=False),
+    Index("ix_audit_log_community", "community_id", "at"),
+)
+
+scheduled_posts = Table(
+    "scheduled_posts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("period", String(32), nullable=False),
+    Column("due_at", When(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("claimed_by", String(64), nullable=False),
+    Column("claimed_at", When(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", When()),
+    Column("sent_at", When()),
+    Column("message_ids", Text),
+    Column("last_error", Text),
+    UniqueConstraint("challenge_id", "kind", "period"),
+    Index("ix_scheduled_posts_state", "state", "due_at"),
+)
+
+slack_installations = Table(
+    "slack_installations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("enterprise_id", String(32), nullable=False, default=""),
+    Column("team_id", String(32), nullable=False, default=""),
+    Column("user_id", String(32), nullable=False, default=""),
+    Column("is_enterprise_install", Boolean, nullable=False, default=False),
+    Column("data", Text, nullable=False),
+    Column("installed_at", When(), nullable=False),
+    UniqueConstraint("enterprise_id", "team_id", "user_id"),
+)
+
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    metadata,
+    Column("state", String(128), primary_key=True),
+    Column("expires_at", When(), nullable=False),
+)

@@ -1,0 +1,1003 @@
+"""The repository of the core's `Store` port, in SQLAlchemy Core, inside one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.messages import Actor, CommunityRef, IdeaPostRef
+from bot.model import (
+    Badge,
+    BadgeKind,
+    Challenge,
+    ChallengeSettings,
+    Community,
+    Idea,
+    IdeaStatus,
+    LeaderboardRow,
+    Member,
+    Phase,
+)
+from bot.ports import (
+    AuditEntry,
+    LogEntry,
+    PointsDelta,
+    PointWeights,
+    PostTarget,
+    ReactionState,
+    VoteRow,
+)
+from storage.schedule_store import ScheduleRepository
+from storage.schema import (
+    audit_log,
+    badges,
+    challenges,
+    communities,
+    idea_posts,
+    ideas,
+    member_week_points,
+    members,
+    reaction_log,
+    reaction_states,
+    venues,
+    votes,
+)
+
+_CHUNK = 500
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _community(row: Row[Any]) -> Community:
+    return Community(row.id, row.platform, row.external_id, row.name)
+
+
+def _member(row: Row[Any]) -> Member:
+    return Member(
+        id=row.id,
+        community_id=row.community_id,
+        external_id=row.external_id,
+        display_name=row.display_name,
+        is_bot=row.is_bot,
+        first_seen_at=row.first_seen_at,
+        account_created_at=row.account_created_at,
+        joined_at=row.joined_at,
+        blocked=row.blocked,
+    )
+
+
+def _idea(row: Row[Any]) -> Idea:
+    return Idea(
+        id=row.id,
+        community_id=row.community_id,
+        challenge_id=row.challenge_id,
+        number=row.number,
+        title=row.title,
+        description=row.description,
+        author_id=row.author_id,
+        anonymous=row.anonymous,
+        status=IdeaStatus(row.status),
+        status_note=row.status_note,
+        merged_into_id=row.merged_into_id,
+        vote_count=row.vote_count,
+        submitted_at=row.submitted_at,
+        published_at=row.published_at,
+        first_foreign_vote_at=row.first_foreign_vote_at,
+    )
+
+
+def _settings_columns(s: ChallengeSettings) -> dict[str, Any]:
+    return {
+        "title": s.title,
+        "brief": s.brief,
+        "terms": s.terms,
+        "submissions_close": s.submissions_close,
+        "voting_close": s.voting_close,
+        "vote_emoji": s.vote_emoji,
+        "ideas_per_member": s.ideas_per_member,
+        "review": s.review,
+        "self_votes": s.self_votes,
+        "min_account_age_s": int(s.min_account_age.total_seconds()),
+        "min_member_age_s": int(s.min_member_age.total_seconds()),
+        "sealed": s.sealed,
+        "schedule": s.schedule,
+        "timezone": s.timezone,
+        "report_venue": s.report_venue,
+    }
+
+
+def _challenge(row: Row[Any], venue_ids: tuple[str, ...]) -> Challenge:
+    return Challenge(
+        id=row.id,
+        community_id=row.community_id,
+        slug=row.slug,
+        phase=Phase(row.phase),
+        settings=ChallengeSettings(
+            title=row.title,
+            brief=row.brief,
+            terms=row.terms,
+            submissions_close=row.submissions_close,
+            voting_close=row.voting_close,
+            vote_emoji=row.vote_emoji,
+            ideas_per_member=row.ideas_per_member,
+            review=row.review,
+            self_votes=row.self_votes,
+            min_account_age=timedelta(seconds=row.min_account_age_s),
+            min_member_age=timedelta(seconds=row.min_member_age_s),
+            sealed=row.sealed,
+            schedule=row.schedule,
+            timezone=row.timezone,
+            report_venue=row.report_venue,
+        ),
+        venues=venue_ids,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        opened_at=row.opened_at,
+        submissions_close_at=row.submissions_close_at,
+        voting_close_at=row.voting_close_at,
+        closed_at=row.closed_at,
+    )
+
+
+#: Votes for an idea family: the idea itself and every idea merged into it.
+def _family_head() -> Any:
+    return func.coalesce(ideas.c.merged_into_id, ideas.c.id)
+
+
+class SqlStore(ScheduleRepository):
+    """One transaction's view of the database. Every method runs inside it."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    def _insert(self, table: Table) -> Any:
+        """INSERT with the backend's ON CONFLICT clauses (SQLite and PostgreSQL alike)."""
+        dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql
+        return dialect.insert(table)
+
+    # -- communities and members -------------------------------------------------
+
+    async def community(self, ref: CommunityRef, now: datetime) -> Community:
+        key = (communities.c.platform == ref.platform) & (
+            communities.c.external_id == ref.external_id
+        )
+        row = (await self.conn.execute(select(communities).where(key))).first()
+        if row is None:
+            await self.conn.execute(
+                insert(communities).values(
+                    platform=ref.platform,
+                    external_id=ref.external_id,
+                    name=ref.name or ref.external_id,
+                    next_idea_number=1,
+                    created_at=now,
+                )
+            )
+            row = (await self.conn.execute(select(communities).where(key))).one()
+        elif ref.name and ref.name != row.name:
+            await self.conn.execute(
+                update(communities).where(communities.c.id == row.id).values(name=ref.name)
+            )
+            return Community(row.id, row.platform, row.external_id, ref.name)
+        return _community(row)
+
+    async def find_community(self, ref: CommunityRef) -> Community | None:
+        row = (
+            await self.conn.execute(
+                select(communities).where(
+                    (communities.c.platform == ref.platform)
+                    & (communities.c.external_id == ref.external_id)
+                )
+            )
+        ).first()
+        return None if row is None else _community(row)
+
+    async def community_by_id(self, community_id: int) -> Community:
+        row = (
+            await self.conn.execute(select(communities).where(communities.c.id == community_id))
+        ).one()
+        return _community(row)
+
+    async def ensure_members(
+        self, community_id: int, actors: Collection[Actor], now: datetime
+    ) -> dict[str, Member]:
+        """Members for these actors by external id, created on first sight, kept current."""
+        wanted = {a.external_id: a for a in actors}
+        found = await self._members_by_external(community_id, list(wanted))
+        missing = [a for key, a in wanted.items() if key not in found]
+        if missing:
+            await self.conn.execute(
+                insert(members),
+                [
+                    {
+                        "community_id": community_id,
+                        "external_id": a.external_id,
+                        "display_name": a.display_name[:200] or a.external_id,
+                        "is_bot": a.is_bot,
+                        "first_seen_at": now,
+                        "account_created_at": a.account_created_at,
+                        "joined_at": a.joined_at,
+                        "blocked": False,
+                    }
+                    for a in missing
+                ],
+            )
+            found.update(
+                await self._members_by_external(community_id, [a.external_id for a in missing])
+            )
+        stale = [
+            (found[key], a) for key, a in wanted.items() if key in found and _changed(found[key], a)
+        ]
+        for member, actor in stale:
+            values: dict[str, Any] = {
+                "display_name": actor.display_name[:200] or member.display_name,
+                "account_created_at": actor.account_created_at or member.account_created_at,
+                "joined_at": actor.joined_at or member.joined_at,
+            }
+            await self.conn.execute(update(members).where(members.c.id == member.id).values(values))
+            found[member.external_id] = replace(member, **values)
+        return found
+
+    async def _members_by_external(
+        self, community_id: int, external_ids: Sequence[str]
+    ) -> dict[str, Member]:
+        out: dict[str, Member] = {}
+        for chunk in _chunks(external_ids):
+            rows = await self.conn.execute(
+                select(members).where(
+                    (members.c.community_id == community_id) & members.c.external_id.in_(chunk)
+                )
+            )
+            out.update({r.external_id: _member(r) for r in rows})
+        return out
+
+    async def member_by_external(self, community_id: int, external_id: str) -> Member | None:
+        return (await self._members_by_external(community_id, [external_id])).get(external_id)
+
+    async def members_named(self, community_id: int, name: str) -> list[Member]:
+        rows = await self.conn.execute(
+            select(members)
+            .where(
+                (members.c.community_id == community_id)
+                & (func.lower(members.c.display_name) == name.lower())
+            )
+            .order_by(members.c.id)
+        )
+        return [_member(r) for r in rows]
+
+    async def members_by_ids(self, ids: Collection[int]) -> dict[int, Member]:
+        out: dict[int, Member] = {}
+        for chunk in _chunks(list(ids)):
+            rows = await self.conn.execute(select(members).where(members.c.id.in_(chunk)))
+            out.update({r.id: _member(r) for r in rows})
+        return out
+
+    async def set_blocked(self, member_id: int, blocked: bool) -> None:
+        await self.conn.execute(
+            update(members).where(members.c.id == member_id).values(blocked=blocked)
+        )
+
+    # -- challenges --------------------------------------------------------------
+
+    async def add_challenge(
+        self,
+        community_id: int,
+        slug: str,
+        settings: ChallengeSettings,
+        venue_ids: Sequence[str],
+        created_by: int,
+        now: datetime,
+    ) -> int:
+        result = await self.conn.execute(
+            insert(challenges)
+            .values(
+                community_id=community_id,
+                slug=slug,
+                phase=Phase.DRAFT.value,
+                created_by=created_by,
+                created_at=now,
+                **_settings_columns(settings),
+            )
+            .returning(challenges.c.id)
+        )
+        challenge_id = int(result.scalar_one())
+        await self.set_venues(challenge_id, venue_ids)
+        return challenge_id
+
+    async def update_challenge(self, challenge_id: int, settings: ChallengeSettings) -> None:
+        await self.conn.execute(
+            update(challenges)
+            .where(challenges.c.id == challenge_id)
+            .values(_settings_columns(settings))
+        )
+
+    async def set_venues(self, challenge_id: int, venue_ids: Sequence[str]) -> None:
+        await self.conn.execute(delete(venues).where(venues.c.challenge_id == challenge_id))
+        if venue_ids:
+            await self.conn.execute(
+                insert(venues), [{"challenge_id": challenge_id, "channel_id": v} for v in venue_ids]
+            )
+
+    async def challenges(
+        self, community_id: int, ids: Collection[int] | None = None, *, with_venues: bool = True
+    ) -> list[Challenge]:
+        """The community's challenges that are not deleted, oldest first (without their
+        venues when `with_venues` is False: the reaction writer needs only the rules)."""
+        query = select(challenges).where(
+            (challenges.c.community_id == community_id) & challenges.c.deleted_at.is_(None)
+        )
+        if ids is not None:
+            query = query.where(challenges.c.id.in_(list(ids)))
+        rows = list(await self.conn.execute(query.order_by(challenges.c.id)))
+        if not with_venues:
+            return [_challenge(r, ()) for r in rows]
+        venue_rows = await self.conn.execute(
+            select(venues.c.challenge_id, venues.c.channel_id)
+            .where(venues.c.challenge_id.in_([r.id for r in rows]))
+            .order_by(venues.c.id)
+        )
+        by_challenge: dict[int, list[str]] = {}
+        for v in venue_rows:
+            by_challenge.setdefault(v.challenge_id, []).append(v.channel_id)
+        return [_challenge(r, tuple(by_challenge.get(r.id, ()))) for r in rows]
+
+    async def slug_taken(self, community_id: int, slug: str) -> bool:
+        row = await self.conn.execute(
+            select(challenges.c.id).where(
+                (challenges.c.community_id == community_id) & (challenges.c.slug == slug)
+            )
+        )
+        return row.first() is not None
+
+    async def set_phase(self, challenge_id: int, phase: Phase, **times: datetime | None) -> None:
+        await self.conn.execute(
+            update(challenges)
+            .where(challenges.c.id == challenge_id)
+            .values(phase=phase.value, **times)
+        )
+
+    async def delete_challenge(self, challenge_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            update(challenges).where(challenges.c.id == challenge_id).values(deleted_at=now)
+        )
+
+    # -- ideas -------------------------------------------------------------------
+
+    async def take_idea_number(self, community_id: int) -> int:
+        """The next idea number of the community; the row lock makes it safe on PostgreSQL."""
+        result = await self.conn.execute(
+            update(communities)
+            .where(communities.c.id == community_id)
+            .values(next_idea_number=communities.c.next_idea_number + 1)
+            .returning(communities.c.next_idea_number)
+        )
+        return int(result.scalar_one()) - 1
+
+    async def add_idea(self, values: Mapping[str, Any]) -> Idea:
+        result = await self.conn.execute(insert(ideas).values(**values).returning(ideas.c.id))
+        idea = await self.idea(int(result.scalar_one()))
+        assert idea is not None
+        return idea
+
+    async def idea(self, idea_id: int) -> Idea | None:
+        row = (await self.conn.execute(select(ideas).where(ideas.c.id == idea_id))).first()
+        return None if row is None else _idea(row)
+
+    async def idea_by_number(self, community_id: int, number: int) -> Idea | None:
+        row = (
+            await self.conn.execute(
+                select(ideas).where(
+                    (ideas.c.community_id == community_id) & (ideas.c.number == number)
+                )
+            )
+        ).first()
+        return None if row is None else _idea(row)
+
+    async def ideas_by_ids(self, ids: Collection[int]) -> dict[int, Idea]:
+        out: dict[int, Idea] = {}
+        for chunk in _chunks(list(ids)):
+            rows = await self.conn.execute(select(ideas).where(ideas.c.id.in_(chunk)))
+            out.update({r.id: _idea(r) for r in rows})
+        return out
+
+    async def ideas(
+        self,
+        challenge_id: int,
+        statuses: Collection[IdeaStatus] | None = None,
+        *,
+        newest_first: bool = False,
+        ranked: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Idea]:
+        query = select(ideas).where(ideas.c.challenge_id == challenge_id)
+        if statuses is not None:
+            query = query.where(ideas.c.status.in_([s.value for s in statuses]))
+        if ranked:
+            query = query.order_by(ideas.c.vote_count.desc(), ideas.c.submitted_at, ideas.c.number)
+        elif newest_first:
+            query = query.order_by(ideas.c.submitted_at.desc(), ideas.c.number.desc())
+        else:
+            query = query.order_by(ideas.c.submitted_at, ideas.c.number)
+        query = query.limit(limit).offset(offset) if limit is not None else query
+        return [_idea(r) for r in await self.conn.execute(query)]
+
+    async def count_ideas(
+        self,
+        challenge_id: int,
+        statuses: Collection[IdeaStatus],
+        author_id: int | None = None,
+    ) -> int:
+        query = select(func.count()).where(
+            (ideas.c.challenge_id == challenge_id) & ideas.c.status.in_([s.value for s in statuses])
+        )
+        if author_id is not None:
+            query = query.where(ideas.c.author_id == author_id)
+        return int((await self.conn.execute(query)).scalar_one())
+
+    async def has_published_idea(self, community_id: int, author_id: int) -> bool:
+        row = await self.conn.execute(
+            select(ideas.c.id)
+            .where(
+                (ideas.c.community_id == community_id)
+                & (ideas.c.author_id == author_id)
+                & ideas.c.published_at.is_not(None)
+            )
+            .limit(1)
+        )
+        return row.first() is not None
+
+    async def update_idea(self, idea_id: int, **values: Any) -> None:
+        await self.conn.execute(update(ideas).where(ideas.c.id == idea_id).values(**values))
+
+    async def recount(self, idea_ids: Collection[int]) -> dict[int, int]:
+        """Recompute the stored vote count of these ideas' family heads from the votes.
+
+        A family is an idea and every idea merged into it; a member counts once in it.
+        Returns the new count by head id.
+        """
+        return await self.recount_families(await self._family_heads(idea_ids))
+
+    async def recount_families(self, heads: Collection[int]) -> dict[int, int]:
+        """`recount` for ideas known to be family heads (not merged into another)."""
+        if not heads:
+            return {}
+        head_of = {h: h for h in heads}
+        for chunk in _chunks(list(heads)):
+            rows = await self.conn.execute(
+                select(ideas.c.id, ideas.c.merged_into_id).where(ideas.c.merged_into_id.in_(chunk))
+            )
+            head_of.update({int(r.id): int(r.merged_into_id) for r in rows})
+        counts = {h: 0 for h in heads}
+        if len(head_of) == len(heads):
+            # No merges among them: the primary key already makes (idea, member) unique.
+            for chunk in _chunks(list(heads)):
+                rows = await self.conn.execute(
+                    select(votes.c.idea_id, func.count())
+                    .where(votes.c.idea_id.in_(chunk))
+                    .group_by(votes.c.idea_id)
+                )
+                counts.update({int(r[0]): int(r[1]) for r in rows})
+        else:
+            voters: dict[int, set[int]] = {h: set() for h in heads}
+            for chunk in _chunks(list(head_of)):
+                rows = await self.conn.execute(
+                    select(votes.c.idea_id, votes.c.member_id).where(votes.c.idea_id.in_(chunk))
+                )
+                for r in rows:
+                    voters[head_of[int(r.idea_id)]].add(int(r.member_id))
+            counts = {h: len(members) for h, members in voters.items()}
+        await self.conn.execute(
+            update(ideas)
+            .where(ideas.c.id == bindparam("id_"))
+            .values(vote_count=bindparam("count_")),
+            [{"id_": h, "count_": c} for h, c in counts.items()],
+        )
+        return counts
+
+    async def _family_heads(self, idea_ids: Collection[int]) -> set[int]:
+        heads: set[int] = set()
+        for chunk in _chunks(list(idea_ids)):
+            rows = await self.conn.execute(select(_family_head()).where(ideas.c.id.in_(chunk)))
+            heads.update(int(r[0]) for r in rows)
+        return heads
+
+    async def family(self, head_id: int) -> list[int]:
+        rows = await self.conn.execute(
+            select(ideas.c.id).where((ideas.c.id == head_id) | (ideas.c.merged_into_id == head_id))
+        )
+        return [int(r[0]) for r in rows]
+
+    # -- posts -------------------------------------------------------------------
+
+    async def add_idea_post(
+        self, community_id: int, idea_id: int, channel_id: str, message_id: str, now: datetime
+    ) -> None:
+        await self.conn.execute(
+            insert(idea_posts).values(
+                community_id=community_id,
+                idea_id=idea_id,
+                channel_id=channel_id,
+                message_id=message_id,
+                posted_at=now,
+            )
+        )
+
+    async def posts_by_message(
+        self, community_id: int, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], PostTarget]:
+        out: dict[tuple[str, str], PostTarget] = {}
+        wanted = set(keys)
+        for chunk in _chunks(sorted({message for _, message in wanted})):
+            rows = await self.conn.execute(
+                select(
+                    idea_posts.c.id,
+                    idea_posts.c.idea_id,
+                    idea_posts.c.channel_id,
+                    idea_posts.c.message_id,
+                    ideas.c.challenge_id,
+                )
+                .join(ideas, ideas.c.id == idea_posts.c.idea_id)
+                .where(
+                    (idea_posts.c.community_id == community_id) & idea_posts.c.message_id.in_(chunk)
+                )
+            )
+            for r in rows:
+                if (r.channel_id, r.message_id) in wanted:
+                    out[(r.channel_id, r.message_id)] = PostTarget(r.id, r.idea_id, r.challenge_id)
+        return out
+
+    async def post_floors(self, idea_ids: Collection[int]) -> dict[int, datetime]:
+        """For the posts of these ideas: up to when all their reactions are known."""
+        out: dict[int, datetime] = {}
+        for chunk in _chunks(list(idea_ids)):
+            rows = await self.conn.execute(
+                select(idea_posts.c.id, idea_posts.c.settled_at).where(
+                    idea_posts.c.idea_id.in_(chunk) & idea_posts.c.settled_at.is_not(None)
+                )
+            )
+            out.update({int(r.id): r.settled_at for r in rows})
+        return out
+
+    async def raise_post_floors(self, floors: Mapping[int, datetime]) -> None:
+        if floors:
+            t = idea_posts.c
+            await self.conn.execute(
+                update(idea_posts)
+                .where(
+                    (t.id == bindparam("p"))
+                    & (t.settled_at.is_(None) | (t.settled_at < bindparam("at")))
+                )
+                .values(settled_at=bindparam("at")),
+                [{"p": post_id, "at": at} for post_id, at in floors.items()],
+            )
+
+    async def idea_post_messages(self, idea_id: int) -> list[tuple[str, str]]:
+        rows = await self.conn.execute(
+            select(idea_posts.c.channel_id, idea_posts.c.message_id)
+            .where(idea_posts.c.idea_id == idea_id)
+            .order_by(idea_posts.c.id)
+        )
+        return [(r.channel_id, r.message_id) for r in rows]
+
+    async def idea_post_refs(
+        self,
+        platform: str,
+        *,
+        challenge_id: int | None = None,
+        closed_since: datetime | None = None,
+    ) -> list[IdeaPostRef]:
+        """Idea posts on a platform: of one challenge, or of the challenges that are
+        running or closed since `closed_since`."""
+        query = (
+            select(
+                communities.c.platform,
+                communities.c.external_id,
+                communities.c.name,
+                idea_posts.c.channel_id,
+                idea_posts.c.message_id,
+                challenges.c.vote_emoji,
+                ideas.c.number,
+                challenges.c.id.label("challenge_id"),
+            )
+            .select_from(
+                idea_posts.join(ideas, ideas.c.id == idea_posts.c.idea_id)
+                .join(challenges, challenges.c.id == ideas.c.challenge_id)
+                .join(communities, communities.c.id == idea_posts.c.community_id)
+            )
+            .where((communities.c.platform == platform) & challenges.c.deleted_at.is_(None))
+            .order_by(idea_posts.c.id)
+        )
+        if challenge_id is not None:
+            query = query.where(challenges.c.id == challenge_id)
+        else:
+            running: ColumnElement[bool] = challenges.c.phase.in_(
+                [Phase.OPEN.value, Phase.VOTING.value]
+            )
+            if closed_since is not None:
+                running = running | (
+                    (challenges.c.phase == Phase.CLOSED.value)
+                    & (challenges.c.closed_at >= closed_since)
+                )
+            query = query.where(running)
+        return [
+            IdeaPostRef(
+                CommunityRef(r.platform, r.external_id, r.name),
+                r.channel_id,
+                r.message_id,
+                r.vote_emoji,
+                r.number,
+                r.challenge_id,
+            )
+            for r in await self.conn.execute(query)
+        ]
+
+    # -- reactions and votes -----------------------------------------------------
+
+    async def seen_event_ids(self, community_id: int, event_ids: Collection[str]) -> set[str]:
+        seen: set[str] = set()
+        for chunk in _chunks(list(event_ids)):
+            rows = await self.conn.execute(
+                select(reaction_log.c.event_id).where(
+                    (reaction_log.c.community_id == community_id)
+                    & reaction_log.c.event_id.in_(chunk)
+                )
+            )
+            seen.update(r[0] for r in rows)
+        return seen
+
+    async def reaction_states(
+        self, idea_ids: Collection[int], member_ids: Collection[int] | None
+    ) -> list[ReactionState]:
+        """Reaction states on every post of these ideas, for these members (or all)."""
+        out: list[ReactionState] = []
+        for chunk in _chunks(list(idea_ids)):
+            query = (
+                select(
+                    reaction_states.c.post_id,
+                    idea_posts.c.idea_id,
+                    reaction_states.c.member_id,
+                    reaction_states.c.present,
+                    reaction_states.c.changed_at,
+                )
+                .join(idea_posts, idea_posts.c.id == reaction_states.c.post_id)
+                .where(idea_posts.c.idea_id.in_(chunk))
+            )
+            if member_ids is not None:
+                query = query.where(reaction_states.c.member_id.in_(list(member_ids)))
+            out.extend(
+                ReactionState(r.post_id, r.idea_id, r.member_id, r.present, r.changed_at)
+                for r in await self.conn.execute(query)
+            )
+        return out
+
+    async def save_reaction_states(self, states: Sequence[ReactionState]) -> None:
+        if not states:
+            return
+        statement = self._insert(reaction_states)
+        await self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["post_id", "member_id"],
+                set_={
+                    "present": statement.excluded.present,
+                    "changed_at": statement.excluded.changed_at,
+                },
+            ),
+            [
+                {
+                    "post_id": s.post_id,
+                    "member_id": s.member_id,
+                    "present": s.present,
+                    "changed_at": s.changed_at,
+                }
+                for s in states
+            ],
+        )
+
+    async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None:
+        if entries:
+            await self.conn.execute(
+                insert(reaction_log),
+                [
+                    {
+                        "community_id": community_id,
+                        "event_id": e.event_id,
+                        "post_id": e.post_id,
+                        "idea_id": e.idea_id,
+                        "member_id": e.member_id,
+                        "action": e.action,
+                        "emoji": e.emoji,
+                        "occurred_at": e.occurred_at,
+                        "recorded_at": e.recorded_at,
+                        "source": e.source,
+                        "effect": e.effect,
+                    }
+                    for e in entries
+                ],
+            )
+
+    async def reaction_log(self, community_id: int) -> list[LogEntry]:
+        rows = await self.conn.execute(
+            select(reaction_log)
+            .where(reaction_log.c.community_id == community_id)
+            .order_by(reaction_log.c.id)
+        )
+        return [
+            LogEntry(
+                event_id=r.event_id,
+                post_id=r.post_id,
+                idea_id=r.idea_id,
+                member_id=r.member_id,
+                action=r.action,
+                emoji=r.emoji,
+                occurred_at=r.occurred_at,
+                recorded_at=r.recorded_at,
+                source=r.source,
+                effect=r.effect,
+            )
+            for r in rows
+        ]
+
+    async def votes_for(
+        self, idea_ids: Collection[int], member_ids: Collection[int]
+    ) -> dict[tuple[int, int], VoteRow]:
+        """The votes of these members on these ideas (the primary key serves the lookup)."""
+        out: dict[tuple[int, int], VoteRow] = {}
+        members_list = list(member_ids)
+        if not members_list:
+            return out
+        for chunk in _chunks(list(idea_ids)):
+            rows = await self.conn.execute(
+                select(votes).where(
+                    votes.c.idea_id.in_(chunk) & votes.c.member_id.in_(members_list)
+                )
+            )
+            for r in rows:
+                out[(r.idea_id, r.member_id)] = VoteRow(
+                    r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week
+                )
+        return out
+
+    async def add_votes(self, rows: Sequence[VoteRow]) -> None:
+        if rows:
+            await self.conn.execute(
+                insert(votes),
+                [
+                    {
+                        "idea_id": v.idea_id,
+                        "member_id": v.member_id,
+                        "challenge_id": v.challenge_id,
+                        "cast_at": v.cast_at,
+                        "week": v.week,
+                    }
+                    for v in rows
+                ],
+            )
+
+    async def remove_votes(self, pairs: Sequence[tuple[int, int]]) -> None:
+        if pairs:
+            await self.conn.execute(
+                delete(votes).where(
+                    (votes.c.idea_id == bindparam("i")) & (votes.c.member_id == bindparam("m"))
+                ),
+                [{"i": i, "m": m} for i, m in pairs],
+            )
+
+    async def vote_counts_by_member(
+        self, challenge_id: int, member_ids: Collection[int]
+    ) -> dict[int, int]:
+        rows = await self.conn.execute(
+            select(votes.c.member_id, func.count())
+            .where((votes.c.challenge_id == challenge_id) & votes.c.member_id.in_(list(member_ids)))
+            .group_by(votes.c.member_id)
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    async def voters(self, idea_ids: Collection[int]) -> list[VoteRow]:
+        rows = await self.conn.execute(select(votes).where(votes.c.idea_id.in_(list(idea_ids))))
+        return [VoteRow(r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week) for r in rows]
+
+    async def challenge_participation(self, challenge_id: int) -> tuple[int, int]:
+        """(distinct voters, votes) of a challenge."""
+        row = (
+            await self.conn.execute(
+                select(func.count(func.distinct(votes.c.member_id)), func.count()).where(
+                    votes.c.challenge_id == challenge_id
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    # -- points, badges, audit ---------------------------------------------------
+
+    async def add_points(self, community_id: int, deltas: Sequence[PointsDelta]) -> None:
+        """Add to the weekly points rows, creating them on first use."""
+        merged: dict[tuple[int, str], list[int]] = {}
+        for d in deltas:
+            acc = merged.setdefault((d.member_id, d.week), [0, 0, 0, 0])
+            acc[0] += d.ideas_published
+            acc[1] += d.votes_received
+            acc[2] += d.votes_cast
+            acc[3] += d.bonus
+        if not merged:
+            return
+        statement = self._insert(member_week_points)
+        t = member_week_points.c
+        await self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["community_id", "member_id", "week"],
+                set_={
+                    "ideas_published": t.ideas_published + statement.excluded.ideas_published,
+                    "votes_received": t.votes_received + statement.excluded.votes_received,
+                    "votes_cast": t.votes_cast + statement.excluded.votes_cast,
+                    "bonus": t.bonus + statement.excluded.bonus,
+                },
+            ),
+            [
+                {
+                    "community_id": community_id,
+                    "member_id": m,
+                    "week": w,
+                    "ideas_published": p,
+                    "votes_received": r,
+                    "votes_cast": c,
+                    "bonus": b,
+                }
+                for (m, w), (p, r, c, b) in merged.items()
+            ],
+        )
+
+    async def active_weeks(
+        self, community_id: int, member_ids: Collection[int], weeks: Collection[str]
+    ) -> dict[int, set[str]]:
+        """The weeks, among these, in which each member published an idea or voted."""
+        t = member_week_points.c
+        rows = await self.conn.execute(
+            select(t.member_id, t.week).where(
+                (t.community_id == community_id)
+                & t.member_id.in_(list(member_ids))
+                & t.week.in_(list(weeks))
+                & ((t.ideas_published > 0) | (t.votes_cast > 0))
+            )
+        )
+        out: dict[int, set[str]] = {}
+        for r in rows:
+            out.setdefault(int(r.member_id), set()).add(r.week)
+        return out
+
+    async def leaderboard(
+        self,
+        community_id: int,
+        weights: PointWeights,
+        first_week: str | None,
+        last_week: str | None,
+        limit: int,
+        offset: int = 0,
+    ) -> list[LeaderboardRow]:
+        t = member_week_points.c
+        capped_cast = case(
+            (t.votes_cast > weights.vote_cast_weekly_cap, weights.vote_cast_weekly_cap),
+            else_=t.votes_cast,
+        )
+        points = func.sum(
+            t.ideas_published * weights.idea_published
+            + t.votes_received * weights.vote_received
+            + capped_cast * weights.vote_cast
+            + t.bonus
+        ).label("points")
+        conditions = [t.community_id == community_id]
+        if first_week is not None:
+            conditions.append(t.week >= first_week)
+        if last_week is not None:
+            conditions.append(t.week <= last_week)
+        per_member = (
+            select(t.member_id, points).where(and_(*conditions)).group_by(t.member_id).subquery()
+        )
+        rows = await self.conn.execute(
+            select(per_member.c.member_id, per_member.c.points, members.c.display_name)
+            .join(members, members.c.id == per_member.c.member_id)
+            .where(per_member.c.points > 0)
+            .order_by(per_member.c.points.desc(), per_member.c.member_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [
+            LeaderboardRow(offset + i + 1, r.member_id, r.display_name, int(r.points))
+            for i, r in enumerate(rows)
+        ]
+
+    async def awarded_keys(self, community_id: int, keys: Collection[str]) -> set[str]:
+        """Which of these badge keys were awarded already."""
+        found: set[str] = set()
+        for chunk in _chunks(list(keys)):
+            rows = await self.conn.execute(
+                select(badges.c.key).where(
+                    (badges.c.community_id == community_id) & badges.c.key.in_(chunk)
+                )
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    async def award(
+        self,
+        community_id: int,
+        member_id: int,
+        kind: BadgeKind,
+        key: str,
+        now: datetime,
+        challenge_id: int | None = None,
+        idea_id: int | None = None,
+    ) -> bool:
+        """Award a badge once per key; False when it was already awarded."""
+        exists = await self.conn.execute(
+            select(badges.c.id).where(
+                (badges.c.community_id == community_id) & (badges.c.key == key)
+            )
+        )
+        if exists.first() is not None:
+            return False
+        await self.conn.execute(
+            insert(badges).values(
+                community_id=community_id,
+                member_id=member_id,
+                kind=kind.value,
+                key=key,
+                challenge_id=challenge_id,
+                idea_id=idea_id,
+                awarded_at=now,
+            )
+        )
+        return True
+
+    async def badges(
+        self, community_id: int, member_id: int | None = None, challenge_id: int | None = None
+    ) -> list[Badge]:
+        query = select(badges).where(badges.c.community_id == community_id)
+        if member_id is not None:
+            query = query.where(badges.c.member_id == member_id)
+        if challenge_id is not None:
+            query = query.where(badges.c.challenge_id == challenge_id)
+        rows = await self.conn.execute(query.order_by(badges.c.awarded_at, badges.c.id))
+        return [
+            Badge(r.member_id, BadgeKind(r.kind), r.challenge_id, r.idea_id, r.awarded_at)
+            for r in rows
+        ]
+
+    async def audit(self, community_id: int, entry: AuditEntry) -> None:
+        await self.conn.execute(
+            insert(audit_log).values(
+                community_id=community_id,
+                actor_id=entry.actor_id,
+                action=entry.action,
+                target=entry.target,
+                detail=entry.detail,
+                at=entry.at,
+            )
+        )
+
+    async def audit_entries(self, community_id: int, limit: int = 50) -> list[AuditEntry]:
+        rows = await self.conn.execute(
+            select(audit_log)
+            .where(audit_log.c.community_id == community_id)
+            .order_by(audit_log.c.id.desc())
+            .limit(limit)
+        )
+        return [AuditEntry(r.actor_id, r.action, r.target, r.detail, r.at) for r in rows]
+
+
+def _changed(member: Member, actor: Actor) -> bool:
+    return (
+        (actor.display_name and actor.display_name[:200] != member.display_name)
+        or (actor.account_created_at is not None and member.account_created_at is None)
+        or (actor.joined_at is not None and member.joined_at is None)
+    ) is True

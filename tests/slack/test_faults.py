@@ -1,0 +1,118 @@
+"""Slack faults: `ratelimited` waited out with Retry-After, 5xx and timeouts retried with
+backoff, deleted messages, channels to join, and acks that never wait for slow work."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.slack import payloads
+from tests.slack.conftest import World, open_challenge, running_world, submit, text_of
+from tests.slack.fake_slack import FakeSlack, Fault
+
+RATELIMITED = {"ok": False, "error": "ratelimited"}
+
+
+async def test_ratelimited_calls_wait_out_retry_after(world: World) -> None:
+    await open_challenge(world)
+    world.fake.fail(
+        "chat.postMessage", Fault(429, RATELIMITED, {"Retry-After": "7"}), Fault(429, RATELIMITED)
+    )
+    world.fake.fail("reactions.add", Fault(429, RATELIMITED, {"Retry-After": "30"}))
+
+    def to_venue() -> int:
+        return sum(c.args["channel"] == "C_IDEAS" for c in world.fake.of("chat.postMessage"))
+
+    before = to_venue()
+    answer = await submit(world, "U_ANA", "Lavender")
+    assert "could not be sent" not in answer
+    assert to_venue() - before == 3
+    (post,) = world.idea_posts()
+    assert world.fake.messages[post].reactions == {"+1": ["UBOT"]}
+    # Retry-After is obeyed to the second (1 s when Slack gives none).
+    assert world.sleeps.durations == [7.0, 1.0, 30.0]
+
+
+async def test_server_errors_and_timeouts_are_retried_with_backoff(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    async with running_world(tmp_path, fake, http_timeout_s=0.2, reconcile_on_start=False) as world:
+        await open_challenge(world)
+        fake.fail("users.info", Fault(502), Fault(503))
+        fake.fail("chat.postMessage", Fault(stall=True))  # times out after 0.2 s
+        fake.fail("reactions.add", Fault(500))
+        answer = await submit(world, "U_BEN", "Oat")
+        assert "is in" in answer and "could not be sent" not in answer
+        (post,) = world.idea_posts()
+        assert fake.messages[post].reactions == {"+1": ["UBOT"]}
+        # Exponential backoff from 0.25 s: 0.25, 0.5 for users.info; 0.25 for each other.
+        assert world.sleeps.durations == [0.25, 0.5, 0.25, 0.25]
+        assert sum(c.args["user"] == "U_BEN" for c in fake.of("users.info")) == 3
+
+
+async def test_a_call_that_keeps_failing_gives_up_and_says_so(world: World) -> None:
+    await open_challenge(world)
+    world.fake.fail("chat.postMessage", *[Fault(429, RATELIMITED, {"Retry-After": "1"})] * 4)
+    answer = await submit(world, "U_ANA", "Lavender")
+    assert "1 post(s) could not be sent" in answer
+    assert world.sleeps.durations == [1.0, 1.0, 1.0]
+
+
+async def test_a_deleted_message_is_handled(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "cocreate.slack")
+    await open_challenge(world)
+    await submit(world, "U_ANA", "Lavender")
+    (post,) = world.idea_posts()
+    world.fake.delete(*post)
+    answer = await world.ask('/idea edit #1 title:"Lavender & honey"', user="U_ANA")
+    assert "#1 is updated" in answer
+    assert f"post {post[1]} in C_IDEAS was not updated: message_not_found" in caplog.text
+    # A reaction event for the deleted post is still handled normally.
+    assert await world.react(post, "U_BEN", added=False) == 200
+    await world.settle()
+
+
+async def test_the_bot_joins_a_public_venue_it_is_not_in(world: World) -> None:
+    world.fake.not_joined.add("C_IDEAS")
+    await open_challenge(world)
+    assert [c.args["channel"] for c in world.fake.of("conversations.join")] == ["C_IDEAS"]
+    assert world.fake.posts("C_IDEAS"), "the announcement was posted after joining"
+
+
+async def test_every_request_is_acked_before_slow_work(world: World) -> None:
+    await open_challenge(world)
+    world.fake.fail("chat.postMessage", Fault(stall=True))  # Slack is slow to post
+    fields = payloads.slash_command(
+        "/idea",
+        'submit title:"Slow" description:"Slack is slow"',
+        response_url=world.fake.response_url("slow"),
+    )
+    status, body, elapsed = await world.post(
+        payloads.form_body(fields), "application/x-www-form-urlencoded"
+    )
+    assert status == 200 and body == ""
+    assert elapsed < 1.0, f"the ack took {elapsed:.2f} s"
+    assert world.fake.answers("slow") == []
+    await world.fake.wait_for(lambda: world.fake.of("chat.postMessage")[-1].args.get("blocks"))
+    world.fake.release()
+    await world.settle()
+    assert "Idea #1 is in" in text_of(world.fake.answers("slow")[-1])
+
+
+async def test_a_slow_form_is_acked_in_time_and_updated_when_done(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    async with running_world(tmp_path, fake, form_budget_s=0.05, reconcile_on_start=False) as world:
+        await open_challenge(world)
+        await world.command("/idea submit", user="U_ANA")
+        await world.settle()
+        fake.fail("chat.postMessage", Fault(stall=True))
+        ack = await world.submit_form({"title": "Slow", "description": "Form"}, user="U_ANA")
+        assert ack["response_action"] == "update"
+        assert "Working on it" in text_of(ack["view"])
+        fake.release()
+        await world.settle()
+        (update,) = fake.of("views.update")
+        assert "Idea #1 is in" in text_of(update.args["view"])

@@ -1,0 +1,242 @@
+"""The agenda with an injected clock: deadlines, scheduled posts exactly once, catch-up,
+grace, daylight saving, retries and two instances on one database."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.core import Cocreate
+from bot.cron import fire_times
+from bot.messages import PostKind
+from bot.settings import load_settings
+from storage.database import SqlDatabase
+from tests.harness import Harness
+
+WEEKS = "submissions_close:7d voting_close:14d report_venue:brand"
+
+
+def timeline(h: Harness) -> list[tuple[str, str, str]]:
+    return [(s.post.kind.value, s.receipt.channel_id, s.post.card.title) for s in h.publisher.sent]
+
+
+async def keys(db: SqlDatabase) -> dict[tuple[str, str], str]:
+    async with db.transaction() as store:
+        return {(p.kind, p.period): p.state for p in await store.scheduled_posts([1])}
+
+
+async def test_a_two_week_challenge_posts_everything_once_in_order(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge(WEEKS)
+    await h.submit("ana", "Salted caramel")
+    await h.react(1, "ben")
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=15))
+    assert [(k, c) for k, c, _ in timeline(h) if k != "idea"] == [
+        ("announcement", "general"),
+        ("notice", "general"),  # submissions closed, 9 March
+        ("results", "general"),  # weekly results, Monday 9 March 09:00
+        ("report", "brand"),
+        ("results", "general"),  # final results at the close, 16 March
+        ("report", "brand"),
+    ]
+    titles = [t for k, _, t in timeline(h) if k == "results"]
+    assert titles == ["📊 This week in Flavour", "🏆 Final results: Flavour"]
+    # nothing more, however often the agenda runs
+    await h.app.agenda.run_due()
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=7))
+    assert len(h.publisher.sent) == 7
+    assert set((await keys(h.app.db)).values()) == {"sent"}
+
+
+async def test_a_restart_mid_week_neither_repeats_nor_skips(
+    database: SqlDatabase, new_harness: Callable[..., Harness]
+) -> None:
+    h = new_harness()
+    await h.challenge(WEEKS)
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=3))
+    # a new process on the same database, same time
+    again = Cocreate(database, h.settings, h.clock, {"test": h.publisher})
+    await again.agenda.run_due()
+    await again.agenda.travel(h.clock, h.clock.now() + timedelta(days=5))
+    kinds = [k for k, _, _ in timeline(h)]
+    assert kinds == ["announcement", "notice", "results", "report"]
+    await again.drain()
+
+
+async def test_downtime_across_a_due_post_is_caught_up_once(
+    database: SqlDatabase, new_harness: Callable[..., Harness]
+) -> None:
+    h = new_harness()
+    await h.challenge("submissions_close:30d voting_close:30d")
+    # down from Sunday evening until Monday 20:00: the 09:00 results are 11 hours late
+    h.clock.advance(timedelta(days=7, hours=11))
+    later = Cocreate(database, h.settings, h.clock, {"test": h.publisher})
+    assert await later.agenda.run_due() == 1
+    assert await later.agenda.run_due() == 0
+    assert await keys(database) == {
+        ("announce", "open"): "sent",
+        ("weekly", "2026-03-09T09:00"): "sent",
+    }
+    await later.drain()
+
+
+async def test_downtime_longer_than_the_grace_time_skips_and_records(
+    database: SqlDatabase, new_harness: Callable[..., Harness]
+) -> None:
+    h = new_harness()
+    await h.challenge("submissions_close:30d voting_close:30d")
+    h.clock.advance(timedelta(days=15))  # the 9 and 16 March results: 6 days and 23 hours late
+    later = Cocreate(database, h.settings, h.clock, {"test": h.publisher})
+    assert await later.agenda.run_due() == 1
+    assert await keys(database) == {
+        ("announce", "open"): "sent",
+        ("weekly", "2026-03-09T09:00"): "skipped",
+        ("weekly", "2026-03-16T09:00"): "sent",  # 23 hours late: inside the grace time
+    }
+    await later.drain()
+
+
+def test_daylight_saving_neither_doubles_nor_drops_a_post() -> None:
+    start, end = datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC)
+    spring = fire_times("30 2 * * *", "Europe/Paris", start, end)
+    assert [slot for slot, _ in spring] == [
+        "2026-03-27T02:30",
+        "2026-03-28T02:30",
+        "2026-03-29T02:30",  # 02:30 does not exist that night: it fires at 03:30
+        "2026-03-30T02:30",
+    ]
+    assert spring[2][1] == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    autumn = fire_times(
+        "30 2 * * *",
+        "Europe/Paris",
+        datetime(2026, 10, 24, tzinfo=UTC),
+        datetime(2026, 10, 27, tzinfo=UTC),
+    )
+    assert [slot for slot, _ in autumn] == [
+        "2026-10-24T02:30",
+        "2026-10-25T02:30",
+        "2026-10-26T02:30",
+    ]
+    assert autumn[1][1] == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # the first of the two
+    weekly = fire_times("0 9 * * mon", "Europe/Paris", start, start + timedelta(days=14))
+    assert [at.hour for _, at in weekly] == [7, 7]  # 09:00 CEST both weeks
+
+
+async def test_weekly_posts_across_a_dst_change(new_harness: Callable[..., Harness]) -> None:
+    h = new_harness()
+    await h.challenge(
+        'submissions_close:35d voting_close:35d schedule:"30 2 * * sun" timezone:Europe/Paris'
+    )
+    for _ in range(34):  # a day at a time, as a running bot would see it
+        await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=1))
+    weekly = sorted(p for (kind, p) in await keys(h.app.db) if kind == "weekly")
+    assert weekly == [
+        "2026-03-08T02:30",
+        "2026-03-15T02:30",
+        "2026-03-22T02:30",
+        "2026-03-29T02:30",  # the night the clocks go forward
+        "2026-04-05T02:30",
+    ]
+    assert [k for k, _, _ in timeline(h)].count("results") == 5
+
+
+async def test_a_failed_send_is_retried_with_backoff_and_never_lost(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge("submissions_close:30d voting_close:30d")
+    h.publisher.fail_next = 2
+    h.clock.advance(timedelta(days=7))
+    assert await h.app.agenda.run_due() == 0
+    async with h.app.db.transaction() as store:
+        (retry,) = [p for p in await store.pending_posts()]
+    assert (retry.state, retry.attempts) == ("retry", 1)
+    assert retry.next_attempt_at == h.clock.now() + timedelta(seconds=2)
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(minutes=1))
+    assert (await keys(h.app.db))[("weekly", "2026-03-09T09:00")] == "sent"
+    assert [k for k, _, _ in timeline(h)].count("results") == 1
+
+
+async def test_a_post_that_keeps_failing_is_recorded_as_failed(
+    new_harness: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    h = new_harness(load_settings(environ={"COCREATE_SCHEDULER__RETRY_ATTEMPTS": "3"}))
+    await h.challenge("submissions_close:30d voting_close:30d")
+    h.publisher.fail = True
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=7, minutes=5))
+    assert (await keys(h.app.db))[("weekly", "2026-03-09T09:00")] == "failed"
+    assert (
+        "gave up sending weekly 2026-03-09T09:00 of challenge flavour after 3 attempts"
+        in caplog.text
+    )
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_two_instances_on_one_postgresql_post_each_once(database: SqlDatabase) -> None:
+    settings = load_settings(environ={})
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    h = Harness(database, settings)
+    h.clock = clock
+    h.app = Cocreate(database, settings, clock, {"test": h.publisher})
+    await h.challenge(WEEKS)
+    second = Cocreate(database, settings, clock, {"test": h.publisher})
+    sent = 0
+    for _ in range(16):
+        clock.advance(timedelta(days=1))
+        sent += sum(await asyncio.gather(h.app.agenda.run_due(), second.agenda.run_due()))
+    states = await keys(database)
+    assert set(states.values()) == {"sent"}
+    assert sent == len(states) - 1  # all but the announcement, sent when the challenge opened
+    kinds = [k for k, _, _ in timeline(h)]
+    assert kinds.count("announcement") == 1
+    assert kinds.count("notice") == 1
+    assert kinds.count("results") == 2  # one weekly, one final
+    assert kinds.count("report") == 2
+    await h.close()
+    await second.drain()
+
+
+async def test_exports_hold_the_rights_rows_and_the_chart_is_a_png(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge(WEEKS)
+    await h.submit("ana", "=1+2", "Formula, with comma")
+    await h.submit("ben", "Mint chip")
+    await h.react(1, "ben")
+    await h.ok("/idea withdraw #2", "ben")
+    reply = await h.ok("/export flavour")
+    (csv_file,) = reply.attachments
+    text = csv_file.content.decode("utf-8-sig").splitlines()
+    assert text[0].startswith(
+        "number,title,description,status,status_note,merged_into,votes,author"
+    )
+    assert text[1].startswith('1,\'=1+2,"Formula, with comma",published,,,1,Ana,ana,no,')
+    assert text[2].startswith("2,Mint chip,Tasty.,withdrawn,,,0,Ben,ben,no,")
+    assert "only moderators" in (await h.refused("/export flavour", "ana", mod=False)).lower()
+    data = (await h.ok("/export flavour format:json")).attachments[0]
+    import json
+
+    ideas = json.loads(data.content)["ideas"]
+    assert [(i["number"], i["status"], i["votes"]) for i in ideas] == [
+        (1, "published", 1),
+        (2, "withdrawn", 0),
+    ]
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=8))
+    (report,) = [s.post for s in h.publisher.sent if s.post.kind is PostKind.REPORT]
+    png, csv_report = report.attachments
+    assert png.content.startswith(b"\x89PNG\r\n\x1a\n") and png.content_type == "image/png"
+    from matplotlib import image
+
+    assert image.imread(io.BytesIO(png.content)).shape[2] in (3, 4)
+    assert csv_report.filename.endswith("-ideas.csv")
+    fields = dict(report.card.fields)
+    assert fields["New ideas"] == "2 (▲2 on the week before)"
+    assert fields["Contributors"] == "0 returning members · 2 new members"

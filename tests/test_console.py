@@ -1,0 +1,205 @@
+"""The console adapter, run as a person would: `cocreate console --script FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+SCRIPT = Path(__file__).parent / "scripts" / "challenge.txt"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COCREATE_CORE__DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    status = main(["console", *args])
+    return status, capsys.readouterr().out
+
+
+def block(out: str, heading: str) -> list[str]:
+    """The lines of the first card whose first line contains `heading`."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if heading in line)
+    end = next(
+        (i for i in range(start + 1, len(lines)) if not lines[i].startswith("  ")), len(lines)
+    )
+    return lines[start:end]
+
+
+def test_a_whole_challenge_runs_in_the_console(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out = run(capsys, "--script", str(SCRIPT))
+    assert status == 0, out
+    assert "[#general] 📣 🏁 Next flavour" in out
+    assert "Looks similar to #1: you can vote for those too." in out
+    assert "(Ana reacted 👍 on #1: ignored: self-vote)" in out
+    assert "(Ben reacted 👍 on #1: no change)" in out
+    assert "(Ben removed the reaction 👍 on #3: vote removed)" in out
+    assert block(out, "📊 Standings: Next flavour")[1:4] == [
+        "  🥇 #1 Salted caramel crunch — 2 votes",
+        "  🥈 #2 Mint chocolate chip — 2 votes",
+        "  🥉 #3 Crunchy salted caramel — 1 vote",
+    ]
+    final = block(out, "🏆 Final results: Next flavour")
+    assert "    🥇 Podium (1st) — Ana" in final
+    assert "    🥈 Podium (2nd) — Ben" in final
+    assert "    🥉 Podium (3rd) — Cleo" in final
+    # Ana: idea 3 + 2 votes received + 1 vote cast + gold 10; Ben: 3 + 2 + 1 + 6;
+    # Cleo: 3 + 1 + 1 + 3; Dan: 2 votes cast.
+    assert block(out, "🏅 Leaderboard")[1:5] == [
+        "  1. Ana — 16 points",
+        "  2. Ben — 12 points",
+        "  3. Cleo — 8 points",
+        "  4. Dan — 2 points",
+    ]
+    assert (data_dir / "cocreate.db").exists()
+
+
+def test_a_second_run_on_the_same_data_shows_the_same_state(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "--script", str(SCRIPT))
+    again = tmp_path / "again.txt"
+    again.write_text(":as Eve\n/results next-flavour\n/leaderboard period:all\n/badges Ana\n")
+    status, out = run(capsys, "--script", str(again))
+    assert status == 0, out
+    assert block(out, "📊 Final results: Next flavour")[1:4] == [
+        "  🥇 #1 Salted caramel crunch — 2 votes",
+        "  🥈 #2 Mint chocolate chip — 2 votes",
+        "  🥉 #3 Crunchy salted caramel — 1 vote",
+    ]
+    assert "  1. Ana — 16 points" in out
+    assert "Ana has 2 badges" in out
+
+
+def test_user_errors_are_replies_and_reactions_survive_a_restart(
+    data_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = tmp_path / "first.txt"
+    first.write_text(
+        ":as Maya --mod\n"
+        '/challenge create title:"Snacks" brief:"Which snack?"\n'
+        "/challenge open snacks\n"
+        ":as Ana\n"
+        '/idea submit title:"Pretzels" description:"Salty"\n'
+        "/idea sbumit\n"
+        "/idea show #42\n"
+        "/mod block ana\n"
+        ":frobnicate\n"
+    )
+    status, out = run(capsys, "--script", str(first))
+    assert status == 0, out
+    assert "Did you mean `/idea submit`?" in out
+    assert "There is no idea #42 here." in out
+    assert "Only moderators can use `/mod block`." in out
+    assert "Unknown or incomplete `:frobnicate`" in out
+    # stdin that is not a terminal is a script too; a reaction finds the post of a past run
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(":as Ben\n:react #1\n/idea show #1\n"))
+    status, out = run(capsys)
+    assert status == 0, out
+    assert "(Ben reacted 👍 on #1: vote added)" in out
+    assert "  Votes: 1 vote" in out
+
+
+def test_hostile_names_and_text_cannot_break_the_terminal(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    script = tmp_path / "hostile.txt"
+    script.write_text(
+        ":as Maya --mod\n"
+        '/challenge create title:"Snacks" brief:"Which snack?"\n'
+        "/challenge open snacks\n"
+        ":as \x1b[31mRed\x07\n"
+        '/idea submit title:"@everyone <@123>" description:"<!channel> hi"\n'
+    )
+    status, out = run(capsys, "--script", str(script))
+    assert status == 0
+    shown = "\n".join(line for line in out.splitlines() if not line.startswith("> "))
+    assert "\x1b" not in out and "\x07" not in out
+    assert "@everyone" not in shown and "<@123>" not in shown and "<!channel>" not in shown
+
+
+def test_advance_fires_what_falls_due_in_order_once(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from adapters.console.app import run_console
+    from bot.clock import ManualClock
+    from bot.settings import load_settings
+
+    lines = [
+        ":as Maya --mod",
+        '/challenge create title:"Snacks" brief:"Which snack?" submissions_close:7d '
+        "voting_close:14d report_venue:brand",
+        "/challenge open snacks",
+        ":as Ana",
+        '/idea submit title:"Pretzels" description:"Salty"',
+        ":as Ben",
+        ":react #1",
+        ":clock",
+        ":advance 20d",
+        ":advance 20d",
+    ]
+    settings = load_settings(environ={"COCREATE_CORE__DATA_DIR": str(data_dir)})
+    clock = ManualClock(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    assert asyncio.run(run_console(settings, clock=clock, lines=lines)) == 0
+    out = capsys.readouterr().out
+    posts = [line for line in out.splitlines() if line.startswith("[#") and "sees this" not in line]
+    assert posts == [
+        "[#general] 📣 🏁 Snacks  (`snacks`)",
+        "[#general] 💡 #1 · Pretzels",
+        "[#general] 📊 This week in Snacks",  # Monday 9 March, 09:00
+        "[#brand] 📈 Brand report: Snacks",
+        "[#general] ⏳ Submissions for Snacks are closed",  # 9 March, 10:00
+        "[#general] 📊 This week in Snacks",  # Monday 16 March, 09:00
+        "[#brand] 📈 Brand report: Snacks",
+        "[#general] 🏆 Final results: Snacks",  # 16 March, 10:00
+        "[#brand] 📈 Brand report: Snacks",
+    ]
+    assert "(it is Mon 2 Mar 2026, 10:00 UTC)" in out
+    assert "(it is Sun 22 Mar 2026, 10:00 UTC)" in out
+    files = sorted(p.name for p in (data_dir / "files").iterdir())
+    assert files == [
+        "snacks-2026-03-09-activity.png",
+        "snacks-2026-03-09-ideas.csv",
+        "snacks-2026-03-16-activity.png",
+        "snacks-2026-03-16-ideas.csv",
+    ]
+
+
+def test_the_demo_runs_a_two_week_challenge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from adapters.console.demo import run_demo
+
+    assert asyncio.run(run_demo(tmp_path / "demo")) == 0
+    out = capsys.readouterr().out
+    for heading in (
+        "📣 🏁 Next ice cream flavour",
+        "📊 This week in Next ice cream flavour",
+        "📈 Brand report: Next ice cream flavour",
+        "⏳ Submissions for Next ice cream flavour are closed",
+        "🏆 Final results: Next ice cream flavour",
+        "🥇 Podium (1st)",
+    ):
+        assert heading in out, heading
+    folder = Path(out.strip().splitlines()[-1].rsplit(" in ", 1)[1])
+    names = sorted(p.suffix for p in folder.iterdir())
+    assert names.count(".png") >= 2 and names.count(".csv") >= 3

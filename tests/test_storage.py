@@ -1,0 +1,492 @@
+"""The SQL repository and its migrations, on SQLite and on PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import UniqueConstraint, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from bot.messages import Actor, CommunityRef
+from bot.model import BadgeKind, ChallengeSettings, Community, Idea, IdeaStatus, Member, Phase
+from bot.ports import PointsDelta, PointWeights, VoteRow
+from storage.database import SqlDatabase, create_engine
+from storage.migrate import current_revision, head_revision, upgrade
+from storage.schema import member_week_points, metadata
+from storage.store import SqlStore
+
+NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
+WEEK_1 = "2026-03-02"
+WEEK_2 = "2026-03-09"
+GUILD = CommunityRef("discord", "guild-1", "Guild One")
+OTHER_GUILD = CommunityRef("discord", "guild-2", "Guild Two")
+ALICE = Actor("u-alice", "Alice")
+
+
+def challenge_settings(title: str = "Next flavour") -> ChallengeSettings:
+    return ChallengeSettings(
+        title=title,
+        brief="What should we make next?",
+        terms=None,
+        submissions_close="in 7 days",
+        voting_close=None,
+        vote_emoji="👍",
+        ideas_per_member=3,
+        review=False,
+        self_votes=False,
+        min_account_age=timedelta(days=7),
+        min_member_age=timedelta(hours=1),
+        sealed=False,
+        schedule="",
+        timezone="Europe/Paris",
+        report_venue=None,
+    )
+
+
+async def seed(store: SqlStore, ref: CommunityRef = GUILD) -> tuple[Community, Member, int]:
+    """A community, a member in it and a challenge they created."""
+    community = await store.community(ref, NOW)
+    member = (await store.ensure_members(community.id, [ALICE], NOW))[ALICE.external_id]
+    challenge_id = await store.add_challenge(
+        community.id, "flavour", challenge_settings(), ["chan-1"], member.id, NOW
+    )
+    return community, member, challenge_id
+
+
+async def new_idea(
+    store: SqlStore,
+    community_id: int,
+    challenge_id: int,
+    author_id: int,
+    at: datetime = NOW,
+    **values: Any,
+) -> Idea:
+    number = await store.take_idea_number(community_id)
+    return await store.add_idea(
+        {
+            "community_id": community_id,
+            "challenge_id": challenge_id,
+            "number": number,
+            "title": f"Idea {number}",
+            "description": "A description",
+            "author_id": author_id,
+            "status": IdeaStatus.PUBLISHED.value,
+            "submitted_at": at,
+            "updated_at": at,
+        }
+        | values
+    )
+
+
+async def add_members(store: SqlStore, community_id: int, *names: str) -> list[Member]:
+    found = await store.ensure_members(community_id, [Actor(f"u-{n}", n) for n in names], NOW)
+    return [found[f"u-{n}"] for n in names]
+
+
+# -- migrations --------------------------------------------------------------------------
+
+
+def _schema_snapshot(conn: Connection) -> dict[str, Any]:
+    inspector = inspect(conn)
+    tables = set(inspector.get_table_names())
+    return {
+        "tables": tables,
+        "indexes": {
+            (t, i["name"])
+            for t in tables - {"alembic_version"}
+            for i in inspector.get_indexes(t)
+            if "duplicates_constraint" not in i  # PostgreSQL: a unique constraint's index
+        },
+        "uniques": {
+            (t, u["name"])
+            for t in tables - {"alembic_version"}
+            for u in inspector.get_unique_constraints(t)
+        },
+        "foreign_keys": {
+            (t, fk["name"], fk["referred_table"], fk["options"].get("ondelete"))
+            for t in tables - {"alembic_version"}
+            for fk in inspector.get_foreign_keys(t)
+        },
+        "diff": compare_metadata(MigrationContext.configure(conn), metadata),
+    }
+
+
+async def test_migrations_create_every_table_of_the_schema(database: SqlDatabase) -> None:
+    async with database.engine.connect() as conn:
+        found = await conn.run_sync(_schema_snapshot)
+
+    assert found["tables"] == set(metadata.tables) | {"alembic_version"}
+    assert found["indexes"] == {(t.name, i.name) for t in metadata.sorted_tables for i in t.indexes}
+    assert found["uniques"] == {
+        (t.name, c.name)
+        for t in metadata.sorted_tables
+        for c in t.constraints
+        if isinstance(c, UniqueConstraint)
+    }
+    assert found["foreign_keys"] == {
+        (t.name, fk.name, fk.referred_table.name, fk.ondelete)
+        for t in metadata.sorted_tables
+        for fk in t.foreign_key_constraints
+    }
+    # Alembic's own comparison: types, nullability, keys and indexes all as in schema.py.
+    assert found["diff"] == []
+    assert await current_revision(database.engine) == head_revision()
+
+
+async def test_upgrading_twice_is_harmless(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        community = await store.community(GUILD, NOW)
+
+    await upgrade(database.engine)
+    await upgrade(database.engine)
+
+    assert await current_revision(database.engine) == head_revision()
+    async with database.transaction() as store:
+        assert await store.find_community(GUILD) == community
+
+
+async def test_current_revision_is_none_before_the_first_upgrade(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    try:
+        assert await current_revision(engine) is None
+        await upgrade(engine)
+        assert await current_revision(engine) == head_revision()
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_connections_use_wal_foreign_keys_and_the_busy_timeout(
+    sqlite_database: SqlDatabase, tmp_path: Path
+) -> None:
+    async with sqlite_database.engine.connect() as conn:
+        assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar_one() == 1
+        assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one() == 5000
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}", busy_timeout_ms=1234)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one() == 1234
+    finally:
+        await engine.dispose()
+
+
+# -- communities and members -------------------------------------------------------------
+
+
+async def test_community_get_or_create_is_stable(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        first = await store.community(GUILD, NOW)
+        again = await store.community(GUILD, NOW + timedelta(days=1))
+    async with database.transaction() as store:
+        later = await store.community(CommunityRef("discord", "guild-1"), NOW)
+        other = await store.community(OTHER_GUILD, NOW)
+        renamed = await store.community(CommunityRef("discord", "guild-1", "Renamed"), NOW)
+        found = await store.find_community(GUILD)
+        missing = await store.find_community(CommunityRef("slack", "guild-1"))
+
+    assert first == Community(first.id, "discord", "guild-1", "Guild One")
+    assert again == first
+    assert later == first  # no name given: the stored one stays
+    assert other.id != first.id
+    assert renamed == Community(first.id, "discord", "guild-1", "Renamed")
+    assert found == renamed
+    assert missing is None
+
+
+async def test_ensure_members_creates_and_updates(database: SqlDatabase) -> None:
+    joined = NOW - timedelta(days=30)
+    async with database.transaction() as store:
+        community = await store.community(GUILD, NOW)
+        created = await store.ensure_members(
+            community.id, [ALICE, Actor("u-bot", "Robot", is_bot=True)], NOW
+        )
+    async with database.transaction() as store:
+        updated = await store.ensure_members(
+            community.id,
+            [Actor("u-alice", "Alice B.", joined_at=joined), Actor("u-carol", "Carol")],
+            NOW + timedelta(hours=1),
+        )
+        alice = await store.member_by_external(community.id, "u-alice")
+
+    assert set(created) == {"u-alice", "u-bot"}
+    assert created["u-alice"].display_name == "Alice"
+    assert created["u-alice"].first_seen_at == NOW
+    assert created["u-alice"].joined_at is None
+    assert created["u-bot"].is_bot
+    assert created["u-alice"].id != created["u-bot"].id
+
+    assert set(updated) == {"u-alice", "u-carol"}
+    assert updated["u-alice"].id == created["u-alice"].id
+    assert updated["u-alice"].display_name == "Alice B."
+    assert updated["u-alice"].joined_at == joined
+    assert updated["u-alice"].first_seen_at == NOW
+    assert updated["u-carol"].first_seen_at == NOW + timedelta(hours=1)
+    assert alice == updated["u-alice"]
+
+
+# -- ideas -------------------------------------------------------------------------------
+
+
+async def test_idea_numbers_count_per_community(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        first = await store.community(GUILD, NOW)
+        second = await store.community(OTHER_GUILD, NOW)
+        numbers = [
+            (first.id, await store.take_idea_number(first.id)),
+            (second.id, await store.take_idea_number(second.id)),
+            (first.id, await store.take_idea_number(first.id)),
+        ]
+    async with database.transaction() as store:
+        numbers += [
+            (first.id, await store.take_idea_number(first.id)),
+            (second.id, await store.take_idea_number(second.id)),
+        ]
+
+    assert [n for c, n in numbers if c == first.id] == [1, 2, 3]
+    assert [n for c, n in numbers if c == second.id] == [1, 2]
+
+
+async def test_aware_datetimes_round_trip_as_utc(database: SqlDatabase) -> None:
+    india = timezone(timedelta(hours=5, minutes=30))
+    created = datetime(2026, 3, 2, 23, 59, 59, 654321, tzinfo=india)
+    submitted = datetime(2026, 3, 1, 19, 0, 0, 1, tzinfo=timezone(timedelta(hours=-8)))
+    async with database.transaction() as store:
+        community = await store.community(GUILD, created)
+        alice = (await store.ensure_members(community.id, [ALICE], created))["u-alice"]
+        challenge_id = await store.add_challenge(
+            community.id, "flavour", challenge_settings(), [], alice.id, created
+        )
+        await store.set_phase(challenge_id, Phase.OPEN, opened_at=submitted)
+        idea = await new_idea(
+            store, community.id, challenge_id, alice.id, submitted, published_at=created
+        )
+    async with database.transaction() as store:
+        [challenge] = await store.challenges(community.id)
+        members = await store.members_by_ids([alice.id])
+        again = await store.idea(idea.id)
+
+    assert again is not None
+    stored = [
+        (challenge.created_at, created),
+        (challenge.opened_at, submitted),
+        (members[alice.id].first_seen_at, created),
+        (idea.submitted_at, submitted),
+        (again.submitted_at, submitted),
+        (again.published_at, created),
+    ]
+    for value, expected in stored:
+        assert value == expected
+        assert value is not None
+        assert value.tzinfo == UTC
+        assert value.utcoffset() == timedelta(0)
+    assert again.submitted_at.isoformat() == "2026-03-02T03:00:00.000001+00:00"
+
+
+async def test_naive_datetimes_are_refused(database: SqlDatabase) -> None:
+    with pytest.raises(StatementError, match="naive datetime"):
+        async with database.transaction() as store:
+            await store.community(GUILD, NOW.replace(tzinfo=None))
+
+
+async def test_a_constraint_violation_rolls_back_the_whole_transaction(
+    database: SqlDatabase,
+) -> None:
+    with pytest.raises(IntegrityError):
+        async with database.transaction() as store:
+            community = await store.community(GUILD, NOW)
+            alice = (await store.ensure_members(community.id, [ALICE], NOW))["u-alice"]
+            await store.add_challenge(community.id, "dup", challenge_settings(), [], alice.id, NOW)
+            await store.add_challenge(community.id, "dup", challenge_settings(), [], alice.id, NOW)
+
+    async with database.transaction() as store:
+        assert await store.find_community(GUILD) is None
+        # The database is still usable, and the aborted ids cause no conflict.
+        community, _, challenge_id = await seed(store)
+        assert [c.id for c in await store.challenges(community.id)] == [challenge_id]
+
+
+async def test_recount_counts_a_member_once_across_merged_ideas(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        community, alice, challenge_id = await seed(store)
+        bob, carol, dave = await add_members(store, community.id, "bob", "carol", "dave")
+        head = await new_idea(store, community.id, challenge_id, alice.id)
+        merged = await new_idea(store, community.id, challenge_id, bob.id)
+        await store.add_votes(
+            [
+                VoteRow(head.id, carol.id, challenge_id, NOW, WEEK_1),
+                VoteRow(merged.id, carol.id, challenge_id, NOW, WEEK_1),
+                VoteRow(merged.id, dave.id, challenge_id, NOW, WEEK_1),
+                VoteRow(head.id, bob.id, challenge_id, NOW, WEEK_1),
+            ]
+        )
+        before = await store.recount([head.id, merged.id])
+    async with database.transaction() as store:
+        await store.update_idea(
+            merged.id, merged_into_id=head.id, status=IdeaStatus.MERGED.value, updated_at=NOW
+        )
+        after = await store.recount([merged.id])
+        head_now = await store.idea(head.id)
+        family = await store.family(head.id)
+
+    assert before == {head.id: 2, merged.id: 2}
+    assert after == {head.id: 3}  # carol, dave and bob: carol voted for both ideas
+    assert head_now is not None and head_now.vote_count == 3
+    assert sorted(family) == sorted([head.id, merged.id])
+
+
+# -- points, leaderboard, badges ---------------------------------------------------------
+
+
+async def _points(store: SqlStore, community_id: int) -> dict[tuple[int, str], tuple[int, ...]]:
+    t = member_week_points.c
+    rows = await store.conn.execute(
+        select(
+            t.member_id, t.week, t.ideas_published, t.votes_received, t.votes_cast, t.bonus
+        ).where(t.community_id == community_id)
+    )
+    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+
+async def test_add_points_inserts_then_increments(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        community, alice, _ = await seed(store)
+        [bob] = await add_members(store, community.id, "bob")
+        await store.add_points(
+            community.id,
+            [
+                PointsDelta(alice.id, WEEK_1, ideas_published=1),
+                PointsDelta(alice.id, WEEK_1, votes_received=2, bonus=5),
+                PointsDelta(bob.id, WEEK_1, votes_cast=1),
+            ],
+        )
+        inserted = await _points(store, community.id)
+    async with database.transaction() as store:
+        await store.add_points(
+            community.id,
+            [
+                PointsDelta(alice.id, WEEK_1, votes_received=1),
+                PointsDelta(alice.id, WEEK_2, votes_cast=3),
+                PointsDelta(bob.id, WEEK_1, votes_cast=2, bonus=-1),
+            ],
+        )
+        await store.add_points(community.id, [])
+        incremented = await _points(store, community.id)
+
+    assert inserted == {(alice.id, WEEK_1): (1, 2, 0, 5), (bob.id, WEEK_1): (0, 0, 1, 0)}
+    assert incremented == {
+        (alice.id, WEEK_1): (1, 3, 0, 5),
+        (alice.id, WEEK_2): (0, 0, 3, 0),
+        (bob.id, WEEK_1): (0, 0, 3, -1),
+    }
+
+
+async def test_leaderboard_caps_votes_cast_per_week(database: SqlDatabase) -> None:
+    weights = PointWeights(idea_published=10, vote_received=3, vote_cast=1, vote_cast_weekly_cap=5)
+    async with database.transaction() as store:
+        community, alice, _ = await seed(store)
+        bob, carol, dave = await add_members(store, community.id, "bob", "carol", "dave")
+        await store.add_points(
+            community.id,
+            [
+                PointsDelta(alice.id, WEEK_1, votes_cast=8),  # capped to 5
+                PointsDelta(alice.id, WEEK_2, votes_cast=2),
+                PointsDelta(bob.id, WEEK_1, ideas_published=1, votes_received=2),
+                PointsDelta(carol.id, WEEK_1, votes_cast=5),  # exactly the cap
+                PointsDelta(dave.id, WEEK_2, bonus=0),  # no points: not listed
+            ],
+        )
+        whole = await store.leaderboard(community.id, weights, None, None, limit=10)
+        second_week = await store.leaderboard(community.id, weights, WEEK_2, WEEK_2, limit=10)
+        first_week = await store.leaderboard(community.id, weights, None, WEEK_1, limit=10)
+        page = await store.leaderboard(community.id, weights, None, None, limit=1, offset=1)
+
+    def table(rows: list[Any]) -> list[tuple[int, str, int]]:
+        return [(r.rank, r.display_name, r.points) for r in rows]
+
+    assert table(whole) == [(1, "bob", 16), (2, "Alice", 7), (3, "carol", 5)]
+    assert table(second_week) == [(1, "Alice", 2)]
+    assert table(first_week) == [(1, "bob", 16), (2, "Alice", 5), (3, "carol", 5)]
+    assert table(page) == [(2, "Alice", 7)]
+    assert whole[0].member_id == bob.id
+
+
+async def test_award_is_idempotent_per_key(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        community, alice, challenge_id = await seed(store)
+        [bob] = await add_members(store, community.id, "bob")
+        first = await store.award(
+            community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW, challenge_id
+        )
+        again = await store.award(
+            community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW + timedelta(days=1)
+        )
+    async with database.transaction() as store:
+        same_key = await store.award(community.id, bob.id, BadgeKind.SPARK, "spark:alice", NOW)
+        other_key = await store.award(community.id, bob.id, BadgeKind.VOICE, "voice:bob", NOW)
+        other, carol, _ = await seed(store, OTHER_GUILD)
+        elsewhere = await store.award(other.id, carol.id, BadgeKind.SPARK, "spark:alice", NOW)
+        badges = await store.badges(community.id)
+        alices = await store.badges(community.id, member_id=alice.id)
+
+    assert (first, again, same_key, other_key, elsewhere) == (True, False, False, True, True)
+    assert [(b.member_id, b.kind) for b in badges] == [
+        (alice.id, BadgeKind.SPARK),
+        (bob.id, BadgeKind.VOICE),
+    ]
+    assert len(alices) == 1
+    assert alices[0].challenge_id == challenge_id
+    assert alices[0].awarded_at == NOW
+
+
+# -- transactions ------------------------------------------------------------------------
+
+
+async def _slow_writer(database: SqlDatabase, community_id: int, name: str) -> int:
+    async with database.transaction() as store:
+        number = await store.take_idea_number(community_id)
+        await asyncio.sleep(0.05)  # let the other transaction start meanwhile
+        await add_members(store, community_id, name)
+        return number
+
+
+async def test_concurrent_transactions_both_complete(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        community = await store.community(GUILD, NOW)
+
+    numbers = await asyncio.gather(
+        _slow_writer(database, community.id, "bob"),
+        _slow_writer(database, community.id, "carol"),
+    )
+
+    assert sorted(numbers) == [1, 2]
+    async with database.transaction() as store:
+        found = await store.ensure_members(community.id, [], NOW)
+        assert await store.member_by_external(community.id, "u-bob") is not None
+        assert await store.member_by_external(community.id, "u-carol") is not None
+    assert found == {}
+
+
+async def test_two_sqlite_engines_on_one_file_wait_for_each_other(
+    sqlite_database: SqlDatabase,
+) -> None:
+    url = sqlite_database.engine.url.render_as_string(hide_password=False)
+    other = SqlDatabase(create_engine(url))
+    try:
+        async with sqlite_database.transaction() as store:
+            community = await store.community(GUILD, NOW)
+        numbers = await asyncio.gather(
+            _slow_writer(sqlite_database, community.id, "bob"),
+            _slow_writer(other, community.id, "carol"),
+        )
+    finally:
+        await other.close()
+
+    assert sorted(numbers) == [1, 2]
