@@ -106,20 +106,23 @@ class Agenda:
         if self.on_change is not None:
             self.on_change()
 
-    async def run_due(self) -> int:
-        """Move challenges past their deadlines on, then send what is due, in order.
+    async def run_due(self, community_id: int | None = None) -> int:
+        """Move challenges past their deadlines on, then send what is due, in order: in
+        every community, or in one (after a moderator changed its challenges; retries of
+        failed posts are then left to the timer).
 
         Returns how many posts were sent.
         """
         async with self._lock:
             now = self.clock.now()
             async with self.db.transaction() as store:
-                await self._advance_phases(store, now)
-                due = await self._due(store, now)
+                live = await store.live_challenges(now - CLOSED_WINDOW, community_id)
+                await self._advance_phases(store, live, now)
+                due = await self._due(store, now, community_id)
             sent = 0
             for item in due:
                 sent += await self._claim_and_send(item, now)
-            return sent + await self._retry(now)
+            return sent + (await self._retry(now) if community_id is None else 0)
 
     async def travel(self, clock: SteerableClock, until: datetime) -> int:
         """Move the clock to `until`, stopping at every due time on the way to run what
@@ -173,8 +176,8 @@ class Agenda:
 
     # -- phases ------------------------------------------------------------------
 
-    async def _advance_phases(self, store: Store, now: datetime) -> None:
-        for c in await store.live_challenges(now - CLOSED_WINDOW):
+    async def _advance_phases(self, store: Store, live: list[Challenge], now: datetime) -> None:
+        for c in live:
             if not c.phase.running:
                 continue
             closes, subs = c.voting_close_at, c.submissions_close_at
@@ -191,8 +194,9 @@ class Agenda:
 
     # -- what is due -------------------------------------------------------------
 
-    async def _due(self, store: Store, now: datetime) -> list[Due]:
-        live = await store.live_challenges(now - CLOSED_WINDOW)
+    async def _due(self, store: Store, now: datetime, community_id: int | None = None) -> list[Due]:
+        # read again: the phases may have moved on just now
+        live = await store.live_challenges(now - CLOSED_WINDOW, community_id)
         taken = {
             (p.challenge_id, p.kind, p.period)
             for p in await store.scheduled_posts([c.id for c in live])

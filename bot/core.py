@@ -87,6 +87,8 @@ class Cocreate:
             self._awarded,
         )
         self._background: set[asyncio.Task[None]] = set()
+        #: communities as committed, by platform reference (rows are never deleted)
+        self._communities: dict[tuple[str, str], Community] = {}
 
     def add_publisher(self, platform: str, publisher: Publisher) -> None:
         self.publishers[platform] = publisher
@@ -155,8 +157,11 @@ class Cocreate:
         if inv.actor.is_bot:
             raise UserError("Bots can't use Cocreate's commands.")
         now = self.clock.now()
+        key = (inv.community.platform, inv.community.external_id)
         async with self.db.transaction() as store:
-            community = await store.community(inv.community, now)
+            community = self._communities.get(key)
+            if community is None or (inv.community.name or community.name) != community.name:
+                community = await store.community(inv.community, now)
             members = await store.ensure_members(community.id, [inv.actor], now)
             ctx = Context(
                 store=store,
@@ -169,12 +174,13 @@ class Cocreate:
                 rewards=self.rewards,
             )
             reply = await spec.handler(ctx, args)
+        self._communities[key] = community
         unsent = await self.deliver(inv.community, community, ctx.posts, ctx.refresh)
         await self._awarded(ctx.awards)
         if spec.path[0] == "challenge" and spec.moderator:
             # Opening, closing or new deadlines: announcements and results go out now,
             # through the agenda's exactly-once path, and the timer wakes at the right time.
-            await self.agenda.run_due()
+            await self.agenda.run_due(community.id)
             self.agenda.changed()
         if unsent:
             note = (

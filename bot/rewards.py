@@ -84,13 +84,18 @@ class Rewards:
         before: Mapping[int, int],
         added: Sequence[VoteRow],
         now: datetime,
+        known: Mapping[int, Idea] | None = None,
     ) -> list[Award]:
         """Badges for thresholds this batch of votes crossed: 🔥 for ideas (`counts` are
-        the new tallies, `before` the old ones where known), 🗳️ and 📅 for voters."""
+        the new tallies, `before` the old ones where known), 🗳️ and 📅 for voters.
+        `known` are ideas the caller has loaded already."""
         crowd = self.badges.crowd_favourite_votes
         crossed = [h for h, n in counts.items() if n >= crowd and before.get(h, 0) < crowd]
+        known = known or {}
+        ideas = {h: known[h] for h in crossed if h in known}
+        ideas.update(await store.ideas_by_ids([h for h in crossed if h not in known]))
         awards: list[Award] = []
-        for idea in (await store.ideas_by_ids(crossed)).values():
+        for idea in ideas.values():
             if await store.award(
                 community_id,
                 idea.author_id,

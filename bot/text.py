@@ -15,6 +15,7 @@ The module also offers crude but fast fuzzy comparison (:func:`normalize_words`,
 from __future__ import annotations
 
 import functools
+import heapq
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -331,6 +332,11 @@ class _Prepared:
         self.fallback = _WHITESPACE_RE.sub(" ", text.casefold()).strip()
 
 
+@functools.lru_cache(maxsize=16384)
+def _prepared(text: str) -> _Prepared:
+    return _Prepared(text)
+
+
 def _fallback_score(a: _Prepared, b: _Prepared) -> float:
     """Score for texts without usable words (only emoji, stopwords, punctuation…)."""
     if a.fallback == b.fallback:
@@ -385,7 +391,7 @@ def similar_items(
     """
     if limit <= 0:
         return []
-    query = _Prepared(text)
+    query = _prepared(text)
     # SequenceMatcher caches information about its second sequence, so the query is the
     # second sequence whenever the canonical order of _ratio allows it.
     query_second: SequenceMatcher[str] = SequenceMatcher(None, autojunk=False)
@@ -393,9 +399,17 @@ def similar_items(
     query_first: SequenceMatcher[str] = SequenceMatcher(None, autojunk=False)
     query_first.set_seq1(query.joined)
     weight_ratio = 1.0 - _JACCARD_WEIGHT
-    scored: list[tuple[float, int, K]] = []
+    # The best `limit` so far, as a min-heap of (score, -index): once it is full, a
+    # candidate must beat its worst entry (a tie keeps the earlier one), so the cheap
+    # bounds get stricter as good matches turn up.
+    best: list[tuple[float, int]] = []
+    keys: dict[int, K] = {}
+
+    def beaten(bound: float) -> bool:
+        return bound < threshold or (len(best) == limit and bound <= best[0][0])
+
     for index, (key, candidate_text) in enumerate(candidates):
-        candidate = _Prepared(candidate_text)
+        candidate = _prepared(candidate_text)
         if not query.words or not candidate.words:
             score = _fallback_score(query, candidate)
         elif query.joined == candidate.joined:
@@ -409,12 +423,16 @@ def similar_items(
             else:
                 matcher = query_first
                 matcher.set_seq2(candidate.joined)
-            if base + weight_ratio * matcher.real_quick_ratio() < threshold:
+            if beaten(base + weight_ratio * matcher.real_quick_ratio()):
                 continue
-            if base + weight_ratio * matcher.quick_ratio() < threshold:
+            if beaten(base + weight_ratio * matcher.quick_ratio()):
                 continue
             score = base + weight_ratio * matcher.ratio()
-        if score >= threshold:
-            scored.append((score, index, key))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    return [key for _, _, key in scored[:limit]]
+        if beaten(score):
+            continue
+        keys[index] = key
+        if len(best) < limit:
+            heapq.heappush(best, (score, -index))
+        else:
+            heapq.heapreplace(best, (score, -index))
+    return [keys[-negated] for _, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]

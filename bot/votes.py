@@ -390,11 +390,12 @@ class VoteBook:
                 deltas.append(PointsDelta(v.member_id, v.week, votes_cast=sign))
                 deltas.append(PointsDelta(author, v.week, votes_received=sign))
         await store.add_points(community_id, deltas)
+        first: dict[int, datetime] = {}
         for v in batch.added.values():
             idea = batch.ideas[v.idea_id]
             if idea.first_foreign_vote_at is None and v.member_id != idea.author_id:
-                await store.update_idea(idea.id, first_foreign_vote_at=v.cast_at)
-                batch.ideas[idea.id] = replace(idea, first_foreign_vote_at=v.cast_at)
+                first[idea.id] = min(v.cast_at, first.get(idea.id, v.cast_at))
+        await store.mark_first_foreign_votes(first)
         touched = {v.idea_id for v in batch.added.values()} | {
             v.idea_id for v in batch.removed.values()
         }
@@ -404,7 +405,7 @@ class VoteBook:
         heads = {batch.ideas[i].merged_into_id or i for i in touched}
         counts = await store.recount_families(heads)
         return await self.rewards.after_votes(
-            store, community_id, counts, before, list(batch.added.values()), now
+            store, community_id, counts, before, list(batch.added.values()), now, batch.ideas
         )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import Challenge, IdeaStatus, Phase
@@ -44,31 +45,24 @@ class ScheduleRepository:
 
     if TYPE_CHECKING:  # provided by SqlStore
 
-        async def challenges(
-            self, community_id: int, ids: Collection[int] | None = None
-        ) -> list[Challenge]: ...
+        async def _with_venues(self, rows: list[Row[Any]]) -> list[Challenge]: ...
 
-    async def live_challenges(self, closed_since: datetime) -> list[Challenge]:
-        """Running challenges of every community, and those closed since `closed_since`."""
-        rows = await self.conn.execute(
-            select(challenges.c.id, challenges.c.community_id).where(
-                challenges.c.deleted_at.is_(None)
-                & (
-                    challenges.c.phase.in_([Phase.OPEN.value, Phase.VOTING.value])
-                    | (
-                        (challenges.c.phase == Phase.CLOSED.value)
-                        & (challenges.c.closed_at >= closed_since)
-                    )
-                )
+    async def live_challenges(
+        self, closed_since: datetime, community_id: int | None = None
+    ) -> list[Challenge]:
+        """Running challenges (of one community, or of all), and those closed since
+        `closed_since`, oldest first."""
+        live = challenges.c.deleted_at.is_(None) & (
+            challenges.c.phase.in_([Phase.OPEN.value, Phase.VOTING.value])
+            | (
+                (challenges.c.phase == Phase.CLOSED.value)
+                & (challenges.c.closed_at >= closed_since)
             )
         )
-        by_community: dict[int, list[int]] = {}
-        for r in rows:
-            by_community.setdefault(r.community_id, []).append(r.id)
-        out: list[Challenge] = []
-        for community_id, ids in by_community.items():
-            out += await self.challenges(community_id, ids)
-        return out
+        if community_id is not None:
+            live = live & (challenges.c.community_id == community_id)
+        rows = await self.conn.execute(select(challenges).where(live).order_by(challenges.c.id))
+        return await self._with_venues(list(rows))
 
     async def advance_phase(
         self, challenge_id: int, from_phases: Collection[Phase], to: Phase, **times: datetime | None

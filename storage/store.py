@@ -7,11 +7,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from bot.messages import Actor, CommunityRef, IdeaPostRef
 from bot.model import (
@@ -155,24 +154,189 @@ def _family_head() -> Any:
     return func.coalesce(ideas.c.merged_into_id, ideas.c.id)
 
 
+def _in(name: str) -> Any:
+    """A list parameter for IN: one prebuilt statement serves every list length."""
+    return bindparam(name, expanding=True)
+
+
+# The statements of the hot paths (the reaction writer, every command's prologue) are
+# built once: SQLAlchemy memoizes a statement's cache key on the object, so reusing it
+# skips rebuilding and rehashing the construct on every call.
+_COMMUNITY = select(communities).where(
+    (communities.c.platform == bindparam("platform"))
+    & (communities.c.external_id == bindparam("external_id"))
+)
+_MEMBERS_BY_EXTERNAL = select(members).where(
+    (members.c.community_id == bindparam("community_id")) & members.c.external_id.in_(_in("ids"))
+)
+_MEMBERS_BY_IDS = select(members).where(members.c.id.in_(_in("ids")))
+_LIVE_CHALLENGES = select(challenges).where(
+    (challenges.c.community_id == bindparam("community_id")) & challenges.c.deleted_at.is_(None)
+)
+_ALL_CHALLENGES = _LIVE_CHALLENGES.order_by(challenges.c.id)
+_SOME_CHALLENGES = _LIVE_CHALLENGES.where(challenges.c.id.in_(_in("ids"))).order_by(challenges.c.id)
+_VENUES = (
+    select(venues.c.challenge_id, venues.c.channel_id)
+    .where(venues.c.challenge_id.in_(_in("ids")))
+    .order_by(venues.c.id)
+)
+_IDEA = select(ideas).where(ideas.c.id == bindparam("id"))
+_IDEA_TEXTS = (
+    select(ideas.c.number, ideas.c.title, ideas.c.description)
+    .where(
+        (ideas.c.challenge_id == bindparam("challenge_id")) & ideas.c.status.in_(_in("statuses"))
+    )
+    .order_by(ideas.c.submitted_at, ideas.c.number)
+)
+_IDEAS_BY_IDS = select(ideas).where(ideas.c.id.in_(_in("ids")))
+_MERGED_INTO = select(ideas.c.id, ideas.c.merged_into_id).where(
+    ideas.c.merged_into_id.in_(_in("ids"))
+)
+_VOTE_COUNTS = (
+    select(votes.c.idea_id, func.count())
+    .where(votes.c.idea_id.in_(_in("ids")))
+    .group_by(votes.c.idea_id)
+)
+_SET_VOTE_COUNT = (
+    update(ideas).where(ideas.c.id == bindparam("id_")).values(vote_count=bindparam("count_"))
+)
+_FIRST_FOREIGN_VOTES = (
+    update(ideas)
+    .where((ideas.c.id == bindparam("id_")) & ideas.c.first_foreign_vote_at.is_(None))
+    .values(first_foreign_vote_at=bindparam("at"))
+)
+_POSTS_BY_MESSAGE = (
+    select(
+        idea_posts.c.id,
+        idea_posts.c.idea_id,
+        idea_posts.c.channel_id,
+        idea_posts.c.message_id,
+        ideas.c.challenge_id,
+    )
+    .join(ideas, ideas.c.id == idea_posts.c.idea_id)
+    .where(
+        (idea_posts.c.community_id == bindparam("community_id"))
+        & idea_posts.c.message_id.in_(_in("ids"))
+    )
+)
+_POST_FLOORS = select(idea_posts.c.id, idea_posts.c.settled_at).where(
+    idea_posts.c.idea_id.in_(_in("ids")) & idea_posts.c.settled_at.is_not(None)
+)
+_SEEN_EVENTS = select(reaction_log.c.event_id).where(
+    (reaction_log.c.community_id == bindparam("community_id"))
+    & reaction_log.c.event_id.in_(_in("ids"))
+)
+_STATES = (
+    select(
+        reaction_states.c.post_id,
+        idea_posts.c.idea_id,
+        reaction_states.c.member_id,
+        reaction_states.c.present,
+        reaction_states.c.changed_at,
+    )
+    .join(idea_posts, idea_posts.c.id == reaction_states.c.post_id)
+    .where(idea_posts.c.idea_id.in_(_in("ids")))
+)
+_STATES_OF_MEMBERS = _STATES.where(reaction_states.c.member_id.in_(_in("members")))
+_VOTES_FOR = select(votes).where(
+    votes.c.idea_id.in_(_in("ids")) & votes.c.member_id.in_(_in("members"))
+)
+_ADD_VOTES = insert(votes)
+_REMOVE_VOTES = delete(votes).where(
+    (votes.c.idea_id == bindparam("i")) & (votes.c.member_id == bindparam("m"))
+)
+_VOTES_BY_MEMBER = (
+    select(votes.c.member_id, func.count())
+    .where((votes.c.challenge_id == bindparam("challenge_id")) & votes.c.member_id.in_(_in("ids")))
+    .group_by(votes.c.member_id)
+)
+_APPEND_LOG = insert(reaction_log)
+_ACTIVE_WEEKS = select(member_week_points.c.member_id, member_week_points.c.week).where(
+    (member_week_points.c.community_id == bindparam("community_id"))
+    & member_week_points.c.member_id.in_(_in("ids"))
+    & member_week_points.c.week.in_(_in("weeks"))
+    & ((member_week_points.c.ideas_published > 0) | (member_week_points.c.votes_cast > 0))
+)
+_AWARDED_KEYS = select(badges.c.key).where(
+    (badges.c.community_id == bindparam("community_id")) & badges.c.key.in_(_in("ids"))
+)
+
+
+def _insert_on_conflict(
+    table: Table,
+    columns: Sequence[str],
+    conflict: Sequence[str],
+    set_: Mapping[str, str] | None = None,
+    returning: str | None = None,
+) -> TextClause:
+    """INSERT … ON CONFLICT, written once for SQLite and PostgreSQL, which share the syntax.
+
+    Plain text on purpose: SQLAlchemy's dialect `insert().on_conflict_*` constructs opt out
+    of its statement cache, so each execution would compile them again. `set_` maps a
+    column to an SQL expression (`excluded.col` is the row that was refused).
+    """
+
+    def quoted(names: Sequence[str]) -> str:
+        return ", ".join(f'"{n}"' for n in names)
+
+    values = ", ".join(f":{c}" for c in columns)
+    action = (
+        "DO UPDATE SET " + ", ".join(f'"{c}" = {e}' for c, e in set_.items())
+        if set_
+        else "DO NOTHING"
+    )
+    sql = (
+        f"INSERT INTO {table.name} ({quoted(columns)}) VALUES ({values}) "
+        f"ON CONFLICT ({quoted(conflict)}) {action}"
+    )
+    if returning is not None:
+        sql += f" RETURNING {returning}"
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+_SAVE_STATES = _insert_on_conflict(
+    reaction_states,
+    ["post_id", "member_id", "present", "changed_at"],
+    ["post_id", "member_id"],
+    {"present": "excluded.present", "changed_at": "excluded.changed_at"},
+)
+_ADD_POINTS = _insert_on_conflict(
+    member_week_points,
+    [
+        "community_id",
+        "member_id",
+        "week",
+        "ideas_published",
+        "votes_received",
+        "votes_cast",
+        "bonus",
+    ],
+    ["community_id", "member_id", "week"],
+    {
+        c: f"member_week_points.{c} + excluded.{c}"
+        for c in ("ideas_published", "votes_received", "votes_cast", "bonus")
+    },
+)
+_AWARD = _insert_on_conflict(
+    badges,
+    ["community_id", "member_id", "kind", "key", "challenge_id", "idea_id", "awarded_at"],
+    ["community_id", "key"],
+    returning="id",
+)
+_ADD_MEMBERS = insert(members).returning(*members.c)
+
+
 class SqlStore(ScheduleRepository):
     """One transaction's view of the database. Every method runs inside it."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    def _insert(self, table: Table) -> Any:
-        """INSERT with the backend's ON CONFLICT clauses (SQLite and PostgreSQL alike)."""
-        dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql
-        return dialect.insert(table)
-
     # -- communities and members -------------------------------------------------
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community:
-        key = (communities.c.platform == ref.platform) & (
-            communities.c.external_id == ref.external_id
-        )
-        row = (await self.conn.execute(select(communities).where(key))).first()
+        key = {"platform": ref.platform, "external_id": ref.external_id}
+        row = (await self.conn.execute(_COMMUNITY, key)).first()
         if row is None:
             await self.conn.execute(
                 insert(communities).values(
@@ -183,7 +347,7 @@ class SqlStore(ScheduleRepository):
                     created_at=now,
                 )
             )
-            row = (await self.conn.execute(select(communities).where(key))).one()
+            row = (await self.conn.execute(_COMMUNITY, key)).one()
         elif ref.name and ref.name != row.name:
             await self.conn.execute(
                 update(communities).where(communities.c.id == row.id).values(name=ref.name)
@@ -192,14 +356,8 @@ class SqlStore(ScheduleRepository):
         return _community(row)
 
     async def find_community(self, ref: CommunityRef) -> Community | None:
-        row = (
-            await self.conn.execute(
-                select(communities).where(
-                    (communities.c.platform == ref.platform)
-                    & (communities.c.external_id == ref.external_id)
-                )
-            )
-        ).first()
+        key = {"platform": ref.platform, "external_id": ref.external_id}
+        row = (await self.conn.execute(_COMMUNITY, key)).first()
         return None if row is None else _community(row)
 
     async def community_by_id(self, community_id: int) -> Community:
@@ -216,8 +374,8 @@ class SqlStore(ScheduleRepository):
         found = await self._members_by_external(community_id, list(wanted))
         missing = [a for key, a in wanted.items() if key not in found]
         if missing:
-            await self.conn.execute(
-                insert(members),
+            rows = await self.conn.execute(
+                _ADD_MEMBERS,
                 [
                     {
                         "community_id": community_id,
@@ -232,20 +390,19 @@ class SqlStore(ScheduleRepository):
                     for a in missing
                 ],
             )
-            found.update(
-                await self._members_by_external(community_id, [a.external_id for a in missing])
-            )
-        stale = [
-            (found[key], a) for key, a in wanted.items() if key in found and _changed(found[key], a)
-        ]
-        for member, actor in stale:
+            found.update({r.external_id: _member(r) for r in rows})
+        for key, actor in wanted.items():
+            member = found[key]
             values: dict[str, Any] = {
                 "display_name": actor.display_name[:200] or member.display_name,
                 "account_created_at": actor.account_created_at or member.account_created_at,
                 "joined_at": actor.joined_at or member.joined_at,
             }
-            await self.conn.execute(update(members).where(members.c.id == member.id).values(values))
-            found[member.external_id] = replace(member, **values)
+            if any(getattr(member, k) != v for k, v in values.items()):
+                await self.conn.execute(
+                    update(members).where(members.c.id == member.id).values(values)
+                )
+                found[key] = replace(member, **values)
         return found
 
     async def _members_by_external(
@@ -254,9 +411,7 @@ class SqlStore(ScheduleRepository):
         out: dict[str, Member] = {}
         for chunk in _chunks(external_ids):
             rows = await self.conn.execute(
-                select(members).where(
-                    (members.c.community_id == community_id) & members.c.external_id.in_(chunk)
-                )
+                _MEMBERS_BY_EXTERNAL, {"community_id": community_id, "ids": list(chunk)}
             )
             out.update({r.external_id: _member(r) for r in rows})
         return out
@@ -278,7 +433,7 @@ class SqlStore(ScheduleRepository):
     async def members_by_ids(self, ids: Collection[int]) -> dict[int, Member]:
         out: dict[int, Member] = {}
         for chunk in _chunks(list(ids)):
-            rows = await self.conn.execute(select(members).where(members.c.id.in_(chunk)))
+            rows = await self.conn.execute(_MEMBERS_BY_IDS, {"ids": list(chunk)})
             out.update({r.id: _member(r) for r in rows})
         return out
 
@@ -333,19 +488,20 @@ class SqlStore(ScheduleRepository):
     ) -> list[Challenge]:
         """The community's challenges that are not deleted, oldest first (without their
         venues when `with_venues` is False: the reaction writer needs only the rules)."""
-        query = select(challenges).where(
-            (challenges.c.community_id == community_id) & challenges.c.deleted_at.is_(None)
-        )
-        if ids is not None:
-            query = query.where(challenges.c.id.in_(list(ids)))
-        rows = list(await self.conn.execute(query.order_by(challenges.c.id)))
+        if ids is None:
+            rows = list(await self.conn.execute(_ALL_CHALLENGES, {"community_id": community_id}))
+        else:
+            params = {"community_id": community_id, "ids": list(ids)}
+            rows = list(await self.conn.execute(_SOME_CHALLENGES, params))
         if not with_venues:
             return [_challenge(r, ()) for r in rows]
-        venue_rows = await self.conn.execute(
-            select(venues.c.challenge_id, venues.c.channel_id)
-            .where(venues.c.challenge_id.in_([r.id for r in rows]))
-            .order_by(venues.c.id)
-        )
+        return await self._with_venues(rows)
+
+    async def _with_venues(self, rows: list[Row[Any]]) -> list[Challenge]:
+        """Challenges from their rows, with their venues."""
+        if not rows:
+            return []
+        venue_rows = await self.conn.execute(_VENUES, {"ids": [r.id for r in rows]})
         by_challenge: dict[int, list[str]] = {}
         for v in venue_rows:
             by_challenge.setdefault(v.challenge_id, []).append(v.channel_id)
@@ -390,7 +546,7 @@ class SqlStore(ScheduleRepository):
         return idea
 
     async def idea(self, idea_id: int) -> Idea | None:
-        row = (await self.conn.execute(select(ideas).where(ideas.c.id == idea_id))).first()
+        row = (await self.conn.execute(_IDEA, {"id": idea_id})).first()
         return None if row is None else _idea(row)
 
     async def idea_by_number(self, community_id: int, number: int) -> Idea | None:
@@ -406,7 +562,7 @@ class SqlStore(ScheduleRepository):
     async def ideas_by_ids(self, ids: Collection[int]) -> dict[int, Idea]:
         out: dict[int, Idea] = {}
         for chunk in _chunks(list(ids)):
-            rows = await self.conn.execute(select(ideas).where(ideas.c.id.in_(chunk)))
+            rows = await self.conn.execute(_IDEAS_BY_IDS, {"ids": list(chunk)})
             out.update({r.id: _idea(r) for r in rows})
         return out
 
@@ -431,6 +587,13 @@ class SqlStore(ScheduleRepository):
             query = query.order_by(ideas.c.submitted_at, ideas.c.number)
         query = query.limit(limit).offset(offset) if limit is not None else query
         return [_idea(r) for r in await self.conn.execute(query)]
+
+    async def idea_texts(
+        self, challenge_id: int, statuses: Collection[IdeaStatus]
+    ) -> list[tuple[int, str]]:
+        params = {"challenge_id": challenge_id, "statuses": [s.value for s in statuses]}
+        rows = await self.conn.execute(_IDEA_TEXTS, params)
+        return [(r.number, f"{r.title} {r.description}") for r in rows]
 
     async def count_ideas(
         self,
@@ -460,6 +623,12 @@ class SqlStore(ScheduleRepository):
     async def update_idea(self, idea_id: int, **values: Any) -> None:
         await self.conn.execute(update(ideas).where(ideas.c.id == idea_id).values(**values))
 
+    async def mark_first_foreign_votes(self, first: Mapping[int, datetime]) -> None:
+        if first:
+            await self.conn.execute(
+                _FIRST_FOREIGN_VOTES, [{"id_": i, "at": at} for i, at in first.items()]
+            )
+
     async def recount(self, idea_ids: Collection[int]) -> dict[int, int]:
         """Recompute the stored vote count of these ideas' family heads from the votes.
 
@@ -474,19 +643,13 @@ class SqlStore(ScheduleRepository):
             return {}
         head_of = {h: h for h in heads}
         for chunk in _chunks(list(heads)):
-            rows = await self.conn.execute(
-                select(ideas.c.id, ideas.c.merged_into_id).where(ideas.c.merged_into_id.in_(chunk))
-            )
+            rows = await self.conn.execute(_MERGED_INTO, {"ids": list(chunk)})
             head_of.update({int(r.id): int(r.merged_into_id) for r in rows})
         counts = {h: 0 for h in heads}
         if len(head_of) == len(heads):
             # No merges among them: the primary key already makes (idea, member) unique.
             for chunk in _chunks(list(heads)):
-                rows = await self.conn.execute(
-                    select(votes.c.idea_id, func.count())
-                    .where(votes.c.idea_id.in_(chunk))
-                    .group_by(votes.c.idea_id)
-                )
+                rows = await self.conn.execute(_VOTE_COUNTS, {"ids": list(chunk)})
                 counts.update({int(r[0]): int(r[1]) for r in rows})
         else:
             voters: dict[int, set[int]] = {h: set() for h in heads}
@@ -498,10 +661,7 @@ class SqlStore(ScheduleRepository):
                     voters[head_of[int(r.idea_id)]].add(int(r.member_id))
             counts = {h: len(members) for h, members in voters.items()}
         await self.conn.execute(
-            update(ideas)
-            .where(ideas.c.id == bindparam("id_"))
-            .values(vote_count=bindparam("count_")),
-            [{"id_": h, "count_": c} for h, c in counts.items()],
+            _SET_VOTE_COUNT, [{"id_": h, "count_": c} for h, c in counts.items()]
         )
         return counts
 
@@ -540,17 +700,7 @@ class SqlStore(ScheduleRepository):
         wanted = set(keys)
         for chunk in _chunks(sorted({message for _, message in wanted})):
             rows = await self.conn.execute(
-                select(
-                    idea_posts.c.id,
-                    idea_posts.c.idea_id,
-                    idea_posts.c.channel_id,
-                    idea_posts.c.message_id,
-                    ideas.c.challenge_id,
-                )
-                .join(ideas, ideas.c.id == idea_posts.c.idea_id)
-                .where(
-                    (idea_posts.c.community_id == community_id) & idea_posts.c.message_id.in_(chunk)
-                )
+                _POSTS_BY_MESSAGE, {"community_id": community_id, "ids": list(chunk)}
             )
             for r in rows:
                 if (r.channel_id, r.message_id) in wanted:
@@ -561,11 +711,7 @@ class SqlStore(ScheduleRepository):
         """For the posts of these ideas: up to when all their reactions are known."""
         out: dict[int, datetime] = {}
         for chunk in _chunks(list(idea_ids)):
-            rows = await self.conn.execute(
-                select(idea_posts.c.id, idea_posts.c.settled_at).where(
-                    idea_posts.c.idea_id.in_(chunk) & idea_posts.c.settled_at.is_not(None)
-                )
-            )
+            rows = await self.conn.execute(_POST_FLOORS, {"ids": list(chunk)})
             out.update({int(r.id): r.settled_at for r in rows})
         return out
 
@@ -648,10 +794,7 @@ class SqlStore(ScheduleRepository):
         seen: set[str] = set()
         for chunk in _chunks(list(event_ids)):
             rows = await self.conn.execute(
-                select(reaction_log.c.event_id).where(
-                    (reaction_log.c.community_id == community_id)
-                    & reaction_log.c.event_id.in_(chunk)
-                )
+                _SEEN_EVENTS, {"community_id": community_id, "ids": list(chunk)}
             )
             seen.update(r[0] for r in rows)
         return seen
@@ -662,37 +805,22 @@ class SqlStore(ScheduleRepository):
         """Reaction states on every post of these ideas, for these members (or all)."""
         out: list[ReactionState] = []
         for chunk in _chunks(list(idea_ids)):
-            query = (
-                select(
-                    reaction_states.c.post_id,
-                    idea_posts.c.idea_id,
-                    reaction_states.c.member_id,
-                    reaction_states.c.present,
-                    reaction_states.c.changed_at,
-                )
-                .join(idea_posts, idea_posts.c.id == reaction_states.c.post_id)
-                .where(idea_posts.c.idea_id.in_(chunk))
-            )
-            if member_ids is not None:
-                query = query.where(reaction_states.c.member_id.in_(list(member_ids)))
+            if member_ids is None:
+                rows = await self.conn.execute(_STATES, {"ids": list(chunk)})
+            else:
+                params = {"ids": list(chunk), "members": list(member_ids)}
+                rows = await self.conn.execute(_STATES_OF_MEMBERS, params)
             out.extend(
                 ReactionState(r.post_id, r.idea_id, r.member_id, r.present, r.changed_at)
-                for r in await self.conn.execute(query)
+                for r in rows
             )
         return out
 
     async def save_reaction_states(self, states: Sequence[ReactionState]) -> None:
         if not states:
             return
-        statement = self._insert(reaction_states)
         await self.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["post_id", "member_id"],
-                set_={
-                    "present": statement.excluded.present,
-                    "changed_at": statement.excluded.changed_at,
-                },
-            ),
+            _SAVE_STATES,
             [
                 {
                     "post_id": s.post_id,
@@ -707,7 +835,7 @@ class SqlStore(ScheduleRepository):
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None:
         if entries:
             await self.conn.execute(
-                insert(reaction_log),
+                _APPEND_LOG,
                 [
                     {
                         "community_id": community_id,
@@ -757,11 +885,8 @@ class SqlStore(ScheduleRepository):
         if not members_list:
             return out
         for chunk in _chunks(list(idea_ids)):
-            rows = await self.conn.execute(
-                select(votes).where(
-                    votes.c.idea_id.in_(chunk) & votes.c.member_id.in_(members_list)
-                )
-            )
+            params = {"ids": list(chunk), "members": members_list}
+            rows = await self.conn.execute(_VOTES_FOR, params)
             for r in rows:
                 out[(r.idea_id, r.member_id)] = VoteRow(
                     r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week
@@ -771,7 +896,7 @@ class SqlStore(ScheduleRepository):
     async def add_votes(self, rows: Sequence[VoteRow]) -> None:
         if rows:
             await self.conn.execute(
-                insert(votes),
+                _ADD_VOTES,
                 [
                     {
                         "idea_id": v.idea_id,
@@ -786,21 +911,13 @@ class SqlStore(ScheduleRepository):
 
     async def remove_votes(self, pairs: Sequence[tuple[int, int]]) -> None:
         if pairs:
-            await self.conn.execute(
-                delete(votes).where(
-                    (votes.c.idea_id == bindparam("i")) & (votes.c.member_id == bindparam("m"))
-                ),
-                [{"i": i, "m": m} for i, m in pairs],
-            )
+            await self.conn.execute(_REMOVE_VOTES, [{"i": i, "m": m} for i, m in pairs])
 
     async def vote_counts_by_member(
         self, challenge_id: int, member_ids: Collection[int]
     ) -> dict[int, int]:
-        rows = await self.conn.execute(
-            select(votes.c.member_id, func.count())
-            .where((votes.c.challenge_id == challenge_id) & votes.c.member_id.in_(list(member_ids)))
-            .group_by(votes.c.member_id)
-        )
+        params = {"challenge_id": challenge_id, "ids": list(member_ids)}
+        rows = await self.conn.execute(_VOTES_BY_MEMBER, params)
         return {int(r[0]): int(r[1]) for r in rows}
 
     async def voters(self, idea_ids: Collection[int]) -> list[VoteRow]:
@@ -831,18 +948,8 @@ class SqlStore(ScheduleRepository):
             acc[3] += d.bonus
         if not merged:
             return
-        statement = self._insert(member_week_points)
-        t = member_week_points.c
         await self.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["community_id", "member_id", "week"],
-                set_={
-                    "ideas_published": t.ideas_published + statement.excluded.ideas_published,
-                    "votes_received": t.votes_received + statement.excluded.votes_received,
-                    "votes_cast": t.votes_cast + statement.excluded.votes_cast,
-                    "bonus": t.bonus + statement.excluded.bonus,
-                },
-            ),
+            _ADD_POINTS,
             [
                 {
                     "community_id": community_id,
@@ -861,15 +968,8 @@ class SqlStore(ScheduleRepository):
         self, community_id: int, member_ids: Collection[int], weeks: Collection[str]
     ) -> dict[int, set[str]]:
         """The weeks, among these, in which each member published an idea or voted."""
-        t = member_week_points.c
-        rows = await self.conn.execute(
-            select(t.member_id, t.week).where(
-                (t.community_id == community_id)
-                & t.member_id.in_(list(member_ids))
-                & t.week.in_(list(weeks))
-                & ((t.ideas_published > 0) | (t.votes_cast > 0))
-            )
-        )
+        params = {"community_id": community_id, "ids": list(member_ids), "weeks": list(weeks)}
+        rows = await self.conn.execute(_ACTIVE_WEEKS, params)
         out: dict[int, set[str]] = {}
         for r in rows:
             out.setdefault(int(r.member_id), set()).add(r.week)
@@ -921,9 +1021,7 @@ class SqlStore(ScheduleRepository):
         found: set[str] = set()
         for chunk in _chunks(list(keys)):
             rows = await self.conn.execute(
-                select(badges.c.key).where(
-                    (badges.c.community_id == community_id) & badges.c.key.in_(chunk)
-                )
+                _AWARDED_KEYS, {"community_id": community_id, "ids": list(chunk)}
             )
             found.update(r[0] for r in rows)
         return found
@@ -939,25 +1037,19 @@ class SqlStore(ScheduleRepository):
         idea_id: int | None = None,
     ) -> bool:
         """Award a badge once per key; False when it was already awarded."""
-        exists = await self.conn.execute(
-            select(badges.c.id).where(
-                (badges.c.community_id == community_id) & (badges.c.key == key)
-            )
+        inserted = await self.conn.execute(
+            _AWARD,
+            {
+                "community_id": community_id,
+                "member_id": member_id,
+                "kind": kind.value,
+                "key": key,
+                "challenge_id": challenge_id,
+                "idea_id": idea_id,
+                "awarded_at": now,
+            },
         )
-        if exists.first() is not None:
-            return False
-        await self.conn.execute(
-            insert(badges).values(
-                community_id=community_id,
-                member_id=member_id,
-                kind=kind.value,
-                key=key,
-                challenge_id=challenge_id,
-                idea_id=idea_id,
-                awarded_at=now,
-            )
-        )
-        return True
+        return inserted.first() is not None
 
     async def badges(
         self, community_id: int, member_id: int | None = None, challenge_id: int | None = None
@@ -993,11 +1085,3 @@ class SqlStore(ScheduleRepository):
             .limit(limit)
         )
         return [AuditEntry(r.actor_id, r.action, r.target, r.detail, r.at) for r in rows]
-
-
-def _changed(member: Member, actor: Actor) -> bool:
-    return (
-        (actor.display_name and actor.display_name[:200] != member.display_name)
-        or (actor.account_created_at is not None and member.account_created_at is None)
-        or (actor.joined_at is not None and member.joined_at is None)
-    ) is True

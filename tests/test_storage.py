@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -474,19 +475,33 @@ async def test_concurrent_transactions_both_complete(database: SqlDatabase) -> N
     assert found == {}
 
 
-async def test_two_sqlite_engines_on_one_file_wait_for_each_other(
-    sqlite_database: SqlDatabase,
-) -> None:
-    url = sqlite_database.engine.url.render_as_string(hide_password=False)
-    other = SqlDatabase(create_engine(url))
-    try:
-        async with sqlite_database.transaction() as store:
-            community = await store.community(GUILD, NOW)
-        numbers = await asyncio.gather(
-            _slow_writer(sqlite_database, community.id, "bob"),
-            _slow_writer(other, community.id, "carol"),
-        )
-    finally:
-        await other.close()
+#: Another process: takes the write lock, takes idea number 1, holds the lock a moment.
+_OTHER_PROCESS_WRITER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE communities SET next_idea_number = next_idea_number + 1")
+print("locked", flush=True)
+time.sleep(0.3)
+conn.execute("COMMIT")
+"""
 
-    assert sorted(numbers) == [1, 2]
+
+async def test_a_writer_in_another_process_is_waited_for(sqlite_database: SqlDatabase) -> None:
+    """Statements run on the event loop's thread: a lock held by another process is waited
+    out (busy timeout), not failed, and neither process loses its write."""
+    async with sqlite_database.transaction() as store:
+        community = await store.community(GUILD, NOW)
+    path = sqlite_database.engine.url.database
+    assert path is not None
+    other = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _OTHER_PROCESS_WRITER, path, stdout=asyncio.subprocess.PIPE
+    )
+    assert other.stdout is not None
+    assert await other.stdout.readline() == b"locked\n"
+    number = await _slow_writer(sqlite_database, community.id, "bob")
+    assert await other.wait() == 0
+
+    assert number == 2
+    async with sqlite_database.transaction() as store:
+        assert await store.take_idea_number(community.id) == 3

@@ -9,7 +9,7 @@ from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.messages import MODERATORS, Card, Post, PostKind, Reply
-from bot.model import Challenge, Idea, IdeaStatus, Phase
+from bot.model import PUBLIC_STATUSES, Challenge, Idea, IdeaStatus, Phase
 from bot.render import day, idea_card, idea_heading, quoted, status_text, vote_text
 from bot.text import clean_user_text, display_inline, neutralize_mentions, similar_items
 
@@ -141,10 +141,9 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
             f"You have submitted {mine} ideas to {quoted(challenge.title)}, the limit is "
             f"{allowed}. You can withdraw one with `/idea withdraw #n`."
         )
-    existing = await ctx.store.ideas(challenge.id, [s for s in IdeaStatus if s.public])
     similar = similar_items(
         f"{title} {description}",
-        ((i.number, f"{i.title} {i.description}") for i in existing),
+        await ctx.store.idea_texts(challenge.id, PUBLIC_STATUSES),
         ctx.settings.similarity.threshold,
         ctx.settings.similarity.max_hints,
     )
