@@ -15,7 +15,10 @@ What is measured
     written with plain ``sqlite3.executemany`` in one transaction into a fresh WAL file
     with the same table shapes and indexes. The ratio
     ``entry_point_events_per_s / baseline_rows_per_s`` says how far the entry point is
-    from the raw cost of storing the rows.
+    from the raw cost of storing the rows. A second reference, the *stack floor*, writes
+    the same rows through this project's own SQLite engine with SQLAlchemy Core (async),
+    one transaction per 64 events as the reaction writer commits, without any read or
+    vote rule: the fastest the fixed stack could take these events on this machine.
 
     Time cap: the machine is shared, so delivery stops taking new events after
     ``--max-seconds`` (default 55 s; 0 = no cap). Callers take events in order from one
@@ -58,6 +61,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import insert
+
 from bench._support import (
     CHANNEL,
     COMMUNITY,
@@ -78,6 +83,8 @@ from bot.bootstrap import build
 from bot.core import Cocreate
 from bot.messages import Actor, ReactionAction, ReactionEvent
 from bot.weeks import week_of
+from storage.database import create_engine
+from storage.schema import reaction_log, votes
 
 SEED = 42
 EMOJI = "👍"
@@ -363,25 +370,62 @@ def _sql_time(at: datetime) -> str:
     return at.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def baseline(
-    db_file: Path, plan: Plan, delivered: int, expected: list[tuple[int, int]]
-) -> tuple[int, float]:
-    """The same rows with plain sqlite3 in one transaction; (rows, seconds)."""
+@dataclass
+class Rows:
+    """The rows the delivered events must leave: one reaction-log row per event, and the
+    final votes, each as a dict of column values (datetimes as datetimes)."""
+
+    log: list[dict[str, Any]]
+    votes: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.log) + len(self.votes)
+
+
+def expected_rows(plan: Plan, delivered: int, expected: list[tuple[int, int]]) -> Rows:
     log_rows = []
     cast_at: dict[tuple[int, int], datetime] = {}
     for e, (idea, member) in zip(plan.events[:delivered], plan.pairs[:delivered], strict=True):
-        when = _sql_time(e.at)
         added = e.action is ReactionAction.ADD
-        effect = "vote added" if added else "vote removed"
-        row = (1, e.event_id, idea + 1, idea + 1, member + 1, e.action.value, EMOJI)
-        log_rows.append((*row, when, when, "event", effect))
+        log_rows.append(
+            {
+                "community_id": 1,
+                "event_id": e.event_id,
+                "post_id": idea + 1,
+                "idea_id": idea + 1,
+                "member_id": member + 1,
+                "action": e.action.value,
+                "emoji": EMOJI,
+                "occurred_at": e.at,
+                "recorded_at": e.at,
+                "source": "event",
+                "effect": "vote added" if added else "vote removed",
+            }
+        )
         if added:
             cast_at[(idea, member)] = e.at
-    vote_rows = []
-    for idea, member in expected:
-        at = cast_at[(idea, member)]
-        vote_rows.append((idea + 1, member + 1, 1, _sql_time(at), week_of(at)))
+    vote_rows = [
+        {
+            "idea_id": idea + 1,
+            "member_id": member + 1,
+            "challenge_id": 1,
+            "cast_at": cast_at[(idea, member)],
+            "week": week_of(cast_at[(idea, member)]),
+        }
+        for idea, member in expected
+    ]
+    return Rows(log_rows, vote_rows)
 
+
+def baseline(db_file: Path, rows: Rows) -> float:
+    """The rows with plain sqlite3 in one transaction; seconds."""
+    log_rows = [
+        tuple(_sql_time(v) if isinstance(v, datetime) else v for v in r.values()) for r in rows.log
+    ]
+    vote_rows = [
+        tuple(_sql_time(v) if isinstance(v, datetime) else v for v in r.values())
+        for r in rows.votes
+    ]
     conn = sqlite3.connect(db_file, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # as storage.database.create_engine sets it
@@ -389,9 +433,7 @@ def baseline(
     started = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany(
-        "INSERT INTO reaction_log (community_id, event_id, post_id, idea_id, member_id, "
-        "action, emoji, occurred_at, recorded_at, source, effect) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO reaction_log ({', '.join(rows.log[0])}) VALUES ({', '.join('?' * 11)})",
         log_rows,
     )
     conn.executemany(
@@ -402,7 +444,32 @@ def baseline(
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
-    return len(log_rows) + len(vote_rows), elapsed
+    return elapsed
+
+
+async def stack_floor(db_file: Path, rows: Rows) -> float:
+    """The rows through this project's own engine and SQLAlchemy Core statements, in one
+    transaction per batch of CONCURRENCY events (as the reaction writer commits): what the
+    fixed stack costs to store them, with no reads and no vote rules. Seconds."""
+    engine = create_engine(f"sqlite+aiosqlite:///{db_file}")
+    async with engine.begin() as conn:
+        for statement in BASELINE_SCHEMA.split(";"):
+            if statement.strip():
+                await conn.exec_driver_sql(statement)
+    batches = max(1, -(-len(rows.log) // CONCURRENCY))
+    per_batch = -(-len(rows.votes) // batches)
+    started = time.perf_counter()
+    for b in range(batches):
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(reaction_log), rows.log[b * CONCURRENCY : (b + 1) * CONCURRENCY]
+            )
+            chunk = rows.votes[b * per_batch : (b + 1) * per_batch]
+            if chunk:
+                await conn.execute(insert(votes), chunk)
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return elapsed
 
 
 # -- main ----------------------------------------------------------------------------
@@ -458,7 +525,10 @@ async def run(sizes: Sizes, work: Path, max_seconds: float, profile: bool) -> di
     db_mb = sum(p.stat().st_size for p in work.glob("bench.db*")) / 2**20
 
     expected = plan.expected_votes(delivered)
-    base_rows, base_s = baseline(work / "baseline.db", plan, delivered, expected)
+    rows = expected_rows(plan, delivered, expected)
+    base_rows, base_s = len(rows), baseline(work / "baseline.db", rows)
+    floor_s = await stack_floor(work / "floor.db", rows)
+    floor_events_per_s = delivered / floor_s
 
     latencies = sorted(d.latencies)
     events_per_s = delivered / d.elapsed
@@ -490,6 +560,9 @@ async def run(sizes: Sizes, work: Path, max_seconds: float, profile: bool) -> di
         "baseline_s": round(base_s, 3),
         "baseline_rows_per_s": round(baseline_rows_per_s, 1),
         "ratio_entry_point_to_baseline": round(events_per_s / baseline_rows_per_s, 5),
+        "stack_floor_s": round(floor_s, 3),
+        "stack_floor_events_per_s": round(floor_events_per_s, 1),
+        "ratio_entry_point_to_stack_floor": round(events_per_s / floor_events_per_s, 3),
         "effects": dict(d.effects.most_common()),
         "badges_announced": dict(publisher.badges.most_common()),
     }
@@ -520,6 +593,14 @@ async def run(sizes: Sizes, work: Path, max_seconds: float, profile: bool) -> di
     print(f"  elapsed                            {base_s:>12,.3f} s")
     print(f"  rows/s                             {baseline_rows_per_s:>12,.0f}")
     print(f"  entry point events/s ÷ baseline rows/s = {events_per_s / baseline_rows_per_s:.5f}")
+    print()
+    print(
+        "stack floor: the same rows through SQLAlchemy Core (async) on this project's SQLite "
+        f"engine, one transaction per {CONCURRENCY} events, no reads, no vote rules"
+    )
+    print(f"  elapsed                            {floor_s:>12,.3f} s")
+    print(f"  events/s                           {floor_events_per_s:>12,.0f}")
+    print(f"  entry point ÷ stack floor = {events_per_s / floor_events_per_s:.3f}")
 
     if profiler is not None:
         import pstats

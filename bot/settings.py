@@ -321,6 +321,10 @@ class DiscordSettings(_Section):
     moderator_channel: str = Field(
         default="", description="Channel id for the review queue; empty = no review posts."
     )
+    moderator_channels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Guild id -> its review queue channel id, where it is not moderator_channel.",
+    )
     badge_roles: dict[str, str] = Field(
         default_factory=dict, description="Badge kind (spark, voice, …) -> role id it grants."
     )
@@ -360,6 +364,10 @@ class SlackSettings(_Section):
     )
     moderator_channel: str = Field(
         default="", description="Channel id for the review queue; empty = no review posts."
+    )
+    moderator_channels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Team id -> its review queue channel id, where it is not moderator_channel.",
     )
     reconcile_days: int = Field(
         default=7, ge=0, description="Reconcile challenges closed this many days ago or later."

@@ -36,6 +36,8 @@ class Hooks(Protocol):
     ) -> None: ...
 
     def ready(self, shard_id: int | None) -> None: ...
+    async def interaction(self, interaction: discord.Interaction) -> None:
+        """Every interaction, after discord.py dispatched it to its handler (if any)."""
 
 
 def configure_endpoints(settings: DiscordSettings) -> None:
@@ -108,6 +110,9 @@ class _CocreateClientMixin:
 
     async def setup_hook(self) -> None:
         await self.hooks.setup(self)  # type: ignore[arg-type]
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        await self.hooks.interaction(interaction)
 
     async def on_ready(self) -> None:
         if not isinstance(self, discord.AutoShardedClient):

@@ -27,6 +27,7 @@ DESCRIPTION_MAX = 100
 TEXT_INPUT_MAX = 4000
 #: How long an opened form waits for its answer (an interaction token lasts 15 minutes).
 FORM_TIMEOUT_S = 900.0
+FORM_PREFIX = "cocreate:form:"
 
 TEXT_KINDS = (OptionKind.TEXT, OptionKind.LONG_TEXT)
 
@@ -122,6 +123,24 @@ def submitted_values(
     return out
 
 
+def form_submission(
+    data: Mapping[str, Any],
+) -> tuple[tuple[str, ...], dict[str, str | bool]] | None:
+    """For the submission of a command form (raw interaction data): the command's path and
+    the submitted fields by option name. None for any other modal."""
+    custom_id = str(data.get("custom_id", ""))
+    if not custom_id.startswith(FORM_PREFIX):
+        return None
+    path, _, _ = custom_id.removeprefix(FORM_PREFIX).rpartition(":")
+    fields: dict[str, str | bool] = {}
+    for row in data.get("components") or []:
+        inner = row.get("component") or next(iter(row.get("components") or []), {})
+        name = str(inner.get("custom_id", ""))
+        if name.startswith("field:") and isinstance(inner.get("value"), str | bool):
+            fields[name.removeprefix("field:")] = inner["value"]
+    return tuple(path.split("-")), fields
+
+
 class CommandForm(discord.ui.Modal):
     """The modal of one form command, prefilled with what the slash command already had."""
 
@@ -135,7 +154,7 @@ class CommandForm(discord.ui.Modal):
         super().__init__(
             title=form_title(spec, given),
             timeout=FORM_TIMEOUT_S,
-            custom_id=f"cocreate:form:{'-'.join(spec.path)}:{uuid.uuid4().hex[:12]}",
+            custom_id=f"{FORM_PREFIX}{'-'.join(spec.path)}:{uuid.uuid4().hex[:12]}",
         )
         self.spec = spec
         self.fields = form_fields(spec, limits)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -20,13 +21,22 @@ from discord import app_commands
 
 from adapters.discord import render, translate
 from adapters.discord.commands import zone_choices
-from adapters.discord.forms import CommandForm, ReasonForm, needs_form
+from adapters.discord.forms import (
+    FORM_TIMEOUT_S,
+    CommandForm,
+    ReasonForm,
+    form_fields,
+    form_submission,
+    needs_form,
+    submitted_values,
+)
 from adapters.discord.resilience import (
     ALREADY_ACKNOWLEDGED,
     RetryPolicy,
     describe,
     retrying,
 )
+from bot.commands import registry
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Reply
 from bot.settings import Settings
@@ -97,6 +107,9 @@ class Interactions:
         # that acknowledges new interactions.
         self._slots = asyncio.Semaphore(in_flight)
         self._running: set[asyncio.Task[Any]] = set()
+        #: custom ids of the forms opened here, with when: a form submitted that is not
+        #: among them was opened before a restart, and no object waits for it
+        self._forms: dict[str, float] = {}
 
     # -- slash commands ----------------------------------------------------------------
 
@@ -117,6 +130,10 @@ class Interactions:
             return
         if needs_form(spec, options, self.settings.limits):
             form = CommandForm(spec, options, self.settings.limits, partial(self._form_done, spec))
+            now = time.monotonic()
+            for old in [k for k, at in self._forms.items() if now - at > 2 * FORM_TIMEOUT_S]:
+                del self._forms[old]
+            self._forms[form.custom_id] = now
             await interaction.response.send_modal(form)
             return
         if await self.defer(interaction):
@@ -131,6 +148,27 @@ class Interactions:
     ) -> None:
         if await self.defer(interaction):
             await self.run(interaction, spec.path, options, echo=echo)
+
+    async def orphaned_form(self, interaction: discord.Interaction) -> None:
+        """A form submitted after a restart: the process that opened it is gone, and with
+        it what the slash command itself carried. Its fields and its command are in the
+        submission, so the command runs with them; the core asks for anything missing, and
+        a refusal gives the member their text back."""
+        data = dict(interaction.data or {})
+        if (
+            interaction.type is not discord.InteractionType.modal_submit
+            or data.get("custom_id") in self._forms
+        ):
+            return
+        found = form_submission(data)
+        spec = registry.find(found[0]) if found else None
+        if found is None or spec is None or interaction.guild_id is None:
+            return
+        typed = submitted_values(form_fields(spec, self.settings.limits), found[1])
+        log.info("a /%s form opened before a restart was submitted", " ".join(spec.path))
+        if await self.defer(interaction):
+            echo = {k: str(v) for k, v in typed.items() if isinstance(v, str)}
+            await self.run(interaction, spec.path, typed, echo=echo)
 
     async def defer(self, interaction: discord.Interaction) -> bool:
         """The acknowledgement: an ephemeral "thinking…" that the reply will replace."""

@@ -237,6 +237,10 @@ class DiscordPlatform:
         ours = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
         return commands_signature(ours) == commands_signature(list(theirs))
 
+    async def interaction(self, interaction: discord.Interaction) -> None:
+        if self.interactions is not None:
+            await self.interactions.orphaned_form(interaction)
+
     def ready(self, shard_id: int | None) -> None:
         """A READY (new session): catch up on the votes cast while we were away."""
         self.readies += 1

@@ -67,8 +67,10 @@ class DiscordPublisher:
         return found
 
     async def moderator_channel(self, guild_id: int) -> discord.abc.Messageable | None:
-        """The configured moderators' channel, if it is in this guild."""
-        configured = self.settings.moderator_channel.strip()
+        """The moderators' channel configured for this guild, if it is in this guild."""
+        configured = (
+            self.settings.moderator_channels.get(str(guild_id)) or self.settings.moderator_channel
+        ).strip()
         if not configured:
             return None
         try:

@@ -57,7 +57,9 @@ class SlackPlatform:
         self.directory = Directory(
             settings.slack.admins, self.tuning.directory_ttl_s, self.tuning.monotonic
         )
-        self.publisher = SlackPublisher(self.workspaces, settings.slack.moderator_channel)
+        self.publisher = SlackPublisher(
+            self.workspaces, settings.slack.moderator_channel, settings.slack.moderator_channels
+        )
         self.reconciler = SlackReconciler(
             app,
             self.workspaces,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,20 +47,27 @@ def _error(err: SlackApiError) -> str:
 
 
 class SlackPublisher:
-    def __init__(self, workspaces: Workspaces, moderator_channel: str) -> None:
+    def __init__(
+        self,
+        workspaces: Workspaces,
+        moderator_channel: str,
+        moderator_channels: Mapping[str, str] | None = None,
+    ) -> None:
         self.workspaces = workspaces
         self.moderator_channel = moderator_channel
+        #: team id -> its review channel, where it is not `moderator_channel`
+        self.moderator_channels = dict(moderator_channels or {})
 
     async def publish(self, community: CommunityRef, post: Post) -> PostReceipt:
         channel = post.channel_id
         if channel == MODERATORS:
-            if not self.moderator_channel:
+            channel = self.moderator_channels.get(community.external_id) or self.moderator_channel
+            if not channel:
                 log.info(
                     "review post for idea #%s not sent: slack.moderator_channel is not set",
                     post.idea_number,
                 )
                 return PostReceipt(MODERATORS, "")
-            channel = self.moderator_channel
         client = await self.workspaces.client(community.external_id)
         if post.kind is PostKind.REVIEW:
             content = blocks.review_message(post.card, post.idea_number)

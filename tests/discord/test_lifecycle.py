@@ -142,6 +142,29 @@ def m_footer(message: dict[str, Any]) -> str:
     return str((message["embeds"][0].get("footer") or {}).get("text", ""))
 
 
+async def test_a_form_opened_before_a_restart_still_submits(
+    new_bot: Callable[..., Bot], world: World
+) -> None:
+    first = await new_bot().start()
+    await running_challenge(world, (world.ben, "Oat latte"))
+    submit_form = await world.run(world.ana, "idea submit")
+    edit_form = await world.run(world.ben, "idea edit", {"idea": "1"})
+    assert submit_form.callback_type == edit_form.callback_type == 9
+    await first.stop()
+
+    await new_bot().start()  # the forms' objects died with the old process
+    submitted = await world.submit(
+        submit_form, {"Title": "Salted caramel", "Description": "Sweet and salty."}
+    )
+    assert submitted.callback_type == 5
+    assert "#2" in submitted.embed["title"], submitted.text()
+    assert world.fake.idea_message(2)["embeds"][0]["title"] == "💡 #2 · Salted caramel"
+    # The idea number came with the slash command, not the form: asked again, text kept.
+    edited = await world.submit(edit_form, {"Title": "Oat flat white", "Description": ""})
+    assert "Oat flat white" in edited.text(), edited.text()
+    assert world.fake.idea_message(1)["embeds"][0]["title"] == "💡 #1 · Oat latte"
+
+
 async def test_review_buttons_still_work_after_a_restart(
     new_bot: Callable[..., Bot], world: World
 ) -> None:

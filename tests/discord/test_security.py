@@ -140,3 +140,34 @@ async def test_ids_from_another_guild_are_refused(
     await bot.received(sent)
     assert await vote_count(bot, world.guild, 1) == 0
     assert not await reaction_log(bot, world.guild)
+
+
+async def test_each_guild_reviews_in_its_own_moderator_channel(
+    new_bot: Callable[..., Bot], world: World, tmp_path: Path
+) -> None:
+    fake = world.fake
+    other = fake.add_guild("Elsewhere", channels=("lounge", "staff"))
+    lounge, staff = fake.channel(other, "lounge"), fake.channel(other, "staff")
+    zed, yan = fake.add_person(other, "Zed", moderator=True), fake.add_person(other, "Yan")
+    settings = settings_for(
+        fake,
+        tmp_path,
+        guild_ids=[world.guild.id, other.id],
+        moderator_channel=str(world.mods),
+        moderator_channels={str(other.id): str(staff)},
+    )
+    await new_bot(settings).start()
+    ideas = {"title": "Snacks", "brief": "Which snack?", "review": True}
+    await world.run(world.maya, "challenge create", ideas)
+    await world.run(world.maya, "challenge open", {"challenge": "snacks"})
+    await world.run(zed, "challenge create", ideas | {"venue": lounge}, channel=lounge, guild=other)
+    await world.run(zed, "challenge open", {"challenge": "snacks"}, channel=lounge, guild=other)
+
+    idea = {"title": "Crisps", "description": "Salt and vinegar."}
+    await world.run(world.ana, "idea submit", idea)
+    await world.run(yan, "idea submit", idea | {"title": "Pretzels"}, channel=lounge, guild=other)
+
+    (here,) = [p for p in fake.posts_in(world.mods) if "Review" in p["embeds"][0]["title"]]
+    (there,) = [p for p in fake.posts_in(staff) if "Review" in p["embeds"][0]["title"]]
+    assert "Crisps" in embed_text(here["embeds"][0])
+    assert "Pretzels" in embed_text(there["embeds"][0])

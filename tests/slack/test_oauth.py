@@ -171,3 +171,30 @@ async def test_a_forged_or_reused_state_installs_nothing(tmp_path: Path, fake: F
         async with world.core.db.transaction() as store:
             states = list(await store.conn.execute(select(slack_oauth_states)))  # type: ignore[attr-defined]
         assert len(states) == 1  # issued, unused, and it expires
+
+
+async def test_each_workspace_reviews_in_its_own_moderator_channel(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    fake.oauth_codes["code-1"] = {"team": "T1", "token": "xoxb-t1-oauth", "installer": "U_MAYA"}
+    fake.oauth_codes["code-2"] = {"team": "T2", "token": "xoxb-t2-oauth", "installer": "U_BOSS"}
+    fake.add_user("U_BOSS", "Boss", team_id="T2", admin=True)
+    fake.add_user("U_ZOE", "Zoe", team_id="T2")
+    env = OAUTH | {"COCREATE_SLACK__MODERATOR_CHANNELS": json.dumps({"T2": "C_T2_MODS"})}
+    async with running_world(tmp_path, fake, env=env, reconcile_on_start=False) as world:
+        for code in ("code-1", "code-2"):
+            await install(world, code)
+        await world.ask('/challenge create title:"Flavour" brief:"b" review:yes', user="U_MAYA")
+        await world.ask("/challenge open flavour", user="U_MAYA")
+        await world.ask('/idea submit title:"Oat" description:"d"', user="U_ANA")
+        t2 = {"team": "T2", "channel": "C_T2"}
+        await world.ask(
+            '/challenge create title:"Snacks" brief:"b" review:yes', user="U_BOSS", **t2
+        )
+        await world.ask("/challenge open snacks", user="U_BOSS", **t2)
+        await world.ask('/idea submit title:"Crisps" description:"d"', user="U_ZOE", **t2)
+
+    (here,) = [m for m in fake.posts("C_MODS") if "Review" in json.dumps(m.blocks)]
+    (there,) = [m for m in fake.posts("C_T2_MODS") if "Review" in json.dumps(m.blocks)]
+    assert (here.team, there.team) == ("T1", "T2")
+    assert "Oat" in json.dumps(here.blocks) and "Crisps" in json.dumps(there.blocks)
