@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.messages import Card
-from bot.model import PUBLIC_STATUSES, RANKING_RULE, Badge, Challenge, Phase, Standing
+from bot.model import (
+    PUBLIC_STATUSES,
+    RANKING_RULE,
+    Badge,
+    BadgeKind,
+    Challenge,
+    Phase,
+    Standing,
+)
 from bot.ports import Store
 from bot.render import challenge_card, idea_heading, plural, standings_lines, when
 from bot.rewards import Award, Rewards
@@ -31,10 +39,20 @@ async def participation(store: Store, challenge: Challenge) -> str:
 
 
 async def badge_lines(store: Store, badges: Sequence[Badge]) -> list[str]:
+    """A line per badge and who earned it; a badge for an anonymous idea names nobody."""
     names = await store.members_by_ids({b.member_id for b in badges})
-    return [
-        f"{b.kind.label} — {display_inline(names[b.member_id].display_name, 60)}" for b in badges
-    ]
+    secret = await anonymous_ideas(store, badges)
+    lines = []
+    for b in badges:
+        who = "anonymous" if b.idea_id in secret else names[b.member_id].display_name
+        lines.append(f"{b.kind.label} — {display_inline(who, 60)}")
+    return lines
+
+
+async def anonymous_ideas(store: Store, badges: Sequence[Badge]) -> set[int]:
+    """The ids of the anonymous ideas among those these badges were earned with."""
+    ideas = await store.ideas_by_ids({b.idea_id for b in badges if b.idea_id is not None})
+    return {i.id for i in ideas.values() if i.anonymous}
 
 
 def announcement(challenge: Challenge) -> Card:
@@ -82,7 +100,13 @@ async def weekly_results(store: Store, challenge: Challenge, end: datetime) -> C
     rising ideas, and the badges earned."""
     start = end - timedelta(days=7)
     sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
-    top = await standings(store, challenge, limit=WEEKLY_TOP)
+    if sealed:  # the newest ideas, not the leaders: their order would tell the tallies
+        newest = await store.ideas(
+            challenge.id, PUBLIC_STATUSES, newest_first=True, limit=WEEKLY_TOP
+        )
+        top = [Standing(0, idea, 0) for idea in newest]
+    else:
+        top = await standings(store, challenge, limit=WEEKLY_TOP)
     body = "\n".join(standings_lines(top, sealed=sealed)) or "No ideas yet: be the first!"
     new_ideas, voters, votes = await store.window_figures(challenge.id, start, end)
     fields = [
@@ -106,6 +130,8 @@ async def weekly_results(store: Store, challenge: Challenge, end: datetime) -> C
         b
         for b in await store.badges(challenge.community_id, challenge_id=challenge.id)
         if start <= b.awarded_at < end
+        # 🔥 says an idea reached a number of votes: not while tallies are sealed
+        and not (sealed and b.kind is BadgeKind.CROWD_FAVOURITE)
     ]
     if earned:
         fields.append(("Badges this week", "\n".join(await badge_lines(store, earned))))

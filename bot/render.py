@@ -125,11 +125,17 @@ def challenge_card(challenge: Challenge) -> Card:
 
 
 def standings_lines(standings: Sequence[Standing], *, sealed: bool) -> list[str]:
+    """Ranked lines with medals and tallies; sealed, plain lines with neither."""
     lines = []
     for s in standings:
-        medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(s.rank, f"{s.rank}.")
-        tally = "sealed" if sealed else vote_text(s.votes)
-        lines.append(f"{medal} #{s.idea.number} {display_inline(s.idea.title, 80)} — {tally}")
+        title = f"#{s.idea.number} {display_inline(s.idea.title, 80)}"
+        if sealed:
+            lines.append(f"• {title} — sealed")
+        else:
+            # The podium takes ideas with votes: a place without any wins nothing.
+            medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(s.rank, "") if s.votes else ""
+            medal = medal or f"{s.rank}."
+            lines.append(f"{medal} {title} — {vote_text(s.votes)}")
     return lines
 
 

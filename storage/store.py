@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from bot.messages import Actor, CommunityRef, IdeaPostRef
 from bot.model import (
+    PUBLIC_STATUSES,
     Badge,
     BadgeKind,
     Challenge,
@@ -191,6 +192,11 @@ _IDEA_TEXTS = (
 _IDEAS_BY_IDS = select(ideas).where(ideas.c.id.in_(_in("ids")))
 _MERGED_INTO = select(ideas.c.id, ideas.c.merged_into_id).where(
     ideas.c.merged_into_id.in_(_in("ids"))
+)
+_SELF_VOTES_BARRED = (
+    select(ideas.c.id, ideas.c.author_id)
+    .join(challenges, challenges.c.id == ideas.c.challenge_id)
+    .where(ideas.c.id.in_(_in("ids")) & challenges.c.self_votes.is_(False))
 )
 _VOTE_COUNTS = (
     select(votes.c.idea_id, func.count())
@@ -659,6 +665,10 @@ class SqlStore(ScheduleRepository):
                 )
                 for r in rows:
                     voters[head_of[int(r.idea_id)]].add(int(r.member_id))
+            # A vote for a merged idea by the surviving idea's author is now a self-vote.
+            for chunk in _chunks(list(heads)):
+                for r in await self.conn.execute(_SELF_VOTES_BARRED, {"ids": list(chunk)}):
+                    voters[int(r.id)].discard(int(r.author_id))
             counts = {h: len(members) for h, members in voters.items()}
         await self.conn.execute(
             _SET_VOTE_COUNT, [{"id_": h, "count_": c} for h, c in counts.items()]
@@ -925,15 +935,20 @@ class SqlStore(ScheduleRepository):
         return [VoteRow(r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week) for r in rows]
 
     async def challenge_participation(self, challenge_id: int) -> tuple[int, int]:
-        """(distinct voters, votes) of a challenge."""
-        row = (
-            await self.conn.execute(
-                select(func.count(func.distinct(votes.c.member_id)), func.count()).where(
-                    votes.c.challenge_id == challenge_id
-                )
+        """(distinct voters, counted votes) of a challenge: the votes are those its ranked
+        ideas count (a member's votes for merged ideas count once, as the ranking does)."""
+        voters = await self.conn.execute(
+            select(func.count(func.distinct(votes.c.member_id))).where(
+                votes.c.challenge_id == challenge_id
             )
-        ).one()
-        return int(row[0]), int(row[1])
+        )
+        counted = await self.conn.execute(
+            select(func.coalesce(func.sum(ideas.c.vote_count), 0)).where(
+                (ideas.c.challenge_id == challenge_id)
+                & ideas.c.status.in_([s.value for s in PUBLIC_STATUSES])
+            )
+        )
+        return int(voters.scalar_one()), int(counted.scalar_one())
 
     # -- points, badges, audit ---------------------------------------------------
 

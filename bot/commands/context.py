@@ -80,8 +80,9 @@ class Context:
     async def idea(self, number: int) -> Idea:
         """An idea of this community that the caller may see."""
         idea = await self.store.idea_by_number(self.community.id, number)
+        # Withdrawn and merged ideas were public once, and their posts still show them.
         if idea is None or not (
-            idea.status.public or self.is_moderator or idea.author_id == self.member.id
+            idea.published_at is not None or self.is_moderator or idea.author_id == self.member.id
         ):
             raise UserError(f"There is no idea #{number} here. `/ideas` lists the ideas.")
         return idea

@@ -131,7 +131,7 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     terms = challenge.settings.terms
     if terms and not args.get("accept_terms"):
         raise UserError(
-            f"Challenge {quoted(challenge.title)} has terms: {display_inline(terms, 300)} "
+            f"Challenge {quoted(challenge.title)} has terms: “{display_inline(terms, 300)}”. "
             "Add `accept_terms:yes` to accept them and submit."
         )
     mine = await ctx.store.count_ideas(challenge.id, COUNTED_FOR_LIMIT, ctx.member.id)
@@ -199,6 +199,8 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
         )
     if idea.status in (IdeaStatus.WITHDRAWN, IdeaStatus.MERGED, IdeaStatus.REJECTED):
         raise UserError(f"#{idea.number} is {idea.status.value} and can't be edited.")
+    if not ctx.is_moderator:
+        await _refuse_when_closed(ctx, idea, "edited")
     limits = ctx.settings.limits
     changes: dict[str, Any] = {}
     if "title" in args:
@@ -221,6 +223,16 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return Reply(Card(f"✏️ #{idea.number} is updated", "Its posts show the new text."))
 
 
+async def _refuse_when_closed(ctx: Context, idea: Idea, what: str) -> None:
+    """A closed challenge's results are final: its ideas stay as they were judged."""
+    challenge = await ctx.challenge_of(idea)
+    if challenge.phase is Phase.CLOSED:
+        raise UserError(
+            f"{quoted(challenge.title)} is closed and its results are final, so "
+            f"#{idea.number} can't be {what} any more. A moderator can still set its status."
+        )
+
+
 @registry.command("idea", "withdraw", description="Withdraw your idea", options=(IDEA,))
 async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
@@ -228,6 +240,7 @@ async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
         raise UserError(f"Only the author can withdraw #{idea.number}.")
     if idea.status not in (IdeaStatus.PENDING, IdeaStatus.PUBLISHED):
         raise UserError(f"#{idea.number} is {idea.status.value} and can't be withdrawn now.")
+    await _refuse_when_closed(ctx, idea, "withdrawn")
     await ctx.store.update_idea(idea.id, status=IdeaStatus.WITHDRAWN.value, updated_at=ctx.now)
     await ctx.rewards.idea_unpublished(ctx.store, idea)
     ctx.refresh.add(idea.id)
@@ -288,8 +301,11 @@ async def list_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
         offset=(page - 1) * size,
     )
     if not ideas:
-        empty = "No ideas yet." if page == 1 else f"There is no page {page}."
-        body = f"{empty} Submit one with `/idea submit`."
+        body = (
+            "No ideas yet. Submit one with `/idea submit`."
+            if page == 1
+            else f"There is no page {page}. `/ideas {challenge.slug}` shows the first page."
+        )
         return Reply(Card(f"Ideas for {quoted(challenge.title)}", body))
     lines = []
     for idea in ideas:

@@ -9,7 +9,7 @@ from typing import Any
 from bot.commands.context import Context
 from bot.commands.ideas import CHALLENGE
 from bot.commands.spec import Option, OptionKind, registry
-from bot.digest import participation, standings, weekly_results
+from bot.digest import anonymous_ideas, participation, standings, weekly_results
 from bot.errors import UserError
 from bot.export import to_csv, to_json
 from bot.messages import Attachment, Card, Post, PostKind, Reply
@@ -111,6 +111,10 @@ async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
 async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
     member = await ctx.target_member(args["member"]) if "member" in args else ctx.member
     earned = await ctx.store.badges(ctx.community.id, member_id=member.id)
+    if member.id != ctx.member.id and not ctx.is_moderator:
+        # Badges earned with an anonymous idea would name its author.
+        secret = await anonymous_ideas(ctx.store, earned)
+        earned = [b for b in earned if b.idea_id not in secret]
     titles = {c.id: c.title for c in await ctx.store.challenges(ctx.community.id)}
     lines = []
     for b in earned:
