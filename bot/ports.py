@@ -270,6 +270,9 @@ class Store(Protocol):
         limit: int,
         offset: int = 0,
     ) -> list[LeaderboardRow]: ...
+    async def member_points(
+        self, community_id: int, member_id: int, weights: PointWeights
+    ) -> int: ...
     async def awarded_keys(self, community_id: int, keys: Collection[str]) -> set[str]: ...
     async def award(
         self,

@@ -332,6 +332,21 @@ _AWARD = _insert_on_conflict(
 _ADD_MEMBERS = insert(members).returning(*members.c)
 
 
+def _points(weights: PointWeights) -> Any:
+    """The sum of points over weekly rows, with the weekly cap on votes cast."""
+    t = member_week_points.c
+    capped_cast = case(
+        (t.votes_cast > weights.vote_cast_weekly_cap, weights.vote_cast_weekly_cap),
+        else_=t.votes_cast,
+    )
+    return func.sum(
+        t.ideas_published * weights.idea_published
+        + t.votes_received * weights.vote_received
+        + capped_cast * weights.vote_cast
+        + t.bonus
+    )
+
+
 class SqlStore(ScheduleRepository):
     """One transaction's view of the database. Every method runs inside it."""
 
@@ -1000,16 +1015,7 @@ class SqlStore(ScheduleRepository):
         offset: int = 0,
     ) -> list[LeaderboardRow]:
         t = member_week_points.c
-        capped_cast = case(
-            (t.votes_cast > weights.vote_cast_weekly_cap, weights.vote_cast_weekly_cap),
-            else_=t.votes_cast,
-        )
-        points = func.sum(
-            t.ideas_published * weights.idea_published
-            + t.votes_received * weights.vote_received
-            + capped_cast * weights.vote_cast
-            + t.bonus
-        ).label("points")
+        points = _points(weights).label("points")
         conditions = [t.community_id == community_id]
         if first_week is not None:
             conditions.append(t.week >= first_week)
@@ -1030,6 +1036,15 @@ class SqlStore(ScheduleRepository):
             LeaderboardRow(offset + i + 1, r.member_id, r.display_name, int(r.points))
             for i, r in enumerate(rows)
         ]
+
+    async def member_points(self, community_id: int, member_id: int, weights: PointWeights) -> int:
+        t = member_week_points.c
+        total = await self.conn.execute(
+            select(func.coalesce(_points(weights), 0)).where(
+                (t.community_id == community_id) & (t.member_id == member_id)
+            )
+        )
+        return int(total.scalar_one())
 
     async def awarded_keys(self, community_id: int, keys: Collection[str]) -> set[str]:
         """Which of these badge keys were awarded already."""

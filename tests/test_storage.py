@@ -408,6 +408,8 @@ async def test_leaderboard_caps_votes_cast_per_week(database: SqlDatabase) -> No
         second_week = await store.leaderboard(community.id, weights, WEEK_2, WEEK_2, limit=10)
         first_week = await store.leaderboard(community.id, weights, None, WEEK_1, limit=10)
         page = await store.leaderboard(community.id, weights, None, None, limit=1, offset=1)
+        alice_points = await store.member_points(community.id, alice.id, weights)
+        dave_points = await store.member_points(community.id, dave.id, weights)
 
     def table(rows: list[Any]) -> list[tuple[int, str, int]]:
         return [(r.rank, r.display_name, r.points) for r in rows]
@@ -417,6 +419,7 @@ async def test_leaderboard_caps_votes_cast_per_week(database: SqlDatabase) -> No
     assert table(first_week) == [(1, "bob", 16), (2, "Alice", 5), (3, "carol", 5)]
     assert table(page) == [(2, "Alice", 7)]
     assert whole[0].member_id == bob.id
+    assert (alice_points, dave_points) == (7, 0)  # the same weekly cap, one member
 
 
 async def test_award_is_idempotent_per_key(database: SqlDatabase) -> None:

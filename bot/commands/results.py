@@ -122,10 +122,7 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
             f" in {display_inline(titles[b.challenge_id], 60)}" if b.challenge_id in titles else ""
         )
         lines.append(f"{b.kind.label}{where} · {b.awarded_at:%d %b %Y}")
-    rows = await ctx.store.leaderboard(
-        ctx.community.id, ctx.rewards.weights, None, None, limit=1_000_000
-    )
-    points = next((r.points for r in rows if r.member_id == member.id), 0)
+    points = await ctx.store.member_points(ctx.community.id, member.id, ctx.rewards.weights)
     who = (
         "You have"
         if member.id == ctx.member.id
