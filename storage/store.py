@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.messages import Actor, CommunityRef, IdeaPostRef
 from bot.model import (
@@ -35,6 +35,7 @@ from bot.ports import (
     ReactionState,
     VoteRow,
 )
+from storage import statements as sql
 from storage.schedule_store import ScheduleRepository
 from storage.schema import (
     audit_log,
@@ -46,7 +47,6 @@ from storage.schema import (
     member_week_points,
     members,
     reaction_log,
-    reaction_states,
     venues,
     votes,
 )
@@ -155,198 +155,6 @@ def _family_head() -> Any:
     return func.coalesce(ideas.c.merged_into_id, ideas.c.id)
 
 
-def _in(name: str) -> Any:
-    """A list parameter for IN: one prebuilt statement serves every list length."""
-    return bindparam(name, expanding=True)
-
-
-# The statements of the hot paths (the reaction writer, every command's prologue) are
-# built once: SQLAlchemy memoizes a statement's cache key on the object, so reusing it
-# skips rebuilding and rehashing the construct on every call.
-_COMMUNITY = select(communities).where(
-    (communities.c.platform == bindparam("platform"))
-    & (communities.c.external_id == bindparam("external_id"))
-)
-_MEMBERS_BY_EXTERNAL = select(members).where(
-    (members.c.community_id == bindparam("community_id")) & members.c.external_id.in_(_in("ids"))
-)
-_MEMBERS_BY_IDS = select(members).where(members.c.id.in_(_in("ids")))
-_LIVE_CHALLENGES = select(challenges).where(
-    (challenges.c.community_id == bindparam("community_id")) & challenges.c.deleted_at.is_(None)
-)
-_ALL_CHALLENGES = _LIVE_CHALLENGES.order_by(challenges.c.id)
-_SOME_CHALLENGES = _LIVE_CHALLENGES.where(challenges.c.id.in_(_in("ids"))).order_by(challenges.c.id)
-_VENUES = (
-    select(venues.c.challenge_id, venues.c.channel_id)
-    .where(venues.c.challenge_id.in_(_in("ids")))
-    .order_by(venues.c.id)
-)
-_IDEA = select(ideas).where(ideas.c.id == bindparam("id"))
-_IDEA_TEXTS = (
-    select(ideas.c.number, ideas.c.title, ideas.c.description)
-    .where(
-        (ideas.c.challenge_id == bindparam("challenge_id")) & ideas.c.status.in_(_in("statuses"))
-    )
-    .order_by(ideas.c.submitted_at, ideas.c.number)
-)
-_IDEAS_BY_IDS = select(ideas).where(ideas.c.id.in_(_in("ids")))
-_MERGED_INTO = select(ideas.c.id, ideas.c.merged_into_id).where(
-    ideas.c.merged_into_id.in_(_in("ids"))
-)
-_SELF_VOTES_BARRED = (
-    select(ideas.c.id, ideas.c.author_id)
-    .join(challenges, challenges.c.id == ideas.c.challenge_id)
-    .where(ideas.c.id.in_(_in("ids")) & challenges.c.self_votes.is_(False))
-)
-_VOTE_COUNTS = (
-    select(votes.c.idea_id, func.count())
-    .where(votes.c.idea_id.in_(_in("ids")))
-    .group_by(votes.c.idea_id)
-)
-_SET_VOTE_COUNT = (
-    update(ideas).where(ideas.c.id == bindparam("id_")).values(vote_count=bindparam("count_"))
-)
-_FIRST_FOREIGN_VOTES = (
-    update(ideas)
-    .where((ideas.c.id == bindparam("id_")) & ideas.c.first_foreign_vote_at.is_(None))
-    .values(first_foreign_vote_at=bindparam("at"))
-)
-_POSTS_BY_MESSAGE = (
-    select(
-        idea_posts.c.id,
-        idea_posts.c.idea_id,
-        idea_posts.c.channel_id,
-        idea_posts.c.message_id,
-        ideas.c.challenge_id,
-    )
-    .join(ideas, ideas.c.id == idea_posts.c.idea_id)
-    .where(
-        (idea_posts.c.community_id == bindparam("community_id"))
-        & idea_posts.c.message_id.in_(_in("ids"))
-    )
-)
-_POST_FLOORS = select(idea_posts.c.id, idea_posts.c.settled_at).where(
-    idea_posts.c.idea_id.in_(_in("ids")) & idea_posts.c.settled_at.is_not(None)
-)
-_SEEN_EVENTS = select(reaction_log.c.event_id).where(
-    (reaction_log.c.community_id == bindparam("community_id"))
-    & reaction_log.c.event_id.in_(_in("ids"))
-)
-_STATES = (
-    select(
-        reaction_states.c.post_id,
-        idea_posts.c.idea_id,
-        reaction_states.c.member_id,
-        reaction_states.c.present,
-        reaction_states.c.changed_at,
-    )
-    .join(idea_posts, idea_posts.c.id == reaction_states.c.post_id)
-    .where(idea_posts.c.idea_id.in_(_in("ids")))
-)
-_STATES_OF_MEMBERS = _STATES.where(reaction_states.c.member_id.in_(_in("members")))
-_VOTES_FOR = select(votes).where(
-    votes.c.idea_id.in_(_in("ids")) & votes.c.member_id.in_(_in("members"))
-)
-_ADD_VOTES = insert(votes)
-_REMOVE_VOTES = delete(votes).where(
-    (votes.c.idea_id == bindparam("i")) & (votes.c.member_id == bindparam("m"))
-)
-_VOTES_BY_MEMBER = (
-    select(votes.c.member_id, func.count())
-    .where((votes.c.challenge_id == bindparam("challenge_id")) & votes.c.member_id.in_(_in("ids")))
-    .group_by(votes.c.member_id)
-)
-_APPEND_LOG = insert(reaction_log)
-_ACTIVE_WEEKS = select(member_week_points.c.member_id, member_week_points.c.week).where(
-    (member_week_points.c.community_id == bindparam("community_id"))
-    & member_week_points.c.member_id.in_(_in("ids"))
-    & member_week_points.c.week.in_(_in("weeks"))
-    & ((member_week_points.c.ideas_published > 0) | (member_week_points.c.votes_cast > 0))
-)
-_AWARDED_KEYS = select(badges.c.key).where(
-    (badges.c.community_id == bindparam("community_id")) & badges.c.key.in_(_in("ids"))
-)
-
-
-def _insert_on_conflict(
-    table: Table,
-    columns: Sequence[str],
-    conflict: Sequence[str],
-    set_: Mapping[str, str] | None = None,
-    returning: str | None = None,
-) -> TextClause:
-    """INSERT … ON CONFLICT, written once for SQLite and PostgreSQL, which share the syntax.
-
-    Plain text on purpose: SQLAlchemy's dialect `insert().on_conflict_*` constructs opt out
-    of its statement cache, so each execution would compile them again. `set_` maps a
-    column to an SQL expression (`excluded.col` is the row that was refused).
-    """
-
-    def quoted(names: Sequence[str]) -> str:
-        return ", ".join(f'"{n}"' for n in names)
-
-    values = ", ".join(f":{c}" for c in columns)
-    action = (
-        "DO UPDATE SET " + ", ".join(f'"{c}" = {e}' for c, e in set_.items())
-        if set_
-        else "DO NOTHING"
-    )
-    sql = (
-        f"INSERT INTO {table.name} ({quoted(columns)}) VALUES ({values}) "
-        f"ON CONFLICT ({quoted(conflict)}) {action}"
-    )
-    if returning is not None:
-        sql += f" RETURNING {returning}"
-    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
-
-
-_SAVE_STATES = _insert_on_conflict(
-    reaction_states,
-    ["post_id", "member_id", "present", "changed_at"],
-    ["post_id", "member_id"],
-    {"present": "excluded.present", "changed_at": "excluded.changed_at"},
-)
-_ADD_POINTS = _insert_on_conflict(
-    member_week_points,
-    [
-        "community_id",
-        "member_id",
-        "week",
-        "ideas_published",
-        "votes_received",
-        "votes_cast",
-        "bonus",
-    ],
-    ["community_id", "member_id", "week"],
-    {
-        c: f"member_week_points.{c} + excluded.{c}"
-        for c in ("ideas_published", "votes_received", "votes_cast", "bonus")
-    },
-)
-_AWARD = _insert_on_conflict(
-    badges,
-    ["community_id", "member_id", "kind", "key", "challenge_id", "idea_id", "awarded_at"],
-    ["community_id", "key"],
-    returning="id",
-)
-_ADD_MEMBERS = insert(members).returning(*members.c)
-
-
-def _points(weights: PointWeights) -> Any:
-    """The sum of points over weekly rows, with the weekly cap on votes cast."""
-    t = member_week_points.c
-    capped_cast = case(
-        (t.votes_cast > weights.vote_cast_weekly_cap, weights.vote_cast_weekly_cap),
-        else_=t.votes_cast,
-    )
-    return func.sum(
-        t.ideas_published * weights.idea_published
-        + t.votes_received * weights.vote_received
-        + capped_cast * weights.vote_cast
-        + t.bonus
-    )
-
-
 class SqlStore(ScheduleRepository):
     """One transaction's view of the database. Every method runs inside it."""
 
@@ -357,7 +165,7 @@ class SqlStore(ScheduleRepository):
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community:
         key = {"platform": ref.platform, "external_id": ref.external_id}
-        row = (await self.conn.execute(_COMMUNITY, key)).first()
+        row = (await self.conn.execute(sql.COMMUNITY, key)).first()
         if row is None:
             await self.conn.execute(
                 insert(communities).values(
@@ -368,7 +176,7 @@ class SqlStore(ScheduleRepository):
                     created_at=now,
                 )
             )
-            row = (await self.conn.execute(_COMMUNITY, key)).one()
+            row = (await self.conn.execute(sql.COMMUNITY, key)).one()
         elif ref.name and ref.name != row.name:
             await self.conn.execute(
                 update(communities).where(communities.c.id == row.id).values(name=ref.name)
@@ -378,7 +186,7 @@ class SqlStore(ScheduleRepository):
 
     async def find_community(self, ref: CommunityRef) -> Community | None:
         key = {"platform": ref.platform, "external_id": ref.external_id}
-        row = (await self.conn.execute(_COMMUNITY, key)).first()
+        row = (await self.conn.execute(sql.COMMUNITY, key)).first()
         return None if row is None else _community(row)
 
     async def community_by_id(self, community_id: int) -> Community:
@@ -396,7 +204,7 @@ class SqlStore(ScheduleRepository):
         missing = [a for key, a in wanted.items() if key not in found]
         if missing:
             rows = await self.conn.execute(
-                _ADD_MEMBERS,
+                sql.ADD_MEMBERS,
                 [
                     {
                         "community_id": community_id,
@@ -432,7 +240,7 @@ class SqlStore(ScheduleRepository):
         out: dict[str, Member] = {}
         for chunk in _chunks(external_ids):
             rows = await self.conn.execute(
-                _MEMBERS_BY_EXTERNAL, {"community_id": community_id, "ids": list(chunk)}
+                sql.MEMBERS_BY_EXTERNAL, {"community_id": community_id, "ids": list(chunk)}
             )
             out.update({r.external_id: _member(r) for r in rows})
         return out
@@ -454,7 +262,7 @@ class SqlStore(ScheduleRepository):
     async def members_by_ids(self, ids: Collection[int]) -> dict[int, Member]:
         out: dict[int, Member] = {}
         for chunk in _chunks(list(ids)):
-            rows = await self.conn.execute(_MEMBERS_BY_IDS, {"ids": list(chunk)})
+            rows = await self.conn.execute(sql.MEMBERS_BY_IDS, {"ids": list(chunk)})
             out.update({r.id: _member(r) for r in rows})
         return out
 
@@ -510,10 +318,10 @@ class SqlStore(ScheduleRepository):
         """The community's challenges that are not deleted, oldest first (without their
         venues when `with_venues` is False: the reaction writer needs only the rules)."""
         if ids is None:
-            rows = list(await self.conn.execute(_ALL_CHALLENGES, {"community_id": community_id}))
+            rows = list(await self.conn.execute(sql.ALL_CHALLENGES, {"community_id": community_id}))
         else:
             params = {"community_id": community_id, "ids": list(ids)}
-            rows = list(await self.conn.execute(_SOME_CHALLENGES, params))
+            rows = list(await self.conn.execute(sql.SOME_CHALLENGES, params))
         if not with_venues:
             return [_challenge(r, ()) for r in rows]
         return await self._with_venues(rows)
@@ -522,7 +330,7 @@ class SqlStore(ScheduleRepository):
         """Challenges from their rows, with their venues."""
         if not rows:
             return []
-        venue_rows = await self.conn.execute(_VENUES, {"ids": [r.id for r in rows]})
+        venue_rows = await self.conn.execute(sql.VENUES, {"ids": [r.id for r in rows]})
         by_challenge: dict[int, list[str]] = {}
         for v in venue_rows:
             by_challenge.setdefault(v.challenge_id, []).append(v.channel_id)
@@ -567,7 +375,7 @@ class SqlStore(ScheduleRepository):
         return idea
 
     async def idea(self, idea_id: int) -> Idea | None:
-        row = (await self.conn.execute(_IDEA, {"id": idea_id})).first()
+        row = (await self.conn.execute(sql.IDEA, {"id": idea_id})).first()
         return None if row is None else _idea(row)
 
     async def idea_by_number(self, community_id: int, number: int) -> Idea | None:
@@ -583,7 +391,7 @@ class SqlStore(ScheduleRepository):
     async def ideas_by_ids(self, ids: Collection[int]) -> dict[int, Idea]:
         out: dict[int, Idea] = {}
         for chunk in _chunks(list(ids)):
-            rows = await self.conn.execute(_IDEAS_BY_IDS, {"ids": list(chunk)})
+            rows = await self.conn.execute(sql.IDEAS_BY_IDS, {"ids": list(chunk)})
             out.update({r.id: _idea(r) for r in rows})
         return out
 
@@ -613,7 +421,7 @@ class SqlStore(ScheduleRepository):
         self, challenge_id: int, statuses: Collection[IdeaStatus]
     ) -> list[tuple[int, str]]:
         params = {"challenge_id": challenge_id, "statuses": [s.value for s in statuses]}
-        rows = await self.conn.execute(_IDEA_TEXTS, params)
+        rows = await self.conn.execute(sql.IDEA_TEXTS, params)
         return [(r.number, f"{r.title} {r.description}") for r in rows]
 
     async def count_ideas(
@@ -647,7 +455,7 @@ class SqlStore(ScheduleRepository):
     async def mark_first_foreign_votes(self, first: Mapping[int, datetime]) -> None:
         if first:
             await self.conn.execute(
-                _FIRST_FOREIGN_VOTES, [{"id_": i, "at": at} for i, at in first.items()]
+                sql.FIRST_FOREIGN_VOTES, [{"id_": i, "at": at} for i, at in first.items()]
             )
 
     async def recount(self, idea_ids: Collection[int]) -> dict[int, int]:
@@ -664,13 +472,13 @@ class SqlStore(ScheduleRepository):
             return {}
         head_of = {h: h for h in heads}
         for chunk in _chunks(list(heads)):
-            rows = await self.conn.execute(_MERGED_INTO, {"ids": list(chunk)})
+            rows = await self.conn.execute(sql.MERGED_INTO, {"ids": list(chunk)})
             head_of.update({int(r.id): int(r.merged_into_id) for r in rows})
         counts = {h: 0 for h in heads}
         if len(head_of) == len(heads):
             # No merges among them: the primary key already makes (idea, member) unique.
             for chunk in _chunks(list(heads)):
-                rows = await self.conn.execute(_VOTE_COUNTS, {"ids": list(chunk)})
+                rows = await self.conn.execute(sql.VOTE_COUNTS, {"ids": list(chunk)})
                 counts.update({int(r[0]): int(r[1]) for r in rows})
         else:
             voters: dict[int, set[int]] = {h: set() for h in heads}
@@ -682,11 +490,11 @@ class SqlStore(ScheduleRepository):
                     voters[head_of[int(r.idea_id)]].add(int(r.member_id))
             # A vote for a merged idea by the surviving idea's author is now a self-vote.
             for chunk in _chunks(list(heads)):
-                for r in await self.conn.execute(_SELF_VOTES_BARRED, {"ids": list(chunk)}):
+                for r in await self.conn.execute(sql.SELF_VOTES_BARRED, {"ids": list(chunk)}):
                     voters[int(r.id)].discard(int(r.author_id))
             counts = {h: len(members) for h, members in voters.items()}
         await self.conn.execute(
-            _SET_VOTE_COUNT, [{"id_": h, "count_": c} for h, c in counts.items()]
+            sql.SET_VOTE_COUNT, [{"id_": h, "count_": c} for h, c in counts.items()]
         )
         return counts
 
@@ -725,7 +533,7 @@ class SqlStore(ScheduleRepository):
         wanted = set(keys)
         for chunk in _chunks(sorted({message for _, message in wanted})):
             rows = await self.conn.execute(
-                _POSTS_BY_MESSAGE, {"community_id": community_id, "ids": list(chunk)}
+                sql.POSTS_BY_MESSAGE, {"community_id": community_id, "ids": list(chunk)}
             )
             for r in rows:
                 if (r.channel_id, r.message_id) in wanted:
@@ -736,7 +544,7 @@ class SqlStore(ScheduleRepository):
         """For the posts of these ideas: up to when all their reactions are known."""
         out: dict[int, datetime] = {}
         for chunk in _chunks(list(idea_ids)):
-            rows = await self.conn.execute(_POST_FLOORS, {"ids": list(chunk)})
+            rows = await self.conn.execute(sql.POST_FLOORS, {"ids": list(chunk)})
             out.update({int(r.id): r.settled_at for r in rows})
         return out
 
@@ -819,7 +627,7 @@ class SqlStore(ScheduleRepository):
         seen: set[str] = set()
         for chunk in _chunks(list(event_ids)):
             rows = await self.conn.execute(
-                _SEEN_EVENTS, {"community_id": community_id, "ids": list(chunk)}
+                sql.SEEN_EVENTS, {"community_id": community_id, "ids": list(chunk)}
             )
             seen.update(r[0] for r in rows)
         return seen
@@ -831,10 +639,10 @@ class SqlStore(ScheduleRepository):
         out: list[ReactionState] = []
         for chunk in _chunks(list(idea_ids)):
             if member_ids is None:
-                rows = await self.conn.execute(_STATES, {"ids": list(chunk)})
+                rows = await self.conn.execute(sql.STATES, {"ids": list(chunk)})
             else:
                 params = {"ids": list(chunk), "members": list(member_ids)}
-                rows = await self.conn.execute(_STATES_OF_MEMBERS, params)
+                rows = await self.conn.execute(sql.STATES_OF_MEMBERS, params)
             out.extend(
                 ReactionState(r.post_id, r.idea_id, r.member_id, r.present, r.changed_at)
                 for r in rows
@@ -845,7 +653,7 @@ class SqlStore(ScheduleRepository):
         if not states:
             return
         await self.conn.execute(
-            _SAVE_STATES,
+            sql.SAVE_STATES,
             [
                 {
                     "post_id": s.post_id,
@@ -860,7 +668,7 @@ class SqlStore(ScheduleRepository):
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None:
         if entries:
             await self.conn.execute(
-                _APPEND_LOG,
+                sql.APPEND_LOG,
                 [
                     {
                         "community_id": community_id,
@@ -911,7 +719,7 @@ class SqlStore(ScheduleRepository):
             return out
         for chunk in _chunks(list(idea_ids)):
             params = {"ids": list(chunk), "members": members_list}
-            rows = await self.conn.execute(_VOTES_FOR, params)
+            rows = await self.conn.execute(sql.VOTES_FOR, params)
             for r in rows:
                 out[(r.idea_id, r.member_id)] = VoteRow(
                     r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week
@@ -921,7 +729,7 @@ class SqlStore(ScheduleRepository):
     async def add_votes(self, rows: Sequence[VoteRow]) -> None:
         if rows:
             await self.conn.execute(
-                _ADD_VOTES,
+                sql.ADD_VOTES,
                 [
                     {
                         "idea_id": v.idea_id,
@@ -936,13 +744,13 @@ class SqlStore(ScheduleRepository):
 
     async def remove_votes(self, pairs: Sequence[tuple[int, int]]) -> None:
         if pairs:
-            await self.conn.execute(_REMOVE_VOTES, [{"i": i, "m": m} for i, m in pairs])
+            await self.conn.execute(sql.REMOVE_VOTES, [{"i": i, "m": m} for i, m in pairs])
 
     async def vote_counts_by_member(
         self, challenge_id: int, member_ids: Collection[int]
     ) -> dict[int, int]:
         params = {"challenge_id": challenge_id, "ids": list(member_ids)}
-        rows = await self.conn.execute(_VOTES_BY_MEMBER, params)
+        rows = await self.conn.execute(sql.VOTES_BY_MEMBER, params)
         return {int(r[0]): int(r[1]) for r in rows}
 
     async def voters(self, idea_ids: Collection[int]) -> list[VoteRow]:
@@ -979,7 +787,7 @@ class SqlStore(ScheduleRepository):
         if not merged:
             return
         await self.conn.execute(
-            _ADD_POINTS,
+            sql.ADD_POINTS,
             [
                 {
                     "community_id": community_id,
@@ -999,7 +807,7 @@ class SqlStore(ScheduleRepository):
     ) -> dict[int, set[str]]:
         """The weeks, among these, in which each member published an idea or voted."""
         params = {"community_id": community_id, "ids": list(member_ids), "weeks": list(weeks)}
-        rows = await self.conn.execute(_ACTIVE_WEEKS, params)
+        rows = await self.conn.execute(sql.ACTIVE_WEEKS, params)
         out: dict[int, set[str]] = {}
         for r in rows:
             out.setdefault(int(r.member_id), set()).add(r.week)
@@ -1015,7 +823,7 @@ class SqlStore(ScheduleRepository):
         offset: int = 0,
     ) -> list[LeaderboardRow]:
         t = member_week_points.c
-        points = _points(weights).label("points")
+        points = sql.points(weights).label("points")
         conditions = [t.community_id == community_id]
         if first_week is not None:
             conditions.append(t.week >= first_week)
@@ -1040,7 +848,7 @@ class SqlStore(ScheduleRepository):
     async def member_points(self, community_id: int, member_id: int, weights: PointWeights) -> int:
         t = member_week_points.c
         total = await self.conn.execute(
-            select(func.coalesce(_points(weights), 0)).where(
+            select(func.coalesce(sql.points(weights), 0)).where(
                 (t.community_id == community_id) & (t.member_id == member_id)
             )
         )
@@ -1051,7 +859,7 @@ class SqlStore(ScheduleRepository):
         found: set[str] = set()
         for chunk in _chunks(list(keys)):
             rows = await self.conn.execute(
-                _AWARDED_KEYS, {"community_id": community_id, "ids": list(chunk)}
+                sql.AWARDED_KEYS, {"community_id": community_id, "ids": list(chunk)}
             )
             found.update(r[0] for r in rows)
         return found
@@ -1068,7 +876,7 @@ class SqlStore(ScheduleRepository):
     ) -> bool:
         """Award a badge once per key; False when it was already awarded."""
         inserted = await self.conn.execute(
-            _AWARD,
+            sql.AWARD,
             {
                 "community_id": community_id,
                 "member_id": member_id,

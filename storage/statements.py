@@ -1,0 +1,218 @@
+"""The SQL of the repository's hot paths, built once.
+
+SQLAlchemy memoizes a statement's cache key on the statement object, so a statement
+built once and executed with parameters skips rebuilding and rehashing the construct on
+every call: the reaction writer and every command's prologue run these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, bindparam, case, delete, func, insert, select, text, update
+from sqlalchemy.sql.elements import TextClause
+
+from bot.ports import PointWeights
+from storage.schema import (
+    badges,
+    challenges,
+    communities,
+    idea_posts,
+    ideas,
+    member_week_points,
+    members,
+    reaction_log,
+    reaction_states,
+    venues,
+    votes,
+)
+
+
+def _in(name: str) -> Any:
+    """A list parameter for IN: one prebuilt statement serves every list length."""
+    return bindparam(name, expanding=True)
+
+
+COMMUNITY = select(communities).where(
+    (communities.c.platform == bindparam("platform"))
+    & (communities.c.external_id == bindparam("external_id"))
+)
+MEMBERS_BY_EXTERNAL = select(members).where(
+    (members.c.community_id == bindparam("community_id")) & members.c.external_id.in_(_in("ids"))
+)
+MEMBERS_BY_IDS = select(members).where(members.c.id.in_(_in("ids")))
+LIVE_CHALLENGES = select(challenges).where(
+    (challenges.c.community_id == bindparam("community_id")) & challenges.c.deleted_at.is_(None)
+)
+ALL_CHALLENGES = LIVE_CHALLENGES.order_by(challenges.c.id)
+SOME_CHALLENGES = LIVE_CHALLENGES.where(challenges.c.id.in_(_in("ids"))).order_by(challenges.c.id)
+VENUES = (
+    select(venues.c.challenge_id, venues.c.channel_id)
+    .where(venues.c.challenge_id.in_(_in("ids")))
+    .order_by(venues.c.id)
+)
+IDEA = select(ideas).where(ideas.c.id == bindparam("id"))
+IDEA_TEXTS = (
+    select(ideas.c.number, ideas.c.title, ideas.c.description)
+    .where(
+        (ideas.c.challenge_id == bindparam("challenge_id")) & ideas.c.status.in_(_in("statuses"))
+    )
+    .order_by(ideas.c.submitted_at, ideas.c.number)
+)
+IDEAS_BY_IDS = select(ideas).where(ideas.c.id.in_(_in("ids")))
+MERGED_INTO = select(ideas.c.id, ideas.c.merged_into_id).where(
+    ideas.c.merged_into_id.in_(_in("ids"))
+)
+SELF_VOTES_BARRED = (
+    select(ideas.c.id, ideas.c.author_id)
+    .join(challenges, challenges.c.id == ideas.c.challenge_id)
+    .where(ideas.c.id.in_(_in("ids")) & challenges.c.self_votes.is_(False))
+)
+VOTE_COUNTS = (
+    select(votes.c.idea_id, func.count())
+    .where(votes.c.idea_id.in_(_in("ids")))
+    .group_by(votes.c.idea_id)
+)
+SET_VOTE_COUNT = (
+    update(ideas).where(ideas.c.id == bindparam("id_")).values(vote_count=bindparam("count_"))
+)
+FIRST_FOREIGN_VOTES = (
+    update(ideas)
+    .where((ideas.c.id == bindparam("id_")) & ideas.c.first_foreign_vote_at.is_(None))
+    .values(first_foreign_vote_at=bindparam("at"))
+)
+POSTS_BY_MESSAGE = (
+    select(
+        idea_posts.c.id,
+        idea_posts.c.idea_id,
+        idea_posts.c.channel_id,
+        idea_posts.c.message_id,
+        ideas.c.challenge_id,
+    )
+    .join(ideas, ideas.c.id == idea_posts.c.idea_id)
+    .where(
+        (idea_posts.c.community_id == bindparam("community_id"))
+        & idea_posts.c.message_id.in_(_in("ids"))
+    )
+)
+POST_FLOORS = select(idea_posts.c.id, idea_posts.c.settled_at).where(
+    idea_posts.c.idea_id.in_(_in("ids")) & idea_posts.c.settled_at.is_not(None)
+)
+SEEN_EVENTS = select(reaction_log.c.event_id).where(
+    (reaction_log.c.community_id == bindparam("community_id"))
+    & reaction_log.c.event_id.in_(_in("ids"))
+)
+STATES = (
+    select(
+        reaction_states.c.post_id,
+        idea_posts.c.idea_id,
+        reaction_states.c.member_id,
+        reaction_states.c.present,
+        reaction_states.c.changed_at,
+    )
+    .join(idea_posts, idea_posts.c.id == reaction_states.c.post_id)
+    .where(idea_posts.c.idea_id.in_(_in("ids")))
+)
+STATES_OF_MEMBERS = STATES.where(reaction_states.c.member_id.in_(_in("members")))
+VOTES_FOR = select(votes).where(
+    votes.c.idea_id.in_(_in("ids")) & votes.c.member_id.in_(_in("members"))
+)
+ADD_VOTES = insert(votes)
+REMOVE_VOTES = delete(votes).where(
+    (votes.c.idea_id == bindparam("i")) & (votes.c.member_id == bindparam("m"))
+)
+VOTES_BY_MEMBER = (
+    select(votes.c.member_id, func.count())
+    .where((votes.c.challenge_id == bindparam("challenge_id")) & votes.c.member_id.in_(_in("ids")))
+    .group_by(votes.c.member_id)
+)
+APPEND_LOG = insert(reaction_log)
+ACTIVE_WEEKS = select(member_week_points.c.member_id, member_week_points.c.week).where(
+    (member_week_points.c.community_id == bindparam("community_id"))
+    & member_week_points.c.member_id.in_(_in("ids"))
+    & member_week_points.c.week.in_(_in("weeks"))
+    & ((member_week_points.c.ideas_published > 0) | (member_week_points.c.votes_cast > 0))
+)
+AWARDED_KEYS = select(badges.c.key).where(
+    (badges.c.community_id == bindparam("community_id")) & badges.c.key.in_(_in("ids"))
+)
+
+
+def _insert_on_conflict(
+    table: Table,
+    columns: Sequence[str],
+    conflict: Sequence[str],
+    set_: Mapping[str, str] | None = None,
+    returning: str | None = None,
+) -> TextClause:
+    """INSERT … ON CONFLICT, written once for SQLite and PostgreSQL, which share the syntax.
+
+    Plain text on purpose: SQLAlchemy's dialect `insert().on_conflict_*` constructs opt out
+    of its statement cache, so each execution would compile them again. `set_` maps a
+    column to an SQL expression (`excluded.col` is the row that was refused).
+    """
+
+    def quoted(names: Sequence[str]) -> str:
+        return ", ".join(f'"{n}"' for n in names)
+
+    values = ", ".join(f":{c}" for c in columns)
+    action = (
+        "DO UPDATE SET " + ", ".join(f'"{c}" = {e}' for c, e in set_.items())
+        if set_
+        else "DO NOTHING"
+    )
+    sql = (
+        f"INSERT INTO {table.name} ({quoted(columns)}) VALUES ({values}) "
+        f"ON CONFLICT ({quoted(conflict)}) {action}"
+    )
+    if returning is not None:
+        sql += f" RETURNING {returning}"
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+
+
+SAVE_STATES = _insert_on_conflict(
+    reaction_states,
+    ["post_id", "member_id", "present", "changed_at"],
+    ["post_id", "member_id"],
+    {"present": "excluded.present", "changed_at": "excluded.changed_at"},
+)
+ADD_POINTS = _insert_on_conflict(
+    member_week_points,
+    [
+        "community_id",
+        "member_id",
+        "week",
+        "ideas_published",
+        "votes_received",
+        "votes_cast",
+        "bonus",
+    ],
+    ["community_id", "member_id", "week"],
+    {
+        c: f"member_week_points.{c} + excluded.{c}"
+        for c in ("ideas_published", "votes_received", "votes_cast", "bonus")
+    },
+)
+AWARD = _insert_on_conflict(
+    badges,
+    ["community_id", "member_id", "kind", "key", "challenge_id", "idea_id", "awarded_at"],
+    ["community_id", "key"],
+    returning="id",
+)
+ADD_MEMBERS = insert(members).returning(*members.c)
+
+
+def points(weights: PointWeights) -> Any:
+    """The sum of points over weekly rows, with the weekly cap on votes cast."""
+    t = member_week_points.c
+    capped_cast = case(
+        (t.votes_cast > weights.vote_cast_weekly_cap, weights.vote_cast_weekly_cap),
+        else_=t.votes_cast,
+    )
+    return func.sum(
+        t.ideas_published * weights.idea_published
+        + t.votes_received * weights.vote_received
+        + capped_cast * weights.vote_cast
+        + t.bonus
+    )
