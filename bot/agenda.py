@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -29,13 +29,13 @@ from bot.ports import Clock, Database, Publisher, SteerableClock, Store
 from bot.report import brand_report
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
+from bot.weeks import FIRST_RESULTS_AFTER
 
 log = logging.getLogger(__name__)
 
 #: A claim older than this is taken to have died with its process, and is retried.
 CLAIM_LEASE = timedelta(minutes=15)
 #: Weekly results start once a challenge has run this long: none an hour after opening.
-FIRST_RESULTS_AFTER = timedelta(days=1)
 #: Closed challenges are looked at this long for their final posts.
 CLOSED_WINDOW = timedelta(days=30)
 
@@ -117,8 +117,8 @@ class Agenda:
             now = self.clock.now()
             async with self.db.transaction() as store:
                 live = await store.live_challenges(now - CLOSED_WINDOW, community_id)
-                await self._advance_phases(store, live, now)
-                due = await self._due(store, now, community_id)
+                closed = await self._advance_phases(store, live, now)
+                due = await self._due(store, now, community_id, closed)
             sent = 0
             for item in due:
                 sent += await self._claim_and_send(item, now)
@@ -176,7 +176,9 @@ class Agenda:
 
     # -- phases ------------------------------------------------------------------
 
-    async def _advance_phases(self, store: Store, live: list[Challenge], now: datetime) -> None:
+    async def _advance_phases(self, store: Store, live: list[Challenge], now: datetime) -> set[int]:
+        """Move challenges past their deadlines on; returns the ids of those now closed."""
+        closed: set[int] = set()
         for c in live:
             if not c.phase.running:
                 continue
@@ -191,12 +193,23 @@ class Agenda:
                 moved = False
             if moved:
                 log.info("challenge %s moved on at its deadline", c.slug)
+                if closes is not None and closes <= now:
+                    closed.add(c.id)
+        return closed
 
     # -- what is due -------------------------------------------------------------
 
-    async def _due(self, store: Store, now: datetime, community_id: int | None = None) -> list[Due]:
-        # read again: the phases may have moved on just now
+    async def _due(
+        self,
+        store: Store,
+        now: datetime,
+        community_id: int | None = None,
+        closed: Collection[int] = (),
+    ) -> list[Due]:
+        # Read again: the phases may have moved on just now. A challenge closed just now
+        # at a deadline long past (the bot was down) still owes its final results.
         live = await store.live_challenges(now - CLOSED_WINDOW, community_id)
+        live += await store.challenges_by_ids(set(closed) - {c.id for c in live})
         taken = {
             (p.challenge_id, p.kind, p.period)
             for p in await store.scheduled_posts([c.id for c in live])
@@ -250,10 +263,9 @@ class Agenda:
             async with self.db.transaction() as store:
                 if not await store.reclaim_post(p.id, p.state, p.claimed_at, self.instance, now):
                     continue
-                found = [c for c in await store.live_challenges(now - CLOSED_WINDOW)
-                         if c.id == p.challenge_id]  # fmt: skip
+                found = await store.challenges_by_ids({p.challenge_id})
             if not found:
-                continue
+                continue  # the challenge was deleted meanwhile
             item = Due(found[0], Kind(p.kind), p.period, p.due_at)
             sent += await self._send(p.id, item, attempts=p.attempts, done=p.message_ids)
         return sent
@@ -323,7 +335,7 @@ class Agenda:
                 venues, PostKind.RESULTS, await weekly_results(store, c, item.due_at)
             ), []
         if item.kind is Kind.REPORT:
-            card, files = await brand_report(store, c, item.due_at)
+            card, files = await brand_report(store, c, item.due_at, final=item.period == "final")
             report_venue = (c.settings.report_venue,) if c.settings.report_venue else ()
             return Content(report_venue, PostKind.REPORT, card, files), []
         card, awards = await final_results(store, self.rewards, c, self.clock.now())

@@ -4,7 +4,7 @@ phase notices. Every function reads the store and returns neutral cards."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.messages import Card
 from bot.model import (
@@ -20,6 +20,7 @@ from bot.ports import Store
 from bot.render import challenge_card, idea_heading, plural, standings_lines, when
 from bot.rewards import Award, Rewards
 from bot.text import display_inline, neutralize_mentions
+from bot.weeks import results_week
 
 FINAL_LINES = 20
 WEEKLY_TOP = 5
@@ -98,7 +99,7 @@ async def final_results(
 async def weekly_results(store: Store, challenge: Challenge, end: datetime) -> Card:
     """The week up to `end`: top ideas (or sealed), new ideas, voters and votes, the
     rising ideas, and the badges earned."""
-    start = end - timedelta(days=7)
+    start, end = results_week(challenge, end)
     sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
     if sealed:  # the newest ideas, not the leaders: their order would tell the tallies
         newest = await store.ideas(

@@ -14,6 +14,7 @@ from bot.model import Challenge
 from bot.ports import Store
 from bot.render import idea_heading, plural
 from bot.text import display_inline, slugify
+from bot.weeks import results_week, week_before
 
 
 def trend(now: int, before: int) -> str:
@@ -28,9 +29,12 @@ def _days(start: date, end: date) -> list[date]:
 
 
 async def brand_report(
-    store: Store, challenge: Challenge, end: datetime
+    store: Store, challenge: Challenge, end: datetime, *, final: bool = False
 ) -> tuple[Card, tuple[Attachment, ...]]:
-    start, before = end - timedelta(days=7), end - timedelta(days=14)
+    """The week to `end` against the week before, with a chart and the CSV export; the
+    `final` one comes with the final results, and its files have names of their own."""
+    start, end = results_week(challenge, end)
+    before = week_before(start, challenge.settings.timezone)
     ideas, voters, votes = await store.window_figures(challenge.id, start, end)
     ideas_0, voters_0, votes_0 = await store.window_figures(challenge.id, before, start)
     active, earlier = await store.contributors(challenge.id, start, end)
@@ -73,14 +77,18 @@ async def brand_report(
         [per_day_ideas[d] for d in days],
         [(f"#{s.idea.number} {s.idea.title}", s.votes) for s in top],
     )
-    stem = f"{slugify(challenge.title) or 'challenge'}-{last.isoformat()}"
+    stem = f"{slugify(challenge.title) or 'challenge'}-{last.isoformat()}" + (
+        "-final" if final else ""
+    )
     files = (
         Attachment(f"{stem}-activity.png", png, "image/png"),
         Attachment(f"{stem}-ideas.csv", to_csv(await store.export_rows(challenge.id)), "text/csv"),
     )
     card = Card(
-        f"📈 Brand report: {display_inline(challenge.title, 100)}",
-        f"The week to {last:%a %d %b %Y}, compared with the week before.",
+        f"📈 {'Final brand report' if final else 'Brand report'}: "
+        f"{display_inline(challenge.title, 100)}",
+        f"The {'last ' if final else ''}week to {last:%a %d %b %Y}, compared with the week "
+        f"before{'; the challenge is closed' if final else ''}.",
         tuple(fields),
         footer="The chart shows votes and ideas per day; the CSV holds every idea.",
     )

@@ -38,7 +38,9 @@ class Rewards:
     async def idea_published(self, store: Store, idea: Idea, now: datetime) -> list[Award]:
         """Points for the author, and 💡 Spark for their first published idea here."""
         await store.add_points(idea.community_id, [PointsDelta(idea.author_id, week_of(now), 1)])
-        regular = await self.regulars(store, idea.community_id, {idea.author_id}, now)
+        regular = await self.regulars(
+            store, idea.community_id, {idea.author_id: idea.challenge_id}, now
+        )
         spark = await store.award(
             idea.community_id,
             idea.author_id,
@@ -53,19 +55,27 @@ class Rewards:
         )
 
     async def regulars(
-        self, store: Store, community_id: int, member_ids: set[int], now: datetime
+        self, store: Store, community_id: int, challenge_of: Mapping[int, int], now: datetime
     ) -> list[Award]:
-        """📅 Regular for taking part (an idea or a vote) in consecutive weeks up to now."""
+        """📅 Regular for taking part (an idea or a vote) in consecutive weeks up to now.
+
+        `challenge_of` maps each member who just took part to the challenge they took part
+        in: the badge is stored with it, so that challenge's posts show it."""
         streak = self.badges.regular_weeks
         this_week = datetime.fromisoformat(week_of(now)).date()
         weeks = {(this_week - timedelta(weeks=n)).isoformat() for n in range(streak)}
-        active = await store.active_weeks(community_id, member_ids, weeks)
+        active = await store.active_weeks(community_id, set(challenge_of), weeks)
         streaks = {m for m, seen in active.items() if seen >= weeks}
         have = await store.awarded_keys(community_id, [f"regular:{m}" for m in streaks])
         awards = []
         for member_id in sorted(streaks):
             if f"regular:{member_id}" not in have and await store.award(
-                community_id, member_id, BadgeKind.REGULAR, f"regular:{member_id}", now
+                community_id,
+                member_id,
+                BadgeKind.REGULAR,
+                f"regular:{member_id}",
+                now,
+                challenge_of[member_id],
             ):
                 awards.append(Award(community_id, member_id, BadgeKind.REGULAR))
         return awards
@@ -106,7 +116,9 @@ class Rewards:
                 idea.id,
             ):
                 awards.append(Award(community_id, idea.author_id, BadgeKind.CROWD_FAVOURITE))
-        awards += await self.regulars(store, community_id, {v.member_id for v in added}, now)
+        awards += await self.regulars(
+            store, community_id, {v.member_id: v.challenge_id for v in added}, now
+        )
         new_votes: dict[tuple[int, int], int] = {}
         for v in added:
             new_votes[(v.challenge_id, v.member_id)] = (

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.model import Challenge
+
+#: A challenge's first weekly results come at its first scheduled time at least this
+#: long after the opening.
+FIRST_RESULTS_AFTER = timedelta(days=1)
 
 
 def week_of(at: datetime) -> str:
@@ -34,3 +41,22 @@ def season_label(at: datetime, season_months: int) -> str:
     if season_months == 3:
         return f"Q{index} {day.year}"
     return f"season {index} of {day.year}"
+
+
+def week_before(end: datetime, timezone: str) -> datetime:
+    """The same local time a week before `end`: weekly windows that follow each other
+    tile exactly, even across a daylight-saving change (that week is an hour shorter or
+    longer)."""
+    local = end.astimezone(ZoneInfo(timezone))
+    return (local - timedelta(days=7)).astimezone(UTC)
+
+
+def results_week(challenge: Challenge, end: datetime) -> tuple[datetime, datetime]:
+    """The week a results post at `end` reports on. For the first post of a challenge, the
+    slot a week earlier came too soon after the opening to be posted, so the week starts
+    at the opening and nothing done before the first post goes unreported."""
+    start = week_before(end, challenge.settings.timezone)
+    opened = challenge.opened_at
+    if opened is not None and start < opened + FIRST_RESULTS_AFTER:
+        start = opened
+    return start, end

@@ -33,6 +33,7 @@ class Timer:
         self.clock = clock
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
     async def start(self) -> None:
         self.scheduler.start()
@@ -50,8 +51,11 @@ class Timer:
         """Stop waking the agenda; a run under way finishes (cancelling it mid-transaction
         could leave the database connection half-used)."""
         self.agenda.on_change = None
+        self._stopped = True  # a wake-up already handed to the loop does nothing now
+        # Wait before shutting APScheduler down: its shutdown cancels a job under way.
+        await asyncio.gather(*(self._tasks - {asyncio.current_task()}), return_exceptions=True)
+        await asyncio.sleep(0)  # a wake-up that was about to start sees `_stopped`
         self.scheduler.shutdown(wait=False)
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.agenda.idle()
 
     def rearm(self) -> None:
@@ -61,13 +65,22 @@ class Timer:
         task.add_done_callback(self._tasks.discard)
 
     async def fire(self) -> None:
+        # APScheduler runs this as a task of its own: `stop` waits for it like for ours.
+        if self._stopped:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             sent = await self.agenda.run_due()
             if sent:
                 log.info("agenda: %d scheduled posts sent", sent)
         except Exception:
             log.exception("agenda run failed; it runs again at the next wake-up")
-        await self._arm()
+        try:
+            await self._arm()
+        finally:
+            self._tasks.discard(task)
 
     async def _arm(self) -> None:
         due = await self.agenda.next_due()

@@ -64,6 +64,17 @@ class ScheduleRepository:
         rows = await self.conn.execute(select(challenges).where(live).order_by(challenges.c.id))
         return await self._with_venues(list(rows))
 
+    async def challenges_by_ids(self, ids: Collection[int]) -> list[Challenge]:
+        """These challenges, of whichever community, unless deleted."""
+        if not ids:
+            return []
+        rows = await self.conn.execute(
+            select(challenges)
+            .where(challenges.c.id.in_(list(ids)) & challenges.c.deleted_at.is_(None))
+            .order_by(challenges.c.id)
+        )
+        return await self._with_venues(list(rows))
+
     async def advance_phase(
         self, challenge_id: int, from_phases: Collection[Phase], to: Phase, **times: datetime | None
     ) -> bool:

@@ -16,7 +16,7 @@ from bot.cron import fire_times
 from bot.messages import PostKind
 from bot.settings import load_settings
 from storage.database import SqlDatabase
-from tests.harness import Harness
+from tests.harness import START, Harness
 
 WEEKS = "submissions_close:7d voting_close:14d report_venue:brand"
 
@@ -240,3 +240,78 @@ async def test_exports_hold_the_rights_rows_and_the_chart_is_a_png(
     fields = dict(report.card.fields)
     assert fields["New ideas"] == "2 (▲2 on the week before)"
     assert fields["Contributors"] == "0 returning members · 2 new members"
+
+
+def weekly_figures(h: Harness) -> list[str]:
+    """The "This week" line of every weekly results post, in order."""
+    return [
+        dict(p.card.fields)["This week"]
+        for p in h.publisher.of_kind(PostKind.RESULTS)
+        if p.card.title.startswith("📊 This week")
+    ]
+
+
+async def test_weekly_windows_tile_across_a_dst_change(new_harness: Callable[..., Harness]) -> None:
+    """Monday 09:00 in Berlin is 08:00 UTC before the change and 07:00 UTC after: the week
+    between is an hour short, and a vote in that hour is reported once."""
+    h = new_harness()
+    await h.challenge("timezone:Europe/Berlin")
+    await h.submit("ana", "Alpha")
+    await h.app.agenda.travel(h.clock, datetime(2026, 3, 23, 7, 30, tzinfo=UTC))
+    await h.react(1, "ben")  # before the 08:00 UTC post of 23 March
+    await h.app.agenda.travel(h.clock, datetime(2026, 3, 31, tzinfo=UTC))
+    assert weekly_figures(h)[-2:] == [
+        "0 new ideas · 1 voter · 1 vote",  # the week to 23 March, 09:00 CET
+        "0 new ideas · 0 voters · 0 votes",  # to 30 March, 09:00 CEST
+    ]
+
+
+async def test_the_first_weekly_results_cover_everything_since_the_opening(
+    new_harness: Callable[..., Harness],
+) -> None:
+    """Opened at 00:31 on a Monday, the 09:00 post that day comes too soon and is not
+    made: the first post, a week later, reports from the opening on."""
+    h = new_harness()
+    h.clock.advance(timedelta(days=6, hours=15, minutes=31))  # Monday 00:31 UTC
+    await h.challenge()
+    await h.submit("ana", "Early bird")
+    await h.react(1, "ben")
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=8))
+    assert weekly_figures(h) == ["1 new idea · 1 voter · 1 vote"]
+
+
+async def test_a_close_during_a_long_downtime_still_gets_its_final_results(
+    new_harness: Callable[..., Harness],
+) -> None:
+    """Down for longer than the window of recently closed challenges: the challenge closes
+    at start-up, at its deadline long past, and still owes its podium."""
+    h = new_harness()
+    await h.challenge("submissions_close:1d voting_close:2d")
+    await h.submit("ana", "Alpha")
+    await h.react(1, "ben")
+    h.clock.advance(timedelta(days=45))
+    await h.app.agenda.run_due()
+    states = await keys(h.app.db)
+    assert states[("final", "final")] == "sent"
+    assert states[("voting", "submissions-closed")] == "skipped"  # too late to matter
+    (final,) = [p for p in h.publisher.of_kind(PostKind.RESULTS) if "Final" in p.card.title]
+    assert "🥇 #1 Alpha — 1 vote" in final.card.body
+    assert "Podium" in (await h.ok("/badges", "ana")).card.body
+    assert await h.app.agenda.run_due() == 0  # once
+
+
+async def test_a_regular_is_named_in_the_weekly_results_of_their_challenge(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge()
+    for title in ("Alpha", "Beta", "Gamma"):
+        await h.submit("ana", title)
+    for week, number in enumerate((1, 2, 3)):  # Ben votes in three weeks running
+        await h.app.agenda.travel(h.clock, START + timedelta(days=7 * week, hours=1))
+        await h.react(number, "ben")
+    await h.app.agenda.travel(h.clock, START + timedelta(days=21, hours=1))
+    weekly = [p for p in h.publisher.of_kind(PostKind.RESULTS) if "This week" in p.card.title]
+    badges = [dict(p.card.fields).get("Badges this week", "") for p in weekly]
+    assert ["📅 Regular — Ben" in b for b in badges] == [False, False, True]
+    assert "📅 Regular" in (await h.ok("/badges", "ben")).card.body

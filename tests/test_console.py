@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -169,7 +171,7 @@ def test_advance_fires_what_falls_due_in_order_once(
         "[#general] 📊 This week in Snacks",  # Monday 16 March, 09:00
         "[#brand] 📈 Brand report: Snacks",
         "[#general] 🏆 Final results: Snacks",  # 16 March, 10:00
-        "[#brand] 📈 Brand report: Snacks",
+        "[#brand] 📈 Final brand report: Snacks",
     ]
     assert "(it is Mon 2 Mar 2026, 10:00 UTC)" in out
     assert "(it is Sun 22 Mar 2026, 10:00 UTC)" in out
@@ -178,6 +180,8 @@ def test_advance_fires_what_falls_due_in_order_once(
         "snacks-2026-03-09-activity.png",
         "snacks-2026-03-09-ideas.csv",
         "snacks-2026-03-16-activity.png",
+        "snacks-2026-03-16-final-activity.png",
+        "snacks-2026-03-16-final-ideas.csv",
         "snacks-2026-03-16-ideas.csv",
     ]
 
@@ -203,3 +207,42 @@ def test_the_demo_runs_a_two_week_challenge(
     folder = Path(out.strip().splitlines()[-1].rsplit(" in ", 1)[1])
     names = sorted(p.suffix for p in folder.iterdir())
     assert names.count(".png") >= 2 and names.count(".csv") >= 3
+
+
+def test_a_script_that_ends_right_after_a_vote_stops_cleanly(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The vote wakes the scheduler as the script ends: stopping waits for that run
+    instead of cancelling it mid-transaction (which logged an error)."""
+    script = tmp_path / "vote.txt"
+    script.write_text(
+        ":as Maya --mod\n"
+        '/challenge create title:"Snacks" brief:"Which snack?"\n'
+        "/challenge open snacks\n"
+        ":as Ana\n"
+        '/idea submit title:"Pretzels" description:"Salty"\n'
+        ":as Ben\n"
+        ":react #1\n"
+    )
+    status, _ = run(capsys, "--script", str(script))
+    assert status == 0
+    assert " ERROR " not in (data_dir / "cocreate.log").read_text(encoding="utf-8")
+
+
+def test_a_second_run_goes_on_from_the_time_the_first_reached(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`:advance` moves the console's time ahead of the system's: a restart on the same
+    data must not go back, or votes would be dated before earlier ones."""
+
+    def clock_after(lines: str) -> datetime:
+        script = tmp_path / "clock.txt"
+        script.write_text(lines + ":clock\n")
+        status, out = run(capsys, "--script", str(script))
+        assert status == 0
+        shown = re.findall(r"\(it is (.+?) UTC\)", out)[-1]
+        return datetime.strptime(shown, "%a %d %b %Y, %H:%M")
+
+    first = clock_after(":advance 3d\n")
+    second = clock_after("")
+    assert first - timedelta(minutes=1) <= second <= first + timedelta(minutes=1)

@@ -19,6 +19,7 @@ import itertools
 import shlex
 import sys
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -224,7 +225,8 @@ async def run_console(
 
     The exit status is non-zero only when an internal error happened.
     """
-    clock = clock or OffsetClock()
+    saved_time = settings.core.data_dir / CLOCK_FILE
+    clock = clock or _resumed_clock(saved_time)
     publisher = ConsolePublisher(sys.stdout, settings.core.data_dir / "files")
     app = await build(settings, clock, {PLATFORM: publisher})
     await app.start()
@@ -247,7 +249,21 @@ async def run_console(
     finally:
         await timer.stop()
         await app.stop()
+        if isinstance(clock, OffsetClock):
+            saved_time.write_text(clock.now().isoformat() + "\n", encoding="utf-8")
     return 1 if session.internal_errors else 0
+
+
+#: Where the console keeps the time it reached (`:advance` moves it ahead of the system's),
+#: so that the next run on the same data goes on from there instead of going back.
+CLOCK_FILE = "console-clock.txt"
+
+
+def _resumed_clock(saved_time: Path) -> OffsetClock:
+    clock = OffsetClock()
+    with contextlib.suppress(OSError, ValueError, TypeError):  # none kept, or unreadable
+        clock.advance_to(datetime.fromisoformat(saved_time.read_text(encoding="utf-8").strip()))
+    return clock
 
 
 async def _interactive(session: ConsoleSession, settings: Settings) -> None:
