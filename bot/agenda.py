@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 #: A claim older than this is taken to have died with its process, and is retried.
 CLAIM_LEASE = timedelta(minutes=15)
-#: Weekly results start once a challenge has run this long: none an hour after opening.
 #: Closed challenges are looked at this long for their final posts.
 CLOSED_WINDOW = timedelta(days=30)
 

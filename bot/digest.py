@@ -78,7 +78,7 @@ async def final_results(
     """The podium (badges and points, once), full standings, participation and badges."""
     ranked = await standings(store, challenge, limit=FINAL_LINES)
     total = await store.count_ideas(challenge.id, PUBLIC_STATUSES)
-    podium = [s.idea for s in ranked[:3] if s.votes > 0]
+    podium = [s.idea for s in ranked if s.on_podium]
     awards = await rewards.podium(store, challenge, podium, now)
     lines = standings_lines(ranked, sealed=False)
     if total > FINAL_LINES:

@@ -185,6 +185,11 @@ class Standing:
     idea: Idea
     votes: int
 
+    @property
+    def on_podium(self) -> bool:
+        """First, second or third with at least one vote: a place without votes wins nothing."""
+        return self.rank <= 3 and self.votes > 0
+
 
 @dataclass(frozen=True)
 class Badge:

@@ -132,9 +132,7 @@ def standings_lines(standings: Sequence[Standing], *, sealed: bool) -> list[str]
         if sealed:
             lines.append(f"• {title} — sealed")
         else:
-            # The podium takes ideas with votes: a place without any wins nothing.
-            medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(s.rank, "") if s.votes else ""
-            medal = medal or f"{s.rank}."
+            medal = {1: "🥇", 2: "🥈", 3: "🥉"}[s.rank] if s.on_podium else f"{s.rank}."
             lines.append(f"{medal} {title} — {vote_text(s.votes)}")
     return lines
 

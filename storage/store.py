@@ -164,9 +164,8 @@ class SqlStore(ScheduleRepository):
     # -- communities and members -------------------------------------------------
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community:
-        key = {"platform": ref.platform, "external_id": ref.external_id}
-        row = (await self.conn.execute(sql.COMMUNITY, key)).first()
-        if row is None:
+        found = await self.find_community(ref)
+        if found is None:
             await self.conn.execute(
                 insert(communities).values(
                     platform=ref.platform,
@@ -176,13 +175,14 @@ class SqlStore(ScheduleRepository):
                     created_at=now,
                 )
             )
-            row = (await self.conn.execute(sql.COMMUNITY, key)).one()
-        elif ref.name and ref.name != row.name:
+            found = await self.find_community(ref)
+            assert found is not None
+        elif ref.name and ref.name != found.name:
             await self.conn.execute(
-                update(communities).where(communities.c.id == row.id).values(name=ref.name)
+                update(communities).where(communities.c.id == found.id).values(name=ref.name)
             )
-            return Community(row.id, row.platform, row.external_id, ref.name)
-        return _community(row)
+            return replace(found, name=ref.name)
+        return found
 
     async def find_community(self, ref: CommunityRef) -> Community | None:
         key = {"platform": ref.platform, "external_id": ref.external_id}
