@@ -1,12 +1,13 @@
 """The agenda: what falls due, from the database alone, and each post sent exactly once.
 
 Deadlines move challenges on; announcements, weekly results, brand reports and final
-results are posts keyed by (challenge, kind, period). A key is claimed in the database
-before sending and marked with the message ids after, so no period is posted twice by a
+results are posts keyed by (challenge, kind, period), and so are the posts that commands
+make (`bot.outbox`). A key is claimed in the database before sending, and each venue's
+message id is recorded as soon as it is sent, so no post goes twice to a venue by a
 restart, a replay or a second instance. Missed posts are caught up within the grace
-time, older ones recorded as skipped; a failed send is retried with backoff and a post
-that keeps failing is logged as failed, never dropped silently. Final results are never
-skipped.
+time, older ones recorded as skipped; final results are never skipped. A failed send is
+retried with backoff, across restarts, until it is sent, a moderator cancels it, or it
+is `give_up_hours` past due; the moderators are told about a post that keeps failing.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot import outbox
 from bot.cron import fire_times
 from bot.digest import announcement, final_results, submissions_closed_notice, weekly_results
-from bot.messages import Attachment, Card, CommunityRef, Post, PostKind, PostReceipt
+from bot.messages import MODERATORS, Attachment, Card, CommunityRef, Post, PostKind
 from bot.model import Challenge, Phase
+from bot.outbox import Outgoing
 from bot.ports import Clock, Database, Publisher, SteerableClock, Store
+from bot.render import when
 from bot.report import brand_report
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
@@ -47,15 +51,22 @@ class Kind(StrEnum):
     REPORT = "report"
 
 
-ORDER = {kind: i for i, kind in enumerate(Kind)}
+ORDER: dict[str, int] = {str(kind): i for i, kind in enumerate(Kind)}
 
 
 @dataclass(frozen=True)
 class Due:
     challenge: Challenge
-    kind: Kind
+    kind: Kind | str
     period: str
     due_at: datetime
+    #: a command's post: what it says
+    outgoing: Outgoing | None = None
+    notified: bool = False
+
+    def describe(self) -> str:
+        payload = self.outgoing.payload() if self.outgoing else None
+        return f"{outbox.describe(str(self.kind), self.period, payload)} in {self.challenge.slug}"
 
 
 @dataclass(frozen=True)
@@ -64,9 +75,20 @@ class Content:
     kind: PostKind
     card: Card
     attachments: tuple[Attachment, ...] = ()
+    idea_id: int | None = None
+    idea_number: int | None = None
+    vote_emoji: str | None = None
 
-
-Deliver = Callable[[CommunityRef, Post], Awaitable[PostReceipt]]
+    def post(self, channel: str) -> Post:
+        return Post(
+            channel,
+            self.kind,
+            self.card,
+            self.idea_id,
+            self.idea_number,
+            self.vote_emoji,
+            self.attachments,
+        )
 
 
 class Agenda:
@@ -217,7 +239,7 @@ class Agenda:
             item
             for c in live
             for item in _falling_due(c, now)
-            if (c.id, item.kind.value, item.period) not in taken
+            if (c.id, str(item.kind), item.period) not in taken
         ]
         return sorted(items, key=lambda d: (d.due_at, ORDER[d.kind], d.challenge.id))
 
@@ -228,7 +250,7 @@ class Agenda:
         async with self.db.transaction() as store:
             post_id = await store.claim_post(
                 item.challenge.id,
-                item.kind.value,
+                str(item.kind),
                 item.period,
                 item.due_at,
                 self.instance,
@@ -240,7 +262,7 @@ class Agenda:
         if late:
             log.warning(
                 "skipped %s %s of challenge %s: due %s, past the grace time",
-                item.kind.value,
+                str(item.kind),
                 item.period,
                 item.challenge.slug,
                 item.due_at.isoformat(),
@@ -265,63 +287,189 @@ class Agenda:
                 found = await store.challenges_by_ids({p.challenge_id})
             if not found:
                 continue  # the challenge was deleted meanwhile
-            item = Due(found[0], Kind(p.kind), p.period, p.due_at)
+            item = Due(
+                found[0],
+                p.kind if p.kind == outbox.KIND else Kind(p.kind),
+                p.period,
+                p.due_at,
+                Outgoing.from_payload(p.payload) if p.payload else None,
+                notified=p.notified_at is not None,
+            )
             sent += await self._send(p.id, item, attempts=p.attempts, done=p.message_ids)
         return sent
 
+    # -- posts of commands -------------------------------------------------------
+
+    async def enqueue(
+        self, store: Store, challenge_id: int, posts: Sequence[Post], now: datetime
+    ) -> list[int]:
+        """Claim a command's posts in its transaction; `send` them once it committed."""
+        ids = []
+        for outgoing in outbox.group(posts):
+            post_id = await store.claim_post(
+                challenge_id,
+                outbox.KIND,
+                outgoing.period(),
+                now,
+                self.instance,
+                now,
+                payload=outgoing.payload(),
+            )
+            assert post_id is not None  # a key of its own
+            ids.append(post_id)
+        return ids
+
+    async def send(self, post_ids: Sequence[int]) -> list[Outgoing]:
+        """Send posts a command claimed; returns those that failed (they are retried)."""
+        if not post_ids:
+            return []
+        async with self.db.transaction() as store:
+            rows = {p.id: p for p in await store.posts_by_ids(post_ids)}
+            challenges = {
+                c.id: c
+                for c in await store.challenges_by_ids({p.challenge_id for p in rows.values()})
+            }
+        failed = []
+        for post_id in post_ids:
+            row = rows.get(post_id)
+            if row is None or row.payload is None or row.challenge_id not in challenges:
+                continue
+            outgoing = Outgoing.from_payload(row.payload)
+            item = Due(challenges[row.challenge_id], outbox.KIND, row.period, row.due_at, outgoing)
+            if not await self._send(post_id, item, attempts=0, done=()):
+                failed.append(outgoing)
+        return failed
+
+    # -- sending -----------------------------------------------------------------
+
     async def _send(self, post_id: int, item: Due, *, attempts: int, done: Sequence[str]) -> int:
-        """Build and send one claimed post; record the message ids, or the failure."""
+        """Build and send one claimed post, recording each venue's message as it goes; on a
+        failure, record it and when to try again."""
         receipts = list(done)
         attempts += 1
+        channels: tuple[str, ...] = ()
         try:
             if item.kind is Kind.FINAL and not done:
                 await self.reconcile(item.challenge.id, _just_before(item.due_at))
             async with self.db.transaction() as store:
                 community = await store.community_by_id(item.challenge.community_id)
                 content, awards = await self._content(store, item)
+            channels = content.channels
             ref = CommunityRef(community.platform, community.external_id, community.name)
             publisher = self.publishers.get(ref.platform)
             if publisher is None:
                 raise LookupError(f"no publisher for platform {ref.platform}")
             sent_channels = {r.split(" ", 1)[0] for r in receipts}
-            for channel in content.channels:
-                if channel in sent_channels:
-                    continue
-                post = Post(channel, content.kind, content.card, attachments=content.attachments)
-                receipt = await publisher.publish(ref, post)
+            todo = [c for c in content.channels if c not in sent_channels]
+            if not todo:
+                async with self.db.transaction() as store:
+                    await store.post_progress(post_id, receipts, self.clock.now())
+            for n, channel in enumerate(todo, start=1):
+                receipt = await publisher.publish(ref, content.post(channel))
                 receipts.append(f"{receipt.channel_id} {receipt.message_id}")
+                async with self.db.transaction() as store:
+                    if content.idea_id is not None and receipt.message_id:
+                        await store.add_idea_post(
+                            community.id,
+                            content.idea_id,
+                            receipt.channel_id,
+                            receipt.message_id,
+                            self.clock.now(),
+                        )
+                    last = n == len(todo)
+                    await store.post_progress(post_id, receipts, self.clock.now() if last else None)
         except Exception as err:
-            await self._failed(post_id, item, attempts, receipts, err)
+            await self._failed(post_id, item, attempts, receipts, channels, err)
             return 0
-        async with self.db.transaction() as store:
-            await store.finish_post(
-                post_id, "sent", attempts=attempts, sent_at=self.clock.now(), message_ids=receipts
-            )
         await self.awarded(awards)
         return 1
 
     async def _failed(
-        self, post_id: int, item: Due, attempts: int, receipts: list[str], err: Exception
+        self,
+        post_id: int,
+        item: Due,
+        attempts: int,
+        receipts: list[str],
+        channels: Sequence[str],
+        err: Exception,
     ) -> None:
-        what = f"{item.kind.value} {item.period} of challenge {item.challenge.slug}"
-        gave_up = attempts >= self.settings.retry_attempts
-        delay = timedelta(seconds=self.settings.retry_base_seconds * 2 ** (attempts - 1))
-        async with self.db.transaction() as store:
-            await store.finish_post(
-                post_id,
-                "failed" if gave_up else "retry",
-                attempts=attempts,
-                message_ids=receipts,
-                error=f"{type(err).__name__}: {err}"[:500],
-                next_attempt_at=None if gave_up else self.clock.now() + delay,
+        """Try again later, with backoff; give up only past `give_up_hours`. The moderators
+        are told once it has failed `retry_attempts` times, and when it is given up."""
+        now = self.clock.now()
+        gave_up = now - item.due_at > timedelta(hours=self.settings.give_up_hours)
+        delay = timedelta(
+            seconds=min(
+                self.settings.retry_base_seconds * 2 ** min(attempts - 1, 30),
+                self.settings.retry_max_seconds,
             )
+        )
+        why = f"{type(err).__name__}: {err}"[:500]
+        try:
+            async with self.db.transaction() as store:
+                await store.finish_post(
+                    post_id,
+                    "failed" if gave_up else "retry",
+                    attempts=attempts,
+                    message_ids=receipts,
+                    error=why,
+                    next_attempt_at=None if gave_up else now + delay,
+                )
+        except Exception as db_err:
+            # The claim's lease runs out and the post is tried again then.
+            log.warning("sending %s failed (%s); recording that failed too: %s",
+                        item.describe(), why, db_err)  # fmt: skip
+            return
         if gave_up:
-            log.error("gave up sending %s after %d attempts: %s", what, attempts, err)
+            log.error("gave up sending %s after %d attempts: %s", item.describe(), attempts, why)
         else:
             log.warning("sending %s failed (attempt %d), retrying in %s: %s",
-                        what, attempts, delay, err)  # fmt: skip
+                        item.describe(), attempts, delay, why)  # fmt: skip
+        if (gave_up or attempts >= self.settings.retry_attempts) and not item.notified:
+            await self._tell_moderators(post_id, item, attempts, channels, why, gave_up, delay)
+
+    async def _tell_moderators(
+        self,
+        post_id: int,
+        item: Due,
+        attempts: int,
+        channels: Sequence[str],
+        why: str,
+        gave_up: bool,
+        delay: timedelta,
+    ) -> None:
+        """A notice in the moderators' channel (best effort: the platform may be down)."""
+        deadline = item.due_at + timedelta(hours=self.settings.give_up_hours)
+        tz = item.challenge.settings.timezone
+        where = f" to {', '.join(channels)}" if channels else ""
+        then = (
+            "Cocreate has stopped trying. `/mod posts retry:{id}` tries again."
+            if gave_up
+            else f"Cocreate keeps trying (next in {_span(delay)}) until {when(deadline, tz)}. "
+            "`/mod posts` lists the posts waiting; `/mod posts cancel:{id}` stops this one."
+        ).format(id=post_id)
+        card = Card(
+            f"⚠️ A post could not be sent ({attempts} tries)",
+            f"{item.describe()} could not be sent{where}: {why}\n{then}",
+        )
+        try:
+            async with self.db.transaction() as store:
+                community = await store.community_by_id(item.challenge.community_id)
+            publisher = self.publishers.get(community.platform)
+            if publisher is None:
+                return
+            ref = CommunityRef(community.platform, community.external_id, community.name)
+            await publisher.publish(ref, Post(MODERATORS, PostKind.NOTICE, card))
+            async with self.db.transaction() as store:
+                await store.post_notified(post_id, self.clock.now())
+        except Exception as err:
+            log.warning("could not tell the moderators about %s: %s", item.describe(), err)
 
     async def _content(self, store: Store, item: Due) -> tuple[Content, list[Award]]:
+        if item.outgoing is not None:
+            o = item.outgoing
+            return Content(
+                o.channels, o.kind, o.card, (), o.idea_id, o.idea_number, o.vote_emoji
+            ), []
         current = await store.challenges(item.challenge.community_id, [item.challenge.id])
         c = current[0] if current else item.challenge
         venues = tuple(c.venues)
@@ -370,6 +518,11 @@ def _deadline_passed(c: Challenge, now: datetime) -> bool:
     return (c.phase.running and closes is not None and closes <= now) or (
         c.phase is Phase.OPEN and subs is not None and subs <= now
     )
+
+
+def _span(delay: timedelta) -> str:
+    seconds = int(delay.total_seconds())
+    return f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"
 
 
 def _just_before(at: datetime) -> datetime:

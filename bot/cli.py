@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from bot.ports import Platform
@@ -84,7 +85,8 @@ async def _run(settings: Settings) -> int:
     await app.start()
     started: list[Platform] = []
     try:
-        for platform in [*running, Timer(app.agenda, app.clock)]:
+        heartbeat = timedelta(seconds=settings.scheduler.heartbeat_seconds)
+        for platform in [*running, Timer(app.agenda, app.clock, heartbeat)]:
             await platform.start()
             started.append(platform)
             logging.getLogger("cocreate").info("%s started", platform.name)

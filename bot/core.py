@@ -6,9 +6,12 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 from bot.agenda import Agenda
 from bot.commands import registry
@@ -76,7 +79,14 @@ class Cocreate:
         self.votes = VoteBook(self.rewards)
         self.publishers: dict[str, Publisher] = dict(publishers or {})
         self.reconcilers: dict[str, Reconciler] = {}
-        self.ingest = ReactionIngest(db, self.votes, clock, self._awarded)
+        self.ingest = ReactionIngest(
+            db,
+            self.votes,
+            clock,
+            self._awarded,
+            self._read_back,
+            buffer=settings.storage.outage_buffer,
+        )
         self.agenda = Agenda(
             db,
             settings,
@@ -118,7 +128,7 @@ class Cocreate:
         started = time.perf_counter()
         name = "/" + " ".join(inv.command)
         try:
-            reply = await self._run(inv)
+            reply = await self._run(inv, name)
         except UserError as err:
             reply = Reply(Card(err.title, err.message), ok=False)
         except (GrammarError, TextError) as err:
@@ -147,7 +157,7 @@ class Cocreate:
         )
         return reply
 
-    async def _run(self, inv: Invocation) -> Reply:
+    async def _run(self, inv: Invocation, name: str) -> Reply:
         spec = registry.find(inv.command)
         if spec is None:
             raise UserError(f"Unknown command `/{' '.join(inv.command)}`. Try `/cocreate help`.")
@@ -174,55 +184,43 @@ class Cocreate:
                 rewards=self.rewards,
             )
             reply = await spec.handler(ctx, args)
+            post_ids = [
+                post_id
+                for challenge_id, posts in groupby(ctx.posts, key=itemgetter(0))
+                for post_id in await self.agenda.enqueue(
+                    store, challenge_id, [p for _, p in posts], now
+                )
+            ]
         self._communities[key] = community
-        unsent = await self.deliver(inv.community, community, ctx.posts, ctx.refresh)
+        unsent = await self.agenda.send(post_ids)
+        await self.refresh(inv.community, ctx.refresh)
         await self._awarded(ctx.awards)
-        if spec.path[0] == "challenge" and spec.moderator:
+        if ctx.schedule_changed:
             # Opening, closing or new deadlines: announcements and results go out now,
             # through the agenda's exactly-once path, and the timer wakes at the right time.
             await self.agenda.run_due(community.id)
             self.agenda.changed()
         if unsent:
-            note = (
-                f"{unsent} post(s) could not be sent to the channel; a moderator can check the log."
+            log.warning("%d post(s) of %s not sent yet: they are retried", len(unsent), name)
+            reply = replace(
+                reply,
+                card=reply.unsent
+                or replace(
+                    reply.card,
+                    footer=f"{len(unsent)} post(s) will be sent as soon as "
+                    f"{community.platform.capitalize()} answers.",
+                ),
             )
-            reply = replace(reply, card=replace(reply.card, footer=note))
         return reply
 
     # -- posts -------------------------------------------------------------------
 
-    async def deliver(
-        self,
-        ref: CommunityRef,
-        community: Community,
-        posts: Iterable[Post],
-        refresh: Iterable[int] = (),
-    ) -> int:
-        """Send posts after their transaction committed, and remember where idea posts are.
-
-        Returns how many posts could not be sent (each is logged).
-        """
-        posts = list(posts)
+    async def refresh(self, ref: CommunityRef, idea_ids: Iterable[int]) -> None:
+        """Re-render the posts of these ideas in place (after an edit, a status, a merge)."""
         publisher = self.publishers.get(ref.platform)
         if publisher is None:
-            log.warning("no publisher for platform %s: %d posts not sent", ref.platform, len(posts))
-            return len(posts)
-        receipts: list[tuple[Post, PostReceipt]] = []
-        for post in posts:
-            try:
-                receipts.append((post, await publisher.publish(ref, post)))
-            except Exception:
-                log.exception("could not send a %s post to %s", post.kind.value, post.channel_id)
-        idea_receipts = [(p, r) for p, r in receipts if p.idea_id is not None]
-        if idea_receipts:
-            now = self.clock.now()
-            async with self.db.transaction() as store:
-                for post, receipt in idea_receipts:
-                    assert post.idea_id is not None
-                    await store.add_idea_post(
-                        community.id, post.idea_id, receipt.channel_id, receipt.message_id, now
-                    )
-        for idea_id in refresh:
+            return
+        for idea_id in idea_ids:
             async with self.db.transaction() as store:
                 updates = await self._idea_updates(store, idea_id)
             for receipt, post in updates:
@@ -230,7 +228,6 @@ class Cocreate:
                     await publisher.update(ref, receipt, post)
                 except Exception:
                     log.exception("could not update the post of idea %s", idea_id)
-        return len(posts) - len(receipts)
 
     async def _idea_updates(self, store: Store, idea_id: int) -> list[tuple[PostReceipt, Post]]:
         idea = await store.idea(idea_id)
@@ -258,28 +255,47 @@ class Cocreate:
 
     # -- reactions ---------------------------------------------------------------
 
-    async def handle_reaction(self, event: ReactionEvent) -> ReactionOutcome:
-        """Count, uncount or ignore one reaction; a replayed event changes nothing."""
-        return await self.ingest.submit(event)
+    async def handle_reaction(
+        self, event: ReactionEvent, *, patient: bool = False
+    ) -> ReactionOutcome:
+        """Count, uncount or ignore one reaction; a replayed event changes nothing.
+
+        Returns once the event is committed. If the database is down this raises
+        `StorageUnavailable`, so that the platform can be asked to deliver it again; a
+        `patient` event (from a platform that cannot be refused) waits instead, kept in
+        memory, and its post is read back once the database answers.
+        """
+        if event.received_at is None:
+            event = replace(event, received_at=self.clock.now())
+        return await self.ingest.submit(event, patient=patient)
 
     async def reconcile(
         self,
         community: CommunityRef,
         channel_id: str,
         message_id: str,
-        reactors: Iterable[Actor],
-        at: datetime | None = None,
+        reactions: Mapping[str, Iterable[Actor]],
+        *,
+        requested_at: datetime | None = None,
+        as_of: datetime | None = None,
     ) -> ReconcileResult:
-        """Make the stored votes of one idea post match who reacts to it on the platform now."""
-        when = at or self.clock.now()
-        listed = list(reactors)
+        """Merge who reacts to one idea post, as read back from the platform, into the votes.
+
+        `reactions` maps each variant of the vote emoji on the post (👍, 👍🏽, …) to its
+        reactors. The list counts as of `requested_at`, when the adapter asked for it (by
+        default now): a reaction event that reached us after that wins over it. Votes it
+        adds are cast at `as_of` (before final results: just before the close), by
+        default at `requested_at`.
+        """
+        requested = requested_at or self.clock.now()
+        listed = {emoji: list(actors) for emoji, actors in reactions.items()}
 
         async def job(store: Store) -> tuple[int, int, list[Award]]:
             found = await store.find_community(community)
             if found is None:
                 return 0, 0, []
             return await self.votes.reconcile(
-                store, found.id, (channel_id, message_id), listed, when
+                store, found.id, (channel_id, message_id), listed, requested, as_of or requested
             )
 
         added, removed, awards = await self.ingest.run(job)
@@ -294,6 +310,34 @@ class Cocreate:
                 removed,
             )
         return ReconcileResult(added, removed)
+
+    async def _read_back(self, posts: set[tuple[CommunityRef, str, str]]) -> None:
+        """After an outage: each platform reads back the posts whose events were not all
+        applied (in the background: the writer must not wait for the platforms)."""
+
+        async def read_back() -> None:
+            async with self.db.transaction() as store:
+                refs = await store.idea_post_refs_for(
+                    [(c.platform, c.external_id, ch, m) for c, ch, m in posts]
+                )
+            for platform in sorted({r.community.platform for r in refs}):
+                reconciler = self.reconcilers.get(platform)
+                if reconciler is None:
+                    continue
+                try:
+                    await reconciler.refresh_reactions(
+                        [r for r in refs if r.community.platform == platform]
+                    )
+                except Exception:
+                    log.exception("reading back %s idea posts after an outage failed", platform)
+
+        self._spawn(read_back())
+
+    async def first_time(self, key: str, keep: timedelta = timedelta(minutes=10)) -> bool:
+        """Whether a request with this key (a signed Slack command, say) is seen for the first
+        time: a replay, in this process or another, finds it taken."""
+        async with self.db.transaction() as store:
+            return await store.first_sighting(key, self.clock.now(), keep)
 
     async def reconcile_targets(self, platform: str, closed_within: timedelta) -> list[IdeaPostRef]:
         """Idea posts of running challenges, and of those closed within `closed_within`:
@@ -362,9 +406,12 @@ class Cocreate:
         """Tell each badge's platform, in the background: a role grant must not hold up
         a command or the reaction writer."""
         if awards:
-            task = asyncio.create_task(self._announce(awards))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._spawn(self._announce(awards))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _announce(self, awards: list[Award]) -> None:
         try:

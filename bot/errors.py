@@ -13,3 +13,13 @@ class UserError(Exception):
 class PermissionDenied(UserError):
     def __init__(self, message: str) -> None:
         super().__init__(message, title="Moderators only")
+
+
+class StorageUnavailable(Exception):
+    """The database did not answer (down, unreachable, or its connection broke): nothing
+    of the transaction was committed, and trying again later may succeed."""
+
+
+class StorageConflict(Exception):
+    """The database aborted the transaction to settle a conflict with another one (a
+    deadlock, a serialisation failure): nothing was committed; run it again."""

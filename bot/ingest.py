@@ -2,6 +2,13 @@
 
 Each event is acknowledged only after the transaction that recorded it has committed, so
 durability is the same as one commit per event, at a fraction of the cost.
+
+When the database is down, an event whose sender can be asked to deliver it again (Slack:
+answer with an error, and it retries) fails at once. An event that cannot be refused (the
+Discord gateway) is *patient*: it is kept in memory, in order, and applied once the
+database answers again, and its post is read back from the platform then. Past
+`buffer` kept events, further ones are not kept, only their posts are remembered for
+that read-back.
 """
 
 from __future__ import annotations
@@ -9,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.messages import ReactionEvent, ReactionOutcome
+from bot.errors import StorageConflict, StorageUnavailable
+from bot.messages import CommunityRef, ReactionEvent, ReactionOutcome
 from bot.ports import Clock, Database, Store
 from bot.rewards import Award
 from bot.votes import VoteBook
@@ -21,6 +31,19 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Job = Callable[[Store], Awaitable[Any]]
+#: (community, channel, message) of an idea post
+PostKey = tuple[CommunityRef, str, str]
+
+#: An event not applied during an outage, to be caught up by reading its post back.
+DEFERRED = ReactionOutcome("deferred: read back from the platform")
+CONFLICT_RETRIES = 5
+
+
+@dataclass
+class _Item:
+    work: ReactionEvent | Job
+    future: asyncio.Future[Any]
+    patient: bool = False
 
 
 class ReactionIngest:
@@ -30,15 +53,34 @@ class ReactionIngest:
         book: VoteBook,
         clock: Clock,
         on_awards: Callable[[list[Award]], Awaitable[None]],
+        on_recovered: Callable[[set[PostKey]], Awaitable[None]] | None = None,
+        *,
         max_batch: int = 256,
+        buffer: int = 10_000,
+        retry_max_s: float = 5.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.db = db
         self.on_awards = on_awards
+        self.on_recovered = on_recovered
         self.book = book
         self.clock = clock
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[ReactionEvent | Job, asyncio.Future[Any]]] | None = None
+        self.buffer = buffer
+        self.retry_max_s = retry_max_s
+        self._sleep = sleep
+        self._queue: asyncio.Queue[_Item] | None = None
         self._worker: asyncio.Task[None] | None = None
+        #: events kept during an outage, oldest first
+        self._backlog: list[_Item] = []
+        #: posts whose events could not all be applied: read back once the database is back
+        self.stale_posts: set[PostKey] = set()
+        #: since when (monotonic) the database is down, or None
+        self.down_since: float | None = None
+
+    @property
+    def backlog(self) -> int:
+        return len(self._backlog)
 
     async def start(self) -> None:
         if self._worker is None or self._worker.done():
@@ -46,12 +88,14 @@ class ReactionIngest:
             self._worker = asyncio.create_task(self._run(), name="cocreate-reactions")
 
     async def drain(self) -> None:
-        """Wait until everything queued so far is applied."""
+        """Wait until everything queued so far is applied (or, for patient events during an
+        outage, kept)."""
         if self._worker is not None and self._queue is not None:
             await self._queue.join()
 
     async def stop(self) -> None:
-        """Finish what is queued, then stop."""
+        """Finish what is queued, then stop. Events still kept for an outage are dropped:
+        the read-back after the next start recovers their votes."""
         if self._worker is None or self._queue is None:
             return
         await self._queue.join()
@@ -59,31 +103,45 @@ class ReactionIngest:
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
         self._worker = None
+        if self._backlog:
+            log.warning(
+                "stopping with %d reaction events not applied (database down); their posts "
+                "are read back from the platform at the next start",
+                len(self._backlog),
+            )
+            for item in self._backlog:
+                _settle(item.future, DEFERRED)
+            self._backlog.clear()
 
-    async def submit(self, event: ReactionEvent) -> ReactionOutcome:
-        outcome: ReactionOutcome = await self._enqueue(event)
+    async def submit(self, event: ReactionEvent, *, patient: bool = False) -> ReactionOutcome:
+        """Apply one event; returns once it is committed. When the database is down this
+        raises `StorageUnavailable`, unless `patient`: the event then waits for it."""
+        if self.down_since is not None and not patient:
+            raise StorageUnavailable("the database is down")
+        outcome: ReactionOutcome = await self._enqueue(_Item(event, _future(), patient))
         return outcome
 
     async def run(self, job: Callable[[Store], Awaitable[T]]) -> T:
         """Run a job in its own transaction, in order with the reaction batches."""
-        result: T = await self._enqueue(job)
+        if self.down_since is not None:
+            raise StorageUnavailable("the database is down")
+        result: T = await self._enqueue(_Item(job, _future()))
         return result
 
-    async def _enqueue(self, item: ReactionEvent | Job) -> Any:
+    async def _enqueue(self, item: _Item) -> Any:
         await self.start()
         assert self._queue is not None
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((item, future))
-        return await future
+        self._queue.put_nowait(item)
+        return await item.future
 
     async def _run(self) -> None:
         assert self._queue is not None
         queue = self._queue
-        carry: tuple[ReactionEvent | Job, asyncio.Future[Any]] | None = None
+        carry: _Item | None = None
         while True:
             item = carry or await queue.get()
             carry = None
-            if not isinstance(item[0], ReactionEvent):
+            if not isinstance(item.work, ReactionEvent):
                 try:
                     await self._apply_job(item)
                 finally:
@@ -92,53 +150,125 @@ class ReactionIngest:
             items = [item]
             while len(items) < self.max_batch and not queue.empty():
                 nxt = queue.get_nowait()
-                if isinstance(nxt[0], ReactionEvent):
+                if isinstance(nxt.work, ReactionEvent):
                     items.append(nxt)
                 else:
                     carry = nxt
                     break
             try:
-                await self._apply_events(items)
+                if not await self._apply_events(items):
+                    await self._outage(items)
             finally:
                 for _ in items:
                     queue.task_done()
 
-    async def _apply_job(self, item: tuple[ReactionEvent | Job, asyncio.Future[Any]]) -> None:
-        job, future = item
+    async def _apply_job(self, item: _Item) -> None:
+        job = item.work
         assert not isinstance(job, ReactionEvent)
-        try:
-            async with self.db.transaction() as store:
-                result = await job(store)
-        except Exception as err:
-            _settle(future, error=err)
-        else:
-            _settle(future, result)
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                async with self.db.transaction() as store:
+                    result = await job(store)
+            except StorageConflict as err:
+                if attempt + 1 < CONFLICT_RETRIES:
+                    continue
+                _settle(item.future, error=err)
+            except Exception as err:
+                _settle(item.future, error=err)
+            else:
+                _settle(item.future, result)
+            return
 
-    async def _apply_events(
-        self, items: list[tuple[ReactionEvent | Job, asyncio.Future[Any]]]
-    ) -> None:
-        events = [e for e, _ in items if isinstance(e, ReactionEvent)]
-        futures = [f for _, f in items]
+    async def _apply_events(self, items: list[_Item]) -> bool:
+        """Apply and settle the items; False when the database is down (nothing settled)."""
+        events = [i.work for i in items if isinstance(i.work, ReactionEvent)]
         try:
             outcomes = await self._transaction(events)
+        except StorageUnavailable:
+            return False
         except Exception:
-            if len(events) == 1:
+            if len(items) == 1:
                 log.exception("reaction event failed: %s", events[0])
-                _settle(futures[0], error=RuntimeError("reaction event failed"))
-                return
+                _settle(items[0].future, error=RuntimeError("reaction event failed"))
+                return True
             # One bad event must not sink its neighbours: apply them one by one.
-            for event, future in zip(events, futures, strict=True):
+            for item in items:
+                assert isinstance(item.work, ReactionEvent)
                 try:
-                    _settle(future, (await self._transaction([event]))[0])
+                    _settle(item.future, (await self._transaction([item.work]))[0])
+                except StorageUnavailable:
+                    return False
                 except Exception as err:
-                    log.exception("reaction event failed: %s", event)
-                    _settle(future, error=err)
+                    log.exception("reaction event failed: %s", item.work)
+                    _settle(item.future, error=err)
+            return True
+        for item, outcome in zip(items, outcomes, strict=True):
+            _settle(item.future, outcome)
+        return True
+
+    async def _outage(self, failed: list[_Item]) -> None:
+        """The database is down: fail or keep the items, then retry the kept ones until it
+        answers. Meanwhile new impatient items fail at once, new patient ones are kept."""
+        assert self._queue is not None
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.warning("the database is not answering: reaction events are kept in memory")
+        self._keep(i for i in failed if not i.future.done())
+        delay = 0.25
+        while True:
+            await self._sleep(delay)
+            delay = min(delay * 2, self.retry_max_s)
+            while not self._queue.empty():  # what arrived meanwhile
+                self._keep([self._queue.get_nowait()])
+                self._queue.task_done()
+            if not await self._catch_up():
+                continue
+            took = time.monotonic() - self.down_since
+            self.down_since = None
+            stale, self.stale_posts = self.stale_posts, set()
+            log.warning(
+                "the database answers again after %.1f s; %d idea posts are read back",
+                took,
+                len(stale),
+            )
+            if stale and self.on_recovered is not None:
+                await self.on_recovered(stale)
             return
-        for future, outcome in zip(futures, outcomes, strict=True):
-            _settle(future, outcome)
+
+    def _keep(self, items: Any) -> None:
+        for item in items:
+            if not (item.patient and isinstance(item.work, ReactionEvent)):
+                _settle(item.future, error=StorageUnavailable("the database is down"))
+                continue
+            event = item.work
+            self.stale_posts.add((event.community, event.channel_id, event.message_id))
+            if len(self._backlog) < self.buffer:
+                self._backlog.append(item)
+            else:
+                _settle(item.future, DEFERRED)
+
+    async def _catch_up(self) -> bool:
+        """Apply the kept events, oldest first; False when the database is still down."""
+        while self._backlog:
+            items = self._backlog[: self.max_batch]
+            if not await self._apply_events(items):
+                return False
+            del self._backlog[: len(items)]
+        return True
 
     async def _transaction(self, events: list[ReactionEvent]) -> list[ReactionOutcome]:
-        """Apply events, grouped by community, in one transaction; outcomes in input order."""
+        """Apply events, grouped by community, in one transaction; outcomes in input order.
+        A conflict with another process is settled by running it again."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return await self._transaction_once(events)
+            except StorageConflict:
+                if attempt + 1 == CONFLICT_RETRIES:
+                    raise
+                log.info("reaction batch conflicted with another process: applying it again")
+        raise AssertionError("unreachable")
+
+    async def _transaction_once(self, events: list[ReactionEvent]) -> list[ReactionOutcome]:
         groups: dict[tuple[str, str], list[int]] = {}
         for i, e in enumerate(events):
             groups.setdefault((e.community.platform, e.community.external_id), []).append(i)
@@ -156,6 +286,10 @@ class ReactionIngest:
         if awards:
             await self.on_awards(awards)
         return [o for o in outcomes if o is not None]
+
+
+def _future() -> asyncio.Future[Any]:
+    return asyncio.get_running_loop().create_future()
 
 
 def _settle(

@@ -60,6 +60,8 @@ class ReactionEvent:
 
     A CLEAR has no member and, when every emoji was cleared, no emoji.
     `event_id` is the platform's id for deduplication; None when it has none.
+    `at` is when it happened, by the platform's clock where it says; `received_at` is
+    when it reached us, by ours (None: when the core is handed it).
     """
 
     community: CommunityRef
@@ -70,6 +72,7 @@ class ReactionEvent:
     member: Actor | None = None
     emoji: str | None = None
     event_id: str | None = None
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ class Reply:
     error_id: str | None = None
     ok: bool = True
     attachments: tuple[Attachment, ...] = ()
+    #: what to say instead when the command's posts could not be sent yet (they will be)
+    unsent: Card | None = None
 
 
 class PostKind(StrEnum):

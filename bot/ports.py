@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.messages import Actor, CommunityRef, IdeaPostRef, Post, PostReceipt
@@ -60,13 +60,22 @@ class PostTarget:
 
 @dataclass(frozen=True)
 class ReactionState:
-    """Whether a member's vote reaction is on one post, as of the latest event applied."""
+    """Whether a member's vote reaction, in one variant (its skin tones, "" for none), is
+    on one post, as of the latest change applied.
+
+    `changed_at` is the platform's time of the latest event applied (None when only a
+    reactor list read back from the platform set it); `seen_at` is our time of the
+    latest change: when that event arrived, or when that list was asked for (`synced`).
+    """
 
     post_id: int
     idea_id: int
     member_id: int
+    variant: str
     present: bool
-    changed_at: datetime
+    changed_at: datetime | None
+    seen_at: datetime
+    synced: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,11 @@ class ScheduledPost:
     next_attempt_at: datetime | None
     #: "channel message" of each venue already sent to, so a retry skips them
     message_ids: tuple[str, ...] = ()
+    #: what a command's post says (JSON); None for a scheduled post, built when sent
+    payload: str | None = None
+    last_error: str | None = None
+    #: when the moderators were told that it keeps failing
+    notified_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -239,11 +253,24 @@ class Store(Protocol):
         closed_since: datetime | None = None,
     ) -> list[IdeaPostRef]: ...
 
+    async def idea_post_refs_for(
+        self, keys: Collection[tuple[str, str, str, str]]
+    ) -> list[IdeaPostRef]: ...
+
     async def seen_event_ids(self, community_id: int, event_ids: Collection[str]) -> set[str]: ...
     async def reaction_states(
         self, idea_ids: Collection[int], member_ids: Collection[int] | None
     ) -> list[ReactionState]: ...
     async def save_reaction_states(self, states: Sequence[ReactionState]) -> None: ...
+    async def lock_ideas(self, idea_ids: Collection[int]) -> dict[int, int | None]:
+        """Hold these ideas until the transaction ends, so that processes sharing the
+        database decide their votes one at a time; returns what each is merged into."""
+        ...
+
+    async def first_sighting(self, key: str, now: datetime, keep: timedelta) -> bool:
+        """Record a request key; False when it was recorded within `keep` already."""
+        ...
+
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None: ...
     async def reaction_log(self, community_id: int) -> list[LogEntry]: ...
     async def votes_for(
@@ -304,6 +331,7 @@ class Store(Protocol):
         by: str,
         now: datetime,
         state: str = "claimed",
+        payload: str | None = None,
     ) -> int | None: ...
     async def reclaim_post(
         self, post_id: int, seen_state: str, seen_claim: datetime, by: str, now: datetime
@@ -319,7 +347,30 @@ class Store(Protocol):
         error: str | None = None,
         next_attempt_at: datetime | None = None,
     ) -> None: ...
+    async def posts_by_ids(self, ids: Collection[int]) -> list[ScheduledPost]: ...
     async def pending_posts(self) -> list[ScheduledPost]: ...
+    async def post_progress(
+        self, post_id: int, message_ids: Sequence[str], sent_at: datetime | None
+    ) -> None:
+        """Record the venues sent to so far; with `sent_at`, the post is sent."""
+        ...
+
+    async def post_notified(self, post_id: int, at: datetime) -> None: ...
+    async def unsent_posts(self, community_id: int) -> list[ScheduledPost]:
+        """The community's posts waiting for a retry, being sent, or given up on."""
+        ...
+
+    async def set_post_state(
+        self,
+        community_id: int,
+        post_id: int,
+        from_states: Collection[str],
+        to: str,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        """Move a post of this community on, only from these states."""
+        ...
+
     async def window_figures(
         self, challenge_id: int, start: datetime, end: datetime
     ) -> tuple[int, int, int]: ...

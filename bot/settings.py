@@ -199,6 +199,16 @@ class StorageSettings(_Section):
     )
     busy_timeout_ms: int = Field(default=5000, gt=0, description="SQLite busy timeout (ms).")
     echo: bool = Field(default=False, description="Log every SQL statement.")
+    outage_buffer: int = Field(
+        default=10_000,
+        ge=0,
+        description="Reaction events kept in memory while the database is down (Discord).",
+    )
+    connect_wait_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="At start, how long to keep trying a database that does not answer.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -384,8 +394,19 @@ class SchedulerSettings(_Section):
     grace_hours: float = Field(
         default=24, ge=0, description="Missed posts younger than this are caught up at start."
     )
-    retry_attempts: int = Field(default=5, ge=1, description="Sends tried before giving up.")
+    retry_attempts: int = Field(
+        default=5, ge=1, description="Failed sends of a post before the moderators are told."
+    )
     retry_base_seconds: float = Field(default=2, gt=0, description="First retry delay.")
+    retry_max_seconds: float = Field(
+        default=300, gt=0, description="Longest delay between two tries of a post."
+    )
+    give_up_hours: float = Field(
+        default=72, gt=0, description="A post still unsent this long after it was due fails."
+    )
+    heartbeat_seconds: float = Field(
+        default=60, gt=0, description="The agenda re-reads the tables at least this often."
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -1,16 +1,22 @@
 """Votes from reactions: the rules, applied to batches of events in one transaction.
 
-The latest event per (post, member) wins, by platform time, so a replay changes nothing
-and an add and a remove that arrive out of order end in the right state. A member holds
-at most one vote per idea: the vote exists while their vote reaction is on any post of
-the idea, and it counts when it was cast while voting was allowed, by an eligible member.
+A reaction is kept per post, member and emoji variant (👍 and 👍🏽 are two reactions). The
+latest event per reaction wins, by the platform's time, so a replay changes nothing and
+an add and a remove that arrive out of order end in the right state. A reactor list read
+back from the platform counts as of the moment it was asked for: an event that reached us
+after that moment wins over it, and one that came before loses to it.
+
+A member holds at most one vote per idea: the vote exists while any variant of their vote
+reaction is on any post of the idea, and it counts when it was cast while voting was
+allowed, by an eligible member. The ideas a batch touches are locked first, so that
+processes sharing one database decide each member's vote one at a time.
 """
 
 from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -28,11 +34,19 @@ POST_CACHE = 200_000
 _SKIN_TONES = {chr(c) for c in range(0x1F3FB, 0x1F400)}
 _VARIATION_SELECTORS = {"\ufe0e", "\ufe0f"}
 
+EVENT = "event"
+SNAPSHOT = "reconcile"
+
 
 def normalize_emoji(emoji: str) -> str:
     """Compare emoji without variation selectors or skin tones: 👍🏽 counts as 👍."""
     text = unicodedata.normalize("NFC", emoji.strip())
     return "".join(ch for ch in text if ch not in _SKIN_TONES and ch not in _VARIATION_SELECTORS)
+
+
+def emoji_variant(emoji: str) -> str:
+    """The skin tones of an emoji ("" for none): what tells 👍🏽 from 👍 on one post."""
+    return "".join(ch for ch in unicodedata.normalize("NFC", emoji) if ch in _SKIN_TONES)
 
 
 class Effect:
@@ -78,7 +92,8 @@ def ineligibility(challenge: Challenge, idea: Idea, member: Member, at: datetime
 
 @dataclass
 class _Change:
-    """One member's presence on one post, as a change to apply (from an event or a reconcile)."""
+    """One reaction's presence on one post, as a change to apply (from an event, or from a
+    reactor list read back from the platform)."""
 
     index: int
     post_id: int
@@ -86,12 +101,20 @@ class _Change:
     challenge_id: int
     #: None for a CLEAR: it applies to whoever holds the reaction when its turn comes
     member_id: int | None
+    #: the emoji variant; None for a CLEAR of every emoji
+    variant: str | None
     present: bool
+    #: events: the platform's time; read-backs: the time the votes count for
     at: datetime
+    #: our time: when the event arrived, or when the reactor list was asked for
+    received: datetime
     action: str
     emoji: str
     event_id: str | None
     source: str
+
+
+StateKey = tuple[int, int, str]
 
 
 @dataclass
@@ -101,16 +124,16 @@ class _Batch:
     challenges: dict[int, Challenge]
     ideas: dict[int, Idea]
     members: dict[int, Member]
-    states: dict[tuple[int, int], ReactionState]
+    states: dict[StateKey, ReactionState]
     votes: dict[tuple[int, int], VoteRow]
     log: list[LogEntry] = field(default_factory=list)
     added: dict[tuple[int, int], VoteRow] = field(default_factory=dict)
     removed: dict[tuple[int, int], VoteRow] = field(default_factory=dict)
-    dirty_states: dict[tuple[int, int], ReactionState] = field(default_factory=dict)
-    #: (idea, member) -> the posts of the idea that carry the member's vote reaction
-    presence: dict[tuple[int, int], set[int]] = field(default_factory=dict)
-    #: post -> the time up to which all its reactions are known (a CLEAR, a reconcile):
-    #: an event older than that is stale, whoever it is from
+    dirty_states: dict[StateKey, ReactionState] = field(default_factory=dict)
+    #: (idea, member) -> the (post, variant) reactions of the member on the idea's posts
+    presence: dict[tuple[int, int], set[tuple[int, str]]] = field(default_factory=dict)
+    #: post -> the time up to which all its reactions are known (a CLEAR): an event older
+    #: than that is stale, whoever it is from
     floors: dict[int, datetime] = field(default_factory=dict)
     raised: dict[int, datetime] = field(default_factory=dict)
 
@@ -121,17 +144,19 @@ class _Batch:
     def __post_init__(self) -> None:
         for s in self.states.values():
             if s.present:
-                self.presence.setdefault((s.idea_id, s.member_id), set()).add(s.post_id)
+                self.presence.setdefault((s.idea_id, s.member_id), set()).add(
+                    (s.post_id, s.variant)
+                )
 
     def set_state(self, state: ReactionState) -> None:
-        key = (state.post_id, state.member_id)
+        key = (state.post_id, state.member_id, state.variant)
         self.states[key] = state
         self.dirty_states[key] = state
-        posts = self.presence.setdefault((state.idea_id, state.member_id), set())
+        held = self.presence.setdefault((state.idea_id, state.member_id), set())
         if state.present:
-            posts.add(state.post_id)
+            held.add((state.post_id, state.variant))
         else:
-            posts.discard(state.post_id)
+            held.discard((state.post_id, state.variant))
 
 
 class VoteBook:
@@ -180,14 +205,26 @@ class VoteBook:
         posts = await self._targets(
             store, community_id, {(e.channel_id, e.message_id) for e in events}
         )
-        seen = await store.seen_event_ids(
-            community_id, {e.event_id for e in events if e.event_id is not None}
-        )
-        live: list[tuple[int, ReactionEvent]] = []
+        candidates: list[tuple[int, ReactionEvent]] = []
         for i, e in enumerate(events):
             if (e.channel_id, e.message_id) not in posts:
                 outcomes[i] = ReactionOutcome(Effect.NOT_AN_IDEA)
-            elif e.event_id is not None and e.event_id in seen:
+            else:
+                candidates.append((i, e))
+        if not candidates:
+            return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], []
+
+        actors = [e.member for _, e in candidates if e.member is not None and not e.member.is_bot]
+        by_external = await store.ensure_members(community_id, actors, now)
+        idea_ids = {posts[(e.channel_id, e.message_id)].idea_id for _, e in candidates}
+        await self._lock(store, idea_ids)
+        # Read under the locks: an event another process recorded a moment ago is seen.
+        seen = await store.seen_event_ids(
+            community_id, {e.event_id for _, e in candidates if e.event_id is not None}
+        )
+        live: list[tuple[int, ReactionEvent]] = []
+        for i, e in candidates:
+            if e.event_id is not None and e.event_id in seen:
                 outcomes[i] = ReactionOutcome(Effect.DUPLICATE, duplicate=True)
             elif e.member is not None and e.member.is_bot:
                 outcomes[i] = ReactionOutcome(Effect.BOT)
@@ -198,19 +235,17 @@ class VoteBook:
         if not live:
             return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], []
 
-        actors = [e.member for _, e in live if e.member is not None]
-        by_external = await store.ensure_members(community_id, actors, now)
         challenge_ids = {posts[(e.channel_id, e.message_id)].challenge_id for _, e in live}
         challenges = {
             c.id: c for c in await store.challenges(community_id, challenge_ids, with_venues=False)
         }
-        idea_ids = {posts[(e.channel_id, e.message_id)].idea_id for _, e in live}
+        live_ideas = {posts[(e.channel_id, e.message_id)].idea_id for _, e in live}
         cleared = {
             posts[(e.channel_id, e.message_id)].idea_id
             for _, e in live
             if e.action is ReactionAction.CLEAR
         }
-        batch = await self._load(store, idea_ids, cleared, by_external.values())
+        batch = await self._load(store, live_ideas, cleared, by_external.values())
 
         changes: list[_Change] = []
         for i, e in live:
@@ -229,12 +264,14 @@ class VoteBook:
                     idea_id=target.idea_id,
                     challenge_id=target.challenge_id,
                     member_id=None if e.action is ReactionAction.CLEAR else member,
+                    variant=emoji_variant(e.emoji) if e.emoji else None,
                     present=e.action is ReactionAction.ADD,
                     at=e.at,
+                    received=e.received_at or now,
                     action=e.action.value,
                     emoji=vote_emoji,
                     event_id=e.event_id,
-                    source="event",
+                    source=EVENT,
                 )
             )
         batch.challenges = challenges
@@ -250,10 +287,18 @@ class VoteBook:
         store: Store,
         community_id: int,
         post_key: tuple[str, str],
-        reactors: Iterable[Actor],
-        at: datetime,
+        reactions: Mapping[str, Iterable[Actor]],
+        requested_at: datetime,
+        counts_at: datetime,
     ) -> tuple[int, int, list[Award]]:
-        """Make the stored reactions on one idea post equal the platform's list.
+        """Merge a reactor list read back from the platform into one idea post's reactions.
+
+        `reactions` maps each variant of the vote emoji on the post to who reacts with it;
+        it is the whole truth as of `requested_at`, when the list was asked for, except for
+        reactions whose latest event reached us since then: those events win. Votes it
+        adds count as cast at `counts_at`. Every member it covers gets the vote their
+        reactions call for, so vote rows out of step with the reactions are repaired, and
+        the idea's count is recomputed.
 
         Returns the reactions added and removed, and the badges awarded; each change goes
         through the vote rules and into the reaction log with the source "reconcile".
@@ -261,22 +306,30 @@ class VoteBook:
         target = (await store.posts_by_message(community_id, [post_key])).get(post_key)
         if target is None:
             return 0, 0, []
-        humans = [a for a in reactors if not a.is_bot]
-        by_external = await store.ensure_members(community_id, humans, at)
-        wanted = {m.id for m in by_external.values()}
-        batch = await self._load(store, {target.idea_id}, {target.idea_id}, by_external.values())
-        batch.challenges = {
-            c.id: c for c in await store.challenges(community_id, [target.challenge_id])
-        }
-        challenge = batch.challenges.get(target.challenge_id)
-        if challenge is None:
+        listed: dict[str, list[Actor]] = {}
+        challenge_rows = await store.challenges(community_id, [target.challenge_id])
+        if not challenge_rows:
             return 0, 0, []
-        present = {
-            s.member_id for s in batch.states.values() if s.post_id == target.post_id and s.present
+        challenge = challenge_rows[0]
+        vote_emoji = normalize_emoji(challenge.settings.vote_emoji)
+        for emoji, actors in reactions.items():
+            if normalize_emoji(emoji) == vote_emoji:
+                listed.setdefault(emoji_variant(emoji), []).extend(
+                    a for a in actors if not a.is_bot
+                )
+        humans = [a for actors in listed.values() for a in actors]
+        by_external = await store.ensure_members(community_id, humans, requested_at)
+        wanted = {
+            (by_external[a.external_id].id, variant)
+            for variant, actors in listed.items()
+            for a in actors
         }
-        emoji = normalize_emoji(challenge.settings.vote_emoji)
-        # The list is the whole truth at `at`: nothing older on this post counts any more.
-        batch.raise_floor(target.post_id, at)
+        await self._lock(store, {target.idea_id})
+        batch = await self._load(store, {target.idea_id}, {target.idea_id}, by_external.values())
+        batch.challenges = {challenge.id: challenge}
+        present = {
+            (m, v) for (p, m, v), s in batch.states.items() if p == target.post_id and s.present
+        }
         changes = [
             _Change(
                 0,
@@ -284,30 +337,47 @@ class VoteBook:
                 target.idea_id,
                 target.challenge_id,
                 m,
-                m in wanted,
-                at,
-                "add" if m in wanted else "remove",
-                emoji,
+                v,
+                (m, v) in wanted,
+                counts_at,
+                requested_at,
+                "add" if (m, v) in wanted else "remove",
+                vote_emoji,
                 None,
-                "reconcile",
+                SNAPSHOT,
             )
-            for m in sorted(wanted | present)
+            for m, v in sorted(wanted | present)
         ]
-        self._apply(batch, changes, at)
-        awards = await self._save(store, community_id, batch, at)
-        return len(wanted - present), len(present - wanted), awards
+        applied = self._apply(batch, changes, counts_at)
+        # Repair: each member covered gets the vote that their reactions call for.
+        for c in {c.member_id: c for c in changes}.values():
+            effect = self._vote_effect(batch, c)
+            if effect in (Effect.ADDED, Effect.REMOVED):
+                batch.log.append(_log_entry(c, effect, counts_at))
+        awards = await self._save(store, community_id, batch, counts_at, recount={target.idea_id})
+        added = sum(1 for i, e in applied if e != Effect.STALE and changes[i].present)
+        removed = sum(1 for i, e in applied if e != Effect.STALE and not changes[i].present)
+        return added, removed, awards
+
+    async def _lock(self, store: Store, idea_ids: set[int]) -> None:
+        """Lock the ideas, and the ideas they are merged into (whose counts change too)."""
+        merged_into = await store.lock_ideas(idea_ids)
+        heads = {h for h in merged_into.values() if h is not None} - idea_ids
+        if heads:
+            await store.lock_ideas(heads)
 
     async def _load(
         self, store: Store, idea_ids: set[int], cleared: set[int], known: Iterable[Member]
     ) -> _Batch:
         members = {m.id: m for m in known}
         states = {
-            (s.post_id, s.member_id): s for s in await store.reaction_states(idea_ids, set(members))
+            (s.post_id, s.member_id, s.variant): s
+            for s in await store.reaction_states(idea_ids, set(members))
         }
         if cleared:
             for s in await store.reaction_states(cleared, None):
-                states[(s.post_id, s.member_id)] = s
-            extra = {m for _, m in states} - members.keys()
+                states[(s.post_id, s.member_id, s.variant)] = s
+            extra = {m for _, m, _ in states} - members.keys()
             members.update(await store.members_by_ids(extra) if extra else {})
         ideas = await store.ideas_by_ids(idea_ids)
         votes = await store.votes_for(idea_ids, set(members))
@@ -318,36 +388,72 @@ class VoteBook:
     def _apply(
         self, batch: _Batch, changes: Sequence[_Change], now: datetime
     ) -> list[tuple[int, str]]:
-        """Apply changes in order; returns (change index, effect) for each one applied."""
+        """Apply changes in order; returns (change index, effect) for each one applied.
+
+        For read-back changes the index is the change's position in `changes`."""
         effects: list[tuple[int, str]] = []
-        for c in changes:
+        for position, c in enumerate(changes):
+            index = position if c.source == SNAPSHOT else c.index
             floor = batch.floors.get(c.post_id)
             if c.member_id is None:  # CLEAR: everyone holding the reaction at this point
                 if floor is not None and c.at < floor:
-                    effects.append((c.index, Effect.STALE))
+                    effects.append((index, Effect.STALE))
                     continue
                 batch.raise_floor(c.post_id, c.at)
                 holders = sorted(
-                    m for (p, m), st in batch.states.items() if p == c.post_id and st.present
+                    (m, v)
+                    for (p, m, v), st in batch.states.items()
+                    if p == c.post_id and st.present and c.variant in (None, v)
                 )
                 expanded = [
-                    replace(c, member_id=m, event_id=c.event_id if n == 0 else None)
-                    for n, m in enumerate(holders)
+                    replace(c, member_id=m, variant=v, event_id=c.event_id if n == 0 else None)
+                    for n, (m, v) in enumerate(holders)
                 ]
-                effects += self._apply(batch, expanded, now) or [(c.index, Effect.NO_CHANGE)]
+                effects += self._apply(batch, expanded, now) or [(index, Effect.NO_CHANGE)]
                 continue
-            state = batch.states.get((c.post_id, c.member_id))
-            if (state is not None and c.at < state.changed_at) or (
-                floor is not None and c.at < floor
-            ):
-                effects.append((c.index, Effect.STALE))
-                batch.log.append(_log_entry(c, Effect.STALE, now))
-                continue
-            batch.set_state(ReactionState(c.post_id, c.idea_id, c.member_id, c.present, c.at))
-            if c.source == "reconcile" and state is not None and state.present == c.present:
-                continue  # the snapshot confirms what we had: newer time, nothing to log
+            assert c.variant is not None
+            state = batch.states.get((c.post_id, c.member_id, c.variant))
+            if c.source == SNAPSHOT:
+                if (state is not None and state.seen_at >= c.received) or (
+                    floor is not None and c.received < floor
+                ):
+                    effects.append((index, Effect.STALE))
+                    continue  # an event that reached us after the list was asked for wins
+                if state is None and not c.present:
+                    continue
+                changed_at = state.changed_at if state is not None else None
+                batch.set_state(
+                    ReactionState(
+                        c.post_id,
+                        c.idea_id,
+                        c.member_id,
+                        c.variant,
+                        c.present,
+                        changed_at,
+                        c.received,
+                        synced=True,
+                    )
+                )
+                if state is not None and state.present == c.present:
+                    continue  # the list confirms what we had
+            else:
+                if (floor is not None and c.at < floor) or (
+                    state is not None
+                    and (
+                        (state.changed_at is not None and c.at < state.changed_at)
+                        or (state.synced and c.received < state.seen_at)
+                    )
+                ):
+                    effects.append((index, Effect.STALE))
+                    batch.log.append(_log_entry(c, Effect.STALE, now))
+                    continue
+                batch.set_state(
+                    ReactionState(
+                        c.post_id, c.idea_id, c.member_id, c.variant, c.present, c.at, c.received
+                    )
+                )
             effect = self._vote_effect(batch, c)
-            effects.append((c.index, effect))
+            effects.append((index, effect))
             batch.log.append(_log_entry(c, effect, now))
         return effects
 
@@ -376,7 +482,12 @@ class VoteBook:
         return Effect.NO_CHANGE
 
     async def _save(
-        self, store: Store, community_id: int, batch: _Batch, now: datetime
+        self,
+        store: Store,
+        community_id: int,
+        batch: _Batch,
+        now: datetime,
+        recount: set[int] | None = None,
     ) -> list[Award]:
         await store.save_reaction_states(list(batch.dirty_states.values()))
         await store.raise_post_floors(batch.raised)
@@ -399,6 +510,7 @@ class VoteBook:
         touched = {v.idea_id for v in batch.added.values()} | {
             v.idea_id for v in batch.removed.values()
         }
+        touched |= recount or set()
         if not touched:
             return []
         before = {i.id: i.vote_count for i in batch.ideas.values()}

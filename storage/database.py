@@ -4,23 +4,80 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.errors import StorageConflict, StorageUnavailable
 from storage import inline_sqlite
 from storage.store import SqlStore
+
+#: How long a new PostgreSQL connection may take before the database counts as down.
+CONNECT_TIMEOUT_S = 3.0
+
+_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+    exc.TimeoutError,
+)
+_CONFLICT = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+#: SQLite's own words for a database it cannot use right now.
+_SQLITE_UNAVAILABLE = ("locked", "busy", "disk i/o", "unable to open", "readonly", "disk is full")
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        todo += [getattr(item, "orig", None), item.__cause__, item.__context__]
+
+
+def classify(err: BaseException) -> type[Exception] | None:
+    """`StorageUnavailable` or `StorageConflict` when the database, not the statement, is
+    why `err` happened; None otherwise (a bug, a constraint: those stay as they are)."""
+    for cause in _causes(err):
+        if isinstance(cause, _CONFLICT):
+            return StorageConflict
+        if isinstance(cause, exc.DBAPIError) and cause.connection_invalidated:
+            return StorageUnavailable
+        if isinstance(cause, _UNAVAILABLE):
+            return StorageUnavailable
+        if isinstance(cause, sqlite3.OperationalError) and any(
+            word in str(cause).lower() for word in _SQLITE_UNAVAILABLE
+        ):
+            return StorageUnavailable
+    return None
 
 
 def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout, foreign keys and immediate writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+        return create_async_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_timeout=CONNECT_TIMEOUT_S * 2,
+            connect_args={"timeout": CONNECT_TIMEOUT_S},
+        )
     path = parsed.database or ":memory:"
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -58,11 +115,22 @@ class SqlDatabase:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlStore]:
-        async with contextlib.AsyncExitStack() as stack:
-            if self._lock is not None:
-                await stack.enter_async_context(self._lock)
-            conn = await stack.enter_async_context(self.engine.begin())
-            yield SqlStore(conn)
+        """One transaction: committed when the block ends, rolled back if it raises. A
+        database that is down, or a conflict the database settled by aborting, surfaces as
+        `StorageUnavailable` or `StorageConflict`; nothing was committed then."""
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                if self._lock is not None:
+                    await stack.enter_async_context(self._lock)
+                conn = await stack.enter_async_context(self.engine.begin())
+                yield SqlStore(conn)
+        except (StorageUnavailable, StorageConflict):
+            raise
+        except Exception as err:
+            kind = classify(err)
+            if kind is None:
+                raise
+            raise kind(f"{type(err).__name__}: {err}".splitlines()[0][:300]) from err
 
     async def close(self) -> None:
         await self.engine.dispose()

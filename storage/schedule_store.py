@@ -37,6 +37,9 @@ def _scheduled(row: Any) -> ScheduledPost:
         claimed_at=row.claimed_at,
         next_attempt_at=row.next_attempt_at,
         message_ids=tuple(json.loads(row.message_ids)) if row.message_ids else (),
+        payload=row.payload,
+        last_error=row.last_error,
+        notified_at=row.notified_at,
     )
 
 
@@ -90,9 +93,13 @@ class ScheduleRepository:
         return bool(result.rowcount)
 
     async def scheduled_posts(self, challenge_ids: Collection[int]) -> list[ScheduledPost]:
+        """The posts of these challenges' schedules (not those their commands made)."""
         rows = await self.conn.execute(
             select(scheduled_posts)
-            .where(scheduled_posts.c.challenge_id.in_(list(challenge_ids)))
+            .where(
+                scheduled_posts.c.challenge_id.in_(list(challenge_ids))
+                & (scheduled_posts.c.kind != "post")
+            )
             .order_by(scheduled_posts.c.due_at, scheduled_posts.c.id)
         )
         return [_scheduled(r) for r in rows]
@@ -106,6 +113,7 @@ class ScheduleRepository:
         by: str,
         now: datetime,
         state: str = "claimed",
+        payload: str | None = None,
     ) -> int | None:
         """Claim a post's key before sending it; None when another claim holds the key."""
         values = {
@@ -117,6 +125,7 @@ class ScheduleRepository:
             "claimed_by": by,
             "claimed_at": now,
             "attempts": 0,
+            "payload": payload,
         }
         dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql
         statement = (
@@ -167,6 +176,12 @@ class ScheduleRepository:
             )
         )
 
+    async def posts_by_ids(self, ids: Collection[int]) -> list[ScheduledPost]:
+        rows = await self.conn.execute(
+            select(scheduled_posts).where(scheduled_posts.c.id.in_(list(ids)))
+        )
+        return [_scheduled(r) for r in rows]
+
     async def pending_posts(self) -> list[ScheduledPost]:
         """Posts waiting for a retry, and claims that may have died with their process."""
         rows = await self.conn.execute(
@@ -175,6 +190,53 @@ class ScheduleRepository:
             .order_by(scheduled_posts.c.due_at)
         )
         return [_scheduled(r) for r in rows]
+
+    async def post_progress(
+        self, post_id: int, message_ids: Sequence[str], sent_at: datetime | None
+    ) -> None:
+        values: dict[str, Any] = {"message_ids": json.dumps(list(message_ids))}
+        if sent_at is not None:
+            values.update(state="sent", sent_at=sent_at, last_error=None, next_attempt_at=None)
+        await self.conn.execute(
+            update(scheduled_posts).where(scheduled_posts.c.id == post_id).values(values)
+        )
+
+    async def post_notified(self, post_id: int, at: datetime) -> None:
+        await self.conn.execute(
+            update(scheduled_posts).where(scheduled_posts.c.id == post_id).values(notified_at=at)
+        )
+
+    async def unsent_posts(self, community_id: int) -> list[ScheduledPost]:
+        rows = await self.conn.execute(
+            select(scheduled_posts)
+            .join(challenges, challenges.c.id == scheduled_posts.c.challenge_id)
+            .where(
+                (challenges.c.community_id == community_id)
+                & scheduled_posts.c.state.in_(["retry", "claimed", "failed"])
+            )
+            .order_by(scheduled_posts.c.due_at, scheduled_posts.c.id)
+        )
+        return [_scheduled(r) for r in rows]
+
+    async def set_post_state(
+        self,
+        community_id: int,
+        post_id: int,
+        from_states: Collection[str],
+        to: str,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        ours = select(challenges.c.id).where(challenges.c.community_id == community_id)
+        result = await self.conn.execute(
+            update(scheduled_posts)
+            .where(
+                (scheduled_posts.c.id == post_id)
+                & scheduled_posts.c.state.in_(list(from_states))
+                & scheduled_posts.c.challenge_id.in_(ours.scalar_subquery())
+            )
+            .values(state=to, next_attempt_at=next_attempt_at)
+        )
+        return bool(result.rowcount)
 
     # -- figures -------------------------------------------------------------------
 

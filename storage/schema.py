@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 
@@ -176,9 +177,16 @@ reaction_states = Table(
     metadata,
     Column("post_id", Id, _fk("idea_posts.id"), nullable=False),
     Column("member_id", Id, _fk("members.id"), nullable=False),
+    # The skin tones of the vote emoji ("" for none): each variant is a reaction of its own.
+    Column("variant", String(16), nullable=False, server_default=""),
     Column("present", Boolean, nullable=False),
-    Column("changed_at", When(), nullable=False),
-    PrimaryKeyConstraint("post_id", "member_id"),
+    # The platform's time of the latest event applied (None: only read back so far).
+    Column("changed_at", When()),
+    # Our time: when that event arrived, or when the reactor list that set it was asked for.
+    Column("seen_at", When(), nullable=False),
+    # Whether a reactor list read back from the platform set it last.
+    Column("synced", Boolean, nullable=False, server_default=false()),
+    PrimaryKeyConstraint("post_id", "member_id", "variant"),
 )
 
 reaction_log = Table(
@@ -262,7 +270,7 @@ scheduled_posts = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
     Column("kind", String(16), nullable=False),
-    Column("period", String(32), nullable=False),
+    Column("period", String(100), nullable=False),
     Column("due_at", When(), nullable=False),
     Column("state", String(16), nullable=False),
     Column("claimed_by", String(64), nullable=False),
@@ -272,8 +280,21 @@ scheduled_posts = Table(
     Column("sent_at", When()),
     Column("message_ids", Text),
     Column("last_error", Text),
+    # A post a command made: its content as JSON (scheduled posts are built when sent).
+    Column("payload", Text),
+    # When the moderators were told that it keeps failing.
+    Column("notified_at", When()),
     UniqueConstraint("challenge_id", "kind", "period"),
     Index("ix_scheduled_posts_state", "state", "due_at"),
+)
+
+request_keys = Table(
+    "request_keys",
+    metadata,
+    # A request that must run once (a signed Slack command): replays find the key taken.
+    Column("key", String(128), primary_key=True),
+    Column("seen_at", When(), nullable=False),
+    Index("ix_request_keys_seen_at", "seen_at"),
 )
 
 slack_installations = Table(

@@ -24,6 +24,7 @@ from storage.schema import (
     members,
     reaction_log,
     reaction_states,
+    request_keys,
     venues,
     votes,
 )
@@ -108,8 +109,11 @@ STATES = (
         reaction_states.c.post_id,
         idea_posts.c.idea_id,
         reaction_states.c.member_id,
+        reaction_states.c.variant,
         reaction_states.c.present,
         reaction_states.c.changed_at,
+        reaction_states.c.seen_at,
+        reaction_states.c.synced,
     )
     .join(idea_posts, idea_posts.c.id == reaction_states.c.post_id)
     .where(idea_posts.c.idea_id.in_(_in("ids")))
@@ -127,7 +131,12 @@ VOTES_BY_MEMBER = (
     .where((votes.c.challenge_id == bindparam("challenge_id")) & votes.c.member_id.in_(_in("ids")))
     .group_by(votes.c.member_id)
 )
-APPEND_LOG = insert(reaction_log)
+LOCK_IDEAS = (
+    select(ideas.c.id, ideas.c.merged_into_id)
+    .where(ideas.c.id.in_(_in("ids")))
+    .order_by(ideas.c.id)
+    .with_for_update()
+)
 ACTIVE_WEEKS = select(member_week_points.c.member_id, member_week_points.c.week).where(
     (member_week_points.c.community_id == bindparam("community_id"))
     & member_week_points.c.member_id.in_(_in("ids"))
@@ -173,10 +182,50 @@ def _insert_on_conflict(
 
 SAVE_STATES = _insert_on_conflict(
     reaction_states,
-    ["post_id", "member_id", "present", "changed_at"],
-    ["post_id", "member_id"],
-    {"present": "excluded.present", "changed_at": "excluded.changed_at"},
+    ["post_id", "member_id", "variant", "present", "changed_at", "seen_at", "synced"],
+    ["post_id", "member_id", "variant"],
+    {c: f"excluded.{c}" for c in ("present", "changed_at", "seen_at", "synced")},
 )
+#: An event id recorded a moment earlier by another process is not recorded again.
+APPEND_LOG = _insert_on_conflict(
+    reaction_log,
+    [
+        "community_id",
+        "event_id",
+        "post_id",
+        "idea_id",
+        "member_id",
+        "action",
+        "emoji",
+        "occurred_at",
+        "recorded_at",
+        "source",
+        "effect",
+    ],
+    ["community_id", "event_id"],
+)
+#: A member or a community that another process created a moment earlier is kept as is.
+ADD_MEMBERS = _insert_on_conflict(
+    members,
+    [
+        "community_id",
+        "external_id",
+        "display_name",
+        "is_bot",
+        "first_seen_at",
+        "account_created_at",
+        "joined_at",
+        "blocked",
+    ],
+    ["community_id", "external_id"],
+)
+ADD_COMMUNITY = _insert_on_conflict(
+    communities,
+    ["platform", "external_id", "name", "next_idea_number", "created_at"],
+    ["platform", "external_id"],
+)
+ADD_REQUEST_KEY = _insert_on_conflict(request_keys, ["key", "seen_at"], ["key"], returning="key")
+FORGET_REQUEST_KEYS = delete(request_keys).where(request_keys.c.seen_at < bindparam("before"))
 ADD_POINTS = _insert_on_conflict(
     member_week_points,
     [
@@ -200,7 +249,6 @@ AWARD = _insert_on_conflict(
     ["community_id", "key"],
     returning="id",
 )
-ADD_MEMBERS = insert(members).returning(*members.c)
 
 
 def points(weights: PointWeights) -> Any:

@@ -150,6 +150,38 @@ def _challenge(row: Row[Any], venue_ids: tuple[str, ...]) -> Challenge:
     )
 
 
+#: Idea posts with what an adapter needs to read their reactions back.
+_IDEA_POST_REFS = (
+    select(
+        communities.c.platform,
+        communities.c.external_id,
+        communities.c.name,
+        idea_posts.c.channel_id,
+        idea_posts.c.message_id,
+        challenges.c.vote_emoji,
+        ideas.c.number,
+        challenges.c.id.label("challenge_id"),
+    )
+    .select_from(
+        idea_posts.join(ideas, ideas.c.id == idea_posts.c.idea_id)
+        .join(challenges, challenges.c.id == ideas.c.challenge_id)
+        .join(communities, communities.c.id == idea_posts.c.community_id)
+    )
+    .order_by(idea_posts.c.id)
+)
+
+
+def _idea_post_ref(r: Row[Any]) -> IdeaPostRef:
+    return IdeaPostRef(
+        CommunityRef(r.platform, r.external_id, r.name),
+        r.channel_id,
+        r.message_id,
+        r.vote_emoji,
+        r.number,
+        r.challenge_id,
+    )
+
+
 #: Votes for an idea family: the idea itself and every idea merged into it.
 def _family_head() -> Any:
     return func.coalesce(ideas.c.merged_into_id, ideas.c.id)
@@ -167,17 +199,18 @@ class SqlStore(ScheduleRepository):
         found = await self.find_community(ref)
         if found is None:
             await self.conn.execute(
-                insert(communities).values(
-                    platform=ref.platform,
-                    external_id=ref.external_id,
-                    name=ref.name or ref.external_id,
-                    next_idea_number=1,
-                    created_at=now,
-                )
+                sql.ADD_COMMUNITY,
+                {
+                    "platform": ref.platform,
+                    "external_id": ref.external_id,
+                    "name": ref.name or ref.external_id,
+                    "next_idea_number": 1,
+                    "created_at": now,
+                },
             )
             found = await self.find_community(ref)
             assert found is not None
-        elif ref.name and ref.name != found.name:
+        if ref.name and ref.name != found.name:
             await self.conn.execute(
                 update(communities).where(communities.c.id == found.id).values(name=ref.name)
             )
@@ -203,7 +236,7 @@ class SqlStore(ScheduleRepository):
         found = await self._members_by_external(community_id, list(wanted))
         missing = [a for key, a in wanted.items() if key not in found]
         if missing:
-            rows = await self.conn.execute(
+            await self.conn.execute(
                 sql.ADD_MEMBERS,
                 [
                     {
@@ -219,7 +252,10 @@ class SqlStore(ScheduleRepository):
                     for a in missing
                 ],
             )
-            found.update({r.external_id: _member(r) for r in rows})
+            # Read back: some may have been created a moment earlier by another process.
+            found.update(
+                await self._members_by_external(community_id, [a.external_id for a in missing])
+            )
         for key, actor in wanted.items():
             member = found[key]
             values: dict[str, Any] = {
@@ -578,24 +614,8 @@ class SqlStore(ScheduleRepository):
     ) -> list[IdeaPostRef]:
         """Idea posts on a platform: of one challenge, or of the challenges that are
         running or closed since `closed_since`."""
-        query = (
-            select(
-                communities.c.platform,
-                communities.c.external_id,
-                communities.c.name,
-                idea_posts.c.channel_id,
-                idea_posts.c.message_id,
-                challenges.c.vote_emoji,
-                ideas.c.number,
-                challenges.c.id.label("challenge_id"),
-            )
-            .select_from(
-                idea_posts.join(ideas, ideas.c.id == idea_posts.c.idea_id)
-                .join(challenges, challenges.c.id == ideas.c.challenge_id)
-                .join(communities, communities.c.id == idea_posts.c.community_id)
-            )
-            .where((communities.c.platform == platform) & challenges.c.deleted_at.is_(None))
-            .order_by(idea_posts.c.id)
+        query = _IDEA_POST_REFS.where(
+            (communities.c.platform == platform) & challenges.c.deleted_at.is_(None)
         )
         if challenge_id is not None:
             query = query.where(challenges.c.id == challenge_id)
@@ -609,17 +629,24 @@ class SqlStore(ScheduleRepository):
                     & (challenges.c.closed_at >= closed_since)
                 )
             query = query.where(running)
-        return [
-            IdeaPostRef(
-                CommunityRef(r.platform, r.external_id, r.name),
-                r.channel_id,
-                r.message_id,
-                r.vote_emoji,
-                r.number,
-                r.challenge_id,
+        return [_idea_post_ref(r) for r in await self.conn.execute(query)]
+
+    async def idea_post_refs_for(
+        self, keys: Collection[tuple[str, str, str, str]]
+    ) -> list[IdeaPostRef]:
+        """These idea posts, by (platform, community, channel, message), where known."""
+        wanted = set(keys)
+        out: list[IdeaPostRef] = []
+        for chunk in _chunks(sorted({message for *_, message in wanted})):
+            rows = await self.conn.execute(
+                _IDEA_POST_REFS.where(idea_posts.c.message_id.in_(list(chunk)))
             )
-            for r in await self.conn.execute(query)
-        ]
+            out += [
+                _idea_post_ref(r)
+                for r in rows
+                if (r.platform, r.external_id, r.channel_id, r.message_id) in wanted
+            ]
+        return out
 
     # -- reactions and votes -----------------------------------------------------
 
@@ -644,7 +671,16 @@ class SqlStore(ScheduleRepository):
                 params = {"ids": list(chunk), "members": list(member_ids)}
                 rows = await self.conn.execute(sql.STATES_OF_MEMBERS, params)
             out.extend(
-                ReactionState(r.post_id, r.idea_id, r.member_id, r.present, r.changed_at)
+                ReactionState(
+                    r.post_id,
+                    r.idea_id,
+                    r.member_id,
+                    r.variant,
+                    r.present,
+                    r.changed_at,
+                    r.seen_at,
+                    r.synced,
+                )
                 for r in rows
             )
         return out
@@ -658,12 +694,30 @@ class SqlStore(ScheduleRepository):
                 {
                     "post_id": s.post_id,
                     "member_id": s.member_id,
+                    "variant": s.variant,
                     "present": s.present,
                     "changed_at": s.changed_at,
+                    "seen_at": s.seen_at,
+                    "synced": s.synced,
                 }
                 for s in states
             ],
         )
+
+    async def lock_ideas(self, idea_ids: Collection[int]) -> dict[int, int | None]:
+        """Lock these ideas' rows until the transaction ends (PostgreSQL; SQLite's writers
+        take turns anyway), in id order; returns what each is merged into."""
+        out: dict[int, int | None] = {}
+        for chunk in _chunks(sorted(idea_ids)):
+            rows = await self.conn.execute(sql.LOCK_IDEAS, {"ids": list(chunk)})
+            out.update({int(r.id): r.merged_into_id for r in rows})
+        return out
+
+    async def first_sighting(self, key: str, now: datetime, keep: timedelta) -> bool:
+        """Record a request key; False when it was recorded already (within `keep`)."""
+        await self.conn.execute(sql.FORGET_REQUEST_KEYS, {"before": now - keep})
+        found = await self.conn.execute(sql.ADD_REQUEST_KEY, {"key": key[:128], "seen_at": now})
+        return found.first() is not None
 
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None:
         if entries:

@@ -44,10 +44,12 @@ class RecordingPublisher:
     fail: bool = False
     #: fail this many publishes, then succeed (a platform outage that ends)
     fail_next: int = 0
+    #: fail every publish to these channels
+    fail_channels: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def publish(self, community: CommunityRef, post: Post) -> PostReceipt:
-        if self.fail or self.fail_next > 0:
+        if self.fail or self.fail_next > 0 or post.channel_id in self.fail_channels:
             self.fail_next -= 1
             raise ConnectionError("platform down")
         receipt = PostReceipt(post.channel_id, f"m{next(self._ids)}")

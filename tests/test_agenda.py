@@ -13,7 +13,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.core import Cocreate
 from bot.cron import fire_times
-from bot.messages import PostKind
+from bot.messages import MODERATORS, PostKind
 from bot.settings import load_settings
 from storage.database import SqlDatabase
 from tests.harness import START, Harness
@@ -164,18 +164,99 @@ async def test_a_failed_send_is_retried_with_backoff_and_never_lost(
     assert [k for k, _, _ in timeline(h)].count("results") == 1
 
 
-async def test_a_post_that_keeps_failing_is_recorded_as_failed(
+async def test_a_post_that_keeps_failing_is_retried_told_and_given_up_only_past_the_limit(
     new_harness: Callable[..., Harness], caplog: pytest.LogCaptureFixture
 ) -> None:
-    h = new_harness(load_settings(environ={"COCREATE_SCHEDULER__RETRY_ATTEMPTS": "3"}))
+    settings = load_settings(
+        environ={
+            "COCREATE_SCHEDULER__RETRY_ATTEMPTS": "3",
+            "COCREATE_SCHEDULER__GIVE_UP_HOURS": "48",
+        }
+    )
+    h = new_harness(settings)
+    await h.challenge("submissions_close:30d voting_close:30d")
+    h.publisher.fail_channels = {"general"}
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=8))
+    key = ("weekly", "2026-03-09T09:00")
+    assert (await keys(h.app.db))[key] == "retry"  # a day of 5xx: still trying
+    told = [p for p in h.publisher.of_kind(PostKind.NOTICE) if p.channel_id == MODERATORS]
+    assert len(told) == 1, "the moderators are told once"
+    assert (
+        "the weekly results of 2026-03-09T09:00 in flavour could not be sent to general"
+        in told[0].card.body
+    )
+    assert "/mod posts cancel:" in told[0].card.body
+    listed = await h.ok("/mod posts")
+    assert "the weekly results of 2026-03-09T09:00 in flavour · waiting to be tried again" in (
+        listed.card.body
+    )
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=1, hours=1))
+    assert (await keys(h.app.db))[key] == "failed"
+    assert "gave up sending the weekly results of 2026-03-09T09:00 in flavour" in caplog.text
+    # Back up: a moderator asks for another try, and it goes out once.
+    h.publisher.fail_channels = set()
+    post_id = (await h.ok("/mod posts")).card.body.split(" · ")[0]
+    await h.ok(f"/mod posts retry:{post_id}")
+    await h.app.agenda.run_due()
+    assert (await keys(h.app.db))[key] == "sent"
+    assert [p.card.title for p in h.publisher.of_kind(PostKind.RESULTS)].count(
+        "📊 This week in Flavour"
+    ) == 1
+
+
+async def test_a_moderator_can_cancel_a_post_that_keeps_failing(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge("submissions_close:30d voting_close:30d")
+    h.publisher.fail_channels = {"general"}
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=7, hours=1))
+    post_id = (await h.ok("/mod posts")).card.body.split(" · ")[0]
+    assert "not waiting" in await h.refused("/mod posts cancel:99999")
+    assert "Only moderators" in await h.refused(f"/mod posts cancel:{post_id}", "ana")
+    await h.ok(f"/mod posts cancel:{post_id}")
+    h.publisher.fail_channels = set()
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=1))
+    assert (await keys(h.app.db))[("weekly", "2026-03-09T09:00")] == "cancelled"
+    assert "Every post has been sent" in (await h.ok("/mod posts")).card.body
+
+
+async def test_a_failed_post_is_retried_by_the_next_process_after_a_restart(
+    new_harness: Callable[..., Harness], database: SqlDatabase
+) -> None:
+    h = new_harness()
     await h.challenge("submissions_close:30d voting_close:30d")
     h.publisher.fail = True
-    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=7, minutes=5))
-    assert (await keys(h.app.db))[("weekly", "2026-03-09T09:00")] == "failed"
-    assert (
-        "gave up sending weekly 2026-03-09T09:00 of challenge flavour after 3 attempts"
-        in caplog.text
-    )
+    h.clock.advance(timedelta(days=7))
+    assert await h.app.agenda.run_due() == 0  # the weekly results fail
+    await h.submit("ana", "Salted caramel")  # its post fails too: kept for a retry
+    await h.close()
+    # A new process on the same database, with the platform back.
+    after = new_harness()
+    after.clock.advance_to(h.clock.now() + timedelta(minutes=5))
+    await after.app.agenda.run_due()
+    assert [p.idea_number for p in after.publisher.of_kind(PostKind.IDEA)] == [1]
+    assert len(after.publisher.of_kind(PostKind.RESULTS)) == 1
+    assert (await after.react(1, "ben")).effect == "vote added"
+    await after.app.agenda.run_due()
+    assert len(after.publisher.sent) == 2, "each post once"
+
+
+async def test_a_send_that_died_with_its_process_is_taken_over_after_the_lease(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge("submissions_close:30d voting_close:30d")
+    h.clock.advance(timedelta(days=7))
+    async with h.app.db.transaction() as store:  # a claim whose process died mid-send
+        challenge = (await store.challenges_by_ids({1}))[0]
+        await store.claim_post(
+            challenge.id, "weekly", "2026-03-09T09:00", h.clock.now(), "dead:1", h.clock.now()
+        )
+    assert await h.app.agenda.run_due() == 0
+    h.clock.advance(timedelta(minutes=16))
+    assert await h.app.agenda.run_due() == 1
+    assert (await keys(h.app.db))[("weekly", "2026-03-09T09:00")] == "sent"
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)

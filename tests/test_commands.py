@@ -299,8 +299,20 @@ async def test_anonymous_ideas_hide_the_author_from_members_only(h: Harness) -> 
     assert dict((await h.ok("/idea show #1")).card.fields)["By"] == "anonymous (Ana)"
 
 
-async def test_a_post_that_cannot_be_sent_is_reported_not_hidden(h: Harness) -> None:
+async def test_an_idea_post_that_fails_is_saved_told_truthfully_and_posted_later(
+    h: Harness,
+) -> None:
     h.publisher.fail = True
     reply = await h.ok('/idea submit title:"Salted caramel" description:"Sweet"', "ana")
-    assert reply.card.footer.startswith("1 post(s) could not be sent")
+    assert "saved; it will be posted for voting with 👍 as soon as Test answers" in reply.card.body
+    assert "It is posted" not in reply.card.body
     assert await community_ideas(h) == [(1, "Salted caramel", "published")]
+    assert h.publisher.of_kind(PostKind.IDEA) == []
+    h.publisher.fail = False
+    h.tick(1)
+    await h.app.agenda.run_due()
+    (post,) = h.publisher.of_kind(PostKind.IDEA)
+    assert post.idea_number == 1
+    assert (await h.react(1, "ben")).effect == "vote added"  # the post is known: votes count
+    await h.app.agenda.run_due()
+    assert len(h.publisher.of_kind(PostKind.IDEA)) == 1  # sent once

@@ -27,7 +27,7 @@ import shutil
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.commands import registry
 from bot.commands.spec import CommandSpec, Option, OptionKind
@@ -54,7 +54,7 @@ from bot.messages import (
 )
 from bot.votes import Effect
 from storage.database import SqlDatabase, create_engine
-from storage.schema import member_week_points
+from storage.schema import member_week_points, votes
 from storage.store import SqlStore
 from tests.conftest import _require_postgres as require_postgres
 from tests.conftest import postgres_database, postgres_url, sqlite_database_at
@@ -430,7 +430,10 @@ class Reconcile:
     post: int
     reactors: tuple[int, ...]
     with_bot: bool
-    offset_s: int | None  # None: the clock's now (the default of Cocreate.reconcile)
+    #: when the list was asked for, from the clock's now (None: now, the default)
+    offset_s: int | None
+    #: members who react with 👍🏽 (the others listed react with 👍)
+    toned: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -501,6 +504,7 @@ operations = st.lists(
             reactors=st.lists(st.integers(0, 4), max_size=4).map(tuple),
             with_bot=st.booleans(),
             offset_s=st.one_of(st.none(), _offsets),
+            toned=st.lists(st.integers(0, 4), max_size=2).map(tuple),
         ),
         st.builds(Tick, st.integers(1, 40).map(lambda k: k * 15)),
         st.builds(Burst, st.lists(events(in_burst=True), min_size=2, max_size=4).map(tuple)),
@@ -526,63 +530,74 @@ def _one(effect: str, duplicate: bool = False) -> Expected:
     return Expected(frozenset({effect}), duplicate)
 
 
+StateKey = tuple[PostKey, str, str]  # post, member, emoji variant
+#: present, the platform time of the latest event (None: read back only), when it reached
+#: us (or when the list was asked for), and whether a read-back list set it
+State = tuple[bool, datetime | None, datetime, bool]
+
+
+def variant_of(emoji: str) -> str:
+    return "🏽" if "🏽" in emoji else ""
+
+
 @dataclass
 class ReferenceModel:
     """The vote rules, written down independently of bot/votes.py.
 
-    * The latest change per (post, member) wins by its time; a tie goes to the later arrival.
+    * A reaction is kept per (post, member, emoji variant): 👍 and 👍🏽 are two reactions.
+    * The latest event per reaction wins by its platform time; a tie goes to the later
+      arrival. A reactor list read back from the platform counts as of when it was asked
+      for: an event that reached us after that wins over it (a tie too), whatever its
+      platform time; one that reached us before loses to it.
     * An event whose id was recorded before is a duplicate and changes nothing. An id is
       recorded when the event reached the vote rules: not for bots, other emoji, unknown
       posts, or a CLEAR that found nobody to clear or was stale (nothing is logged for
       those).
-    * A member's vote on an idea exists while their vote reaction is on some post of the idea
-      and they are not its author (self-votes are off; the challenge stays open; nobody is
-      blocked or too new). So every member's vote set is the formula of `expected_votes`.
-    * A CLEAR and a reconcile settle the post at their time: every reaction on it up to then
-      is known, so a later-arriving event older than that is stale, whoever it is from. CLEAR
-      removes, at its time, the reaction of each member holding it when its turn comes (a
-      CLEAR older than the post's settled time is itself stale and recorded nowhere);
-      reconcile sets each listed member present and each other holder absent, at its time,
-      recording only the changes.
+    * A member's vote on an idea exists while any variant of their vote reaction is on some
+      post of the idea and they are not its author (self-votes are off; the challenge stays
+      open; nobody is blocked or too new). So every member's vote set is the formula of
+      `expected_votes`.
+    * A CLEAR settles the post at its time: every reaction on it up to then is known, so a
+      later-arriving event older than that is stale, whoever it is from. It removes, at its
+      time, the reaction (of its emoji variant, or all) of each member holding it when its
+      turn comes (a CLEAR older than the post's settled time is itself stale and recorded
+      nowhere).
+    * A read-back sets each listed reaction present and each other held reaction absent,
+      recording only the changes; then every member it covers gets the vote their
+      reactions call for (a repair, recorded when it adds or removes a vote).
     """
 
     authors: dict[int, str]
     idea_of: dict[PostKey, int]
-    states: dict[tuple[PostKey, str], tuple[bool, datetime]] = field(default_factory=dict)
+    states: dict[StateKey, State] = field(default_factory=dict)
     votes: set[tuple[int, str]] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     settled: dict[PostKey, datetime] = field(default_factory=dict)
     #: (idea, member, effect) of every change applied or found stale: one log entry each
     log: Counter[tuple[int, str, str]] = field(default_factory=Counter)
 
-    def present_on(self, post: PostKey) -> set[str]:
-        return {m for (p, m), (present, _) in self.states.items() if p == post and present}
+    def present_on(self, post: PostKey, variant: str | None = None) -> set[tuple[str, str]]:
+        return {
+            (m, v)
+            for (p, m, v), (present, *_) in self.states.items()
+            if p == post and present and variant in (None, v)
+        }
 
     def reacting(self, idea: int, member: str) -> bool:
         return any(
             present
-            for (p, m), (present, _) in self.states.items()
+            for (p, m, _), (present, *_) in self.states.items()
             if m == member and self.idea_of[p] == idea
         )
 
     def expected_votes(self) -> set[tuple[int, str]]:
         return {
             (self.idea_of[p], m)
-            for (p, m), (present, _) in self.states.items()
+            for (p, m, _), (present, *_) in self.states.items()
             if present and m != self.authors[self.idea_of[p]]
         }
 
-    def _change(self, post: PostKey, member: str, present: bool, at: datetime) -> str:
-        effect = self._apply(post, member, present, at)
-        self.log[(self.idea_of[post], member, effect)] += 1
-        return effect
-
-    def _apply(self, post: PostKey, member: str, present: bool, at: datetime) -> str:
-        old = self.states.get((post, member))
-        if (old is not None and at < old[1]) or (post in self.settled and at < self.settled[post]):
-            return Effect.STALE
-        self.states[(post, member)] = (present, at)
-        idea = self.idea_of[post]
+    def _vote(self, idea: int, member: str) -> str:
         wants, has = self.reacting(idea, member), (idea, member) in self.votes
         if wants and not has:
             if member == self.authors[idea]:
@@ -594,7 +609,22 @@ class ReferenceModel:
             return Effect.REMOVED
         return Effect.NO_CHANGE
 
-    def event(self, e: ReactionEvent) -> Expected:
+    def _event_change(self, key: StateKey, present: bool, at: datetime, received: datetime) -> str:
+        post, member, _ = key
+        old = self.states.get(key)
+        if (
+            (post in self.settled and at < self.settled[post])
+            or (old is not None and old[1] is not None and at < old[1])
+            or (old is not None and old[3] and received < old[2])
+        ):
+            effect = Effect.STALE
+        else:
+            self.states[key] = (present, at, received, False)
+            effect = self._vote(self.idea_of[post], member)
+        self.log[(self.idea_of[post], member, effect)] += 1
+        return effect
+
+    def event(self, e: ReactionEvent, received: datetime) -> Expected:
         post = (e.channel_id, e.message_id)
         if post not in self.idea_of:
             return _one(Effect.NOT_AN_IDEA)
@@ -608,41 +638,55 @@ class ReferenceModel:
             if post in self.settled and e.at < self.settled[post]:
                 return _one(Effect.STALE)
             self.settled[post] = e.at
-            members = sorted(self.present_on(post))
+            keys = sorted(self.present_on(post, None if e.emoji is None else variant_of(e.emoji)))
         else:
-            assert e.member is not None
-            members = [e.member.external_id]
-        if not members:
+            assert e.member is not None and e.emoji is not None
+            keys = [(e.member.external_id, variant_of(e.emoji))]
+        if not keys:
             return _one(Effect.NO_CHANGE)
         if e.event_id is not None:
             self.seen.add(e.event_id)
         present = e.action is ReactionAction.ADD
-        effects = [self._change(post, m, present, e.at) for m in members]
+        effects = [self._event_change((post, m, v), present, e.at, received) for m, v in keys]
         # A CLEAR changes its holders in an order the store chooses, and reports the first
         # effect that is neither "no change" nor "stale", else the last one.
         notable = frozenset(effects) - {Effect.NO_CHANGE, Effect.STALE}
         return Expected(notable or frozenset(effects))
 
-    def reconcile(self, post: PostKey, reactors: Sequence[Actor], at: datetime) -> tuple[int, int]:
+    def reconcile(
+        self, post: PostKey, listed: set[tuple[str, str]], requested: datetime
+    ) -> tuple[int, int]:
         if post not in self.idea_of:
             return 0, 0
-        wanted = {a.external_id for a in reactors if not a.is_bot}
-        present = self.present_on(post)
-        self.settled[post] = max(at, self.settled.get(post, at))
-        for member in sorted(wanted | present):
-            old = self.states.get((post, member))
-            if old is not None and old[0] == (member in wanted) and at >= old[1]:
-                self.states[(post, member)] = (old[0], at)  # confirmed: newer time, no entry
-            else:
-                self._change(post, member, member in wanted, at)
-        return len(wanted - present), len(present - wanted)
+        idea = self.idea_of[post]
+        added = removed = 0
+        covered = sorted(listed | self.present_on(post))
+        for member, variant in covered:
+            key, want = (post, member, variant), (member, variant) in listed
+            old = self.states.get(key)
+            if (old is not None and old[2] >= requested) or (
+                post in self.settled and requested < self.settled[post]
+            ):
+                continue  # an event that reached us after the list was asked for wins
+            if old is None and not want:
+                continue
+            self.states[key] = (want, old[1] if old else None, requested, True)
+            if old is not None and old[0] == want:
+                continue  # confirmed
+            added, removed = added + want, removed + (not want)
+            self.log[(idea, member, self._vote(idea, member))] += 1
+        for member in sorted({m for m, _ in covered}):
+            effect = self._vote(idea, member)
+            if effect in (Effect.ADDED, Effect.REMOVED):
+                self.log[(idea, member, effect)] += 1
+        return added, removed
 
 
 @dataclass
 class Stored:
     votes: list[tuple[int, str, datetime, str]]  # idea number, member, cast_at, week
     vote_counts: dict[int, int]
-    states: dict[tuple[PostKey, str], tuple[bool, datetime]]
+    states: dict[StateKey, State]
     log: list[tuple[int, str, str, str | None]]  # idea number, member, effect, event id
     points: dict[tuple[str, str], tuple[int, int]]  # (member, week) -> (cast, received)
 
@@ -670,7 +714,12 @@ async def read_stored(h: Harness, world: World, posts: dict[int, PostKey]) -> St
             for v in await store.voters(list(ideas))
         )
         states = {
-            (post_keys[s.post_id], names[s.member_id]): (s.present, s.changed_at)
+            (post_keys[s.post_id], names[s.member_id], s.variant): (
+                s.present,
+                s.changed_at,
+                s.seen_at,
+                s.synced,
+            )
             for s in await store.reaction_states(list(ideas), None)
         }
         log = [
@@ -779,7 +828,7 @@ async def reaction_scenario(database: SqlDatabase, world: World, ops: list[Op]) 
         )
 
     async def deliver(e: ReactionEvent) -> None:
-        expected = model.event(e)
+        expected = model.event(e, h.clock.now())
         outcome = await h.app.handle_reaction(e)
         expected.check(outcome, e)
         event(f"outcome: {outcome.effect}")
@@ -794,7 +843,7 @@ async def reaction_scenario(database: SqlDatabase, world: World, ops: list[Op]) 
                     await deliver(delivered[op.index % len(delivered)])
             elif isinstance(op, Burst):
                 batch = [build(ev) for ev in op.events]
-                expected = [model.event(e) for e in batch]
+                expected = [model.event(e, h.clock.now()) for e in batch]
                 outcomes = await asyncio.gather(*(h.app.handle_reaction(e) for e in batch))
                 for exp, outcome, e in zip(expected, outcomes, batch, strict=True):
                     exp.check(outcome, e)
@@ -802,12 +851,17 @@ async def reaction_scenario(database: SqlDatabase, world: World, ops: list[Op]) 
                 delivered.extend(batch)
             elif isinstance(op, Reconcile):
                 channel, message = posts[op.post % len(posts)]
-                reactors = [h.actor(world.members[i % len(world.members)]) for i in op.reactors]
+                plain = [h.actor(world.members[i % len(world.members)]) for i in op.reactors]
+                toned = [h.actor(world.members[i % len(world.members)]) for i in op.toned]
                 if op.with_bot:
-                    reactors.append(BOT)
+                    plain.append(BOT)
                 at = None if op.offset_s is None else h.clock.now() + timedelta(seconds=op.offset_s)
-                want = model.reconcile((channel, message), reactors, at or h.clock.now())
-                result = await h.app.reconcile(h.community, channel, message, reactors, at)
+                listed = {(a.external_id, "") for a in plain if not a.is_bot}
+                listed |= {(a.external_id, "🏽") for a in toned}
+                want = model.reconcile((channel, message), listed, at or h.clock.now())
+                result = await h.app.reconcile(
+                    h.community, channel, message, {VOTE: plain, "👍🏽": toned}, requested_at=at
+                )
                 assert (result.added, result.removed) == want, f"{op}: {result} != {want}"
             else:
                 h.clock.advance(timedelta(seconds=op.seconds))
@@ -820,7 +874,7 @@ async def reaction_scenario(database: SqlDatabase, world: World, ops: list[Op]) 
         # change nothing at all (votes, states, log, points)...
         for e in delivered:
             if e.event_id in model.seen:
-                expected = model.event(e)  # a duplicate, unless on an unknown message
+                expected = model.event(e, h.clock.now())  # a duplicate, unless unknown post
                 assert expected.effects <= {Effect.DUPLICATE, Effect.NOT_AN_IDEA}
                 expected.check(await h.app.handle_reaction(e), e)
         assert await read_stored(h, world, posts) == before
@@ -990,18 +1044,82 @@ async def test_add_then_clear_in_one_batch_ends_without_the_vote(database: SqlDa
     assert await _vote_count(h, 1) == 0
 
 
-async def test_a_reconcile_is_not_undone_by_older_events_that_arrive_later(
+async def test_events_that_arrive_while_a_reactor_list_is_read_win_over_it(
     database: SqlDatabase,
 ) -> None:
-    """The snapshot "ben reacts, cleo does not" at T stands against events older than T that
-    are delivered afterwards."""
+    """The list is asked for at T and answers late, still showing ben and not cleo; ben's
+    removal and cleo's add reached us after T, so they stand (reconciling once undid them)."""
     h = await _one_idea(database)
-    t0 = h.clock.now()
-    await h.react(1, "ben", at=t0)
-    h.tick(10)
+    await h.react(1, "ben")
+    h.tick()
+    asked = h.clock.now()
+    h.tick()  # while the list is in flight
+    await h.react(1, "ben", add=False)
+    await h.react(1, "cleo")
     receipt = h.publisher.idea_message(1)
-    await h.app.reconcile(h.community, receipt.channel_id, receipt.message_id, [h.actor("ben")])
-    late = t0 + timedelta(minutes=5)
-    await h.app.handle_reaction(h.event(1, "ben", ReactionAction.REMOVE, at=late))
-    await h.app.handle_reaction(h.event(1, "cleo", at=late))
+    result = await h.app.reconcile(
+        h.community,
+        receipt.channel_id,
+        receipt.message_id,
+        {"👍": [h.actor("ben")]},
+        requested_at=asked,
+    )
+    assert (result.added, result.removed) == (0, 0)
+    assert await _voters(h, 1) == {"cleo"}
+
+
+async def test_a_reactor_list_wins_over_events_that_reached_us_before_it_was_asked_for(
+    database: SqlDatabase,
+) -> None:
+    """An event that reached us before the list was asked for, but whose turn comes after
+    it (it was queued), is already in the list: it is stale, whatever its platform time."""
+    h = await _one_idea(database)
+    before = h.clock.now()
+    h.tick()
+    receipt = h.publisher.idea_message(1)
+    await h.app.reconcile(
+        h.community, receipt.channel_id, receipt.message_id, {"👍": [h.actor("ben")]}
+    )
+    late = replace(h.event(1, "ben", ReactionAction.REMOVE, at=h.clock.now()), received_at=before)
+    assert (await h.app.handle_reaction(late)).effect == Effect.STALE
     assert await _voters(h, 1) == {"ben"}
+
+
+async def test_a_vote_counts_while_any_variant_of_the_emoji_remains(database: SqlDatabase) -> None:
+    """Ben reacts with 👍 and 👍🏽, then takes one back: a 👍 of his remains, so does his vote."""
+    h = await _one_idea(database)
+    await h.react(1, "ben", emoji="👍")
+    await h.react(1, "ben", emoji="👍🏽")
+    h.tick()
+    assert (await h.react(1, "ben", add=False, emoji="👍🏽")).effect == Effect.NO_CHANGE
+    assert await _voters(h, 1) == {"ben"}
+    h.tick()
+    assert (await h.react(1, "ben", add=False, emoji="👍")).effect == Effect.REMOVED
+    assert await _voters(h, 1) == set()
+    # Read back: the list shows 👍🏿 only; that variant alone keeps the vote.
+    receipt = h.publisher.idea_message(1)
+    h.tick()
+    await h.app.reconcile(
+        h.community, receipt.channel_id, receipt.message_id, {"👍": [], "👍🏿": [h.actor("ben")]}
+    )
+    assert await _voters(h, 1) == {"ben"}
+
+
+async def test_a_reconcile_repairs_a_vote_row_out_of_step_with_the_reactions(
+    database: SqlDatabase,
+) -> None:
+    """The reactions say ben votes, but his vote row is gone (a crash between two writers
+    once left such states): reading the post back confirms the reaction and adds the vote."""
+    h = await _one_idea(database)
+    await h.react(1, "ben")
+    async with h.app.db.transaction() as store:
+        assert isinstance(store, SqlStore)
+        await store.conn.execute(delete(votes))
+    assert await _voters(h, 1) == set()
+    h.tick()
+    receipt = h.publisher.idea_message(1)
+    await h.app.reconcile(
+        h.community, receipt.channel_id, receipt.message_id, {"👍": [h.actor("ben")]}
+    )
+    assert await _voters(h, 1) == {"ben"}
+    assert await _vote_count(h, 1) == 1

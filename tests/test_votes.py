@@ -155,11 +155,13 @@ async def test_reconcile_makes_stored_votes_match_the_platform(h: Harness) -> No
     h.tick(60)
     now_reacting = [h.actor("cleo"), h.actor("dan"), h.actor("eve"), h.actor("ana")]
     result = await h.app.reconcile(
-        h.community, receipt.channel_id, receipt.message_id, now_reacting
+        h.community, receipt.channel_id, receipt.message_id, {"👍": now_reacting}
     )
     assert (result.added, result.removed) == (3, 1)  # dan, eve, ana in; ben out
     assert await votes_of(h, 1) == 3  # cleo, dan, eve: ana's own vote does not count
-    again = await h.app.reconcile(h.community, receipt.channel_id, receipt.message_id, now_reacting)
+    again = await h.app.reconcile(
+        h.community, receipt.channel_id, receipt.message_id, {"👍": now_reacting}
+    )
     assert (again.added, again.removed) == (0, 0)
     async with h.app.db.transaction() as store:
         community = await store.find_community(h.community)

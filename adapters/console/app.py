@@ -19,7 +19,7 @@ import itertools
 import shlex
 import sys
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -230,7 +230,7 @@ async def run_console(
     publisher = ConsolePublisher(sys.stdout, settings.core.data_dir / "files")
     app = await build(settings, clock, {PLATFORM: publisher})
     await app.start()
-    timer = Timer(app.agenda, clock)
+    timer = Timer(app.agenda, clock, timedelta(seconds=settings.scheduler.heartbeat_seconds))
     await timer.start()
     session = ConsoleSession(app, settings, publisher, clock)
     try:

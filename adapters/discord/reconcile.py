@@ -138,14 +138,19 @@ class DiscordReconciler:
         if post.message_id in self.publisher.gone:
             summary.skipped.append(f"#{post.idea_number}: post deleted")
             return
-        # Taken before reading: gateway events newer than the list win over it.
-        at = as_of or self.app.clock.now()
+        # Taken before reading: gateway events that arrive after it win over the list.
+        requested_at = self.app.clock.now()
         reactors = await self.reactors(post)
         if reactors is None:
             summary.skipped.append(f"#{post.idea_number}: post deleted")
             return
         result = await self.app.reconcile(
-            post.community, post.channel_id, post.message_id, reactors, at=at
+            post.community,
+            post.channel_id,
+            post.message_id,
+            {post.vote_emoji: reactors},
+            requested_at=requested_at,
+            as_of=as_of,
         )
         summary.read += 1
         summary.reactors += len(reactors)

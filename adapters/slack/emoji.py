@@ -179,10 +179,15 @@ NAME_BY_EMOJI: dict[str, str] = {_key(emoji): names[0] for emoji, names in _NAME
 
 
 def reaction_emoji(name: str) -> str:
-    """A Slack reaction name as the emoji the core compares: `+1::skin-tone-3` → 👍,
-    `partyparrot` → `:partyparrot:`."""
-    base = _SKIN_TONE_NAME.sub("", name.strip().strip(":"))
-    return EMOJI_BY_NAME.get(base.lower(), f":{base}:")
+    """A Slack reaction name as the emoji the core compares, skin tone kept:
+    `+1` → 👍, `+1::skin-tone-3` → 👍🏼, `partyparrot` → `:partyparrot:`."""
+    text = name.strip().strip(":")
+    base = _SKIN_TONE_NAME.sub("", text)
+    emoji = EMOJI_BY_NAME.get(base.lower())
+    if emoji is None:
+        return f":{base}:"
+    tones = re.findall(r"skin-tone-([2-6])", text[len(base) :])
+    return emoji + "".join(chr(0x1F3FB + int(t) - 2) for t in tones)
 
 
 def reaction_name(emoji: str) -> str | None:
@@ -208,7 +213,7 @@ def canonical_emoji(text: str) -> str:
     value = text.strip()
     custom = _CUSTOM.match(value)
     if custom:
-        return reaction_emoji(custom.group(1))
-    if _BARE_NAME.match(value):
-        return reaction_emoji(value)
-    return value
+        value = reaction_emoji(custom.group(1))
+    elif _BARE_NAME.match(value):
+        value = reaction_emoji(value)
+    return "".join(ch for ch in value if ch not in _SKIN_TONES)

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
 from adapters.slack.config import Sleep
-from adapters.slack.emoji import reaction_name, same_emoji
+from adapters.slack.emoji import reaction_emoji, reaction_name, same_emoji
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
 from bot.core import Cocreate
 from bot.messages import (
@@ -222,8 +222,10 @@ class SlackReconciler:
         pacer = self._pacers[team_id]
         for post in posts:
             await pacer.wait()
+            # Taken before asking: events that arrive after it win over the answer.
+            requested_at = self.core.clock.now()
             try:
-                reactors = await self._reactors(client, post, bot_user)
+                reactions = await self._reactions(client, post, bot_user)
             except SlackApiError as err:
                 log.info(
                     "idea #%s post %s in %s not reconciled: %s",
@@ -236,21 +238,27 @@ class SlackReconciler:
             except Exception:
                 log.exception("reading reactions of idea #%s failed", post.idea_number)
                 continue
-            actors = [Actor(user, "") for user in sorted(reactors)]
             await self.core.reconcile(
-                post.community, post.channel_id, post.message_id, actors, at=as_of
+                post.community,
+                post.channel_id,
+                post.message_id,
+                reactions,
+                requested_at=requested_at,
+                as_of=as_of,
             )
 
-    async def _reactors(
+    async def _reactions(
         self, client: AsyncWebClient, post: IdeaPostRef, bot_user: str | None
-    ) -> set[str]:
+    ) -> dict[str, list[Actor]]:
+        """Who reacts with each variant of the vote emoji (👍, 👍🏽, …), the bot left out."""
         response = await client.reactions_get(
             channel=post.channel_id, timestamp=post.message_id, full=True
         )
         message = response.get("message") or {}
-        users: set[str] = set()
+        out: dict[str, list[Actor]] = {}
         for reaction in message.get("reactions") or []:
-            if same_emoji(str(reaction.get("name", "")), post.vote_emoji):
-                users.update(str(u) for u in reaction.get("users") or [])
-        users.discard(bot_user or "")
-        return users
+            name = str(reaction.get("name", ""))
+            if same_emoji(name, post.vote_emoji):
+                users = sorted({str(u) for u in reaction.get("users") or []} - {bot_user or ""})
+                out.setdefault(reaction_emoji(name), []).extend(Actor(u, "") for u in users)
+        return out

@@ -199,6 +199,7 @@ async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
     moderator=True,
 )
 async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    ctx.schedule_changed = True
     challenge = await ctx.challenge(args["challenge"])
     changed = sorted(k for k in args if k != "challenge")
     if not changed:
@@ -239,6 +240,7 @@ async def _set_deadlines(
     "challenge", "open", description="Open a challenge", options=(CHALLENGE,), moderator=True
 )
 async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    ctx.schedule_changed = True
     challenge = await ctx.challenge(args["challenge"])
     if challenge.phase is not Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} is already {challenge.phase.value}.")
@@ -266,6 +268,7 @@ async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     moderator=True,
 )
 async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    ctx.schedule_changed = True
     challenge = await ctx.challenge(args["challenge"])
     if challenge.phase is Phase.DRAFT:
         return await open_(ctx, args)
@@ -284,6 +287,7 @@ async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
     moderator=True,
 )
 async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    ctx.schedule_changed = True
     challenge = await ctx.challenge(args["challenge"])
     if challenge.phase is Phase.CLOSED:
         raise UserError(f"Challenge {quoted(challenge.title)} is already closed.")
@@ -310,6 +314,7 @@ async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
     moderator=True,
 )
 async def delete(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    ctx.schedule_changed = True
     challenge = await ctx.challenge(args["challenge"])
     if challenge.phase.running:
         raise UserError(

@@ -3,6 +3,7 @@ never cross from one community into another."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -26,16 +27,27 @@ class Context:
     now: datetime
     settings: Settings
     rewards: Rewards
-    #: public posts to send once the transaction has committed
-    posts: list[Post] = field(default_factory=list)
+    #: posts to send once the transaction has committed, with their challenge's id
+    posts: list[tuple[int, Post]] = field(default_factory=list)
     #: ideas whose posts must be re-rendered once the transaction has committed
     refresh: set[int] = field(default_factory=set)
     #: badges awarded in this transaction, announced to adapters once it has committed
     awards: list[Award] = field(default_factory=list)
+    #: deadlines or posts changed: the agenda runs once the transaction has committed
+    schedule_changed: bool = False
 
     @property
     def is_moderator(self) -> bool:
         return self.actor.is_moderator
+
+    @property
+    def platform_name(self) -> str:
+        """The community's platform as people call it ("Slack")."""
+        return self.community.platform.capitalize()
+
+    def post(self, challenge: Challenge, posts: Iterable[Post]) -> None:
+        """Send these posts about this challenge once the command has committed."""
+        self.posts += [(challenge.id, p) for p in posts]
 
     def require_moderator(self, what: str) -> None:
         if not self.is_moderator:

@@ -163,21 +163,29 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
             "updated_at": ctx.now,
         }
     )
-    lines = []
+    first, unsent = "", ""
     if review:
-        ctx.posts.append(review_post(idea, challenge, ctx.member.display_name))
-        lines.append("Moderators will review it first; it is posted once approved.")
+        ctx.post(challenge, [review_post(idea, challenge, ctx.member.display_name)])
+        first = "Moderators will review it first; it is posted once approved."
     else:
         ctx.awards += await ctx.rewards.idea_published(ctx.store, idea, ctx.now)
-        ctx.posts.extend(idea_posts(idea, challenge, ctx.member.display_name))
-        lines.append(
-            f"It is posted for voting with {neutralize_mentions(challenge.settings.vote_emoji)}."
+        ctx.post(challenge, idea_posts(idea, challenge, ctx.member.display_name))
+        emoji = neutralize_mentions(challenge.settings.vote_emoji)
+        first = f"It is posted for voting with {emoji}."
+        unsent = (
+            f"It is saved; it will be posted for voting with {emoji} as soon as "
+            f"{ctx.platform_name} answers."
         )
+    lines = []
     if similar:
         refs = " and ".join(f"#{n}" for n in similar)
         lines.append(f"Looks similar to {refs}: you can vote for those too.")
     lines.append(f"Change it with `/idea edit #{idea.number}` until it gets its first vote.")
-    return Reply(Card(f"💡 Idea #{idea.number} is in!", "\n".join(lines)))
+    title = f"💡 Idea #{idea.number} is in!"
+    return Reply(
+        Card(title, "\n".join([first, *lines])),
+        unsent=Card(title, "\n".join([unsent, *lines])) if unsent else None,
+    )
 
 
 @registry.command(

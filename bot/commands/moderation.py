@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from bot import outbox
 from bot.commands.context import Context
 from bot.commands.ideas import IDEA, idea_posts
 from bot.commands.spec import Option, OptionKind, registry
@@ -28,7 +29,7 @@ async def _publish(ctx: Context, idea: Idea) -> None:
     )
     ctx.awards += await ctx.rewards.idea_published(ctx.store, published, ctx.now)
     author = (await ctx.store.members_by_ids([idea.author_id]))[idea.author_id]
-    ctx.posts.extend(idea_posts(published, challenge, author.display_name))
+    ctx.post(challenge, idea_posts(published, challenge, author.display_name))
 
 
 def _note(ctx: Context, text: str | None) -> str | None:
@@ -52,7 +53,11 @@ async def approve(ctx: Context, args: Mapping[str, Any]) -> Reply:
         raise UserError(f"#{idea.number} is {idea.status.value}, not waiting for review.")
     await _publish(ctx, idea)
     await ctx.audit("idea.approve", f"#{idea.number}")
-    return Reply(Card(f"✅ #{idea.number} is approved", "It is posted for voting."))
+    title = f"✅ #{idea.number} is approved"
+    return Reply(
+        Card(title, "It is posted for voting."),
+        unsent=Card(title, f"It will be posted for voting as soon as {ctx.platform_name} answers."),
+    )
 
 
 @registry.command(
@@ -111,7 +116,7 @@ async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
     challenge = await ctx.challenge_of(idea)
     body = f"Status: {new.value}" + (f" — {display_inline(note, 300)}" if note else "")
     notice = Card(f"📣 Update on {idea_heading(idea)}", body)
-    ctx.posts.extend(Post(v, PostKind.NOTICE, notice) for v in challenge.venues)
+    ctx.post(challenge, (Post(v, PostKind.NOTICE, notice) for v in challenge.venues))
     ctx.refresh.add(idea.id)
     await ctx.audit("idea.status", f"#{idea.number}", new.value)
     return Reply(Card(f"#{idea.number} is now {new.value}", "The community is told in the venues."))
@@ -245,3 +250,68 @@ async def audit_log(ctx: Context, args: Mapping[str, Any]) -> Reply:
         for e in entries
     ]
     return Reply(Card("📜 Moderator log", "\n".join(lines) or "No moderator actions yet."))
+
+
+POST_STATES = {
+    "retry": "waiting to be tried again",
+    "claimed": "being sent",
+    "failed": "given up on",
+}
+
+
+@registry.command(
+    "mod",
+    "posts",
+    description="Posts not sent yet (or given up on); cancel one, or try one again now",
+    options=(
+        Option("cancel", OptionKind.INT, "the number of a post to stop trying", min_value=1),
+        Option("retry", OptionKind.INT, "the number of a post to try again now", min_value=1),
+    ),
+    moderator=True,
+)
+async def posts(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    if "cancel" in args or "retry" in args:
+        cancel = "cancel" in args
+        post_id = int(args["cancel"] if cancel else args["retry"])
+        moved = await ctx.store.set_post_state(
+            ctx.community.id,
+            post_id,
+            ("retry", "failed", "claimed") if cancel else ("retry", "failed"),
+            "cancelled" if cancel else "retry",
+            next_attempt_at=None if cancel else ctx.now,
+        )
+        if not moved:
+            raise UserError(
+                f"Post {post_id} is not waiting here. `/mod posts` lists those that are."
+            )
+        await ctx.audit("post.cancel" if cancel else "post.retry", str(post_id))
+        ctx.schedule_changed = not cancel
+        if cancel:
+            return Reply(
+                Card(f"🛑 Post {post_id} is cancelled", "Cocreate stops trying to send it.")
+            )
+        return Reply(
+            Card(f"🔁 Post {post_id} is tried again now", "`/mod posts` shows how it went.")
+        )
+    waiting = await ctx.store.unsent_posts(ctx.community.id)
+    slugs = {c.id: c.slug for c in await ctx.store.challenges(ctx.community.id)}
+    tz = ctx.settings.core.default_timezone
+    lines = []
+    for p in waiting[:20]:
+        what = outbox.describe(p.kind, p.period, p.payload)
+        state = POST_STATES.get(p.state, p.state)
+        retry = f", next try {when(p.next_attempt_at, tz)}" if p.next_attempt_at else ""
+        error = f" — {display_inline(p.last_error, 120)}" if p.last_error else ""
+        lines.append(
+            f"{p.id} · {what} in {slugs.get(p.challenge_id, '?')} · {state} after "
+            f"{p.attempts} tries{retry}{error}"
+        )
+    if len(waiting) > 20:
+        lines.append(f"…and {len(waiting) - 20} more.")
+    return Reply(
+        Card(
+            "📮 Posts not sent yet",
+            "\n".join(lines) or "Every post has been sent.",
+            footer="/mod posts cancel:N stops one · /mod posts retry:N tries one again now",
+        )
+    )

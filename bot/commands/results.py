@@ -151,7 +151,7 @@ async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if challenge.phase is Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
     card = await weekly_results(ctx.store, challenge, ctx.now)
-    ctx.posts.extend(Post(v, PostKind.RESULTS, card) for v in challenge.venues)
+    ctx.post(challenge, (Post(v, PostKind.RESULTS, card) for v in challenge.venues))
     await ctx.audit("results.post", challenge.slug)
     return Reply(Card(f"📊 Results for {quoted(challenge.title)} are posted", ""))
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -269,10 +270,13 @@ async def running_world(
     *,
     env: dict[str, str] | None = None,
     sleeps: Sleeps | None = None,
+    start: datetime = START,
     **tuning: Any,
 ) -> AsyncIterator[World]:
+    """A core and a Slack adapter on the fake; `start` is the clock's time (a restart
+    happens later than the run before it)."""
     settings = slack_settings(tmp_path, fake, env)
-    core = await build(settings, ManualClock(START))
+    core = await build(settings, ManualClock(start))
     await core.start()
     sleeps = sleeps or Sleeps()
     platform = SlackPlatform(core, settings, make_tuning(sleeps, **tuning))

@@ -4,6 +4,7 @@ backoff, deleted messages, channels to join, and acks that never wait for slow w
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -52,12 +53,23 @@ async def test_server_errors_and_timeouts_are_retried_with_backoff(
         assert sum(c.args["user"] == "U_BEN" for c in fake.of("users.info")) == 3
 
 
-async def test_a_call_that_keeps_failing_gives_up_and_says_so(world: World) -> None:
+async def test_an_idea_whose_post_keeps_failing_is_saved_and_posted_when_slack_answers(
+    world: World,
+) -> None:
     await open_challenge(world)
     world.fake.fail("chat.postMessage", *[Fault(429, RATELIMITED, {"Retry-After": "1"})] * 4)
     answer = await submit(world, "U_ANA", "Lavender")
-    assert "1 post(s) could not be sent" in answer
+    assert "It is saved; it will be posted for voting with 👍 as soon as Slack answers" in answer
+    assert "is posted" not in answer
     assert world.sleeps.durations == [1.0, 1.0, 1.0]
+    assert world.idea_posts() == []
+    # Slack answers again: the agenda's next run posts it, once.
+    world.clock.advance(timedelta(seconds=3))
+    await world.core.agenda.run_due()
+    (post,) = world.idea_posts()
+    assert world.fake.messages[post].reactions == {"+1": ["UBOT"]}
+    await world.core.agenda.run_due()
+    assert len(world.idea_posts()) == 1
 
 
 async def test_a_deleted_message_is_handled(world: World, caplog: pytest.LogCaptureFixture) -> None:

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.harness import START
 from tests.slack.conftest import Sleeps, open_challenge, running_world, submit, vote_counts
 from tests.slack.fake_slack import FakeSlack
 
@@ -34,7 +36,8 @@ async def test_reactions_made_while_the_bot_was_down_are_reconciled(
     fake.delete(*fig)
 
     sleeps = Sleeps()
-    async with running_world(tmp_path, fake, sleeps=sleeps) as world:
+    later = START + timedelta(hours=1)
+    async with running_world(tmp_path, fake, sleeps=sleeps, start=later) as world:
         await world.settle()  # the reconciliation started with the adapter
         assert await vote_counts(world) == {1: 1, 2: 1, 3: 1}
         voters = await world.ask("/cocreate results", user="U_MAYA")
