@@ -177,7 +177,7 @@ class StubCore:
 
         return Reply(Card("ok", "/" + " ".join(invocation.command)))
 
-    async def handle_reaction(self, event: Any) -> Any:
+    async def handle_reaction(self, event: Any, *, patient: bool = False) -> Any:
         from bot.messages import ReactionOutcome
 
         return ReactionOutcome("no change")

@@ -28,7 +28,7 @@ from bot.digest import announcement, final_results, submissions_closed_notice, w
 from bot.messages import MODERATORS, Attachment, Card, CommunityRef, Post, PostKind
 from bot.model import Challenge, Phase
 from bot.outbox import Outgoing
-from bot.ports import Clock, Database, Publisher, SteerableClock, Store
+from bot.ports import Clock, Database, Publisher, ScheduledPost, SteerableClock, Store
 from bot.render import when
 from bot.report import brand_report
 from bot.rewards import Award, Rewards
@@ -37,8 +37,11 @@ from bot.weeks import FIRST_RESULTS_AFTER
 
 log = logging.getLogger(__name__)
 
-#: A claim older than this is taken to have died with its process, and is retried.
-CLAIM_LEASE = timedelta(minutes=15)
+#: A claim not renewed for this long is taken to have died with its process, and is
+#: retried; a process renews its claims while it sends (`RENEW_EVERY`). A claim of a process
+#: of this host that is gone is retried at once.
+CLAIM_LEASE = timedelta(minutes=3)
+RENEW_EVERY = timedelta(minutes=1)
 #: Closed challenges are looked at this long for their final posts.
 CLOSED_WINDOW = timedelta(days=30)
 
@@ -112,6 +115,8 @@ class Agenda:
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.on_change: Callable[[], None] | None = None
         self._lock = asyncio.Lock()
+        #: final results whose idea posts were read back already
+        self._read_back: set[int] = set()
 
     @property
     def grace(self) -> timedelta:
@@ -183,7 +188,7 @@ class Agenda:
                 if p.state == "retry" and p.next_attempt_at is not None:
                     times.append(p.next_attempt_at)
                 elif p.state == "claimed":
-                    times.append(p.claimed_at + CLAIM_LEASE)
+                    times.append(now if _lapsed(p, now) else p.claimed_at + CLAIM_LEASE)
         if await self._anything_due(now):
             return now
         return min(times, default=None)
@@ -275,10 +280,9 @@ class Agenda:
             pending = await store.pending_posts()
         sent = 0
         for p in pending:
-            ready = (p.state == "retry" and p.next_attempt_at is not None
-                     and p.next_attempt_at <= now) or (
-                p.state == "claimed" and p.claimed_at + CLAIM_LEASE <= now
-            )  # fmt: skip
+            due = p.next_attempt_at
+            retry_now = p.state == "retry" and due is not None and due <= now
+            ready = retry_now or (p.state == "claimed" and _lapsed(p, now))
             if not ready:
                 continue
             async with self.db.transaction() as store:
@@ -348,9 +352,11 @@ class Agenda:
         receipts = list(done)
         attempts += 1
         channels: tuple[str, ...] = ()
+        renewing = asyncio.create_task(self._renew(post_id))
         try:
-            if item.kind is Kind.FINAL and not done:
+            if item.kind is Kind.FINAL and not done and post_id not in self._read_back:
                 await self.reconcile(item.challenge.id, _just_before(item.due_at))
+                self._read_back.add(post_id)  # a retry need not read every post again
             async with self.db.transaction() as store:
                 community = await store.community_by_id(item.challenge.community_id)
                 content, awards = await self._content(store, item)
@@ -381,8 +387,20 @@ class Agenda:
         except Exception as err:
             await self._failed(post_id, item, attempts, receipts, channels, err)
             return 0
+        finally:
+            renewing.cancel()
         await self.awarded(awards)
         return 1
+
+    async def _renew(self, post_id: int) -> None:
+        """Keep the claim of a post being sent alive (a final read-back can take minutes)."""
+        while True:
+            await asyncio.sleep(RENEW_EVERY.total_seconds())
+            try:
+                async with self.db.transaction() as store:
+                    await store.renew_claim(post_id, self.instance, self.clock.now())
+            except Exception as err:
+                log.warning("could not renew the claim of post %s: %s", post_id, err)
 
     async def _failed(
         self,
@@ -518,6 +536,24 @@ def _deadline_passed(c: Challenge, now: datetime) -> bool:
     return (c.phase.running and closes is not None and closes <= now) or (
         c.phase is Phase.OPEN and subs is not None and subs <= now
     )
+
+
+def _lapsed(post: ScheduledPost, now: datetime) -> bool:
+    """Whether a claim died with its process: its lease ran out, or the process that made it
+    ran on this host and is gone."""
+    if post.claimed_at + CLAIM_LEASE <= now:
+        return True
+    host, _, rest = post.claimed_by.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _span(delay: timedelta) -> str:

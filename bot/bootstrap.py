@@ -3,28 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from bot.clock import SystemClock
 from bot.core import Cocreate
 from bot.ports import Clock, Platform, Publisher
 from bot.settings import Settings
+from bot.startup import Backoff, wait_for_database
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-async def build(
-    settings: Settings,
-    clock: Clock | None = None,
-    publishers: Mapping[str, Publisher] | None = None,
-) -> Cocreate:
-    """The core on the configured database, migrated to the newest schema."""
-    from storage.database import SqlDatabase, create_engine
-    from storage.migrate import upgrade
+async def open_database(settings: Settings, backoff: Backoff | None = None) -> AsyncEngine:
+    """An engine on the configured database, migrated to the newest schema.
+
+    The migration is the first use of the database: while the database does not answer it
+    is tried again for up to `storage.connect_wait_seconds`, then DatabaseUnreachable.
+    """
+    from storage import migrate
+    from storage.database import create_engine
 
     engine = create_engine(
         settings.database_url,
         busy_timeout_ms=settings.storage.busy_timeout_ms,
         echo=settings.storage.echo,
     )
-    await upgrade(engine)
+    try:
+        await wait_for_database(
+            engine, migrate.upgrade, settings.storage.connect_wait_seconds, backoff
+        )
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
+
+
+async def build(
+    settings: Settings,
+    clock: Clock | None = None,
+    publishers: Mapping[str, Publisher] | None = None,
+    backoff: Backoff | None = None,
+) -> Cocreate:
+    """The core on the configured database, migrated to the newest schema."""
+    from storage.database import SqlDatabase
+
+    engine = await open_database(settings, backoff)
     return Cocreate(SqlDatabase(engine), settings, clock or SystemClock(), publishers)
 
 

@@ -15,8 +15,11 @@ from pathlib import Path
 
 from bot.ports import Platform
 from bot.settings import ConfigError, Settings, load_settings, render_effective
+from bot.startup import DatabaseUnreachable, check_platforms
 
 EXIT_CONFIG = 2
+EXIT_UNAVAILABLE = 1
+EXIT_INTERRUPTED = 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,15 +52,24 @@ def _logging(settings: Settings, to_file: Path | None = None) -> None:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.core.log_level, handlers=[handler], force=True)
+    # Waiting for the database at start is told on the terminal too, not only in the file.
+    startup = logging.getLogger("cocreate.startup")
+    for old in startup.handlers[:]:
+        startup.removeHandler(old)
+        old.close()
+    if to_file is not None:
+        echo = logging.StreamHandler(sys.stderr)
+        echo.setLevel(logging.WARNING)
+        echo.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        startup.addHandler(echo)
 
 
 async def _upgrade(settings: Settings) -> None:
-    from storage.database import create_engine
-    from storage.migrate import current_revision, upgrade
+    from bot.bootstrap import open_database
+    from storage.migrate import current_revision
 
-    engine = create_engine(settings.database_url, busy_timeout_ms=settings.storage.busy_timeout_ms)
+    engine = await open_database(settings)
     try:
-        await upgrade(engine)
         print(f"database at revision {await current_revision(engine)}")
     finally:
         await engine.dispose()
@@ -68,16 +80,13 @@ async def _run(settings: Settings) -> int:
     from bot.bootstrap import build, platforms
     from scheduler import Timer
 
+    check_platforms(settings)  # before anything starts or touches the database
     app = await build(settings)
-    running = platforms(app, settings)
-    if not running:
-        print(
-            "config error: no platform is enabled: set discord.enabled or slack.enabled "
-            "(or run `cocreate console`)",
-            file=sys.stderr,
-        )
+    try:
+        running = platforms(app, settings)
+    except BaseException:
         await app.stop()
-        return EXIT_CONFIG
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -91,9 +100,6 @@ async def _run(settings: Settings) -> int:
             started.append(platform)
             logging.getLogger("cocreate").info("%s started", platform.name)
         await stop.wait()
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return EXIT_CONFIG
     finally:
         for platform in reversed(started):
             await platform.stop()
@@ -104,16 +110,26 @@ async def _run(settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(args.config)
+        return _command(args)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return EXIT_CONFIG
+    except DatabaseUnreachable as err:
+        print(f"cocreate: {err}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def _command(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
     if args.command == "config":
         print(render_effective(settings))
         return 0
     if args.command == "db":
         _logging(settings)
-        asyncio.run(_upgrade(settings))
+        try:
+            asyncio.run(_upgrade(settings))
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
         return 0
     if args.command == "demo":
         from adapters.console.demo import run_demo
@@ -121,7 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_demo())
     if args.command == "run":
         _logging(settings)
-        return asyncio.run(_run(settings))
+        try:
+            return asyncio.run(_run(settings))
+        except KeyboardInterrupt:  # before the signal handlers were set: still starting
+            return EXIT_INTERRUPTED
     if args.command == "discord":
         from adapters.discord.sync import sync_commands
 

@@ -17,7 +17,7 @@ from bot.agenda import Agenda
 from bot.commands import registry
 from bot.commands.args import bind
 from bot.commands.context import Context
-from bot.errors import PermissionDenied, UserError
+from bot.errors import PermissionDenied, StorageUnavailable, UserError
 from bot.grammar import GrammarError, parse_line
 from bot.ingest import ReactionIngest
 from bot.messages import (
@@ -116,9 +116,11 @@ class Cocreate:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     async def stop(self) -> None:
-        """Finish what is queued, then release the database."""
-        await self.drain()
+        """Finish what is queued (what waits for a database that is down is given up: it
+        is read back at the next start), then release the database."""
         await self.ingest.stop()
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self.db.close()
 
     # -- commands ----------------------------------------------------------------
@@ -131,6 +133,15 @@ class Cocreate:
             reply = await self._run(inv, name)
         except UserError as err:
             reply = Reply(Card(err.title, err.message), ok=False)
+        except StorageUnavailable as err:
+            log.warning("%s not run: the database is not answering (%s)", name, err)
+            reply = Reply(
+                Card(
+                    "Cocreate can't reach its database",
+                    "Nothing was changed. Please try again in a minute.",
+                ),
+                ok=False,
+            )
         except (GrammarError, TextError) as err:
             reply = Reply(Card("That didn't work", str(err)), ok=False)
         except Exception:
@@ -316,10 +327,14 @@ class Cocreate:
         applied (in the background: the writer must not wait for the platforms)."""
 
         async def read_back() -> None:
-            async with self.db.transaction() as store:
-                refs = await store.idea_post_refs_for(
-                    [(c.platform, c.external_id, ch, m) for c, ch, m in posts]
-                )
+            try:
+                async with self.db.transaction() as store:
+                    refs = await store.idea_post_refs_for(
+                        [(c.platform, c.external_id, ch, m) for c, ch, m in posts]
+                    )
+            except StorageUnavailable as err:
+                log.warning("%d idea posts not read back: %s", len(posts), err)
+                return
             for platform in sorted({r.community.platform for r in refs}):
                 reconciler = self.reconcilers.get(platform)
                 if reconciler is None:
@@ -333,11 +348,13 @@ class Cocreate:
 
         self._spawn(read_back())
 
-    async def first_time(self, key: str, keep: timedelta = timedelta(minutes=10)) -> bool:
-        """Whether a request with this key (a signed Slack command, say) is seen for the first
-        time: a replay, in this process or another, finds it taken."""
+    async def first_time(self, *keys: str, keep: timedelta = timedelta(minutes=10)) -> str | None:
+        """Record the keys of a request (a signed Slack command, say). Returns the first key
+        seen before, in this process or another, within `keep` (a replay), or None."""
         async with self.db.transaction() as store:
-            return await store.first_sighting(key, self.clock.now(), keep)
+            now = self.clock.now()
+            seen = [key for key in keys if not await store.first_sighting(key, now, keep)]
+        return seen[0] if seen else None
 
     async def reconcile_targets(self, platform: str, closed_within: timedelta) -> list[IdeaPostRef]:
         """Idea posts of running challenges, and of those closed within `closed_within`:

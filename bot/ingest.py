@@ -6,9 +6,9 @@ durability is the same as one commit per event, at a fraction of the cost.
 When the database is down, an event whose sender can be asked to deliver it again (Slack:
 answer with an error, and it retries) fails at once. An event that cannot be refused (the
 Discord gateway) is *patient*: it is kept in memory, in order, and applied once the
-database answers again, and its post is read back from the platform then. Past
-`buffer` kept events, further ones are not kept, only their posts are remembered for
-that read-back.
+database answers again. Past `buffer` kept events, further ones are not kept. Either way
+the posts of the events not applied are read back from their platform once the database
+answers, so a vote whose event was refused or not kept is recovered then.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class ReactionIngest:
         self.max_batch = max_batch
         self.buffer = buffer
         self.retry_max_s = retry_max_s
-        self._sleep = sleep
+        self.sleep = sleep
         self._queue: asyncio.Queue[_Item] | None = None
         self._worker: asyncio.Task[None] | None = None
         #: events kept during an outage, oldest first
@@ -77,6 +77,8 @@ class ReactionIngest:
         self.stale_posts: set[PostKey] = set()
         #: since when (monotonic) the database is down, or None
         self.down_since: float | None = None
+        self._answering = asyncio.Event()
+        self._answering.set()
 
     @property
     def backlog(self) -> int:
@@ -88,10 +90,11 @@ class ReactionIngest:
             self._worker = asyncio.create_task(self._run(), name="cocreate-reactions")
 
     async def drain(self) -> None:
-        """Wait until everything queued so far is applied (or, for patient events during an
-        outage, kept)."""
+        """Wait until everything queued so far is applied, through an outage if one is under
+        way (use `stop` to give up on one)."""
         if self._worker is not None and self._queue is not None:
             await self._queue.join()
+            await self._answering.wait()
 
     async def stop(self) -> None:
         """Finish what is queued, then stop. Events still kept for an outage are dropped:
@@ -103,6 +106,8 @@ class ReactionIngest:
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
         self._worker = None
+        self.down_since = None
+        self._answering.set()
         if self._backlog:
             log.warning(
                 "stopping with %d reaction events not applied (database down); their posts "
@@ -116,8 +121,13 @@ class ReactionIngest:
     async def submit(self, event: ReactionEvent, *, patient: bool = False) -> ReactionOutcome:
         """Apply one event; returns once it is committed. When the database is down this
         raises `StorageUnavailable`, unless `patient`: the event then waits for it."""
-        if self.down_since is not None and not patient:
-            raise StorageUnavailable("the database is down")
+        if self.down_since is not None:
+            waiting = len(self._backlog) + (self._queue.qsize() if self._queue else 0)
+            if not patient or waiting >= self.buffer:
+                self.stale_posts.add((event.community, event.channel_id, event.message_id))
+                if not patient:
+                    raise StorageUnavailable("the database is down")
+                return DEFERRED  # read back from the platform once the database answers
         outcome: ReactionOutcome = await self._enqueue(_Item(event, _future(), patient))
         return outcome
 
@@ -156,11 +166,12 @@ class ReactionIngest:
                     carry = nxt
                     break
             try:
-                if not await self._apply_events(items):
-                    await self._outage(items)
+                applied = await self._apply_events(items)
             finally:
                 for _ in items:
                     queue.task_done()
+            if not applied:
+                await self._outage(items)
 
     async def _apply_job(self, item: _Item) -> None:
         job = item.work
@@ -212,11 +223,15 @@ class ReactionIngest:
         assert self._queue is not None
         if self.down_since is None:
             self.down_since = time.monotonic()
-            log.warning("the database is not answering: reaction events are kept in memory")
+            self._answering.clear()
+            log.warning(
+                "the database is not answering: reaction events wait in memory or are refused, "
+                "and their idea posts are read back once it answers"
+            )
         self._keep(i for i in failed if not i.future.done())
         delay = 0.25
         while True:
-            await self._sleep(delay)
+            await self.sleep(delay)
             delay = min(delay * 2, self.retry_max_s)
             while not self._queue.empty():  # what arrived meanwhile
                 self._keep([self._queue.get_nowait()])
@@ -225,6 +240,7 @@ class ReactionIngest:
                 continue
             took = time.monotonic() - self.down_since
             self.down_since = None
+            self._answering.set()
             stale, self.stale_posts = self.stale_posts, set()
             log.warning(
                 "the database answers again after %.1f s; %d idea posts are read back",
@@ -237,11 +253,12 @@ class ReactionIngest:
 
     def _keep(self, items: Any) -> None:
         for item in items:
-            if not (item.patient and isinstance(item.work, ReactionEvent)):
+            event = item.work
+            if isinstance(event, ReactionEvent):
+                self.stale_posts.add((event.community, event.channel_id, event.message_id))
+            if not (item.patient and isinstance(event, ReactionEvent)):
                 _settle(item.future, error=StorageUnavailable("the database is down"))
                 continue
-            event = item.work
-            self.stale_posts.add((event.community, event.channel_id, event.message_id))
             if len(self._backlog) < self.buffer:
                 self._backlog.append(item)
             else:
@@ -249,6 +266,12 @@ class ReactionIngest:
 
     async def _catch_up(self) -> bool:
         """Apply the kept events, oldest first; False when the database is still down."""
+        if not self._backlog:
+            try:  # nothing kept: ask the database itself
+                async with self.db.transaction():
+                    pass
+            except StorageUnavailable:
+                return False
         while self._backlog:
             items = self._backlog[: self.max_batch]
             if not await self._apply_events(items):

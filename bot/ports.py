@@ -148,6 +148,8 @@ class ScheduledPost:
     last_error: str | None = None
     #: when the moderators were told that it keeps failing
     notified_at: datetime | None = None
+    #: the process that claimed it ("host:pid:tag")
+    claimed_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -356,6 +358,7 @@ class Store(Protocol):
         ...
 
     async def post_notified(self, post_id: int, at: datetime) -> None: ...
+    async def renew_claim(self, post_id: int, by: str, now: datetime) -> None: ...
     async def unsent_posts(self, community_id: int) -> list[ScheduledPost]:
         """The community's posts waiting for a retry, being sent, or given up on."""
         ...

@@ -98,6 +98,21 @@ def _deadline_spec(spec: str, tz: str) -> str:
         return f"{spec} after opening"
 
 
+def sealed_note(challenge: Challenge) -> str:
+    """What sealed hides from members, and until when."""
+    s = challenge.settings
+    if challenge.voting_close_at is not None:
+        until = f"the close on {when(challenge.voting_close_at, s.timezone)}"
+    elif challenge.phase is Phase.DRAFT and s.voting_close:
+        until = f"the close ({_deadline_spec(s.voting_close, s.timezone)})"
+    else:
+        until = "the close"
+    return (
+        "Sealed: vote counts and the order of ideas, and the points and badges that depend "
+        f"on them, stay hidden from members until {until}; moderators see the tallies."
+    )
+
+
 def challenge_card(challenge: Challenge) -> Card:
     """`/challenge info` and the announcement when a challenge opens."""
     s = challenge.settings
@@ -109,8 +124,8 @@ def challenge_card(challenge: Challenge) -> Card:
     )
     if s.review:
         rules.append("Moderators review ideas before they are posted.")
-    if s.sealed:
-        rules.append("Tallies stay sealed until the close.")
+    if s.sealed and challenge.phase is not Phase.CLOSED:
+        rules.append(sealed_note(challenge))
     if s.min_account_age or s.min_member_age:
         rules.append("Votes from very new accounts or members don't count.")
     fields.append(("How it works", " ".join(rules)))

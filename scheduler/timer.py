@@ -87,7 +87,7 @@ class Timer:
         try:
             sent = await self.agenda.run_due()
         except StorageUnavailable as err:
-            self._failed(f"the database is not answering ({err})")
+            self._failed(f"the database is not answering ({err})", level=logging.WARNING)
             return
         except Exception as err:
             self._failed(f"{type(err).__name__}: {err}", exc_info=True)
@@ -98,9 +98,10 @@ class Timer:
         if sent:
             log.info("agenda: %d scheduled posts sent", sent)
 
-    def _failed(self, why: str, *, exc_info: bool = False) -> None:
+    def _failed(self, why: str, *, exc_info: bool = False, level: int = logging.ERROR) -> None:
         self._retry = min(self._retry * 2, self.heartbeat) if self._retry else FIRST_RETRY
-        log.error(
+        log.log(
+            level,
             "agenda run failed: %s; trying again in %.0f s",
             why,
             self._retry.total_seconds(),

@@ -40,6 +40,7 @@ def _scheduled(row: Any) -> ScheduledPost:
         payload=row.payload,
         last_error=row.last_error,
         notified_at=row.notified_at,
+        claimed_by=row.claimed_by,
     )
 
 
@@ -204,6 +205,14 @@ class ScheduleRepository:
     async def post_notified(self, post_id: int, at: datetime) -> None:
         await self.conn.execute(
             update(scheduled_posts).where(scheduled_posts.c.id == post_id).values(notified_at=at)
+        )
+
+    async def renew_claim(self, post_id: int, by: str, now: datetime) -> None:
+        t = scheduled_posts.c
+        await self.conn.execute(
+            update(scheduled_posts)
+            .where((t.id == post_id) & (t.claimed_by == by) & (t.state == "claimed"))
+            .values(claimed_at=now)
         )
 
     async def unsent_posts(self, community_id: int) -> list[ScheduledPost]:

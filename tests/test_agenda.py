@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -254,7 +256,7 @@ async def test_a_send_that_died_with_its_process_is_taken_over_after_the_lease(
             challenge.id, "weekly", "2026-03-09T09:00", h.clock.now(), "dead:1", h.clock.now()
         )
     assert await h.app.agenda.run_due() == 0
-    h.clock.advance(timedelta(minutes=16))
+    h.clock.advance(timedelta(minutes=4))
     assert await h.app.agenda.run_due() == 1
     assert (await keys(h.app.db))[("weekly", "2026-03-09T09:00")] == "sent"
 
@@ -396,3 +398,30 @@ async def test_a_regular_is_named_in_the_weekly_results_of_their_challenge(
     badges = [dict(p.card.fields).get("Badges this week", "") for p in weekly]
     assert ["📅 Regular — Ben" in b for b in badges] == [False, False, True]
     assert "📅 Regular" in (await h.ok("/badges", "ben")).card.body
+
+
+async def test_a_send_whose_process_on_this_host_is_gone_is_taken_over_at_once(
+    new_harness: Callable[..., Harness],
+) -> None:
+    """A crash while final results were being sent: the next start sends them right away,
+    not a lease later."""
+    h = new_harness()
+    await h.challenge("submissions_close:30d voting_close:30d")
+    h.clock.advance(timedelta(days=7))
+    dead = subprocess.run(["true"], check=True)  # a pid that exited
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    async with h.app.db.transaction() as store:
+        (challenge,) = await store.challenges_by_ids({1})
+        await store.claim_post(
+            challenge.id,
+            "weekly",
+            "2026-03-09T09:00",
+            h.clock.now(),
+            f"{socket.gethostname()}:{gone.pid}:abc123",
+            h.clock.now(),
+        )
+    assert dead.returncode == 0
+    assert await h.app.agenda.next_due() == h.clock.now()
+    assert await h.app.agenda.run_due() == 1
+    assert (await keys(h.app.db))[("weekly", "2026-03-09T09:00")] == "sent"

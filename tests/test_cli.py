@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.cli import EXIT_CONFIG, main
+from tests.conftest import _require_postgres, postgres_url
+
+#: Port 1 refuses connections at once; the password must never be shown.
+UNREACHABLE = "postgresql://user:secret@127.0.0.1:1/x"
+UNREACHABLE_SHOWN = "postgresql+asyncpg://user:***@127.0.0.1:1/x"
 
 
 @pytest.fixture(autouse=True)
 def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    for name in ("COCREATE_CONFIG", "COCREATE_STORAGE__URL", "COCREATE_DISCORD__TOKEN"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("COCREATE_"):
+            monkeypatch.delenv(name)
 
 
 def test_config_check_masks_secrets(
@@ -72,3 +82,199 @@ def test_the_console_script_is_installed(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Cocreate runs co-creation challenges here" in result.stdout
     assert (tmp_path / "data" / "cocreate.db").exists()
+
+
+# -- startup errors: one line, an exit status, never a traceback ---------------------------
+
+
+def _one_config_error(err: str, variable: str) -> None:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("config error:") and variable in lines[0]
+
+
+def test_run_without_the_discord_token_says_which_variable_before_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COCREATE_DISCORD__ENABLED", "true")
+    assert main(["run"]) == EXIT_CONFIG
+    _one_config_error(capsys.readouterr().err, "COCREATE_DISCORD__TOKEN")
+    assert not (tmp_path / "data").exists()  # checked before the database was touched
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({}, "COCREATE_SLACK__BOT_TOKEN"),
+        ({"BOT_TOKEN": "xoxb-1"}, "COCREATE_SLACK__SIGNING_SECRET"),
+        ({"BOT_TOKEN": "xoxb-1", "MODE": "socket"}, "COCREATE_SLACK__APP_TOKEN"),
+        ({"CLIENT_ID": "123.456", "SIGNING_SECRET": "s"}, "COCREATE_SLACK__CLIENT_SECRET"),
+    ],
+    ids=["bot_token", "signing_secret", "app_token", "client_secret"],
+)
+def test_run_without_a_slack_secret_says_which_variable_before_starting(
+    env: dict[str, str],
+    variable: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("COCREATE_SLACK__ENABLED", "true")
+    for key, value in env.items():
+        monkeypatch.setenv(f"COCREATE_SLACK__{key}", value)
+    assert main(["run"]) == EXIT_CONFIG
+    _one_config_error(capsys.readouterr().err, variable)
+    assert not (tmp_path / "data").exists()
+
+
+def test_run_names_every_missing_secret_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COCREATE_DISCORD__ENABLED", "true")
+    monkeypatch.setenv("COCREATE_SLACK__ENABLED", "true")
+    assert main(["run"]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    _one_config_error(err, "COCREATE_DISCORD__TOKEN")
+    assert "COCREATE_SLACK__BOT_TOKEN" in err
+
+
+def test_the_installed_command_prints_no_traceback_for_a_missing_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COCREATE_")}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cocreate"), "run"],
+        env={**env, "COCREATE_DISCORD__ENABLED": "true"},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == EXIT_CONFIG
+    assert result.stdout == ""
+    _one_config_error(result.stderr, "COCREATE_DISCORD__TOKEN")
+
+
+class FakeTime:
+    """`Backoff.sleep` and `Backoff.monotonic` on a clock that only sleeping moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    from bot import startup
+
+    fake = FakeTime()
+    monkeypatch.setattr(
+        startup, "BACKOFF", startup.Backoff(sleep=fake.sleep, monotonic=fake.monotonic)
+    )
+    return fake
+
+
+def _with_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COCREATE_DISCORD__ENABLED", "true")
+    monkeypatch.setenv("COCREATE_DISCORD__TOKEN", "not-used")
+
+
+@pytest.mark.parametrize("command", ["run", "db", "console"])
+def test_an_unreachable_database_is_one_line_with_the_password_masked(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("COCREATE_STORAGE__URL", UNREACHABLE)
+    monkeypatch.setenv("COCREATE_STORAGE__CONNECT_WAIT_SECONDS", "0")
+    _with_platform(monkeypatch)
+    script = tmp_path / "script.txt"
+    script.write_text("/cocreate help\n")
+    argv = {
+        "run": ["run"],
+        "db": ["db", "upgrade"],
+        "console": ["console", "--script", str(script)],
+    }
+    assert main(argv[command]) == 1
+    out, err = capsys.readouterr()
+    assert "secret" not in out + err and "Traceback" not in out + err
+    about = [line for line in err.splitlines() if "127.0.0.1:1" in line]
+    assert len(about) == 1, err
+    assert about[0] == err.strip().splitlines()[-1]
+    assert UNREACHABLE_SHOWN in about[0] and "did not answer" in about[0]
+    assert "ConnectionRefusedError" in about[0]
+
+
+def test_an_unreachable_database_is_tried_with_backoff_for_connect_wait_seconds(
+    fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COCREATE_STORAGE__URL", UNREACHABLE)
+    monkeypatch.setenv("COCREATE_STORAGE__CONNECT_WAIT_SECONDS", "30")
+    assert main(["db", "upgrade"]) == 1
+    assert fake_time.sleeps == [0.5, 1, 2, 4, 5, 5, 5, 5, 2.5]
+    err = capsys.readouterr().err
+    assert "secret" not in err and "Traceback" not in err
+    about = [line for line in err.splitlines() if UNREACHABLE_SHOWN in line]
+    assert len(about) == len(fake_time.sleeps) + 1  # one line per failed try, then the verdict
+    assert "within 30 s" in about[-1]
+
+
+@pytest.mark.parametrize("command", ["db", "console"])
+def test_a_database_that_comes_up_during_the_wait_is_used(
+    command: str,
+    tmp_path: Path,
+    fake_time: FakeTime,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from storage import inline_sqlite
+
+    real_connect = inline_sqlite.connect
+    calls: list[str] = []
+
+    def connect(path: str, timeout_s: float) -> Any:
+        calls.append(path)
+        if len(calls) <= 2:
+            raise sqlite3.OperationalError("unable to open database file")
+        return real_connect(path, timeout_s)
+
+    monkeypatch.setattr(inline_sqlite, "connect", connect)
+    script = tmp_path / "script.txt"
+    script.write_text("/cocreate help\n")
+    argv = {"db": ["db", "upgrade"], "console": ["console", "--script", str(script)]}
+    assert main(argv[command]) == 0
+    assert fake_time.sleeps == [0.5, 1.0]
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    assert err.count("does not answer (OperationalError: unable to open database file)") == 2
+    if command == "console":
+        assert "Cocreate runs co-creation challenges here" in out
+    else:
+        assert "database at revision" in out
+    with sqlite3.connect(tmp_path / "data" / "cocreate.db") as conn:
+        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+
+
+@pytest.mark.postgresql
+def test_a_database_that_refuses_the_user_is_a_config_error_at_once(
+    fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_require_postgres(postgres_url()))
+    url = make_url(postgres_url()).set(
+        drivername="postgresql", username="cocreate_no_such_role", password="secret"
+    )
+    monkeypatch.setenv("COCREATE_STORAGE__URL", url.render_as_string(hide_password=False))
+    assert main(["db", "upgrade"]) == EXIT_CONFIG
+    assert fake_time.sleeps == []  # waiting would not help
+    err = capsys.readouterr().err
+    assert "secret" not in err and "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("config error: storage.url:") and "cocreate_no_such_role:***@" in line

@@ -4,10 +4,13 @@
 the slash commands (to `guild_ids` at once when set, else globally), then connects to
 the gateway in a background task and returns at the first READY, or when the connection
 fails for good, or after `ready_timeout` (it then keeps connecting in the background).
-`stop()` closes the gateway and waits for the reactions in flight.
+`stop()` closes the gateway and waits (up to `drain_timeout`) for the reactions in flight.
+Reaction events go to the core patiently (`reactions.py`): a database outage holds them
+in memory instead of losing them.
 
 After every READY (the first, and any that follows a failed resume) the votes of the
-idea posts of running and recently closed challenges are read back from Discord.
+idea posts of running and recently closed challenges are read back from Discord; while
+the database is down, that catch-up waits for it (tried again with a growing delay).
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from adapters.discord.commands import build_commands, commands_signature
 from adapters.discord.forms import form_option_names
 from adapters.discord.interactions import Interactions, ReviewButton
 from adapters.discord.publisher import DiscordPublisher
+from adapters.discord.reactions import ReactionRelay
 from adapters.discord.reconcile import DiscordReconciler
 from adapters.discord.resilience import RetryPolicy, describe
 from bot.commands import registry
-from bot.messages import CommunityRef, ReactionEvent
+from bot.errors import StorageUnavailable
+from bot.messages import CommunityRef
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -82,6 +87,8 @@ class DiscordPlatform:
         reconcile_pace: float = 0.05,
         reconcile_concurrency: int = 2,
         reconnect_delay: float = 2.0,
+        drain_timeout: float = 10.0,
+        catch_up_retry: float = 1.0,
     ) -> None:
         self.app = app
         self.settings = settings
@@ -92,6 +99,8 @@ class DiscordPlatform:
         self.reconcile_pace = reconcile_pace
         self.reconcile_concurrency = reconcile_concurrency
         self.reconnect_delay = reconnect_delay
+        self.drain_timeout = drain_timeout
+        self.catch_up_retry = catch_up_retry
         self.client: discord.Client | None = None
         self.tree: app_commands.CommandTree[Any] | None = None
         self.publisher: DiscordPublisher | None = None
@@ -103,7 +112,7 @@ class DiscordPlatform:
         self._gateway: asyncio.Task[None] | None = None
         #: the catch-up after the latest READY, per shard (None: not sharded)
         self._catch_ups: dict[int | None, asyncio.Task[None]] = {}
-        self._reactions: set[asyncio.Task[None]] = set()
+        self.reactions: ReactionRelay | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -120,6 +129,7 @@ class DiscordPlatform:
             identify_delay=self.identify_delay,
         )
         self.client = client
+        self.reactions = ReactionRelay(self.app, client)
         self.publisher = DiscordPublisher(client, config, self.policy)
         self.reconciler = DiscordReconciler(
             self.app,
@@ -171,8 +181,8 @@ class DiscordPlatform:
         if self._gateway is not None:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(self._gateway, timeout=10)
-        while self._reactions:
-            await asyncio.gather(*list(self._reactions), return_exceptions=True)
+        if self.reactions is not None:
+            await self.reactions.finish(timeout=self.drain_timeout)
         log.info("Discord stopped")
 
     async def _connect(self, client: discord.Client) -> None:
@@ -259,12 +269,24 @@ class DiscordPlatform:
         why = "after READY" if shard_id is None else f"after READY of shard {shard_id}"
 
         async def catch_up() -> None:
-            try:
-                await reconciler.catch_up(mine, why=why)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("reading votes back %s failed", why)
+            delay = self.catch_up_retry
+            while True:
+                try:
+                    await reconciler.catch_up(mine, why=why)
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except StorageUnavailable:
+                    log.warning(
+                        "reading votes back %s waits for the database: trying again in %.1f s",
+                        why,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 60.0)
+                except Exception:
+                    log.exception("reading votes back %s failed", why)
+                    return
 
         previous = self._catch_ups.get(shard_id)
         if previous is not None and not previous.done():
@@ -276,47 +298,15 @@ class DiscordPlatform:
     def gateway_reaction(
         self, event: str, data: Any, session_id: str | None, sequence: int | None
     ) -> None:
-        client = self.client
-        try:
-            user_id = data.get("user_id")
-            known: str | None = None
-            guild = (
-                client.get_guild(int(data["guild_id"])) if client and data.get("guild_id") else None
-            )
-            if guild is not None and user_id:
-                member = guild.get_member(int(user_id))
-                known = member.display_name if member else None
-            reaction = translate.reaction_event(
-                event,
-                data,
-                received_at=self.app.clock.now(),
-                session_id=session_id,
-                sequence=sequence,
-                bot_user_id=client.user.id if client and client.user else None,
-                known_name=known,
-            )
-        except Exception as err:
-            log.warning("skipped a malformed %s event: %s", event, describe(err))
-            return
-        if reaction is None:
-            return
-        task = asyncio.create_task(self._reaction(reaction))
-        self._reactions.add(task)
-        task.add_done_callback(self._reactions.discard)
-
-    async def _reaction(self, event: ReactionEvent) -> None:
-        try:
-            outcome = await self.app.handle_reaction(event)
-            log.debug("reaction %s on %s: %s", event.action.value, event.message_id, outcome.effect)
-        except Exception:
-            log.exception("a reaction on message %s could not be recorded", event.message_id)
+        if self.reactions is not None:
+            self.reactions.dispatch(event, data, session_id, sequence)
 
     # -- for tests and tools -------------------------------------------------------------
 
     async def idle(self) -> None:
         """Wait until the reactions received so far are recorded and any catch-up is done."""
-        while self._reactions:
-            await asyncio.gather(*list(self._reactions), return_exceptions=True)
+        if self.reactions is not None:
+            await self.reactions.settled()
         for task in list(self._catch_ups.values()):
             with contextlib.suppress(BaseException):
                 await task

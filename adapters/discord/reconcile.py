@@ -2,13 +2,18 @@
 
 Discord replays missed events only on RESUME within one running process; after a
 restart, or a READY that follows a failed resume, everything that happened meanwhile is
-lost. So after every READY (and before final results) the adapter reads the reactor list
-of every idea post of the running and recently closed challenges, 100 users a page, and
-hands it to the core, which makes the stored votes match.
+lost. So after every READY the adapter reads back every idea post of the running and
+recently closed challenges (and the core asks for the same before final results, and
+for the posts whose events a database outage held up): each variant of the vote emoji
+on the post and who reacts with it (`reactors.py`), handed to the core, which makes the
+stored votes match. The lists count as of the moment before the first request for the
+post: a gateway event that reaches us after it wins over them.
 
 The work is spread out: a couple of posts at a time, a pause between requests, channels
 interleaved so that no single channel's rate-limit bucket holds everything up. discord.py
-waits out any 429 itself. Before final results the core asks through `refresh_reactions`.
+waits out any 429 itself. The core asks through `refresh_reactions`. When the database is
+down a run stops at once (reading Discord for nothing would spend the rate limits) and
+raises `StorageUnavailable`; the catch-up after READY then tries again later.
 """
 
 from __future__ import annotations
@@ -19,22 +24,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
 from adapters.discord import translate
-from adapters.discord.resilience import RetryPolicy, describe, is_gone, retrying
-from bot.messages import Actor, CommunityRef, IdeaPostRef, PostReceipt
+from adapters.discord.reactors import VoteReader
+from adapters.discord.resilience import RetryPolicy, describe
+from bot.errors import StorageUnavailable
+from bot.messages import CommunityRef, IdeaPostRef
 
 if TYPE_CHECKING:
     from adapters.discord.publisher import DiscordPublisher
     from bot.core import Cocreate
 
 log = logging.getLogger("cocreate.discord")
-
-PAGE = 100
 
 
 @dataclass
@@ -46,6 +50,8 @@ class Summary:
     removed: int = 0
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: the database went down: the run stopped there
+    interrupted: StorageUnavailable | None = None
 
 
 def interleave(posts: Sequence[IdeaPostRef]) -> list[IdeaPostRef]:
@@ -84,6 +90,7 @@ class DiscordReconciler:
         self.policy = policy
         self.pace = pace
         self.concurrency = max(1, concurrency)
+        self.reader = VoteReader(client, publisher, policy=policy, pace=pace)
         self.runs: list[Summary] = []
 
     async def refresh_reactions(
@@ -102,12 +109,15 @@ class DiscordReconciler:
             queue.put_nowait(post)
 
         async def worker() -> None:
-            while not queue.empty():
+            while not queue.empty() and summary.interrupted is None:
                 post = queue.get_nowait()
                 try:
                     await self._one(post, summary, as_of)
                 except asyncio.CancelledError:
                     raise
+                except StorageUnavailable as err:
+                    summary.interrupted = err  # no use reading the others now
+                    return
                 except Exception as err:
                     summary.skipped.append(f"#{post.idea_number}: {describe(err)}")
                     log.warning(
@@ -119,6 +129,14 @@ class DiscordReconciler:
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(posts) or 1))))
         summary.seconds = time.monotonic() - started
         self.runs.append(summary)
+        if summary.interrupted is not None:
+            log.warning(
+                "reading votes back (%s) stopped after %d of %d idea posts: the database is down",
+                why,
+                summary.read,
+                summary.posts,
+            )
+            raise summary.interrupted
         if posts:
             log.info(
                 "votes read back (%s): %d idea posts in %.1f s, %d reactors, %d votes added, "
@@ -138,9 +156,10 @@ class DiscordReconciler:
         if post.message_id in self.publisher.gone:
             summary.skipped.append(f"#{post.idea_number}: post deleted")
             return
-        # Taken before reading: gateway events that arrive after it win over the list.
+        # Taken before the first request: gateway events that reach us after it win over
+        # the lists, those that came before lose to them.
         requested_at = self.app.clock.now()
-        reactors = await self.reactors(post)
+        reactors = await self.reader.read(post)
         if reactors is None:
             summary.skipped.append(f"#{post.idea_number}: post deleted")
             return
@@ -148,60 +167,18 @@ class DiscordReconciler:
             post.community,
             post.channel_id,
             post.message_id,
-            {post.vote_emoji: reactors},
+            reactors,
             requested_at=requested_at,
             as_of=as_of,
         )
         summary.read += 1
-        summary.reactors += len(reactors)
+        summary.reactors += sum(len(actors) for actors in reactors.values())
         summary.added += result.added
         summary.removed += result.removed
 
-    async def reactors(self, post: IdeaPostRef) -> list[Actor] | None:
-        """Everyone who reacts with the vote emoji, page by page; None if the post is gone."""
-        route_emoji = translate.emoji_route(post.vote_emoji)
-        guild = self.client.get_guild(int(post.community.external_id))
-        bot_id = self.client.user.id if self.client.user else None
-        out: list[Actor] = []
-        after: int | None = None
-        http = self.client.http
-
-        async def read(after: int | None) -> list[dict[str, Any]]:
-            users = await http.get_reaction_users(
-                post.channel_id, post.message_id, route_emoji, PAGE, after=after
-            )
-            return [dict(u) for u in users]
-
-        while True:
-            try:
-                page = await retrying(
-                    partial(read, after),
-                    what=f"reading the votes of idea #{post.idea_number}",
-                    policy=self.policy,
-                )
-            except discord.HTTPException as err:
-                if is_gone(err):
-                    await self.publisher.post_gone(
-                        post.community,
-                        PostReceipt(post.channel_id, post.message_id),
-                        post.idea_number,
-                    )
-                    return None
-                raise
-            for user in page:
-                known = guild.get_member(int(user["id"])) if guild is not None else None
-                actor = translate.user_actor(user, known_name=known.display_name if known else None)
-                if bot_id is not None and int(user["id"]) == bot_id:
-                    actor = Actor(actor.external_id, actor.display_name, is_bot=True)
-                out.append(actor)
-            if len(page) < PAGE:
-                return out
-            after = int(page[-1]["id"])
-            if self.pace:
-                await asyncio.sleep(self.pace)
-
     async def catch_up(self, guild_filter: Callable[[CommunityRef], bool], *, why: str) -> Summary:
-        """Read back every idea post of running and recently closed challenges."""
+        """Read back every idea post of running and recently closed challenges; raises
+        `StorageUnavailable` when the database is down."""
         targets = await self.app.reconcile_targets(
             translate.PLATFORM, timedelta(days=self.reconcile_days)
         )

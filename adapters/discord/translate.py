@@ -7,10 +7,12 @@ it) and returns `bot.messages` values, so it is tested on recorded payloads alon
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.messages import Actor, CommunityRef, OptionValue, ReactionAction, ReactionEvent
+from bot.votes import normalize_emoji
 
 PLATFORM = "discord"
 DISCORD_EPOCH_MS = 1_420_070_400_000
@@ -129,6 +131,43 @@ def emoji_route(emoji: str) -> str:
     return text
 
 
+def same_emoji(a: str, b: str) -> bool:
+    """One emoji whatever its skin tone or variation selector (👍🏽 is 👍); a custom emoji
+    by its id (renamed or not, animated or not)."""
+    route_a, route_b = emoji_route(a), emoji_route(b)
+    if ":" in route_a and ":" in route_b:
+        return route_a.rsplit(":", 1)[1] == route_b.rsplit(":", 1)[1]
+    return normalize_emoji(route_a) == normalize_emoji(route_b)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One reaction as a message lists it: its emoji (each skin tone is a reaction of its
+    own), how many react with it (super reactions aside), and whether the bot does."""
+
+    emoji: str
+    count: int
+    me: bool
+
+    @property
+    def only_the_bot(self) -> bool:
+        return self.me and self.count <= 1
+
+
+def vote_tallies(message: Payload, vote_emoji: str) -> list[Tally]:
+    """The reactions of a message (`GET /channels/{c}/messages/{m}`) that are the vote emoji
+    in some variant (👍, 👍🏽, 👍🏿 …), in the message's order."""
+    out: list[Tally] = []
+    for reaction in message.get("reactions") or []:
+        emoji = emoji_text(reaction.get("emoji"))
+        if emoji is None or not same_emoji(emoji, vote_emoji):
+            continue
+        details = reaction.get("count_details") or {}
+        count = details.get("normal", reaction.get("count", 0))
+        out.append(Tally(emoji, int(count or 0), bool(reaction.get("me"))))
+    return out
+
+
 def reaction_event_id(
     session_id: str | None, sequence: int | None, message_id: str, user_id: str | None
 ) -> str | None:
@@ -150,7 +189,8 @@ def reaction_event(
     bot_user_id: int | str | None = None,
     known_name: str | None = None,
 ) -> ReactionEvent | None:
-    """A gateway reaction dispatch as the core's ReactionEvent.
+    """A gateway reaction dispatch as the core's ReactionEvent, stamped `received_at` (our
+    clock when the dispatch was parsed: a read-back asked for later wins over it).
 
     None for what the core must never see: events outside a guild, and the bot's own
     reactions (its vote emoji on every idea post). Raises KeyError or ValueError on a
@@ -192,6 +232,7 @@ def reaction_event(
         event_id=reaction_event_id(
             session_id, sequence, message_id, actor.external_id if actor else None
         ),
+        received_at=received_at,
     )
 
 

@@ -17,21 +17,29 @@ class Background:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(limit)
 
-    def spawn(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T | None]:
-        task = asyncio.create_task(self._run(work, name), name=f"slack:{name}")
+    def spawn(
+        self, work: Coroutine[Any, Any, T], name: str, *, queued: bool = True
+    ) -> asyncio.Task[T | None]:
+        """Start `work`; `queued=False` for short work that a request waits for (it must
+        not wait behind the commands in progress)."""
+        run = self._run(work, name) if queued else self._guarded(work, name)
+        task = asyncio.create_task(run, name=f"slack:{name}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
     async def _run(self, work: Coroutine[Any, Any, T], name: str) -> T | None:
         async with self._slots:
-            try:
-                return await work
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("slack: %s failed", name)
-                return None
+            return await self._guarded(work, name)
+
+    async def _guarded(self, work: Coroutine[Any, Any, T], name: str) -> T | None:
+        try:
+            return await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("slack: %s failed", name)
+            return None
 
     @property
     def pending(self) -> int:

@@ -4,6 +4,8 @@ whose OAuth flow keeps its installations in our database."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from slack_bolt.async_app import AsyncApp
@@ -32,9 +34,12 @@ def build_bolt(
     public_url: str = "",
     installations: SqlInstallationStore | None = None,
     states: SqlOAuthStateStore | None = None,
+    before_authorize: Callable[..., Awaitable[Any]] | None = None,
 ) -> AsyncApp:
-    """`process_before_response=True`: the HTTP response leaves when the listener returns,
-    and every listener acks before anything slow (no 10 ms ack polling per request)."""
+    """`process_before_response=True`: the HTTP response leaves when the listener returns
+    (no 10 ms ack polling per request); listeners ack before anything slow, and reaction
+    events are answered once committed. `before_authorize` is a middleware that runs
+    before bolt's authorization."""
     verify = config.mode == "http"
     common = {
         "name": "cocreate",
@@ -74,6 +79,11 @@ def build_bolt(
         cache_enabled=True,
         client=client,
     )
-    app = AsyncApp(client=client, oauth_settings=oauth, **common)  # type: ignore[arg-type]
+    app = AsyncApp(
+        client=client,
+        oauth_settings=oauth,
+        before_authorize=before_authorize,
+        **common,  # type: ignore[arg-type]
+    )
     app.enable_token_revocation_listeners()
     return app

@@ -29,6 +29,9 @@ class Tuning:
     reconcile_interval_s: float = 1.2
     #: users.info and usergroups.users.list answers are kept this long
     directory_ttl_s: float = 300.0
+    #: a reaction event waits this long for users.info, then counts under the bare user id
+    #: (its ack waits for the commit, and Slack wants it within 3 s)
+    reactor_lookup_s: float = 1.0
     #: a form submission may wait this long for the core before the modal is acked
     form_budget_s: float = 2.0
     #: commands handled at once after their ack; more wait their turn

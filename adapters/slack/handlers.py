@@ -1,17 +1,18 @@
-"""Bolt listeners: every request is acked first, then handled in the background.
+"""Bolt listeners: requests are acked first, then handled in the background.
 
-Slash commands, reactions, App Home and review buttons are acked at once, with nothing
-done before the ack; the core's work follows in a tracked task and its answer goes back
-through the response_url, views.publish or chat.update. A form submission is the one
-exception Slack imposes: errors can be shown inline only in the ack itself, so the core
-gets `Tuning.form_budget_s` (2 s) to answer; if it needs longer, the modal says it is
-working and is updated when the answer comes.
+Slash commands, App Home and review buttons are acked at once, with nothing done before
+the ack; the core's work follows in a tracked task and its answer goes back through the
+response_url, views.publish or chat.update. A replayed command or click (the same
+trigger_id or signed body) is dropped there. A form submission is the exception Slack
+imposes: errors can be shown inline only in the ack itself, so the core gets
+`Tuning.form_budget_s` (2 s) to answer; if it needs longer, the modal says it is working
+and is updated when the answer comes. Reaction events are acked only once committed
+(`reactions.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
@@ -30,13 +31,15 @@ from adapters.slack.background import Background
 from adapters.slack.config import Tuning
 from adapters.slack.directory import Directory
 from adapters.slack.publisher import upload
-from adapters.slack.translate import SlashCommand, community, team_of
+from adapters.slack.reactions import ReactionDesk
+from adapters.slack.replays import STORAGE_DOWN, ReplayGuard, keys_of
+from adapters.slack.translate import FormMetadata, SlashCommand, community, obj, team_of, text
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
 from bot.commands import registry
 from bot.commands.args import convert
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.core import Cocreate, parse_invocation
-from bot.errors import UserError
+from bot.errors import StorageUnavailable, UserError
 from bot.grammar import GrammarError
 from bot.messages import Actor, Attachment, Card, Invocation, OptionValue, Reply
 from bot.settings import Settings
@@ -72,13 +75,14 @@ class SlackHandlers:
         self.directory = directory
         self.work = work
         self.tuning = tuning
+        self.reactions = ReactionDesk(core, workspaces, directory, work, tuning)
+        self.replays = ReplayGuard(core)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.middleware(self.note_retries)
+        bolt.middleware(self.reactions.answer)
         for group in translate.GROUPS:
             bolt.command(f"/{group}")(self.on_command)
-        bolt.event("reaction_added")(self.on_reaction)
-        bolt.event("reaction_removed")(self.on_reaction)
         bolt.event("app_home_opened")(self.on_home)
         bolt.action(blocks.APPROVE_ACTION)(self.on_review)
         bolt.action(blocks.REJECT_ACTION)(self.on_review)
@@ -94,27 +98,41 @@ class SlackHandlers:
         if retry and retry[0] not in ("", "0"):
             reason = request.headers.get("x-slack-retry-reason", ["?"])[0]
             log.info(
-                "Slack retry %s (%s) of event %s", retry[0], reason, request.body.get("event_id")
+                "Slack retry %s (%s) of event %s", retry[0], reason, text(request.body, "event_id")
             )
         return await next_()
 
     def ours(self, team_id: str, context: AsyncBoltContext) -> bool:
         """Whether this workspace is served here; if so, remember its bot user (and org)."""
-        if not team_id or not self.workspaces.knows(team_id):
-            log.info("request from workspace %r ignored: not installed here", team_id)
-            return False
-        self.workspaces.remember(team_id, context.bot_user_id, context.enterprise_id)
-        return True
+        return self.workspaces.serves(team_id, context.bot_user_id, context.enterprise_id)
 
     # -- slash commands --------------------------------------------------------------------
 
-    async def on_command(self, ack: Ack, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_command(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        request: AsyncBoltRequest,
+    ) -> None:
         await ack()
         command = translate.slash_command(body)
         if self.ours(command.team_id, context):
-            self.work.spawn(self.run_command(command), f"/{command.group}")
+            keys = keys_of(request, command.trigger_id)
+            self.work.spawn(self.run_command(command, keys), f"/{command.group}")
 
-    async def run_command(self, command: SlashCommand) -> None:
+    async def run_command(self, command: SlashCommand, keys: list[str]) -> None:
+        """`keys`: the request's replay keys."""
+        what = f"/{command.group}"
+        try:
+            first = await self.replays.first_time(keys, what)
+        except StorageUnavailable:
+            log.warning("%s not run: the database is down", what)
+            client = await self.workspaces.client(command.team_id)
+            await self.reply(client, command, Reply(STORAGE_DOWN, ok=False))
+            return
+        if not first:
+            return
         client = await self.workspaces.client(command.team_id)
         actor = await self.directory.actor(
             client, command.team_id, command.user_id, command.user_name
@@ -182,11 +200,11 @@ class SlackHandlers:
         self, client: AsyncWebClient, command: SlashCommand, spec: CommandSpec, inv: Invocation
     ) -> None:
         options = translate.form_options(spec, inv.positionals)
-        metadata = {"cmd": list(spec.path), "ch": command.channel_id, "pos": list(inv.positionals)}
+        metadata = FormMetadata(spec.path, command.channel_id, inv.positionals)
         title = None
         if spec.path == ("idea", "edit") and inv.positionals:
             title = f"Edit idea {inv.positionals[0]}"
-        view = blocks.form_view(spec, options, metadata, self.settings.limits, title)
+        view = blocks.form_view(spec, options, metadata.as_dict(), self.settings.limits, title)
         try:
             await client.views_open(trigger_id=command.trigger_id, view=view)
         except SlackApiError as err:
@@ -199,29 +217,44 @@ class SlackHandlers:
             await self.reply(client, command, Reply(hint, ok=False))
 
     async def on_form(
-        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        context: AsyncBoltContext,
+        request: AsyncBoltRequest,
     ) -> None:
         started = asyncio.get_running_loop().time()
-        try:
-            metadata = json.loads(view.get("private_metadata") or "{}")
-        except ValueError:
-            metadata = {}
-        spec = registry.find(tuple(metadata.get("cmd") or ()))
+        metadata = translate.form_metadata(view.get("private_metadata"))
+        spec = registry.find(metadata.command) if metadata.command else None
         team = team_of(body)
-        if spec is None or not self.ours(team, context):
+        if spec is None:
+            log.info("form submission ignored: its metadata names none of our commands")
             await ack()
             return
-        positionals = tuple(str(p) for p in metadata.get("pos") or ())
+        if not self.ours(team, context):
+            await ack()
+            return
+        positionals = metadata.positionals
         fields = translate.form_options(spec, positionals)
-        state = (view.get("state") or {}).get("values") or {}
-        options = translate.submitted_options(fields, state)
+        options = translate.submitted_options(fields, obj(obj(view, "state"), "values"))
         errors = self.field_errors(spec, fields, options)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        user = body.get("user") or {}
+        try:
+            keys = keys_of(request, text(body, "trigger_id"))
+            first = await self.replays.first_time(keys, f"form {spec.name}")
+        except StorageUnavailable:
+            log.warning("form %s not run: the database is down", spec.name)
+            await ack(**self.form_answer(Reply(STORAGE_DOWN, ok=False), fields))
+            return
+        if not first:
+            await ack()
+            return
+        user = obj(body, "user")
         task = self.work.spawn(
-            self.run_form(team, user, str(metadata.get("ch", "")), spec, options, positionals),
+            self.run_form(team, user, metadata.channel_id, spec, options, positionals),
             f"form {spec.name}",
         )
         budget = self.tuning.form_budget_s - (asyncio.get_running_loop().time() - started)
@@ -230,7 +263,7 @@ class SlackHandlers:
             await ack(**self.form_answer(task.result(), fields))
             return
         await ack(response_action="update", view=blocks.working_view())
-        self.work.spawn(self.finish_form(team, str(view.get("id", "")), task), "form result")
+        self.work.spawn(self.finish_form(team, text(view, "id"), task), "form result")
 
     def field_errors(
         self, spec: CommandSpec, fields: Sequence[Option], options: Mapping[str, OptionValue]
@@ -269,9 +302,7 @@ class SlackHandlers:
         positionals: tuple[str, ...],
     ) -> Reply:
         client = await self.workspaces.client(team)
-        actor = await self.directory.actor(
-            client, team, str(user.get("id", "")), str(user.get("name", ""))
-        )
+        actor = await self.directory.actor(client, team, text(user, "id"), text(user, "name"))
         inv = Invocation(community(team), channel, actor, spec.path, options, positionals)
         return await self.core.handle_command(inv)
 
@@ -300,38 +331,14 @@ class SlackHandlers:
         except SlackApiError as err:
             log.info("form result not shown: %s", err.response.get("error"))
 
-    # -- reactions -------------------------------------------------------------------------
-
-    async def on_reaction(self, ack: Ack, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        await ack()
-        ref = translate.reaction_ref(body)
-        if ref is not None and self.ours(ref.team_id, context):
-            self.work.spawn(self.run_reaction(ref), "reaction")
-
-    async def run_reaction(self, ref: translate.ReactionRef) -> None:
-        client = await self.workspaces.client(ref.team_id)
-        actor = await self.directory.actor(client, ref.team_id, ref.user_id, check_groups=False)
-        event = translate.reaction_event(ref, actor, self.core.clock.now())
-        outcome = await self.core.handle_reaction(event)
-        if outcome.duplicate:
-            log.info("event %s was already counted: ignored", ref.event_id)
-        elif outcome.effect.startswith("ignored: not an idea"):
-            log.info(
-                "reaction in %s on %s ignored: not an idea post", ref.channel_id, ref.message_ts
-            )
-        else:
-            log.debug("reaction %s by %s: %s", ref.emoji, ref.user_id, outcome.effect)
-
     # -- App Home --------------------------------------------------------------------------
 
     async def on_home(self, ack: Ack, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
-        event = body.get("event") or {}
-        team = team_of(body)
-        if event.get("tab", "home") == "home" and event.get("user") and self.ours(team, context):
-            self.work.spawn(
-                self.publish_home(team, str(event["user"]), str(event.get("channel", ""))), "home"
-            )
+        event = obj(body, "event")
+        team, user = team_of(body), text(event, "user")
+        if event.get("tab", "home") == "home" and user and self.ours(team, context):
+            self.work.spawn(self.publish_home(team, user, text(event, "channel")), "home")
 
     async def publish_home(self, team: str, user_id: str, channel: str) -> None:
         client = await self.workspaces.client(team)
@@ -350,34 +357,45 @@ class SlackHandlers:
         body: dict[str, Any],
         action: dict[str, Any],
         context: AsyncBoltContext,
+        request: AsyncBoltRequest,
     ) -> None:
         await ack()
         team = team_of(body)
         if self.ours(team, context):
-            self.work.spawn(self.run_review(team, body, action), "review")
+            keys = keys_of(request, text(body, "trigger_id"))
+            self.work.spawn(self.run_review(team, body, action, keys), "review")
 
-    async def run_review(self, team: str, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def run_review(
+        self, team: str, body: dict[str, Any], action: dict[str, Any], keys: list[str]
+    ) -> None:
         """A click runs `/mod approve #n` or `/mod reject #n` as the person who clicked."""
-        number = str(action.get("value", ""))
+        number = text(action, "value")
         if not number.isdigit():
-            log.info("review button with value %r ignored", number)
+            log.info("review button with value %r ignored", number[:20])
+            return
+        response_url = text(body, "response_url")
+        payload = {"response_type": "ephemeral", "replace_original": False}
+        try:
+            first = await self.replays.first_time(keys, "review button")
+        except StorageUnavailable:
+            log.warning("review button not run: the database is down")
+            if response_url:
+                await self.api.respond(response_url, {**payload, **blocks.message(STORAGE_DOWN)})
+            return
+        if not first:
             return
         approve = action.get("action_id") == blocks.APPROVE_ACTION
-        user = body.get("user") or {}
+        user = obj(body, "user")
         client = await self.workspaces.client(team)
-        actor = await self.directory.actor(
-            client, team, str(user.get("id", "")), str(user.get("username", ""))
-        )
-        channel = str((body.get("channel") or {}).get("id", ""))
+        actor = await self.directory.actor(client, team, text(user, "id"), text(user, "username"))
+        channel = text(obj(body, "channel"), "id")
         verb = "approve" if approve else "reject"
         inv = Invocation(community(team), channel, actor, ("mod", verb), {}, (f"#{number}",))
         reply = await self.core.handle_command(inv)
-        response_url = str(body.get("response_url", ""))
-        payload = {"response_type": "ephemeral", "replace_original": False}
         if response_url:
             await self.api.respond(response_url, {**payload, **blocks.message(reply.card)})
-        message = body.get("message") or {}
-        if reply.ok and message.get("ts") and channel:
+        message = obj(body, "message")
+        if reply.ok and text(message, "ts") and channel:
             await self.mark_reviewed(client, channel, message, actor, approve)
 
     async def mark_reviewed(
@@ -389,12 +407,14 @@ class SlackHandlers:
         approve: bool,
     ) -> None:
         verdict = f"{'✅ Approved' if approve else '🚫 Rejected'} by {actor.display_name}"
+        shown = message.get("blocks")
+        kept = [b for b in shown if isinstance(b, Mapping)] if isinstance(shown, list) else []
         try:
             await client.chat_update(
                 channel=channel,
                 ts=str(message["ts"]),
                 text=blocks.escape(verdict),
-                blocks=blocks.reviewed_blocks(message.get("blocks") or [], verdict),
+                blocks=blocks.reviewed_blocks(kept, verdict),
             )
         except (SlackApiError, UnknownWorkspace) as err:
             log.info("review post not updated: %s", err)

@@ -86,14 +86,7 @@ class SlackPlatform:
     async def _start(self) -> None:
         self.work = Background(self.tuning.max_concurrent_work)
         await self.workspaces.start()
-        bolt = build_bolt(
-            self.config,
-            self.api,
-            public_url=self.settings.slack.public_url,
-            installations=self.installations,
-            states=self.states,
-        )
-        SlackHandlers(
+        handlers = SlackHandlers(
             self.core,
             self.settings,
             self.api,
@@ -101,7 +94,16 @@ class SlackPlatform:
             self.directory,
             self.work,
             self.tuning,
-        ).register(bolt)
+        )
+        bolt = build_bolt(
+            self.config,
+            self.api,
+            public_url=self.settings.slack.public_url,
+            installations=self.installations,
+            states=self.states,
+            before_authorize=handlers.reactions.before_authorize,
+        )
+        handlers.register(bolt)
         self.core.add_publisher(PLATFORM, self.publisher)
         self.core.add_reconciler(PLATFORM, self.reconciler)
         if self.config.mode == "socket":
@@ -111,10 +113,13 @@ class SlackPlatform:
                 self.config.app_token,
                 self.api.client(None),
                 self.tuning.socket_ping_interval_s,
+                now=self.core.clock.now,
             )
             await self.socket.start()
         else:
-            self.http = HttpRunner(bolt, self.settings.slack.host, self.settings.slack.port)
+            self.http = HttpRunner(
+                bolt, self.settings.slack.host, self.settings.slack.port, now=self.core.clock.now
+            )
             await self.http.start()
         if self.tuning.reconcile_on_start:
             self.work.spawn(self.reconcile_recent(), "reconcile after start")

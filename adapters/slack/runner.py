@@ -1,37 +1,64 @@
 """Transports that feed requests to bolt in our event loop: HTTP under our own aiohttp
-runner (never bolt's blocking `app.start()`), or a Socket Mode websocket."""
+runner (never bolt's blocking `app.start()`), or a Socket Mode websocket.
+
+Both stamp each request with the time it arrived (`received_at` in bolt's context) and
+refuse what bolt could not read (a 4xx over HTTP) before dispatching it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import send_async_response
+from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.inbound import MAX_BODY_BYTES, Refused, check_size, screen
 from adapters.slack.manifest import EVENTS_PATH
+from adapters.slack.shapes import mismatch
 from bot.settings import ConfigError
 
 log = logging.getLogger("cocreate.slack")
+
+Now = Callable[[], datetime]
+#: the key of the arrival time in bolt's context
+RECEIVED_AT = "received_at"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class HttpRunner:
     """Events, commands and interactions at /slack/events; the OAuth flow at /slack/install
     and /slack/oauth_redirect when configured; /healthz for load balancers."""
 
-    def __init__(self, bolt: AsyncApp, host: str, port: int) -> None:
+    def __init__(self, bolt: AsyncApp, host: str, port: int, now: Now = utc_now) -> None:
         self.bolt = bolt
         self.host = host
         self.port = port
+        self.now = now
         self._runner: web.AppRunner | None = None
 
     def web_app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_post(EVENTS_PATH, self._dispatch)
         flow = self.bolt.oauth_flow
         if flow is not None:
@@ -41,7 +68,17 @@ class HttpRunner:
         return app
 
     async def _dispatch(self, request: web.Request) -> web.Response:
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        received_at = self.now()
+        try:
+            check_size(request.content_length)
+            raw = await request.read()
+            body, payload = screen(request.headers, raw)
+            bolt_request = http_request(request, body, payload, received_at)
+        except web.HTTPRequestEntityTooLarge:
+            return refuse(request, Refused(413, f"body of more than {MAX_BODY_BYTES} bytes"))
+        except Refused as refused:
+            return refuse(request, refused)
+        response = await self.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 
     async def _install(self, request: web.Request) -> web.Response:
@@ -74,16 +111,81 @@ class HttpRunner:
             self._runner = None
 
 
+def http_request(
+    request: web.Request, body: str, payload: dict[str, Any], received_at: datetime
+) -> AsyncBoltRequest:
+    """Bolt's request, with the payload we parsed. Bolt would parse the body again, by a
+    rule that reads any form body containing the word "payload" as empty: a slash command
+    with that word in its text went unanswered (404)."""
+    bolt_request = AsyncBoltRequest(
+        body="",
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]
+    )
+    bolt_request.raw_body = body  # what the signature covers
+    bolt_request.body = payload
+    try:
+        context = build_async_context(AsyncBoltContext({RECEIVED_AT: received_at}), payload)
+    except (LookupError, TypeError, ValueError, AttributeError) as err:
+        # `shapes` describes what bolt reads; should a new bolt read more, still no 500.
+        raise Refused(400, f"bolt could not read the payload ({type(err).__name__})") from None
+    bolt_request.context = context
+    return bolt_request
+
+
+def refuse(request: web.Request, refused: Refused) -> web.Response:
+    log.info(
+        "Slack request from %s refused with %d: %s", request.remote, refused.status, refused.reason
+    )
+    return web.Response(status=refused.status, text=refused.reason)
+
+
+class AckedWhenDone(AsyncSocketModeHandler):
+    """Acks an envelope only when bolt answered 200. One that could not be done (a
+    reaction while the database is down: 503) is left unacked, and Slack sends it again.
+
+    Bolt's own handler does not ack either, but it logs a line of its own; the listener
+    that refused has already said why."""
+
+    def __init__(self, bolt: AsyncApp, app_token: str, now: Now, **kwargs: object) -> None:
+        super().__init__(bolt, app_token, **kwargs)  # type: ignore[arg-type]
+        self.now = now
+
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
+        started = time.time()
+        problem = mismatch(req.payload)
+        if problem:
+            # Sending it again would not make it readable: acked, and dropped.
+            log.info("Socket Mode envelope %s dropped: %s", req.envelope_id, problem)
+            await client.send_socket_mode_response(SocketModeResponse(req.envelope_id))
+            return
+        bolt_request = AsyncBoltRequest(
+            mode="socket_mode",
+            body=req.payload,
+            headers=build_headers(req),
+            context={RECEIVED_AT: self.now()},
+        )
+        response = await self.app.async_dispatch(bolt_request)
+        if response.status == 200:
+            await send_async_response(client, req, response, started)
+
+
 class SocketRunner:
     """Socket Mode: `AsyncSocketModeHandler.connect_async()`, no public URL needed."""
 
     def __init__(
-        self, bolt: AsyncApp, app_token: str, web_client: AsyncWebClient, ping_interval_s: float
+        self,
+        bolt: AsyncApp,
+        app_token: str,
+        web_client: AsyncWebClient,
+        ping_interval_s: float,
+        now: Now = utc_now,
     ) -> None:
         self.bolt = bolt
         self.app_token = app_token
         self.web_client = web_client
         self.ping_interval_s = ping_interval_s
+        self.now = now
         self._handler: AsyncSocketModeHandler | None = None
 
     async def start(self) -> None:
@@ -95,9 +197,10 @@ class SocketRunner:
                 f"slack.app_token was refused by Slack: {err.response.get('error')}",
                 key="slack.app_token",
             ) from None
-        self._handler = AsyncSocketModeHandler(
+        self._handler = AckedWhenDone(
             self.bolt,
             self.app_token,
+            self.now,
             logger=logging.getLogger("cocreate.slack.socket"),
             web_client=self.web_client,
             ping_interval=self.ping_interval_s,

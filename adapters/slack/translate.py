@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -73,16 +74,30 @@ def community(team_id: str, name: str = "") -> CommunityRef:
     return CommunityRef(PLATFORM, team_id, name)
 
 
+# Payloads come from outside: a field of another type than Slack sends counts as absent.
+
+
+def text(body: Mapping[str, Any], key: str) -> str:
+    """A string field, or "" when it is missing or not a string."""
+    value = body.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def obj(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """An object field, or {} when it is missing or not an object."""
+    value = body.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def team_of(body: Mapping[str, Any]) -> str:
     """The workspace of any payload: slash command, event callback or interaction."""
-    team = body.get("team_id") or body.get("user_team_id")
-    if not team and isinstance(body.get("team"), Mapping):
-        team = body["team"].get("id")
-    if not team and isinstance(body.get("user"), Mapping):
-        team = body["user"].get("team_id")
-    if not team and isinstance(body.get("view"), Mapping):
-        team = body["view"].get("team_id")
-    return str(team or "")
+    return (
+        text(body, "team_id")
+        or text(body, "user_team_id")
+        or text(obj(body, "team"), "id")
+        or text(obj(body, "user"), "team_id")
+        or text(obj(body, "view"), "team_id")
+    )
 
 
 @dataclass(frozen=True)
@@ -112,25 +127,25 @@ class SlashCommand:
 def slash_command(body: Mapping[str, Any]) -> SlashCommand:
     """A slash command payload (form fields, as bolt parses them)."""
     return SlashCommand(
-        team_id=str(body.get("team_id", "")),
-        team_name=str(body.get("team_domain", "")),
-        channel_id=str(body.get("channel_id", "")),
-        user_id=str(body.get("user_id", "")),
-        user_name=str(body.get("user_name", "")),
-        group=str(body.get("command", "")).lstrip("/").strip().lower(),
-        text=command_text(str(body.get("text", ""))),
-        response_url=str(body.get("response_url", "")),
-        trigger_id=str(body.get("trigger_id", "")),
+        team_id=text(body, "team_id"),
+        team_name=text(body, "team_domain"),
+        channel_id=text(body, "channel_id"),
+        user_id=text(body, "user_id"),
+        user_name=text(body, "user_name"),
+        group=text(body, "command").lstrip("/").strip().lower(),
+        text=command_text(text(body, "text")),
+        response_url=text(body, "response_url"),
+        trigger_id=text(body, "trigger_id"),
     )
 
 
-def slack_time(ts: str | float | int | None) -> datetime | None:
+def slack_time(ts: object) -> datetime | None:
     """A Slack timestamp (`"1700000000.000100"`) as an aware UTC datetime."""
-    if ts is None or ts == "":
+    if not isinstance(ts, str | int | float) or isinstance(ts, bool) or ts == "":
         return None
     try:
         return datetime.fromtimestamp(float(ts), UTC)
-    except (TypeError, ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):
         return None
 
 
@@ -151,27 +166,28 @@ class ReactionRef:
 def reaction_ref(body: Mapping[str, Any]) -> ReactionRef | None:
     """A `reaction_added` / `reaction_removed` event callback, or None when the reaction
     is not on a message (files and file comments have no idea posts)."""
-    event = body.get("event") or {}
-    action = _REACTIONS.get(str(event.get("type", "")))
-    item = event.get("item") or {}
+    event = obj(body, "event")
+    action = _REACTIONS.get(text(event, "type"))
+    item = obj(event, "item")
     if action is None or item.get("type") != "message":
         return None
-    channel, ts, user = item.get("channel"), item.get("ts"), event.get("user")
+    channel, ts, user = text(item, "channel"), text(item, "ts"), text(event, "user")
     if not channel or not ts or not user:
         return None
     return ReactionRef(
         team_id=team_of(body),
-        channel_id=str(channel),
-        message_ts=str(ts),
-        user_id=str(user),
+        channel_id=channel,
+        message_ts=ts,
+        user_id=user,
         action=action,
-        emoji=reaction_emoji(str(event.get("reaction", ""))),
+        emoji=reaction_emoji(text(event, "reaction")),
         at=slack_time(event.get("event_ts")) or slack_time(body.get("event_time")),
-        event_id=str(body["event_id"]) if body.get("event_id") else None,
+        event_id=text(body, "event_id") or None,
     )
 
 
 def reaction_event(ref: ReactionRef, actor: Actor, received_at: datetime) -> ReactionEvent:
+    """`received_at`: when the request reached us, by our clock."""
     return ReactionEvent(
         community=community(ref.team_id),
         channel_id=ref.channel_id,
@@ -181,6 +197,7 @@ def reaction_event(ref: ReactionRef, actor: Actor, received_at: datetime) -> Rea
         member=actor,
         emoji=ref.emoji,
         event_id=ref.event_id,
+        received_at=received_at,
     )
 
 
@@ -207,6 +224,34 @@ def slack_invocation(inv: Invocation, spec: CommandSpec | None = None) -> Invoca
 # -- forms ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FormMetadata:
+    """What a form's `private_metadata` carries from views.open to its submission."""
+
+    command: tuple[str, ...]
+    channel_id: str
+    positionals: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cmd": list(self.command), "ch": self.channel_id, "pos": list(self.positionals)}
+
+
+def form_metadata(raw: object) -> FormMetadata:
+    """A form's metadata (JSON of `FormMetadata.as_dict`); empty when it is not that."""
+    try:
+        found = json.loads(raw) if isinstance(raw, str) and raw else {}
+    except (ValueError, RecursionError):
+        found = {}
+    if not isinstance(found, Mapping):
+        found = {}
+
+    def words(key: str) -> tuple[str, ...]:
+        value = found.get(key)
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+    return FormMetadata(words("cmd"), text(found, "ch"), words("pos"))
+
+
 def block_id(option: Option) -> str:
     return f"opt:{option.name}"
 
@@ -227,23 +272,24 @@ def form_options(spec: CommandSpec, positionals: Sequence[str]) -> list[Option]:
 def submitted_value(option: Option, element: Mapping[str, Any]) -> OptionValue | None:
     """One input's value from `view.state.values`, or None when left empty."""
     kind = element.get("type")
-    value: OptionValue | None
+    value: object
     if kind == "checkboxes":
         return True if element.get("selected_options") else None
     if kind == "static_select":
-        chosen = element.get("selected_option") or {}
-        value = chosen.get("value")
+        value = obj(element, "selected_option").get("value")
     elif kind == "conversations_select":
         value = element.get("selected_conversation")
     elif kind == "multi_conversations_select":
-        value = ",".join(element.get("selected_conversations") or []) or None
+        chosen = element.get("selected_conversations")
+        picked = [c for c in chosen if isinstance(c, str)] if isinstance(chosen, list) else []
+        value = ",".join(picked)
     elif kind == "users_select":
         value = element.get("selected_user")
     else:
         value = element.get("value")
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if not isinstance(value, str) or not value.strip():
         return None
-    if option.kind is OptionKind.EMOJI and isinstance(value, str):
+    if option.kind is OptionKind.EMOJI:
         return canonical_emoji(value)
     return value
 
@@ -254,8 +300,8 @@ def submitted_options(
     """The named option values of a form submission (empty inputs left out)."""
     out: dict[str, OptionValue] = {}
     for option in options:
-        element = (values.get(block_id(option)) or {}).get("value")
-        if element is None:
+        element = obj(obj(values, block_id(option)), "value")
+        if not element:
             continue
         value = submitted_value(option, element)
         if value is not None:

@@ -68,6 +68,17 @@ class Workspaces:
         if team_id and enterprise_id:
             self._enterprises[team_id] = enterprise_id
 
+    def serves(
+        self, team_id: str, bot_user_id: str | None, enterprise_id: str | None = None
+    ) -> bool:
+        """Whether a request of this workspace is handled here; if so, its bot user (and
+        org) are remembered. A request of another workspace is logged and ignored."""
+        if not team_id or not self.knows(team_id):
+            log.info("request from workspace %r ignored: not installed here", team_id)
+            return False
+        self.remember(team_id, bot_user_id, enterprise_id)
+        return True
+
     def knows(self, team_id: str) -> bool:
         """Whether a request of this workspace is ours to handle. With one bot token, only
         its own workspace is; with OAuth, bolt has already found the installation."""

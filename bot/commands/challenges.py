@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from bot.errors import UserError
 from bot.grammar import format_duration, parse_duration, parse_when
 from bot.messages import Card, Reply
 from bot.model import Challenge, ChallengeSettings, Phase
-from bot.render import challenge_card, quoted, when
+from bot.render import challenge_card, day, quoted, when
 from bot.text import clean_user_text, display_inline, slugify
 
 BRIEF_MAX = 3000
@@ -66,13 +66,15 @@ def _venues(text: str, name: str = "venue") -> list[str]:
     return list(dict.fromkeys(venues))
 
 
+DEADLINES = ("submissions_close", "voting_close")
+
+
 def _deadline_spec(name: str, raw: str, tz: str, now: datetime) -> str:
-    """A deadline as stored: a duration from opening (`7d`) or an ISO point in time."""
+    """A deadline as stored: a duration from opening (`7d`) or an ISO point in time. Whether
+    it has passed, and its order, are checked against the schedule (`_check_deadlines`)."""
     value = parse_when(raw, ZoneInfo(tz), now)
     if isinstance(value, timedelta):
         return format_duration(value)
-    if value <= now:
-        raise UserError(f"`{name}` is in the past ({value:%Y-%m-%d %H:%M} UTC).")
     if value > now + DEADLINE_HORIZON:
         raise UserError(f"`{name}` is more than {DEADLINE_HORIZON.days // 365} years away.")
     return value.isoformat()
@@ -85,6 +87,95 @@ def resolve_deadline(spec: str | None, opened_at: datetime) -> datetime | None:
         return datetime.fromisoformat(spec)
     except ValueError:
         return opened_at + parse_duration(spec)
+
+
+def _is_duration(spec: str) -> bool:
+    try:
+        datetime.fromisoformat(spec)
+    except ValueError:
+        return True
+    return False
+
+
+def _schedule(
+    s: ChallengeSettings, opening: datetime, closed_submissions: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """When submissions and voting close for a challenge opened at `opening`. Once
+    submissions have closed, their close is what happened, whatever the setting says."""
+    voting = resolve_deadline(s.voting_close, opening)
+    if closed_submissions is not None:
+        return closed_submissions, voting
+    submissions = resolve_deadline(s.submissions_close, opening)
+    return (voting if submissions is None else submissions), voting
+
+
+def _at(at: datetime, tz: str) -> str:
+    """A deadline in the challenge's time zone, or in UTC where that zone can't show it
+    (near year 1 or 9999)."""
+    try:
+        return when(at, tz)
+    except (OverflowError, ValueError):
+        return f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+def _check_deadlines(
+    s: ChallengeSettings,
+    changed: Collection[str],
+    *,
+    opening: datetime,
+    now: datetime,
+    draft: bool = False,
+    closed_submissions: datetime | None = None,
+    hint: str = "",
+) -> tuple[datetime | None, datetime | None]:
+    """Refuse a changed deadline that has passed, and a schedule where submissions close
+    after voting; returns when submissions and voting close. `opening` is when the
+    challenge opened, or for a draft the earliest it can (now): durations count from it."""
+    tz = s.timezone
+
+    def shown(spec: str, at: datetime) -> str:
+        if not _is_duration(spec):
+            return _at(at, tz)
+        if draft:
+            return f"{spec} after the opening ({_at(at, tz)} if it opened now)"
+        return f"{spec} after the opening, {_at(at, tz)}"
+
+    specs = {"submissions_close": s.submissions_close, "voting_close": s.voting_close}
+    for key in DEADLINES:
+        spec = specs[key]
+        if key not in changed or spec is None:
+            continue
+        at = resolve_deadline(spec, opening)
+        assert at is not None
+        if at > now:
+            continue
+        if _is_duration(spec):
+            raise UserError(
+                f"`{key}:{spec}` counts from the opening on {_at(opening, tz)}, so it would be "
+                f"{_at(at, tz)}, which has already passed. "
+                + (hint or "Choose a longer duration or a date in the future.")
+            )
+        raise UserError(
+            f"`{key}` is {_at(at, tz)}, which has already passed. "
+            + (hint or "Choose a time in the future.")
+        )
+    submissions, voting = _schedule(s, opening, closed_submissions)
+    if changed and submissions and voting and voting < submissions:
+        sub = (
+            f"closed on {_at(submissions, tz)}"
+            if closed_submissions is not None or s.submissions_close is None
+            else f"is {shown(s.submissions_close, submissions)}"
+        )
+        vote = f"is {shown(s.voting_close, voting)}" if s.voting_close else ""
+        if "submissions_close" in changed:
+            text = f"`submissions_close` {sub}, after `voting_close`, which {vote}."
+        else:
+            text = f"`voting_close` {vote}, before `submissions_close`, which {sub}."
+        raise UserError(
+            f"{text} Submissions must close no later than voting does. "
+            + (hint or "Move one of them.")
+        )
+    return submissions, voting
 
 
 def _apply(ctx: Context, base: ChallengeSettings, args: Mapping[str, Any]) -> ChallengeSettings:
@@ -116,21 +207,10 @@ def _apply(ctx: Context, base: ChallengeSettings, args: Mapping[str, Any]) -> Ch
     if "report_venue" in args:
         (changes["report_venue"],) = _venues(args["report_venue"], "report_venue")[:1]
     tz = changes.get("timezone", base.timezone)
-    for key in ("submissions_close", "voting_close"):
+    for key in DEADLINES:
         if key in args:
             changes[key] = _deadline_spec(key, args[key], tz, ctx.now)
-    settings = replace(base, **changes)
-    _check_deadline_order(settings, ctx.now)
-    return settings
-
-
-def _check_deadline_order(s: ChallengeSettings, now: datetime) -> None:
-    if s.submissions_close and s.voting_close:
-        sub = resolve_deadline(s.submissions_close, now)
-        vote = resolve_deadline(s.voting_close, now)
-        assert sub is not None and vote is not None
-        if vote < sub:
-            raise UserError("`voting_close` must not come before `submissions_close`.")
+    return replace(base, **changes)
 
 
 async def _unique_slug(ctx: Context, title: str) -> str:
@@ -177,6 +257,9 @@ async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
         report_venue=None,
     )
     settings = _apply(ctx, blank, args)
+    _check_deadlines(
+        settings, [k for k in DEADLINES if k in args], opening=ctx.now, now=ctx.now, draft=True
+    )
     await _check_title_free(ctx, settings.title)
     slug = await _unique_slug(ctx, settings.title)
     venues = _venues(args["venue"]) if "venue" in args else [ctx.channel_id]
@@ -209,31 +292,62 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if challenge.phase is Phase.CLOSED:
         raise UserError(f"Challenge {quoted(challenge.title)} is closed; its settings are final.")
     settings = _apply(ctx, challenge.settings, args)
+    deadlines = [k for k in DEADLINES if k in args]
+    closed_submissions = _closed_submissions(challenge)
+    if closed_submissions is not None and "submissions_close" in args:
+        tz = settings.timezone
+        until = challenge.voting_close_at
+        open_until = f" (voting is open until {day(until, tz)})" if until else ""
+        raise UserError(
+            f"Challenge {quoted(challenge.title)} closed its submissions on "
+            f"{day(closed_submissions, tz)}; they can't open again. Change `voting_close` "
+            f"instead{open_until}."
+        )
+    if challenge.phase.running and challenge.opened_at is not None:
+        # Durations count from the real opening; only the deadlines named are checked for
+        # having passed, so an unrelated edit is never refused for a deadline already met.
+        _check_deadlines(
+            settings,
+            deadlines,
+            opening=challenge.opened_at,
+            now=ctx.now,
+            closed_submissions=closed_submissions,
+        )
+    else:  # a draft: checked as if it opened now, and again when it opens
+        _check_deadlines(settings, deadlines, opening=ctx.now, now=ctx.now, draft=True)
     if settings.title != challenge.title:
         await _check_title_free(ctx, settings.title, challenge.id)
     await ctx.store.update_challenge(challenge.id, settings)
     if "venue" in args:
         await ctx.store.set_venues(challenge.id, _venues(args["venue"]))
-    if challenge.opened_at is not None:
-        await _set_deadlines(ctx, challenge.id, settings, challenge.opened_at)
+    news = ""
+    if challenge.phase.running and challenge.opened_at is not None:
+        submissions, voting = _schedule(settings, challenge.opened_at, closed_submissions)
+        await ctx.store.set_phase(
+            challenge.id,
+            challenge.phase,
+            submissions_close_at=submissions,
+            voting_close_at=voting,
+        )
+        tz = settings.timezone
+        if "submissions_close" in deadlines and submissions is not None:
+            news += f" Submissions now close on {when(submissions, tz)}."
+        if "voting_close" in deadlines and voting is not None:
+            news += f" Voting now closes on {when(voting, tz)}."
     await ctx.audit("challenge.edit", challenge.slug, ", ".join(changed))
     return Reply(
-        Card(f"⚙️ Challenge {quoted(settings.title)} is updated", f"Changed: {', '.join(changed)}.")
+        Card(
+            f"⚙️ Challenge {quoted(settings.title)} is updated",
+            f"Changed: {', '.join(changed)}.{news}",
+        )
     )
 
 
-async def _set_deadlines(
-    ctx: Context, challenge_id: int, settings: ChallengeSettings, opened_at: datetime
-) -> tuple[datetime | None, datetime | None]:
-    submissions = resolve_deadline(settings.submissions_close, opened_at)
-    voting = resolve_deadline(settings.voting_close, opened_at)
-    if submissions is None:
-        submissions = voting
-    current = (await ctx.store.challenges(ctx.community.id, [challenge_id]))[0]
-    await ctx.store.set_phase(
-        challenge_id, current.phase, submissions_close_at=submissions, voting_close_at=voting
-    )
-    return submissions, voting
+def _closed_submissions(challenge: Challenge) -> datetime | None:
+    """When a challenge in voting closed its submissions (at the deadline or by hand)."""
+    if challenge.phase is not Phase.VOTING:
+        return None
+    return challenge.submissions_close_at or challenge.opened_at
 
 
 @registry.command(
@@ -244,13 +358,21 @@ async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     challenge = await ctx.challenge(args["challenge"])
     if challenge.phase is not Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} is already {challenge.phase.value}.")
-    await ctx.store.set_phase(challenge.id, Phase.OPEN, opened_at=ctx.now)
-    submissions, voting = await _set_deadlines(ctx, challenge.id, challenge.settings, ctx.now)
-    for deadline in (submissions, voting):
-        if deadline is not None and deadline <= ctx.now:
-            raise UserError(
-                "A deadline of this challenge has passed; change it with /challenge edit."
-            )
+    s = challenge.settings
+    submissions, voting = _check_deadlines(
+        s,
+        [k for k in DEADLINES if getattr(s, k) is not None],
+        opening=ctx.now,
+        now=ctx.now,
+        hint=f"Fix it with `/challenge edit {challenge.slug}`, then open the challenge.",
+    )
+    await ctx.store.set_phase(
+        challenge.id,
+        Phase.OPEN,
+        opened_at=ctx.now,
+        submissions_close_at=submissions,
+        voting_close_at=voting,
+    )
     await ctx.audit("challenge.open", challenge.slug)
     return Reply(
         Card(

@@ -26,9 +26,11 @@ FAST = RetryPolicy(attempts=4, timeout=2.0, base_delay=0.01, max_delay=0.05)
 WAIT = 10.0
 
 
-def settings_for(fake: FakeDiscord, data_dir: Path, **discord: Any) -> Settings:
+def settings_for(
+    fake: FakeDiscord, data_dir: Path, *, storage: dict[str, Any] | None = None, **discord: Any
+) -> Settings:
     """Defaults (an empty config file: a cocreate.toml nearby changes nothing) pointed at
-    the fake, with `discord` keys on top."""
+    the fake, with `storage` and `discord` keys on top."""
     data_dir.mkdir(parents=True, exist_ok=True)
     empty = data_dir / "empty.toml"
     empty.write_text("", encoding="utf-8")
@@ -40,9 +42,10 @@ def settings_for(fake: FakeDiscord, data_dir: Path, **discord: Any) -> Settings:
         "COCREATE_DISCORD__API_BASE_URL": fake.base_url,
         "COCREATE_DISCORD__GATEWAY_URL": fake.gateway_url,
     }
-    for key, value in discord.items():
-        name = f"COCREATE_DISCORD__{key.upper()}"
-        environ[name] = value if isinstance(value, str) else json.dumps(value)
+    for section, keys in (("STORAGE", storage or {}), ("DISCORD", discord)):
+        for key, value in keys.items():
+            name = f"COCREATE_{section}__{key.upper()}"
+            environ[name] = value if isinstance(value, str) else json.dumps(value)
     return load_settings(environ=environ)
 
 
@@ -113,7 +116,8 @@ class Bot:
         self.platform: DiscordPlatform | None = None
         self.probe: GatewayProbe | None = None
 
-    async def start(self) -> Bot:
+    async def start(self, *, settle: bool = True) -> Bot:
+        """Start and return after READY; with `settle`, after the catch-up as well."""
         self.app = await build(self.settings, SystemClock())
         await self.app.start()
         self.platform = DiscordPlatform(self.app, self.settings, **self.options)
@@ -125,7 +129,8 @@ class Bot:
 
         self.platform.setup = setup  # type: ignore[method-assign]
         await self.platform.start()
-        await self.idle()
+        if settle:
+            await self.idle()
         return self
 
     async def stop(self) -> None:
@@ -137,13 +142,26 @@ class Bot:
         self.app = None
 
     async def received(self, sent: Iterable[tuple[Session, int]]) -> None:
-        """Wait until the bot parsed these dispatches, then until it recorded them."""
+        """Wait until the bot parsed these dispatches, then until it recorded them and any
+        catch-up is done."""
+        await self.parsed(sent)
+        await self.idle()
+
+    async def parsed(self, sent: Iterable[tuple[Session, int]]) -> None:
+        """Wait until the bot parsed these dispatches."""
         assert self.probe is not None
         live = self.probe.live_sessions()
         for session, seq in sent:
             if session.id in live:  # copies kept for an old session are never read
                 await self.probe.reached(session.id, seq)
-        await self.idle()
+
+    async def recorded(self, sent: Iterable[tuple[Session, int]]) -> None:
+        """Wait until the bot parsed these dispatches and recorded them, whatever a
+        read-back in flight is doing."""
+        await self.parsed(sent)
+        assert self.platform is not None and self.platform.reactions is not None
+        await asyncio.wait_for(self.platform.reactions.settled(), WAIT)
+        await asyncio.wait_for(self.core.drain(), WAIT)
 
     async def idle(self) -> None:
         assert self.platform is not None
@@ -255,6 +273,20 @@ async def vote_count(bot: Bot, guild: Guild, number: int) -> int:
         idea = await store.idea_by_number(found.id, number)
         assert idea is not None
         return idea.vote_count
+
+
+async def voters(bot: Bot, guild: Guild, number: int) -> set[int]:
+    """The Discord user ids of whoever idea #`number`'s counted votes are from."""
+    from adapters.discord.translate import community
+
+    async with bot.core.db.transaction() as store:
+        found = await store.find_community(community(guild.id))
+        assert found is not None
+        idea = await store.idea_by_number(found.id, number)
+        assert idea is not None
+        rows = await store.voters([idea.id])
+        members = await store.members_by_ids({r.member_id for r in rows})
+        return {int(members[r.member_id].external_id) for r in rows}
 
 
 async def reaction_log(bot: Bot, guild: Guild) -> list[Any]:

@@ -3,7 +3,8 @@
 It keeps the ground truth (guilds, messages, who reacts to what), records every request,
 sends gateway events with sequence numbers, supports RESUME (replaying what a session
 missed) and failed resumes, and can inject faults: 429s with `retry_after`, 5xx
-answers, requests that hang, and requests that are applied and then hang.
+answers, requests that hang, requests that are applied and then hang, and reactor lists
+answered late (`slow_list`), taken when asked for and sent when the test says.
 
 Tests and the benchmark drive it from the same event loop as the bot, or from its own
 process (`python -m tests.discord.fake`), and wait on its state with `wait_until`.
@@ -69,6 +70,19 @@ class Fault:
         return (
             self.count > 0 and method == self.method and re.search(self.pattern, path) is not None
         )
+
+
+@dataclass
+class SlowList:
+    """A reactor list the fake answers late: it is taken when the request arrives (`asked`
+    is set then), and sent only once the test sets `release`."""
+
+    message_id: int
+    emoji: str
+    asked: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    #: the user ids the list held when it was taken
+    taken: list[int] | None = None
 
 
 @dataclass
@@ -245,6 +259,7 @@ class FakeDiscord:
         self.messages: dict[int, Json] = {}
         self.deleted: set[int] = set()
         self.reactions: dict[tuple[int, str], list[int]] = {}
+        self.slow_lists: list[SlowList] = []
         self.nonces: dict[tuple[int, str], int] = {}
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
@@ -580,7 +595,7 @@ class FakeDiscord:
         if data is None or int(data["channel_id"]) != channel_id:
             return _error(404, 10008, "Unknown Message")
         if method == "GET":
-            return _json_response(data)
+            return _json_response({**data, "reactions": self.message_reactions(message_id)})
         if method == "PATCH":
             for key in ("content", "embeds", "components", "flags"):
                 if body and key in body and body[key] is not None:
@@ -615,6 +630,31 @@ class FakeDiscord:
     def reactors(self, message_id: int, emoji: str) -> list[int]:
         return list(self.reactions.get((message_id, emoji_key(emoji)), []))
 
+    def message_reactions(self, message_id: int) -> list[Json]:
+        """The message's `reactions` array: each emoji (each skin tone is its own) in the
+        order first added, with its count and whether the bot reacts with it."""
+        return [
+            {
+                "count": len(users),
+                "count_details": {"burst": 0, "normal": len(users)},
+                "me": self.bot_id in users,
+                "me_burst": False,
+                "burst_me": False,
+                "burst_count": 0,
+                "burst_colors": [],
+                "emoji": p.partial_emoji(emoji_text(key)),
+            }
+            for (message, key), users in self.reactions.items()
+            if message == message_id and users
+        ]
+
+    def slow_list(self, message_id: int, emoji: str) -> SlowList:
+        """The next request for this reactor list is answered only when the test releases
+        it, with the list as it was when the request arrived."""
+        slow = SlowList(message_id, emoji_key(emoji))
+        self.slow_lists.append(slow)
+        return slow
+
     async def _reaction_route(
         self,
         method: str,
@@ -636,6 +676,19 @@ class FakeDiscord:
             for user_id in users[:limit]:
                 person = self.people.get((guild_id, user_id))
                 out.append(person.user if person else p.user(user_id, f"user{user_id}"))
+            slow = next(
+                (s for s in self.slow_lists if (s.message_id, s.emoji) == (message_id, key)), None
+            )
+            if slow is not None:
+                self.slow_lists.remove(slow)
+                slow.taken = users[:limit]
+                slow.asked.set()
+                await self._notify()
+                release = asyncio.create_task(slow.release.wait())
+                closing = asyncio.create_task(self._closing.wait())
+                await asyncio.wait({release, closing}, return_when=asyncio.FIRST_COMPLETED)
+                release.cancel()
+                closing.cancel()
             return _json_response(out)
         if method == "PUT" and who == "@me":
             await self.react(self.bot_id, message_id, emoji_text(key))

@@ -87,7 +87,7 @@ def test_a_reaction_add_carries_the_member() -> None:
         "1574170913371324457",
         "👍",
     )
-    assert event.at == RECEIVED
+    assert event.at == event.received_at == RECEIVED
     member = event.member
     assert member is not None
     assert member.external_id == "849074769100800010"
@@ -220,3 +220,36 @@ def test_option_values_for_the_core() -> None:
         "page": 2,
         "sealed": False,
     }
+
+
+def test_every_skin_tone_of_the_vote_emoji_is_a_vote_reaction() -> None:
+    def reaction(name: str, count: int, me: bool = False, emoji_id: str | None = None) -> Any:
+        return {
+            "count": count + 1,
+            "count_details": {"burst": 1, "normal": count},
+            "me": me,
+            "me_burst": False,
+            "burst_colors": [],
+            "emoji": {"id": emoji_id, "name": name},
+        }
+
+    message = {
+        "reactions": [
+            reaction("👍", 1, me=True),
+            reaction("🎉", 4),
+            reaction("👍🏽", 2),
+            reaction("👍\ufe0f", 1),
+            reaction("👎🏿", 3),
+            reaction("yes", 2, emoji_id="5"),
+        ]
+    }
+    tallies = translate.vote_tallies(message, "👍")
+    assert [(t.emoji, t.count, t.only_the_bot) for t in tallies] == [
+        ("👍", 1, True),
+        ("👍🏽", 2, False),
+        ("👍\ufe0f", 1, False),
+    ]
+    assert [t.emoji for t in translate.vote_tallies(message, "<a:yes:5>")] == ["<:yes:5>"]
+    assert translate.vote_tallies(message, "<:yes:6>") == []
+    assert translate.vote_tallies({"reactions": []}, "👍") == []
+    assert translate.same_emoji("👍🏿", "👍") and not translate.same_emoji("👎", "👍")

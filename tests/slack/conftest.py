@@ -8,9 +8,11 @@ small timeouts only as safety nets.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -26,6 +28,7 @@ from adapters.slack.platform import SlackPlatform
 from bot.bootstrap import build
 from bot.clock import ManualClock
 from bot.core import Cocreate
+from bot.errors import StorageUnavailable
 from bot.settings import Settings, load_settings
 from tests.harness import START
 from tests.slack import payloads
@@ -170,7 +173,7 @@ class World:
         user: str = "U_ANA",
         team: str = "T1",
         channel: str = "C_IDEAS",
-        trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
+        trigger: str | None = None,
     ) -> str:
         """Send `/group text` as `user`; returns the response_url key for its answers."""
         command, _, text = line.partition(" ")
@@ -184,7 +187,7 @@ class World:
             user_name=user.lower(),
             channel=channel,
             response_url=self.fake.response_url(key),
-            trigger_id=trigger_id,
+            trigger=trigger,
         )
         status, body, _ = await self.post(
             payloads.form_body(fields), "application/x-www-form-urlencoded"
@@ -310,6 +313,66 @@ def no_secrets_in_logs(caplog: pytest.LogCaptureFixture) -> Callable[[], None]:
                 assert secret not in text, f"a secret was logged: {record.name}"
 
     return check
+
+
+class LogWatch(logging.Handler):
+    """Wakes a test when a log line containing some text is written (by the event loop's
+    own thread, where everything here logs)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+        self._changed.set()
+
+    async def wait_for(self, text: str, timeout: float = 5.0) -> str:
+        async def until() -> str:
+            while True:
+                found = next((line for line in self.lines if text in line), None)
+                if found is not None:
+                    return found
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(until(), timeout)
+
+
+@pytest.fixture
+def log_watch() -> Iterator[LogWatch]:
+    watch = LogWatch()
+    logger = logging.getLogger("cocreate")
+    level = logger.level
+    logger.addHandler(watch)
+    logger.setLevel(logging.INFO)
+    try:
+        yield watch
+    finally:
+        logger.removeHandler(watch)
+        logger.setLevel(level)
+
+
+class DatabaseDown:
+    """The core's database stops answering (every transaction raises StorageUnavailable,
+    as when the server refuses connections) until `back()`."""
+
+    def __init__(self, core: Cocreate) -> None:
+        self.db = core.db
+
+    def __enter__(self) -> DatabaseDown:
+        def refused() -> Any:
+            raise StorageUnavailable("connection refused (the test's outage)")
+
+        self.db.transaction = refused  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.back()
+
+    def back(self) -> None:
+        vars(self.db).pop("transaction", None)
 
 
 async def open_challenge(world: World, extra: str = "") -> None:

@@ -215,6 +215,7 @@ class FakeSlack:
         token = self._token(request, args)
         call = Call(method, args, token)
         self.calls.append(call)
+        await self._notify()  # a call that stalls has arrived all the same
         try:
             fault = self.faults.get(method)
             if fault:
@@ -418,6 +419,13 @@ class FakeSlack:
 
     async def envelope(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send one Socket Mode envelope and wait for its ack."""
+        return await asyncio.wait_for(await self.send_envelope(kind, payload), 5)
+
+    async def send_envelope(
+        self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0
+    ) -> asyncio.Future[dict[str, Any]]:
+        """Send one Socket Mode envelope; the future is its ack (Slack sends an envelope
+        that is not acked again, as a new envelope with `retry_attempt` one higher)."""
         assert self.socket is not None, "no Socket Mode connection"
         envelope_id = str(uuid.uuid4())
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -428,11 +436,11 @@ class FakeSlack:
                 "type": kind,
                 "payload": payload,
                 "accepts_response_payload": kind != "events_api",
-                "retry_attempt": 0,
-                "retry_reason": "",
+                "retry_attempt": retry_attempt,
+                "retry_reason": "timeout" if retry_attempt else "",
             }
         )
-        return await asyncio.wait_for(future, 5)
+        return future
 
 
 def _json(body: dict[str, Any], status: int = 200, headers: Mapping[str, str] | None = None):

@@ -6,11 +6,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import uuid
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 APP_ID = "A0COCREATE"
+
+
+def trigger_id() -> str:
+    """A fresh trigger_id: Slack makes one per command, click or submission, and a
+    repeated one is a replay (in any run on the same database)."""
+    return f"13345224609.738474920.{uuid.uuid4().hex}"
 
 
 def sign(secret: str, body: str, timestamp: int) -> dict[str, str]:
@@ -28,7 +35,7 @@ def slash_command(
     user_name: str = "ana",
     channel: str = "C_IDEAS",
     response_url: str = "",
-    trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
+    trigger: str | None = None,
 ) -> dict[str, str]:
     """The form fields of a slash command (Slack escapes &, < and > in the text)."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -45,7 +52,7 @@ def slash_command(
         "api_app_id": APP_ID,
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id,
+        "trigger_id": trigger or trigger_id(),
     }
 
 
@@ -130,7 +137,7 @@ def block_action(
         "api_app_id": APP_ID,
         "token": "gIkuvaNzQIHg97ATvDxqgjtO",
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
-        "trigger_id": "1234.5678.abcd",
+        "trigger_id": trigger_id(),
         "team": {"id": team, "domain": team.lower()},
         "enterprise": None,
         "is_enterprise_install": False,
@@ -191,7 +198,7 @@ def view_submission(
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
         "api_app_id": APP_ID,
         "token": "gIkuvaNzQIHg97ATvDxqgjtO",
-        "trigger_id": "12345.98765.abcd2358fdea",
+        "trigger_id": trigger_id(),
         "view": submitted,
         "response_urls": [],
         "is_enterprise_install": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -213,3 +214,48 @@ def test_member_and_channel_options_keep_their_ids() -> None:
     assert translate.slack_invocation(inv, registry.find(inv.command)).options["venue"] == (
         "<#C9|ideas>"
     )
+
+
+def test_fields_of_the_wrong_type_count_as_absent() -> None:
+    def reaction(**event: object) -> dict[str, object]:
+        body = payloads.reaction("+1", user="U_BEN", channel="C", ts="1.0", at=AT)
+        return {**body, "event": {**body["event"], **event}}
+
+    assert translate.reaction_ref({**reaction(), "event": "x"}) is None
+    assert translate.reaction_ref(reaction(user={})) is None
+    assert (
+        translate.reaction_ref(reaction(item={"type": "message", "channel": 5, "ts": 1.5})) is None
+    )
+    assert translate.reaction_ref(reaction(item="x")) is None
+    ref = translate.reaction_ref({**reaction(reaction=7, event_ts=[]), "event_id": 5})
+    assert ref is not None and ref.event_id is None and ref.at == AT
+    assert translate.team_of({"team": 5, "user": "U", "view": [], "team_id": 9}) == ""
+    command = translate.slash_command({"team_id": "T1", "command": ["/idea"], "text": 5})
+    assert (command.group, command.text, command.line) == ("", "", "")
+    assert translate.slack_time(True) is None and translate.slack_time({}) is None
+    assert translate.slack_time("nan") is None
+
+
+def test_form_metadata_that_is_not_ours_is_empty() -> None:
+    empty = translate.FormMetadata((), "", ())
+    for raw in (None, 5, "", "not json", "[1]", "[" * 5000 + "]" * 5000):
+        assert translate.form_metadata(raw) == empty
+    odd = translate.form_metadata('{"cmd": "idea", "ch": 5, "pos": [1, "#2"]}')
+    assert odd == translate.FormMetadata((), "", ("#2",))
+    ours = translate.FormMetadata(("idea", "edit"), "C1", ("#3",))
+    assert translate.form_metadata(json.dumps(ours.as_dict())) == ours
+
+
+def test_submitted_values_of_the_wrong_type_are_left_out() -> None:
+    spec = registry.find(("challenge", "create"))
+    assert spec is not None
+    values = {
+        "opt:title": "x",
+        "opt:brief": {"value": {"type": "plain_text_input", "value": 5}},
+        "opt:venue": {
+            "value": {"type": "multi_conversations_select", "selected_conversations": "C"}
+        },
+        "opt:report_venue": {"value": {"type": "static_select", "selected_option": "C9"}},
+        "opt:review": {"value": []},
+    }
+    assert translate.submitted_options(list(spec.options), values) == {}
