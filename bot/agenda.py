@@ -2,7 +2,11 @@
 
 Deadlines move challenges on; announcements, weekly results, brand reports and final
 results are posts keyed by (challenge, kind, period), and so are the posts that commands
-make (`bot.outbox`). A key is claimed in the database before sending, and each venue's
+make (`bot.outbox`). A weekly results post (and brand report) due within a day before the
+close of voting is left to the final results; a quiet week's (no new idea, no change to
+the counted votes) is a nudge to take part, or nothing (`scheduler.quiet_weeks`), and its
+brand report is not made. Posts not made are recorded as skipped, so nothing changes on a
+replay or a restart. A key is claimed in the database before sending, and each venue's
 message id is recorded as soon as it is sent, so no post goes twice to a venue by a
 restart, a replay or a second instance. Missed posts are caught up within the grace
 time, older ones recorded as skipped; final results are never skipped. A failed send is
@@ -23,17 +27,25 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot import outbox
+from bot.counting import Counting
 from bot.cron import fire_times
-from bot.digest import announcement, final_results, submissions_closed_notice, weekly_results
+from bot.digest import (
+    announcement,
+    final_results,
+    nudge,
+    quiet_week,
+    submissions_closed_notice,
+    weekly_results,
+)
 from bot.messages import MODERATORS, Attachment, Card, CommunityRef, Post, PostKind
 from bot.model import Challenge, Phase
 from bot.outbox import Outgoing
+from bot.periods import left_to_final, weekly_slots
 from bot.ports import Clock, Database, Publisher, ScheduledPost, SteerableClock, Store
 from bot.render import when
 from bot.report import brand_report
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
-from bot.weeks import FIRST_RESULTS_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +56,8 @@ CLAIM_LEASE = timedelta(minutes=3)
 RENEW_EVERY = timedelta(minutes=1)
 #: Closed challenges are looked at this long for their final posts.
 CLOSED_WINDOW = timedelta(days=30)
+#: Why a post missed while the bot was down is not made.
+LATE = "past the grace time"
 
 
 class Kind(StrEnum):
@@ -101,6 +115,7 @@ class Agenda:
         settings: Settings,
         clock: Clock,
         rewards: Rewards,
+        counting: Counting,
         publishers: dict[str, Publisher],
         reconcile: Callable[[int, datetime], Awaitable[None]],
         awarded: Callable[[list[Award]], Awaitable[None]],
@@ -109,6 +124,7 @@ class Agenda:
         self.settings = settings.scheduler
         self.clock = clock
         self.rewards = rewards
+        self.counting = counting
         self.publishers = publishers
         self.reconcile = reconcile
         self.awarded = awarded
@@ -251,8 +267,8 @@ class Agenda:
     # -- sending -----------------------------------------------------------------
 
     async def _claim_and_send(self, item: Due, now: datetime) -> int:
-        late = now - item.due_at > self.grace and item.kind is not Kind.FINAL
         async with self.db.transaction() as store:
+            skip = await self._skip(store, item, now)
             post_id = await store.claim_post(
                 item.challenge.id,
                 str(item.kind),
@@ -260,20 +276,38 @@ class Agenda:
                 item.due_at,
                 self.instance,
                 now,
-                state="skipped" if late else "claimed",
+                state="claimed" if skip is None else "skipped",
             )
         if post_id is None:
             return 0  # another instance holds this key
-        if late:
-            log.warning(
-                "skipped %s %s of challenge %s: due %s, past the grace time",
+        if skip is not None:
+            log.log(
+                logging.WARNING if skip == LATE else logging.INFO,
+                "skipped %s %s of challenge %s: due %s, %s",
                 str(item.kind),
                 item.period,
                 item.challenge.slug,
                 item.due_at.isoformat(),
+                skip,
             )
             return 0
         return await self._send(post_id, item, attempts=0, done=())
+
+    async def _skip(self, store: Store, item: Due, now: datetime) -> str | None:
+        """Why a scheduled post is not to be made, if it is not."""
+        if item.kind is Kind.FINAL:
+            return None
+        if now - item.due_at > self.grace:
+            return LATE
+        if item.kind not in (Kind.WEEKLY, Kind.REPORT) or item.period == "final":
+            return None
+        if left_to_final(item.challenge, item.due_at):
+            return "the final results come within a day"
+        # a quiet week's report is not made; its weekly results are a nudge, or nothing
+        not_made = item.kind is Kind.REPORT or self.settings.quiet_weeks == "skip"
+        if not_made and await quiet_week(store, item.challenge, item.due_at):
+            return "a quiet week"
+        return None
 
     async def _retry(self, now: datetime) -> int:
         async with self.db.transaction() as store:
@@ -496,14 +530,17 @@ class Agenda:
         if item.kind is Kind.VOTING:
             return Content(venues, PostKind.NOTICE, submissions_closed_notice(c)), []
         if item.kind is Kind.WEEKLY:
-            return Content(
-                venues, PostKind.RESULTS, await weekly_results(store, c, item.due_at)
-            ), []
+            quiet = await quiet_week(store, c, item.due_at)
+            card = nudge(c) if quiet else await weekly_results(store, c, item.due_at)
+            return Content(venues, PostKind.RESULTS, card), []
         if item.kind is Kind.REPORT:
-            card, files = await brand_report(store, c, item.due_at, final=item.period == "final")
+            final = item.period == "final"
+            # the final report counts everything until it is made (read-backs at the close)
+            end = max(item.due_at, self.clock.now()) if final else item.due_at
+            card, files = await brand_report(store, c, end, final=final)
             report_venue = (c.settings.report_venue,) if c.settings.report_venue else ()
             return Content(report_venue, PostKind.REPORT, card, files), []
-        card, awards = await final_results(store, self.rewards, c, self.clock.now())
+        card, awards = await final_results(store, self.rewards, self.counting, c, self.clock.now())
         return Content(venues, PostKind.RESULTS, card), awards
 
 
@@ -518,8 +555,7 @@ def _falling_due(c: Challenge, now: datetime) -> list[Due]:
     sub = c.submissions_close_at
     if sub is not None and sub <= end and (c.closed_at is None or sub < c.closed_at):
         items.append(Due(c, Kind.VOTING, "submissions-closed", sub))
-    after_opening = c.opened_at + FIRST_RESULTS_AFTER
-    for slot, at in fire_times(c.settings.schedule, c.settings.timezone, after_opening, end):
+    for slot, at in weekly_slots(c, end):
         items.append(Due(c, Kind.WEEKLY, slot, at))
         if c.settings.report_venue:
             items.append(Due(c, Kind.REPORT, slot, at))

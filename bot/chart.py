@@ -1,4 +1,5 @@
-"""The brand report's chart: votes and ideas per day, and the leading ideas (PNG)."""
+"""The brand report's chart: votes and ideas per day, and the leading ideas (PNG); while
+tallies are sealed, no leaders."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def activity_chart(
     votes: Sequence[int],
     ideas: Sequence[int],
     leaders: Sequence[tuple[str, int]],
+    *,
+    sealed: bool = False,
 ) -> bytes:
     import matplotlib
 
@@ -32,8 +35,10 @@ def activity_chart(
     daily.set_xticks(x, [f"{d:%d %b}" for d in days], rotation=45, ha="right", fontsize=8)
     daily.set_title(_plain(f"{title}: votes and ideas per day"))
     daily.legend(loc="upper left")
-    names = [_plain(name)[:40] for name, _ in leaders][::-1]
-    ranking.barh(names or ["(no ideas yet)"], [n for _, n in leaders][::-1] or [0], color="#55a868")
+    shown = () if sealed else leaders
+    names = [_plain(name)[:40] for name, _ in shown][::-1]
+    empty = "(sealed until the close)" if sealed else "(no ideas yet)"
+    ranking.barh(names or [empty], [n for _, n in shown][::-1] or [0], color="#55a868")
     ranking.set_title("Leading ideas (votes)")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     discord.add_argument("action", choices=["sync"], help="sync the slash commands globally")
     slack = sub.add_parser("slack", help="Slack")
     slack.add_argument("action", choices=["manifest"], help="print the app manifest (JSON)")
+    audit = sub.add_parser("audit", help="check a vote log exported with /export format:votes")
+    audit.add_argument("action", choices=["verify"], help="recompute the chain and standings")
+    audit.add_argument("file", type=Path, help="the exported .jsonl file")
+    audit.add_argument("--head", help="the head hash published with the final results")
     return parser
 
 
@@ -120,6 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
+    if args.command == "audit":  # from the file alone: no settings, no database
+        from bot.audit import verify_file
+
+        ok, lines = verify_file(args.file, args.head)
+        print("\n".join(lines))
+        return 0 if ok else 1
     settings = load_settings(args.config)
     if args.command == "config":
         print(render_effective(settings))

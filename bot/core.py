@@ -14,9 +14,11 @@ from operator import itemgetter
 from typing import Any
 
 from bot.agenda import Agenda
+from bot.alerts import Watch
 from bot.commands import registry
 from bot.commands.args import bind
 from bot.commands.context import Context
+from bot.counting import Counting
 from bot.errors import PermissionDenied, StorageUnavailable, UserError
 from bot.grammar import GrammarError, parse_line
 from bot.ingest import ReactionIngest
@@ -39,7 +41,7 @@ from bot.render import idea_card
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
 from bot.text import TextError
-from bot.votes import VoteBook
+from bot.votes import Aftermath, VoteBook
 
 log = logging.getLogger("cocreate")
 
@@ -76,14 +78,15 @@ class Cocreate:
         self.settings = settings
         self.clock = clock
         self.rewards = Rewards(settings)
-        self.votes = VoteBook(self.rewards)
+        self.counting = Counting()
+        self.votes = VoteBook(self.rewards, self.counting)
         self.publishers: dict[str, Publisher] = dict(publishers or {})
         self.reconcilers: dict[str, Reconciler] = {}
         self.ingest = ReactionIngest(
             db,
             self.votes,
             clock,
-            self._awarded,
+            self._committed,
             self._read_back,
             buffer=settings.storage.outage_buffer,
         )
@@ -92,10 +95,12 @@ class Cocreate:
             settings,
             clock,
             self.rewards,
+            self.counting,
             self.publishers,
             self.reconcile_challenge,
             self._awarded,
         )
+        self.watch = Watch(db, settings.alerts, clock, self.agenda)
         self._background: set[asyncio.Task[None]] = set()
         #: communities as committed, by platform reference (rows are never deleted)
         self._communities: dict[tuple[str, str], Community] = {}
@@ -193,6 +198,7 @@ class Cocreate:
                 now=now,
                 settings=self.settings,
                 rewards=self.rewards,
+                counting=self.counting,
             )
             reply = await spec.handler(ctx, args)
             post_ids = [
@@ -306,7 +312,7 @@ class Cocreate:
             if found is None:
                 return 0, 0, []
             return await self.votes.reconcile(
-                store, found.id, (channel_id, message_id), listed, requested, as_of or requested
+                store, found, (channel_id, message_id), listed, requested, as_of or requested
             )
 
         added, removed, awards = await self.ingest.run(job)
@@ -367,7 +373,8 @@ class Cocreate:
     async def reconcile_challenge(self, challenge_id: int, as_of: datetime | None = None) -> None:
         """Every platform reads back the votes on this challenge's idea posts (before
         final results, as of the close); a platform that cannot is skipped, and the log
-        says so."""
+        says so. A database that stops answering meanwhile is raised: what was read back
+        is not all stored, so the final results must wait and be tried again."""
         for platform in sorted({*self.publishers, *self.reconcilers}):
             async with self.db.transaction() as store:
                 posts = await store.idea_post_refs(platform, challenge_id=challenge_id)
@@ -379,6 +386,8 @@ class Cocreate:
                 continue
             try:
                 await reconciler.refresh_reactions(posts, as_of)
+            except StorageUnavailable:
+                raise
             except Exception:
                 log.exception("reconciling challenge %s on %s failed", challenge_id, platform)
 
@@ -419,11 +428,20 @@ class Cocreate:
 
     # -- badges ------------------------------------------------------------------
 
+    async def _committed(self, after: Aftermath) -> None:
+        """A reaction batch committed: announce its badges, and judge the ideas that
+        gained votes for brigading (both in the background)."""
+        await self._awarded(after.awards)
+        if self.watch.notice(after.gained):
+            self._spawn(self.watch.run())
+
     async def _awarded(self, awards: list[Award]) -> None:
         """Tell each badge's platform, in the background: a role grant must not hold up
-        a command or the reaction writer."""
-        if awards:
-            self._spawn(self._announce(awards))
+        a command or the reaction writer. A badge earned with an anonymous idea is not
+        told: a role appearing would name the author (the member sees it in /badges)."""
+        public = [a for a in awards if not a.private]
+        if public:
+            self._spawn(self._announce(public))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

@@ -4,10 +4,13 @@ phase notices. Every function reads the store and returns neutral cards."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from bot.counting import Counting
 from bot.messages import Card
 from bot.model import (
+    PODIUM_RULE,
     PUBLIC_STATUSES,
     RANKING_RULE,
     Badge,
@@ -15,11 +18,13 @@ from bot.model import (
     Challenge,
     Phase,
     Standing,
+    podium_places,
 )
 from bot.ports import Store
 from bot.render import challenge_card, idea_heading, plural, standings_lines, when
 from bot.rewards import Award, Rewards
 from bot.text import display_inline, neutralize_mentions
+from bot.votelog import Figures
 from bot.weeks import results_week
 
 FINAL_LINES = 20
@@ -28,9 +33,24 @@ RISING = 3
 
 
 async def standings(store: Store, challenge: Challenge, limit: int | None = None) -> list[Standing]:
-    """Ranked by counted votes, highest first; a tie goes to the idea submitted earlier."""
+    """Ranked by counted votes, highest first; a tie goes to the idea submitted earlier.
+    The podium places go to the first three with votes, one per member (`podium_places`)."""
     ideas = await store.ideas(challenge.id, PUBLIC_STATUSES, ranked=True, limit=limit)
-    return [Standing(rank, idea, idea.vote_count) for rank, idea in enumerate(ideas, start=1)]
+    ranked = [Standing(rank, idea, idea.vote_count) for rank, idea in enumerate(ideas, start=1)]
+    return podium_places(ranked, challenge.settings.multiple_places)
+
+
+async def rising_lines(
+    store: Store, challenge: Challenge, start: datetime, end: datetime
+) -> list[str]:
+    """The ideas that gained most counted votes in [start, end), by the vote log."""
+    rising = await store.rising(challenge.id, start, end, RISING)
+    ideas = await store.ideas_by_ids([idea_id for idea_id, _ in rising])
+    return [
+        f"{idea_heading(ideas[i])} +{gained}"
+        for i, gained in rising
+        if i in ideas and ideas[i].status.public
+    ]
 
 
 async def participation(store: Store, challenge: Challenge) -> str:
@@ -73,13 +93,19 @@ def submissions_closed_notice(challenge: Challenge) -> Card:
 
 
 async def final_results(
-    store: Store, rewards: Rewards, challenge: Challenge, now: datetime
+    store: Store, rewards: Rewards, counting: Counting, challenge: Challenge, now: datetime
 ) -> tuple[Card, list[Award]]:
-    """The podium (badges and points, once), full standings, participation and badges."""
+    """The podium (badges and points, once), full standings, participation, badges, and the
+    vote log's head hash, which anyone can check an export of the log against. A sealed
+    challenge's received votes (and 🔥) are credited now."""
+    if challenge.settings.sealed:
+        await counting.credit(store, challenge)
     ranked = await standings(store, challenge, limit=FINAL_LINES)
     total = await store.count_ideas(challenge.id, PUBLIC_STATUSES)
-    podium = [s.idea for s in ranked if s.on_podium]
-    awards = await rewards.podium(store, challenge, podium, now)
+    awards = await rewards.podium(store, challenge, ranked, now)
+    if challenge.settings.sealed:
+        everyone = await standings(store, challenge)
+        awards += await rewards.crowd_favourites(store, challenge, everyone, now)
     lines = standings_lines(ranked, sealed=False)
     if total > FINAL_LINES:
         lines.append(f"…and {total - FINAL_LINES} more: `/ideas {challenge.slug}`")
@@ -87,18 +113,77 @@ async def final_results(
     earned = await store.badges(challenge.community_id, challenge_id=challenge.id)
     if earned:
         fields.append(("Badges", "\n".join(await badge_lines(store, earned))))
+    entries, head = await store.chain(challenge.id)
+    fields.append(
+        (
+            "Vote log",
+            f"{entries} {'entry' if entries == 1 else 'entries'} · head {head}\n"
+            f"Moderators export it with `/export {challenge.slug} format:votes`; "
+            "`cocreate audit verify` checks it.",
+        )
+    )
+    rules = RANKING_RULE + " " + ("" if challenge.settings.multiple_places else PODIUM_RULE)
     card = Card(
         f"🏆 Final results: {display_inline(challenge.title, 100)}",
         "\n".join(lines) or "No ideas were submitted.",
         tuple(fields),
-        footer=RANKING_RULE + " Thank you all for taking part!",
+        footer=rules.strip() + " Thank you all for taking part!",
     )
     return card, awards
 
 
+@dataclass(frozen=True)
+class Week:
+    """What happened in a period of a challenge: the ideas published, and what the vote
+    log's entries did to the counted votes. Periods that tile the challenge add up."""
+
+    start: datetime
+    end: datetime
+    new_ideas: int
+    votes: Figures
+
+    @property
+    def quiet(self) -> bool:
+        """No new idea, and no entry that changed the counted votes."""
+        return not (self.new_ideas or self.votes.added or self.votes.removed)
+
+    def votes_text(self) -> str:
+        """ "7 votes", or with removals (withdrawn, voided, merged) "votes +7 −3"."""
+        v = self.votes
+        return f"votes {v.text()}" if v.removed else plural(v.added, "vote")
+
+
+async def week(store: Store, challenge: Challenge, start: datetime, end: datetime) -> Week:
+    added, removed, voters = await store.log_figures(challenge.id, start, end)
+    new_ideas = await store.ideas_published(challenge.id, start, end)
+    return Week(start, end, new_ideas, Figures(added, removed, voters))
+
+
+async def quiet_week(store: Store, challenge: Challenge, end: datetime) -> bool:
+    """Whether the week the results post at `end` would report on was quiet."""
+    return (await week(store, challenge, *results_week(challenge, end))).quiet
+
+
+def nudge(challenge: Challenge) -> Card:
+    """A quiet week's post instead of its results: what members can do, and until when."""
+    tz = challenge.settings.timezone
+    subs, closes = challenge.submissions_close_at, challenge.voting_close_at
+    steps = []
+    if challenge.phase is Phase.OPEN:
+        until = f" until {when(subs, tz)}" if subs else ""
+        steps.append(f"Share an idea with `/idea submit`{until}.")
+    emoji = neutralize_mentions(challenge.settings.vote_emoji)
+    deadline = f"; voting closes {when(closes, tz)}" if closes else ""
+    steps.append(f"Vote with {emoji} on the ideas you like{deadline}.")
+    return Card(
+        f"👋 A quiet week in {display_inline(challenge.title, 100)}",
+        "No new ideas and no votes this week. " + " ".join(steps),
+    )
+
+
 async def weekly_results(store: Store, challenge: Challenge, end: datetime) -> Card:
-    """The week up to `end`: top ideas (or sealed), new ideas, voters and votes, the
-    rising ideas, and the badges earned."""
+    """The week up to `end`: top ideas (or sealed), new ideas, voters and votes (from the
+    vote log: removals show), the rising ideas, and the badges earned."""
     start, end = results_week(challenge, end)
     sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
     if sealed:  # the newest ideas, not the leaders: their order would tell the tallies
@@ -109,22 +194,16 @@ async def weekly_results(store: Store, challenge: Challenge, end: datetime) -> C
     else:
         top = await standings(store, challenge, limit=WEEKLY_TOP)
     body = "\n".join(standings_lines(top, sealed=sealed)) or "No ideas yet: be the first!"
-    new_ideas, voters, votes = await store.window_figures(challenge.id, start, end)
+    this = await week(store, challenge, start, end)
     fields = [
         (
             "This week",
-            f"{plural(new_ideas, 'new idea')} · {plural(voters, 'voter')} · "
-            f"{plural(votes, 'vote')}",
+            f"{plural(this.new_ideas, 'new idea')} · {plural(this.votes.voters, 'voter')} · "
+            f"{this.votes_text()}",
         )
     ]
     if not sealed:
-        rising = await store.rising(challenge.id, start, end, RISING)
-        ideas = await store.ideas_by_ids([idea_id for idea_id, _ in rising])
-        lines = [
-            f"{idea_heading(ideas[i])} +{gained}"
-            for i, gained in rising
-            if i in ideas and ideas[i].status.public
-        ]
+        lines = await rising_lines(store, challenge, start, end)
         if lines:
             fields.append(("Rising", "\n".join(lines)))
     earned = [

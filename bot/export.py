@@ -1,4 +1,6 @@
-"""A challenge's ideas as CSV or JSON, for brand teams."""
+"""A challenge's ideas as CSV or JSON, for brand teams: in full for moderators; for a
+channel (the brand report), with no author of an anonymous idea and, while tallies are
+sealed, no votes."""
 
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ def _cell(value: object) -> str:
     return "'" + text if isinstance(value, str) and text.startswith(_FORMULA) else text
 
 
-def _record(row: ExportRow) -> dict[str, object]:
+def _record(row: ExportRow, *, public: bool = False, sealed: bool = False) -> dict[str, object]:
+    hidden = public and row.anonymous
     return {
         "number": row.number,
         "title": row.title,
@@ -49,9 +52,9 @@ def _record(row: ExportRow) -> dict[str, object]:
         "status": row.status.value,
         "status_note": row.status_note,
         "merged_into": row.merged_into,
-        "votes": row.votes,
-        "author": row.author,
-        "author_id": row.author_id,
+        "votes": None if sealed else row.votes,
+        "author": None if hidden else row.author,
+        "author_id": None if hidden else row.author_id,
         "anonymous": row.anonymous,
         "submitted_at": row.submitted_at,
         "published_at": row.published_at,
@@ -60,12 +63,14 @@ def _record(row: ExportRow) -> dict[str, object]:
     }
 
 
-def to_csv(rows: Sequence[ExportRow]) -> bytes:
+def to_csv(rows: Sequence[ExportRow], *, public: bool = False, sealed: bool = False) -> bytes:
+    """Moderators' export by default; `public` for a channel (no author of an anonymous
+    idea), `sealed` while tallies are sealed (the votes column left empty)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        record = _record(row)
+        record = _record(row, public=public, sealed=sealed)
         writer.writerow([_cell(record[c]) for c in COLUMNS])
     return out.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheets read UTF-8
 

@@ -24,8 +24,7 @@ from typing import Any, TypeVar
 from bot.errors import StorageConflict, StorageUnavailable
 from bot.messages import CommunityRef, ReactionEvent, ReactionOutcome
 from bot.ports import Clock, Database, Store
-from bot.rewards import Award
-from bot.votes import VoteBook
+from bot.votes import Aftermath, VoteBook
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ class ReactionIngest:
         db: Database,
         book: VoteBook,
         clock: Clock,
-        on_awards: Callable[[list[Award]], Awaitable[None]],
+        on_committed: Callable[[Aftermath], Awaitable[None]],
         on_recovered: Callable[[set[PostKey]], Awaitable[None]] | None = None,
         *,
         max_batch: int = 256,
@@ -61,7 +60,7 @@ class ReactionIngest:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.db = db
-        self.on_awards = on_awards
+        self.on_committed = on_committed
         self.on_recovered = on_recovered
         self.book = book
         self.clock = clock
@@ -296,18 +295,18 @@ class ReactionIngest:
         for i, e in enumerate(events):
             groups.setdefault((e.community.platform, e.community.external_id), []).append(i)
         outcomes: list[ReactionOutcome | None] = [None] * len(events)
-        awards: list[Award] = []
+        after = Aftermath()
         now = self.clock.now()
         async with self.db.transaction() as store:
             for indexes in groups.values():
-                results, awarded = await self.book.apply_events(
+                results, left = await self.book.apply_events(
                     store, [events[i] for i in indexes], now
                 )
-                awards += awarded
+                after.add(left)
                 for i, outcome in zip(indexes, results, strict=True):
                     outcomes[i] = outcome
-        if awards:
-            await self.on_awards(awards)
+        if after.awards or after.gained:
+            await self.on_committed(after)
         return [o for o in outcomes if o is not None]
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -90,6 +91,10 @@ PODIUM = (BadgeKind.GOLD, BadgeKind.SILVER, BadgeKind.BRONZE)
 RANKING_RULE = (
     "Ideas are ranked by counted votes, highest first; a tie goes to the idea submitted earlier."
 )
+PODIUM_RULE = (
+    "Podium places go to the first three ideas with votes, one place per member; "
+    "the next idea moves up."
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,8 @@ class Community:
     platform: str
     external_id: str
     name: str
+    #: the key of members' pseudonyms in its shareable vote logs
+    audit_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,8 @@ class ChallengeSettings:
     schedule: str
     timezone: str
     report_venue: str | None
+    #: whether one member may hold more than one podium place
+    multiple_places: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,11 +193,27 @@ class Standing:
     rank: int
     idea: Idea
     votes: int
+    #: 1, 2 or 3 on the podium, else None (see `podium_places`)
+    place: int | None = None
 
     @property
     def on_podium(self) -> bool:
-        """First, second or third with at least one vote: a place without votes wins nothing."""
-        return self.rank <= 3 and self.votes > 0
+        return self.place is not None
+
+
+def podium_places(ranked: Sequence[Standing], multiple_places: bool) -> list[Standing]:
+    """The standings with their podium places: the first three ideas with at least one vote,
+    a member holding at most one place unless the challenge allows more (the next idea
+    moves up). A place without votes wins nothing."""
+    out, placed, place = [], set(), 0
+    for s in ranked:
+        if place < 3 and s.votes > 0 and (multiple_places or s.idea.author_id not in placed):
+            place += 1
+            placed.add(s.idea.author_id)
+            out.append(replace(s, place=place))
+        else:
+            out.append(s)
+    return out
 
 
 @dataclass(frozen=True)
@@ -198,6 +223,11 @@ class Badge:
     challenge_id: int | None
     idea_id: int | None
     awarded_at: datetime
+
+    @property
+    def per_idea(self) -> bool:
+        """Awarded once per idea (🔥, 🚀), so it names its idea."""
+        return self.kind in (BadgeKind.CROWD_FAVOURITE, BadgeKind.SHIPPED)
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,12 @@ class ReactionState:
 
 @dataclass(frozen=True)
 class LogEntry:
+    """An entry of a challenge's vote log (bot/votelog.py). `counted` is what it did to the
+    counted votes of `credited_idea_id` (+1, -1 or 0); `seq` and `hash` are given when it
+    is chained."""
+
     event_id: str | None
-    post_id: int
+    post_id: int | None
     idea_id: int
     member_id: int
     action: str
@@ -90,6 +94,11 @@ class LogEntry:
     recorded_at: datetime
     source: str
     effect: str
+    counted: int = 0
+    credited_idea_id: int | None = None
+    challenge_id: int = 0
+    seq: int = 0
+    hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,19 @@ class VoteRow:
     challenge_id: int
     cast_at: datetime
     week: str
+    #: voided by a moderator: kept, so that it can be restored, but not counted
+    voided: bool = False
+
+
+@dataclass(frozen=True)
+class RecentVote:
+    """A counted vote an idea gained, with what the platform said of the voter's age."""
+
+    member_id: int
+    display_name: str
+    at: datetime
+    account_created_at: datetime | None
+    joined_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -106,9 +128,20 @@ class PointsDelta:
     member_id: int
     week: str
     ideas_published: int = 0
-    votes_received: int = 0
     votes_cast: int = 0
     bonus: int = 0
+    #: earned with an anonymous idea: shown to the member and to moderators only
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class Received:
+    """Counted votes credited to an idea's author in a week (from the vote log)."""
+
+    member_id: int
+    week: str
+    private: bool
+    votes: int
 
 
 @dataclass(frozen=True)
@@ -234,8 +267,6 @@ class Store(Protocol):
         """Record when each idea got its first vote from someone other than its author,
         where none is recorded yet."""
 
-    async def recount(self, idea_ids: Collection[int]) -> dict[int, int]: ...
-    async def recount_families(self, heads: Collection[int]) -> dict[int, int]: ...
     async def family(self, head_id: int) -> list[int]: ...
 
     async def add_idea_post(
@@ -275,6 +306,39 @@ class Store(Protocol):
 
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None: ...
     async def reaction_log(self, community_id: int) -> list[LogEntry]: ...
+    async def lock_chain(self, challenge_id: int) -> tuple[int, str]:
+        """(entries, head hash) of a challenge's vote log, held until the transaction ends."""
+        ...
+
+    async def set_chain(self, challenge_id: int, entries: int, head: str) -> None: ...
+    async def chain(self, challenge_id: int) -> tuple[int, str]: ...
+    async def vote_log(self, challenge_id: int) -> list[LogEntry]: ...
+    async def counted_log(self, challenge_id: int) -> list[tuple[int, datetime, int]]: ...
+    async def log_figures(
+        self, challenge_id: int, start: datetime, end: datetime
+    ) -> tuple[int, int, int]: ...
+    async def family_of(self, heads: Collection[int]) -> dict[int, list[int]]: ...
+    async def family_voters(self, heads: Collection[int]) -> dict[int, set[int]]: ...
+    async def add_vote_counts(self, deltas: Mapping[int, int]) -> None: ...
+    async def log_held(self, head: int) -> dict[int, int]: ...
+    async def set_vote_count(self, idea_id: int, count: int) -> None: ...
+    async def voided_members(
+        self, challenge_ids: Collection[int], member_ids: Collection[int]
+    ) -> set[tuple[int, int]]: ...
+    async def set_void(
+        self, challenge_id: int, member_id: int, by: int | None, now: datetime
+    ) -> list[VoteRow]: ...
+    async def member_votes(self, challenge_id: int, member_id: int) -> list[VoteRow]: ...
+    async def recent_gains(
+        self, heads: Collection[int], since: datetime, source: str
+    ) -> dict[int, list[RecentVote]]: ...
+    async def gains(self, challenge_id: int, since: datetime, source: str) -> int: ...
+    async def add_received(
+        self, community_id: int, challenge_id: int, rows: Sequence[Received]
+    ) -> None: ...
+    async def replace_received(
+        self, community_id: int, challenge_id: int, rows: Sequence[Received]
+    ) -> None: ...
     async def votes_for(
         self, idea_ids: Collection[int], member_ids: Collection[int]
     ) -> dict[tuple[int, int], VoteRow]: ...
@@ -301,7 +365,10 @@ class Store(Protocol):
     ) -> list[LeaderboardRow]: ...
     async def member_points(
         self, community_id: int, member_id: int, weights: PointWeights
-    ) -> int: ...
+    ) -> tuple[int, int]:
+        """(as others see them, in all): points earned with anonymous ideas are private."""
+        ...
+
     async def awarded_keys(self, community_id: int, keys: Collection[str]) -> set[str]: ...
     async def award(
         self,
@@ -374,15 +441,17 @@ class Store(Protocol):
         """Move a post of this community on, only from these states."""
         ...
 
-    async def window_figures(
-        self, challenge_id: int, start: datetime, end: datetime
-    ) -> tuple[int, int, int]: ...
+    async def ideas_published(self, challenge_id: int, start: datetime, end: datetime) -> int: ...
     async def rising(
         self, challenge_id: int, start: datetime, end: datetime, limit: int
     ) -> list[tuple[int, int]]: ...
     async def contributors(
         self, challenge_id: int, start: datetime, end: datetime
-    ) -> tuple[set[int], set[int]]: ...
+    ) -> tuple[set[int], set[int]]:
+        """(members who took part in [start, end), those of them who took part in an
+        earlier challenge of the community)."""
+        ...
+
     async def activity_times(self, challenge_id: int) -> tuple[list[datetime], list[datetime]]: ...
     async def export_rows(self, challenge_id: int) -> list[ExportRow]: ...
 

@@ -4,7 +4,7 @@ adapters escape it for their own markup."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.messages import Card
@@ -147,10 +147,25 @@ def standings_lines(standings: Sequence[Standing], *, sealed: bool) -> list[str]
         if sealed:
             lines.append(f"• {title} — sealed")
         else:
-            medal = {1: "🥇", 2: "🥈", 3: "🥉"}[s.rank] if s.on_podium else f"{s.rank}."
+            medal = {1: "🥇", 2: "🥈", 3: "🥉"}[s.place] if s.place else f"{s.rank}."
             lines.append(f"{medal} {title} — {vote_text(s.votes)}")
     return lines
 
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def age(delta: timedelta) -> str:
+    """How old, roughly: "40 min", "5 h", "12 d", "3 mo", "2 y"."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days = minutes // 1440
+    if minutes < 60:
+        return f"{minutes} min"
+    if days < 1:
+        return f"{minutes // 60} h"
+    if days < 60:
+        return f"{days} d"
+    if days < 730:
+        return f"{days // 30} mo"
+    return f"{days // 365} y"

@@ -1,95 +1,177 @@
-"""The brand report: the week's figures against the week before, a chart, and the export."""
+"""The brand report: a week's figures against the week before (the first week has none), or,
+with the final results, the whole challenge week by week; a chart, and the ideas as CSV.
+
+Vote figures come from the vote log, so the weeks add up to the final totals. While the
+tallies are sealed it shows no idea's votes and no order by votes (overall counts only),
+and the CSV, posted to a channel, names no author of an anonymous idea."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.chart import activity_chart
-from bot.digest import standings
+from bot.digest import WEEKLY_TOP, Week, participation, rising_lines, standings, week
 from bot.export import to_csv
 from bot.messages import Attachment, Card
-from bot.model import Challenge
+from bot.model import Challenge, Phase, Standing
+from bot.periods import results_periods
 from bot.ports import Store
 from bot.render import idea_heading, plural
 from bot.text import display_inline, slugify
-from bot.weeks import results_week, week_before
+from bot.weeks import results_week
+
+#: The weekly report's chart shows four weeks at most.
+CHART_SPAN = timedelta(days=27)
 
 
-def trend(now: int, before: int) -> str:
+def trend(now: int, before: int | None, shown: str | None = None) -> str:
+    """`now` (as `shown`) against the week before; None: there was no week before."""
+    text = str(now) if shown is None else shown
+    if before is None:
+        return f"{text} (first week)"
     if now == before:
-        return f"{now} (same as the week before)"
+        return f"{text} (same as the week before)"
     sign = "▲" if now > before else "▼"
-    return f"{now} ({sign}{abs(now - before)} on the week before)"
+    return f"{text} ({sign}{abs(now - before)} on the week before)"
+
+
+def _votes(w: Week) -> str:
+    v = w.votes
+    return f"{v.text()}, net {v.net}" if v.removed else v.text()
 
 
 def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
+def _contributors(active: set[int], returning: set[int]) -> str:
+    return (
+        f"{plural(len(returning), 'returning member')} · "
+        f"{plural(len(active - returning), 'new member')}"
+    )
+
+
 async def brand_report(
     store: Store, challenge: Challenge, end: datetime, *, final: bool = False
 ) -> tuple[Card, tuple[Attachment, ...]]:
-    """The week to `end` against the week before, with a chart and the CSV export; the
-    `final` one comes with the final results, and its files have names of their own."""
-    start, end = results_week(challenge, end)
-    before = week_before(start, challenge.settings.timezone)
-    ideas, voters, votes = await store.window_figures(challenge.id, start, end)
-    ideas_0, voters_0, votes_0 = await store.window_figures(challenge.id, before, start)
-    active, earlier = await store.contributors(challenge.id, start, end)
-    active_0, _ = await store.contributors(challenge.id, before, start)
-    top = await standings(store, challenge, limit=5)
-    rising = await store.rising(challenge.id, start, end, 3)
-    rising_ideas = await store.ideas_by_ids([i for i, _ in rising])
-    fields = [
-        ("New ideas", trend(ideas, ideas_0)),
-        ("Active members", trend(len(active), len(active_0))),
-        ("Votes", trend(votes, votes_0)),
-        ("Voters", trend(voters, voters_0)),
-        (
-            "Contributors",
-            f"{plural(len(active & earlier), 'returning member')} · "
-            f"{plural(len(active - earlier), 'new member')}",
-        ),
-        ("Top ideas", "\n".join(f"{idea_heading(s.idea)} — {s.votes}" for s in top) or "none yet"),
-    ]
-    if rising:
-        fields.append(
-            (
-                "Rising",
-                "\n".join(
-                    f"{idea_heading(rising_ideas[i])} +{n}" for i, n in rising if i in rising_ideas
-                ),
-            )
+    """The week to `end` against the week before, with a chart and the CSV export. The
+    `final` one, with the final results, covers the whole challenge: `end` is then when it
+    is made (read-backs at the close are recorded after it), and its files have names of
+    their own."""
+    tz = ZoneInfo(challenge.settings.timezone)
+    sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
+    top = [] if sealed else await standings(store, challenge, limit=WEEKLY_TOP)
+    if final:
+        start = challenge.opened_at or challenge.created_at
+        opened, last = start.astimezone(tz), (challenge.closed_at or end).astimezone(tz)
+        fields = await _whole(store, challenge, start, end)
+        body = f"The whole challenge, from {opened:%a %d %b %Y} to {last:%a %d %b %Y}."
+        days = _days(opened.date(), last.date())
+    else:
+        start, end = results_week(challenge, end)
+        last = (end - timedelta(microseconds=1)).astimezone(tz)
+        first = challenge.opened_at is None or start <= challenge.opened_at
+        fields = await _week(store, challenge, start, end, sealed, first=first)
+        body = f"The {'first ' if first else ''}week to {last:%a %d %b %Y}" + (
+            "." if first else ", compared with the week before."
         )
+        days = _days(max(start.astimezone(tz).date(), last.date() - CHART_SPAN), last.date())
+    fields.append(("Top ideas", _top(top, sealed)))
+    png = await _chart(store, challenge, days, top, sealed)
+    stem = f"{slugify(challenge.title) or 'challenge'}-{last.date().isoformat()}" + (
+        "-final" if final else ""
+    )
+    rows = await store.export_rows(challenge.id)
+    files = (
+        Attachment(f"{stem}-activity.png", png, "image/png"),
+        Attachment(f"{stem}-ideas.csv", to_csv(rows, public=True, sealed=sealed), "text/csv"),
+    )
+    card = Card(
+        f"📈 {'Final brand report' if final else 'Brand report'}: "
+        f"{display_inline(challenge.title, 100)}",
+        body + (" Tallies stay sealed until the close." if sealed else ""),
+        tuple(fields),
+        footer="The chart shows votes and ideas per day; the CSV holds every idea.",
+    )
+    return card, files
+
+
+async def _week(
+    store: Store,
+    challenge: Challenge,
+    start: datetime,
+    end: datetime,
+    sealed: bool,
+    *,
+    first: bool,
+) -> list[tuple[str, str]]:
+    """The week's figures against the week before, which the first week has not."""
+    this = await week(store, challenge, start, end)
+    active, returning = await store.contributors(challenge.id, start, end)
+    before: Week | None = None  # none before the first week
+    active_before: int | None = None
+    if not first:
+        before = await week(store, challenge, *results_week(challenge, start))
+        active_before = len((await store.contributors(challenge.id, before.start, start))[0])
+    fields = [
+        ("New ideas", trend(this.new_ideas, before.new_ideas if before else None)),
+        ("Active members", trend(len(active), active_before)),
+        ("Votes", trend(this.votes.net, before.votes.net if before else None, _votes(this))),
+        ("Voters", trend(this.votes.voters, before.votes.voters if before else None)),
+        ("Contributors", _contributors(active, returning)),
+    ]
+    if not sealed:
+        rising = await rising_lines(store, challenge, start, end)
+        if rising:
+            fields.append(("Rising", "\n".join(rising)))
+    return fields
+
+
+async def _whole(
+    store: Store, challenge: Challenge, start: datetime, end: datetime
+) -> list[tuple[str, str]]:
+    """The whole challenge: the totals of the final results, and each week's figures."""
+    active, returning = await store.contributors(challenge.id, start, end)
+    tz = ZoneInfo(challenge.settings.timezone)
+    periods = results_periods(challenge, end)
+    lines = []
+    for n, (a, b) in enumerate(periods, start=1):
+        w = await week(store, challenge, a, b)
+        to = "the close" if n == len(periods) else f"{b.astimezone(tz):%a %d %b}"
+        lines.append(
+            f"Week {n}, to {to}: {plural(w.new_ideas, 'new idea')} · votes {w.votes.text()}"
+        )
+    return [
+        (
+            "Totals",
+            f"{await participation(store, challenge)} · {plural(len(active), 'active member')}",
+        ),
+        ("Week by week", "\n".join(lines) or "no weeks"),
+        ("Contributors", _contributors(active, returning)),
+    ]
+
+
+def _top(top: Sequence[Standing], sealed: bool) -> str:
+    if sealed:
+        return "sealed until the close"
+    return "\n".join(f"{idea_heading(s.idea)} — {s.votes}" for s in top) or "none yet"
+
+
+async def _chart(
+    store: Store, challenge: Challenge, days: list[date], top: Sequence[Standing], sealed: bool
+) -> bytes:
     tz = ZoneInfo(challenge.settings.timezone)
     vote_times, idea_times = await store.activity_times(challenge.id)
-    opened = (challenge.opened_at or end).astimezone(tz).date()
-    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
-    days = _days(max(opened, last - timedelta(days=27)), last)
     per_day_votes = Counter(t.astimezone(tz).date() for t in vote_times)
     per_day_ideas = Counter(t.astimezone(tz).date() for t in idea_times)
-    png = activity_chart(
+    return activity_chart(
         challenge.title,
         days,
         [per_day_votes[d] for d in days],
         [per_day_ideas[d] for d in days],
         [(f"#{s.idea.number} {s.idea.title}", s.votes) for s in top],
+        sealed=sealed,
     )
-    stem = f"{slugify(challenge.title) or 'challenge'}-{last.isoformat()}" + (
-        "-final" if final else ""
-    )
-    files = (
-        Attachment(f"{stem}-activity.png", png, "image/png"),
-        Attachment(f"{stem}-ideas.csv", to_csv(await store.export_rows(challenge.id)), "text/csv"),
-    )
-    card = Card(
-        f"📈 {'Final brand report' if final else 'Brand report'}: "
-        f"{display_inline(challenge.title, 100)}",
-        f"The {'last ' if final else ''}week to {last:%a %d %b %Y}, compared with the week "
-        f"before{'; the challenge is closed' if final else ''}.",
-        tuple(fields),
-        footer="The chart shows votes and ideas per day; the CSV holds every idea.",
-    )
-    return card, files

@@ -1,12 +1,16 @@
-"""Points and badges: positive, fair, awarded once each, never revoked by a recount."""
+"""Points and badges: positive, fair, awarded once each, never revoked by a recount.
+
+Each badge is awarded once per member and challenge (💡 Spark once per community), except
+🔥 and 🚀, which are once per idea and name it. Points earned with an anonymous idea are
+private: the member and moderators see them, others don't."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.model import PODIUM, BadgeKind, Challenge, Idea
+from bot.model import PODIUM, BadgeKind, Challenge, Idea, Standing
 from bot.ports import PointsDelta, PointWeights, Store, VoteRow
 from bot.settings import Settings
 from bot.weeks import week_of
@@ -19,6 +23,8 @@ class Award:
     community_id: int
     member_id: int
     kind: BadgeKind
+    #: earned with an anonymous idea: a public sign of it (a role) would name the author
+    private: bool = False
 
 
 class Rewards:
@@ -37,7 +43,8 @@ class Rewards:
 
     async def idea_published(self, store: Store, idea: Idea, now: datetime) -> list[Award]:
         """Points for the author, and 💡 Spark for their first published idea here."""
-        await store.add_points(idea.community_id, [PointsDelta(idea.author_id, week_of(now), 1)])
+        published = PointsDelta(idea.author_id, week_of(now), 1, private=idea.anonymous)
+        await store.add_points(idea.community_id, [published])
         regular = await self.regulars(
             store, idea.community_id, {idea.author_id: idea.challenge_id}, now
         )
@@ -50,9 +57,10 @@ class Rewards:
             idea.challenge_id,
             idea.id,
         )
-        return regular + (
+        awards = regular + (
             [Award(idea.community_id, idea.author_id, BadgeKind.SPARK)] if spark else []
         )
+        return [replace(a, private=idea.anonymous) for a in awards]
 
     async def regulars(
         self, store: Store, community_id: int, challenge_of: Mapping[int, int], now: datetime
@@ -66,14 +74,15 @@ class Rewards:
         weeks = {(this_week - timedelta(weeks=n)).isoformat() for n in range(streak)}
         active = await store.active_weeks(community_id, set(challenge_of), weeks)
         streaks = {m for m, seen in active.items() if seen >= weeks}
-        have = await store.awarded_keys(community_id, [f"regular:{m}" for m in streaks])
+        keys = {m: f"regular:{challenge_of[m]}:{m}" for m in streaks}
+        have = await store.awarded_keys(community_id, keys.values())
         awards = []
         for member_id in sorted(streaks):
-            if f"regular:{member_id}" not in have and await store.award(
+            if keys[member_id] not in have and await store.award(
                 community_id,
                 member_id,
                 BadgeKind.REGULAR,
-                f"regular:{member_id}",
+                keys[member_id],
                 now,
                 challenge_of[member_id],
             ):
@@ -83,7 +92,12 @@ class Rewards:
     async def idea_unpublished(self, store: Store, idea: Idea) -> None:
         """A withdrawn idea gives back its publication points (its badges stay)."""
         if idea.published_at is not None:
-            delta = PointsDelta(idea.author_id, week_of(idea.published_at), ideas_published=-1)
+            delta = PointsDelta(
+                idea.author_id,
+                week_of(idea.published_at),
+                ideas_published=-1,
+                private=idea.anonymous,
+            )
             await store.add_points(idea.community_id, [delta])
 
     async def after_votes(
@@ -115,7 +129,9 @@ class Rewards:
                 idea.challenge_id,
                 idea.id,
             ):
-                awards.append(Award(community_id, idea.author_id, BadgeKind.CROWD_FAVOURITE))
+                awards.append(
+                    Award(community_id, idea.author_id, BadgeKind.CROWD_FAVOURITE, idea.anonymous)
+                )
         awards += await self.regulars(
             store, community_id, {v.member_id: v.challenge_id for v in added}, now
         )
@@ -141,21 +157,50 @@ class Rewards:
         return awards
 
     async def podium(
-        self, store: Store, challenge: Challenge, top: Sequence[Idea], now: datetime
+        self, store: Store, challenge: Challenge, placed: Sequence[Standing], now: datetime
     ) -> list[Award]:
-        """🥇🥈🥉 for the authors of the top three ideas of a closed challenge."""
+        """🥇🥈🥉 and their points for the authors of the placed ideas of a closed
+        challenge, once per place."""
         awards: list[Award] = []
-        for place, (idea, kind, bonus) in enumerate(
-            zip(top, PODIUM, self.points.podium, strict=False), start=1
-        ):
-            key = f"podium:{challenge.id}:{place}"
+        for s in placed:
+            if s.place is None:
+                continue
+            idea, kind, bonus = s.idea, PODIUM[s.place - 1], self.points.podium[s.place - 1]
+            key = f"podium:{challenge.id}:{s.place}"
             if await store.award(
                 challenge.community_id, idea.author_id, kind, key, now, challenge.id, idea.id
             ):
-                await store.add_points(
-                    challenge.community_id, [PointsDelta(idea.author_id, week_of(now), bonus=bonus)]
+                points = PointsDelta(
+                    idea.author_id, week_of(now), bonus=bonus, private=idea.anonymous
                 )
-                awards.append(Award(challenge.community_id, idea.author_id, kind))
+                await store.add_points(challenge.community_id, [points])
+                awards.append(Award(challenge.community_id, idea.author_id, kind, idea.anonymous))
+        return awards
+
+    async def crowd_favourites(
+        self, store: Store, challenge: Challenge, ranked: Sequence[Standing], now: datetime
+    ) -> list[Award]:
+        """🔥 for the ideas of a sealed challenge that reached the threshold: at its close,
+        since earlier it would have told their tallies."""
+        awards: list[Award] = []
+        for s in ranked:
+            if s.votes >= self.badges.crowd_favourite_votes and await store.award(
+                challenge.community_id,
+                s.idea.author_id,
+                BadgeKind.CROWD_FAVOURITE,
+                f"crowd:{s.idea.id}",
+                now,
+                challenge.id,
+                s.idea.id,
+            ):
+                awards.append(
+                    Award(
+                        challenge.community_id,
+                        s.idea.author_id,
+                        BadgeKind.CROWD_FAVOURITE,
+                        s.idea.anonymous,
+                    )
+                )
         return awards
 
     async def shipped(self, store: Store, idea: Idea, now: datetime) -> list[Award]:
@@ -170,6 +215,8 @@ class Rewards:
             idea.id,
         ):
             return []
-        bonus = PointsDelta(idea.author_id, week_of(now), bonus=self.points.shipped)
+        bonus = PointsDelta(
+            idea.author_id, week_of(now), bonus=self.points.shipped, private=idea.anonymous
+        )
         await store.add_points(idea.community_id, [bonus])
-        return [Award(idea.community_id, idea.author_id, BadgeKind.SHIPPED)]
+        return [Award(idea.community_id, idea.author_id, BadgeKind.SHIPPED, idea.anonymous)]

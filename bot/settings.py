@@ -300,6 +300,39 @@ class SimilaritySettings(_Section):
     max_hints: int = Field(default=3, ge=0, description="Max similar ideas shown.")
 
 
+class AlertsSettings(_Section):
+    """``[alerts]``: when the moderators' channel is told that an idea's votes look like
+    brigading. Both rules look at the counted votes an idea gained in the last
+    ``window_minutes``, and judge only from ``min_votes`` of them."""
+
+    enabled: bool = Field(default=True, description="Watch the votes for brigading.")
+    window_minutes: int = Field(
+        default=120, ge=5, le=10_080, description="The recent votes: this many minutes."
+    )
+    min_votes: int = Field(
+        default=10, ge=2, description="Recent votes an idea needs before it is judged."
+    )
+    pace_factor: float = Field(
+        default=5.0,
+        gt=1,
+        description="Alert when an idea's recent votes exceed this many times the "
+        "challenge's usual pace (votes per idea in such a window, over the last 7 days).",
+    )
+    young_account_days: int = Field(
+        default=30, ge=0, description="An account younger than this many days is new."
+    )
+    young_member_days: int = Field(
+        default=7, ge=0, description="A member who joined less than this many days ago is new."
+    )
+    young_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Alert when at least this share of an idea's recent votes come from "
+        "new accounts or new members.",
+    )
+
+
 class ConsoleSettings(_Section):
     """``[console]``: the local console adapter."""
 
@@ -406,6 +439,11 @@ class SchedulerSettings(_Section):
     )
     heartbeat_seconds: float = Field(
         default=60, gt=0, description="The agenda re-reads the tables at least this often."
+    )
+    quiet_weeks: Literal["nudge", "skip"] = Field(
+        default="nudge",
+        description="A week without new ideas or votes gets a short nudge to take part "
+        "instead of its weekly results (nudge), or no post at all (skip).",
     )
 
 
@@ -515,6 +553,7 @@ class Settings(BaseSettings):
     points: PointsSettings = Field(default_factory=PointsSettings)
     leaderboard: LeaderboardSettings = Field(default_factory=LeaderboardSettings)
     similarity: SimilaritySettings = Field(default_factory=SimilaritySettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)

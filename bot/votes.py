@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.counting import Counting, credits_now
 from bot.messages import Actor, CommunityRef, ReactionAction, ReactionEvent, ReactionOutcome
-from bot.model import Challenge, Idea, Member
+from bot.model import Challenge, Community, Idea, Member
 from bot.ports import LogEntry, PointsDelta, PostTarget, ReactionState, Store, VoteRow
 from bot.rewards import Award, Rewards
 from bot.weeks import week_of
@@ -61,13 +63,15 @@ class Effect:
     CLOSED = "ignored: voting closed"
     NOT_VOTABLE = "ignored: idea not open to votes"
     SELF_VOTE = "ignored: self-vote"
+    VOIDED = "ignored: voided by a moderator"
     BLOCKED = "ignored: blocked"
     ACCOUNT_AGE = "ignored: account too new"
     MEMBER_AGE = "ignored: member too new"
 
 
 def ineligibility(challenge: Challenge, idea: Idea, member: Member, at: datetime) -> str | None:
-    """Why this member's vote on this idea at this time does not count, or None if it does."""
+    """Why this member's vote on this idea at this time does not count, or None if it does
+    (unless a moderator voided the member's votes in this challenge)."""
     if not challenge.voting_allowed_at(at):
         return Effect.CLOSED
     if not idea.status.public:
@@ -136,6 +140,13 @@ class _Batch:
     #: than that is stale, whoever it is from
     floors: dict[int, datetime] = field(default_factory=dict)
     raised: dict[int, datetime] = field(default_factory=dict)
+    community: Community | None = None
+    #: idea -> the idea it counts for (itself, or the one it is merged into)
+    heads: dict[int, int] = field(default_factory=dict)
+    #: head -> the ideas of its family, the head first
+    families: dict[int, list[int]] = field(default_factory=dict)
+    #: (challenge, member) whose votes a moderator voided
+    voided: set[tuple[int, int]] = field(default_factory=set)
 
     def raise_floor(self, post_id: int, at: datetime) -> None:
         if post_id not in self.floors or self.floors[post_id] < at:
@@ -159,21 +170,35 @@ class _Batch:
             held.discard((state.post_id, state.variant))
 
 
+@dataclass
+class Aftermath:
+    """What a batch leaves to do once it has committed: the badges to announce, and the
+    counted votes each idea (family head) gained, for the brigading alerts."""
+
+    awards: list[Award] = field(default_factory=list)
+    gained: Counter[int] = field(default_factory=Counter)
+
+    def add(self, other: Aftermath) -> None:
+        self.awards += other.awards
+        self.gained.update(other.gained)
+
+
 class VoteBook:
     """Applies reaction changes to the stored votes, points and badges."""
 
-    def __init__(self, rewards: Rewards) -> None:
+    def __init__(self, rewards: Rewards, counting: Counting) -> None:
         self.rewards = rewards
-        # Communities and idea posts never change once created: remember them.
-        self._communities: dict[CommunityRef, int] = {}
+        self.counting = counting
+        # Communities (their keys) and idea posts never change once created: remember them.
+        self._communities: dict[CommunityRef, Community] = {}
         self._posts: dict[tuple[int, str, str], PostTarget] = {}
 
-    async def _community_id(self, store: Store, ref: CommunityRef) -> int | None:
+    async def _community(self, store: Store, ref: CommunityRef) -> Community | None:
         if ref not in self._communities:
             found = await store.find_community(ref)
             if found is None:
                 return None
-            self._communities[ref] = found.id
+            self._communities[ref] = found
         return self._communities[ref]
 
     async def _targets(
@@ -193,15 +218,16 @@ class VoteBook:
 
     async def apply_events(
         self, store: Store, events: Sequence[ReactionEvent], now: datetime
-    ) -> tuple[list[ReactionOutcome], list[Award]]:
+    ) -> tuple[list[ReactionOutcome], Aftermath]:
         """Apply a batch of reaction events, all of one community, in arrival order.
 
-        Returns each event's outcome, and the badges the batch awarded.
+        Returns each event's outcome, and what is left to do once it has committed.
         """
         outcomes: list[ReactionOutcome | None] = [None] * len(events)
-        community_id = await self._community_id(store, events[0].community)
-        if community_id is None:
-            return [ReactionOutcome(Effect.NOT_AN_IDEA)] * len(events), []
+        community = await self._community(store, events[0].community)
+        if community is None:
+            return [ReactionOutcome(Effect.NOT_AN_IDEA)] * len(events), Aftermath()
+        community_id = community.id
         posts = await self._targets(
             store, community_id, {(e.channel_id, e.message_id) for e in events}
         )
@@ -212,12 +238,12 @@ class VoteBook:
             else:
                 candidates.append((i, e))
         if not candidates:
-            return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], []
+            return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], Aftermath()
 
         actors = [e.member for _, e in candidates if e.member is not None and not e.member.is_bot]
         by_external = await store.ensure_members(community_id, actors, now)
         idea_ids = {posts[(e.channel_id, e.message_id)].idea_id for _, e in candidates}
-        await self._lock(store, idea_ids)
+        heads = await self._lock(store, idea_ids)
         # Read under the locks: an event another process recorded a moment ago is seen.
         seen = await store.seen_event_ids(
             community_id, {e.event_id for _, e in candidates if e.event_id is not None}
@@ -233,7 +259,7 @@ class VoteBook:
                     seen.add(e.event_id)
                 live.append((i, e))
         if not live:
-            return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], []
+            return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], Aftermath()
 
         challenge_ids = {posts[(e.channel_id, e.message_id)].challenge_id for _, e in live}
         challenges = {
@@ -245,7 +271,10 @@ class VoteBook:
             for _, e in live
             if e.action is ReactionAction.CLEAR
         }
-        batch = await self._load(store, live_ideas, cleared, by_external.values())
+        batch = await self._load(
+            store, live_ideas, cleared, by_external.values(), heads, challenges
+        )
+        batch.community = community
 
         changes: list[_Change] = []
         for i, e in live:
@@ -274,18 +303,17 @@ class VoteBook:
                     source=EVENT,
                 )
             )
-        batch.challenges = challenges
         for index, effect in self._apply(batch, changes, now):
             current = outcomes[index]
             if current is None or current.effect in (Effect.NO_CHANGE, Effect.STALE):
                 outcomes[index] = ReactionOutcome(effect)
-        awards = await self._save(store, community_id, batch, now)
-        return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], awards
+        after = await self._save(store, batch, now)
+        return [o or ReactionOutcome(Effect.NO_CHANGE) for o in outcomes], after
 
     async def reconcile(
         self,
         store: Store,
-        community_id: int,
+        community: Community,
         post_key: tuple[str, str],
         reactions: Mapping[str, Iterable[Actor]],
         requested_at: datetime,
@@ -303,6 +331,7 @@ class VoteBook:
         Returns the reactions added and removed, and the badges awarded; each change goes
         through the vote rules and into the reaction log with the source "reconcile".
         """
+        community_id = community.id
         target = (await store.posts_by_message(community_id, [post_key])).get(post_key)
         if target is None:
             return 0, 0, []
@@ -324,9 +353,16 @@ class VoteBook:
             for variant, actors in listed.items()
             for a in actors
         }
-        await self._lock(store, {target.idea_id})
-        batch = await self._load(store, {target.idea_id}, {target.idea_id}, by_external.values())
-        batch.challenges = {challenge.id: challenge}
+        heads = await self._lock(store, {target.idea_id})
+        batch = await self._load(
+            store,
+            {target.idea_id},
+            {target.idea_id},
+            by_external.values(),
+            heads,
+            {challenge.id: challenge},
+        )
+        batch.community = community
         present = {
             (m, v) for (p, m, v), s in batch.states.items() if p == target.post_id and s.present
         }
@@ -351,23 +387,34 @@ class VoteBook:
         applied = self._apply(batch, changes, counts_at)
         # Repair: each member covered gets the vote that their reactions call for.
         for c in {c.member_id: c for c in changes}.values():
-            effect = self._vote_effect(batch, c)
-            if effect in (Effect.ADDED, Effect.REMOVED):
-                batch.log.append(_log_entry(c, effect, counts_at))
-        awards = await self._save(store, community_id, batch, counts_at, recount={target.idea_id})
+            effect, counted = self._vote_effect(batch, c)
+            if effect in (Effect.ADDED, Effect.REMOVED, Effect.VOIDED):
+                batch.log.append(_log_entry(c, effect, counts_at, counted, batch))
+        awards = (await self._save(store, batch, counts_at)).awards
+        head = batch.heads[target.idea_id]
+        if await self.counting.audit(store, community, challenge, head, counts_at):
+            log.warning("the votes of idea %s disagreed with its log: corrected", head)
         added = sum(1 for i, e in applied if e != Effect.STALE and changes[i].present)
         removed = sum(1 for i, e in applied if e != Effect.STALE and not changes[i].present)
         return added, removed, awards
 
-    async def _lock(self, store: Store, idea_ids: set[int]) -> None:
-        """Lock the ideas, and the ideas they are merged into (whose counts change too)."""
+    async def _lock(self, store: Store, idea_ids: set[int]) -> dict[int, int]:
+        """Lock the ideas, and the ideas they are merged into (whose counts change too);
+        returns the idea each counts for."""
         merged_into = await store.lock_ideas(idea_ids)
-        heads = {h for h in merged_into.values() if h is not None} - idea_ids
-        if heads:
-            await store.lock_ideas(heads)
+        heads = {i: h or i for i, h in merged_into.items()}
+        if set(heads.values()) - idea_ids:
+            await store.lock_ideas(set(heads.values()) - idea_ids)
+        return heads
 
     async def _load(
-        self, store: Store, idea_ids: set[int], cleared: set[int], known: Iterable[Member]
+        self,
+        store: Store,
+        idea_ids: set[int],
+        cleared: set[int],
+        known: Iterable[Member],
+        heads: dict[int, int],
+        challenges: dict[int, Challenge],
     ) -> _Batch:
         members = {m.id: m for m in known}
         states = {
@@ -379,9 +426,14 @@ class VoteBook:
                 states[(s.post_id, s.member_id, s.variant)] = s
             extra = {m for _, m, _ in states} - members.keys()
             members.update(await store.members_by_ids(extra) if extra else {})
-        ideas = await store.ideas_by_ids(idea_ids)
-        votes = await store.votes_for(idea_ids, set(members))
-        batch = _Batch({}, ideas, members, states, votes)
+        families = await store.family_of({heads[i] for i in idea_ids})
+        family_ideas = {i for family in families.values() for i in family}
+        ideas = await store.ideas_by_ids(family_ideas)
+        votes = await store.votes_for(family_ideas, set(members))
+        batch = _Batch(challenges, ideas, members, states, votes)
+        batch.heads = {i: h for h, family in families.items() for i in family}
+        batch.families = families
+        batch.voided = await store.voided_members(set(challenges), set(members))
         batch.floors.update(await store.post_floors(idea_ids))
         return batch
 
@@ -445,33 +497,45 @@ class VoteBook:
                     )
                 ):
                     effects.append((index, Effect.STALE))
-                    batch.log.append(_log_entry(c, Effect.STALE, now))
+                    batch.log.append(_log_entry(c, Effect.STALE, now, 0, batch))
                     continue
                 batch.set_state(
                     ReactionState(
                         c.post_id, c.idea_id, c.member_id, c.variant, c.present, c.at, c.received
                     )
                 )
-            effect = self._vote_effect(batch, c)
+            effect, counted = self._vote_effect(batch, c)
             effects.append((index, effect))
-            batch.log.append(_log_entry(c, effect, now))
+            batch.log.append(_log_entry(c, effect, now, counted, batch))
         return effects
 
-    def _vote_effect(self, batch: _Batch, c: _Change) -> str:
+    def _vote_effect(self, batch: _Batch, c: _Change) -> tuple[str, int]:
+        """The vote the member's reactions call for; returns the effect, and how it changed
+        the counted votes of the idea's family head."""
+        assert c.member_id is not None
+        head = batch.heads[c.idea_id]
+        before = self._counts(batch, head, c.member_id)
+        effect = self._decide(batch, c)
+        return effect, self._counts(batch, head, c.member_id) - before
+
+    def _decide(self, batch: _Batch, c: _Change) -> str:
         assert c.member_id is not None
         pair = (c.idea_id, c.member_id)
         wants_vote = bool(batch.presence.get(pair))
         has_vote = pair in batch.votes
         challenge = batch.challenges[c.challenge_id]
         if wants_vote and not has_vote:
-            why = ineligibility(challenge, batch.ideas[c.idea_id], batch.members[c.member_id], c.at)
+            member = batch.members[c.member_id]
+            why = ineligibility(challenge, batch.ideas[c.idea_id], member, c.at)
             if why is not None:
                 return why
-            vote = VoteRow(c.idea_id, c.member_id, c.challenge_id, c.at, week_of(c.at))
+            # A voided member's vote is kept, not counted, so that /mod unvoid restores it.
+            voided = (challenge.id, c.member_id) in batch.voided
+            vote = VoteRow(c.idea_id, c.member_id, c.challenge_id, c.at, week_of(c.at), voided)
             batch.votes[pair] = vote
             if batch.removed.pop(pair, None) is None:
                 batch.added[pair] = vote
-            return Effect.ADDED
+            return Effect.VOIDED if voided else Effect.ADDED
         if has_vote and not wants_vote:
             if not challenge.voting_allowed_at(c.at):
                 return Effect.CLOSED
@@ -481,47 +545,62 @@ class VoteBook:
             return Effect.REMOVED
         return Effect.NO_CHANGE
 
-    async def _save(
-        self,
-        store: Store,
-        community_id: int,
-        batch: _Batch,
-        now: datetime,
-        recount: set[int] | None = None,
-    ) -> list[Award]:
+    def _counts(self, batch: _Batch, head_id: int, member_id: int) -> int:
+        """1 if the member counts for this family head now (the rule of bot/counting.py)."""
+        head = batch.ideas[head_id]
+        challenge = batch.challenges[head.challenge_id]
+        if not head.status.public or (
+            member_id == head.author_id and not challenge.settings.self_votes
+        ):
+            return 0
+        return int(
+            any(
+                (vote := batch.votes.get((i, member_id))) is not None and not vote.voided
+                for i in batch.families[head_id]
+            )
+        )
+
+    async def _save(self, store: Store, batch: _Batch, now: datetime) -> Aftermath:
+        community = batch.community
+        assert community is not None
         await store.save_reaction_states(list(batch.dirty_states.values()))
         await store.raise_post_floors(batch.raised)
-        await store.append_reaction_log(community_id, batch.log)
         await store.remove_votes(list(batch.removed))
         await store.add_votes(list(batch.added.values()))
-        deltas: list[PointsDelta] = []
-        for sign, rows in ((1, batch.added.values()), (-1, batch.removed.values())):
-            for v in rows:
-                author = batch.ideas[v.idea_id].author_id
-                deltas.append(PointsDelta(v.member_id, v.week, votes_cast=sign))
-                deltas.append(PointsDelta(author, v.week, votes_received=sign))
-        await store.add_points(community_id, deltas)
+        cast = [
+            PointsDelta(v.member_id, v.week, votes_cast=sign)
+            for sign, rows in ((1, batch.added.values()), (-1, batch.removed.values()))
+            for v in rows
+            if not v.voided
+        ]
+        await store.add_points(community.id, cast)
+        added = [v for v in batch.added.values() if not v.voided]
         first: dict[int, datetime] = {}
-        for v in batch.added.values():
+        for v in added:
             idea = batch.ideas[v.idea_id]
             if idea.first_foreign_vote_at is None and v.member_id != idea.author_id:
                 first[idea.id] = min(v.cast_at, first.get(idea.id, v.cast_at))
         await store.mark_first_foreign_votes(first)
-        touched = {v.idea_id for v in batch.added.values()} | {
-            v.idea_id for v in batch.removed.values()
-        }
-        touched |= recount or set()
-        if not touched:
-            return []
-        before = {i.id: i.vote_count for i in batch.ideas.values()}
-        heads = {batch.ideas[i].merged_into_id or i for i in touched}
-        counts = await store.recount_families(heads)
-        return await self.rewards.after_votes(
-            store, community_id, counts, before, list(batch.added.values()), now, batch.ideas
-        )
+        by_challenge: dict[int, list[LogEntry]] = {}
+        for entry in batch.log:
+            by_challenge.setdefault(batch.ideas[entry.idea_id].challenge_id, []).append(entry)
+        counts: dict[int, int] = {}
+        after = Aftermath()
+        for challenge_id, entries in by_challenge.items():
+            challenge = batch.challenges[challenge_id]
+            moved = await self.counting.record(store, community, challenge, entries, batch.ideas)
+            after.gained.update({h: n for h, n in moved.items() if n > 0})
+            if credits_now(challenge):  # 🔥 would tell a sealed tally: it waits for the close
+                counts.update({h: batch.ideas[h].vote_count + n for h, n in moved.items()})
+        if counts or added:
+            before = {h: batch.ideas[h].vote_count for h in counts}
+            after.awards = await self.rewards.after_votes(
+                store, community.id, counts, before, added, now, batch.ideas
+            )
+        return after
 
 
-def _log_entry(c: _Change, effect: str, now: datetime) -> LogEntry:
+def _log_entry(c: _Change, effect: str, now: datetime, counted: int, batch: _Batch) -> LogEntry:
     assert c.member_id is not None
     return LogEntry(
         event_id=c.event_id,
@@ -534,4 +613,6 @@ def _log_entry(c: _Change, effect: str, now: datetime) -> LogEntry:
         recorded_at=now,
         source=c.source,
         effect=effect,
+        counted=counted,
+        credited_idea_id=batch.heads[c.idea_id] if counted else None,
     )

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Subquery, func, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,9 +20,25 @@ from storage.schema import (
     idea_posts,
     ideas,
     members,
+    reaction_log,
     scheduled_posts,
     votes,
 )
+
+
+def _taking_part() -> Subquery:
+    """(challenge, member, at) of each time a member took part in a challenge: an idea
+    submitted, a vote cast, a vote counted (the vote log keeps those since removed)."""
+    t = reaction_log.c
+    return union_all(
+        select(
+            ideas.c.challenge_id,
+            ideas.c.author_id.label("member_id"),
+            ideas.c.submitted_at.label("at"),
+        ),
+        select(votes.c.challenge_id, votes.c.member_id, votes.c.cast_at),
+        select(t.challenge_id, t.member_id, t.recorded_at).where(t.counted > 0),
+    ).subquery("taking_part")
 
 
 def _scheduled(row: Any) -> ScheduledPost:
@@ -249,11 +265,9 @@ class ScheduleRepository:
 
     # -- figures -------------------------------------------------------------------
 
-    async def window_figures(
-        self, challenge_id: int, start: datetime, end: datetime
-    ) -> tuple[int, int, int]:
-        """(new ideas, voters, votes) of a challenge in [start, end)."""
-        new_ideas = await self.conn.execute(
+    async def ideas_published(self, challenge_id: int, start: datetime, end: datetime) -> int:
+        """How many of a challenge's ideas were published in [start, end)."""
+        found = await self.conn.execute(
             select(func.count()).where(
                 (ideas.c.challenge_id == challenge_id)
                 & ideas.c.published_at.is_not(None)
@@ -261,31 +275,27 @@ class ScheduleRepository:
                 & (ideas.c.published_at < end)
             )
         )
-        voting = (
-            await self.conn.execute(
-                select(func.count(func.distinct(votes.c.member_id)), func.count()).where(
-                    (votes.c.challenge_id == challenge_id)
-                    & (votes.c.cast_at >= start)
-                    & (votes.c.cast_at < end)
-                )
-            )
-        ).one()
-        return int(new_ideas.scalar_one()), int(voting[0]), int(voting[1])
+        return int(found.scalar_one())
 
     async def rising(
         self, challenge_id: int, start: datetime, end: datetime, limit: int
     ) -> list[tuple[int, int]]:
-        """(idea id, votes gained) of the ideas that gained most in [start, end)."""
-        gained = func.count().label("gained")
+        """(idea id, counted votes gained) of the ideas that gained most in [start, end): the
+        vote log's entries recorded then, by the idea they credit (a merge moves votes)."""
+        t = reaction_log.c
+        gained = func.sum(t.counted)
         rows = await self.conn.execute(
-            select(votes.c.idea_id, gained)
+            select(t.credited_idea_id, gained)
             .where(
-                (votes.c.challenge_id == challenge_id)
-                & (votes.c.cast_at >= start)
-                & (votes.c.cast_at < end)
+                (t.challenge_id == challenge_id)
+                & (t.recorded_at >= start)
+                & (t.recorded_at < end)
+                & (t.counted != 0)
+                & t.credited_idea_id.is_not(None)
             )
-            .group_by(votes.c.idea_id)
-            .order_by(gained.desc(), votes.c.idea_id)
+            .group_by(t.credited_idea_id)
+            .having(gained > 0)
+            .order_by(gained.desc(), t.credited_idea_id)
             .limit(limit)
         )
         return [(int(r[0]), int(r[1])) for r in rows]
@@ -293,46 +303,38 @@ class ScheduleRepository:
     async def contributors(
         self, challenge_id: int, start: datetime, end: datetime
     ) -> tuple[set[int], set[int]]:
-        """Members who took part (an idea or a vote) in [start, end), and those who had
-        taken part in this challenge's community before `start`."""
-        community = select(challenges.c.community_id).where(challenges.c.id == challenge_id)
-        active: set[int] = set()
-        for query in (
-            select(ideas.c.author_id).where(
-                (ideas.c.challenge_id == challenge_id)
-                & (ideas.c.submitted_at >= start)
-                & (ideas.c.submitted_at < end)
-            ),
-            select(votes.c.member_id).where(
-                (votes.c.challenge_id == challenge_id)
-                & (votes.c.cast_at >= start)
-                & (votes.c.cast_at < end)
-            ),
-        ):
-            active.update(int(r[0]) for r in await self.conn.execute(query.distinct()))
-        earlier: set[int] = set()
-        if active:
-            for query in (
-                select(ideas.c.author_id).where(
-                    ideas.c.community_id.in_(community.scalar_subquery())
-                    & (ideas.c.submitted_at < start)
-                    & ideas.c.author_id.in_(active)
-                ),
-                select(votes.c.member_id)
-                .join(ideas, ideas.c.id == votes.c.idea_id)
-                .where(
-                    ideas.c.community_id.in_(community.scalar_subquery())
-                    & (votes.c.cast_at < start)
-                    & votes.c.member_id.in_(active)
-                ),
-            ):
-                earlier.update(int(r[0]) for r in await self.conn.execute(query.distinct()))
-        return active, earlier
+        """Members who took part in a challenge in [start, end) (submitted an idea, cast a
+        vote or had one counted), and those of them who took part in an earlier challenge
+        of its community (one opened before it): the returning ones."""
+        part = _taking_part()
+        rows = await self.conn.execute(
+            select(part.c.member_id)
+            .where((part.c.challenge_id == challenge_id) & (part.c.at >= start) & (part.c.at < end))
+            .distinct()
+        )
+        active = {int(r[0]) for r in rows}
+        if not active:
+            return active, set()
+        this = challenges.alias("this")
+        earlier = (
+            select(challenges.c.id)
+            .join(this, this.c.community_id == challenges.c.community_id)
+            .where((this.c.id == challenge_id) & (challenges.c.opened_at < this.c.opened_at))
+        )
+        rows = await self.conn.execute(
+            select(part.c.member_id)
+            .where(part.c.challenge_id.in_(earlier.scalar_subquery()))
+            .where(part.c.member_id.in_(sorted(active)))
+            .distinct()
+        )
+        return active, {int(r[0]) for r in rows}
 
     async def activity_times(self, challenge_id: int) -> tuple[list[datetime], list[datetime]]:
-        """When each counted vote was cast, and when each idea was published."""
+        """When each counted vote was added (by the vote log), and when each idea was
+        published."""
+        t = reaction_log.c
         vote_rows = await self.conn.execute(
-            select(votes.c.cast_at).where(votes.c.challenge_id == challenge_id)
+            select(t.recorded_at).where((t.challenge_id == challenge_id) & (t.counted > 0))
         )
         idea_rows = await self.conn.execute(
             select(ideas.c.published_at).where(

@@ -71,6 +71,8 @@ communities = Table(
     Column("name", String(200), nullable=False),
     Column("next_idea_number", Integer, nullable=False, default=1),
     Column("created_at", When(), nullable=False),
+    # The key of the members' pseudonyms in the vote logs that can be shared.
+    Column("audit_key", String(64), nullable=False),
     UniqueConstraint("platform", "external_id"),
 )
 
@@ -118,6 +120,8 @@ challenges = Table(
     Column("schedule", String(100), nullable=False),
     Column("timezone", String(64), nullable=False),
     Column("report_venue", String(64)),
+    # Whether one member may hold more than one podium place.
+    Column("multiple_places", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("community_id", "slug"),
 )
 
@@ -192,10 +196,14 @@ reaction_states = Table(
 reaction_log = Table(
     "reaction_log",
     metadata,
+    # The vote log (bot/votelog.py): every reaction event and every change to the counted
+    # votes, per challenge, in order, each entry's hash chained to the one before.
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
     Column("event_id", String(128)),
-    Column("post_id", Id, _fk("idea_posts.id"), nullable=False),
+    Column("post_id", Id, _fk("idea_posts.id")),
     Column("idea_id", Id, _fk("ideas.id"), nullable=False),
     Column("member_id", Id, _fk("members.id"), nullable=False),
     Column("action", String(8), nullable=False),
@@ -203,9 +211,25 @@ reaction_log = Table(
     Column("occurred_at", When(), nullable=False),
     Column("recorded_at", When(), nullable=False),
     Column("source", String(16), nullable=False),
-    Column("effect", String(32), nullable=False),
+    Column("effect", String(48), nullable=False),
+    # How the entry changed the counted votes of `credited_idea_id`: +1, -1 or 0.
+    Column("counted", Integer, nullable=False, server_default="0"),
+    Column("credited_idea_id", Id, _fk("ideas.id", ondelete="SET NULL")),
+    Column("hash", String(64), nullable=False),
     UniqueConstraint("community_id", "event_id"),
+    UniqueConstraint("challenge_id", "seq"),
     Index("ix_reaction_log_idea", "idea_id"),
+    # the brigading alerts' look at an idea's recent votes
+    Index("ix_reaction_log_credited", "credited_idea_id", "occurred_at"),
+)
+
+vote_chains = Table(
+    "vote_chains",
+    metadata,
+    # The end of each challenge's vote log; its row lock orders the appends.
+    Column("challenge_id", Id, _fk("challenges.id"), primary_key=True),
+    Column("entries", Integer, nullable=False),
+    Column("head", String(64), nullable=False),
 )
 
 votes = Table(
@@ -216,10 +240,23 @@ votes = Table(
     Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
     Column("cast_at", When(), nullable=False),
     Column("week", String(10), nullable=False),
+    # Voided by a moderator: kept, so that it can be restored, but not counted.
+    Column("voided", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("idea_id", "member_id"),
     Index("ix_votes_member", "member_id", "challenge_id"),
     Index("ix_votes_challenge", "challenge_id", "cast_at"),
     Index("ix_votes_voters", "challenge_id", "member_id"),
+)
+
+voids = Table(
+    "voids",
+    metadata,
+    # Members whose votes in a challenge a moderator voided: their new votes don't count.
+    Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
+    Column("member_id", Id, _fk("members.id"), nullable=False),
+    Column("by_id", Id, _fk("members.id"), nullable=False),
+    Column("at", When(), nullable=False),
+    PrimaryKeyConstraint("challenge_id", "member_id"),
 )
 
 member_week_points = Table(
@@ -228,12 +265,28 @@ member_week_points = Table(
     Column("community_id", Id, _fk("communities.id"), nullable=False),
     Column("member_id", Id, _fk("members.id"), nullable=False),
     Column("week", String(10), nullable=False),
+    # Earned with an anonymous idea: shown to the member and moderators only.
+    Column("private", Boolean, nullable=False, server_default=false()),
     Column("ideas_published", Integer, nullable=False, default=0),
-    Column("votes_received", Integer, nullable=False, default=0),
     Column("votes_cast", Integer, nullable=False, default=0),
     Column("bonus", Integer, nullable=False, default=0),
-    PrimaryKeyConstraint("community_id", "member_id", "week"),
+    PrimaryKeyConstraint("community_id", "member_id", "week", "private"),
     Index("ix_member_week_points_week", "community_id", "week"),
+)
+
+received_points = Table(
+    "received_points",
+    metadata,
+    # Counted votes credited to the authors of a challenge's ideas, by week: what the vote
+    # log says, once the challenge credits them (a sealed one at its close).
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
+    Column("member_id", Id, _fk("members.id"), nullable=False),
+    Column("week", String(10), nullable=False),
+    Column("private", Boolean, nullable=False, server_default=false()),
+    Column("votes", Integer, nullable=False),
+    PrimaryKeyConstraint("challenge_id", "member_id", "week", "private"),
+    Index("ix_received_points_week", "community_id", "week"),
 )
 
 badges = Table(

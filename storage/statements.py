@@ -24,8 +24,10 @@ from storage.schema import (
     members,
     reaction_log,
     reaction_states,
+    received_points,
     request_keys,
     venues,
+    vote_chains,
     votes,
 )
 
@@ -64,19 +66,6 @@ IDEA_TEXTS = (
 IDEAS_BY_IDS = select(ideas).where(ideas.c.id.in_(_in("ids")))
 MERGED_INTO = select(ideas.c.id, ideas.c.merged_into_id).where(
     ideas.c.merged_into_id.in_(_in("ids"))
-)
-SELF_VOTES_BARRED = (
-    select(ideas.c.id, ideas.c.author_id)
-    .join(challenges, challenges.c.id == ideas.c.challenge_id)
-    .where(ideas.c.id.in_(_in("ids")) & challenges.c.self_votes.is_(False))
-)
-VOTE_COUNTS = (
-    select(votes.c.idea_id, func.count())
-    .where(votes.c.idea_id.in_(_in("ids")))
-    .group_by(votes.c.idea_id)
-)
-SET_VOTE_COUNT = (
-    update(ideas).where(ideas.c.id == bindparam("id_")).values(vote_count=bindparam("count_"))
 )
 FIRST_FOREIGN_VOTES = (
     update(ideas)
@@ -128,7 +117,11 @@ REMOVE_VOTES = delete(votes).where(
 )
 VOTES_BY_MEMBER = (
     select(votes.c.member_id, func.count())
-    .where((votes.c.challenge_id == bindparam("challenge_id")) & votes.c.member_id.in_(_in("ids")))
+    .where(
+        (votes.c.challenge_id == bindparam("challenge_id"))
+        & votes.c.member_id.in_(_in("ids"))
+        & votes.c.voided.is_(False)
+    )
     .group_by(votes.c.member_id)
 )
 LOCK_IDEAS = (
@@ -191,6 +184,11 @@ APPEND_LOG = _insert_on_conflict(
     reaction_log,
     [
         "community_id",
+        "challenge_id",
+        "seq",
+        "counted",
+        "credited_idea_id",
+        "hash",
         "event_id",
         "post_id",
         "idea_id",
@@ -221,27 +219,41 @@ ADD_MEMBERS = _insert_on_conflict(
 )
 ADD_COMMUNITY = _insert_on_conflict(
     communities,
-    ["platform", "external_id", "name", "next_idea_number", "created_at"],
+    ["platform", "external_id", "name", "next_idea_number", "created_at", "audit_key"],
     ["platform", "external_id"],
 )
 ADD_REQUEST_KEY = _insert_on_conflict(request_keys, ["key", "seen_at"], ["key"], returning="key")
 FORGET_REQUEST_KEYS = delete(request_keys).where(request_keys.c.seen_at < bindparam("before"))
 ADD_POINTS = _insert_on_conflict(
     member_week_points,
-    [
-        "community_id",
-        "member_id",
-        "week",
-        "ideas_published",
-        "votes_received",
-        "votes_cast",
-        "bonus",
-    ],
-    ["community_id", "member_id", "week"],
+    ["community_id", "member_id", "week", "private", "ideas_published", "votes_cast", "bonus"],
+    ["community_id", "member_id", "week", "private"],
     {
         c: f"member_week_points.{c} + excluded.{c}"
-        for c in ("ideas_published", "votes_received", "votes_cast", "bonus")
+        for c in ("ideas_published", "votes_cast", "bonus")
     },
+)
+ADD_RECEIVED = _insert_on_conflict(
+    received_points,
+    ["community_id", "challenge_id", "member_id", "week", "private", "votes"],
+    ["challenge_id", "member_id", "week", "private"],
+    {"votes": "received_points.votes + excluded.votes"},
+)
+ADD_CHAIN = _insert_on_conflict(vote_chains, ["challenge_id", "entries", "head"], ["challenge_id"])
+LOCK_CHAIN = (
+    select(vote_chains.c.entries, vote_chains.c.head)
+    .where(vote_chains.c.challenge_id == bindparam("challenge_id"))
+    .with_for_update()
+)
+SET_CHAIN = (
+    update(vote_chains)
+    .where(vote_chains.c.challenge_id == bindparam("challenge_id_"))
+    .values(entries=bindparam("entries_"), head=bindparam("head_"))
+)
+ADD_VOTE_COUNTS = (
+    update(ideas)
+    .where(ideas.c.id == bindparam("id_"))
+    .values(vote_count=ideas.c.vote_count + bindparam("delta"))
 )
 AWARD = _insert_on_conflict(
     badges,
@@ -259,8 +271,5 @@ def points(weights: PointWeights) -> Any:
         else_=t.votes_cast,
     )
     return func.sum(
-        t.ideas_published * weights.idea_published
-        + t.votes_received * weights.vote_received
-        + capped_cast * weights.vote_cast
-        + t.bonus
+        t.ideas_published * weights.idea_published + capped_cast * weights.vote_cast + t.bonus
     )

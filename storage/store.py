@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -33,8 +34,11 @@ from bot.ports import (
     PointWeights,
     PostTarget,
     ReactionState,
+    Received,
+    RecentVote,
     VoteRow,
 )
+from bot.votelog import GENESIS
 from storage import statements as sql
 from storage.schedule_store import ScheduleRepository
 from storage.schema import (
@@ -47,7 +51,10 @@ from storage.schema import (
     member_week_points,
     members,
     reaction_log,
+    received_points,
     venues,
+    voids,
+    vote_chains,
     votes,
 )
 
@@ -60,7 +67,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 
 def _community(row: Row[Any]) -> Community:
-    return Community(row.id, row.platform, row.external_id, row.name)
+    return Community(row.id, row.platform, row.external_id, row.name, row.audit_key)
 
 
 def _member(row: Row[Any]) -> Member:
@@ -114,6 +121,7 @@ def _settings_columns(s: ChallengeSettings) -> dict[str, Any]:
         "schedule": s.schedule,
         "timezone": s.timezone,
         "report_venue": s.report_venue,
+        "multiple_places": s.multiple_places,
     }
 
 
@@ -139,6 +147,7 @@ def _challenge(row: Row[Any], venue_ids: tuple[str, ...]) -> Challenge:
             schedule=row.schedule,
             timezone=row.timezone,
             report_venue=row.report_venue,
+            multiple_places=row.multiple_places,
         ),
         venues=venue_ids,
         created_by=row.created_by,
@@ -147,6 +156,26 @@ def _challenge(row: Row[Any], venue_ids: tuple[str, ...]) -> Challenge:
         submissions_close_at=row.submissions_close_at,
         voting_close_at=row.voting_close_at,
         closed_at=row.closed_at,
+    )
+
+
+def _log_entry(r: Row[Any]) -> LogEntry:
+    return LogEntry(
+        event_id=r.event_id,
+        post_id=r.post_id,
+        idea_id=r.idea_id,
+        member_id=r.member_id,
+        action=r.action,
+        emoji=r.emoji,
+        occurred_at=r.occurred_at,
+        recorded_at=r.recorded_at,
+        source=r.source,
+        effect=r.effect,
+        counted=r.counted,
+        credited_idea_id=r.credited_idea_id,
+        challenge_id=r.challenge_id,
+        seq=r.seq,
+        hash=r.hash,
     )
 
 
@@ -206,6 +235,7 @@ class SqlStore(ScheduleRepository):
                     "name": ref.name or ref.external_id,
                     "next_idea_number": 1,
                     "created_at": now,
+                    "audit_key": secrets.token_hex(32),
                 },
             )
             found = await self.find_community(ref)
@@ -494,53 +524,6 @@ class SqlStore(ScheduleRepository):
                 sql.FIRST_FOREIGN_VOTES, [{"id_": i, "at": at} for i, at in first.items()]
             )
 
-    async def recount(self, idea_ids: Collection[int]) -> dict[int, int]:
-        """Recompute the stored vote count of these ideas' family heads from the votes.
-
-        A family is an idea and every idea merged into it; a member counts once in it.
-        Returns the new count by head id.
-        """
-        return await self.recount_families(await self._family_heads(idea_ids))
-
-    async def recount_families(self, heads: Collection[int]) -> dict[int, int]:
-        """`recount` for ideas known to be family heads (not merged into another)."""
-        if not heads:
-            return {}
-        head_of = {h: h for h in heads}
-        for chunk in _chunks(list(heads)):
-            rows = await self.conn.execute(sql.MERGED_INTO, {"ids": list(chunk)})
-            head_of.update({int(r.id): int(r.merged_into_id) for r in rows})
-        counts = {h: 0 for h in heads}
-        if len(head_of) == len(heads):
-            # No merges among them: the primary key already makes (idea, member) unique.
-            for chunk in _chunks(list(heads)):
-                rows = await self.conn.execute(sql.VOTE_COUNTS, {"ids": list(chunk)})
-                counts.update({int(r[0]): int(r[1]) for r in rows})
-        else:
-            voters: dict[int, set[int]] = {h: set() for h in heads}
-            for chunk in _chunks(list(head_of)):
-                rows = await self.conn.execute(
-                    select(votes.c.idea_id, votes.c.member_id).where(votes.c.idea_id.in_(chunk))
-                )
-                for r in rows:
-                    voters[head_of[int(r.idea_id)]].add(int(r.member_id))
-            # A vote for a merged idea by the surviving idea's author is now a self-vote.
-            for chunk in _chunks(list(heads)):
-                for r in await self.conn.execute(sql.SELF_VOTES_BARRED, {"ids": list(chunk)}):
-                    voters[int(r.id)].discard(int(r.author_id))
-            counts = {h: len(members) for h, members in voters.items()}
-        await self.conn.execute(
-            sql.SET_VOTE_COUNT, [{"id_": h, "count_": c} for h, c in counts.items()]
-        )
-        return counts
-
-    async def _family_heads(self, idea_ids: Collection[int]) -> set[int]:
-        heads: set[int] = set()
-        for chunk in _chunks(list(idea_ids)):
-            rows = await self.conn.execute(select(_family_head()).where(ideas.c.id.in_(chunk)))
-            heads.update(int(r[0]) for r in rows)
-        return heads
-
     async def family(self, head_id: int) -> list[int]:
         rows = await self.conn.execute(
             select(ideas.c.id).where((ideas.c.id == head_id) | (ideas.c.merged_into_id == head_id))
@@ -726,6 +709,11 @@ class SqlStore(ScheduleRepository):
                 [
                     {
                         "community_id": community_id,
+                        "challenge_id": e.challenge_id,
+                        "seq": e.seq,
+                        "counted": e.counted,
+                        "credited_idea_id": e.credited_idea_id,
+                        "hash": e.hash,
                         "event_id": e.event_id,
                         "post_id": e.post_id,
                         "idea_id": e.idea_id,
@@ -741,27 +729,81 @@ class SqlStore(ScheduleRepository):
                 ],
             )
 
+    async def lock_chain(self, challenge_id: int) -> tuple[int, str]:
+        """The number of entries and the head hash of a challenge's vote log, locked until
+        the transaction ends so that appends take turns."""
+        await self.conn.execute(
+            sql.ADD_CHAIN, {"challenge_id": challenge_id, "entries": 0, "head": GENESIS}
+        )
+        row = (await self.conn.execute(sql.LOCK_CHAIN, {"challenge_id": challenge_id})).one()
+        return int(row.entries), str(row.head)
+
+    async def set_chain(self, challenge_id: int, entries: int, head: str) -> None:
+        await self.conn.execute(
+            sql.SET_CHAIN, {"challenge_id_": challenge_id, "entries_": entries, "head_": head}
+        )
+
+    async def chain(self, challenge_id: int) -> tuple[int, str]:
+        row = (
+            await self.conn.execute(
+                select(vote_chains.c.entries, vote_chains.c.head).where(
+                    vote_chains.c.challenge_id == challenge_id
+                )
+            )
+        ).first()
+        return (0, GENESIS) if row is None else (int(row.entries), str(row.head))
+
+    async def vote_log(self, challenge_id: int) -> list[LogEntry]:
+        """A challenge's vote log, in order."""
+        rows = await self.conn.execute(
+            select(reaction_log)
+            .where(reaction_log.c.challenge_id == challenge_id)
+            .order_by(reaction_log.c.seq)
+        )
+        return [_log_entry(r) for r in rows]
+
+    async def counted_log(self, challenge_id: int) -> list[tuple[int, datetime, int]]:
+        """(credited idea, recorded at, counted) of the entries that changed counted votes."""
+        rows = await self.conn.execute(
+            select(
+                reaction_log.c.credited_idea_id, reaction_log.c.recorded_at, reaction_log.c.counted
+            ).where(
+                (reaction_log.c.challenge_id == challenge_id)
+                & (reaction_log.c.counted != 0)
+                & reaction_log.c.credited_idea_id.is_not(None)
+            )
+        )
+        return [(int(r[0]), r[1], int(r[2])) for r in rows]
+
+    async def log_figures(
+        self, challenge_id: int, start: datetime, end: datetime
+    ) -> tuple[int, int, int]:
+        """(counted votes added, removed, members who added one) by the entries recorded in
+        [start, end)."""
+        t = reaction_log.c
+        row = (
+            await self.conn.execute(
+                select(
+                    func.coalesce(func.sum(case((t.counted > 0, t.counted), else_=0)), 0),
+                    func.coalesce(func.sum(case((t.counted < 0, -t.counted), else_=0)), 0),
+                    func.count(func.distinct(case((t.counted > 0, t.member_id)))),
+                ).where(
+                    (t.challenge_id == challenge_id)
+                    & (t.recorded_at >= start)
+                    & (t.recorded_at < end)
+                    & (t.counted != 0)
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
     async def reaction_log(self, community_id: int) -> list[LogEntry]:
         rows = await self.conn.execute(
             select(reaction_log)
             .where(reaction_log.c.community_id == community_id)
-            .order_by(reaction_log.c.id)
+            .order_by(reaction_log.c.challenge_id, reaction_log.c.seq)
         )
-        return [
-            LogEntry(
-                event_id=r.event_id,
-                post_id=r.post_id,
-                idea_id=r.idea_id,
-                member_id=r.member_id,
-                action=r.action,
-                emoji=r.emoji,
-                occurred_at=r.occurred_at,
-                recorded_at=r.recorded_at,
-                source=r.source,
-                effect=r.effect,
-            )
-            for r in rows
-        ]
+        return [_log_entry(r) for r in rows]
 
     async def votes_for(
         self, idea_ids: Collection[int], member_ids: Collection[int]
@@ -776,7 +818,7 @@ class SqlStore(ScheduleRepository):
             rows = await self.conn.execute(sql.VOTES_FOR, params)
             for r in rows:
                 out[(r.idea_id, r.member_id)] = VoteRow(
-                    r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week
+                    r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week, r.voided
                 )
         return out
 
@@ -791,6 +833,7 @@ class SqlStore(ScheduleRepository):
                         "challenge_id": v.challenge_id,
                         "cast_at": v.cast_at,
                         "week": v.week,
+                        "voided": v.voided,
                     }
                     for v in rows
                 ],
@@ -809,7 +852,174 @@ class SqlStore(ScheduleRepository):
 
     async def voters(self, idea_ids: Collection[int]) -> list[VoteRow]:
         rows = await self.conn.execute(select(votes).where(votes.c.idea_id.in_(list(idea_ids))))
-        return [VoteRow(r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week) for r in rows]
+        return [
+            VoteRow(r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week, r.voided)
+            for r in rows
+        ]
+
+    async def family_of(self, heads: Collection[int]) -> dict[int, list[int]]:
+        """Each head's family: the head, then the ideas merged into it."""
+        out = {h: [h] for h in heads}
+        for chunk in _chunks(list(heads)):
+            for r in await self.conn.execute(sql.MERGED_INTO, {"ids": list(chunk)}):
+                out[int(r.merged_into_id)].append(int(r.id))
+        return out
+
+    async def family_voters(self, heads: Collection[int]) -> dict[int, set[int]]:
+        """The members with a vote (not voided) on any idea of each head's family."""
+        families = await self.family_of(heads)
+        head_of = {i: h for h, family in families.items() for i in family}
+        out: dict[int, set[int]] = {h: set() for h in heads}
+        for chunk in _chunks(list(head_of)):
+            rows = await self.conn.execute(
+                select(votes.c.idea_id, votes.c.member_id).where(
+                    votes.c.idea_id.in_(list(chunk)) & votes.c.voided.is_(False)
+                )
+            )
+            for r in rows:
+                out[head_of[int(r.idea_id)]].add(int(r.member_id))
+        return out
+
+    async def log_held(self, head: int) -> dict[int, int]:
+        """What the vote log says each member counts for this idea (the sum of entries)."""
+        t = reaction_log.c
+        rows = await self.conn.execute(
+            select(t.member_id, func.sum(t.counted))
+            .where((t.credited_idea_id == head) & (t.counted != 0))
+            .group_by(t.member_id)
+        )
+        return {int(r[0]): int(r[1]) for r in rows if r[1]}
+
+    async def set_vote_count(self, idea_id: int, count: int) -> None:
+        await self.conn.execute(update(ideas).where(ideas.c.id == idea_id).values(vote_count=count))
+
+    async def add_vote_counts(self, deltas: Mapping[int, int]) -> None:
+        changed = [{"id_": i, "delta": d} for i, d in deltas.items() if d]
+        if changed:
+            await self.conn.execute(sql.ADD_VOTE_COUNTS, changed)
+
+    async def voided_members(
+        self, challenge_ids: Collection[int], member_ids: Collection[int]
+    ) -> set[tuple[int, int]]:
+        """(challenge, member) of these members whose votes a moderator voided."""
+        if not challenge_ids or not member_ids:
+            return set()
+        rows = await self.conn.execute(
+            select(voids.c.challenge_id, voids.c.member_id).where(
+                voids.c.challenge_id.in_(list(challenge_ids))
+                & voids.c.member_id.in_(list(member_ids))
+            )
+        )
+        return {(int(r[0]), int(r[1])) for r in rows}
+
+    async def set_void(
+        self, challenge_id: int, member_id: int, by: int | None, now: datetime
+    ) -> list[VoteRow]:
+        """Void a member's votes in a challenge (`by` a moderator), or restore them (`by`
+        None); returns the vote rows that changed."""
+        voided = by is not None
+        if voided:
+            await self.conn.execute(
+                insert(voids).values(
+                    challenge_id=challenge_id, member_id=member_id, by_id=by, at=now
+                )
+            )
+        else:
+            await self.conn.execute(
+                delete(voids).where(
+                    (voids.c.challenge_id == challenge_id) & (voids.c.member_id == member_id)
+                )
+            )
+        mine = (votes.c.challenge_id == challenge_id) & (votes.c.member_id == member_id)
+        rows = list(await self.conn.execute(select(votes).where(mine & (votes.c.voided != voided))))
+        await self.conn.execute(update(votes).where(mine).values(voided=voided))
+        return [
+            VoteRow(r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week, voided) for r in rows
+        ]
+
+    async def member_votes(self, challenge_id: int, member_id: int) -> list[VoteRow]:
+        """A member's vote rows in a challenge, voided or not."""
+        rows = await self.conn.execute(
+            select(votes).where(
+                (votes.c.challenge_id == challenge_id) & (votes.c.member_id == member_id)
+            )
+        )
+        return [
+            VoteRow(r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week, r.voided)
+            for r in rows
+        ]
+
+    async def recent_gains(
+        self, heads: Collection[int], since: datetime, source: str
+    ) -> dict[int, list[RecentVote]]:
+        """The counted votes each of these heads gained from `source` since then, with the
+        voters' ages, oldest first."""
+        r, m = reaction_log.c, members.c
+        out: dict[int, list[RecentVote]] = {h: [] for h in heads}
+        for chunk in _chunks(list(heads)):
+            rows = await self.conn.execute(
+                select(
+                    r.credited_idea_id,
+                    r.member_id,
+                    m.display_name,
+                    r.occurred_at,
+                    m.account_created_at,
+                    m.joined_at,
+                )
+                .join(members, m.id == r.member_id)
+                .where(
+                    r.credited_idea_id.in_(list(chunk))
+                    & (r.occurred_at >= since)
+                    & (r.counted > 0)
+                    & (r.source == source)
+                )
+                .order_by(r.occurred_at, r.seq)
+            )
+            for row in rows:
+                out[int(row[0])].append(RecentVote(int(row[1]), row[2], row[3], row[4], row[5]))
+        return out
+
+    async def gains(self, challenge_id: int, since: datetime, source: str) -> int:
+        """Counted votes a challenge gained from `source` since then."""
+        r = reaction_log.c
+        return int(
+            await self.conn.scalar(
+                select(func.coalesce(func.sum(r.counted), 0)).where(
+                    (r.challenge_id == challenge_id)
+                    & (r.occurred_at >= since)
+                    & (r.counted > 0)
+                    & (r.source == source)
+                )
+            )
+            or 0
+        )
+
+    async def add_received(
+        self, community_id: int, challenge_id: int, rows: Sequence[Received]
+    ) -> None:
+        if rows:
+            await self.conn.execute(
+                sql.ADD_RECEIVED,
+                [
+                    {
+                        "community_id": community_id,
+                        "challenge_id": challenge_id,
+                        "member_id": r.member_id,
+                        "week": r.week,
+                        "private": r.private,
+                        "votes": r.votes,
+                    }
+                    for r in rows
+                ],
+            )
+
+    async def replace_received(
+        self, community_id: int, challenge_id: int, rows: Sequence[Received]
+    ) -> None:
+        await self.conn.execute(
+            delete(received_points).where(received_points.c.challenge_id == challenge_id)
+        )
+        await self.add_received(community_id, challenge_id, [r for r in rows if r.votes])
 
     async def challenge_participation(self, challenge_id: int) -> tuple[int, int]:
         """(distinct voters, counted votes) of a challenge: the votes are those its ranked
@@ -831,13 +1041,12 @@ class SqlStore(ScheduleRepository):
 
     async def add_points(self, community_id: int, deltas: Sequence[PointsDelta]) -> None:
         """Add to the weekly points rows, creating them on first use."""
-        merged: dict[tuple[int, str], list[int]] = {}
+        merged: dict[tuple[int, str, bool], list[int]] = {}
         for d in deltas:
-            acc = merged.setdefault((d.member_id, d.week), [0, 0, 0, 0])
+            acc = merged.setdefault((d.member_id, d.week, d.private), [0, 0, 0])
             acc[0] += d.ideas_published
-            acc[1] += d.votes_received
-            acc[2] += d.votes_cast
-            acc[3] += d.bonus
+            acc[1] += d.votes_cast
+            acc[2] += d.bonus
         if not merged:
             return
         await self.conn.execute(
@@ -847,12 +1056,12 @@ class SqlStore(ScheduleRepository):
                     "community_id": community_id,
                     "member_id": m,
                     "week": w,
+                    "private": private,
                     "ideas_published": p,
-                    "votes_received": r,
                     "votes_cast": c,
                     "bonus": b,
                 }
-                for (m, w), (p, r, c, b) in merged.items()
+                for (m, w, private), (p, c, b) in merged.items()
             ],
         )
 
@@ -876,37 +1085,71 @@ class SqlStore(ScheduleRepository):
         limit: int,
         offset: int = 0,
     ) -> list[LeaderboardRow]:
-        t = member_week_points.c
-        points = sql.points(weights).label("points")
-        conditions = [t.community_id == community_id]
-        if first_week is not None:
-            conditions.append(t.week >= first_week)
-        if last_week is not None:
-            conditions.append(t.week <= last_week)
-        per_member = (
-            select(t.member_id, points).where(and_(*conditions)).group_by(t.member_id).subquery()
+        """Members by their points as others see them (nothing earned with an anonymous
+        idea), highest first; tied members share a rank (1, 2, 2, 4)."""
+        per_member = self._points_query(community_id, weights, first_week, last_week, False)
+        points = func.sum(per_member.c.points)
+        totals = (
+            select(per_member.c.member_id, points.label("points"))
+            .group_by(per_member.c.member_id)
+            .having(points > 0)
+            .subquery()
         )
+        rank = func.rank().over(order_by=totals.c.points.desc()).label("rank")
         rows = await self.conn.execute(
-            select(per_member.c.member_id, per_member.c.points, members.c.display_name)
-            .join(members, members.c.id == per_member.c.member_id)
-            .where(per_member.c.points > 0)
-            .order_by(per_member.c.points.desc(), per_member.c.member_id)
+            select(totals.c.member_id, totals.c.points, members.c.display_name, rank)
+            .join(members, members.c.id == totals.c.member_id)
+            .order_by(totals.c.points.desc(), totals.c.member_id)
             .limit(limit)
             .offset(offset)
         )
         return [
-            LeaderboardRow(offset + i + 1, r.member_id, r.display_name, int(r.points))
-            for i, r in enumerate(rows)
+            LeaderboardRow(int(r.rank), r.member_id, r.display_name, int(r.points)) for r in rows
         ]
 
-    async def member_points(self, community_id: int, member_id: int, weights: PointWeights) -> int:
-        t = member_week_points.c
-        total = await self.conn.execute(
-            select(func.coalesce(sql.points(weights), 0)).where(
-                (t.community_id == community_id) & (t.member_id == member_id)
+    def _points_query(
+        self,
+        community_id: int,
+        weights: PointWeights,
+        first_week: str | None,
+        last_week: str | None,
+        private: bool,
+    ) -> Any:
+        """(member, points) rows of weekly points and received votes, to be summed."""
+        t, r = member_week_points.c, received_points.c
+        earned = [t.community_id == community_id]
+        received = [r.community_id == community_id]
+        for column, conditions in ((t, earned), (r, received)):
+            if first_week is not None:
+                conditions.append(column.week >= first_week)
+            if last_week is not None:
+                conditions.append(column.week <= last_week)
+            if not private:
+                conditions.append(column.private.is_(False))
+        return union_all(
+            select(t.member_id, sql.points(weights).label("points"))
+            .where(and_(*earned))
+            .group_by(t.member_id),
+            select(r.member_id, (func.sum(r.votes) * weights.vote_received).label("points"))
+            .where(and_(*received))
+            .group_by(r.member_id),
+        ).subquery()
+
+    async def member_points(
+        self, community_id: int, member_id: int, weights: PointWeights
+    ) -> tuple[int, int]:
+        """A member's points all time: as others see them, and in all (with what they
+        earned with anonymous ideas)."""
+        out = []
+        for private in (False, True):
+            per_member = self._points_query(community_id, weights, None, None, private)
+            total = await self.conn.execute(
+                select(func.coalesce(func.sum(per_member.c.points), 0)).where(
+                    per_member.c.member_id == member_id
+                )
             )
-        )
-        return int(total.scalar_one())
+            out.append(int(total.scalar_one()))
+        return out[0], out[1]
 
     async def awarded_keys(self, community_id: int, keys: Collection[str]) -> set[str]:
         """Which of these badge keys were awarded already."""

@@ -237,8 +237,8 @@ async def test_leaderboard_periods_keep_past_weeks(h: Harness) -> None:
     assert past.card.body.splitlines() == ["1. Ana — 4 points", "2. Ben — 1 point"]
     season = await h.ok("/leaderboard", "ana")
     assert season.card.title == "🏅 Leaderboard · Q1 2026"
-    assert season.card.body.splitlines() == ["1. Ana — 4 points", "2. Ben — 4 points"]
-    assert season.card.footer == "You: 4 points, rank 1 of 2"
+    assert season.card.body.splitlines() == ["1. Ana — 4 points", "1. Ben — 4 points"]  # a tie
+    assert season.card.footer == "You: 4 points, rank 1 of 2 · Tied members share a rank."
 
 
 async def test_vote_points_are_capped_per_week(new_harness: Callable[..., Harness]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,11 +16,11 @@ from sqlalchemy import func, select, text
 from bot.core import Cocreate
 from bot.errors import StorageUnavailable
 from bot.ingest import DEFERRED
-from bot.messages import IdeaPostRef, ReactionAction, ReactionEvent
+from bot.messages import IdeaPostRef, PostKind, ReactionAction, ReactionEvent
 from bot.votes import Effect
 from scheduler import Timer
 from storage.database import SqlDatabase
-from storage.schema import member_week_points, members, reaction_log
+from storage.schema import member_week_points, members, reaction_log, received_points
 from storage.store import SqlStore
 from tests.faults import FlakyDatabase, PausingDatabase
 from tests.harness import Harness
@@ -44,13 +44,21 @@ async def points(h: Harness) -> dict[str, tuple[int, int]]:
     """(votes cast, votes received) of each member, over every week."""
     async with h.app.db.transaction() as store:
         assert isinstance(store, SqlStore)
-        t = member_week_points.c
-        rows = await store.conn.execute(
-            select(members.c.external_id, func.sum(t.votes_cast), func.sum(t.votes_received))
+        t, r = member_week_points.c, received_points.c
+        cast = await store.conn.execute(
+            select(members.c.external_id, func.sum(t.votes_cast))
             .join(members, members.c.id == t.member_id)
             .group_by(members.c.external_id)
         )
-        return {r[0]: (int(r[1]), int(r[2])) for r in rows if r[1] or r[2]}
+        received = await store.conn.execute(
+            select(members.c.external_id, func.sum(r.votes))
+            .join(members, members.c.id == r.member_id)
+            .group_by(members.c.external_id)
+        )
+        totals = {m: [int(n), 0] for m, n in cast}
+        for m, n in received:
+            totals.setdefault(m, [0, 0])[1] = int(n)
+        return {m: (c, n) for m, (c, n) in totals.items() if c or n}
 
 
 async def waiting_for_a_lock(db: SqlDatabase) -> None:
@@ -375,3 +383,36 @@ async def test_an_error_in_a_run_is_logged_once_and_the_next_wake_up_is_armed(
     await agenda.started.wait()
     assert agenda.runs == 2
     await timer.stop()
+
+
+@dataclass
+class DownDuringReadBack:
+    """A platform whose read-back meets a database that stops answering, once."""
+
+    app: Cocreate
+    calls: int = 0
+
+    async def refresh_reactions(
+        self, posts: Sequence[IdeaPostRef], as_of: datetime | None = None
+    ) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise StorageUnavailable("the database is down")
+
+
+async def test_final_results_wait_for_a_read_back_that_the_database_interrupted(
+    database: SqlDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Posted without the read-back, the final results would miss the votes the platform
+    redelivers after an outage: they are tried again, read-back included."""
+    h = Harness(database)
+    await h.challenge("voting_close:1d")
+    await h.submit("ana", "Salted caramel")
+    platform = DownDuringReadBack(h.app)
+    h.app.add_reconciler("test", platform)
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=1, minutes=1))
+    failed = [r.getMessage() for r in caplog.records if "failed (attempt 1)" in r.getMessage()]
+    assert len(failed) == 1 and "final results" in failed[0]
+    finals = [p for p in h.publisher.of_kind(PostKind.RESULTS) if "Final" in p.card.title]
+    assert len(finals) == 1 and platform.calls == 2  # read back again before it was posted
+    await h.close()

@@ -53,8 +53,9 @@ from bot.messages import (
     Reply,
 )
 from bot.votes import Effect
+from bot.weeks import week_of
 from storage.database import SqlDatabase, create_engine
-from storage.schema import member_week_points, votes
+from storage.schema import member_week_points, received_points, votes
 from storage.store import SqlStore
 from tests.conftest import _require_postgres as require_postgres
 from tests.conftest import postgres_database, postgres_url, sqlite_database_at
@@ -689,6 +690,8 @@ class Stored:
     states: dict[StateKey, State]
     log: list[tuple[int, str, str, str | None]]  # idea number, member, effect, event id
     points: dict[tuple[str, str], tuple[int, int]]  # (member, week) -> (cast, received)
+    #: (credited idea number, member, week recorded, counted) of the entries that count
+    counted: list[tuple[int, str, str, int]]
 
 
 async def read_stored(h: Harness, world: World, posts: dict[int, PostKey]) -> Stored:
@@ -722,19 +725,26 @@ async def read_stored(h: Harness, world: World, posts: dict[int, PostKey]) -> St
             )
             for s in await store.reaction_states(list(ideas), None)
         }
-        log = [
-            (number[e.idea_id], names[e.member_id], e.effect, e.event_id)
-            for e in await store.reaction_log(community.id)
+        entries = await store.reaction_log(community.id)
+        log = [(number[e.idea_id], names[e.member_id], e.effect, e.event_id) for e in entries]
+        counted = [
+            (number[e.credited_idea_id], names[e.member_id], week_of(e.recorded_at), e.counted)
+            for e in entries
+            if e.counted and e.credited_idea_id is not None
         ]
-        t = member_week_points.c
-        rows = await store.conn.execute(
-            select(t.member_id, t.week, t.votes_cast, t.votes_received).where(
-                t.community_id == community.id
-            )
-        )
-        points = {(names[r.member_id], r.week): (r.votes_cast, r.votes_received) for r in rows}
+        t, r = member_week_points.c, received_points.c
+        points: dict[tuple[str, str], tuple[int, int]] = {}
+        for row in await store.conn.execute(
+            select(t.member_id, t.week, t.votes_cast).where(t.community_id == community.id)
+        ):
+            points[(names[row.member_id], row.week)] = (row.votes_cast, 0)
+        for row in await store.conn.execute(
+            select(r.member_id, r.week, r.votes).where(r.community_id == community.id)
+        ):
+            cast, _ = points.get((names[row.member_id], row.week), (0, 0))
+            points[(names[row.member_id], row.week)] = (cast, row.votes)
         counts = {idea.number: idea.vote_count for idea in ideas.values()}
-    return Stored(votes, counts, states, log, points)
+    return Stored(votes, counts, states, log, points, counted)
 
 
 def check_against_model(stored: Stored, model: ReferenceModel, world: World) -> None:
@@ -761,12 +771,22 @@ def check_against_model(stored: Stored, model: ReferenceModel, world: World) -> 
     assert stored.states == model.states, "reaction states differ from the model"
     assert Counter((idea, m, effect) for idea, m, effect, _ in stored.log) == model.log
     assert set(logged_ids) == model.seen
-    # points follow the votes: +1 when cast, -1 in the same week when withdrawn
+    # (e) the vote log's counted entries add up to each idea's count, a member at most once
+    held: Counter[tuple[int, str]] = Counter()
+    for idea, member, _, n in stored.counted:
+        held[(idea, member)] += n
+        assert held[(idea, member)] in (0, 1), f"counted twice: {(idea, member)}"
+    standings = Counter({idea: 0 for idea in stored.vote_counts})
+    for (idea, _), n in held.items():
+        standings[idea] += n
+    assert dict(standings) == stored.vote_counts, "the log's standings differ from the counts"
+    # points follow the votes: cast in the vote's week, received in the log entry's
     authors = dict(enumerate(world.authors, start=1))
     expected: Counter[tuple[str, str, str]] = Counter()
-    for idea, member, _, week in stored.votes:
+    for _, member, _, week in stored.votes:
         expected[("cast", member, week)] += 1
-        expected[("received", authors[idea], week)] += 1
+    for idea, _, week, n in stored.counted:
+        expected[("received", authors[idea], week)] += n
     for (member, week), (cast, received) in stored.points.items():
         assert cast == expected.pop(("cast", member, week), 0), f"votes_cast of {member}"
         assert received == expected.pop(("received", member, week), 0), f"received: {member}"

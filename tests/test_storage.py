@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from bot.messages import Actor, CommunityRef
 from bot.model import BadgeKind, ChallengeSettings, Community, Idea, IdeaStatus, Member, Phase
-from bot.ports import PointsDelta, PointWeights, VoteRow
+from bot.ports import PointsDelta, PointWeights, Received, VoteRow
 from storage.database import SqlDatabase, create_engine
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.schema import member_week_points, metadata
@@ -193,11 +193,12 @@ async def test_community_get_or_create_is_stable(database: SqlDatabase) -> None:
         found = await store.find_community(GUILD)
         missing = await store.find_community(CommunityRef("slack", "guild-1"))
 
-    assert first == Community(first.id, "discord", "guild-1", "Guild One")
+    assert first == Community(first.id, "discord", "guild-1", "Guild One", first.audit_key)
+    assert len(first.audit_key) == 64 and first.audit_key != other.audit_key
     assert again == first
     assert later == first  # no name given: the stored one stays
     assert other.id != first.id
-    assert renamed == Community(first.id, "discord", "guild-1", "Renamed")
+    assert renamed == Community(first.id, "discord", "guild-1", "Renamed", first.audit_key)
     assert found == renamed
     assert missing is None
 
@@ -314,7 +315,9 @@ async def test_a_constraint_violation_rolls_back_the_whole_transaction(
         assert [c.id for c in await store.challenges(community.id)] == [challenge_id]
 
 
-async def test_recount_counts_a_member_once_across_merged_ideas(database: SqlDatabase) -> None:
+async def test_family_voters_count_a_member_once_across_merged_ideas(
+    database: SqlDatabase,
+) -> None:
     async with database.transaction() as store:
         community, alice, challenge_id = await seed(store)
         bob, carol, dave = await add_members(store, community.id, "bob", "carol", "dave")
@@ -325,35 +328,35 @@ async def test_recount_counts_a_member_once_across_merged_ideas(database: SqlDat
                 VoteRow(head.id, carol.id, challenge_id, NOW, WEEK_1),
                 VoteRow(merged.id, carol.id, challenge_id, NOW, WEEK_1),
                 VoteRow(merged.id, dave.id, challenge_id, NOW, WEEK_1),
-                VoteRow(head.id, bob.id, challenge_id, NOW, WEEK_1),
+                VoteRow(head.id, bob.id, challenge_id, NOW, WEEK_1, voided=True),
             ]
         )
-        before = await store.recount([head.id, merged.id])
+        before = await store.family_voters([head.id, merged.id])
     async with database.transaction() as store:
         await store.update_idea(
             merged.id, merged_into_id=head.id, status=IdeaStatus.MERGED.value, updated_at=NOW
         )
-        after = await store.recount([merged.id])
-        head_now = await store.idea(head.id)
+        after = await store.family_voters([head.id])
         family = await store.family(head.id)
 
-    assert before == {head.id: 2, merged.id: 2}
-    assert after == {head.id: 3}  # carol, dave and bob: carol voted for both ideas
-    assert head_now is not None and head_now.vote_count == 3
+    assert before == {head.id: {carol.id}, merged.id: {carol.id, dave.id}}  # bob's is voided
+    assert after == {head.id: {carol.id, dave.id}}
     assert sorted(family) == sorted([head.id, merged.id])
 
 
 # -- points, leaderboard, badges ---------------------------------------------------------
 
 
-async def _points(store: SqlStore, community_id: int) -> dict[tuple[int, str], tuple[int, ...]]:
+async def _points(
+    store: SqlStore, community_id: int
+) -> dict[tuple[int, str, bool], tuple[int, ...]]:
     t = member_week_points.c
     rows = await store.conn.execute(
-        select(
-            t.member_id, t.week, t.ideas_published, t.votes_received, t.votes_cast, t.bonus
-        ).where(t.community_id == community_id)
+        select(t.member_id, t.week, t.private, t.ideas_published, t.votes_cast, t.bonus).where(
+            t.community_id == community_id
+        )
     )
-    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+    return {(r[0], r[1], r[2]): tuple(r[3:]) for r in rows}
 
 
 async def test_add_points_inserts_then_increments(database: SqlDatabase) -> None:
@@ -364,7 +367,8 @@ async def test_add_points_inserts_then_increments(database: SqlDatabase) -> None
             community.id,
             [
                 PointsDelta(alice.id, WEEK_1, ideas_published=1),
-                PointsDelta(alice.id, WEEK_1, votes_received=2, bonus=5),
+                PointsDelta(alice.id, WEEK_1, bonus=5),
+                PointsDelta(alice.id, WEEK_1, ideas_published=1, private=True),
                 PointsDelta(bob.id, WEEK_1, votes_cast=1),
             ],
         )
@@ -373,7 +377,7 @@ async def test_add_points_inserts_then_increments(database: SqlDatabase) -> None
         await store.add_points(
             community.id,
             [
-                PointsDelta(alice.id, WEEK_1, votes_received=1),
+                PointsDelta(alice.id, WEEK_1, ideas_published=1),
                 PointsDelta(alice.id, WEEK_2, votes_cast=3),
                 PointsDelta(bob.id, WEEK_1, votes_cast=2, bonus=-1),
             ],
@@ -381,28 +385,41 @@ async def test_add_points_inserts_then_increments(database: SqlDatabase) -> None
         await store.add_points(community.id, [])
         incremented = await _points(store, community.id)
 
-    assert inserted == {(alice.id, WEEK_1): (1, 2, 0, 5), (bob.id, WEEK_1): (0, 0, 1, 0)}
+    assert inserted == {
+        (alice.id, WEEK_1, False): (1, 0, 5),
+        (alice.id, WEEK_1, True): (1, 0, 0),
+        (bob.id, WEEK_1, False): (0, 1, 0),
+    }
     assert incremented == {
-        (alice.id, WEEK_1): (1, 3, 0, 5),
-        (alice.id, WEEK_2): (0, 0, 3, 0),
-        (bob.id, WEEK_1): (0, 0, 3, -1),
+        (alice.id, WEEK_1, False): (2, 0, 5),
+        (alice.id, WEEK_1, True): (1, 0, 0),
+        (alice.id, WEEK_2, False): (0, 3, 0),
+        (bob.id, WEEK_1, False): (0, 3, -1),
     }
 
 
-async def test_leaderboard_caps_votes_cast_per_week(database: SqlDatabase) -> None:
+async def test_leaderboard_caps_votes_cast_per_week_and_ties_share_a_rank(
+    database: SqlDatabase,
+) -> None:
     weights = PointWeights(idea_published=10, vote_received=3, vote_cast=1, vote_cast_weekly_cap=5)
     async with database.transaction() as store:
-        community, alice, _ = await seed(store)
+        community, alice, challenge_id = await seed(store)
         bob, carol, dave = await add_members(store, community.id, "bob", "carol", "dave")
         await store.add_points(
             community.id,
             [
                 PointsDelta(alice.id, WEEK_1, votes_cast=8),  # capped to 5
                 PointsDelta(alice.id, WEEK_2, votes_cast=2),
-                PointsDelta(bob.id, WEEK_1, ideas_published=1, votes_received=2),
+                PointsDelta(bob.id, WEEK_1, ideas_published=1),
                 PointsDelta(carol.id, WEEK_1, votes_cast=5),  # exactly the cap
                 PointsDelta(dave.id, WEEK_2, bonus=0),  # no points: not listed
+                PointsDelta(dave.id, WEEK_1, ideas_published=1, private=True),  # others: none
             ],
+        )
+        await store.add_received(
+            community.id,
+            challenge_id,
+            [Received(bob.id, WEEK_1, False, 2), Received(dave.id, WEEK_1, True, 4)],
         )
         whole = await store.leaderboard(community.id, weights, None, None, limit=10)
         second_week = await store.leaderboard(community.id, weights, WEEK_2, WEEK_2, limit=10)
@@ -416,10 +433,11 @@ async def test_leaderboard_caps_votes_cast_per_week(database: SqlDatabase) -> No
 
     assert table(whole) == [(1, "bob", 16), (2, "Alice", 7), (3, "carol", 5)]
     assert table(second_week) == [(1, "Alice", 2)]
-    assert table(first_week) == [(1, "bob", 16), (2, "Alice", 5), (3, "carol", 5)]
+    assert table(first_week) == [(1, "bob", 16), (2, "Alice", 5), (2, "carol", 5)]  # a tie
     assert table(page) == [(2, "Alice", 7)]
     assert whole[0].member_id == bob.id
-    assert (alice_points, dave_points) == (7, 0)  # the same weekly cap, one member
+    # the same weekly cap, one member; dave's points come from an anonymous idea
+    assert (alice_points, dave_points) == ((7, 7), (0, 22))
 
 
 async def test_award_is_idempotent_per_key(database: SqlDatabase) -> None:

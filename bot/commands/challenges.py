@@ -51,6 +51,7 @@ SETTINGS_OPTIONS = (
     Option("min_account_age", OptionKind.DURATION, "minimum account age for a vote to count"),
     Option("min_member_age", OptionKind.DURATION, "minimum membership age for a vote to count"),
     Option("sealed", OptionKind.BOOL, "hide tallies until the close"),
+    Option("multiple_places", OptionKind.BOOL, "one member may hold several podium places"),
     Option("schedule", OptionKind.CRON, "weekly results, cron text (default Monday 09:00)"),
     Option("timezone", OptionKind.TIMEZONE, "time zone for deadlines and the schedule"),
     Option("report_venue", OptionKind.CHANNEL, "channel for the brand team's report"),
@@ -196,7 +197,15 @@ def _apply(ctx: Context, base: ChallengeSettings, args: Mapping[str, Any]) -> Ch
             if terms and terms.lower() not in ("none", "-")
             else None
         )
-    for key in ("ideas_per_member", "review", "self_votes", "sealed", "schedule", "timezone"):
+    for key in (
+        "ideas_per_member",
+        "review",
+        "self_votes",
+        "sealed",
+        "multiple_places",
+        "schedule",
+        "timezone",
+    ):
         if key in args:
             changes[key] = args[key]
     if "emoji" in args:
@@ -334,6 +343,9 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
             news += f" Submissions now close on {when(submissions, tz)}."
         if "voting_close" in deadlines and voting is not None:
             news += f" Voting now closes on {when(voting, tz)}."
+    if settings.sealed != challenge.settings.sealed:
+        # Received votes are credited while unsealed, and at the close while sealed.
+        await ctx.counting.credit(ctx.store, replace(challenge, settings=settings))
     await ctx.audit("challenge.edit", challenge.slug, ", ".join(changed))
     return Reply(
         Card(

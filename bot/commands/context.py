@@ -3,11 +3,12 @@ never cross from one community into another."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.counting import Counting
 from bot.errors import PermissionDenied, UserError
 from bot.messages import Actor, Post
 from bot.model import Challenge, Community, Idea, Member, Phase
@@ -27,6 +28,7 @@ class Context:
     now: datetime
     settings: Settings
     rewards: Rewards
+    counting: Counting
     #: posts to send once the transaction has committed, with their challenge's id
     posts: list[tuple[int, Post]] = field(default_factory=list)
     #: ideas whose posts must be re-rendered once the transaction has committed
@@ -118,6 +120,31 @@ class Context:
                 f"Several members are called '{display_inline(ref, 40)}'; mention them instead."
             )
         raise UserError(f"I don't know a member '{display_inline(ref, 40)}' in this community.")
+
+    async def recount(
+        self,
+        challenge: Challenge,
+        heads: Collection[int],
+        change: Callable[[], Awaitable[None]],
+        *,
+        action: str,
+        effects: tuple[str, str],
+        subject: int | None = None,
+    ) -> dict[int, set[int]]:
+        """Make a change to ideas or votes that moves counted votes, and record in the vote
+        log, member by member, what it moved (about `subject`, else each head itself).
+        Returns who counts for each head afterwards."""
+        await self.store.lock_ideas(heads)
+        before = await self.counting.counted(self.store, heads, challenge)
+        await change()
+        after = await self.counting.counted(self.store, heads, challenge)
+        entries = self.counting.differences(
+            before, after, subject=subject, action=action, now=self.now, effects=effects
+        )
+        named = set(heads) | ({subject} if subject is not None else set())
+        ideas = await self.store.ideas_by_ids(named)
+        await self.counting.record(self.store, self.community, challenge, entries, ideas)
+        return after
 
     def timezone(self, challenge: Challenge | None = None) -> ZoneInfo:
         return ZoneInfo(

@@ -39,6 +39,10 @@ def author_label(ctx: Context, idea: Idea, name: str) -> str:
     return f"anonymous ({name})" if ctx.is_moderator else "anonymous"
 
 
+def _sealed(challenge: Challenge) -> bool:
+    return challenge.settings.sealed and challenge.phase is not Phase.CLOSED
+
+
 def votes_visible(ctx: Context, challenge: Challenge) -> bool:
     return not challenge.settings.sealed or challenge.phase is Phase.CLOSED or ctx.is_moderator
 
@@ -180,7 +184,10 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if similar:
         refs = " and ".join(f"#{n}" for n in similar)
         lines.append(f"Looks similar to {refs}: you can vote for those too.")
-    lines.append(f"Change it with `/idea edit #{idea.number}` until it gets its first vote.")
+    if _sealed(challenge) and not review:
+        lines.append("Ideas in a sealed challenge stay as posted: a moderator can fix one.")
+    else:
+        lines.append(f"Change it with `/idea edit #{idea.number}` until it gets its first vote.")
     title = f"💡 Idea #{idea.number} is in!"
     return Reply(
         Card(title, "\n".join([first, *lines])),
@@ -200,11 +207,19 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     own = idea.author_id == ctx.member.id
     if not (own or ctx.is_moderator):
         raise UserError(f"Only the author of #{idea.number} or a moderator can edit it.")
-    if not ctx.is_moderator and idea.first_foreign_vote_at is not None:
-        raise UserError(
-            f"#{idea.number} already has votes, so it can't change any more. "
-            "Ask a moderator if something must be fixed."
-        )
+    if not ctx.is_moderator:
+        challenge = await ctx.challenge_of(idea)
+        if _sealed(challenge) and idea.published_at is not None:
+            # Refusing only once it has votes would tell that it has some.
+            raise UserError(
+                f"In a sealed challenge an idea stays as it was posted, so that no vote is "
+                f"for a text that changed. Ask a moderator if #{idea.number} must be fixed."
+            )
+        if idea.first_foreign_vote_at is not None:
+            raise UserError(
+                f"#{idea.number} already has votes, so it can't change any more. "
+                "Ask a moderator if something must be fixed."
+            )
     if idea.status in (IdeaStatus.WITHDRAWN, IdeaStatus.MERGED, IdeaStatus.REJECTED):
         raise UserError(f"#{idea.number} is {idea.status.value} and can't be edited.")
     if not ctx.is_moderator:
@@ -231,7 +246,7 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return Reply(Card(f"✏️ #{idea.number} is updated", "Its posts show the new text."))
 
 
-async def _refuse_when_closed(ctx: Context, idea: Idea, what: str) -> None:
+async def _refuse_when_closed(ctx: Context, idea: Idea, what: str) -> Challenge:
     """A closed challenge's results are final: its ideas stay as they were judged."""
     challenge = await ctx.challenge_of(idea)
     if challenge.phase is Phase.CLOSED:
@@ -239,6 +254,7 @@ async def _refuse_when_closed(ctx: Context, idea: Idea, what: str) -> None:
             f"{quoted(challenge.title)} is closed and its results are final, so "
             f"#{idea.number} can't be {what} any more. A moderator can still set its status."
         )
+    return challenge
 
 
 @registry.command("idea", "withdraw", description="Withdraw your idea", options=(IDEA,))
@@ -248,8 +264,14 @@ async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
         raise UserError(f"Only the author can withdraw #{idea.number}.")
     if idea.status not in (IdeaStatus.PENDING, IdeaStatus.PUBLISHED):
         raise UserError(f"#{idea.number} is {idea.status.value} and can't be withdrawn now.")
-    await _refuse_when_closed(ctx, idea, "withdrawn")
-    await ctx.store.update_idea(idea.id, status=IdeaStatus.WITHDRAWN.value, updated_at=ctx.now)
+    challenge = await _refuse_when_closed(ctx, idea, "withdrawn")
+
+    async def withdraw() -> None:
+        await ctx.store.update_idea(idea.id, status=IdeaStatus.WITHDRAWN.value, updated_at=ctx.now)
+
+    await ctx.recount(
+        challenge, [idea.id], withdraw, action="withdraw", effects=("idea withdrawn", "")
+    )
     await ctx.rewards.idea_unpublished(ctx.store, idea)
     ctx.refresh.add(idea.id)
     return Reply(Card(f"↩️ #{idea.number} is withdrawn", "It no longer takes part in the ranking."))

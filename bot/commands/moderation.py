@@ -7,16 +7,19 @@ from dataclasses import replace
 from typing import Any
 
 from bot import outbox
+from bot.alerts import is_new, voter_line
 from bot.commands.context import Context
 from bot.commands.ideas import IDEA, idea_posts
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.messages import Card, Post, PostKind, Reply
-from bot.model import SETTABLE_STATUSES, Idea, IdeaStatus
-from bot.render import idea_heading, when
+from bot.model import SETTABLE_STATUSES, Idea, IdeaStatus, Phase
+from bot.ports import PointsDelta, RecentVote
+from bot.render import idea_heading, plural, when
 from bot.text import clean_user_text, display_inline
 
 MEMBER = Option("member", OptionKind.MEMBER, "the member", required=True, positional=True)
+VOTERS_SHOWN = 40
 STATUS_CHOICES = tuple(s.value.replace(" ", "_") for s in SETTABLE_STATUSES)
 
 
@@ -72,12 +75,21 @@ async def reject(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if idea.status not in (IdeaStatus.PENDING, IdeaStatus.PUBLISHED):
         raise UserError(f"#{idea.number} is {idea.status.value} and can't be rejected now.")
     reason = _note(ctx, args.get("reason"))
-    await ctx.store.update_idea(
-        idea.id, status=IdeaStatus.REJECTED.value, status_note=reason, updated_at=ctx.now
-    )
+
+    async def reject() -> None:
+        await ctx.store.update_idea(
+            idea.id, status=IdeaStatus.REJECTED.value, status_note=reason, updated_at=ctx.now
+        )
+
     if idea.status is IdeaStatus.PUBLISHED:
+        challenge = await ctx.challenge_of(idea)
+        await ctx.recount(
+            challenge, [idea.id], reject, action="reject", effects=("idea rejected", "")
+        )
         await ctx.rewards.idea_unpublished(ctx.store, idea)
         ctx.refresh.add(idea.id)
+    else:
+        await reject()
     await ctx.audit("idea.reject", f"#{idea.number}", reason or "")
     return Reply(
         Card(f"🚫 #{idea.number} is rejected", "The author sees the reason with `/idea show`.")
@@ -147,20 +159,30 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
         raise UserError(f"#{dup.number} and #{target.number} belong to different challenges.")
     if not dup.status.public or not target.status.public:
         raise UserError("Only published ideas can be merged.")
-    await ctx.store.update_idea(
-        dup.id, status=IdeaStatus.MERGED.value, merged_into_id=target.id, updated_at=ctx.now
+    challenge = await ctx.challenge_of(dup)
+
+    async def merge() -> None:
+        await ctx.store.update_idea(
+            dup.id, status=IdeaStatus.MERGED.value, merged_into_id=target.id, updated_at=ctx.now
+        )
+        for child in await ctx.store.family(dup.id):
+            if child != dup.id:
+                await ctx.store.update_idea(child, merged_into_id=target.id)
+
+    after = await ctx.recount(
+        challenge,
+        [dup.id, target.id],
+        merge,
+        action="merge",
+        effects=(f"moved by a merge into #{target.number}", f"counted for #{target.number}"),
+        subject=dup.id,
     )
-    for child in await ctx.store.family(dup.id):
-        if child != dup.id:
-            await ctx.store.update_idea(child, merged_into_id=target.id)
-    counts = await ctx.store.recount([target.id])
-    await ctx.store.update_idea(dup.id, vote_count=0)
     ctx.refresh.update({dup.id, target.id})
     await ctx.audit("idea.merge", f"#{dup.number}", f"into #{target.number}")
     return Reply(
         Card(
             f"🔗 #{dup.number} is merged into #{target.number}",
-            f"#{target.number} now has {counts.get(target.id, 0)} votes (each member once). "
+            f"#{target.number} now has {len(after[target.id])} votes (each member once). "
             f"Undo with `/mod unmerge #{dup.number}`.",
         )
     )
@@ -172,10 +194,21 @@ async def unmerge(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if dup.merged_into_id is None:
         raise UserError(f"#{dup.number} is not merged into another idea.")
     head = dup.merged_into_id
-    await ctx.store.update_idea(
-        dup.id, status=IdeaStatus.PUBLISHED.value, merged_into_id=None, updated_at=ctx.now
+    challenge = await ctx.challenge_of(dup)
+
+    async def unmerge() -> None:
+        await ctx.store.update_idea(
+            dup.id, status=IdeaStatus.PUBLISHED.value, merged_into_id=None, updated_at=ctx.now
+        )
+
+    await ctx.recount(
+        challenge,
+        [dup.id, head],
+        unmerge,
+        action="unmerge",
+        effects=("moved back by an unmerge", f"counted again for #{dup.number}"),
+        subject=dup.id,
     )
-    await ctx.store.recount([dup.id, head])
     ctx.refresh.update({dup.id, head})
     await ctx.audit("idea.unmerge", f"#{dup.number}")
     return Reply(Card(f"✂️ #{dup.number} stands on its own again", "Its own votes count for it."))
@@ -219,11 +252,144 @@ async def unblock(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return await _set_block(ctx, args, False)
 
 
+CHALLENGE = Option("challenge", OptionKind.CHALLENGE, "the challenge", positional=True)
+
+
+async def _set_void(ctx: Context, args: Mapping[str, Any], voiding: bool) -> Reply:
+    """Void a member's votes in a challenge, or restore them: the counted votes they move
+    are entries of the vote log, and the points for casting them go or come back."""
+    member = await ctx.target_member(args["member"])
+    challenge = await ctx.challenge(args.get("challenge"))
+    name = display_inline(member.display_name, 60)
+    title = display_inline(challenge.title, 60)
+    if challenge.phase is Phase.CLOSED:
+        raise UserError(
+            f"{title} is closed: its results are final, and its votes stay as they are."
+        )
+    held = await ctx.store.voided_members([challenge.id], [member.id])
+    if bool(held) == voiding:
+        state = "are already void" if voiding else "are not void"
+        raise UserError(f"{name}'s votes in {title} {state}.")
+    rows = await ctx.store.member_votes(challenge.id, member.id)
+    voted = await ctx.store.ideas_by_ids({r.idea_id for r in rows})
+    heads = {i.merged_into_id or i.id for i in voted.values()}
+
+    async def change() -> None:
+        by = ctx.member.id if voiding else None
+        changed = await ctx.store.set_void(challenge.id, member.id, by, ctx.now)
+        sign = -1 if voiding else 1
+        cast = [PointsDelta(v.member_id, v.week, votes_cast=sign) for v in changed]
+        await ctx.store.add_points(ctx.community.id, cast)
+
+    await ctx.recount(
+        challenge,
+        heads,
+        change,
+        action="void" if voiding else "unvoid",
+        effects=("voided by a moderator", "restored by a moderator"),
+    )
+    ctx.refresh.update(heads)
+    await ctx.audit("member.void" if voiding else "member.unvoid", name, challenge.slug)
+    numbers = ", ".join(f"#{i.number}" for i in sorted(voted.values(), key=lambda i: i.number))
+    what = plural(len(rows), "vote") + (f" ({numbers})" if numbers else "")
+    count = "counts" if len(rows) == 1 else "count"
+    if voiding:
+        return Reply(
+            Card(
+                f"🧹 {name}'s votes in {title} are void",
+                f"{what} no longer {count}, and their new votes in this challenge don't "
+                f"count either. `/mod unvoid {member.external_id} {challenge.slug}` restores "
+                "them all.",
+            )
+        )
+    return Reply(
+        Card(
+            f"♻️ {name}'s votes in {title} count again",
+            f"{what} {count} again, those cast while they were void included.",
+        )
+    )
+
+
+@registry.command(
+    "mod",
+    "void",
+    description="Void a member's votes in a challenge (suspected brigading)",
+    options=(MEMBER, CHALLENGE),
+    moderator=True,
+)
+async def void(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    return await _set_void(ctx, args, True)
+
+
+@registry.command(
+    "mod",
+    "unvoid",
+    description="Restore a member's voided votes in a challenge",
+    options=(MEMBER, CHALLENGE),
+    moderator=True,
+)
+async def unvoid(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    return await _set_void(ctx, args, False)
+
+
+@registry.command(
+    "mod",
+    "voters",
+    description="An idea's voters: account and join ages, and when they voted",
+    options=(IDEA,),
+    moderator=True,
+)
+async def voters(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    idea = await ctx.idea(args["idea"])
+    challenge = await ctx.challenge_of(idea)
+    family = await ctx.store.family(idea.id) if idea.merged_into_id is None else [idea.id]
+    rows = sorted(await ctx.store.voters(family), key=lambda v: v.cast_at, reverse=True)
+    members = await ctx.store.members_by_ids({v.member_id for v in rows})
+    numbers = {i.id: i.number for i in (await ctx.store.ideas_by_ids(family)).values()}
+    tz = challenge.settings.timezone
+    recent = [
+        RecentVote(
+            v.member_id,
+            members[v.member_id].display_name,
+            v.cast_at,
+            members[v.member_id].account_created_at,
+            members[v.member_id].joined_at,
+        )
+        for v in rows
+    ]
+    new = sum(is_new(v, ctx.settings.alerts) for v in recent)
+    lines = [
+        voter_line(r, tz)
+        + (f" · on #{numbers[v.idea_id]}" if v.idea_id != idea.id else "")
+        + (" · void" if v.voided else "")
+        for r, v in zip(recent, rows, strict=True)
+    ][:VOTERS_SHOWN]
+    if len(rows) > VOTERS_SHOWN:
+        lines.append(f"…and {len(rows) - VOTERS_SHOWN} older votes.")
+    alerts = ctx.settings.alerts
+    return Reply(
+        Card(
+            f"🗳️ Voters of {idea_heading(idea)}",
+            "\n".join(lines) or "Nobody has voted yet.",
+            (
+                (
+                    "New accounts or members",
+                    f"{new} of {plural(len(rows), 'vote')} (accounts under "
+                    f"{alerts.young_account_days} days, members under "
+                    f"{alerts.young_member_days} days)",
+                ),
+            ),
+            footer="Ages are as the platform gave them, at the time of the vote. "
+            f"/mod void <member> {challenge.slug} voids a member's votes.",
+        )
+    )
+
+
 @registry.command(
     "mod",
     "queue",
     description="Ideas waiting for review",
-    options=(Option("challenge", OptionKind.CHALLENGE, "the challenge", positional=True),),
+    options=(CHALLENGE,),
     moderator=True,
 )
 async def queue(ctx: Context, args: Mapping[str, Any]) -> Reply:

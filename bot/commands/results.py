@@ -6,14 +6,16 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot import votelog
 from bot.commands.context import Context
 from bot.commands.ideas import CHALLENGE
 from bot.commands.spec import Option, OptionKind, registry
+from bot.counting import exported
 from bot.digest import anonymous_ideas, participation, standings, weekly_results
 from bot.errors import UserError
 from bot.export import to_csv, to_json
 from bot.messages import Attachment, Card, Post, PostKind, Reply
-from bot.model import RANKING_RULE, Phase
+from bot.model import RANKING_RULE, Challenge, Phase
 from bot.render import day, plural, quoted, standings_lines
 from bot.text import display_inline
 from bot.weeks import season_label, season_weeks, week_of
@@ -85,6 +87,7 @@ def _period(ctx: Context, args: Mapping[str, Any]) -> tuple[str, str | None, str
 )
 async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
     label, first, last = _period(ctx, args)
+    period = label
     rows = await ctx.store.leaderboard(
         ctx.community.id, ctx.rewards.weights, first, last, limit=1_000_000
     )
@@ -98,6 +101,13 @@ async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
         if mine
         else "Submit ideas and vote to earn points."
     )
+    if period == "all time":
+        public, total = await ctx.store.member_points(
+            ctx.community.id, ctx.member.id, ctx.rewards.weights
+        )
+        if total > public:
+            footer += f" · +{total - public} from your anonymous ideas, shown only to you"
+    footer += " · Tied members share a rank."
     body = "\n".join(lines) or "Nobody has points in this period yet."
     return Reply(Card(f"🏅 Leaderboard · {label}", body, footer=footer))
 
@@ -116,26 +126,30 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
         secret = await anonymous_ideas(ctx.store, earned)
         earned = [b for b in earned if b.idea_id not in secret]
     titles = {c.id: c.title for c in await ctx.store.challenges(ctx.community.id)}
+    numbers = {
+        i.id: i.number
+        for i in (
+            await ctx.store.ideas_by_ids({b.idea_id for b in earned if b.idea_id is not None})
+        ).values()
+    }
     lines = []
     for b in earned:
+        idea = f" for #{numbers[b.idea_id]}" if b.idea_id in numbers and b.per_idea else ""
         where = (
             f" in {display_inline(titles[b.challenge_id], 60)}" if b.challenge_id in titles else ""
         )
-        lines.append(f"{b.kind.label}{where} · {b.awarded_at:%d %b %Y}")
-    points = await ctx.store.member_points(ctx.community.id, member.id, ctx.rewards.weights)
-    who = (
-        "You have"
-        if member.id == ctx.member.id
-        else f"{display_inline(member.display_name, 60)} has"
-    )
+        lines.append(f"{b.kind.label}{idea}{where} · {b.awarded_at:%d %b %Y}")
+    public, total = await ctx.store.member_points(ctx.community.id, member.id, ctx.rewards.weights)
+    own = member.id == ctx.member.id
+    who = "You have" if own else f"{display_inline(member.display_name, 60)} has"
     body = "\n".join(lines) or "No badges yet: submit an idea or vote to earn the first."
-    return Reply(
-        Card(
-            f"🎖️ {who} {plural(len(earned), 'badge')}",
-            body,
-            footer=f"{plural(points, 'point')} all time",
-        )
-    )
+    if own or ctx.is_moderator:
+        footer = f"{plural(total, 'point')} all time"
+        if total > public:
+            footer += f" ({total - public} from anonymous ideas: others see {public})"
+    else:
+        footer = f"{plural(public, 'point')} all time"
+    return Reply(Card(f"🎖️ {who} {plural(len(earned), 'badge')}", body, footer=footer))
 
 
 @registry.command(
@@ -161,15 +175,22 @@ async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="A challenge's ideas with status, votes, authors and timestamps, as a file",
     options=(
         Option("challenge", OptionKind.CHALLENGE, "the challenge", required=True, positional=True),
-        Option("format", OptionKind.CHOICE, "csv (default) or json", choices=("csv", "json")),
+        Option(
+            "format",
+            OptionKind.CHOICE,
+            "csv (default), json, or votes (the vote log, shareable: members as pseudonyms)",
+            choices=("csv", "json", "votes"),
+        ),
     ),
     moderator=True,
     aliases=(("cocreate", "export"),),
 )
 async def export(ctx: Context, args: Mapping[str, Any]) -> Reply:
     challenge = await ctx.challenge(args["challenge"])
-    rows = await ctx.store.export_rows(challenge.id)
     stem = f"{challenge.slug}-{ctx.now:%Y%m%d-%H%M}"
+    if args.get("format") == "votes":
+        return await _export_votes(ctx, challenge, stem)
+    rows = await ctx.store.export_rows(challenge.id)
     if args.get("format", "csv") == "json":
         file = Attachment(f"{stem}.json", to_json(rows, challenge.title), "application/json")
     else:
@@ -179,6 +200,31 @@ async def export(ctx: Context, args: Mapping[str, Any]) -> Reply:
         Card(
             f"📦 Export of {quoted(challenge.title)}",
             f"{plural(len(rows), 'idea')} in {file.filename}.",
+        ),
+        attachments=(file,),
+    )
+
+
+async def _export_votes(ctx: Context, challenge: Challenge, stem: str) -> Reply:
+    """The vote log as JSON Lines, with the standings it adds up to: anyone can check it
+    with `cocreate audit verify`."""
+    entries = await exported(ctx.store, ctx.community, challenge)
+    count, head = await ctx.store.chain(challenge.id)
+    ranked = await standings(ctx.store, challenge)
+    summary = {
+        "challenge": challenge.slug,
+        "phase": challenge.phase.value,
+        "entries": count,
+        "head": head,
+        "standings": {str(s.idea.number): s.votes for s in ranked if s.votes},
+    }
+    file = Attachment(f"{stem}-votes.jsonl", votelog.dump(entries, summary), "application/x-ndjson")
+    await ctx.audit("export", challenge.slug, file.filename)
+    return Reply(
+        Card(
+            f"📦 Vote log of {quoted(challenge.title)}",
+            f"{count} entries, head {head}, in {file.filename}. Members appear as "
+            "pseudonyms, so it can be shared; `cocreate audit verify FILE` checks it.",
         ),
         attachments=(file,),
     )

@@ -1,0 +1,234 @@
+"""Brigading alerts: the moderators' channel is told, with the evidence, when an idea's
+votes come much faster than its challenge's usual pace, or when many of them come from
+new accounts or new members.
+
+Both rules look at the counted votes that live reaction events gave an idea (its family)
+in the last `alerts.window_minutes`, by when they were cast; votes moved by a merge or
+found by a read-back after downtime are not a pace. An idea is judged once it has
+`alerts.min_votes` such votes, and again each time it gains half as many more (so a
+raid is flagged within `min_votes` × 1.5 of its votes, and judging stays a small share of
+the reaction path). The usual pace is the challenge's counted votes per idea
+in such a window, over the last 7 days (or since it opened). An account or a membership
+counts as new only when the platform says how old it is (Discord does; Slack does not).
+Each rule alerts once per idea.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.agenda import Agenda
+from bot.messages import MODERATORS, Card, Post, PostKind
+from bot.model import PUBLIC_STATUSES, Challenge, Idea
+from bot.ports import Clock, Database, RecentVote, Store
+from bot.render import age, idea_heading, plural, when
+from bot.settings import AlertsSettings
+from bot.text import display_inline
+from bot.votes import EVENT
+
+log = logging.getLogger(__name__)
+
+#: How far back the usual pace of a challenge is taken.
+BASELINE = timedelta(days=7)
+#: How long a challenge's usual pace is used before it is taken again.
+USUAL_FOR = timedelta(minutes=10)
+#: The `kind` of the rows that remember which alerts were given.
+ALERT = "alert"
+#: Voters shown in an alert; `/mod voters` lists them all.
+SHOWN = 8
+
+
+class Rule(StrEnum):
+    PACE = "pace"
+    NEWCOMERS = "newcomers"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    evidence: str
+
+
+def is_new(vote: RecentVote, settings: AlertsSettings) -> bool:
+    """Whether the voter's account, or their membership, was new when they voted."""
+    account = vote.account_created_at
+    joined = vote.joined_at
+    return (
+        account is not None and vote.at - account < timedelta(days=settings.young_account_days)
+    ) or (joined is not None and vote.at - joined < timedelta(days=settings.young_member_days))
+
+
+def judge(recent: Sequence[RecentVote], usual: float, settings: AlertsSettings) -> list[Finding]:
+    """What looks like brigading in an idea's recent votes; `usual` is the challenge's
+    counted votes per idea in a window as long."""
+    n = len(recent)
+    if n < settings.min_votes:
+        return []
+    window = _span(timedelta(minutes=settings.window_minutes))
+    found = []
+    if n > settings.pace_factor * max(usual, 1.0):
+        found.append(
+            Finding(
+                Rule.PACE,
+                f"{plural(n, 'vote')} in the last {window}, where an idea of this challenge "
+                f"usually gets {usual:.1f} in that time.",
+            )
+        )
+    newcomers = sum(is_new(v, settings) for v in recent)
+    if newcomers >= settings.young_share * n:
+        found.append(
+            Finding(
+                Rule.NEWCOMERS,
+                f"{newcomers} of its {plural(n, 'vote')} in the last {window} come from "
+                f"accounts younger than {settings.young_account_days} days or members who "
+                f"joined less than {settings.young_member_days} days ago.",
+            )
+        )
+    return found
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes % 60:
+        return plural(minutes, "minute")
+    return plural(minutes // 60, "hour")
+
+
+def voter_line(vote: RecentVote, timezone: str) -> str:
+    """ "Kim · account 2 d · joined 3 h · voted Mon 02 Mar 10:00", by the platform's word."""
+    account = vote.account_created_at
+    joined = vote.joined_at
+    return " · ".join(
+        (
+            display_inline(vote.display_name, 40),
+            f"account {age(vote.at - account)}" if account else "account age unknown",
+            f"joined {age(vote.at - joined)}" if joined else "join date unknown",
+            f"voted {when(vote.at, timezone)}",
+        )
+    )
+
+
+def alert_card(
+    idea: Idea, challenge: Challenge, findings: Sequence[Finding], recent: Sequence[RecentVote]
+) -> Card:
+    tz = challenge.settings.timezone
+    latest = [voter_line(v, tz) for v in list(recent)[-SHOWN:][::-1]]
+    return Card(
+        f"🚨 Unusual votes on {idea_heading(idea)}",
+        "\n".join(f.evidence for f in findings),
+        (
+            ("Challenge", display_inline(challenge.title, 100)),
+            ("Latest voters (ages when they voted)", "\n".join(latest)),
+        ),
+        footer=f"/mod voters #{idea.number} lists every voter · "
+        f"/mod void <member> {challenge.slug} voids a member's votes (/mod unvoid restores them)",
+    )
+
+
+class Watch:
+    """Judges the ideas that gained counted votes, one batch after another, in the
+    background: a batch's alerts never hold up the reaction writer."""
+
+    def __init__(
+        self, db: Database, settings: AlertsSettings, clock: Clock, agenda: Agenda
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.agenda = agenda
+        self._since_judged: Counter[int] = Counter()
+        self._pending: set[int] = set()
+        self._running = False
+        #: each challenge's usual pace, and when it was taken
+        self._usual: dict[int, tuple[datetime, float]] = {}
+
+    def notice(self, gained: Mapping[int, int]) -> bool:
+        """Ideas gained counted votes; True when a `run` must be started to judge them.
+        An idea is judged each time it has gained half of `min_votes` more (here), so
+        that judging stays a small share of the reaction path however busy it is."""
+        if not self.settings.enabled:
+            return False
+        step = max(self.settings.min_votes // 2, 1)
+        for head, n in gained.items():
+            self._since_judged[head] += n
+            if self._since_judged[head] >= step:
+                self._since_judged[head] = 0
+                self._pending.add(head)
+        return bool(self._pending) and not self._running
+
+    async def run(self) -> None:
+        self._running = True
+        try:
+            while self._pending:
+                heads, self._pending = self._pending, set()
+                try:
+                    await self._judge(heads)
+                except Exception:
+                    log.exception("judging the votes of %d ideas for alerts failed", len(heads))
+        finally:
+            self._running = False
+
+    async def _judge(self, heads: Collection[int]) -> None:
+        now = self.clock.now()
+        window = timedelta(minutes=self.settings.window_minutes)
+        post_ids: list[int] = []
+        async with self.db.transaction() as store:
+            recent = await store.recent_gains(heads, now - window, EVENT)
+            judged = {
+                h: votes for h, votes in recent.items() if len(votes) >= self.settings.min_votes
+            }
+            if not judged:
+                return
+            ideas = await store.ideas_by_ids(judged)
+            challenges = {
+                c.id: c
+                for c in await store.challenges_by_ids({i.challenge_id for i in ideas.values()})
+            }
+            for head, votes in judged.items():
+                idea = ideas[head]
+                challenge = challenges[idea.challenge_id]
+                usual = await self._usual_pace(store, challenge, now, window)
+                findings = [
+                    f
+                    for f in judge(votes, usual, self.settings)
+                    if await store.claim_post(
+                        challenge.id,
+                        ALERT,
+                        f"{f.rule}:{head}",
+                        now,
+                        self.agenda.instance,
+                        now,
+                        state="sent",
+                    )
+                    is not None
+                ]
+                if findings:
+                    log.warning(
+                        "brigading alert on idea %d: %s", head, ", ".join(f.rule for f in findings)
+                    )
+                    card = alert_card(idea, challenge, findings, votes)
+                    post_ids += await self.agenda.enqueue(
+                        store, challenge.id, [Post(MODERATORS, PostKind.NOTICE, card)], now
+                    )
+        await self.agenda.send(post_ids)
+
+    async def _usual_pace(
+        self, store: Store, challenge: Challenge, now: datetime, window: timedelta
+    ) -> float:
+        """Counted votes per idea in a window, over the last week of the challenge (taken
+        again after `USUAL_FOR`: it moves slowly)."""
+        taken = self._usual.get(challenge.id)
+        if taken is not None and now - taken[0] < USUAL_FOR:
+            return taken[1]
+        since = max(now - BASELINE, challenge.opened_at or now - BASELINE)
+        span = max(now - since, window)
+        gained = await store.gains(challenge.id, since, EVENT)
+        ideas = max(await store.count_ideas(challenge.id, PUBLIC_STATUSES), 1)
+        usual = gained / ideas / (span / window)
+        self._usual[challenge.id] = (now, usual)
+        return usual
