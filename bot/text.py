@@ -9,7 +9,8 @@ Two different concerns live here and must not be mixed up:
   functions change the text and are only ever applied on the way out, never before storing.
 
 The module also offers crude but fast fuzzy comparison (:func:`normalize_words`,
-:func:`similarity`, :func:`similar_items`) used to spot duplicate ideas.
+:func:`similarity`, :func:`similar_items`) used to spot duplicate ideas; the character
+ratios come from rapidfuzz (C++).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import heapq
 import re
 import unicodedata
 from collections.abc import Iterable
-from difflib import SequenceMatcher
 from typing import TypeVar
+
+from rapidfuzz.distance import Indel
 
 __all__ = [
     "TextError",
@@ -315,8 +317,17 @@ def normalize_words(text: str) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 #: Weight of the word-set Jaccard index in :func:`similarity`; the rest goes to the
-#: character-level SequenceMatcher ratio.
+#: character-level ratio.
 _JACCARD_WEIGHT = 0.5
+_RATIO_WEIGHT = 1.0 - _JACCARD_WEIGHT
+
+#: A ratio bound above this cannot be reached by two different strings (their ratio is at
+#: most ``1 - 1 / (len(x) + len(y))``); the margin only absorbs rounding.
+_UNREACHABLE = 1.0 - 1e-9
+
+#: Slack given to ``score_cutoff`` so that rounding never drops a score equal to a threshold;
+#: the exact comparison is made afterwards.
+_CUTOFF_SLACK = 1e-9
 
 
 class _Prepared:
@@ -337,6 +348,17 @@ def _prepared(text: str) -> _Prepared:
     return _Prepared(text)
 
 
+def _ratio(x: str, y: str, cutoff: float = 0.0) -> float:
+    """Character similarity of ``x`` and ``y`` from 0.0 to 1.0 (symmetric).
+
+    ``2 * LCS / (len(x) + len(y))`` with LCS the longest common subsequence: the Indel
+    normalized similarity of rapidfuzz, the exact form of what ``difflib.SequenceMatcher``
+    approximates.  A result below ``cutoff`` may be returned as 0.0 (rapidfuzz then stops
+    early).
+    """
+    return Indel.normalized_similarity(x, y, score_cutoff=cutoff)
+
+
 def _fallback_score(a: _Prepared, b: _Prepared) -> float:
     """Score for texts without usable words (only emoji, stopwords, punctuation…)."""
     if a.fallback == b.fallback:
@@ -346,11 +368,8 @@ def _fallback_score(a: _Prepared, b: _Prepared) -> float:
     return _ratio(a.fallback, b.fallback)
 
 
-def _ratio(x: str, y: str) -> float:
-    """SequenceMatcher ratio, made symmetric by putting the arguments in a canonical order."""
-    if x > y:
-        x, y = y, x
-    return SequenceMatcher(None, x, y, autojunk=False).ratio()
+def _jaccard(a: _Prepared, b: _Prepared) -> float:
+    return len(a.words & b.words) / len(a.words | b.words)
 
 
 def similarity(a: str, b: str) -> float:
@@ -360,8 +379,9 @@ def similarity(a: str, b: str) -> float:
 
     * ``J`` is the Jaccard index of the two sets of :func:`normalize_words` (word overlap,
       insensitive to order, case, accents, plurals and stopwords), and
-    * ``R`` is the :class:`difflib.SequenceMatcher` ratio of the normalized words, sorted and
-      joined with spaces (catches typos and near-identical spellings that Jaccard misses).
+    * ``R`` is a character ratio (``2 * LCS / total length``, rapidfuzz's Indel normalized
+      similarity) of the normalized words, sorted and joined with spaces (catches typos and
+      near-identical spellings that Jaccard misses).
 
     A mean rather than a maximum keeps unrelated texts low: the character ratio of two unrelated
     phrases is often 0.2–0.4 just from common letters, which alone would look like a match.
@@ -369,14 +389,14 @@ def similarity(a: str, b: str) -> float:
     (only emoji or stopwords, say), the ratio of the case-folded texts is used instead, so that
     identical texts still score 1.0.
     """
-    first, second = _Prepared(a), _Prepared(b)
+    first, second = _prepared(a), _prepared(b)
     if not first.words or not second.words:
         return _fallback_score(first, second)
     if first.joined == second.joined:
         return 1.0
-    jaccard = len(first.words & second.words) / len(first.words | second.words)
-    ratio = _ratio(first.joined, second.joined)
-    return _JACCARD_WEIGHT * jaccard + (1.0 - _JACCARD_WEIGHT) * ratio
+    return _JACCARD_WEIGHT * _jaccard(first, second) + _RATIO_WEIGHT * _ratio(
+        first.joined, second.joined
+    )
 
 
 def similar_items(
@@ -385,54 +405,40 @@ def similar_items(
     """Keys of the ``candidates`` whose :func:`similarity` to ``text`` is >= ``threshold``.
 
     Best matches first (ties keep the candidates' order), at most ``limit`` keys.  The query is
-    prepared once and a cheap upper bound of the score (exact Jaccard plus SequenceMatcher's
-    ``real_quick_ratio``/``quick_ratio`` bounds) skips most candidates before the expensive
-    ratio is computed, so thousands of candidates are fine.
+    prepared once; for each candidate the exact Jaccard part of the score says how high the
+    character ratio must be to matter, and rapidfuzz is asked for the ratio with that as
+    ``score_cutoff`` (or not at all when no ratio could be enough), so thousands of candidates
+    are fine.  Scores are exactly those of :func:`similarity`.
     """
     if limit <= 0:
         return []
     query = _prepared(text)
-    # SequenceMatcher caches information about its second sequence, so the query is the
-    # second sequence whenever the canonical order of _ratio allows it.
-    query_second: SequenceMatcher[str] = SequenceMatcher(None, autojunk=False)
-    query_second.set_seq2(query.joined)
-    query_first: SequenceMatcher[str] = SequenceMatcher(None, autojunk=False)
-    query_first.set_seq1(query.joined)
-    weight_ratio = 1.0 - _JACCARD_WEIGHT
     # The best `limit` so far, as a min-heap of (score, -index): once it is full, a
-    # candidate must beat its worst entry (a tie keeps the earlier one), so the cheap
-    # bounds get stricter as good matches turn up.
+    # candidate must beat its worst entry (a tie keeps the earlier one), so the cutoff
+    # gets stricter as good matches turn up.
     best: list[tuple[float, int]] = []
     keys: dict[int, K] = {}
 
-    def beaten(bound: float) -> bool:
-        return bound < threshold or (len(best) == limit and bound <= best[0][0])
-
     for index, (key, candidate_text) in enumerate(candidates):
         candidate = _prepared(candidate_text)
+        full = len(best) == limit
         if not query.words or not candidate.words:
             score = _fallback_score(query, candidate)
         elif query.joined == candidate.joined:
             score = 1.0
         else:
-            jaccard = len(query.words & candidate.words) / len(query.words | candidate.words)
-            base = _JACCARD_WEIGHT * jaccard
-            if candidate.joined <= query.joined:
-                matcher = query_second
-                matcher.set_seq1(candidate.joined)
-            else:
-                matcher = query_first
-                matcher.set_seq2(candidate.joined)
-            if beaten(base + weight_ratio * matcher.real_quick_ratio()):
+            base = _JACCARD_WEIGHT * _jaccard(query, candidate)
+            floor = max(threshold, best[0][0]) if full else threshold
+            needed = (floor - base) / _RATIO_WEIGHT
+            if needed > _UNREACHABLE:
                 continue
-            if beaten(base + weight_ratio * matcher.quick_ratio()):
-                continue
-            score = base + weight_ratio * matcher.ratio()
-        if beaten(score):
+            cutoff = max(0.0, needed - _CUTOFF_SLACK)
+            score = base + _RATIO_WEIGHT * _ratio(query.joined, candidate.joined, cutoff)
+        if score < threshold or (full and score <= best[0][0]):
             continue
         keys[index] = key
-        if len(best) < limit:
-            heapq.heappush(best, (score, -index))
-        else:
+        if full:
             heapq.heapreplace(best, (score, -index))
+        else:
+            heapq.heappush(best, (score, -index))
     return [keys[-negated] for _, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.settings import SimilaritySettings
 from bot.text import (
     TextError,
     clean_user_text,
@@ -17,6 +18,7 @@ from bot.text import (
     similarity,
     slugify,
 )
+from tests.similar_pairs import DIFFERENT, DUPLICATES, PAIRS
 
 ZWSP = "\u200b"
 
@@ -478,3 +480,40 @@ def test_similar_items_is_fast_on_thousands_of_candidates() -> None:
     start = time.perf_counter()
     similar_items("Salted caramel ice cream with pecans", candidates, 0.6, 5)
     assert time.perf_counter() - start < 2.0
+
+
+# --------------------------------------------------------------------------------------------
+# Labelled pairs (tests/similar_pairs.py) at the default threshold
+# --------------------------------------------------------------------------------------------
+
+DEFAULT_THRESHOLD = SimilaritySettings().threshold
+
+
+def test_labelled_pairs_are_enough_and_balanced() -> None:
+    assert DEFAULT_THRESHOLD == 0.5
+    assert len(PAIRS) >= 50
+    assert len(DUPLICATES) >= 20 and len(DIFFERENT) >= 20
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "duplicate", "why"), PAIRS, ids=[f"{a}|{b}" for a, b, _, _ in PAIRS]
+)
+def test_labelled_pair_gets_its_verdict(a: str, b: str, duplicate: bool, why: str) -> None:
+    score = similarity(a, b)
+    assert (score >= DEFAULT_THRESHOLD) == duplicate, f"{why}: {score:.3f}"
+    assert similarity(b, a) == score
+
+
+def test_labelled_pairs_through_similar_items() -> None:
+    for a, b, duplicate, _ in PAIRS:
+        expected = ["b"] if duplicate else []
+        assert similar_items(a, [("b", b)], DEFAULT_THRESHOLD, 3) == expected, (a, b)
+
+
+def test_a_word_swapped_for_a_synonym_is_still_hinted() -> None:
+    # The hint errs on the side of showing: a missed duplicate splits the votes, a shown
+    # one costs a glance ("Mango sorbet" and "Lemon sorbet" are shown as similar too).
+    assert similarity("Mint chocolate chip ice cream", "Mint chocolate chip gelato") >= 0.6
+    assert similarity("Black sesame gelato", "Black sesame ice cream") >= 0.5
+    assert similarity("Pistachio gelato", "Pistachio gelatto") >= 0.6
+    assert similarity("Black sesame", "Black sesame ice cream") > 0.55
