@@ -93,8 +93,8 @@ class Workdir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def bench_settings(db_file: Path) -> Settings:
-    """Built-in defaults plus the database URL.
+def bench_settings(db_file: Path, url: str | None = None) -> Settings:
+    """Built-in defaults plus the database URL (a SQLite file unless `url` is given).
 
     An empty TOML file is passed explicitly so that a `cocreate.toml` in the working
     directory cannot change what is measured.
@@ -103,8 +103,48 @@ def bench_settings(db_file: Path) -> Settings:
     empty.write_text("", encoding="utf-8")
     return load_settings(
         config_path=empty,
-        environ={"COCREATE_STORAGE__URL": f"sqlite+aiosqlite:///{db_file.as_posix()}"},
+        environ={"COCREATE_STORAGE__URL": url or f"sqlite+aiosqlite:///{db_file.as_posix()}"},
     )
+
+
+class PostgresScratch:
+    """A fresh database on a PostgreSQL server for one benchmark run, dropped by `close`.
+
+    `url` names any database on the server (postgresql://user@host:port/db, any driver
+    prefix); the scratch database is created next to it."""
+
+    def __init__(self, url: str, name: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        base = make_url(url)
+        self.name = name
+        self._admin_dsn = base.set(drivername="postgresql").render_as_string(False)
+        self.dsn = base.set(drivername="postgresql", database=name).render_as_string(False)
+        self.url = base.set(drivername="postgresql+asyncpg", database=name).render_as_string(False)
+
+    async def create(self) -> None:
+        import asyncpg  # type: ignore[import-untyped]
+
+        admin = await asyncpg.connect(self._admin_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+            await admin.execute(f'CREATE DATABASE "{self.name}"')
+        finally:
+            await admin.close()
+
+    async def close(self) -> None:
+        import asyncpg
+
+        admin = await asyncpg.connect(self._admin_dsn)
+        try:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                self.name,
+            )
+            await admin.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+        finally:
+            await admin.close()
 
 
 def command(actor: Actor, text: str, channel: str = CHANNEL) -> Invocation:

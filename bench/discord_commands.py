@@ -22,11 +22,13 @@ What is measured
     idea, which the bot reacts to). Commands come from 1,000 members, each new to the
     database at first. Cocreate's database is a fresh SQLite file; it logs at INFO.
 
-    Setup (not timed): a moderator creates and opens a challenge; 40 ideas are submitted;
+    Setup (not timed): a moderator creates and opens a challenge; 1,000 ideas are
+    submitted (`--ideas`), so the reads and the duplicate hint work over a full challenge;
     50 warm-up commands.
 
-    Targets are printed next to the figures, never asserted: burst throughput ≥ 0.6 of
-    the bare bot's; ack p99 ≤ 50 ms at 200 commands/s.
+    Targets are printed next to the figures, never asserted: Cocreate's burst answers ≥
+    0.3 of the bare bot's (`answers_ratio`), the adapter alone ≥ 0.6; ack p99 ≤ 50 ms at
+    200 commands/s (`ack_p99_ms`).
 
 How to run (from the repository root)
     .venv/bin/python bench/discord_commands.py
@@ -55,7 +57,11 @@ from bench._support import Workdir, emit, percentile, target
 from tests.discord.fake import FakeDiscord, Guild, InteractionRecord, Person
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_RATIO = 0.6
+TARGET_RATIO = 0.3
+TARGET_ADAPTER_RATIO = 0.6
+IDEAS = 1000
+#: seed submissions in flight at once during the setup
+SETUP_BATCH = 20
 TARGET_ACK_P99_MS = 50.0
 SETTLE_S = 120.0
 #: BENCH_PROFILE=cocreate|adapter|bare: cProfile that bot into /tmp/<name>.prof
@@ -321,14 +327,20 @@ async def setup_challenge(scene: Scene, ideas: int) -> None:
         await answered(record, 30)
         if "wrong" in record.text() or not record.messages:
             raise SystemExit(f"setup failed: {command}: {record.text()}")
-    for n in range(ideas):
-        record = await fake.command(
-            scene.members[-1 - n],
-            scene.channel,
-            "idea submit",
-            {"title": f"Seed idea {n}", "description": f"Seed idea number {n}."},
-        )
-        await answered(record, 30)
+    for start in range(0, ideas, SETUP_BATCH):
+        records = [
+            await fake.command(
+                scene.members[-1 - n % len(scene.members)],
+                scene.channel,
+                "idea submit",
+                {"title": f"Seed idea {n}", "description": f"Seed idea number {n}."},
+            )
+            for n in range(start, min(start + SETUP_BATCH, ideas))
+        ]
+        await asyncio.gather(*(answered(r, 60) for r in records))
+        for record in records:
+            if "wrong" in record.text() or "💡" not in record.text():
+                raise SystemExit(f"setup failed: idea submit: {record.text()}")
     scene.ideas = ideas
 
 
@@ -361,7 +373,7 @@ async def measure(
     try:
         await wait_connected(scene.fake, scene, process, commands=contender.syncs_commands)
         if contender.needs_challenge:
-            await setup_challenge(scene, 40)
+            await setup_challenge(scene, options.ideas)
         await burst(scene, command_mix(scene, 50, rng))
         fast = await burst(scene, command_mix(scene, options.commands, rng))
         steady = await paced(scene, command_mix(scene, options.commands, rng), options.rate)
@@ -406,14 +418,19 @@ async def run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
     adapter_ratio = adapter["per_s"] / base["per_s"]
     print()
     print(target("burst throughput vs bare", ratio, TARGET_RATIO, "x", at_least=True))
-    print(target("  adapter alone vs bare", adapter_ratio, TARGET_RATIO, "x", at_least=True))
+    print(
+        target("  adapter alone vs bare", adapter_ratio, TARGET_ADAPTER_RATIO, "x", at_least=True)
+    )
     print(
         target(f"ack p99 at {options.rate:g}/s", ours_paced["ack_p99_ms"], TARGET_ACK_P99_MS, "ms")
     )
     return {
         "benchmark": "discord_commands",
         "commands": options.commands,
+        "ideas": options.ideas,
         "paced_rate_per_s": options.rate,
+        "answers_ratio": round(ratio, 3),
+        "ack_p99_ms": ours_paced["ack_p99_ms"],
         "cocreate_burst": ours,
         "cocreate_paced": ours_paced,
         "adapter_only_burst": adapter,
@@ -436,6 +453,9 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=1000, help="commands per run (1000)")
     parser.add_argument("--rate", type=float, default=200.0, help="paced rate per second (200)")
     parser.add_argument("--members", type=int, default=1000, help="members sending them (1000)")
+    parser.add_argument(
+        "--ideas", type=int, default=IDEAS, help=f"ideas in the challenge beforehand ({IDEAS})"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
     parser.add_argument(
         "--only", default="cocreate,adapter,bare", help="which bots to measure (all three)"

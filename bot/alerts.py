@@ -4,13 +4,13 @@ new accounts or new members.
 
 Both rules look at the counted votes that live reaction events gave an idea (its family)
 in the last `alerts.window_minutes`, by when they were cast; votes moved by a merge or
-found by a read-back after downtime are not a pace. An idea is judged once it has
-`alerts.min_votes` such votes, and again each time it gains half as many more (so a
-raid is flagged within `min_votes` × 1.5 of its votes, and judging stays a small share of
-the reaction path). The usual pace is the challenge's counted votes per idea
-in such a window, over the last 7 days (or since it opened). An account or a membership
-counts as new only when the platform says how old it is (Discord does; Slack does not).
-Each rule alerts once per idea.
+found by a read-back after downtime are not a pace. An idea needs `alerts.min_votes`
+such votes to be judged; it is looked at each time it gains half of that, and once it is
+busy each time it gains half of what it had (so a raid is flagged within `min_votes` × 1.5
+of its votes, and judging stays a small share of the reaction path). The usual pace is
+what an idea of the challenge gets in such a window, on average since the challenge
+opened. An account or a membership counts as new only when the platform says how old it
+is (Discord does; Slack does not). Each rule alerts once per idea.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from bot.agenda import Agenda
 from bot.messages import MODERATORS, Card, Post, PostKind
-from bot.model import PUBLIC_STATUSES, Challenge, Idea
+from bot.model import Challenge, Idea
 from bot.ports import Clock, Database, RecentVote, Store
 from bot.render import age, idea_heading, plural, when
 from bot.settings import AlertsSettings
@@ -33,10 +33,6 @@ from bot.votes import EVENT
 
 log = logging.getLogger(__name__)
 
-#: How far back the usual pace of a challenge is taken.
-BASELINE = timedelta(days=7)
-#: How long a challenge's usual pace is used before it is taken again.
-USUAL_FOR = timedelta(minutes=10)
 #: The `kind` of the rows that remember which alerts were given.
 ALERT = "alert"
 #: Voters shown in an alert; `/mod voters` lists them all.
@@ -141,22 +137,23 @@ class Watch:
         self.settings = settings
         self.clock = clock
         self.agenda = agenda
+        self._step = max(settings.min_votes // 2, 1)
+        #: counted votes each idea gained since it was last judged, and how many it needs
         self._since_judged: Counter[int] = Counter()
+        self._need: dict[int, int] = {}
         self._pending: set[int] = set()
         self._running = False
-        #: each challenge's usual pace, and when it was taken
-        self._usual: dict[int, tuple[datetime, float]] = {}
 
     def notice(self, gained: Mapping[int, int]) -> bool:
         """Ideas gained counted votes; True when a `run` must be started to judge them.
-        An idea is judged each time it has gained half of `min_votes` more (here), so
-        that judging stays a small share of the reaction path however busy it is."""
+        An idea is judged once it gained half of `min_votes`, and then again each time
+        it gained half as many as it had in the window when last judged, so that judging
+        stays a small share of the reaction path however busy it is."""
         if not self.settings.enabled:
             return False
-        step = max(self.settings.min_votes // 2, 1)
         for head, n in gained.items():
             self._since_judged[head] += n
-            if self._since_judged[head] >= step:
+            if self._since_judged[head] >= self._need.get(head, self._step):
                 self._since_judged[head] = 0
                 self._pending.add(head)
         return bool(self._pending) and not self._running
@@ -192,7 +189,9 @@ class Watch:
             for head, votes in judged.items():
                 idea = ideas[head]
                 challenge = challenges[idea.challenge_id]
-                usual = await self._usual_pace(store, challenge, now, window)
+                usual = await self._usual_pace(store, challenge, now)
+                # Judged again once it gained half as many votes as it has now.
+                self._need[head] = max(len(votes) // 2, self._step)
                 findings = [
                     f
                     for f in judge(votes, usual, self.settings)
@@ -217,18 +216,11 @@ class Watch:
                     )
         await self.agenda.send(post_ids)
 
-    async def _usual_pace(
-        self, store: Store, challenge: Challenge, now: datetime, window: timedelta
-    ) -> float:
-        """Counted votes per idea in a window, over the last week of the challenge (taken
-        again after `USUAL_FOR`: it moves slowly)."""
-        taken = self._usual.get(challenge.id)
-        if taken is not None and now - taken[0] < USUAL_FOR:
-            return taken[1]
-        since = max(now - BASELINE, challenge.opened_at or now - BASELINE)
-        span = max(now - since, window)
-        gained = await store.gains(challenge.id, since, EVENT)
-        ideas = max(await store.count_ideas(challenge.id, PUBLIC_STATUSES), 1)
-        usual = gained / ideas / (span / window)
-        self._usual[challenge.id] = (now, usual)
-        return usual
+    async def _usual_pace(self, store: Store, challenge: Challenge, now: datetime) -> float:
+        """The counted votes an idea of this challenge gets in a window, on average since
+        the challenge opened (within the first window: all of them, so that an opening
+        burst does not make every idea look fast)."""
+        ideas, votes = await store.counted_votes(challenge.id)
+        window = timedelta(minutes=self.settings.window_minutes)
+        age = max(now - (challenge.opened_at or now), window)
+        return votes / max(ideas, 1) / (age / window)

@@ -117,14 +117,16 @@ class Counting:
                 for e in entries
             ),
         )
+        # Each entry's hash is the next one's `prev`: hash only the last one again.
+        hashes = [c.prev for c in chained[1:]] + [chained[-1].hash]
         await store.append_reaction_log(
             community.id,
             [
-                replace(e, challenge_id=challenge.id, seq=c.seq, hash=c.hash)
-                for e, c in zip(entries, chained, strict=True)
+                replace(e, challenge_id=challenge.id, seq=c.seq, hash=h)
+                for e, c, h in zip(entries, chained, hashes, strict=True)
             ],
         )
-        await store.set_chain(challenge.id, chained[-1].seq, chained[-1].hash)
+        await store.set_chain(challenge.id, chained[-1].seq, hashes[-1])
         deltas: Counter[int] = Counter()
         for e in entries:
             if e.credited_idea_id is not None and e.counted:

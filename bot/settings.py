@@ -316,7 +316,8 @@ class AlertsSettings(_Section):
         default=5.0,
         gt=1,
         description="Alert when an idea's recent votes exceed this many times the "
-        "challenge's usual pace (votes per idea in such a window, over the last 7 days).",
+        "challenge's usual pace (votes per idea in such a window, on average since it "
+        "opened).",
     )
     young_account_days: int = Field(
         default=30, ge=0, description="An account younger than this many days is new."

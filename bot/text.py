@@ -325,9 +325,10 @@ _RATIO_WEIGHT = 1.0 - _JACCARD_WEIGHT
 #: most ``1 - 1 / (len(x) + len(y))``); the margin only absorbs rounding.
 _UNREACHABLE = 1.0 - 1e-9
 
-#: Slack given to ``score_cutoff`` so that rounding never drops a score equal to a threshold;
-#: the exact comparison is made afterwards.
-_CUTOFF_SLACK = 1e-9
+#: Slack given to ``score_cutoff`` so that rounding never drops a score equal to a threshold
+#: (rapidfuzz turns the cutoff into a distance, and 0.4 came back as just below 0.4); the
+#: exact comparison is made afterwards.
+_CUTOFF_SLACK = 1e-6
 
 
 class _Prepared:

@@ -156,6 +156,8 @@ ideas = Table(
     Column("first_foreign_vote_at", When()),
     UniqueConstraint("community_id", "number"),
     Index("ix_ideas_ranking", "challenge_id", "vote_count", "submitted_at"),
+    # The participation line of /results: public ideas and their votes, from the index.
+    Index("ix_ideas_status", "challenge_id", "status", "vote_count"),
     Index("ix_ideas_author", "author_id"),
     Index("ix_ideas_merged_into", "merged_into_id"),
 )
@@ -191,6 +193,9 @@ reaction_states = Table(
     # Whether a reactor list read back from the platform set it last.
     Column("synced", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("post_id", "member_id", "variant"),
+    # the reaction writer's look at the reactions of a batch's members (few per member,
+    # however many the ideas hold)
+    Index("ix_reaction_states_member", "member_id", "post_id"),
 )
 
 reaction_log = Table(
@@ -272,6 +277,17 @@ member_week_points = Table(
     Column("bonus", Integer, nullable=False, default=0),
     PrimaryKeyConstraint("community_id", "member_id", "week", "private"),
     Index("ix_member_week_points_week", "community_id", "week"),
+    # The leaderboard's sums: member by member, without reading the table (covering).
+    Index(
+        "ix_member_week_points_totals",
+        "community_id",
+        "private",
+        "member_id",
+        "week",
+        "ideas_published",
+        "votes_cast",
+        "bonus",
+    ),
 )
 
 received_points = Table(
@@ -287,6 +303,8 @@ received_points = Table(
     Column("votes", Integer, nullable=False),
     PrimaryKeyConstraint("challenge_id", "member_id", "week", "private"),
     Index("ix_received_points_week", "community_id", "week"),
+    # The leaderboard's sums: member by member, without reading the table (covering).
+    Index("ix_received_points_totals", "community_id", "private", "member_id", "week", "votes"),
 )
 
 badges = Table(

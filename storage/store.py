@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, select, union_all, update
+from sqlalchemy import and_, case, delete, func, insert, select, union_all, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -40,6 +40,7 @@ from bot.ports import (
 )
 from bot.votelog import GENESIS
 from storage import statements as sql
+from storage.hot_votes import Hot, hot
 from storage.schedule_store import ScheduleRepository
 from storage.schema import (
     audit_log,
@@ -81,6 +82,67 @@ def _member(row: Row[Any]) -> Member:
         account_created_at=row.account_created_at,
         joined_at=row.joined_at,
         blocked=row.blocked,
+    )
+
+
+#: The columns of an `Idea`, in the order of its fields (`_idea_of`).
+_IDEA_COLUMNS = (
+    ideas.c.id,
+    ideas.c.community_id,
+    ideas.c.challenge_id,
+    ideas.c.number,
+    ideas.c.title,
+    ideas.c.description,
+    ideas.c.author_id,
+    ideas.c.anonymous,
+    ideas.c.status,
+    ideas.c.status_note,
+    ideas.c.merged_into_id,
+    ideas.c.vote_count,
+    ideas.c.submitted_at,
+    ideas.c.published_at,
+    ideas.c.first_foreign_vote_at,
+)
+
+#: Rows fetched at a time by the queries that stream long lists.
+_STREAM_ROWS = 2000
+
+
+def _idea_of(row: Row[Any]) -> Idea:
+    """An idea from a row of `_IDEA_COLUMNS` (by position: long lists are built fast)."""
+    (
+        id_,
+        community_id,
+        challenge_id,
+        number,
+        title,
+        description,
+        author_id,
+        anonymous,
+        status,
+        status_note,
+        merged_into_id,
+        vote_count,
+        submitted_at,
+        published_at,
+        first_foreign_vote_at,
+    ) = row
+    return Idea(
+        id=id_,
+        community_id=community_id,
+        challenge_id=challenge_id,
+        number=number,
+        title=title,
+        description=description,
+        author_id=author_id,
+        anonymous=anonymous,
+        status=IdeaStatus(status),
+        status_note=status_note,
+        merged_into_id=merged_into_id,
+        vote_count=vote_count,
+        submitted_at=submitted_at,
+        published_at=published_at,
+        first_foreign_vote_at=first_foreign_vote_at,
     )
 
 
@@ -221,6 +283,13 @@ class SqlStore(ScheduleRepository):
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self._hot: Hot | None = None
+
+    async def _driver(self) -> Hot:
+        """The reaction writer's statements, straight to the driver (storage/hot_votes.py)."""
+        if self._hot is None:
+            self._hot = await hot(self.conn)
+        return self._hot
 
     # -- communities and members -------------------------------------------------
 
@@ -266,19 +335,20 @@ class SqlStore(ScheduleRepository):
         found = await self._members_by_external(community_id, list(wanted))
         missing = [a for key, a in wanted.items() if key not in found]
         if missing:
-            await self.conn.execute(
-                sql.ADD_MEMBERS,
+            db = await self._driver()
+            await db.executemany(
+                "add_members",
                 [
-                    {
-                        "community_id": community_id,
-                        "external_id": a.external_id,
-                        "display_name": a.display_name[:200] or a.external_id,
-                        "is_bot": a.is_bot,
-                        "first_seen_at": now,
-                        "account_created_at": a.account_created_at,
-                        "joined_at": a.joined_at,
-                        "blocked": False,
-                    }
+                    (
+                        community_id,
+                        a.external_id,
+                        a.display_name[:200] or a.external_id,
+                        a.is_bot,
+                        db.time(now),
+                        db.time(a.account_created_at),
+                        db.time(a.joined_at),
+                        False,
+                    )
                     for a in missing
                 ],
             )
@@ -304,11 +374,23 @@ class SqlStore(ScheduleRepository):
         self, community_id: int, external_ids: Sequence[str]
     ) -> dict[str, Member]:
         out: dict[str, Member] = {}
+        if not external_ids:
+            return out
+        db = await self._driver()
+        t = db.read_time
         for chunk in _chunks(external_ids):
-            rows = await self.conn.execute(
-                sql.MEMBERS_BY_EXTERNAL, {"community_id": community_id, "ids": list(chunk)}
-            )
-            out.update({r.external_id: _member(r) for r in rows})
+            for r in await db.fetch("members_by_external", community_id, db.ids(chunk)):
+                out[r[2]] = Member(
+                    id=r[0],
+                    community_id=r[1],
+                    external_id=r[2],
+                    display_name=r[3],
+                    is_bot=bool(r[4]),
+                    first_seen_at=t(r[5]),
+                    account_created_at=t(r[6]),
+                    joined_at=t(r[7]),
+                    blocked=bool(r[8]),
+                )
         return out
 
     async def member_by_external(self, community_id: int, external_id: str) -> Member | None:
@@ -456,9 +538,29 @@ class SqlStore(ScheduleRepository):
 
     async def ideas_by_ids(self, ids: Collection[int]) -> dict[int, Idea]:
         out: dict[int, Idea] = {}
+        if not ids:
+            return out
+        db = await self._driver()
+        t = db.read_time
         for chunk in _chunks(list(ids)):
-            rows = await self.conn.execute(sql.IDEAS_BY_IDS, {"ids": list(chunk)})
-            out.update({r.id: _idea(r) for r in rows})
+            for r in await db.fetch("ideas_by_ids", db.ids(chunk)):
+                out[r[0]] = Idea(
+                    id=r[0],
+                    community_id=r[1],
+                    challenge_id=r[2],
+                    number=r[3],
+                    title=r[4],
+                    description=r[5],
+                    author_id=r[6],
+                    anonymous=bool(r[7]),
+                    status=IdeaStatus(r[8]),
+                    status_note=r[9],
+                    merged_into_id=r[10],
+                    vote_count=r[11],
+                    submitted_at=t(r[12]),
+                    published_at=t(r[13]),
+                    first_foreign_vote_at=t(r[14]),
+                )
         return out
 
     async def ideas(
@@ -471,7 +573,7 @@ class SqlStore(ScheduleRepository):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[Idea]:
-        query = select(ideas).where(ideas.c.challenge_id == challenge_id)
+        query = select(*_IDEA_COLUMNS).where(ideas.c.challenge_id == challenge_id)
         if statuses is not None:
             query = query.where(ideas.c.status.in_([s.value for s in statuses]))
         if ranked:
@@ -481,7 +583,13 @@ class SqlStore(ScheduleRepository):
         else:
             query = query.order_by(ideas.c.submitted_at, ideas.c.number)
         query = query.limit(limit).offset(offset) if limit is not None else query
-        return [_idea(r) for r in await self.conn.execute(query)]
+        # Streamed a partition at a time: a big challenge's full list (100,000 ideas) is
+        # never held twice, as driver rows and as ideas.
+        out: list[Idea] = []
+        result = await self.conn.stream(query)
+        async for partition in result.partitions(_STREAM_ROWS):
+            out.extend(_idea_of(r) for r in partition)
+        return out
 
     async def idea_texts(
         self, challenge_id: int, statuses: Collection[IdeaStatus]
@@ -520,8 +628,9 @@ class SqlStore(ScheduleRepository):
 
     async def mark_first_foreign_votes(self, first: Mapping[int, datetime]) -> None:
         if first:
-            await self.conn.execute(
-                sql.FIRST_FOREIGN_VOTES, [{"id_": i, "at": at} for i, at in first.items()]
+            db = await self._driver()
+            await db.executemany(
+                "first_foreign_votes", [(db.time(at), i) for i, at in sorted(first.items())]
             )
 
     async def family(self, head_id: int) -> list[int]:
@@ -562,22 +671,20 @@ class SqlStore(ScheduleRepository):
     async def post_floors(self, idea_ids: Collection[int]) -> dict[int, datetime]:
         """For the posts of these ideas: up to when all their reactions are known."""
         out: dict[int, datetime] = {}
+        if not idea_ids:
+            return out
+        db = await self._driver()
         for chunk in _chunks(list(idea_ids)):
-            rows = await self.conn.execute(sql.POST_FLOORS, {"ids": list(chunk)})
-            out.update({int(r.id): r.settled_at for r in rows})
+            for r in await db.fetch("post_floors", db.ids(chunk)):
+                out[int(r[0])] = db.read_time(r[1])
         return out
 
     async def raise_post_floors(self, floors: Mapping[int, datetime]) -> None:
         if floors:
-            t = idea_posts.c
-            await self.conn.execute(
-                update(idea_posts)
-                .where(
-                    (t.id == bindparam("p"))
-                    & (t.settled_at.is_(None) | (t.settled_at < bindparam("at")))
-                )
-                .values(settled_at=bindparam("at")),
-                [{"p": post_id, "at": at} for post_id, at in floors.items()],
+            db = await self._driver()
+            await db.executemany(
+                "raise_floors",
+                [(db.time(at), post_id, db.time(at)) for post_id, at in sorted(floors.items())],
             )
 
     async def idea_post_messages(self, idea_id: int) -> list[tuple[str, str]]:
@@ -635,10 +742,11 @@ class SqlStore(ScheduleRepository):
 
     async def seen_event_ids(self, community_id: int, event_ids: Collection[str]) -> set[str]:
         seen: set[str] = set()
+        if not event_ids:
+            return seen
+        db = await self._driver()
         for chunk in _chunks(list(event_ids)):
-            rows = await self.conn.execute(
-                sql.SEEN_EVENTS, {"community_id": community_id, "ids": list(chunk)}
-            )
+            rows = await db.fetch("seen", community_id, db.ids(chunk))
             seen.update(r[0] for r in rows)
         return seen
 
@@ -647,12 +755,29 @@ class SqlStore(ScheduleRepository):
     ) -> list[ReactionState]:
         """Reaction states on every post of these ideas, for these members (or all)."""
         out: list[ReactionState] = []
+        if member_ids is not None:
+            if not member_ids or not idea_ids:
+                return out
+            db = await self._driver()
+            members_param = db.ids(list(member_ids))
+            read_time = db.read_time
+            for chunk in _chunks(list(idea_ids)):
+                out.extend(
+                    ReactionState(
+                        r[0],
+                        r[1],
+                        r[2],
+                        r[3],
+                        bool(r[4]),
+                        read_time(r[5]),
+                        read_time(r[6]),
+                        bool(r[7]),
+                    )
+                    for r in await db.fetch("states_of_members", members_param, db.ids(chunk))
+                )
+            return out
         for chunk in _chunks(list(idea_ids)):
-            if member_ids is None:
-                rows = await self.conn.execute(sql.STATES, {"ids": list(chunk)})
-            else:
-                params = {"ids": list(chunk), "members": list(member_ids)}
-                rows = await self.conn.execute(sql.STATES_OF_MEMBERS, params)
+            rows = await self.conn.execute(sql.STATES, {"ids": list(chunk)})
             out.extend(
                 ReactionState(
                     r.post_id,
@@ -671,18 +796,20 @@ class SqlStore(ScheduleRepository):
     async def save_reaction_states(self, states: Sequence[ReactionState]) -> None:
         if not states:
             return
-        await self.conn.execute(
-            sql.SAVE_STATES,
+        db = await self._driver()
+        time = db.time
+        await db.executemany(
+            "save_states",
             [
-                {
-                    "post_id": s.post_id,
-                    "member_id": s.member_id,
-                    "variant": s.variant,
-                    "present": s.present,
-                    "changed_at": s.changed_at,
-                    "seen_at": s.seen_at,
-                    "synced": s.synced,
-                }
+                (
+                    s.post_id,
+                    s.member_id,
+                    s.variant,
+                    s.present,
+                    time(s.changed_at),
+                    time(s.seen_at),
+                    s.synced,
+                )
                 for s in states
             ],
         )
@@ -691,9 +818,12 @@ class SqlStore(ScheduleRepository):
         """Lock these ideas' rows until the transaction ends (PostgreSQL; SQLite's writers
         take turns anyway), in id order; returns what each is merged into."""
         out: dict[int, int | None] = {}
+        if not idea_ids:
+            return out
+        db = await self._driver()
         for chunk in _chunks(sorted(idea_ids)):
-            rows = await self.conn.execute(sql.LOCK_IDEAS, {"ids": list(chunk)})
-            out.update({int(r.id): r.merged_into_id for r in rows})
+            for r in await db.fetch("lock_ideas", db.ids(chunk)):
+                out[int(r[0])] = r[1]
         return out
 
     async def first_sighting(self, key: str, now: datetime, keep: timedelta) -> bool:
@@ -703,45 +833,48 @@ class SqlStore(ScheduleRepository):
         return found.first() is not None
 
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None:
-        if entries:
-            await self.conn.execute(
-                sql.APPEND_LOG,
-                [
-                    {
-                        "community_id": community_id,
-                        "challenge_id": e.challenge_id,
-                        "seq": e.seq,
-                        "counted": e.counted,
-                        "credited_idea_id": e.credited_idea_id,
-                        "hash": e.hash,
-                        "event_id": e.event_id,
-                        "post_id": e.post_id,
-                        "idea_id": e.idea_id,
-                        "member_id": e.member_id,
-                        "action": e.action,
-                        "emoji": e.emoji,
-                        "occurred_at": e.occurred_at,
-                        "recorded_at": e.recorded_at,
-                        "source": e.source,
-                        "effect": e.effect,
-                    }
-                    for e in entries
-                ],
-            )
+        if not entries:
+            return
+        db = await self._driver()
+        time = db.time
+        await db.executemany(
+            "append_log",
+            [
+                (
+                    community_id,
+                    e.challenge_id,
+                    e.seq,
+                    e.counted,
+                    e.credited_idea_id,
+                    e.hash,
+                    e.event_id,
+                    e.post_id,
+                    e.idea_id,
+                    e.member_id,
+                    e.action,
+                    e.emoji,
+                    time(e.occurred_at),
+                    time(e.recorded_at),
+                    e.source,
+                    e.effect,
+                )
+                for e in entries
+            ],
+        )
 
     async def lock_chain(self, challenge_id: int) -> tuple[int, str]:
         """The number of entries and the head hash of a challenge's vote log, locked until
         the transaction ends so that appends take turns."""
-        await self.conn.execute(
-            sql.ADD_CHAIN, {"challenge_id": challenge_id, "entries": 0, "head": GENESIS}
-        )
-        row = (await self.conn.execute(sql.LOCK_CHAIN, {"challenge_id": challenge_id})).one()
-        return int(row.entries), str(row.head)
+        db = await self._driver()
+        rows = await db.fetch("lock_chain", challenge_id)
+        if not rows:
+            await db.execute("add_chain", challenge_id, 0, GENESIS)
+            rows = await db.fetch("lock_chain", challenge_id)
+        return int(rows[0][0]), str(rows[0][1])
 
     async def set_chain(self, challenge_id: int, entries: int, head: str) -> None:
-        await self.conn.execute(
-            sql.SET_CHAIN, {"challenge_id_": challenge_id, "entries_": entries, "head_": head}
-        )
+        db = await self._driver()
+        await db.execute("set_chain", entries, head, challenge_id)
 
     async def chain(self, challenge_id: int) -> tuple[int, str]:
         row = (
@@ -810,44 +943,40 @@ class SqlStore(ScheduleRepository):
     ) -> dict[tuple[int, int], VoteRow]:
         """The votes of these members on these ideas (the primary key serves the lookup)."""
         out: dict[tuple[int, int], VoteRow] = {}
-        members_list = list(member_ids)
-        if not members_list:
+        if not member_ids or not idea_ids:
             return out
+        db = await self._driver()
+        members_param = db.ids(list(member_ids))
+        read_time = db.read_time
         for chunk in _chunks(list(idea_ids)):
-            params = {"ids": list(chunk), "members": members_list}
-            rows = await self.conn.execute(sql.VOTES_FOR, params)
-            for r in rows:
-                out[(r.idea_id, r.member_id)] = VoteRow(
-                    r.idea_id, r.member_id, r.challenge_id, r.cast_at, r.week, r.voided
-                )
+            for r in await db.fetch("votes_for", members_param, db.ids(chunk)):
+                out[(r[0], r[1])] = VoteRow(r[0], r[1], r[2], read_time(r[3]), r[4], bool(r[5]))
         return out
 
     async def add_votes(self, rows: Sequence[VoteRow]) -> None:
         if rows:
-            await self.conn.execute(
-                sql.ADD_VOTES,
+            db = await self._driver()
+            time = db.time
+            await db.executemany(
+                "add_votes",
                 [
-                    {
-                        "idea_id": v.idea_id,
-                        "member_id": v.member_id,
-                        "challenge_id": v.challenge_id,
-                        "cast_at": v.cast_at,
-                        "week": v.week,
-                        "voided": v.voided,
-                    }
+                    (v.idea_id, v.member_id, v.challenge_id, time(v.cast_at), v.week, v.voided)
                     for v in rows
                 ],
             )
 
     async def remove_votes(self, pairs: Sequence[tuple[int, int]]) -> None:
         if pairs:
-            await self.conn.execute(sql.REMOVE_VOTES, [{"i": i, "m": m} for i, m in pairs])
+            db = await self._driver()
+            await db.executemany("remove_votes", [(i, m) for i, m in pairs])
 
     async def vote_counts_by_member(
         self, challenge_id: int, member_ids: Collection[int]
     ) -> dict[int, int]:
-        params = {"challenge_id": challenge_id, "ids": list(member_ids)}
-        rows = await self.conn.execute(sql.VOTES_BY_MEMBER, params)
+        if not member_ids:
+            return {}
+        db = await self._driver()
+        rows = await db.fetch("votes_by_member", challenge_id, db.ids(list(member_ids)))
         return {int(r[0]): int(r[1]) for r in rows}
 
     async def voters(self, idea_ids: Collection[int]) -> list[VoteRow]:
@@ -860,9 +989,12 @@ class SqlStore(ScheduleRepository):
     async def family_of(self, heads: Collection[int]) -> dict[int, list[int]]:
         """Each head's family: the head, then the ideas merged into it."""
         out = {h: [h] for h in heads}
+        if not heads:
+            return out
+        db = await self._driver()
         for chunk in _chunks(list(heads)):
-            for r in await self.conn.execute(sql.MERGED_INTO, {"ids": list(chunk)}):
-                out[int(r.merged_into_id)].append(int(r.id))
+            for r in await db.fetch("merged_into", db.ids(chunk)):
+                out[int(r[1])].append(int(r[0]))
         return out
 
     async def family_voters(self, heads: Collection[int]) -> dict[int, set[int]]:
@@ -894,9 +1026,11 @@ class SqlStore(ScheduleRepository):
         await self.conn.execute(update(ideas).where(ideas.c.id == idea_id).values(vote_count=count))
 
     async def add_vote_counts(self, deltas: Mapping[int, int]) -> None:
-        changed = [{"id_": i, "delta": d} for i, d in deltas.items() if d]
+        # In id order: processes that update the same ideas take their row locks in turn.
+        changed = [(d, i) for i, d in sorted(deltas.items()) if d]
         if changed:
-            await self.conn.execute(sql.ADD_VOTE_COUNTS, changed)
+            db = await self._driver()
+            await db.executemany("add_vote_counts", changed)
 
     async def voided_members(
         self, challenge_ids: Collection[int], member_ids: Collection[int]
@@ -904,12 +1038,8 @@ class SqlStore(ScheduleRepository):
         """(challenge, member) of these members whose votes a moderator voided."""
         if not challenge_ids or not member_ids:
             return set()
-        rows = await self.conn.execute(
-            select(voids.c.challenge_id, voids.c.member_id).where(
-                voids.c.challenge_id.in_(list(challenge_ids))
-                & voids.c.member_id.in_(list(member_ids))
-            )
-        )
+        db = await self._driver()
+        rows = await db.fetch("voided", db.ids(list(challenge_ids)), db.ids(list(member_ids)))
         return {(int(r[0]), int(r[1])) for r in rows}
 
     async def set_void(
@@ -979,36 +1109,27 @@ class SqlStore(ScheduleRepository):
                 out[int(row[0])].append(RecentVote(int(row[1]), row[2], row[3], row[4], row[5]))
         return out
 
-    async def gains(self, challenge_id: int, since: datetime, source: str) -> int:
-        """Counted votes a challenge gained from `source` since then."""
-        r = reaction_log.c
-        return int(
-            await self.conn.scalar(
-                select(func.coalesce(func.sum(r.counted), 0)).where(
-                    (r.challenge_id == challenge_id)
-                    & (r.occurred_at >= since)
-                    & (r.counted > 0)
-                    & (r.source == source)
+    async def counted_votes(self, challenge_id: int) -> tuple[int, int]:
+        """(public ideas, their counted votes) of a challenge (a covering index answers)."""
+        row = (
+            await self.conn.execute(
+                select(func.count(), func.coalesce(func.sum(ideas.c.vote_count), 0)).where(
+                    (ideas.c.challenge_id == challenge_id)
+                    & ideas.c.status.in_([s.value for s in PUBLIC_STATUSES])
                 )
             )
-            or 0
-        )
+        ).one()
+        return int(row[0]), int(row[1])
 
     async def add_received(
         self, community_id: int, challenge_id: int, rows: Sequence[Received]
     ) -> None:
         if rows:
-            await self.conn.execute(
-                sql.ADD_RECEIVED,
+            db = await self._driver()
+            await db.executemany(
+                "add_received",
                 [
-                    {
-                        "community_id": community_id,
-                        "challenge_id": challenge_id,
-                        "member_id": r.member_id,
-                        "week": r.week,
-                        "private": r.private,
-                        "votes": r.votes,
-                    }
+                    (community_id, challenge_id, r.member_id, r.week, r.private, r.votes)
                     for r in rows
                 ],
             )
@@ -1049,19 +1170,12 @@ class SqlStore(ScheduleRepository):
             acc[2] += d.bonus
         if not merged:
             return
-        await self.conn.execute(
-            sql.ADD_POINTS,
+        db = await self._driver()
+        await db.executemany(
+            "add_points",
             [
-                {
-                    "community_id": community_id,
-                    "member_id": m,
-                    "week": w,
-                    "private": private,
-                    "ideas_published": p,
-                    "votes_cast": c,
-                    "bonus": b,
-                }
-                for (m, w, private), (p, c, b) in merged.items()
+                (community_id, m, w, private, p, c, b)
+                for (m, w, private), (p, c, b) in sorted(merged.items())
             ],
         )
 
@@ -1069,11 +1183,15 @@ class SqlStore(ScheduleRepository):
         self, community_id: int, member_ids: Collection[int], weeks: Collection[str]
     ) -> dict[int, set[str]]:
         """The weeks, among these, in which each member published an idea or voted."""
-        params = {"community_id": community_id, "ids": list(member_ids), "weeks": list(weeks)}
-        rows = await self.conn.execute(sql.ACTIVE_WEEKS, params)
         out: dict[int, set[str]] = {}
+        if not member_ids or not weeks:
+            return out
+        db = await self._driver()
+        rows = await db.fetch(
+            "active_weeks", community_id, db.ids(list(member_ids)), db.ids(list(weeks))
+        )
         for r in rows:
-            out.setdefault(int(r.member_id), set()).add(r.week)
+            out.setdefault(int(r[0]), set()).add(r[1])
         return out
 
     async def leaderboard(
@@ -1095,17 +1213,31 @@ class SqlStore(ScheduleRepository):
             .having(points > 0)
             .subquery()
         )
-        rank = func.rank().over(order_by=totals.c.points.desc()).label("rank")
-        rows = await self.conn.execute(
-            select(totals.c.member_id, totals.c.points, members.c.display_name, rank)
-            .join(members, members.c.id == totals.c.member_id)
-            .order_by(totals.c.points.desc(), totals.c.member_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [
-            LeaderboardRow(int(r.rank), r.member_id, r.display_name, int(r.points)) for r in rows
-        ]
+        rows = (
+            await self.conn.execute(
+                select(totals.c.member_id, totals.c.points, members.c.display_name)
+                .join(members, members.c.id == totals.c.member_id)
+                .order_by(totals.c.points.desc(), totals.c.member_id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        # RANK() counted here rather than by a window, which would sort the board twice
+        # (10,000 rows in a season): 1 + how many members have more points.
+        if not rows:
+            return []
+        rank, last = 1, rows[0][1]
+        if offset:
+            above = await self.conn.execute(
+                select(func.count()).select_from(totals).where(totals.c.points > last)
+            )
+            rank += int(above.scalar_one())
+        board = []
+        for position, (member_id, total, name) in enumerate(rows, start=offset + 1):
+            if total != last:
+                rank, last = position, total
+            board.append(LeaderboardRow(rank, member_id, name, int(total)))
+        return board
 
     def _points_query(
         self,
@@ -1115,7 +1247,8 @@ class SqlStore(ScheduleRepository):
         last_week: str | None,
         private: bool,
     ) -> Any:
-        """(member, points) rows of weekly points and received votes, to be summed."""
+        """(member, points) rows of weekly points and received votes, to be summed. Each
+        side is summed member by member from its `_totals` index, in member order."""
         t, r = member_week_points.c, received_points.c
         earned = [t.community_id == community_id]
         received = [r.community_id == community_id]
@@ -1140,25 +1273,37 @@ class SqlStore(ScheduleRepository):
     ) -> tuple[int, int]:
         """A member's points all time: as others see them, and in all (with what they
         earned with anonymous ideas)."""
-        out = []
-        for private in (False, True):
-            per_member = self._points_query(community_id, weights, None, None, private)
-            total = await self.conn.execute(
-                select(func.coalesce(func.sum(per_member.c.points), 0)).where(
-                    per_member.c.member_id == member_id
-                )
+        t, r = member_week_points.c, received_points.c
+
+        def sums(private: bool) -> list[Any]:
+            # The member's own rows only (the `_totals` indexes find them).
+            earned = select(sql.points(weights)).where(
+                (t.community_id == community_id)
+                & (t.private.is_(private))
+                & (t.member_id == member_id)
             )
-            out.append(int(total.scalar_one()))
-        return out[0], out[1]
+            received = select(func.sum(r.votes) * weights.vote_received).where(
+                (r.community_id == community_id)
+                & (r.private.is_(private))
+                & (r.member_id == member_id)
+            )
+            return [
+                func.coalesce(earned.scalar_subquery(), 0),
+                func.coalesce(received.scalar_subquery(), 0),
+            ]
+
+        row = (await self.conn.execute(select(*sums(False), *sums(True)))).one()
+        public = int(row[0]) + int(row[1])
+        return public, public + int(row[2]) + int(row[3])
 
     async def awarded_keys(self, community_id: int, keys: Collection[str]) -> set[str]:
         """Which of these badge keys were awarded already."""
         found: set[str] = set()
+        if not keys:
+            return found
+        db = await self._driver()
         for chunk in _chunks(list(keys)):
-            rows = await self.conn.execute(
-                sql.AWARDED_KEYS, {"community_id": community_id, "ids": list(chunk)}
-            )
-            found.update(r[0] for r in rows)
+            found.update(r[0] for r in await db.fetch("awarded_keys", community_id, db.ids(chunk)))
         return found
 
     async def award(
@@ -1172,19 +1317,18 @@ class SqlStore(ScheduleRepository):
         idea_id: int | None = None,
     ) -> bool:
         """Award a badge once per key; False when it was already awarded."""
-        inserted = await self.conn.execute(
-            sql.AWARD,
-            {
-                "community_id": community_id,
-                "member_id": member_id,
-                "kind": kind.value,
-                "key": key,
-                "challenge_id": challenge_id,
-                "idea_id": idea_id,
-                "awarded_at": now,
-            },
+        db = await self._driver()
+        inserted = await db.fetch(
+            "award",
+            community_id,
+            member_id,
+            kind.value,
+            key,
+            challenge_id,
+            idea_id,
+            db.time(now),
         )
-        return inserted.first() is not None
+        return bool(inserted)
 
     async def badges(
         self, community_id: int, member_id: int | None = None, challenge_id: int | None = None

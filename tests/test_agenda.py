@@ -215,6 +215,8 @@ async def test_a_moderator_can_cancel_a_post_that_keeps_failing(
     await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=7, hours=1))
     post_id = (await h.ok("/mod posts")).card.body.split(" · ")[0]
     assert "not waiting" in await h.refused("/mod posts cancel:99999")
+    too_big = await h.refused("/mod posts retry:99999999999999999999")
+    assert "the largest allowed is 9007199254740991" in too_big
     assert "Only moderators" in await h.refused(f"/mod posts cancel:{post_id}", "ana")
     await h.ok(f"/mod posts cancel:{post_id}")
     h.publisher.fail_channels = set()

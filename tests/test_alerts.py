@@ -119,6 +119,21 @@ async def test_votes_far_faster_than_the_challenge_pace_are_flagged(h: Harness) 
     assert 10 <= int(found.group(1)) <= 15 and float(found.group(2)) < 1
 
 
+async def test_a_busy_opening_across_every_idea_is_not_a_raid(h: Harness) -> None:
+    """Everything is fast right after an announcement: the usual pace keeps up with it."""
+    await h.challenge("submissions_close:7d voting_close:14d")
+    for n in range(1, 11):
+        await h.submit(f"author{n}", f"Idea {n}")
+    rng = random.Random(3)
+    for _ in range(300):
+        await h.react(rng.randint(1, 10), f"fan{rng.randint(1, 60)}")
+        h.clock.advance(timedelta(seconds=1))
+    await h.app.drain()
+    standings = (await h.ok("/results")).card.body
+    assert int(standings.splitlines()[0].split("— ")[1].split()[0]) >= 15  # judged often
+    assert alerts(h) == []
+
+
 async def test_votes_moved_by_a_merge_are_not_a_pace(h: Harness) -> None:
     await h.challenge("submissions_close:7d voting_close:14d")
     await h.submit("ana", "Salted caramel")

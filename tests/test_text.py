@@ -4,7 +4,7 @@ import re
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.settings import SimilaritySettings
@@ -459,6 +459,7 @@ def test_similar_items_matches_similarity() -> None:
     st.lists(st.text(max_size=30), max_size=8),
     st.floats(min_value=0.0, max_value=1.0),
 )
+@example("0Þ", ["00"], 0.2)  # a ratio of exactly 0.4 that rapidfuzz's cutoff dropped
 def test_similar_items_prefilter_loses_nothing(
     query: str, texts: list[str], threshold: float
 ) -> None:

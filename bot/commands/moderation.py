@@ -418,6 +418,8 @@ async def audit_log(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return Reply(Card("📜 Moderator log", "\n".join(lines) or "No moderator actions yet."))
 
 
+#: The largest number a platform's integer option carries (Discord's: 2^53 - 1).
+POST_NUMBER_MAX = 2**53 - 1
 POST_STATES = {
     "retry": "waiting to be tried again",
     "claimed": "being sent",
@@ -430,8 +432,20 @@ POST_STATES = {
     "posts",
     description="Posts not sent yet (or given up on); cancel one, or try one again now",
     options=(
-        Option("cancel", OptionKind.INT, "the number of a post to stop trying", min_value=1),
-        Option("retry", OptionKind.INT, "the number of a post to try again now", min_value=1),
+        Option(
+            "cancel",
+            OptionKind.INT,
+            "the number of a post to stop trying",
+            min_value=1,
+            max_value=POST_NUMBER_MAX,
+        ),
+        Option(
+            "retry",
+            OptionKind.INT,
+            "the number of a post to try again now",
+            min_value=1,
+            max_value=POST_NUMBER_MAX,
+        ),
     ),
     moderator=True,
 )

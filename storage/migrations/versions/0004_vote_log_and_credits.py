@@ -167,6 +167,21 @@ def upgrade() -> None:
             "pk_member_week_points", ["community_id", "member_id", "week", "private"]
         )
     _private_publications(bind)
+    # The leaderboard's sums, member by member, from these indexes alone (covering).
+    op.create_index(
+        "ix_member_week_points_totals",
+        "member_week_points",
+        ["community_id", "private", "member_id", "week", "ideas_published", "votes_cast", "bonus"],
+    )
+    op.create_index(
+        "ix_received_points_totals",
+        "received_points",
+        ["community_id", "private", "member_id", "week", "votes"],
+    )
+    # The participation line of /results: public ideas and their votes, from the index.
+    op.create_index("ix_ideas_status", "ideas", ["challenge_id", "status", "vote_count"])
+    # The reaction writer reads a batch's reactions member by member.
+    op.create_index("ix_reaction_states_member", "reaction_states", ["member_id", "post_id"])
 
 
 def _vote_log(bind: sa.engine.Connection, keys: dict[int, str]) -> dict[int, Counted]:

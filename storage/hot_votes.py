@@ -1,0 +1,393 @@
+"""The reaction writer's statements, straight to the driver: sqlite3 or asyncpg.
+
+The reaction writer runs some twenty statements per batch of events. Through SQLAlchemy
+Core each one pays for cache keys, parameter processing, result rows and a greenlet
+switch per call, more than SQLite takes to run it. Here the SQL is written once per
+backend, parameters go to the driver as tuples, and rows come back as tuples, inside the
+transaction SQLAlchemy opened on the same connection (so commit, rollback, locks and the
+errors `storage.database.classify` sorts work as for any other statement).
+
+On PostgreSQL each transaction that uses them plans them for its own values
+(``plan_cache_mode = force_custom_plan``, for the transaction only): asyncpg prepares
+statements once per connection, and the generic plan PostgreSQL settles on after a few
+runs would keep whatever shape suited the tables when they were small. And the reads
+look rows up key by key (``unnest`` of the keys, a ``LATERAL`` subquery per key that
+``OFFSET 0`` keeps from being flattened into a join): whatever the planner believes of
+tables whose statistics lag behind their growth (a new challenge's votes and log), it
+has no plan but an index lookup per key. With a plain ``= ANY(…)`` it scanned all of a
+community's log entries, then all of them again, for each batch's event ids.
+
+Lists go to the database as one parameter (a JSON array on SQLite, an array on
+PostgreSQL), so one statement text serves every length and the drivers' statement caches
+hold. The reads that take members and ideas are driven by the member: a member's votes
+and reactions are few however many the challenge holds, whereas an idea's grow with it.
+
+Times: SQLite stores them naive in UTC as "YYYY-MM-DD HH:MM:SS.ffffff" (as SQLAlchemy's
+dialect writes them, so both can read and compare what the other wrote); PostgreSQL
+takes and gives aware ones.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+def _sqlite_time(at: datetime | None) -> str | None:
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        raise ValueError("naive datetime given to the database")
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_read_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _pg_time(at: datetime | None) -> datetime | None:
+    if at is not None and at.tzinfo is None:
+        raise ValueError("naive datetime given to the database")
+    return at
+
+
+def _pg_read_time(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Hot:
+    """The statements of one backend on one transaction's connection."""
+
+    #: how a time goes to the driver, and how one comes back
+    time: Any
+    read_time: Any
+
+    async def fetch(self, name: str, *params: Any) -> list[Sequence[Any]]:
+        raise NotImplementedError
+
+    async def execute(self, name: str, *params: Any) -> None:
+        raise NotImplementedError
+
+    async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
+        raise NotImplementedError
+
+    def ids(self, values: Sequence[Any]) -> Any:
+        """A list as one parameter."""
+        raise NotImplementedError
+
+
+# -- SQLite ----------------------------------------------------------------------------
+
+_IN = "(SELECT value FROM json_each(?))"
+
+#: the columns `idea_row` and `member_row` read, in order
+IDEA_COLUMNS = (
+    "id, community_id, challenge_id, number, title, description, author_id, anonymous, "
+    "status, status_note, merged_into_id, vote_count, submitted_at, published_at, "
+    "first_foreign_vote_at"
+)
+MEMBER_COLUMNS = (
+    "id, community_id, external_id, display_name, is_bot, first_seen_at, "
+    "account_created_at, joined_at, blocked"
+)
+
+SQLITE: dict[str, str] = {
+    "ideas_by_ids": f"SELECT {IDEA_COLUMNS} FROM ideas WHERE id IN {_IN}",
+    # SQLite's writers take turns on the database lock: no row lock to take.
+    "lock_ideas": f"SELECT id, merged_into_id FROM ideas WHERE id IN {_IN} ORDER BY id",
+    "merged_into": f"SELECT id, merged_into_id FROM ideas WHERE merged_into_id IN {_IN}",
+    "members_by_external": (
+        f"SELECT {MEMBER_COLUMNS} FROM members WHERE community_id = ? AND external_id IN {_IN}"
+    ),
+    "voided": (
+        f"SELECT challenge_id, member_id FROM voids WHERE challenge_id IN {_IN} "
+        f"AND member_id IN {_IN}"
+    ),
+    "post_floors": (
+        f"SELECT id, settled_at FROM idea_posts WHERE idea_id IN {_IN} AND settled_at IS NOT NULL"
+    ),
+    # Member first (CROSS JOIN keeps that order), with every key column up to the member
+    # bound (`private` both ways): an index used by the community alone would read every
+    # member's weeks.
+    "active_weeks": (
+        "SELECT w.member_id, w.week FROM json_each(?2) AS k "
+        "CROSS JOIN member_week_points AS w WHERE w.community_id = ?1 "
+        "AND w.private IN (0, 1) AND w.member_id = k.value "
+        "AND w.week IN (SELECT value FROM json_each(?3)) "
+        "AND (w.ideas_published > 0 OR w.votes_cast > 0)"
+    ),
+    "awarded_keys": f'SELECT "key" FROM badges WHERE community_id = ? AND "key" IN {_IN}',
+    "votes_by_member": (
+        "SELECT member_id, count(*) FROM votes WHERE challenge_id = ? "
+        f"AND member_id IN {_IN} AND NOT voided GROUP BY member_id"
+    ),
+    "award": (
+        'INSERT INTO badges (community_id, member_id, kind, "key", challenge_id, idea_id, '
+        "awarded_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        'ON CONFLICT (community_id, "key") DO NOTHING RETURNING id'
+    ),
+    "add_members": (
+        "INSERT INTO members (community_id, external_id, display_name, is_bot, "
+        "first_seen_at, account_created_at, joined_at, blocked) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (community_id, external_id) DO NOTHING"
+    ),
+    "first_foreign_votes": (
+        "UPDATE ideas SET first_foreign_vote_at = ? WHERE id = ? AND first_foreign_vote_at IS NULL"
+    ),
+    "raise_floors": (
+        "UPDATE idea_posts SET settled_at = ? WHERE id = ? "
+        "AND (settled_at IS NULL OR settled_at < ?)"
+    ),
+    "seen": f"SELECT event_id FROM reaction_log WHERE community_id = ? AND event_id IN {_IN}",
+    # Member first (CROSS JOIN keeps that order): a member's reactions are few.
+    "states_of_members": (
+        "SELECT s.post_id, p.idea_id, s.member_id, s.variant, s.present, s.changed_at, "
+        "s.seen_at, s.synced FROM json_each(?) AS k CROSS JOIN reaction_states AS s "
+        "INDEXED BY ix_reaction_states_member CROSS JOIN idea_posts AS p "
+        f"WHERE s.member_id = k.value AND p.id = s.post_id AND p.idea_id IN {_IN}"
+    ),
+    "votes_for": (
+        "SELECT v.idea_id, v.member_id, v.challenge_id, v.cast_at, v.week, v.voided "
+        "FROM json_each(?) AS k CROSS JOIN votes AS v INDEXED BY ix_votes_member "
+        f"WHERE v.member_id = k.value AND v.idea_id IN {_IN}"
+    ),
+    "save_states": (
+        "INSERT INTO reaction_states (post_id, member_id, variant, present, changed_at, "
+        "seen_at, synced) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (post_id, member_id, variant) DO UPDATE SET present = excluded.present, "
+        "changed_at = excluded.changed_at, seen_at = excluded.seen_at, "
+        "synced = excluded.synced"
+    ),
+    "append_log": (
+        "INSERT INTO reaction_log (community_id, challenge_id, seq, counted, "
+        "credited_idea_id, hash, event_id, post_id, idea_id, member_id, action, emoji, "
+        "occurred_at, recorded_at, source, effect) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (community_id, event_id) DO NOTHING"
+    ),
+    "add_votes": (
+        "INSERT INTO votes (idea_id, member_id, challenge_id, cast_at, week, voided) "
+        "VALUES (?, ?, ?, ?, ?, ?)"
+    ),
+    "remove_votes": "DELETE FROM votes WHERE idea_id = ? AND member_id = ?",
+    "add_points": (
+        "INSERT INTO member_week_points (community_id, member_id, week, private, "
+        "ideas_published, votes_cast, bonus) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (community_id, member_id, week, private) DO UPDATE SET "
+        "ideas_published = member_week_points.ideas_published + excluded.ideas_published, "
+        "votes_cast = member_week_points.votes_cast + excluded.votes_cast, "
+        "bonus = member_week_points.bonus + excluded.bonus"
+    ),
+    "add_received": (
+        "INSERT INTO received_points (community_id, challenge_id, member_id, week, private, "
+        "votes) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (challenge_id, member_id, week, private) DO UPDATE SET "
+        "votes = received_points.votes + excluded.votes"
+    ),
+    "add_vote_counts": "UPDATE ideas SET vote_count = vote_count + ? WHERE id = ?",
+    # SQLite's writers take turns on the database lock: no row lock to take.
+    "lock_chain": "SELECT entries, head FROM vote_chains WHERE challenge_id = ?",
+    "add_chain": (
+        "INSERT INTO vote_chains (challenge_id, entries, head) VALUES (?, ?, ?) "
+        "ON CONFLICT (challenge_id) DO NOTHING"
+    ),
+    "set_chain": "UPDATE vote_chains SET entries = ?, head = ? WHERE challenge_id = ?",
+}
+
+
+class SqliteHot(Hot):
+    time = staticmethod(_sqlite_time)
+    read_time = staticmethod(_sqlite_read_time)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    async def fetch(self, name: str, *params: Any) -> list[Sequence[Any]]:
+        return self.conn.execute(SQLITE[name], params).fetchall()
+
+    async def execute(self, name: str, *params: Any) -> None:
+        self.conn.execute(SQLITE[name], params)
+
+    async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
+        self.conn.executemany(SQLITE[name], rows)
+
+    def ids(self, values: Sequence[Any]) -> str:
+        return json.dumps(list(values))
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+POSTGRES: dict[str, str] = {
+    "ideas_by_ids": (
+        f"SELECT {IDEA_COLUMNS} FROM unnest($1::bigint[]) AS k(i) CROSS JOIN LATERAL ("
+        "SELECT * FROM ideas WHERE id = k.i OFFSET 0) AS i"
+    ),
+    # The ids come sorted: rows are locked in that order.
+    "lock_ideas": (
+        "SELECT i.id, i.merged_into_id FROM unnest($1::bigint[]) WITH ORDINALITY AS k(i, n) "
+        "CROSS JOIN LATERAL (SELECT id, merged_into_id FROM ideas WHERE id = k.i "
+        "FOR UPDATE) AS i ORDER BY k.n"
+    ),
+    "merged_into": (
+        "SELECT id, merged_into_id FROM ideas WHERE merged_into_id = ANY($1::bigint[])"
+    ),
+    "members_by_external": (
+        f"SELECT {MEMBER_COLUMNS} FROM unnest($2::varchar[]) AS k(e) CROSS JOIN LATERAL ("
+        "SELECT * FROM members WHERE community_id = $1 AND external_id = k.e OFFSET 0) AS m"
+    ),
+    "voided": (
+        "SELECT challenge_id, member_id FROM voids WHERE challenge_id = ANY($1::bigint[]) "
+        "AND member_id = ANY($2::bigint[])"
+    ),
+    "post_floors": (
+        "SELECT id, settled_at FROM idea_posts WHERE idea_id = ANY($1::bigint[]) "
+        "AND settled_at IS NOT NULL"
+    ),
+    "active_weeks": (
+        "SELECT w.member_id, w.week FROM unnest($2::bigint[]) AS k(m) CROSS JOIN LATERAL ("
+        "SELECT * FROM member_week_points WHERE community_id = $1 AND member_id = k.m "
+        "AND week = ANY($3::varchar[]) AND (ideas_published > 0 OR votes_cast > 0) "
+        "OFFSET 0) AS w"
+    ),
+    "awarded_keys": (
+        'SELECT b."key" FROM unnest($2::varchar[]) AS k(e) CROSS JOIN LATERAL ('
+        'SELECT "key" FROM badges WHERE community_id = $1 AND "key" = k.e OFFSET 0) AS b'
+    ),
+    "votes_by_member": (
+        "SELECT k.m, c.n FROM unnest($2::bigint[]) AS k(m) CROSS JOIN LATERAL ("
+        "SELECT count(*) AS n FROM votes WHERE challenge_id = $1 AND member_id = k.m "
+        "AND NOT voided OFFSET 0) AS c WHERE c.n > 0"
+    ),
+    "award": (
+        'INSERT INTO badges (community_id, member_id, kind, "key", challenge_id, idea_id, '
+        "awarded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        'ON CONFLICT (community_id, "key") DO NOTHING RETURNING id'
+    ),
+    "add_members": (
+        "INSERT INTO members (community_id, external_id, display_name, is_bot, "
+        "first_seen_at, account_created_at, joined_at, blocked) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT (community_id, external_id) DO NOTHING"
+    ),
+    "first_foreign_votes": (
+        "UPDATE ideas SET first_foreign_vote_at = $1 WHERE id = $2 "
+        "AND first_foreign_vote_at IS NULL"
+    ),
+    "raise_floors": (
+        "UPDATE idea_posts SET settled_at = $1 WHERE id = $2 "
+        "AND (settled_at IS NULL OR settled_at < $3)"
+    ),
+    "seen": (
+        "SELECT l.event_id FROM unnest($2::varchar[]) AS k(e) CROSS JOIN LATERAL ("
+        "SELECT event_id FROM reaction_log WHERE community_id = $1 AND event_id = k.e "
+        "OFFSET 0) AS l"
+    ),
+    "states_of_members": (
+        "SELECT s.post_id, p.idea_id, s.member_id, s.variant, s.present, s.changed_at, "
+        "s.seen_at, s.synced FROM unnest($1::bigint[]) AS k(m) CROSS JOIN LATERAL ("
+        "SELECT * FROM reaction_states WHERE member_id = k.m OFFSET 0) AS s "
+        "JOIN idea_posts AS p ON p.id = s.post_id WHERE p.idea_id = ANY($2::bigint[])"
+    ),
+    "votes_for": (
+        "SELECT v.idea_id, v.member_id, v.challenge_id, v.cast_at, v.week, v.voided "
+        "FROM unnest($1::bigint[]) AS k(m) CROSS JOIN LATERAL ("
+        "SELECT * FROM votes WHERE member_id = k.m AND idea_id = ANY($2::bigint[]) "
+        "OFFSET 0) AS v"
+    ),
+    "save_states": (
+        "INSERT INTO reaction_states (post_id, member_id, variant, present, changed_at, "
+        "seen_at, synced) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (post_id, member_id, variant) DO UPDATE SET present = excluded.present, "
+        "changed_at = excluded.changed_at, seen_at = excluded.seen_at, "
+        "synced = excluded.synced"
+    ),
+    "append_log": (
+        "INSERT INTO reaction_log (community_id, challenge_id, seq, counted, "
+        "credited_idea_id, hash, event_id, post_id, idea_id, member_id, action, emoji, "
+        "occurred_at, recorded_at, source, effect) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+        "ON CONFLICT (community_id, event_id) DO NOTHING"
+    ),
+    "add_votes": (
+        "INSERT INTO votes (idea_id, member_id, challenge_id, cast_at, week, voided) "
+        "VALUES ($1, $2, $3, $4, $5, $6)"
+    ),
+    "remove_votes": "DELETE FROM votes WHERE idea_id = $1 AND member_id = $2",
+    "add_points": (
+        "INSERT INTO member_week_points (community_id, member_id, week, private, "
+        "ideas_published, votes_cast, bonus) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (community_id, member_id, week, private) DO UPDATE SET "
+        "ideas_published = member_week_points.ideas_published + excluded.ideas_published, "
+        "votes_cast = member_week_points.votes_cast + excluded.votes_cast, "
+        "bonus = member_week_points.bonus + excluded.bonus"
+    ),
+    "add_received": (
+        "INSERT INTO received_points (community_id, challenge_id, member_id, week, private, "
+        "votes) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (challenge_id, member_id, week, private) DO UPDATE SET "
+        "votes = received_points.votes + excluded.votes"
+    ),
+    "add_vote_counts": "UPDATE ideas SET vote_count = vote_count + $1 WHERE id = $2",
+    "lock_chain": "SELECT entries, head FROM vote_chains WHERE challenge_id = $1 FOR UPDATE",
+    "add_chain": (
+        "INSERT INTO vote_chains (challenge_id, entries, head) VALUES ($1, $2, $3) "
+        "ON CONFLICT (challenge_id) DO NOTHING"
+    ),
+    "set_chain": "UPDATE vote_chains SET entries = $1, head = $2 WHERE challenge_id = $3",
+}
+
+
+class PostgresHot(Hot):
+    time = staticmethod(_pg_time)
+    read_time = staticmethod(_pg_read_time)
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def fetch(self, name: str, *params: Any) -> list[Sequence[Any]]:
+        rows: list[Sequence[Any]] = await self.conn.fetch(POSTGRES[name], *params)
+        return rows
+
+    async def execute(self, name: str, *params: Any) -> None:
+        await self.conn.execute(POSTGRES[name], *params)
+
+    async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
+        await self.conn.executemany(POSTGRES[name], rows)
+
+    def ids(self, values: Sequence[Any]) -> list[Any]:
+        return list(values)
+
+
+async def hot(conn: AsyncConnection) -> Hot:
+    """The driver-level statements on this connection, in its current transaction."""
+    if conn.dialect.name == "sqlite":
+        raw = await conn.get_raw_connection()
+        sqlite_conn = getattr(raw.driver_connection, "_conn", None)
+        if not isinstance(sqlite_conn, sqlite3.Connection):
+            raise TypeError("the SQLite hot path needs an aiosqlite connection")
+        # The writers' transactions begin with BEGIN IMMEDIATE (storage.database), on the
+        # connection SQLAlchemy hands us; a read-only connection may run outside one.
+        return SqliteHot(sqlite_conn)
+    # SQLAlchemy's asyncpg adapter opens the transaction on the server with its first
+    # statement: until then a statement sent to the driver would run (and commit, and
+    # release its row locks) on its own. This first statement opens it. It also has the
+    # transaction plan for the values at hand, not once per connection: a generic plan
+    # made while a table was small (a new database, a new challenge) would scan it for
+    # as long as the pooled connection lives, however big it grows.
+    await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is None or not driver.is_in_transaction():
+        raise RuntimeError("the hot path runs inside a transaction only")
+    return PostgresHot(driver)
