@@ -16,7 +16,7 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -29,6 +29,8 @@ from bot.settings import Settings, mask_url_password
 from storage.database import SqlDatabase, create_engine
 from storage.migrate import upgrade
 from tests.harness import Harness
+
+OpenDatabase = Callable[[], AbstractAsyncContextManager[SqlDatabase]]
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_URL_VARIABLE = "COCREATE_TEST_POSTGRES_URL"
@@ -163,6 +165,24 @@ async def sqlite_database(tmp_path: Path) -> AsyncIterator[SqlDatabase]:
     """A fresh migrated SQLite database in a file under tmp_path."""
     async with sqlite_database_at(tmp_path / "cocreate.db") as db:
         yield db
+
+
+@pytest_asyncio.fixture
+async def fresh(backend: str, tmp_path: Path) -> OpenDatabase:
+    """Opens a new migrated database of the test's backend each time it is called (for
+    property tests: one database per example)."""
+    counter = iter(range(10_000))
+
+    @asynccontextmanager
+    async def open_one() -> AsyncIterator[SqlDatabase]:
+        if backend == "sqlite":
+            async with sqlite_database_at(tmp_path / f"db-{next(counter)}.sqlite") as db:
+                yield db
+        else:
+            async with postgres_database() as db:
+                yield db
+
+    return open_one
 
 
 @pytest.fixture

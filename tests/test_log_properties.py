@@ -5,28 +5,22 @@ counts, and weekly figures taken from the log add up to the final ones."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
-import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.votes import Effect
 from bot.weeks import week_of
-from storage.database import SqlDatabase
 from storage.schema import member_week_points, members, received_points, votes
 from storage.store import SqlStore
-from tests.conftest import postgres_database, sqlite_database_at
+from tests.conftest import OpenDatabase
 from tests.harness import Harness
 from tests.test_properties import _EXAMPLES
 
 MEMBERS = ("ana", "ben", "cleo", "dan", "eve")
-OpenDatabase = Callable[[], AbstractAsyncContextManager[SqlDatabase]]
 
 
 @dataclass(frozen=True)
@@ -78,22 +72,6 @@ operations = st.lists(
     min_size=4,
     max_size=30,
 )
-
-
-@pytest_asyncio.fixture
-async def fresh(backend: str, tmp_path: Path) -> OpenDatabase:
-    counter = iter(range(10_000))
-
-    @asynccontextmanager
-    async def open_one() -> AsyncIterator[SqlDatabase]:
-        if backend == "sqlite":
-            async with sqlite_database_at(tmp_path / f"db-{next(counter)}.sqlite") as db:
-                yield db
-        else:
-            async with postgres_database() as db:
-                yield db
-
-    return open_one
 
 
 @settings(

@@ -9,14 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +23,7 @@ from bot.messages import Post, PostKind
 from bot.ports import Database
 from bot.settings import ConfigError, load_settings
 from storage.database import SqlDatabase
-from tests.conftest import postgres_database, sqlite_database_at
+from tests.conftest import OpenDatabase
 from tests.harness import START, Harness
 from tests.test_properties import _EXAMPLES
 
@@ -349,7 +346,6 @@ async def test_the_report_csv_names_no_author_of_an_anonymous_idea_the_export_do
 
 # -- property ------------------------------------------------------------------------------
 
-OpenDatabase = Callable[[], AbstractAsyncContextManager[SqlDatabase]]
 VOTERS = ("dan", "eve", "fred", "gus")
 
 
@@ -373,22 +369,6 @@ steps = st.lists(
     min_size=3,
     max_size=25,
 )
-
-
-@pytest_asyncio.fixture
-async def fresh(backend: str, tmp_path: Path) -> OpenDatabase:
-    counter = iter(range(10_000))
-
-    @asynccontextmanager
-    async def open_one() -> AsyncIterator[SqlDatabase]:
-        if backend == "sqlite":
-            async with sqlite_database_at(tmp_path / f"db-{next(counter)}.sqlite") as db:
-                yield db
-        else:
-            async with postgres_database() as db:
-                yield db
-
-    return open_one
 
 
 @settings(
