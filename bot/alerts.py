@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 ALERT = "alert"
 #: Voters shown in an alert; `/mod voters` lists them all.
 SHOWN = 8
+#: How long a challenge's usual pace is used before it is counted again: an average since
+#: the opening moves slowly, and counting it for every judgement would cost the writer.
+PACE_KEPT = timedelta(minutes=1)
 
 
 class Rule(StrEnum):
@@ -143,6 +146,8 @@ class Watch:
         self._need: dict[int, int] = {}
         self._pending: set[int] = set()
         self._running = False
+        #: challenge -> (when it was read, the challenge, its usual pace)
+        self._paces: dict[int, tuple[datetime, Challenge, float]] = {}
 
     def notice(self, gained: Mapping[int, int]) -> bool:
         """Ideas gained counted votes; True when a `run` must be started to judge them.
@@ -182,16 +187,14 @@ class Watch:
             if not judged:
                 return
             ideas = await store.ideas_by_ids(judged)
-            challenges = {
-                c.id: c
-                for c in await store.challenges_by_ids({i.challenge_id for i in ideas.values()})
-            }
+            paces = await self._usual_paces(store, {i.challenge_id for i in ideas.values()}, now)
             for head, votes in judged.items():
-                idea = ideas[head]
-                challenge = challenges[idea.challenge_id]
-                usual = await self._usual_pace(store, challenge, now)
                 # Judged again once it gained half as many votes as it has now.
                 self._need[head] = max(len(votes) // 2, self._step)
+                idea = ideas[head]
+                if idea.challenge_id not in paces:
+                    continue  # deleted
+                challenge, usual = paces[idea.challenge_id]
                 findings = [
                     f
                     for f in judge(votes, usual, self.settings)
@@ -216,11 +219,18 @@ class Watch:
                     )
         await self.agenda.send(post_ids)
 
-    async def _usual_pace(self, store: Store, challenge: Challenge, now: datetime) -> float:
-        """The counted votes an idea of this challenge gets in a window, on average since
-        the challenge opened (within the first window: all of them, so that an opening
-        burst does not make every idea look fast)."""
-        ideas, votes = await store.counted_votes(challenge.id)
+    async def _usual_paces(
+        self, store: Store, challenge_ids: set[int], now: datetime
+    ) -> dict[int, tuple[Challenge, float]]:
+        """These challenges, each with the counted votes an idea of it gets in a window, on
+        average since it opened (within the first window: all of them, so that an opening
+        burst does not make every idea look fast); kept for `PACE_KEPT`."""
         window = timedelta(minutes=self.settings.window_minutes)
-        age = max(now - (challenge.opened_at or now), window)
-        return votes / max(ideas, 1) / (age / window)
+        stale = {
+            c for c in challenge_ids if c not in self._paces or self._paces[c][0] < now - PACE_KEPT
+        }
+        for challenge in await store.challenges_by_ids(stale) if stale else []:
+            ideas, votes = await store.counted_votes(challenge.id)
+            age = max(now - (challenge.opened_at or now), window)
+            self._paces[challenge.id] = (now, challenge, votes / max(ideas, 1) / (age / window))
+        return {c: self._paces[c][1:] for c in challenge_ids if c in self._paces}

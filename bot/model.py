@@ -38,12 +38,12 @@ class IdeaStatus(StrEnum):
     @property
     def public(self) -> bool:
         """Shown to members, ranked, and open to votes."""
-        return self not in (
-            IdeaStatus.PENDING,
-            IdeaStatus.REJECTED,
-            IdeaStatus.WITHDRAWN,
-            IdeaStatus.MERGED,
-        )
+        return self not in _HIDDEN
+
+
+_HIDDEN = frozenset(
+    {IdeaStatus.PENDING, IdeaStatus.REJECTED, IdeaStatus.WITHDRAWN, IdeaStatus.MERGED}
+)
 
 
 #: Statuses shown to members, ranked, and open to votes.

@@ -548,17 +548,17 @@ class VoteBook:
     def _counts(self, batch: _Batch, head_id: int, member_id: int) -> int:
         """1 if the member counts for this family head now (the rule of bot/counting.py)."""
         head = batch.ideas[head_id]
-        challenge = batch.challenges[head.challenge_id]
         if not head.status.public or (
-            member_id == head.author_id and not challenge.settings.self_votes
+            member_id == head.author_id
+            and not batch.challenges[head.challenge_id].settings.self_votes
         ):
             return 0
-        return int(
-            any(
-                (vote := batch.votes.get((i, member_id))) is not None and not vote.voided
-                for i in batch.families[head_id]
-            )
-        )
+        votes = batch.votes
+        for idea_id in batch.families[head_id]:
+            vote = votes.get((idea_id, member_id))
+            if vote is not None and not vote.voided:
+                return 1
+        return 0
 
     async def _save(self, store: Store, batch: _Batch, now: datetime) -> Aftermath:
         community = batch.community

@@ -273,3 +273,23 @@ def points(weights: PointWeights) -> Any:
     return func.sum(
         t.ideas_published * weights.idea_published + capped_cast * weights.vote_cast + t.bonus
     )
+
+
+RECENT_GAINS = (
+    select(
+        reaction_log.c.credited_idea_id,
+        reaction_log.c.member_id,
+        members.c.display_name,
+        reaction_log.c.occurred_at,
+        members.c.account_created_at,
+        members.c.joined_at,
+    )
+    .join(members, members.c.id == reaction_log.c.member_id)
+    .where(
+        reaction_log.c.credited_idea_id.in_(_in("ids"))
+        & (reaction_log.c.occurred_at >= bindparam("since"))
+        & (reaction_log.c.counted > 0)
+        & (reaction_log.c.source == bindparam("source"))
+    )
+    .order_by(reaction_log.c.occurred_at, reaction_log.c.seq)
+)

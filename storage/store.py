@@ -1073,29 +1073,14 @@ class SqlStore(ScheduleRepository):
     ) -> dict[int, list[RecentVote]]:
         """The counted votes each of these heads gained from `source` since then, with the
         voters' ages, oldest first."""
-        r, m = reaction_log.c, members.c
         out: dict[int, list[RecentVote]] = {h: [] for h in heads}
+        db = await self._driver()
+        t = db.read_time
         for chunk in _chunks(list(heads)):
-            rows = await self.conn.execute(
-                select(
-                    r.credited_idea_id,
-                    r.member_id,
-                    m.display_name,
-                    r.occurred_at,
-                    m.account_created_at,
-                    m.joined_at,
+            for row in await db.fetch("recent_gains", db.ids(chunk), db.time(since), source):
+                out[int(row[0])].append(
+                    RecentVote(int(row[1]), row[2], t(row[3]), t(row[4]), t(row[5]))
                 )
-                .join(members, m.id == r.member_id)
-                .where(
-                    r.credited_idea_id.in_(list(chunk))
-                    & (r.occurred_at >= since)
-                    & (r.counted > 0)
-                    & (r.source == source)
-                )
-                .order_by(r.occurred_at, r.seq)
-            )
-            for row in rows:
-                out[int(row[0])].append(RecentVote(int(row[1]), row[2], row[3], row[4], row[5]))
         return out
 
     async def counted_votes(self, challenge_id: int) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.messages import Actor
 from bot.model import Phase
-from bot.ports import LogEntry, PointsDelta, ReactionState, VoteRow
+from bot.ports import LogEntry, PointsDelta, ReactionState, RecentVote, VoteRow
 from bot.votelog import GENESIS
 from storage import statements as sql
 from storage.database import SqlDatabase
@@ -177,6 +177,18 @@ async def test_the_hot_path_reads_what_core_reads(database: SqlDatabase) -> None
             select(reaction_log.c.event_id).where(reaction_log.c.occurred_at >= middle)
         )
         assert {r[0] for r in later} == {e.event_id for e in entries if e.occurred_at >= middle}
+        # the brigading alerts' recent counted votes
+        hot_recent = await store.recent_gains(some_ideas, middle, "event")
+        core_recent = await conn.execute(
+            sql.RECENT_GAINS, {"ids": some_ideas, "since": middle, "source": "event"}
+        )
+        expected_recent: dict[int, list[RecentVote]] = {i: [] for i in some_ideas}
+        for r in core_recent:
+            expected_recent[r[0]].append(RecentVote(r[1], r[2], r[3], r[4], r[5]))
+        assert hot_recent == expected_recent
+        assert sum(map(len, hot_recent.values())) == sum(
+            1 for e in entries if e.occurred_at >= middle and e.idea_id in some_ideas
+        )
         stored_times = await conn.execute(
             select(votes.c.cast_at).where(votes.c.challenge_id == challenge_id)
         )
