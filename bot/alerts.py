@@ -37,9 +37,9 @@ log = logging.getLogger(__name__)
 ALERT = "alert"
 #: Voters shown in an alert; `/mod voters` lists them all.
 SHOWN = 8
-#: How long a challenge's usual pace is used before it is counted again: an average since
-#: the opening moves slowly, and counting it for every judgement would cost the writer.
-PACE_KEPT = timedelta(minutes=1)
+#: How long a challenge read for judging is used before it is read again (its title and
+#: opening time: what a judgement needs of it).
+CHALLENGE_KEPT = timedelta(minutes=1)
 
 
 class Rule(StrEnum):
@@ -146,8 +146,10 @@ class Watch:
         self._need: dict[int, int] = {}
         self._pending: set[int] = set()
         self._running = False
-        #: challenge -> (when it was read, the challenge, its usual pace)
-        self._paces: dict[int, tuple[datetime, Challenge, float]] = {}
+        #: (idea, rule) alerts this process gave or saw given: not claimed again
+        self._alerted: set[tuple[int, Rule]] = set()
+        #: challenge -> (when it was read, the challenge)
+        self._challenges: dict[int, tuple[datetime, Challenge]] = {}
 
     def notice(self, gained: Mapping[int, int]) -> bool:
         """Ideas gained counted votes; True when a `run` must be started to judge them.
@@ -179,6 +181,7 @@ class Watch:
         now = self.clock.now()
         window = timedelta(minutes=self.settings.window_minutes)
         post_ids: list[int] = []
+        claimed: set[tuple[int, Rule]] = set()
         async with self.db.transaction() as store:
             recent = await store.recent_gains(heads, now - window, EVENT)
             judged = {
@@ -195,10 +198,12 @@ class Watch:
                 if idea.challenge_id not in paces:
                     continue  # deleted
                 challenge, usual = paces[idea.challenge_id]
-                findings = [
-                    f
-                    for f in judge(votes, usual, self.settings)
-                    if await store.claim_post(
+                findings = []
+                for f in judge(votes, usual, self.settings):
+                    if (head, f.rule) in self._alerted:
+                        continue
+                    claimed.add((head, f.rule))
+                    post = await store.claim_post(
                         challenge.id,
                         ALERT,
                         f"{f.rule}:{head}",
@@ -207,8 +212,8 @@ class Watch:
                         now,
                         state="sent",
                     )
-                    is not None
-                ]
+                    if post is not None:
+                        findings.append(f)
                 if findings:
                     log.warning(
                         "brigading alert on idea %d: %s", head, ", ".join(f.rule for f in findings)
@@ -217,6 +222,7 @@ class Watch:
                     post_ids += await self.agenda.enqueue(
                         store, challenge.id, [Post(MODERATORS, PostKind.NOTICE, card)], now
                     )
+        self._alerted |= claimed  # by us now, or by another process before
         await self.agenda.send(post_ids)
 
     async def _usual_paces(
@@ -224,13 +230,16 @@ class Watch:
     ) -> dict[int, tuple[Challenge, float]]:
         """These challenges, each with the counted votes an idea of it gets in a window, on
         average since it opened (within the first window: all of them, so that an opening
-        burst does not make every idea look fast); kept for `PACE_KEPT`."""
+        burst does not make every idea look fast)."""
         window = timedelta(minutes=self.settings.window_minutes)
-        stale = {
-            c for c in challenge_ids if c not in self._paces or self._paces[c][0] < now - PACE_KEPT
-        }
+        kept = self._challenges
+        stale = {c for c in challenge_ids if c not in kept or kept[c][0] < now - CHALLENGE_KEPT}
         for challenge in await store.challenges_by_ids(stale) if stale else []:
-            ideas, votes = await store.counted_votes(challenge.id)
+            kept[challenge.id] = (now, challenge)
+        out = {}
+        for challenge_id in challenge_ids & kept.keys():
+            challenge = kept[challenge_id][1]
+            ideas, votes = await store.counted_votes(challenge_id)
             age = max(now - (challenge.opened_at or now), window)
-            self._paces[challenge.id] = (now, challenge, votes / max(ideas, 1) / (age / window))
-        return {c: self._paces[c][1:] for c in challenge_ids if c in self._paces}
+            out[challenge_id] = (challenge, votes / max(ideas, 1) / (age / window))
+        return out
