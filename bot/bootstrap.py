@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.clock import SystemClock
 from bot.core import Cocreate
-from bot.ports import Clock, Platform, Publisher
+from bot.ports import Clock, Platform, Publisher, Service
 from bot.settings import Settings
 from bot.startup import Backoff, wait_for_database
 
@@ -64,3 +64,14 @@ def platforms(app: Cocreate, settings: Settings) -> list[Platform]:
 
         enabled.append(SlackPlatform(app, settings))
     return enabled
+
+
+def web_server(app: Cocreate, settings: Settings, running: list[Platform]) -> Service:
+    """The [http] server: ready when the database answers and every platform is connected."""
+    from bot.web import Check, WebServer
+
+    checks: dict[str, Check] = {"database": app.db.answers}
+    for platform in running:
+        checks[platform.name] = platform.connected
+    app.metrics.watch_pool(app.db.pool_status)
+    return WebServer(settings.http.host, settings.http.port, app.metrics, checks)

@@ -11,9 +11,11 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from importlib import metadata
 from pathlib import Path
 
-from bot.ports import Platform
+from bot import logs
+from bot.ports import Service
 from bot.settings import ConfigError, Settings, load_settings, render_effective
 from bot.startup import DatabaseUnreachable, check_platforms
 
@@ -26,25 +28,53 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cocreate", description="Co-creation challenges for Discord, Slack and the console."
     )
+    parser.add_argument("--version", action="version", version=f"cocreate {_version()}")
     parser.add_argument("--config", metavar="PATH", help="TOML settings file")
-    sub = parser.add_subparsers(dest="command", required=True)
-    console = sub.add_parser("console", help="run a community in this terminal, no tokens needed")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        # --config is taken after the command too: `cocreate run --config prod.toml`.
+        found = sub.add_parser(name, help=summary, description=summary)
+        found.add_argument(
+            "--config", metavar="PATH", default=argparse.SUPPRESS, help="TOML settings file"
+        )
+        return found
+
+    console = command("console", "run a community in this terminal, no tokens needed")
     console.add_argument("--script", metavar="FILE", help="run the lines of FILE, then stop")
-    config = sub.add_parser("config", help="configuration")
-    config.add_argument("action", choices=["check"], help="print the effective configuration")
-    db = sub.add_parser("db", help="database")
-    db.add_argument("action", choices=["upgrade"], help="migrate to the newest schema")
-    sub.add_parser("run", help="run every platform enabled in the settings")
-    sub.add_parser("demo", help="a scripted two-week challenge in a throwaway folder")
-    discord = sub.add_parser("discord", help="Discord")
-    discord.add_argument("action", choices=["sync"], help="sync the slash commands globally")
-    slack = sub.add_parser("slack", help="Slack")
-    slack.add_argument("action", choices=["manifest"], help="print the app manifest (JSON)")
-    audit = sub.add_parser("audit", help="check a vote log exported with /export format:votes")
-    audit.add_argument("action", choices=["verify"], help="recompute the chain and standings")
+    config = command("config", "configuration")
+    config.add_argument(
+        "action", choices=["check"], help="check: print the effective configuration as TOML"
+    )
+    db = command("db", "database")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "backup"],
+        help="upgrade: migrate to the newest schema; backup: copy the database to PATH",
+    )
+    db.add_argument("path", nargs="?", type=Path, metavar="PATH", help="where backup writes")
+    command("run", "run every platform enabled in the settings")
+    command("demo", "a scripted two-week challenge in a throwaway folder")
+    discord = command("discord", "Discord")
+    discord.add_argument(
+        "action", choices=["sync"], help="sync: register the slash commands globally"
+    )
+    slack = command("slack", "Slack")
+    slack.add_argument("action", choices=["manifest"], help="manifest: print the app manifest")
+    audit = command("audit", "check a vote log exported with /export format:votes")
+    audit.add_argument(
+        "action", choices=["verify"], help="verify: recompute the chain and the standings"
+    )
     audit.add_argument("file", type=Path, help="the exported .jsonl file")
     audit.add_argument("--head", help="the head hash published with the final results")
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("cocreate")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "(not installed)"
 
 
 def _logging(settings: Settings, to_file: Path | None = None) -> None:
@@ -54,8 +84,11 @@ def _logging(settings: Settings, to_file: Path | None = None) -> None:
         handler = logging.FileHandler(to_file, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logs.formatter(settings.logging.format))
     logging.basicConfig(level=settings.core.log_level, handlers=[handler], force=True)
+    # Alembic tells every step of every start at INFO; storage.migrate logs what changed.
+    if settings.core.log_level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     # Waiting for the database at start is told on the terminal too, not only in the file.
     startup = logging.getLogger("cocreate.startup")
     for old in startup.handlers[:]:
@@ -64,7 +97,7 @@ def _logging(settings: Settings, to_file: Path | None = None) -> None:
     if to_file is not None:
         echo = logging.StreamHandler(sys.stderr)
         echo.setLevel(logging.WARNING)
-        echo.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        echo.setFormatter(logs.formatter(settings.logging.format, with_time=False))
         startup.addHandler(echo)
 
 
@@ -80,8 +113,9 @@ async def _upgrade(settings: Settings) -> None:
 
 
 async def _run(settings: Settings) -> int:
-    """Start the core and every enabled platform in this event loop; stop on a signal."""
-    from bot.bootstrap import build, platforms
+    """Start the core, the [http] server if enabled, and every enabled platform in this
+    event loop; stop on a signal."""
+    from bot.bootstrap import build, platforms, web_server
     from scheduler import Timer
 
     check_platforms(settings)  # before anything starts or touches the database
@@ -96,22 +130,28 @@ async def _run(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await app.start()
-    started: list[Platform] = []
+    started: list[Service] = []
     try:
         heartbeat = timedelta(seconds=settings.scheduler.heartbeat_seconds)
-        for platform in [*running, Timer(app.agenda, app.clock, heartbeat)]:
-            await platform.start()
-            started.append(platform)
-            logging.getLogger("cocreate").info("%s started", platform.name)
+        # The server first: it answers /healthz while the platforms connect.
+        services: list[Service] = (
+            [web_server(app, settings, running)] if settings.http.enabled else []
+        )
+        services += [*running, Timer(app.agenda, app.clock, heartbeat)]
+        for service in services:
+            await service.start()
+            started.append(service)
+            logging.getLogger("cocreate").info("%s started", service.name)
         await stop.wait()
     finally:
-        for platform in reversed(started):
-            await platform.stop()
+        for service in reversed(started):
+            await service.stop()
         await app.stop()
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every error is one line on stderr, never a traceback."""
     args = _parser().parse_args(argv)
     try:
         return _command(args)
@@ -120,6 +160,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except DatabaseUnreachable as err:
         print(f"cocreate: {err}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except BrokenPipeError:
+        # The reader went away (`cocreate slack manifest | head`): stop quietly, as Unix
+        # tools do; what Python would still flush goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except OSError as err:
+        print(
+            f"cocreate: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr
+        )
+        return EXIT_UNAVAILABLE
+    except Exception as err:
+        logging.getLogger("cocreate").debug("the command failed", exc_info=True)
+        print(f"cocreate: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_UNAVAILABLE
 
 
@@ -134,12 +190,21 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "config":
         print(render_effective(settings))
         return 0
+    if args.command == "db" and args.action == "backup":
+        from storage.backup import BackupError, backup
+
+        if args.path is None:
+            print("cocreate: db backup needs a PATH to write to", file=sys.stderr)
+            return EXIT_CONFIG
+        try:
+            print(backup(settings.database_url, args.path))
+        except BackupError as err:
+            print(f"cocreate: {err}", file=sys.stderr)
+            return EXIT_UNAVAILABLE
+        return 0
     if args.command == "db":
         _logging(settings)
-        try:
-            asyncio.run(_upgrade(settings))
-        except KeyboardInterrupt:
-            return EXIT_INTERRUPTED
+        asyncio.run(_upgrade(settings))
         return 0
     if args.command == "demo":
         from adapters.console.demo import run_demo
@@ -147,10 +212,7 @@ def _command(args: argparse.Namespace) -> int:
         return asyncio.run(run_demo())
     if args.command == "run":
         _logging(settings)
-        try:
-            return asyncio.run(_run(settings))
-        except KeyboardInterrupt:  # before the signal handlers were set: still starting
-            return EXIT_INTERRUPTED
+        return asyncio.run(_run(settings))
     if args.command == "discord":
         from adapters.discord.sync import sync_commands
 
@@ -163,14 +225,12 @@ def _command(args: argparse.Namespace) -> int:
         return 0
     from adapters.console.app import run_console
 
-    _logging(settings, settings.core.data_dir / "cocreate.log")
     script = Path(args.script) if args.script else None
-    try:
-        return asyncio.run(run_console(settings, script))
-    except BrokenPipeError:
-        # The reader went away (`cocreate console | head`): stop quietly, as Unix tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    if script is not None and not script.is_file():
+        print(f"cocreate: no script file at {script}", file=sys.stderr)
+        return EXIT_CONFIG
+    _logging(settings, settings.core.data_dir / "cocreate.log")
+    return asyncio.run(run_console(settings, script))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,6 +35,7 @@ from bot.messages import (
     ReactionOutcome,
     Reply,
 )
+from bot.metrics import Metrics
 from bot.model import PUBLIC_STATUSES, Community, Phase
 from bot.ports import Clock, Database, Publisher, Reconciler, Store
 from bot.render import idea_card
@@ -82,6 +83,7 @@ class Cocreate:
         self.votes = VoteBook(self.rewards, self.counting)
         self.publishers: dict[str, Publisher] = dict(publishers or {})
         self.reconcilers: dict[str, Reconciler] = {}
+        self.metrics = Metrics()
         self.ingest = ReactionIngest(
             db,
             self.votes,
@@ -89,6 +91,7 @@ class Cocreate:
             self._committed,
             self._read_back,
             buffer=settings.storage.outage_buffer,
+            metrics=self.metrics,
         )
         self.agenda = Agenda(
             db,
@@ -317,6 +320,9 @@ class Cocreate:
 
         added, removed, awards = await self.ingest.run(job)
         await self._awarded(awards)
+        self.metrics.reconcile_runs.inc()
+        self.metrics.reconcile_changes.labels("added").inc(added)
+        self.metrics.reconcile_changes.labels("removed").inc(removed)
         if added or removed:
             log.info(
                 "reconciled %s:%s/%s: %d added, %d removed",

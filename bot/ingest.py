@@ -17,12 +17,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.errors import StorageConflict, StorageUnavailable
 from bot.messages import CommunityRef, ReactionEvent, ReactionOutcome
+from bot.metrics import Metrics
 from bot.ports import Clock, Database, Store
 from bot.votes import Aftermath, VoteBook
 
@@ -58,6 +60,7 @@ class ReactionIngest:
         buffer: int = 10_000,
         retry_max_s: float = 5.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.on_committed = on_committed
@@ -68,6 +71,7 @@ class ReactionIngest:
         self.buffer = buffer
         self.retry_max_s = retry_max_s
         self.sleep = sleep
+        self.metrics = metrics or Metrics()
         self._queue: asyncio.Queue[_Item] | None = None
         self._worker: asyncio.Task[None] | None = None
         #: events kept during an outage, oldest first
@@ -297,6 +301,7 @@ class ReactionIngest:
         outcomes: list[ReactionOutcome | None] = [None] * len(events)
         after = Aftermath()
         now = self.clock.now()
+        started = time.perf_counter()
         async with self.db.transaction() as store:
             for indexes in groups.values():
                 results, left = await self.book.apply_events(
@@ -305,6 +310,10 @@ class ReactionIngest:
                 after.add(left)
                 for i, outcome in zip(indexes, results, strict=True):
                     outcomes[i] = outcome
+        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        self.metrics.batch_size.observe(len(events))
+        for effect, n in Counter(o.effect for o in outcomes if o is not None).items():
+            self.metrics.reaction_events.labels(effect).inc(n)
         if after.awards or after.gained:
             await self.on_committed(after)
         return [o for o in outcomes if o is not None]

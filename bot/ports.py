@@ -470,8 +470,8 @@ class Reconciler(Protocol):
         ...
 
 
-class Platform(Protocol):
-    """A chat platform adapter, started and stopped by the composition root."""
+class Service(Protocol):
+    """Something a running Cocreate starts and stops: a platform, the timer, the server."""
 
     name: str
 
@@ -479,6 +479,16 @@ class Platform(Protocol):
     async def stop(self) -> None: ...
 
 
+class Platform(Service, Protocol):
+    """A chat platform adapter, started and stopped by the composition root."""
+
+    async def connected(self) -> bool:
+        """Whether it is connected to its platform now (for readiness)."""
+        ...
+
+
 class Database(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Store]: ...
+    async def answers(self) -> bool: ...
+    def pool_status(self) -> dict[str, int]: ...
     async def close(self) -> None: ...

@@ -422,6 +422,28 @@ class SlackSettings(_Section):
     )
 
 
+class HttpSettings(_Section):
+    """``[http]``: the server of /healthz, /readyz and /metrics, whatever platforms run."""
+
+    enabled: bool = Field(default=False, description="Serve health and metrics over HTTP.")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address to listen on (0.0.0.0 in a container, for the health check "
+        "and Prometheus).",
+    )
+    port: int = Field(default=9464, ge=0, le=65535, description="Port to listen on.")
+
+
+class LoggingSettings(_Section):
+    """``[logging]``: how log lines are written (the level is ``core.log_level``)."""
+
+    format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: one readable line each; json: one JSON object per line, with "
+        "the command, community, challenge and error id where they apply.",
+    )
+
+
 class SchedulerSettings(_Section):
     """``[scheduler]``: deadlines and scheduled posts."""
 
@@ -559,6 +581,8 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
     _config_file: Path | None = PrivateAttr(default=None)
 
@@ -802,11 +826,17 @@ def _toml_value(value: Any) -> str:
         return json.dumps(value.as_posix(), ensure_ascii=False)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        pairs = (
+            f"{json.dumps(str(k), ensure_ascii=False)} = {_toml_value(v)}" for k, v in value.items()
+        )
+        return "{ " + ", ".join(pairs) + " }" if value else "{}"
     return json.dumps(str(value), ensure_ascii=False)
 
 
 def render_effective(settings: Settings) -> str:
-    """The effective configuration as TOML-like text, secrets masked."""
+    """The effective configuration as TOML that `load_settings` reads back to the same
+    settings: secrets and unset values appear only as comments."""
     source = str(settings.config_file) if settings.config_file else "none (built-in defaults)"
     lines = [
         f"# config file: {source}",
@@ -820,9 +850,11 @@ def render_effective(settings: Settings) -> str:
         for name in type(section).model_fields:
             key = f"{section_name}.{name}"
             value = getattr(section, name)
-            if key in SECRET_KEYS:
-                shown = '"***"' if value is not None else f"(unset, env {env_var_name(key)})"
-                lines.append(f"{name} = {shown}")
+            if key in SECRET_KEYS:  # from the environment only: never a value here
+                state = "set, masked" if value is not None else "unset"
+                lines.append(f"# {name}: {state} (env {env_var_name(key)})")
+            elif value is None:  # TOML has no null: the key is left out
+                lines.append(f"# {name}: unset")
             elif key == "storage.url":
                 comment = "" if value else "  # default: <data_dir>/cocreate.db"
                 url = mask_url_password(settings.database_url)

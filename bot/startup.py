@@ -41,8 +41,8 @@ BACKOFF = Backoff()
 
 def check_platforms(settings: Settings) -> None:
     """Raise one ConfigError naming every secret an enabled platform lacks, before anything
-    starts (and one when no platform is enabled at all)."""
-    if not settings.discord.enabled and not settings.slack.enabled:
+    starts (and one when nothing would run: no platform, and no [http] server)."""
+    if not settings.discord.enabled and not settings.slack.enabled and not settings.http.enabled:
         raise ConfigError(
             "no platform is enabled: set discord.enabled or slack.enabled "
             "(or run `cocreate console`)"

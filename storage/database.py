@@ -132,5 +132,23 @@ class SqlDatabase:
                 raise
             raise kind(f"{type(err).__name__}: {err}".splitlines()[0][:300]) from err
 
+    async def answers(self) -> bool:
+        """Whether the database answers a query now (for readiness checks)."""
+        try:
+            async with self.transaction() as store:
+                await store.conn.exec_driver_sql("SELECT 1")
+        except StorageUnavailable:
+            return False
+        return True
+
+    def pool_status(self) -> dict[str, int]:
+        """The connection pool's figures, for /metrics."""
+        pool: Any = self.engine.pool
+        figures = {"size": "size", "checked_in": "checkedin", "checked_out": "checkedout"}
+        out = {k: int(getattr(pool, m)()) for k, m in figures.items() if hasattr(pool, m)}
+        if hasattr(pool, "overflow"):
+            out["overflow"] = max(int(pool.overflow()), 0)
+        return out
+
     async def close(self) -> None:
         await self.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +12,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(
@@ -45,7 +49,12 @@ async def upgrade(engine: AsyncEngine, schema: str | None = None) -> None:
     _check_schema(engine, schema)
 
     def run(connection: Connection) -> None:
+        opts = {} if schema is None else {"version_table_schema": schema}
+        before = MigrationContext.configure(connection, opts=opts).get_current_revision()
         command.upgrade(alembic_config(connection, schema), "head")
+        after = MigrationContext.configure(connection, opts=opts).get_current_revision()
+        if after != before:
+            log.info("database schema upgraded from %s to %s", before or "empty", after)
 
     # One transaction for everything: on PostgreSQL and SQLite alike, DDL is transactional.
     async with engine.begin() as connection:

@@ -37,7 +37,7 @@ def test_config_check_masks_secrets(
     assert main(["config", "check"]) == 0
     out = capsys.readouterr().out
     assert "very-secret-token" not in out and "hunter2" not in out
-    assert 'token = "***"' in out
+    assert "# token: set, masked (env COCREATE_DISCORD__TOKEN)" in out
     assert "postgresql+asyncpg://bot:***@db.example/cocreate" in out
 
 
@@ -278,3 +278,109 @@ def test_a_database_that_refuses_the_user_is_a_config_error_at_once(
     assert "secret" not in err and "Traceback" not in err
     line = err.strip().splitlines()[-1]
     assert line.startswith("config error: storage.url:") and "cocreate_no_such_role:***@" in line
+
+
+# -- operations: version, help, backup, one-line errors --------------------------------------
+
+
+def test_version_and_a_help_text_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("cocreate ")
+    for command in ["console", "config", "db", "run", "demo", "discord", "slack", "audit"]:
+        with pytest.raises(SystemExit) as done:
+            main([command, "--help"])
+        assert done.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: cocreate {command}") and "--config PATH" in out, command
+
+
+def test_config_is_taken_after_the_command_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "after.toml"
+    config.write_text("[limits]\ntitle_max = 42\n")
+    assert main(["config", "check", "--config", str(config)]) == 0
+    assert "title_max = 42" in capsys.readouterr().out
+    assert main(["--config", str(config), "config", "check"]) == 0
+    assert "title_max = 42" in capsys.readouterr().out
+
+
+def test_a_backup_taken_while_the_bot_writes_restores_and_reads_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "make.txt"
+    script.write_text(
+        ':as Maya --mod\n/challenge create title:"Flavours" brief:"Which one?" '
+        "submissions_close:7d voting_close:14d\n/challenge open flavours\n"
+        ':as Ana\n/idea submit title:"Mango chilli" description:"Sweet and hot"\n'
+    )
+    assert main(["console", "--script", str(script)]) == 0
+    live = sqlite3.connect(tmp_path / "data" / "cocreate.db")
+    live.execute("BEGIN IMMEDIATE")  # a writer holds the database during the backup
+    live.execute("UPDATE ideas SET title = 'not committed'")
+    try:
+        assert main(["db", "backup", "copies/nightly.db"]) == 0
+    finally:
+        live.rollback()
+        live.close()
+    out = capsys.readouterr().out
+    assert "backed up" in out and "copies/nightly.db" in out
+    from storage.migrate import head_revision
+
+    assert f"schema revision {head_revision()}" in out
+    assert not (tmp_path / "copies" / "nightly.db.partial").exists()
+    # Restored: the copy is the database of another data directory, and reads back.
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    (tmp_path / "copies" / "nightly.db").rename(restored / "cocreate.db")
+    reader = tmp_path / "read.txt"
+    reader.write_text("/ideas\n")
+    os.environ["COCREATE_CORE__DATA_DIR"] = str(restored)
+    try:
+        assert main(["console", "--script", str(reader)]) == 0
+    finally:
+        del os.environ["COCREATE_CORE__DATA_DIR"]
+    shown = capsys.readouterr().out
+    assert "Mango chilli" in shown and "not committed" not in shown
+
+
+def test_a_backup_names_pg_dump_on_postgresql(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COCREATE_STORAGE__URL", "postgresql://bot:hunter2@db.example:5433/cc")
+    assert main(["db", "backup", "/srv/cc.dump"]) == 0
+    out = capsys.readouterr().out
+    assert "pg_dump --format=custom --file=/srv/cc.dump postgresql://bot@db.example:5433/cc" in out
+    assert "hunter2" not in out
+
+
+def test_backup_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "backup"]) == EXIT_CONFIG
+    assert main(["db", "backup", "x.db"]) == 1  # no database yet
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "cocreate: db backup needs a PATH to write to",
+        f"cocreate: no SQLite database at data{os.sep}cocreate.db",
+    ]
+
+
+def test_a_missing_script_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["console", "--script", "nowhere.txt"]) == EXIT_CONFIG
+    assert capsys.readouterr().err.strip() == "cocreate: no script file at nowhere.txt"
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "cocreate"
+    result = subprocess.run(
+        f"'{script}' slack manifest | head -c 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout == "{"
+    assert result.stderr == ""

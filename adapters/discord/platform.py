@@ -169,6 +169,11 @@ class DiscordPlatform:
                 self.ready_timeout,
             )
 
+    async def connected(self) -> bool:
+        """Logged in to the gateway, with every shard ready."""
+        client = self.client
+        return client is not None and client.is_ready() and not client.is_closed()
+
     async def stop(self) -> None:
         for task in self._catch_ups.values():
             task.cancel()

@@ -124,6 +124,12 @@ class SlackPlatform:
         if self.tuning.reconcile_on_start:
             self.work.spawn(self.reconcile_recent(), "reconcile after start")
 
+    async def connected(self) -> bool:
+        """Serving HTTP, or connected over Socket Mode."""
+        if self.socket is not None:
+            return await self.socket.connected()
+        return self.http is not None and self.http.port is not None
+
     async def reconcile_recent(self) -> None:
         """Votes cast while the bot was down: read back the idea posts of running
         challenges and of those closed in the last `slack.reconcile_days` days."""

@@ -208,6 +208,10 @@ class SocketRunner:
         await self._handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("Slack Socket Mode connected")
 
+    async def connected(self) -> bool:
+        handler = self._handler
+        return handler is not None and bool(await handler.client.is_connected())
+
     async def stop(self) -> None:
         handler, self._handler = self._handler, None
         if handler is None:
