@@ -137,6 +137,7 @@ def make_client(
     guild_ready_timeout: float = 2.0,
     identify_delay: float | None = None,
     connections: int = 32,
+    http_trace: aiohttp.TraceConfig | None = None,
 ) -> discord.Client:
     """An auto-sharded client when shards are configured, a plain one otherwise.
 
@@ -144,6 +145,7 @@ def make_client(
     opens one per call in flight, so a burst of commands means a burst of handshakes)."""
     options: dict[str, Any] = {
         "connector": aiohttp.TCPConnector(limit=connections),
+        "http_trace": http_trace,
         "intents": intents(),
         "allowed_mentions": discord.AllowedMentions.none(),
         "chunk_guilds_at_startup": False,

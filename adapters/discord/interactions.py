@@ -188,6 +188,9 @@ class Interactions:
         except Exception as err:
             log.warning("could not acknowledge interaction %s: %s", interaction.id, describe(err))
             return False
+        # From the interaction's creation: Discord's own clock runs its 3 s deadline.
+        took = (discord.utils.utcnow() - interaction.created_at).total_seconds()
+        self.app.metrics.ack_seconds.labels("discord").observe(max(took, 0.0))
         return True
 
     async def run(

@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
+from adapters.api_metrics import api_trace, discord_route
 from adapters.discord import translate
 from adapters.discord.client import configure_endpoints, make_client
 from adapters.discord.commands import build_commands, commands_signature
@@ -95,7 +97,8 @@ class DiscordPlatform:
         self.guild_ready_timeout = guild_ready_timeout
         self.identify_delay = identify_delay
         self.ready_timeout = ready_timeout
-        self.policy = policy
+        retries = app.metrics.api_retries.labels(translate.PLATFORM, "rest")
+        self.policy = replace(policy, on_retry=retries.inc)
         self.reconcile_pace = reconcile_pace
         self.reconcile_concurrency = reconcile_concurrency
         self.reconnect_delay = reconnect_delay
@@ -127,6 +130,7 @@ class DiscordPlatform:
             config,
             guild_ready_timeout=self.guild_ready_timeout,
             identify_delay=self.identify_delay,
+            http_trace=api_trace(self.app.metrics, translate.PLATFORM, discord_route),
         )
         self.client = client
         self.reactions = ReactionRelay(self.app, client)

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import aiohttp
@@ -40,6 +40,8 @@ class RetryPolicy:
     timeout: float = 15.0
     base_delay: float = 0.5
     max_delay: float = 10.0
+    #: told of each retry (for /metrics)
+    on_retry: Callable[[], object] | None = field(default=None, compare=False)
 
     def delay(self, attempt: int) -> float:
         """Backoff before attempt `attempt + 1`: doubling, capped, with jitter."""
@@ -71,6 +73,8 @@ async def retrying(
             if attempt >= policy.attempts or not is_transient(err):
                 raise
             delay = policy.delay(attempt)
+            if policy.on_retry is not None:
+                policy.on_retry()
             log.warning(
                 "%s failed (%s); attempt %d of %d in %.2f s",
                 what,

@@ -16,7 +16,10 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.api_metrics import api_trace, slack_method
 from adapters.slack.config import Sleep, Tuning
+from adapters.slack.translate import PLATFORM
+from bot.metrics import Metrics
 
 log = logging.getLogger("cocreate.slack")
 
@@ -36,10 +39,13 @@ def _method(request: HttpRequest) -> str:
 class RateLimitRetry(AsyncRetryHandler):
     """HTTP 429 (`ratelimited`): wait exactly what Retry-After says, then try again."""
 
-    def __init__(self, max_retry_count: int, max_wait_s: float, sleep: Sleep) -> None:
+    def __init__(
+        self, max_retry_count: int, max_wait_s: float, sleep: Sleep, metrics: Metrics
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait_s = max_wait_s
         self.sleep = sleep
+        self.metrics = metrics
 
     async def _can_retry_async(
         self,
@@ -66,16 +72,20 @@ class RateLimitRetry(AsyncRetryHandler):
                     wait = float(values[0])
         wait = min(max(wait, 0.0), self.max_wait_s)
         log.warning("%s was rate limited: waiting %.1f s (Retry-After)", _method(request), wait)
+        self.metrics.api_retries.labels(PLATFORM, _method(request)).inc()
         state.next_attempt_requested = True
         await self.sleep(wait)
         state.increment_current_attempt()
 
 
 class _Backoff(AsyncRetryHandler):
-    def __init__(self, max_retry_count: int, backoff_s: float, sleep: Sleep) -> None:
+    def __init__(
+        self, max_retry_count: int, backoff_s: float, sleep: Sleep, metrics: Metrics
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.backoff_s = backoff_s
         self.sleep = sleep
+        self.metrics = metrics
 
     def describe(self, response: HttpResponse | None, error: Exception | None) -> str:
         if response is not None:
@@ -98,6 +108,7 @@ class _Backoff(AsyncRetryHandler):
             state.current_attempt + 1,
             wait,
         )
+        self.metrics.api_retries.labels(PLATFORM, _method(request)).inc()
         state.next_attempt_requested = True
         await self.sleep(wait)
         state.increment_current_attempt()
@@ -131,21 +142,22 @@ class ConnectionRetry(_Backoff):
         return isinstance(error, aiohttp.ClientConnectionError | asyncio.TimeoutError)
 
 
-def retry_handlers(tuning: Tuning) -> list[AsyncRetryHandler]:
+def retry_handlers(tuning: Tuning, metrics: Metrics) -> list[AsyncRetryHandler]:
     return [
-        RateLimitRetry(tuning.rate_limit_retries, tuning.max_retry_after_s, tuning.sleep),
-        ServerErrorRetry(tuning.server_error_retries, tuning.backoff_s, tuning.sleep),
-        ConnectionRetry(tuning.connection_retries, tuning.backoff_s, tuning.sleep),
+        RateLimitRetry(tuning.rate_limit_retries, tuning.max_retry_after_s, tuning.sleep, metrics),
+        ServerErrorRetry(tuning.server_error_retries, tuning.backoff_s, tuning.sleep, metrics),
+        ConnectionRetry(tuning.connection_retries, tuning.backoff_s, tuning.sleep, metrics),
     ]
 
 
 class SlackApi:
     """Makes Web API and response_url clients that share one session and the retries."""
 
-    def __init__(self, base_url: str, tuning: Tuning) -> None:
+    def __init__(self, base_url: str, tuning: Tuning, metrics: Metrics | None = None) -> None:
         self.base_url = base_url
         self.tuning = tuning
-        self.handlers = retry_handlers(tuning)
+        self.metrics = metrics or Metrics()
+        self.handlers = retry_handlers(tuning, self.metrics)
         self._session: aiohttp.ClientSession | None = None
         self._clients: dict[str | None, AsyncWebClient] = {}
         self._closed = False
@@ -158,6 +170,7 @@ class SlackApi:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.tuning.http_timeout_s),
                 connector=aiohttp.TCPConnector(limit=100),
+                trace_configs=[api_trace(self.metrics, PLATFORM, slack_method)],
             )
         return self._session
 

@@ -37,7 +37,7 @@ class SlackPlatform:
         self.settings = settings
         self.tuning = tuning or Tuning()
         self.config: SlackConfig = slack_config(settings)
-        self.api = SlackApi(self.config.api_base_url, self.tuning)
+        self.api = SlackApi(self.config.api_base_url, self.tuning, app.metrics)
         self.installations: SqlInstallationStore | None = None
         self.states: SqlOAuthStateStore | None = None
         if self.config.oauth:
@@ -106,6 +106,7 @@ class SlackPlatform:
         handlers.register(bolt)
         self.core.add_publisher(PLATFORM, self.publisher)
         self.core.add_reconciler(PLATFORM, self.reconciler)
+        acked = self.core.metrics.ack_seconds.labels(PLATFORM).observe
         if self.config.mode == "socket":
             assert self.config.app_token is not None
             self.socket = SocketRunner(
@@ -114,11 +115,16 @@ class SlackPlatform:
                 self.api.client(None),
                 self.tuning.socket_ping_interval_s,
                 now=self.core.clock.now,
+                on_ack=acked,
             )
             await self.socket.start()
         else:
             self.http = HttpRunner(
-                bolt, self.settings.slack.host, self.settings.slack.port, now=self.core.clock.now
+                bolt,
+                self.settings.slack.host,
+                self.settings.slack.port,
+                now=self.core.clock.now,
+                on_ack=acked,
             )
             await self.http.start()
         if self.tuning.reconcile_on_start:

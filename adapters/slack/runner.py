@@ -40,6 +40,8 @@ log = logging.getLogger("cocreate.slack")
 Now = Callable[[], datetime]
 #: the key of the arrival time in bolt's context
 RECEIVED_AT = "received_at"
+#: told how long a request took to be acknowledged, in seconds
+Acked = Callable[[float], None]
 
 
 def utc_now() -> datetime:
@@ -50,11 +52,19 @@ class HttpRunner:
     """Events, commands and interactions at /slack/events; the OAuth flow at /slack/install
     and /slack/oauth_redirect when configured; /healthz for load balancers."""
 
-    def __init__(self, bolt: AsyncApp, host: str, port: int, now: Now = utc_now) -> None:
+    def __init__(
+        self,
+        bolt: AsyncApp,
+        host: str,
+        port: int,
+        now: Now = utc_now,
+        on_ack: Acked | None = None,
+    ) -> None:
         self.bolt = bolt
         self.host = host
         self.port = port
         self.now = now
+        self.on_ack = on_ack
         self._runner: web.AppRunner | None = None
 
     def web_app(self) -> web.Application:
@@ -68,6 +78,7 @@ class HttpRunner:
         return app
 
     async def _dispatch(self, request: web.Request) -> web.Response:
+        arrived = time.perf_counter()
         received_at = self.now()
         try:
             check_size(request.content_length)
@@ -79,6 +90,8 @@ class HttpRunner:
         except Refused as refused:
             return refuse(request, refused)
         response = await self.bolt.async_dispatch(bolt_request)
+        if self.on_ack is not None:
+            self.on_ack(time.perf_counter() - arrived)
         return await to_aiohttp_response(response)
 
     async def _install(self, request: web.Request) -> web.Response:
@@ -147,12 +160,16 @@ class AckedWhenDone(AsyncSocketModeHandler):
     Bolt's own handler does not ack either, but it logs a line of its own; the listener
     that refused has already said why."""
 
-    def __init__(self, bolt: AsyncApp, app_token: str, now: Now, **kwargs: object) -> None:
+    def __init__(
+        self, bolt: AsyncApp, app_token: str, now: Now, on_ack: Acked | None, **kwargs: object
+    ) -> None:
         super().__init__(bolt, app_token, **kwargs)  # type: ignore[arg-type]
         self.now = now
+        self.on_ack = on_ack
 
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         started = time.time()
+        arrived = time.perf_counter()
         problem = mismatch(req.payload)
         if problem:
             # Sending it again would not make it readable: acked, and dropped.
@@ -168,6 +185,8 @@ class AckedWhenDone(AsyncSocketModeHandler):
         response = await self.app.async_dispatch(bolt_request)
         if response.status == 200:
             await send_async_response(client, req, response, started)
+            if self.on_ack is not None:
+                self.on_ack(time.perf_counter() - arrived)
 
 
 class SocketRunner:
@@ -180,12 +199,14 @@ class SocketRunner:
         web_client: AsyncWebClient,
         ping_interval_s: float,
         now: Now = utc_now,
+        on_ack: Acked | None = None,
     ) -> None:
         self.bolt = bolt
         self.app_token = app_token
         self.web_client = web_client
         self.ping_interval_s = ping_interval_s
         self.now = now
+        self.on_ack = on_ack
         self._handler: AsyncSocketModeHandler | None = None
 
     async def start(self) -> None:
@@ -201,6 +222,7 @@ class SocketRunner:
             self.bolt,
             self.app_token,
             self.now,
+            self.on_ack,
             logger=logging.getLogger("cocreate.slack.socket"),
             web_client=self.web_client,
             ping_interval=self.ping_interval_s,

@@ -35,6 +35,16 @@ async def test_a_429_and_a_500_do_not_lose_a_post(bot: Bot, world: World) -> Non
     assert "#1 is in" in record.embed["title"], record.text()
     assert not record.embed.get("footer"), "no post was reported as unsent"
     assert [f.hits for f in fake.faults] == [1, 1]
+    assert bot.app is not None  # /metrics counts each call by route and status
+    registry = bot.app.metrics.registry
+    route = {"platform": "discord", "method": "POST /channels/{id}/messages"}
+    for status in ("500", "429", "200"):
+        calls = registry.get_sample_value(
+            "cocreate_platform_api_calls_total", {**route, "status": status}
+        )
+        assert (calls or 0) >= 1, status
+    acks = registry.get_sample_value("cocreate_ack_seconds_count", {"platform": "discord"})
+    assert (acks or 0) >= 1
     assert len(idea_posts(world)) == 1, "posted exactly once"
     assert len(fake.requests_to("POST", path)) == before + 3
     # The post's receipt was kept: votes on it count.
@@ -65,6 +75,11 @@ async def test_a_503_and_a_timeout_are_retried_without_a_duplicate(
     assert len(idea_posts(world)) == 1, "the retry after the time-out did not post twice"
     retries = [r.getMessage() for r in caplog.records if "attempt" in r.getMessage()]
     assert any("HTTP 503" in m for m in retries) and any("timed out" in m for m in retries)
+    assert bot.app is not None
+    retried = bot.app.metrics.registry.get_sample_value(
+        "cocreate_platform_api_retries_total", {"platform": "discord", "method": "rest"}
+    )
+    assert (retried or 0) >= 2
     post = int(idea_posts(world)[0]["id"])
     sent = await fake.react(world.ben.id, post, "👍")
     await bot.received(sent)

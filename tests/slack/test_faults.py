@@ -35,6 +35,18 @@ async def test_ratelimited_calls_wait_out_retry_after(world: World) -> None:
     # Retry-After is obeyed to the second (1 s when Slack gives none).
     assert world.sleeps.durations == [7.0, 1.0, 30.0]
 
+    # /metrics counts every call by method and status, and the retries.
+    def sample(name: str, **labels: str) -> float | None:
+        return world.core.metrics.registry.get_sample_value(name, {"platform": "slack", **labels})
+
+    calls, retries = "cocreate_platform_api_calls_total", "cocreate_platform_api_retries_total"
+    assert sample(calls, method="chat.postMessage", status="429") == 2
+    assert sample(calls, method="reactions.add", status="429") == 1
+    assert (sample(calls, method="reactions.add", status="200") or 0) >= 1
+    assert sample(retries, method="chat.postMessage") == 2
+    assert sample(retries, method="reactions.add") == 1
+    assert (sample("cocreate_ack_seconds_count") or 0) >= 2  # the commands' acks
+
 
 async def test_server_errors_and_timeouts_are_retried_with_backoff(
     tmp_path: Path, fake: FakeSlack
