@@ -342,20 +342,41 @@ class Agenda:
         self, store: Store, challenge_id: int, posts: Sequence[Post], now: datetime
     ) -> list[int]:
         """Claim a command's posts in its transaction; `send` them once it committed."""
-        ids = []
+        return [post_id for post_id, _ in await self._claim(store, challenge_id, posts, now)]
+
+    async def claim(
+        self, store: Store, challenge: Challenge, posts: Sequence[Post], now: datetime
+    ) -> list[tuple[int, Due]]:
+        """Claim a command's posts in its transaction, and keep what they are: once it
+        committed, `send_claimed` sends them without reading them back."""
+        return [
+            (post_id, Due(challenge, outbox.KIND, period, now, outgoing))
+            for post_id, (period, outgoing) in await self._claim(store, challenge.id, posts, now)
+        ]
+
+    async def _claim(
+        self, store: Store, challenge_id: int, posts: Sequence[Post], now: datetime
+    ) -> list[tuple[int, tuple[str, Outgoing]]]:
+        claimed = []
         for outgoing in outbox.group(posts):
-            post_id = await store.claim_post(
-                challenge_id,
-                outbox.KIND,
-                outgoing.period(),
-                now,
-                self.instance,
-                now,
-                payload=outgoing.payload(),
+            period = outgoing.period()
+            post_id = await store.claim_command_post(
+                challenge_id, outbox.KIND, period, now, self.instance, outgoing.payload()
             )
             assert post_id is not None  # a key of its own
-            ids.append(post_id)
-        return ids
+            claimed.append((post_id, (period, outgoing)))
+        return claimed
+
+    async def send_claimed(self, claimed: Sequence[tuple[int, Due]]) -> list[Outgoing]:
+        """Send posts a committed command claimed; returns those that failed (they are
+        retried)."""
+        failed = []
+        for post_id, item in claimed:
+            if item.outgoing is not None and not await self._send(
+                post_id, item, attempts=0, done=()
+            ):
+                failed.append(item.outgoing)
+        return failed
 
     async def send(self, post_ids: Sequence[int]) -> list[Outgoing]:
         """Send posts a command claimed; returns those that failed (they are retried)."""

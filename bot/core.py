@@ -10,7 +10,6 @@ from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 from bot.agenda import Agenda
@@ -204,15 +203,12 @@ class Cocreate:
                 counting=self.counting,
             )
             reply = await spec.handler(ctx, args)
-            post_ids = [
-                post_id
-                for challenge_id, posts in groupby(ctx.posts, key=itemgetter(0))
-                for post_id in await self.agenda.enqueue(
-                    store, challenge_id, [p for _, p in posts], now
-                )
-            ]
+            claimed = []
+            for _, group in groupby(ctx.posts, key=lambda post: post[0].id):
+                posts = list(group)
+                claimed += await self.agenda.claim(store, posts[0][0], [p for _, p in posts], now)
         self._communities[key] = community
-        unsent = await self.agenda.send(post_ids)
+        unsent = await self.agenda.send_claimed(claimed)
         await self.refresh(inv.community, ctx.refresh)
         await self._awarded(ctx.awards)
         if ctx.schedule_changed:
@@ -364,8 +360,7 @@ class Cocreate:
         """Record the keys of a request (a signed Slack command, say). Returns the first key
         seen before, in this process or another, within `keep` (a replay), or None."""
         async with self.db.transaction() as store:
-            now = self.clock.now()
-            seen = [key for key in keys if not await store.first_sighting(key, now, keep)]
+            seen = await store.seen_before(keys, self.clock.now(), keep)
         return seen[0] if seen else None
 
     async def reconcile_targets(self, platform: str, closed_within: timedelta) -> list[IdeaPostRef]:
@@ -456,10 +451,11 @@ class Cocreate:
 
     async def _announce(self, awards: list[Award]) -> None:
         try:
+            known = {c.id: c for c in self._communities.values()}
             async with self.db.transaction() as store:
                 members = await store.members_by_ids({a.member_id for a in awards})
                 communities = {
-                    cid: await store.community_by_id(cid)
+                    cid: known.get(cid) or await store.community_by_id(cid)
                     for cid in {a.community_id for a in awards}
                 }
             for award in awards:

@@ -35,7 +35,12 @@ RISING = 3
 async def standings(store: Store, challenge: Challenge, limit: int | None = None) -> list[Standing]:
     """Ranked by counted votes, highest first; a tie goes to the idea submitted earlier.
     The podium places go to the first three with votes, one per member (`podium_places`)."""
-    ideas = await store.ideas(challenge.id, PUBLIC_STATUSES, ranked=True, limit=limit)
+    if limit is None:
+        ideas = await store.ideas(challenge.id, PUBLIC_STATUSES, ranked=True)
+    else:
+        ideas = await store.idea_page(
+            challenge.id, PUBLIC_STATUSES, newest_first=False, limit=limit
+        )
     ranked = [Standing(rank, idea, idea.vote_count) for rank, idea in enumerate(ideas, start=1)]
     return podium_places(ranked, challenge.settings.multiple_places)
 

@@ -231,6 +231,10 @@ class Store(Protocol):
     async def challenges(
         self, community_id: int, ids: Collection[int] | None = None, *, with_venues: bool = True
     ) -> list[Challenge]: ...
+    async def challenges_of(self, community_id: int) -> list[Challenge]:
+        """The community's challenges that are not deleted, oldest first, with venues."""
+        ...
+
     async def slug_taken(self, community_id: int, slug: str) -> bool: ...
     async def set_phase(
         self, challenge_id: int, phase: Phase, **times: datetime | None
@@ -261,6 +265,18 @@ class Store(Protocol):
     async def count_ideas(
         self, challenge_id: int, statuses: Collection[IdeaStatus], author_id: int | None = None
     ) -> int: ...
+    async def idea_page(
+        self,
+        challenge_id: int,
+        statuses: Collection[IdeaStatus],
+        *,
+        newest_first: bool,
+        limit: int,
+        offset: int = 0,
+    ) -> list[Idea]:
+        """A page of the ideas ranked (most votes first), or newest first."""
+        ...
+
     async def has_published_idea(self, community_id: int, author_id: int) -> bool: ...
     async def update_idea(self, idea_id: int, **values: Any) -> None: ...
     async def mark_first_foreign_votes(self, first: Mapping[int, datetime]) -> None:
@@ -272,6 +288,12 @@ class Store(Protocol):
     async def add_idea_post(
         self, community_id: int, idea_id: int, channel_id: str, message_id: str, now: datetime
     ) -> None: ...
+    async def claim_command_post(
+        self, challenge_id: int, kind: str, period: str, now: datetime, by: str, payload: str
+    ) -> int | None:
+        """`claim_post` of a command's post (due and claimed now, by `by`)."""
+        ...
+
     async def posts_by_message(
         self, community_id: int, keys: Collection[tuple[str, str]]
     ) -> dict[tuple[str, str], PostTarget]: ...
@@ -300,8 +322,8 @@ class Store(Protocol):
         database decide their votes one at a time; returns what each is merged into."""
         ...
 
-    async def first_sighting(self, key: str, now: datetime, keep: timedelta) -> bool:
-        """Record a request key; False when it was recorded within `keep` already."""
+    async def seen_before(self, keys: Sequence[str], now: datetime, keep: timedelta) -> list[str]:
+        """Record a request's keys; those that were recorded within `keep` already."""
         ...
 
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None: ...
@@ -363,6 +385,19 @@ class Store(Protocol):
         limit: int,
         offset: int = 0,
     ) -> list[LeaderboardRow]: ...
+    async def leaderboard_of(
+        self,
+        community_id: int,
+        weights: PointWeights,
+        first_week: str | None,
+        last_week: str | None,
+        limit: int,
+        member_id: int,
+    ) -> tuple[list[LeaderboardRow], LeaderboardRow | None, int]:
+        """The first `limit` rows of the leaderboard, this member's row (None without
+        points), and how many members have points."""
+        ...
+
     async def member_points(
         self, community_id: int, member_id: int, weights: PointWeights
     ) -> tuple[int, int]:

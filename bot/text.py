@@ -406,40 +406,59 @@ def similar_items(
     """Keys of the ``candidates`` whose :func:`similarity` to ``text`` is >= ``threshold``.
 
     Best matches first (ties keep the candidates' order), at most ``limit`` keys.  The query is
-    prepared once; for each candidate the exact Jaccard part of the score says how high the
-    character ratio must be to matter, and rapidfuzz is asked for the ratio with that as
-    ``score_cutoff`` (or not at all when no ratio could be enough), so thousands of candidates
-    are fine.  Scores are exactly those of :func:`similarity`.
+    prepared once and the exact Jaccard part of every candidate's score is counted first;
+    then the candidates are scored from the highest Jaccard part down, each asking rapidfuzz
+    for the character ratio with the least that could still matter as ``score_cutoff``.  The
+    best matches so far raise that least, and once even a perfect ratio could not be enough,
+    no later candidate can be: so thousands of candidates cost little more than their word
+    sets.  Scores are exactly those of :func:`similarity`.
     """
     if limit <= 0:
         return []
     query = _prepared(text)
-    # The best `limit` so far, as a min-heap of (score, -index): once it is full, a
-    # candidate must beat its worst entry (a tie keeps the earlier one), so the cutoff
-    # gets stricter as good matches turn up.
+    words, joined = query.words, query.joined
+    size = len(words)
+    # The best `limit` so far, as a min-heap of (score, -index): a candidate enters when it
+    # beats the worst of them (higher score, or the same score and earlier).
     best: list[tuple[float, int]] = []
     keys: dict[int, K] = {}
 
+    def offer(score: float, index: int, key: K) -> None:
+        if score < threshold:
+            return
+        entry = (score, -index)
+        if len(best) < limit:
+            heapq.heappush(best, entry)
+        elif entry > best[0]:
+            heapq.heapreplace(best, entry)
+        else:
+            return
+        keys[index] = key
+
+    # (-Jaccard part, index, words joined, key) of the candidates the ratio decides.
+    pending: list[tuple[float, int, str, K]] = []
     for index, (key, candidate_text) in enumerate(candidates):
         candidate = _prepared(candidate_text)
-        full = len(best) == limit
-        if not query.words or not candidate.words:
-            score = _fallback_score(query, candidate)
-        elif query.joined == candidate.joined:
-            score = 1.0
+        other = candidate.words
+        if not size or not other:
+            offer(_fallback_score(query, candidate), index, key)
+        elif joined == candidate.joined:
+            offer(1.0, index, key)
         else:
-            base = _JACCARD_WEIGHT * _jaccard(query, candidate)
-            floor = max(threshold, best[0][0]) if full else threshold
-            needed = (floor - base) / _RATIO_WEIGHT
-            if needed > _UNREACHABLE:
-                continue
-            cutoff = max(0.0, needed - _CUTOFF_SLACK)
-            score = base + _RATIO_WEIGHT * _ratio(query.joined, candidate.joined, cutoff)
-        if score < threshold or (full and score <= best[0][0]):
-            continue
-        keys[index] = key
-        if full:
-            heapq.heapreplace(best, (score, -index))
-        else:
-            heapq.heappush(best, (score, -index))
+            # The Jaccard index, its union counted from the sizes (`_jaccard`, inlined).
+            shared = len(words & other)
+            base = _JACCARD_WEIGHT * (shared / (size + len(other) - shared))
+            pending.append((-base, index, candidate.joined, key))
+    pending.sort()
+    ratio = Indel.normalized_similarity
+    for negated, index, candidate_joined, key in pending:
+        base = -negated
+        floor = max(threshold, best[0][0]) if len(best) == limit else threshold
+        needed = (floor - base) / _RATIO_WEIGHT
+        if needed > _UNREACHABLE:
+            break  # and so for every later candidate: their Jaccard parts are no higher
+        cutoff = needed - _CUTOFF_SLACK if needed > _CUTOFF_SLACK else 0.0
+        offer(
+            base + _RATIO_WEIGHT * ratio(joined, candidate_joined, score_cutoff=cutoff), index, key
+        )
     return [keys[-negated] for _, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]

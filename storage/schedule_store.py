@@ -208,16 +208,6 @@ class ScheduleRepository:
         )
         return [_scheduled(r) for r in rows]
 
-    async def post_progress(
-        self, post_id: int, message_ids: Sequence[str], sent_at: datetime | None
-    ) -> None:
-        values: dict[str, Any] = {"message_ids": json.dumps(list(message_ids))}
-        if sent_at is not None:
-            values.update(state="sent", sent_at=sent_at, last_error=None, next_attempt_at=None)
-        await self.conn.execute(
-            update(scheduled_posts).where(scheduled_posts.c.id == post_id).values(values)
-        )
-
     async def post_notified(self, post_id: int, at: datetime) -> None:
         await self.conn.execute(
             update(scheduled_posts).where(scheduled_posts.c.id == post_id).values(notified_at=at)

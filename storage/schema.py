@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -122,6 +123,9 @@ challenges = Table(
     Column("report_venue", String(64)),
     # Whether one member may hold more than one podium place.
     Column("multiple_places", Boolean, nullable=False, server_default=false()),
+    # Raised by every idea added or changed, which takes the new value as its
+    # `texts_version`: what `storage/idea_texts.py` reads the changes since.
+    Column("ideas_version", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("community_id", "slug"),
 )
 
@@ -154,12 +158,26 @@ ideas = Table(
     Column("published_at", When()),
     Column("updated_at", When(), nullable=False),
     Column("first_foreign_vote_at", When()),
+    # Its challenge's `ideas_version` when it was added or last changed.
+    Column("texts_version", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("community_id", "number"),
-    Index("ix_ideas_ranking", "challenge_id", "vote_count", "submitted_at"),
+    Index("ix_ideas_texts_version", "challenge_id", "texts_version"),
+    # Newest first as `/ideas sort:new` lists them (and oldest first for the duplicate hint).
+    Index("ix_ideas_submitted", "challenge_id", "submitted_at", "number"),
     # The participation line of /results: public ideas and their votes, from the index.
     Index("ix_ideas_status", "challenge_id", "status", "vote_count"),
     Index("ix_ideas_author", "author_id"),
     Index("ix_ideas_merged_into", "merged_into_id"),
+)
+
+# Ranked as the standings show them: a page of /results or /ideas reads its ten rows from
+# the index, however many ideas are tied.
+Index(
+    "ix_ideas_ranked",
+    ideas.c.challenge_id,
+    ideas.c.vote_count.desc(),
+    ideas.c.submitted_at,
+    ideas.c.number,
 )
 
 idea_posts = Table(

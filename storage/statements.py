@@ -25,7 +25,6 @@ from storage.schema import (
     reaction_log,
     reaction_states,
     received_points,
-    request_keys,
     venues,
     vote_chains,
     votes,
@@ -56,13 +55,6 @@ VENUES = (
     .order_by(venues.c.id)
 )
 IDEA = select(ideas).where(ideas.c.id == bindparam("id"))
-IDEA_TEXTS = (
-    select(ideas.c.number, ideas.c.title, ideas.c.description)
-    .where(
-        (ideas.c.challenge_id == bindparam("challenge_id")) & ideas.c.status.in_(_in("statuses"))
-    )
-    .order_by(ideas.c.submitted_at, ideas.c.number)
-)
 IDEAS_BY_IDS = select(ideas).where(ideas.c.id.in_(_in("ids")))
 MERGED_INTO = select(ideas.c.id, ideas.c.merged_into_id).where(
     ideas.c.merged_into_id.in_(_in("ids"))
@@ -222,8 +214,6 @@ ADD_COMMUNITY = _insert_on_conflict(
     ["platform", "external_id", "name", "next_idea_number", "created_at", "audit_key"],
     ["platform", "external_id"],
 )
-ADD_REQUEST_KEY = _insert_on_conflict(request_keys, ["key", "seen_at"], ["key"], returning="key")
-FORGET_REQUEST_KEYS = delete(request_keys).where(request_keys.c.seen_at < bindparam("before"))
 ADD_POINTS = _insert_on_conflict(
     member_week_points,
     ["community_id", "member_id", "week", "private", "ideas_published", "votes_cast", "bonus"],

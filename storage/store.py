@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
+import json
 import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, select, union_all, update
-from sqlalchemy.engine import Row
+from sqlalchemy import (
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -39,7 +52,9 @@ from bot.ports import (
     VoteRow,
 )
 from bot.votelog import GENESIS
+from storage import idea_texts
 from storage import statements as sql
+from storage.hot_commands import CommandSql
 from storage.hot_votes import Hot, hot
 from storage.schedule_store import ScheduleRepository
 from storage.schema import (
@@ -102,6 +117,23 @@ _IDEA_COLUMNS = (
     ideas.c.submitted_at,
     ideas.c.published_at,
     ideas.c.first_foreign_vote_at,
+)
+
+#: What `SqlStore.add_idea` takes.
+_NEW_IDEA_VALUES = frozenset(
+    {
+        "community_id",
+        "challenge_id",
+        "number",
+        "title",
+        "description",
+        "author_id",
+        "anonymous",
+        "status",
+        "submitted_at",
+        "published_at",
+        "updated_at",
+    }
 )
 
 #: Rows fetched at a time by the queries that stream long lists.
@@ -226,6 +258,156 @@ def _challenge(row: Row[Any], venue_ids: tuple[str, ...]) -> Challenge:
     )
 
 
+def _challenge_of(
+    row: Sequence[Any], venue_ids: tuple[str, ...], time: Callable[[Any], Any]
+) -> Challenge:
+    """A challenge from a row of `hot_commands.CHALLENGE_COLUMNS` (the driver's row)."""
+    (
+        id_,
+        community_id,
+        slug,
+        phase,
+        title,
+        brief,
+        terms,
+        submissions_close,
+        voting_close,
+        vote_emoji,
+        ideas_per_member,
+        review,
+        self_votes,
+        min_account_age_s,
+        min_member_age_s,
+        sealed,
+        schedule,
+        timezone,
+        report_venue,
+        multiple_places,
+        created_by,
+        created_at,
+        opened_at,
+        submissions_close_at,
+        voting_close_at,
+        closed_at,
+    ) = row
+    return Challenge(
+        id=id_,
+        community_id=community_id,
+        slug=slug,
+        phase=Phase(phase),
+        settings=ChallengeSettings(
+            title=title,
+            brief=brief,
+            terms=terms,
+            submissions_close=submissions_close,
+            voting_close=voting_close,
+            vote_emoji=vote_emoji,
+            ideas_per_member=ideas_per_member,
+            review=bool(review),
+            self_votes=bool(self_votes),
+            min_account_age=timedelta(seconds=min_account_age_s),
+            min_member_age=timedelta(seconds=min_member_age_s),
+            sealed=bool(sealed),
+            schedule=schedule,
+            timezone=timezone,
+            report_venue=report_venue,
+            multiple_places=bool(multiple_places),
+        ),
+        venues=venue_ids,
+        created_by=created_by,
+        created_at=time(created_at),
+        opened_at=time(opened_at),
+        submissions_close_at=time(submissions_close_at),
+        voting_close_at=time(voting_close_at),
+        closed_at=time(closed_at),
+    )
+
+
+def _ranked(
+    totals: Sequence[Sequence[Any]], offset: int = 0, above: int = 0
+) -> Iterable[tuple[int, int, int]]:
+    """(rank, member, points) of (member, points) sorted highest first, from position
+    `offset + 1` on, `above` members having more points than the first: tied members share
+    a rank (1, 2, 2, 4). Counted here rather than by a window, which would sort the board
+    twice (10,000 rows in a season)."""
+    if not totals:
+        return
+    rank, last = 1 + above, totals[0][1]
+    for position, (member_id, points) in enumerate(totals, start=offset + 1):
+        if points != last:
+            rank, last = position, points
+        yield rank, member_id, int(points)
+
+
+def _board(
+    community_id: int,
+    weights: PointWeights,
+    first_week: str | None,
+    last_week: str | None,
+) -> Any:
+    """`_totals`, highest first."""
+    totals = _totals(community_id, weights, first_week, last_week)
+    return totals.order_by(literal_column("points").desc(), "member_id")
+
+
+def _totals(
+    community_id: int,
+    weights: PointWeights,
+    first_week: str | None,
+    last_week: str | None,
+) -> Any:
+    """(member_id, points) of the members with points as others see them."""
+    per_member = _points_query(community_id, weights, first_week, last_week, False)
+    points = func.sum(per_member.c.points)
+    return (
+        select(per_member.c.member_id, points.label("points"))
+        .group_by(per_member.c.member_id)
+        .having(points > 0)
+    )
+
+
+def _points_query(
+    community_id: int,
+    weights: PointWeights,
+    first_week: str | None,
+    last_week: str | None,
+    private: bool,
+) -> Any:
+    """(member, points) rows of weekly points and received votes, to be summed. Each
+    side is summed member by member from its `_totals` index, in member order."""
+    t, r = member_week_points.c, received_points.c
+    earned = [t.community_id == community_id]
+    received = [r.community_id == community_id]
+    for column, conditions in ((t, earned), (r, received)):
+        if first_week is not None:
+            conditions.append(column.week >= first_week)
+        if last_week is not None:
+            conditions.append(column.week <= last_week)
+        if not private:
+            conditions.append(column.private.is_(False))
+    return union_all(
+        select(t.member_id, sql.points(weights).label("points"))
+        .where(and_(*earned))
+        .group_by(t.member_id),
+        select(r.member_id, (func.sum(r.votes) * weights.vote_received).label("points"))
+        .where(and_(*received))
+        .group_by(r.member_id),
+    ).subquery()
+
+
+@functools.lru_cache(maxsize=64)
+def _board_sql(
+    dialect: Dialect,
+    community_id: int,
+    weights: PointWeights,
+    first_week: str | None,
+    last_week: str | None,
+) -> str:
+    """`_board` as SQL text with its values in it (numbers and week keys), for the driver."""
+    statement = _board(community_id, weights, first_week, last_week)
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
 def _log_entry(r: Row[Any]) -> LogEntry:
     return LogEntry(
         event_id=r.event_id,
@@ -289,12 +471,19 @@ class SqlStore(ScheduleRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self._hot: Hot | None = None
+        self._command_sql: CommandSql | None = None
 
     async def _driver(self) -> Hot:
         """The reaction writer's statements, straight to the driver (storage/hot_votes.py)."""
         if self._hot is None:
             self._hot = await hot(self.conn)
         return self._hot
+
+    async def _commands(self) -> CommandSql:
+        """The commands' statements, straight to the driver (storage/hot_commands.py)."""
+        if self._command_sql is None:
+            self._command_sql = CommandSql(await self._driver())
+        return self._command_sql
 
     # -- communities and members -------------------------------------------------
 
@@ -327,10 +516,9 @@ class SqlStore(ScheduleRepository):
         return None if row is None else _community(row)
 
     async def community_by_id(self, community_id: int) -> Community:
-        row = (
-            await self.conn.execute(select(communities).where(communities.c.id == community_id))
-        ).one()
-        return _community(row)
+        db = await self._commands()
+        (row,) = await db.fetch("community_by_id", community_id)
+        return Community(*row)
 
     async def ensure_members(
         self, community_id: int, actors: Collection[Actor], now: datetime
@@ -489,6 +677,19 @@ class SqlStore(ScheduleRepository):
             by_challenge.setdefault(v.challenge_id, []).append(v.channel_id)
         return [_challenge(r, tuple(by_challenge.get(r.id, ()))) for r in rows]
 
+    async def challenges_of(self, community_id: int) -> list[Challenge]:
+        """The community's challenges that are not deleted, oldest first, with their venues:
+        what every command looks its challenge up in."""
+        db = await self._commands()
+        rows = await db.fetch("challenges", community_id)
+        if not rows:
+            return []
+        by_challenge: dict[int, list[str]] = {}
+        for challenge_id, channel_id in await db.fetch("venues", db.ids([r[0] for r in rows])):
+            by_challenge.setdefault(challenge_id, []).append(channel_id)
+        t = db.read_time
+        return [_challenge_of(r, tuple(by_challenge.get(r[0], ())), t) for r in rows]
+
     async def slug_taken(self, community_id: int, slug: str) -> bool:
         row = await self.conn.execute(
             select(challenges.c.id).where(
@@ -513,33 +714,44 @@ class SqlStore(ScheduleRepository):
 
     async def take_idea_number(self, community_id: int) -> int:
         """The next idea number of the community; the row lock makes it safe on PostgreSQL."""
-        result = await self.conn.execute(
-            update(communities)
-            .where(communities.c.id == community_id)
-            .values(next_idea_number=communities.c.next_idea_number + 1)
-            .returning(communities.c.next_idea_number)
-        )
-        return int(result.scalar_one()) - 1
+        db = await self._commands()
+        rows = await db.fetch("take_idea_number", community_id)
+        return int(rows[0][0]) - 1
 
     async def add_idea(self, values: Mapping[str, Any]) -> Idea:
-        result = await self.conn.execute(insert(ideas).values(**values).returning(ideas.c.id))
-        idea = await self.idea(int(result.scalar_one()))
-        assert idea is not None
-        return idea
+        """A new idea from the values of its columns (`anonymous`, `published_at` and
+        `updated_at` may be left out), as stored."""
+        unknown = set(values) - _NEW_IDEA_VALUES
+        if unknown:
+            raise ValueError(f"not columns of a new idea: {sorted(unknown)}")
+        db = await self._commands()
+        t = db.time
+        [(version,)] = await db.fetch("new_ideas_version", values["challenge_id"])
+        rows = await db.fetch(
+            "add_idea",
+            values["community_id"],
+            values["challenge_id"],
+            values["number"],
+            values["title"],
+            values["description"],
+            values["author_id"],
+            bool(values.get("anonymous", False)),
+            values["status"],
+            t(values["submitted_at"]),
+            t(values.get("published_at")),
+            t(values.get("updated_at", values["submitted_at"])),
+            version,
+        )
+        return _idea_of(rows[0], db.read_time)
 
     async def idea(self, idea_id: int) -> Idea | None:
         row = (await self.conn.execute(sql.IDEA, {"id": idea_id})).first()
         return None if row is None else _idea(row)
 
     async def idea_by_number(self, community_id: int, number: int) -> Idea | None:
-        row = (
-            await self.conn.execute(
-                select(ideas).where(
-                    (ideas.c.community_id == community_id) & (ideas.c.number == number)
-                )
-            )
-        ).first()
-        return None if row is None else _idea(row)
+        db = await self._commands()
+        rows = await db.fetch("idea_by_number", community_id, number)
+        return _idea_of(rows[0], db.read_time) if rows else None
 
     async def ideas_by_ids(self, ids: Collection[int]) -> dict[int, Idea]:
         out: dict[int, Idea] = {}
@@ -583,9 +795,25 @@ class SqlStore(ScheduleRepository):
     async def idea_texts(
         self, challenge_id: int, statuses: Collection[IdeaStatus]
     ) -> list[tuple[int, str]]:
-        params = {"challenge_id": challenge_id, "statuses": [s.value for s in statuses]}
-        rows = await self.conn.execute(sql.IDEA_TEXTS, params)
-        return [(r.number, f"{r.title} {r.description}") for r in rows]
+        db = await self._commands()
+        # The version first: the ideas read after it are at least as new (idea_texts.py).
+        [(version,)] = await db.fetch("ideas_version", challenge_id)
+        kept = idea_texts.kept_for(self.conn.sync_engine)
+        texts = kept.get(challenge_id)
+        if texts is None or texts.version > version:
+            texts = idea_texts.ChallengeTexts(-1)
+            kept.put(challenge_id, texts)
+        if texts.version != version:
+            t = db.read_time
+            changed = await db.fetch("changed_texts", challenge_id, texts.version)
+            texts.merge(
+                version,
+                (
+                    (i, t(at), number, status, f"{title} {description}")
+                    for i, at, number, status, title, description in changed
+                ),
+            )
+        return texts.texts(frozenset(s.value for s in statuses))
 
     async def count_ideas(
         self,
@@ -593,12 +821,30 @@ class SqlStore(ScheduleRepository):
         statuses: Collection[IdeaStatus],
         author_id: int | None = None,
     ) -> int:
-        query = select(func.count()).where(
-            (ideas.c.challenge_id == challenge_id) & ideas.c.status.in_([s.value for s in statuses])
-        )
-        if author_id is not None:
-            query = query.where(ideas.c.author_id == author_id)
-        return int((await self.conn.execute(query)).scalar_one())
+        db = await self._commands()
+        wanted = db.ids([s.value for s in statuses])
+        if author_id is None:
+            rows = await db.fetch("count_ideas", challenge_id, wanted)
+        else:
+            rows = await db.fetch("count_ideas_by", challenge_id, wanted, author_id)
+        return int(rows[0][0])
+
+    async def idea_page(
+        self,
+        challenge_id: int,
+        statuses: Collection[IdeaStatus],
+        *,
+        newest_first: bool,
+        limit: int,
+        offset: int = 0,
+    ) -> list[Idea]:
+        """A page of `ideas(…, ranked=True)` (most votes first), or of `ideas(…,
+        newest_first=True)`: what /results and /ideas show."""
+        db = await self._commands()
+        query = "ideas_new" if newest_first else "ideas_top"
+        wanted = db.ids([s.value for s in statuses])
+        t = db.read_time
+        return [_idea_of(r, t) for r in await db.fetch(query, challenge_id, wanted, limit, offset)]
 
     async def has_published_idea(self, community_id: int, author_id: int) -> bool:
         row = await self.conn.execute(
@@ -613,6 +859,9 @@ class SqlStore(ScheduleRepository):
         return row.first() is not None
 
     async def update_idea(self, idea_id: int, **values: Any) -> None:
+        db = await self._commands()
+        for (version,) in await db.fetch("new_idea_version", idea_id):
+            values = {**values, "texts_version": version}
         await self.conn.execute(update(ideas).where(ideas.c.id == idea_id).values(**values))
 
     async def mark_first_foreign_votes(self, first: Mapping[int, datetime]) -> None:
@@ -633,15 +882,28 @@ class SqlStore(ScheduleRepository):
     async def add_idea_post(
         self, community_id: int, idea_id: int, channel_id: str, message_id: str, now: datetime
     ) -> None:
-        await self.conn.execute(
-            insert(idea_posts).values(
-                community_id=community_id,
-                idea_id=idea_id,
-                channel_id=channel_id,
-                message_id=message_id,
-                posted_at=now,
-            )
-        )
+        db = await self._commands()
+        await db.fetch("add_idea_post", community_id, idea_id, channel_id, message_id, db.time(now))
+
+    async def post_progress(
+        self, post_id: int, message_ids: Sequence[str], sent_at: datetime | None
+    ) -> None:
+        """Where a post landed so far; with `sent_at`, it is sent."""
+        db = await self._commands()
+        landed = json.dumps(list(message_ids))
+        if sent_at is None:
+            await db.fetch("post_progress", landed, post_id)
+        else:
+            await db.fetch("post_sent", landed, db.time(sent_at), post_id)
+
+    async def claim_command_post(
+        self, challenge_id: int, kind: str, period: str, now: datetime, by: str, payload: str
+    ) -> int | None:
+        """`claim_post` of a command's post (due and claimed now, by `by`)."""
+        db = await self._commands()
+        at = db.time(now)
+        rows = await db.fetch("claim_post", challenge_id, kind, period, at, by, at, payload)
+        return int(rows[0][0]) if rows else None
 
     async def posts_by_message(
         self, community_id: int, keys: Collection[tuple[str, str]]
@@ -815,11 +1077,12 @@ class SqlStore(ScheduleRepository):
                 out[int(r[0])] = r[1]
         return out
 
-    async def first_sighting(self, key: str, now: datetime, keep: timedelta) -> bool:
-        """Record a request key; False when it was recorded already (within `keep`)."""
-        await self.conn.execute(sql.FORGET_REQUEST_KEYS, {"before": now - keep})
-        found = await self.conn.execute(sql.ADD_REQUEST_KEY, {"key": key[:128], "seen_at": now})
-        return found.first() is not None
+    async def seen_before(self, keys: Sequence[str], now: datetime, keep: timedelta) -> list[str]:
+        """Record a request's keys; those that were recorded already (within `keep`)."""
+        db = await self._commands()
+        await db.fetch("forget_request_keys", db.time(now - keep))
+        at = db.time(now)
+        return [key for key in keys if not await db.fetch("add_request_key", key[:128], at)]
 
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None:
         if not entries:
@@ -1119,18 +1382,10 @@ class SqlStore(ScheduleRepository):
     async def challenge_participation(self, challenge_id: int) -> tuple[int, int]:
         """(distinct voters, counted votes) of a challenge: the votes are those its ranked
         ideas count (a member's votes for merged ideas count once, as the ranking does)."""
-        voters = await self.conn.execute(
-            select(func.count(func.distinct(votes.c.member_id))).where(
-                votes.c.challenge_id == challenge_id
-            )
-        )
-        counted = await self.conn.execute(
-            select(func.coalesce(func.sum(ideas.c.vote_count), 0)).where(
-                (ideas.c.challenge_id == challenge_id)
-                & ideas.c.status.in_([s.value for s in PUBLIC_STATUSES])
-            )
-        )
-        return int(voters.scalar_one()), int(counted.scalar_one())
+        db = await self._commands()
+        public = db.ids([s.value for s in PUBLIC_STATUSES])
+        rows = await db.fetch("participation", challenge_id, public)
+        return int(rows[0][0]), int(rows[0][1])
 
     # -- points, badges, audit ---------------------------------------------------
 
@@ -1179,14 +1434,7 @@ class SqlStore(ScheduleRepository):
     ) -> list[LeaderboardRow]:
         """Members by their points as others see them (nothing earned with an anonymous
         idea), highest first; tied members share a rank (1, 2, 2, 4)."""
-        per_member = self._points_query(community_id, weights, first_week, last_week, False)
-        points = func.sum(per_member.c.points)
-        totals = (
-            select(per_member.c.member_id, points.label("points"))
-            .group_by(per_member.c.member_id)
-            .having(points > 0)
-            .subquery()
-        )
+        totals = _totals(community_id, weights, first_week, last_week).subquery()
         rows = (
             await self.conn.execute(
                 select(totals.c.member_id, totals.c.points, members.c.display_name)
@@ -1196,51 +1444,46 @@ class SqlStore(ScheduleRepository):
                 .offset(offset)
             )
         ).all()
-        # RANK() counted here rather than by a window, which would sort the board twice
-        # (10,000 rows in a season): 1 + how many members have more points.
         if not rows:
             return []
-        rank, last = 1, rows[0][1]
+        above = 0
         if offset:
-            above = await self.conn.execute(
-                select(func.count()).select_from(totals).where(totals.c.points > last)
+            found = await self.conn.execute(
+                select(func.count()).select_from(totals).where(totals.c.points > rows[0][1])
             )
-            rank += int(above.scalar_one())
-        board = []
-        for position, (member_id, total, name) in enumerate(rows, start=offset + 1):
-            if total != last:
-                rank, last = position, total
-            board.append(LeaderboardRow(rank, member_id, name, int(total)))
-        return board
+            above = int(found.scalar_one())
+        names = {member_id: name for member_id, _, name in rows}
+        return [
+            LeaderboardRow(rank, member_id, names[member_id], points)
+            for rank, member_id, points in _ranked([(r[0], r[1]) for r in rows], offset, above)
+        ]
 
-    def _points_query(
+    async def leaderboard_of(
         self,
         community_id: int,
         weights: PointWeights,
         first_week: str | None,
         last_week: str | None,
-        private: bool,
-    ) -> Any:
-        """(member, points) rows of weekly points and received votes, to be summed. Each
-        side is summed member by member from its `_totals` index, in member order."""
-        t, r = member_week_points.c, received_points.c
-        earned = [t.community_id == community_id]
-        received = [r.community_id == community_id]
-        for column, conditions in ((t, earned), (r, received)):
-            if first_week is not None:
-                conditions.append(column.week >= first_week)
-            if last_week is not None:
-                conditions.append(column.week <= last_week)
-            if not private:
-                conditions.append(column.private.is_(False))
-        return union_all(
-            select(t.member_id, sql.points(weights).label("points"))
-            .where(and_(*earned))
-            .group_by(t.member_id),
-            select(r.member_id, (func.sum(r.votes) * weights.vote_received).label("points"))
-            .where(and_(*received))
-            .group_by(r.member_id),
-        ).subquery()
+        limit: int,
+        member_id: int,
+    ) -> tuple[list[LeaderboardRow], LeaderboardRow | None, int]:
+        """The first `limit` rows of `leaderboard`, this member's row (None without
+        points), and how many members have points: from one reading of the totals."""
+        # Rendered once per board and period, then run on the driver: a board is
+        # thousands of rows, which Core would make into Rows one by one.
+        db = await self._commands()
+        statement = _board_sql(self.conn.dialect, community_id, weights, first_week, last_week)
+        rows = await db.fetch_rendered(statement)
+        top = list(_ranked(rows[:limit]))
+        points = next((int(p) for m, p in rows if m == member_id), None)
+        names = await self.members_by_ids({m for _, m, _ in top} | {member_id})
+        board = [LeaderboardRow(r, m, names[m].display_name, p) for r, m, p in top]
+        own = None
+        if points is not None:
+            # Tied members share a rank: 1 + how many have more points (rows go down).
+            rank = 1 + bisect.bisect_left([-p for _, p in rows], -points)
+            own = LeaderboardRow(rank, member_id, names[member_id].display_name, points)
+        return board, own, len(rows)
 
     async def member_points(
         self, community_id: int, member_id: int, weights: PointWeights

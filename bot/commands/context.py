@@ -29,8 +29,8 @@ class Context:
     settings: Settings
     rewards: Rewards
     counting: Counting
-    #: posts to send once the transaction has committed, with their challenge's id
-    posts: list[tuple[int, Post]] = field(default_factory=list)
+    #: posts to send once the transaction has committed, with their challenge
+    posts: list[tuple[Challenge, Post]] = field(default_factory=list)
     #: ideas whose posts must be re-rendered once the transaction has committed
     refresh: set[int] = field(default_factory=set)
     #: badges awarded in this transaction, announced to adapters once it has committed
@@ -49,7 +49,7 @@ class Context:
 
     def post(self, challenge: Challenge, posts: Iterable[Post]) -> None:
         """Send these posts about this challenge once the command has committed."""
-        self.posts += [(challenge.id, p) for p in posts]
+        self.posts += [(challenge, p) for p in posts]
 
     def require_moderator(self, what: str) -> None:
         if not self.is_moderator:
@@ -63,7 +63,7 @@ class Context:
 
     async def challenge(self, ref: str | None) -> Challenge:
         """A challenge by slug or title, or the one running in this channel when omitted."""
-        found = await self.store.challenges(self.community.id)
+        found = await self.store.challenges_of(self.community.id)
         if ref is None or not ref.strip():
             live = [c for c in found if c.phase is not Phase.CLOSED]
             for candidates in (
@@ -102,10 +102,10 @@ class Context:
         return idea
 
     async def challenge_of(self, idea: Idea) -> Challenge:
-        found = await self.store.challenges(self.community.id, [idea.challenge_id])
-        if not found:
-            raise UserError(f"Idea #{idea.number} belongs to a challenge that was deleted.")
-        return found[0]
+        for challenge in await self.store.challenges_of(self.community.id):
+            if challenge.id == idea.challenge_id:
+                return challenge
+        raise UserError(f"Idea #{idea.number} belongs to a challenge that was deleted.")
 
     async def target_member(self, ref: str) -> Member:
         """A member of this community by platform id or display name."""

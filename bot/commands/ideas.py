@@ -322,13 +322,8 @@ async def list_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
     page = args.get("page", 1)
     public = [s for s in IdeaStatus if s.public]
     total = await ctx.store.count_ideas(challenge.id, public)
-    ideas = await ctx.store.ideas(
-        challenge.id,
-        public,
-        ranked=sort == "top",
-        newest_first=sort == "new",
-        limit=size,
-        offset=(page - 1) * size,
+    ideas = await ctx.store.idea_page(
+        challenge.id, public, newest_first=sort == "new", limit=size, offset=(page - 1) * size
     )
     if not ideas:
         body = (

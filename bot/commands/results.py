@@ -88,16 +88,14 @@ def _period(ctx: Context, args: Mapping[str, Any]) -> tuple[str, str | None, str
 async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
     label, first, last = _period(ctx, args)
     period = label
-    rows = await ctx.store.leaderboard(
-        ctx.community.id, ctx.rewards.weights, first, last, limit=1_000_000
+    top, mine, ranked = await ctx.store.leaderboard_of(
+        ctx.community.id, ctx.rewards.weights, first, last, 10, ctx.member.id
     )
-    top = rows[:10]
     lines = [
         f"{r.rank}. {display_inline(r.display_name, 60)} — {plural(r.points, 'point')}" for r in top
     ]
-    mine = next((r for r in rows if r.member_id == ctx.member.id), None)
     footer = (
-        f"You: {plural(mine.points, 'point')}, rank {mine.rank} of {len(rows)}"
+        f"You: {plural(mine.points, 'point')}, rank {mine.rank} of {ranked}"
         if mine
         else "Submit ideas and vote to earn points."
     )
@@ -125,7 +123,7 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
         # Badges earned with an anonymous idea would name its author.
         secret = await anonymous_ideas(ctx.store, earned)
         earned = [b for b in earned if b.idea_id not in secret]
-    titles = {c.id: c.title for c in await ctx.store.challenges(ctx.community.id)}
+    titles = {c.id: c.title for c in await ctx.store.challenges_of(ctx.community.id)}
     numbers = {
         i.id: i.number
         for i in (

@@ -1,0 +1,310 @@
+"""The commands' statements that go straight to the driver (storage/hot_commands.py) give
+what the SQLAlchemy Core queries they replace give, on SQLite and on PostgreSQL alike."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.messages import CommunityRef
+from bot.model import PUBLIC_STATUSES, IdeaStatus, Phase
+from bot.ports import PointsDelta, PointWeights, VoteRow
+from bot.text import similar_items, similarity
+from storage.database import SqlDatabase, create_engine
+from storage.schema import ideas, scheduled_posts, votes
+from storage.store import SqlStore
+from tests.test_storage import NOW, add_members, challenge_settings, new_idea, seed
+
+WEIGHTS = PointWeights(idea_published=3, vote_received=1, vote_cast=1, vote_cast_weekly_cap=10)
+
+
+async def _core_rows(store: SqlStore, query: Any) -> list[Any]:
+    return [tuple(r) for r in await store.conn.execute(query)]
+
+
+async def test_challenges_of_are_the_live_challenges_with_their_venues(
+    database: SqlDatabase,
+) -> None:
+    async with database.transaction() as store:
+        community, member, first = await seed(store)
+        second = await store.add_challenge(
+            community.id, "second", challenge_settings("Second"), ["a", "b"], member.id, NOW
+        )
+        gone = await store.add_challenge(
+            community.id, "gone", challenge_settings("Gone"), [], member.id, NOW
+        )
+        await store.set_phase(second, Phase.OPEN, opened_at=NOW)
+        await store.delete_challenge(gone, NOW)
+        other, _, _ = await seed(store, CommunityRef("discord", "guild-9", "Nine"))
+    async with database.transaction() as store:
+        assert await store.challenges_of(community.id) == await store.challenges(community.id)
+        assert [c.id for c in await store.challenges_of(community.id)] == [first, second]
+        assert await store.challenges_of(other.id) == await store.challenges(other.id)
+
+
+async def test_idea_pages_are_the_ranked_and_newest_lists(database: SqlDatabase) -> None:
+    rng = random.Random(5)
+    async with database.transaction() as store:
+        community, member, challenge_id = await seed(store)
+        statuses = list(IdeaStatus)
+        for _ in range(30):
+            idea = await new_idea(
+                store,
+                community.id,
+                challenge_id,
+                member.id,
+                NOW + timedelta(minutes=rng.choice([0, 1, 2])),
+                status=rng.choice(statuses).value,
+            )
+            await store.set_vote_count(idea.id, rng.choice([0, 0, 1, 2]))
+    async with database.transaction() as store:
+        for wanted in (PUBLIC_STATUSES, list(IdeaStatus)):
+            for limit, offset in ((10, 0), (10, 10), (5, 25), (100, 0)):
+                ranked = await store.ideas(
+                    challenge_id, wanted, ranked=True, limit=limit, offset=offset
+                )
+                newest = await store.ideas(
+                    challenge_id, wanted, newest_first=True, limit=limit, offset=offset
+                )
+                args = {"limit": limit, "offset": offset}
+                assert await store.idea_page(challenge_id, wanted, newest_first=False, **args) == (
+                    ranked
+                )
+                assert await store.idea_page(challenge_id, wanted, newest_first=True, **args) == (
+                    newest
+                )
+
+
+async def test_idea_reads_and_counts_match_core(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        community, alice, challenge_id = await seed(store)
+        (bob,) = await add_members(store, community.id, "Bob")
+        made = [
+            await new_idea(store, community.id, challenge_id, alice.id),
+            await new_idea(store, community.id, challenge_id, bob.id, anonymous=True),
+            await new_idea(
+                store, community.id, challenge_id, bob.id, status=IdeaStatus.WITHDRAWN.value
+            ),
+        ]
+        await store.add_votes(
+            [
+                VoteRow(made[0].id, m.id, challenge_id, NOW, "2026-03-02", False)
+                for m in (alice, bob)
+            ]
+        )
+        await store.set_vote_count(made[0].id, 2)
+    async with database.transaction() as store:
+        for idea in made:
+            assert await store.idea_by_number(community.id, idea.number) == await store.idea(
+                idea.id
+            )
+        assert await store.idea_by_number(community.id, 99) is None
+        public = [s.value for s in PUBLIC_STATUSES]
+        texts = await _core_rows(
+            store,
+            select(ideas.c.number, ideas.c.title, ideas.c.description)
+            .where((ideas.c.challenge_id == challenge_id) & ideas.c.status.in_(public))
+            .order_by(ideas.c.submitted_at, ideas.c.number),
+        )
+        assert await store.idea_texts(challenge_id, PUBLIC_STATUSES) == [
+            (n, f"{t} {d}") for n, t, d in texts
+        ]
+        for author in (None, alice.id, bob.id):
+            query = select(func.count()).where(
+                (ideas.c.challenge_id == challenge_id) & ideas.c.status.in_(public)
+            )
+            if author is not None:
+                query = query.where(ideas.c.author_id == author)
+            [(count,)] = await _core_rows(store, query)
+            assert await store.count_ideas(challenge_id, PUBLIC_STATUSES, author) == count
+        [(voters,)] = await _core_rows(
+            store,
+            select(func.count(func.distinct(votes.c.member_id))).where(
+                votes.c.challenge_id == challenge_id
+            ),
+        )
+        [(counted,)] = await _core_rows(
+            store,
+            select(func.coalesce(func.sum(ideas.c.vote_count), 0)).where(
+                (ideas.c.challenge_id == challenge_id) & ideas.c.status.in_(public)
+            ),
+        )
+        assert await store.challenge_participation(challenge_id) == (voters, counted) == (2, 2)
+        assert await store.community_by_id(community.id) == community
+
+
+async def test_a_new_idea_comes_back_as_stored(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        community, member, challenge_id = await seed(store)
+        idea = await new_idea(store, community.id, challenge_id, member.id, published_at=NOW)
+        [row] = await _core_rows(store, select(ideas.c.vote_count).where(ideas.c.id == idea.id))
+    async with database.transaction() as store:
+        assert await store.idea(idea.id) == idea
+        assert (idea.vote_count, idea.anonymous, idea.published_at) == (row[0], False, NOW)
+
+
+async def test_the_leaderboard_of_a_member_is_the_leaderboard(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        community, alice, _ = await seed(store)
+        members = await add_members(store, community.id, *(f"m{n}" for n in range(12)))
+        # Ties: several members share a rank.
+        await store.add_points(
+            community.id,
+            [
+                PointsDelta(m.id, "2026-03-02", ideas_published=n % 4, votes_cast=n % 3)
+                for n, m in enumerate(members)
+            ],
+        )
+    async with database.transaction() as store:
+        for first, last in ((None, None), ("2026-03-02", "2026-03-02"), ("2027-01-04", None)):
+            full = await store.leaderboard(community.id, WEIGHTS, first, last, limit=1000)
+            for member in [*members, alice]:
+                top, mine, ranked = await store.leaderboard_of(
+                    community.id, WEIGHTS, first, last, 10, member.id
+                )
+                assert top == full[:10]
+                assert mine == next((r for r in full if r.member_id == member.id), None)
+                assert ranked == len(full)
+
+
+async def test_request_keys_are_seen_once_within_their_keep(database: SqlDatabase) -> None:
+    keep = timedelta(minutes=10)
+    async with database.transaction() as store:
+        assert await store.seen_before(["a", "b"], NOW, keep) == []
+    async with database.transaction() as store:
+        assert await store.seen_before(["b", "c"], NOW + timedelta(minutes=1), keep) == ["b"]
+    async with database.transaction() as store:
+        later = NOW + timedelta(minutes=11)
+        assert await store.seen_before(["a", "c"], later, keep) == ["c"]
+
+
+async def test_a_command_post_is_claimed_once(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        _, _, challenge_id = await seed(store)
+        post_id = await store.claim_command_post(challenge_id, "post", "idea:1", NOW, "me", "{}")
+        again = await store.claim_command_post(challenge_id, "post", "idea:1", NOW, "me", "{}")
+    assert post_id is not None and again is None
+    async with database.transaction() as store:
+        [post] = await store.posts_by_ids([post_id])
+        [(state, by)] = await _core_rows(
+            store,
+            select(scheduled_posts.c.state, scheduled_posts.c.claimed_by).where(
+                scheduled_posts.c.id == post_id
+            ),
+        )
+    assert (post.challenge_id, post.kind, post.period, post.due_at) == (
+        challenge_id,
+        "post",
+        "idea:1",
+        NOW,
+    )
+    assert (post.payload, post.attempts, post.claimed_at, state, by) == (
+        "{}",
+        0,
+        NOW,
+        "claimed",
+        "me",
+    )
+
+
+def test_similar_items_are_the_best_scores_in_candidate_order() -> None:
+    """The hints are the `limit` best `similarity` scores at or above the threshold, ties to
+    the earlier candidate, whatever order the candidates are scored in."""
+    rng = random.Random(11)
+    words = ["salted", "caramel", "mint", "chip", "vanilla", "oat", "chai", "yuzu", "fig"]
+    words += ["rose", "maple", "cocoa", "idea"]
+    candidates = [
+        (n, " ".join(rng.choice(words) for _ in range(rng.randint(1, 6)))) for n in range(300)
+    ]
+    candidates += [(300, "🙂"), (301, "the and of"), (302, candidates[5][1])]
+    for query in [candidates[5][1], "salted caramels", "🙂", "mint oat", "fig rose idea chai"]:
+        for threshold in (0.3, 0.5, 0.8):
+            for limit in (1, 3, 10):
+                scored = [(similarity(query, text), -n, n) for n, text in candidates]
+                best = sorted((s for s in scored if s[0] >= threshold), reverse=True)[:limit]
+                assert similar_items(query, candidates, threshold, limit) == [n for *_, n in best]
+
+
+async def _another(database: SqlDatabase) -> SqlDatabase:
+    """A second SqlDatabase on the same database: what another process would open."""
+    url = database.engine.url.render_as_string(hide_password=False)
+    if database.backend == "sqlite":
+        return SqlDatabase(create_engine(url))
+    async with database.engine.connect() as conn:
+        path = (await conn.exec_driver_sql("SHOW search_path")).scalar_one()
+    return SqlDatabase(
+        create_async_engine(url, connect_args={"server_settings": {"search_path": path}})
+    )
+
+
+async def _texts(store: SqlStore, challenge_id: int) -> list[tuple[int, str]]:
+    """What the duplicate hint reads, straight from the table."""
+    public = [s.value for s in PUBLIC_STATUSES]
+    rows = await _core_rows(
+        store,
+        select(ideas.c.number, ideas.c.title, ideas.c.description)
+        .where((ideas.c.challenge_id == challenge_id) & ideas.c.status.in_(public))
+        .order_by(ideas.c.submitted_at, ideas.c.number),
+    )
+    return [(n, f"{t} {d}") for n, t, d in rows]
+
+
+async def test_kept_idea_texts_follow_changes_made_by_another_process(
+    database: SqlDatabase,
+) -> None:
+    """Texts kept in one process follow ideas added, edited, withdrawn and published in
+    another, and in the same one."""
+    rng = random.Random(3)
+    other = await _another(database)
+    try:
+        async with database.transaction() as store:
+            community, member, challenge_id = await seed(store)
+            _, _, second_id = await seed(store, CommunityRef("discord", "guild-7", "Seven"))
+        made: list[int] = []
+        for step in range(40):
+            writer = rng.choice([database, other])
+            async with writer.transaction() as store:
+                action = rng.choice(["add", "add", "edit", "status"]) if made else "add"
+                if action == "add":
+                    at = NOW + timedelta(minutes=rng.choice([0, 1, 2]))
+                    idea = await new_idea(store, community.id, challenge_id, member.id, at)
+                    made.append(idea.id)
+                elif action == "edit":
+                    await store.update_idea(rng.choice(made), title=f"Edited {step}")
+                else:
+                    status = rng.choice([IdeaStatus.WITHDRAWN, IdeaStatus.PUBLISHED])
+                    await store.update_idea(rng.choice(made), status=status.value)
+            for reader in (database, other):
+                async with reader.transaction() as store:
+                    assert await store.idea_texts(challenge_id, PUBLIC_STATUSES) == await _texts(
+                        store, challenge_id
+                    )
+                    assert await store.idea_texts(second_id, PUBLIC_STATUSES) == []
+    finally:
+        await other.close()
+
+
+async def test_a_post_records_where_it_landed_then_that_it_is_sent(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        _, _, challenge_id = await seed(store)
+        post_id = await store.claim_command_post(challenge_id, "post", "idea:2", NOW, "me", "{}")
+        assert post_id is not None
+        await store.finish_post(
+            post_id, "retry", attempts=1, error="down", next_attempt_at=NOW + timedelta(hours=1)
+        )
+        await store.post_progress(post_id, ["c1 m1"], None)
+    async with database.transaction() as store:
+        [post] = await store.posts_by_ids([post_id])
+        assert (post.state, post.message_ids, post.last_error) == ("retry", ("c1 m1",), "down")
+        await store.post_progress(post_id, ["c1 m1", "c2 m2"], NOW)
+    async with database.transaction() as store:
+        [post] = await store.posts_by_ids([post_id])
+        [(sent_at,)] = await _core_rows(
+            store, select(scheduled_posts.c.sent_at).where(scheduled_posts.c.id == post_id)
+        )
+    assert (post.state, post.message_ids, sent_at) == ("sent", ("c1 m1", "c2 m2"), NOW)
+    assert (post.last_error, post.next_attempt_at) == (None, None)
