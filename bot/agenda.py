@@ -38,6 +38,7 @@ from bot.digest import (
     weekly_results,
 )
 from bot.messages import MODERATORS, Attachment, Card, CommunityRef, Post, PostKind
+from bot.metrics import Metrics
 from bot.model import Challenge, Phase
 from bot.outbox import Outgoing
 from bot.periods import left_to_final, weekly_slots
@@ -119,8 +120,10 @@ class Agenda:
         publishers: dict[str, Publisher],
         reconcile: Callable[[int, datetime], Awaitable[None]],
         awarded: Callable[[list[Award]], Awaitable[None]],
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics or Metrics()
         self.settings = settings.scheduler
         self.clock = clock
         self.rewards = rewards
@@ -281,6 +284,7 @@ class Agenda:
         if post_id is None:
             return 0  # another instance holds this key
         if skip is not None:
+            self.metrics.posts.labels(str(item.kind), "skipped").inc()
             log.log(
                 logging.WARNING if skip == LATE else logging.INFO,
                 "skipped %s %s of challenge %s: due %s, %s",
@@ -444,6 +448,7 @@ class Agenda:
             return 0
         finally:
             renewing.cancel()
+        self.metrics.posts.labels(str(item.kind), "sent").inc()
         await self.awarded(awards)
         return 1
 
@@ -492,6 +497,7 @@ class Agenda:
             log.warning("sending %s failed (%s); recording that failed too: %s",
                         item.describe(), why, db_err)  # fmt: skip
             return
+        self.metrics.posts.labels(str(item.kind), "failed" if gave_up else "retry").inc()
         if gave_up:
             log.error("gave up sending %s after %d attempts: %s", item.describe(), attempts, why)
         else:

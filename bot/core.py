@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
+from bot import logs
 from bot.agenda import Agenda
 from bot.alerts import Watch
 from bot.commands import registry
@@ -101,6 +102,7 @@ class Cocreate:
             self.publishers,
             self.reconcile_challenge,
             self._awarded,
+            self.metrics,
         )
         self.watch = Watch(db, settings.alerts, clock, self.agenda)
         self._background: set[asyncio.Task[None]] = set()
@@ -136,44 +138,54 @@ class Cocreate:
         """Validate, check permission, run in one transaction, then deliver the posts."""
         started = time.perf_counter()
         name = "/" + " ".join(inv.command)
+        challenge = inv.options.get("challenge")
+        with logs.about(
+            command=name,
+            community=f"{inv.community.platform}:{inv.community.external_id}",
+            challenge=challenge if isinstance(challenge, str) else None,
+        ):
+            reply, outcome = await self._answer(inv, name)
+            took = time.perf_counter() - started
+            log.info(
+                "command %s by %s:%s in %s:%s -> %s (%.1f ms)",
+                name,
+                inv.community.platform,
+                inv.actor.external_id,
+                inv.community.external_id,
+                inv.channel_id,
+                "ok" if reply.ok else (reply.error_id or "refused"),
+                took * 1000,
+            )
+        known = name if registry.find(inv.command) is not None else "unknown"
+        self.metrics.commands.labels(known, outcome).inc()
+        self.metrics.command_seconds.labels(known).observe(took)
+        return reply
+
+    async def _answer(self, inv: Invocation, name: str) -> tuple[Reply, str]:
+        """The reply, and the outcome for /metrics: ok, refused, unavailable or error."""
         try:
             reply = await self._run(inv, name)
         except UserError as err:
-            reply = Reply(Card(err.title, err.message), ok=False)
+            return Reply(Card(err.title, err.message), ok=False), "refused"
         except StorageUnavailable as err:
             log.warning("%s not run: the database is not answering (%s)", name, err)
-            reply = Reply(
-                Card(
-                    "Cocreate can't reach its database",
-                    "Nothing was changed. Please try again in a minute.",
-                ),
-                ok=False,
+            card = Card(
+                "Cocreate can't reach its database",
+                "Nothing was changed. Please try again in a minute.",
             )
+            return Reply(card, ok=False), "unavailable"
         except (GrammarError, TextError) as err:
-            reply = Reply(Card("That didn't work", str(err)), ok=False)
+            return Reply(Card("That didn't work", str(err)), ok=False), "refused"
         except Exception:
             error_id = uuid.uuid4().hex[:8]
-            log.exception("error %s in %s", error_id, name)
-            reply = Reply(
-                Card(
-                    "Something went wrong on our side",
-                    f"Nothing was changed. Please try again; if it keeps failing, tell a "
-                    f"moderator the error id {error_id}.",
-                ),
-                error_id=error_id,
-                ok=False,
+            log.exception("error %s in %s", error_id, name, extra={"error_id": error_id})
+            card = Card(
+                "Something went wrong on our side",
+                f"Nothing was changed. Please try again; if it keeps failing, tell a "
+                f"moderator the error id {error_id}.",
             )
-        log.info(
-            "command %s by %s:%s in %s:%s -> %s (%.1f ms)",
-            name,
-            inv.community.platform,
-            inv.actor.external_id,
-            inv.community.external_id,
-            inv.channel_id,
-            "ok" if reply.ok else (reply.error_id or "refused"),
-            (time.perf_counter() - started) * 1000,
-        )
-        return reply
+            return Reply(card, error_id=error_id, ok=False), "error"
+        return reply, "ok" if reply.ok else "refused"
 
     async def _run(self, inv: Invocation, name: str) -> Reply:
         spec = registry.find(inv.command)

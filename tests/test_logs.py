@@ -11,6 +11,8 @@ import pytest
 
 from bot import logs
 from bot.cli import main
+from storage.database import SqlDatabase
+from tests.harness import Harness
 
 
 def _record(message: str, **extra: object) -> logging.LogRecord:
@@ -70,3 +72,40 @@ def test_json_logging_from_the_settings_and_no_alembic_chatter(
     assert [(e["logger"], e["message"]) for e in entries] == [
         ("storage.migrate", f"database schema upgraded from empty to {head_revision()}")
     ]
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logs.JsonFormatter())
+        self.lines: list[dict[str, object]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+async def test_a_commands_lines_say_which_command_community_and_error(
+    database: SqlDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = Harness(database)
+    lines = _Lines()
+    logger = logging.getLogger("cocreate")
+    logger.addHandler(lines)
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    try:
+        await h.challenge()
+
+        async def broken(*args: object) -> None:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(h.app.agenda, "claim", broken)
+        reply = await h.cmd('/idea submit title:"Oat" description:"Creamy."', "ana")
+    finally:
+        logger.removeHandler(lines)
+        await h.close()
+    opened = next(e for e in lines.lines if "/challenge open" in str(e["message"]))
+    assert opened["command"] == "/challenge open"
+    assert opened["community"] == f"{h.community.platform}:{h.community.external_id}"
+    failed = next(e for e in lines.lines if e["level"] == "ERROR")
+    assert reply.error_id is not None and failed["error_id"] == reply.error_id
+    assert failed["command"] == "/idea submit" and "RuntimeError: boom" in str(failed["exception"])

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.messages import Actor
+from bot.messages import Actor, Invocation
 from bot.web import WebServer
 from storage.database import SqlDatabase
 from tests.harness import Harness
@@ -33,6 +33,9 @@ async def test_health_readiness_and_the_metrics_of_a_challenge(database: SqlData
     await h.challenge()
     first = await h.submit("ana", "Mango chilli")
     second = await h.submit("ben", "Salted caramel")
+    await h.refused("/challenge open nowhere")
+    unknown = Invocation(h.community, "general", h.actor("ana"), ("no", "such", "command"))
+    assert not (await h.app.handle_command(unknown)).ok
     assert (await h.react(first, "ben")).effect == "vote added"
     assert (await h.react(first, "cleo")).effect == "vote added"
     assert (await h.react(second, "ben")).effect == "ignored: self-vote"
@@ -83,6 +86,18 @@ async def test_health_readiness_and_the_metrics_of_a_challenge(database: SqlData
     assert value("cocreate_reconcile_changes_total", change="added") == 1
     assert value("cocreate_reconcile_changes_total", change="removed") == 0
     assert any(name == "cocreate_db_pool_connections" for name, _ in samples)
+    assert value("cocreate_commands_total", command="/idea submit", outcome="ok") == 2
+    assert value("cocreate_commands_total", command="/challenge open", outcome="ok") == 1
+    assert value("cocreate_commands_total", command="/challenge open", outcome="refused") == 1
+    assert value("cocreate_commands_total", command="unknown", outcome="refused") == 1
+    assert value("cocreate_command_seconds_count", command="/idea submit") == 2
+    sent = {
+        labels: n
+        for (name, labels), n in samples.items()
+        if name == "cocreate_scheduled_posts_total"
+    }
+    assert sum(sent.values()) >= 3  # the opening and the two ideas, through the agenda
+    assert all(dict(labels)["state"] == "sent" for labels in sent)
 
 
 def test_cocreate_run_serves_health_without_any_platform(tmp_path: Path) -> None:
