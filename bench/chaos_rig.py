@@ -580,6 +580,8 @@ class DeliveryStats:
     never_acknowledged: int = 0
     delivered_twice: int = 0
     ack_latencies: list[float] = field(default_factory=list)
+    #: time.monotonic() of the latest acknowledgement
+    last_ack_at: float = 0.0
 
     def figures(self) -> dict[str, Any]:
         ordered = sorted(self.ack_latencies)
@@ -758,6 +760,7 @@ class Traffic:
                 if not event.acked:
                     event.acked = True
                     self.stats.acknowledged += 1
+                    self.stats.last_ack_at = time.monotonic()
                 return
             if status:
                 self.stats.refused[status] += 1

@@ -20,6 +20,7 @@ import difflib
 import json
 import os
 import tomllib
+import zlib
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -35,6 +36,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -416,6 +418,28 @@ class SlackSettings(_Section):
     reconcile_days: int = Field(
         default=7, ge=0, description="Reconcile challenges closed this many days ago or later."
     )
+    workspace_shards: int = Field(
+        default=1,
+        ge=1,
+        description="Processes that share the workspaces' read-backs (several behind a load "
+        "balancer): each reads back the workspaces of its own shard.",
+    )
+    workspace_shard: int = Field(
+        default=0, ge=0, description="This process's shard, 0 to workspace_shards - 1."
+    )
+
+    @model_validator(mode="after")
+    def _check_shard(self) -> SlackSettings:
+        if self.workspace_shard >= self.workspace_shards:
+            raise ValueError(
+                f"workspace_shard {self.workspace_shard} is not below workspace_shards "
+                f"{self.workspace_shards}"
+            )
+        return self
+
+    def reads_back(self, team_id: str) -> bool:
+        """Whether this process reads back the idea posts of this workspace."""
+        return zlib.crc32(team_id.encode()) % self.workspace_shards == self.workspace_shard
 
     _strip_secrets = field_validator("bot_token", "signing_secret", "app_token", "client_secret")(
         _blank_to_none

@@ -90,3 +90,13 @@ def test_the_image_builds_and_runs() -> None:
         ["docker", "run", "--rm", tag, "--version"], capture_output=True, text=True, check=False
     )
     assert ran.returncode == 0 and ran.stdout.startswith("cocreate "), ran.stderr
+
+
+def test_the_two_process_variant_splits_shards_and_workspaces() -> None:
+    two = (ROOT / "compose.two.yaml").read_text()
+    assert (
+        'COCREATE_DISCORD__SHARD_IDS: "[0]"' in two and 'COCREATE_DISCORD__SHARD_IDS: "[1]"' in two
+    )
+    assert 'COCREATE_SLACK__WORKSPACE_SHARD: "0"' in two
+    assert 'COCREATE_SLACK__WORKSPACE_SHARD: "1"' in two
+    assert "extends:" in two and "service: cocreate" in two

@@ -435,3 +435,27 @@ def test_example_config_documents_every_setting() -> None:
                 assert f"# {name} = " in text, key  # no TOML for "unset": shown commented
             else:
                 assert name in data[section], key
+
+
+def test_workspace_shards_share_out_the_read_backs(empty_cwd: Path) -> None:
+    teams = [f"T{n:08d}" for n in range(200)]
+    shards = [
+        load_settings(
+            environ={
+                "COCREATE_SLACK__WORKSPACE_SHARDS": "3",
+                "COCREATE_SLACK__WORKSPACE_SHARD": str(n),
+            }
+        ).slack
+        for n in range(3)
+    ]
+    for team in teams:  # each workspace is read back by exactly one process
+        assert sum(s.reads_back(team) for s in shards) == 1
+    assert all(sum(s.reads_back(t) for t in teams) > 40 for s in shards)
+    assert all(load_settings(environ={}).slack.reads_back(t) for t in teams)
+    with pytest.raises(ConfigError, match="workspace_shard"):
+        load_settings(
+            environ={
+                "COCREATE_SLACK__WORKSPACE_SHARDS": "2",
+                "COCREATE_SLACK__WORKSPACE_SHARD": "2",
+            }
+        )

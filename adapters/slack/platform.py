@@ -138,9 +138,14 @@ class SlackPlatform:
 
     async def reconcile_recent(self) -> None:
         """Votes cast while the bot was down: read back the idea posts of running
-        challenges and of those closed in the last `slack.reconcile_days` days."""
+        challenges and of those closed in the last `slack.reconcile_days` days, in the
+        workspaces of this process's shard (`slack.workspace_shard`)."""
         within = timedelta(days=self.settings.slack.reconcile_days)
-        posts = await self.core.reconcile_targets(PLATFORM, within)
+        posts = [
+            p
+            for p in await self.core.reconcile_targets(PLATFORM, within)
+            if self.settings.slack.reads_back(p.community.external_id)
+        ]
         if posts:
             log.info("reconciling the votes on %d Slack idea posts", len(posts))
             await self.reconciler.refresh_reactions(posts)
