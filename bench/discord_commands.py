@@ -168,9 +168,11 @@ class StubCore:
 
     def __init__(self, settings: Any) -> None:
         from bot.clock import SystemClock
+        from bot.metrics import Metrics
 
         self.settings = settings
         self.clock = SystemClock()
+        self.metrics = Metrics()
 
     def add_publisher(self, platform: str, publisher: Any) -> None:
         pass

@@ -231,10 +231,6 @@ class Store(Protocol):
     async def challenges(
         self, community_id: int, ids: Collection[int] | None = None, *, with_venues: bool = True
     ) -> list[Challenge]: ...
-    async def challenges_of(self, community_id: int) -> list[Challenge]:
-        """The community's challenges that are not deleted, oldest first, with venues."""
-        ...
-
     async def slug_taken(self, community_id: int, slug: str) -> bool: ...
     async def set_phase(
         self, challenge_id: int, phase: Phase, **times: datetime | None

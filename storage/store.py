@@ -657,12 +657,12 @@ class SqlStore(ScheduleRepository):
         self, community_id: int, ids: Collection[int] | None = None, *, with_venues: bool = True
     ) -> list[Challenge]:
         """The community's challenges that are not deleted, oldest first (without their
-        venues when `with_venues` is False: the reaction writer needs only the rules)."""
+        venues when `with_venues` is False: the reaction writer needs only the rules). All
+        of them is what every command looks its challenge up in: read on the driver."""
         if ids is None:
-            rows = list(await self.conn.execute(sql.ALL_CHALLENGES, {"community_id": community_id}))
-        else:
-            params = {"community_id": community_id, "ids": list(ids)}
-            rows = list(await self.conn.execute(sql.SOME_CHALLENGES, params))
+            return await self._live_challenges(community_id, with_venues)
+        params = {"community_id": community_id, "ids": list(ids)}
+        rows = list(await self.conn.execute(sql.SOME_CHALLENGES, params))
         if not with_venues:
             return [_challenge(r, ()) for r in rows]
         return await self._with_venues(rows)
@@ -677,16 +677,13 @@ class SqlStore(ScheduleRepository):
             by_challenge.setdefault(v.challenge_id, []).append(v.channel_id)
         return [_challenge(r, tuple(by_challenge.get(r.id, ()))) for r in rows]
 
-    async def challenges_of(self, community_id: int) -> list[Challenge]:
-        """The community's challenges that are not deleted, oldest first, with their venues:
-        what every command looks its challenge up in."""
+    async def _live_challenges(self, community_id: int, with_venues: bool) -> list[Challenge]:
         db = await self._commands()
         rows = await db.fetch("challenges", community_id)
-        if not rows:
-            return []
         by_challenge: dict[int, list[str]] = {}
-        for challenge_id, channel_id in await db.fetch("venues", db.ids([r[0] for r in rows])):
-            by_challenge.setdefault(challenge_id, []).append(channel_id)
+        if rows and with_venues:
+            for challenge_id, channel_id in await db.fetch("venues", db.ids([r[0] for r in rows])):
+                by_challenge.setdefault(challenge_id, []).append(channel_id)
         t = db.read_time
         return [_challenge_of(r, tuple(by_challenge.get(r[0], ())), t) for r in rows]
 

@@ -14,6 +14,7 @@ from bot.messages import CommunityRef
 from bot.model import PUBLIC_STATUSES, IdeaStatus, Phase
 from bot.ports import PointsDelta, PointWeights, VoteRow
 from bot.text import similar_items, similarity
+from storage import statements as sql
 from storage.database import SqlDatabase, create_engine
 from storage.schema import ideas, scheduled_posts, votes
 from storage.store import SqlStore
@@ -26,7 +27,7 @@ async def _core_rows(store: SqlStore, query: Any) -> list[Any]:
     return [tuple(r) for r in await store.conn.execute(query)]
 
 
-async def test_challenges_of_are_the_live_challenges_with_their_venues(
+async def test_the_live_challenges_with_their_venues_are_what_core_reads(
     database: SqlDatabase,
 ) -> None:
     async with database.transaction() as store:
@@ -41,9 +42,16 @@ async def test_challenges_of_are_the_live_challenges_with_their_venues(
         await store.delete_challenge(gone, NOW)
         other, _, _ = await seed(store, CommunityRef("discord", "guild-9", "Nine"))
     async with database.transaction() as store:
-        assert await store.challenges_of(community.id) == await store.challenges(community.id)
-        assert [c.id for c in await store.challenges_of(community.id)] == [first, second]
-        assert await store.challenges_of(other.id) == await store.challenges(other.id)
+        for community_id in (community.id, other.id):
+            core = list(
+                await store.conn.execute(sql.ALL_CHALLENGES, {"community_id": community_id})
+            )
+            assert await store.challenges(community_id) == await store._with_venues(core)
+        assert [c.id for c in await store.challenges(community.id)] == [first, second]
+        assert [c.venues for c in await store.challenges(community.id, with_venues=False)] == [
+            (),
+            (),
+        ]
 
 
 async def test_idea_pages_are_the_ranked_and_newest_lists(database: SqlDatabase) -> None:

@@ -232,7 +232,7 @@ async def _unique_slug(ctx: Context, title: str) -> str:
 
 
 async def _check_title_free(ctx: Context, title: str, except_id: int | None = None) -> None:
-    for c in await ctx.store.challenges_of(ctx.community.id):
+    for c in await ctx.store.challenges(ctx.community.id):
         if c.id != except_id and c.title.casefold() == title.casefold():
             raise UserError(f"There is already a challenge called {quoted(title)} (`{c.slug}`).")
 
@@ -465,7 +465,7 @@ async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     order = {Phase.OPEN: 0, Phase.VOTING: 1, Phase.DRAFT: 2, Phase.CLOSED: 3}
     found = [
         c
-        for c in await ctx.store.challenges_of(ctx.community.id)
+        for c in await ctx.store.challenges(ctx.community.id)
         if c.phase is not Phase.DRAFT or ctx.is_moderator
     ]
     if not found:

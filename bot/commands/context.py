@@ -63,7 +63,7 @@ class Context:
 
     async def challenge(self, ref: str | None) -> Challenge:
         """A challenge by slug or title, or the one running in this channel when omitted."""
-        found = await self.store.challenges_of(self.community.id)
+        found = await self.store.challenges(self.community.id)
         if ref is None or not ref.strip():
             live = [c for c in found if c.phase is not Phase.CLOSED]
             for candidates in (
@@ -102,7 +102,7 @@ class Context:
         return idea
 
     async def challenge_of(self, idea: Idea) -> Challenge:
-        for challenge in await self.store.challenges_of(self.community.id):
+        for challenge in await self.store.challenges(self.community.id):
             if challenge.id == idea.challenge_id:
                 return challenge
         raise UserError(f"Idea #{idea.number} belongs to a challenge that was deleted.")

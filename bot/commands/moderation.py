@@ -396,7 +396,7 @@ async def queue(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if "challenge" in args:
         chosen = [await ctx.challenge(args["challenge"])]
     else:
-        chosen = [c for c in await ctx.store.challenges_of(ctx.community.id) if c.phase.running]
+        chosen = [c for c in await ctx.store.challenges(ctx.community.id) if c.phase.running]
     lines = []
     for challenge in chosen:
         for idea in await ctx.store.ideas(challenge.id, [IdeaStatus.PENDING]):
@@ -474,7 +474,7 @@ async def posts(ctx: Context, args: Mapping[str, Any]) -> Reply:
             Card(f"🔁 Post {post_id} is tried again now", "`/mod posts` shows how it went.")
         )
     waiting = await ctx.store.unsent_posts(ctx.community.id)
-    slugs = {c.id: c.slug for c in await ctx.store.challenges_of(ctx.community.id)}
+    slugs = {c.id: c.slug for c in await ctx.store.challenges(ctx.community.id)}
     tz = ctx.settings.core.default_timezone
     lines = []
     for p in waiting[:20]:

@@ -123,7 +123,7 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
         # Badges earned with an anonymous idea would name its author.
         secret = await anonymous_ideas(ctx.store, earned)
         earned = [b for b in earned if b.idea_id not in secret]
-    titles = {c.id: c.title for c in await ctx.store.challenges_of(ctx.community.id)}
+    titles = {c.id: c.title for c in await ctx.store.challenges(ctx.community.id)}
     numbers = {
         i.id: i.number
         for i in (
