@@ -66,6 +66,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+
 from bench._support import (
     COMMUNITY,
     MODERATOR,
@@ -86,6 +88,7 @@ from bot.digest import standings  # re-exported by bot.commands.results, defined
 from bot.messages import Actor
 from bot.model import Challenge
 from bot.weeks import season_weeks, week_of
+from storage.store import _board_sql
 
 SEED = 42
 OPENED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the Monday of the season's first week
@@ -389,10 +392,15 @@ class CapturedSql:
             if self.enabled and stmt.lstrip().upper().startswith("SELECT"):
                 self.statement = (stmt, params)
 
-    def plan(self, db_file: Path) -> list[str]:
-        if self.statement is None:
+    def plan(self, db_file: Path, rendered: str | None = None) -> list[str]:
+        """The plan of the last SELECT sent through Core, or of a statement rendered for
+        the driver (which Core never sees)."""
+        if rendered is not None:
+            stmt, params = rendered, ()
+        elif self.statement is not None:
+            stmt, params = self.statement
+        else:
             return []
-        stmt, params = self.statement
         with sqlite3.connect(db_file) as conn:
             rows = conn.execute("EXPLAIN QUERY PLAN " + stmt, params).fetchall()
         conn.close()
@@ -465,7 +473,8 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path) -> dict[str, Any]:
     await top10()
     top10_plan = captured.plan(db_file)
     await leaderboard()
-    leaderboard_plan = captured.plan(db_file)
+    board = _board_sql(sqlite_dialect(), community.id, weights, first_week, last_week, True)
+    leaderboard_plan = captured.plan(db_file, board)
     await results_command()  # its last query is the participation line's
     participation_plan = captured.plan(db_file)
     captured.enabled = False

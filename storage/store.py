@@ -344,10 +344,18 @@ def _board(
     weights: PointWeights,
     first_week: str | None,
     last_week: str | None,
+    named: bool = False,
 ) -> Any:
-    """`_totals`, highest first."""
+    """`_totals`, highest first; `named`: with each member's display name."""
     totals = _totals(community_id, weights, first_week, last_week)
-    return totals.order_by(literal_column("points").desc(), "member_id")
+    if not named:
+        return totals.order_by(literal_column("points").desc(), "member_id")
+    board = totals.subquery()
+    return (
+        select(board.c.member_id, board.c.points, members.c.display_name)
+        .join(members, members.c.id == board.c.member_id)
+        .order_by(board.c.points.desc(), board.c.member_id)
+    )
 
 
 def _totals(
@@ -402,9 +410,10 @@ def _board_sql(
     weights: PointWeights,
     first_week: str | None,
     last_week: str | None,
+    named: bool = False,
 ) -> str:
     """`_board` as SQL text with its values in it (numbers and week keys), for the driver."""
-    statement = _board(community_id, weights, first_week, last_week)
+    statement = _board(community_id, weights, first_week, last_week, named)
     return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -1430,29 +1439,22 @@ class SqlStore(ScheduleRepository):
         offset: int = 0,
     ) -> list[LeaderboardRow]:
         """Members by their points as others see them (nothing earned with an anonymous
-        idea), highest first; tied members share a rank (1, 2, 2, 4)."""
-        totals = _totals(community_id, weights, first_week, last_week).subquery()
-        rows = (
-            await self.conn.execute(
-                select(totals.c.member_id, totals.c.points, members.c.display_name)
-                .join(members, members.c.id == totals.c.member_id)
-                .order_by(totals.c.points.desc(), totals.c.member_id)
-                .limit(limit)
-                .offset(offset)
-            )
-        ).all()
-        if not rows:
+        idea), highest first; tied members share a rank (1, 2, 2, 4). The whole board is
+        read on the driver (Core would make its thousands of rows into Rows one by one)
+        and the page cut from it."""
+        db = await self._commands()
+        rows = await db.fetch_rendered(
+            _board_sql(self.conn.dialect, community_id, weights, first_week, last_week, True)
+        )
+        page = rows[offset : offset + limit]
+        if not page:
             return []
-        above = 0
-        if offset:
-            found = await self.conn.execute(
-                select(func.count()).select_from(totals).where(totals.c.points > rows[0][1])
-            )
-            above = int(found.scalar_one())
-        names = {member_id: name for member_id, _, name in rows}
+        # Tied members share a rank: the first of the page is 1 + how many have more.
+        above = bisect.bisect_left([-p for _, p, _ in rows], -page[0][1])
+        names = {member_id: name for member_id, _, name in page}
         return [
             LeaderboardRow(rank, member_id, names[member_id], points)
-            for rank, member_id, points in _ranked([(r[0], r[1]) for r in rows], offset, above)
+            for rank, member_id, points in _ranked([(m, p) for m, p, _ in page], offset, above)
         ]
 
     async def leaderboard_of(
