@@ -54,7 +54,7 @@ from bot.ports import (
 from bot.votelog import GENESIS
 from storage import idea_texts
 from storage import statements as sql
-from storage.hot_commands import CommandSql
+from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
 from storage.schedule_store import ScheduleRepository
 from storage.schema import (
@@ -225,37 +225,15 @@ def _settings_columns(s: ChallengeSettings) -> dict[str, Any]:
 
 
 def _challenge(row: Row[Any], venue_ids: tuple[str, ...]) -> Challenge:
-    return Challenge(
-        id=row.id,
-        community_id=row.community_id,
-        slug=row.slug,
-        phase=Phase(row.phase),
-        settings=ChallengeSettings(
-            title=row.title,
-            brief=row.brief,
-            terms=row.terms,
-            submissions_close=row.submissions_close,
-            voting_close=row.voting_close,
-            vote_emoji=row.vote_emoji,
-            ideas_per_member=row.ideas_per_member,
-            review=row.review,
-            self_votes=row.self_votes,
-            min_account_age=timedelta(seconds=row.min_account_age_s),
-            min_member_age=timedelta(seconds=row.min_member_age_s),
-            sealed=row.sealed,
-            schedule=row.schedule,
-            timezone=row.timezone,
-            report_venue=row.report_venue,
-            multiple_places=row.multiple_places,
-        ),
-        venues=venue_ids,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        opened_at=row.opened_at,
-        submissions_close_at=row.submissions_close_at,
-        voting_close_at=row.voting_close_at,
-        closed_at=row.closed_at,
-    )
+    """A challenge from a Core row (its times already aware): the driver's mapping."""
+    return _challenge_of(tuple(getattr(row, n) for n in _CHALLENGE_FIELDS), venue_ids, _as_is)
+
+
+_CHALLENGE_FIELDS = tuple(name.strip() for name in CHALLENGE_COLUMNS.split(","))
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _challenge_of(
@@ -321,6 +299,12 @@ def _challenge_of(
         voting_close_at=time(voting_close_at),
         closed_at=time(closed_at),
     )
+
+
+def _members_above(board: Sequence[Sequence[Any]], points: int) -> int:
+    """How many members of a board (rows of member, points, … highest first) have more
+    points: tied members share a rank, 1 + this."""
+    return bisect.bisect_left([-row[1] for row in board], -points)
 
 
 def _ranked(
@@ -1449,8 +1433,7 @@ class SqlStore(ScheduleRepository):
         page = rows[offset : offset + limit]
         if not page:
             return []
-        # Tied members share a rank: the first of the page is 1 + how many have more.
-        above = bisect.bisect_left([-p for _, p, _ in rows], -page[0][1])
+        above = _members_above(rows, page[0][1])
         names = {member_id: name for member_id, _, name in page}
         return [
             LeaderboardRow(rank, member_id, names[member_id], points)
@@ -1479,8 +1462,7 @@ class SqlStore(ScheduleRepository):
         board = [LeaderboardRow(r, m, names[m].display_name, p) for r, m, p in top]
         own = None
         if points is not None:
-            # Tied members share a rank: 1 + how many have more points (rows go down).
-            rank = 1 + bisect.bisect_left([-p for _, p in rows], -points)
+            rank = 1 + _members_above(rows, points)
             own = LeaderboardRow(rank, member_id, names[member_id].display_name, points)
         return board, own, len(rows)
 

@@ -111,16 +111,10 @@ async def test_idea_reads_and_counts_match_core(database: SqlDatabase) -> None:
                 idea.id
             )
         assert await store.idea_by_number(community.id, 99) is None
-        public = [s.value for s in PUBLIC_STATUSES]
-        texts = await _core_rows(
-            store,
-            select(ideas.c.number, ideas.c.title, ideas.c.description)
-            .where((ideas.c.challenge_id == challenge_id) & ideas.c.status.in_(public))
-            .order_by(ideas.c.submitted_at, ideas.c.number),
+        assert await store.idea_texts(challenge_id, PUBLIC_STATUSES) == await _texts(
+            store, challenge_id
         )
-        assert await store.idea_texts(challenge_id, PUBLIC_STATUSES) == [
-            (n, f"{t} {d}") for n, t, d in texts
-        ]
+        public = [s.value for s in PUBLIC_STATUSES]
         for author in (None, alice.id, bob.id):
             query = select(func.count()).where(
                 (ideas.c.challenge_id == challenge_id) & ideas.c.status.in_(public)
