@@ -132,11 +132,11 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 async def bare_bot() -> None:
     """The baseline: discord.py answering every interaction with a constant."""
     import discord
-    import yarl
 
-    discord.http.Route.BASE = os.environ["COCREATE_DISCORD__API_BASE_URL"]
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
-        os.environ["COCREATE_DISCORD__GATEWAY_URL"]
+    from adapters.discord.internals import set_endpoints
+
+    set_endpoints(
+        os.environ["COCREATE_DISCORD__API_BASE_URL"], os.environ["COCREATE_DISCORD__GATEWAY_URL"]
     )
     intents = discord.Intents.none()
     intents.guilds = True

@@ -18,9 +18,8 @@ from typing import Any, Protocol
 
 import aiohttp
 import discord
-import yarl
 
-from adapters.discord import translate
+from adapters.discord import internals, translate
 from bot.settings import DiscordSettings
 
 log = logging.getLogger("cocreate.discord")
@@ -42,11 +41,7 @@ class Hooks(Protocol):
 
 def configure_endpoints(settings: DiscordSettings) -> None:
     """Send all REST and gateway traffic to the configured URLs."""
-    discord.http.Route.BASE = settings.api_base_url.rstrip("/")
-    gateway = settings.gateway_url.strip()
-    if not gateway.endswith("/"):
-        gateway += "/"
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    internals.set_endpoints(settings.api_base_url, settings.gateway_url)
 
 
 def intents() -> discord.Intents:
@@ -62,7 +57,6 @@ class _CocreateClientMixin:
 
     hooks: Hooks
     identify_delay: float | None
-    _connection: Any
 
     def __init__(
         self, hooks: Hooks, *, identify_delay: float | None = None, **options: Any
@@ -79,7 +73,7 @@ class _CocreateClientMixin:
     def _install(self, hooks: Hooks, identify_delay: float | None) -> None:
         self.hooks = hooks
         self.identify_delay = identify_delay
-        parsers: dict[str, Callable[[Any], None]] = self._connection.parsers
+        parsers = internals.gateway_parsers(self)  # type: ignore[arg-type]
         for name, parse in list(parsers.items()):
             parsers[name] = self._guarded(name, parse)
 
@@ -101,9 +95,7 @@ class _CocreateClientMixin:
         sequence: int | None = None
         try:
             guild_id = int(data["guild_id"]) if data.get("guild_id") else None
-            ws = self._get_websocket(guild_id)  # type: ignore[attr-defined]
-            if ws is not None:
-                session_id, sequence = ws.session_id, ws.sequence
+            session_id, sequence = internals.gateway_position(self, guild_id)  # type: ignore[arg-type]
         except Exception:
             pass
         self.hooks.gateway_reaction(name, data, session_id, sequence)

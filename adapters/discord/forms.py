@@ -134,7 +134,9 @@ def form_submission(
     path, _, _ = custom_id.removeprefix(FORM_PREFIX).rpartition(":")
     fields: dict[str, str | bool] = {}
     for row in data.get("components") or []:
-        inner = row.get("component") or next(iter(row.get("components") or []), {})
+        inner: Mapping[str, Any] = row.get("component") or next(
+            iter(row.get("components") or []), {}
+        )
         name = str(inner.get("custom_id", ""))
         if name.startswith("field:") and isinstance(inner.get("value"), str | bool):
             fields[name.removeprefix("field:")] = inner["value"]

@@ -25,7 +25,7 @@ import discord
 from discord import app_commands
 
 from adapters.api_metrics import api_trace, discord_route
-from adapters.discord import translate
+from adapters.discord import internals, translate
 from adapters.discord.client import configure_endpoints, make_client
 from adapters.discord.commands import build_commands, commands_signature
 from adapters.discord.forms import form_option_names
@@ -250,9 +250,9 @@ class DiscordPlatform:
         if app_id is None:
             return False
         if guild is None:
-            theirs = await client.http.get_global_commands(app_id)
+            theirs = await internals.rest(client).get_global_commands(app_id)
         else:
-            theirs = await client.http.get_guild_commands(app_id, guild.id)
+            theirs = await internals.rest(client).get_guild_commands(app_id, guild.id)
         ours = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
         return commands_signature(ours) == commands_signature(list(theirs))
 

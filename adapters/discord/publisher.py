@@ -14,7 +14,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord import render
+from adapters.discord import internals, render
 from adapters.discord.interactions import review_view
 from adapters.discord.resilience import RetryPolicy, describe, is_gone, retrying
 from bot.messages import MODERATORS, CommunityRef, Post, PostKind, PostReceipt
@@ -215,7 +215,7 @@ class DiscordPublisher:
             return
         try:
             await retrying(
-                lambda: self.client.http.add_role(
+                lambda: internals.rest(self.client).add_role(
                     guild_id,
                     int(member_external_id),
                     role_id,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
-from adapters.discord import translate
+from adapters.discord import internals, translate
 from adapters.discord.resilience import RetryPolicy, is_gone, retrying
 from bot.messages import Actor, IdeaPostRef, PostReceipt
 
@@ -53,7 +53,7 @@ class VoteReader:
 
     async def read(self, post: IdeaPostRef) -> Reactors | None:
         """Who reacts with each variant of the vote emoji on the post; None if it is gone."""
-        http = self.client.http
+        http = internals.rest(self.client)
         try:
             message = await self._call(
                 partial(http.get_message, post.channel_id, post.message_id), post
@@ -77,7 +77,7 @@ class VoteReader:
         route_emoji = translate.emoji_route(emoji)
         guild = self.client.get_guild(int(post.community.external_id))
         bot_id = self.client.user.id if self.client.user else None
-        http = self.client.http
+        http = internals.rest(self.client)
         out: list[Actor] = []
         after: int | None = None
 

@@ -13,7 +13,7 @@ import discord
 import pytest
 import pytest_asyncio
 
-from adapters.discord import DiscordPlatform
+from adapters.discord import DiscordPlatform, internals
 from adapters.discord.resilience import RetryPolicy
 from bot.bootstrap import build
 from bot.clock import SystemClock
@@ -56,7 +56,7 @@ class GatewayProbe:
         self.client = client
         self.seen: dict[str, int] = {}
         self._waiters: list[tuple[str, int, asyncio.Future[None]]] = []
-        parsers = client._connection.parsers
+        parsers = internals.gateway_parsers(client)
         for name, parse in list(parsers.items()):
             parsers[name] = self._wrap(parse)
 
@@ -64,14 +64,15 @@ class GatewayProbe:
         def probed(data: Any) -> None:
             parse(data)
             guild_id = data.get("guild_id") if isinstance(data, dict) else None
-            ws: Any
             try:
-                ws = self.client._get_websocket(int(guild_id) if guild_id else None)
+                session_id, sequence = internals.gateway_position(
+                    self.client, int(guild_id) if guild_id else None
+                )
             except Exception:
-                ws = getattr(self.client, "ws", None)
-            if ws is None or ws.session_id is None or ws.sequence is None:
                 return
-            self.seen[ws.session_id] = max(self.seen.get(ws.session_id, 0), ws.sequence)
+            if session_id is None or sequence is None:
+                return
+            self.seen[session_id] = max(self.seen.get(session_id, 0), sequence)
             for waiter in list(self._waiters):
                 session_id, seq, future = waiter
                 if self.seen.get(session_id, 0) >= seq and not future.done():
@@ -82,12 +83,7 @@ class GatewayProbe:
 
     def live_sessions(self) -> set[str]:
         """The gateway sessions the client holds now (one per shard)."""
-        sockets: list[Any]
-        if isinstance(self.client, discord.AutoShardedClient):
-            sockets = [info._parent.ws for info in self.client.shards.values()]
-        else:
-            sockets = [getattr(self.client, "ws", None)]
-        return {ws.session_id for ws in sockets if ws is not None and ws.session_id}
+        return internals.gateway_sessions(self.client)
 
     async def reached(self, session_id: str, seq: int, timeout: float = WAIT) -> None:
         if self.seen.get(session_id, 0) >= seq:
