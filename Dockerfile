@@ -13,6 +13,7 @@ COPY bot ./bot
 COPY adapters ./adapters
 COPY storage ./storage
 COPY scheduler ./scheduler
+COPY cocreate ./cocreate
 RUN /opt/cocreate/bin/pip install --no-cache-dir --no-deps . \
     && /opt/cocreate/bin/pip check
 

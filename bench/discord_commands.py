@@ -1,7 +1,7 @@
 """Benchmark: slash commands through the real discord.py against the fake Discord.
 
 What is measured
-    Cocreate runs as a user runs it, `python -m bot.cli run` in its own process, with
+    Cocreate runs as a user runs it, `python -m cocreate.cli run` in its own process, with
     its token and its two URLs pointed at the fake Discord of `tests/discord/fake.py`,
     which runs in this process (aiohttp on 127.0.0.1) and plays the guild: it sends each
     slash command as an INTERACTION_CREATE over the gateway and times the bot's answers
@@ -358,7 +358,7 @@ class Contender:
 def contenders() -> list[Contender]:
     script = str(Path(__file__).resolve())
     return [
-        Contender("cocreate", "cocreate", ["-m", "bot.cli", "run"], True, True),
+        Contender("cocreate", "cocreate", ["-m", "cocreate.cli", "run"], True, True),
         Contender("adapter only (core stubbed)", "adapter", [script, "--adapter-bot"], True, False),
         Contender("bare discord.py", "bare", [script, "--bare-bot"], False, False),
     ]

@@ -19,7 +19,7 @@ What is measured
 
     The query plans SQLite picks for (a) and (c) are printed too.
 
-    Setup (not timed): ``bot.bootstrap.build`` on a fresh SQLite file in a temporary
+    Setup (not timed): ``cocreate.bootstrap.build`` on a fresh SQLite file in a temporary
     directory; the community, the moderator and the challenge come from
     ``/challenge create`` and ``/challenge open`` through ``handle_command``. Members,
     ideas, votes, ``member_week_points`` and ``received_points`` are then bulk-loaded
@@ -82,12 +82,12 @@ from bench._support import (
     target,
     vocabulary,
 )
-from bot.bootstrap import build
 from bot.core import Cocreate
 from bot.digest import standings  # re-exported by bot.commands.results, defined here
 from bot.messages import Actor
 from bot.model import Challenge
 from bot.weeks import season_weeks, week_of
+from cocreate.bootstrap import build
 from storage.store import _board_sql
 
 SEED = 42

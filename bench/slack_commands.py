@@ -11,7 +11,7 @@ What is measured
     Two servers, each in a process of its own, take the same 1,000 requests:
 
     * ``adapter``: ``SlackPlatform`` (bolt ``AsyncApp`` under our aiohttp runner) on the
-      real core (``bot.bootstrap.build``, a fresh SQLite file), in HTTP mode;
+      real core (``cocreate.bootstrap.build``, a fresh SQLite file), in HTTP mode;
     * ``bare``: a bolt ``AsyncApp`` with the same settings whose listener acks with a
       constant and does nothing else, under the same aiohttp runner.
 
@@ -104,7 +104,7 @@ async def _serve(kind: str, workdir: Path, api_url: str, work_limit: int) -> Non
     from adapters.slack.config import Tuning, slack_config
     from adapters.slack.platform import SlackPlatform
     from adapters.slack.runner import HttpRunner
-    from bot.bootstrap import build
+    from cocreate.bootstrap import build
 
     settings = _settings(workdir, api_url)
     stop: list[Any] = []

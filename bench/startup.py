@@ -51,7 +51,7 @@ What is run
     `--interval`: `cocreate run` has no setting for the pacing (Tuning is built with its
     defaults in SlackPlatform). With `--interval` the process is started through a small
     script in the temporary directory that replaces `adapters.slack.platform.Tuning` by
-    the same dataclass with `reconcile_interval_s=S`, then calls `bot.cli.main(["run"])`;
+    the same dataclass with `reconcile_interval_s=S`, then calls `cocreate.cli.main(["run"])`;
     without it, the installed `.venv/bin/cocreate run` is started unmodified.
 
 Figures and targets (printed, never asserted)
@@ -176,7 +176,7 @@ def paced_command(workdir: Path, interval: float) -> Path:
         "platform.Tuning = functools.partial(\n"
         f"    platform.Tuning, reconcile_interval_s={interval!r}\n"
         ")\n"
-        "from bot.cli import main\n"
+        "from cocreate.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n",
         encoding="utf-8",
     )
@@ -205,9 +205,9 @@ async def add_posts(
 ) -> list[Post]:
     """`count` published ideas with one post each in C_IDEAS, through the storage API, and
     their messages in the fake with the bot's 👍 and 0-3 members' 👍."""
-    from bot.bootstrap import open_database
     from bot.model import IdeaStatus
     from bot.settings import load_settings
+    from cocreate.bootstrap import open_database
     from storage.database import SqlDatabase
 
     empty = workdir / "setup.toml"

@@ -26,7 +26,7 @@ What is measured
     says how many were delivered, and every figure (including the expected votes and the
     baseline) is about that prefix.
 
-    Setup (not timed): ``bot.bootstrap.build`` with an in-memory publisher, a hand-driven
+    Setup (not timed): ``cocreate.bootstrap.build`` with an in-memory publisher, a hand-driven
     clock and default settings; a moderator creates and opens a challenge with
     ``/challenge create`` and ``/challenge open``; 400 members submit the 1,000 ideas with
     ``/idea submit``; the publisher's receipts give the message ids the reactions target.
@@ -100,10 +100,10 @@ from bench._support import (
     target,
     vocabulary,
 )
-from bot.bootstrap import build
 from bot.core import Cocreate
 from bot.messages import Actor, ReactionAction, ReactionEvent
 from bot.weeks import week_of
+from cocreate.bootstrap import build
 from storage.database import create_engine
 from storage.schema import reaction_log, votes
 

@@ -7,7 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import Coroutine, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
@@ -37,7 +37,7 @@ from bot.messages import (
 )
 from bot.metrics import Metrics
 from bot.model import PUBLIC_STATUSES, Community, Phase
-from bot.ports import Clock, Database, Publisher, Reconciler, Store
+from bot.ports import Clock, Database, Publisher, Reconciler, ReconcileResult, Store
 from bot.render import idea_card
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
@@ -45,12 +45,6 @@ from bot.text import TextError
 from bot.votes import Aftermath, VoteBook
 
 log = logging.getLogger("cocreate")
-
-
-@dataclass(frozen=True)
-class ReconcileResult:
-    added: int
-    removed: int
 
 
 def parse_invocation(

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.messages import Actor, CommunityRef, IdeaPostRef, Post, PostReceipt
+from bot.messages import (
+    Actor,
+    CommunityRef,
+    IdeaPostRef,
+    Invocation,
+    Post,
+    PostReceipt,
+    ReactionEvent,
+    ReactionOutcome,
+    Reply,
+)
 from bot.model import (
     Badge,
     BadgeKind,
@@ -21,6 +31,10 @@ from bot.model import (
     Member,
     Phase,
 )
+
+if TYPE_CHECKING:
+    from bot.agenda import Agenda
+    from bot.metrics import Metrics
 
 
 class Clock(Protocol):
@@ -523,3 +537,60 @@ class Database(Protocol):
     async def answers(self) -> bool: ...
     def pool_status(self) -> dict[str, int]: ...
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    added: int
+    removed: int
+
+
+class Core(Protocol):
+    """What the core offers adapters, and all that they may use of it."""
+
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def db(self) -> Database:
+        """For an adapter's own tables (Slack's installations)."""
+        ...
+
+    @property
+    def agenda(self) -> Agenda:
+        """The console's `:advance` runs what falls due through it."""
+        ...
+
+    def add_publisher(self, platform: str, publisher: Publisher) -> None: ...
+    def add_reconciler(self, platform: str, reconciler: Reconciler) -> None: ...
+    async def handle_command(self, inv: Invocation) -> Reply: ...
+    async def handle_reaction(
+        self, event: ReactionEvent, *, patient: bool = False
+    ) -> ReactionOutcome: ...
+    async def reconcile(
+        self,
+        community: CommunityRef,
+        channel_id: str,
+        message_id: str,
+        reactions: Mapping[str, Iterable[Actor]],
+        *,
+        requested_at: datetime | None = None,
+        as_of: datetime | None = None,
+    ) -> ReconcileResult: ...
+    async def reconcile_targets(
+        self, platform: str, closed_within: timedelta
+    ) -> list[IdeaPostRef]: ...
+    async def complete_challenges(
+        self, community: CommunityRef, typed: str, *, moderator: bool = False
+    ) -> list[tuple[str, str]]: ...
+    async def complete_ideas(
+        self, community: CommunityRef, typed: str
+    ) -> list[tuple[int, str]]: ...
+    async def first_time(self, *keys: str, keep: timedelta = ...) -> str | None:
+        """None when these keys were seen before, in any process (a replayed delivery)."""
+        ...
+
+    async def drain(self) -> None:
+        """Wait until the queued reactions and the badge announcements are done."""
+        ...

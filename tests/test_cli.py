@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.cli import EXIT_CONFIG, main
+from cocreate.cli import EXIT_CONFIG, main
 from tests.conftest import _require_postgres, postgres_url
 
 #: Port 1 refuses connections at once; the password must never be shown.
@@ -172,7 +172,7 @@ class FakeTime:
 
 @pytest.fixture
 def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
-    from bot import startup
+    from cocreate import startup
 
     fake = FakeTime()
     monkeypatch.setattr(

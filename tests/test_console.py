@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from cocreate.cli import main
 
 SCRIPT = Path(__file__).parent / "scripts" / "challenge.txt"
 
@@ -140,9 +140,9 @@ def test_advance_fires_what_falls_due_in_order_once(
     import asyncio
     from datetime import UTC, datetime
 
-    from adapters.console.app import run_console
     from bot.clock import ManualClock
     from bot.settings import load_settings
+    from cocreate.bootstrap import run_console
 
     lines = [
         ":as Maya --mod",
@@ -188,7 +188,7 @@ def test_the_demo_runs_a_two_week_challenge(
 ) -> None:
     import asyncio
 
-    from adapters.console.demo import run_demo
+    from cocreate.bootstrap import run_demo
 
     assert asyncio.run(run_demo(tmp_path / "demo")) == 0
     out = capsys.readouterr().out

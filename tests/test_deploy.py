@@ -28,6 +28,13 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    found = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {p.rstrip("*") for p in found["packages"]["find"]["include"]}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert packages == copied
+
+
 def test_every_dependency_is_locked_at_a_version_the_project_accepts() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = _locked()

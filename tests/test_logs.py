@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import logs
-from bot.cli import main
+from cocreate.cli import main
 from storage.database import SqlDatabase
 from tests.harness import Harness
 

@@ -19,14 +19,13 @@ import itertools
 import shlex
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from adapters.console.render import post_text, reply_text, safe
-from bot.bootstrap import build
 from bot.clock import OffsetClock
-from bot.core import Cocreate, parse_invocation
+from bot.core import parse_invocation
 from bot.grammar import GrammarError, parse_duration, parse_idea_number
 from bot.messages import (
     MODERATORS,
@@ -40,10 +39,9 @@ from bot.messages import (
     ReactionEvent,
 )
 from bot.model import BadgeKind
-from bot.ports import SteerableClock
+from bot.ports import Core, SteerableClock
 from bot.render import when
 from bot.settings import Settings
-from scheduler import Timer
 
 PLATFORM = "console"
 DEFAULT_EMOJI = "👍"
@@ -112,7 +110,7 @@ class ConsoleSession:
 
     def __init__(
         self,
-        app: Cocreate,
+        app: Core,
         settings: Settings,
         publisher: ConsolePublisher,
         clock: SteerableClock,
@@ -215,42 +213,32 @@ class ConsoleSession:
         )
 
 
-async def run_console(
+async def drive(
+    app: Core,
     settings: Settings,
+    publisher: ConsolePublisher,
+    clock: SteerableClock,
     script: Path | None = None,
-    clock: SteerableClock | None = None,
     lines: Iterable[str] | None = None,
 ) -> int:
-    """Interactive with line editing and history on a terminal; a script otherwise.
+    """Run the console on a started core: interactive with line editing and history on a
+    terminal; the lines of `script`, of `lines` or of stdin otherwise.
 
     The exit status is non-zero only when an internal error happened.
     """
-    saved_time = settings.core.data_dir / CLOCK_FILE
-    clock = clock or _resumed_clock(saved_time)
-    publisher = ConsolePublisher(sys.stdout, settings.core.data_dir / "files")
-    app = await build(settings, clock, {PLATFORM: publisher})
-    await app.start()
-    timer = Timer(app.agenda, clock, timedelta(seconds=settings.scheduler.heartbeat_seconds))
-    await timer.start()
     session = ConsoleSession(app, settings, publisher, clock)
-    try:
-        if lines is None and (script is not None or not sys.stdin.isatty()):
-            source = script.read_text(encoding="utf-8") if script else sys.stdin.read()
-            lines = source.splitlines()
-        if lines is not None:
-            for text in lines:
-                if session.done:
-                    break
-                if text.strip() and not text.lstrip().startswith("#"):
-                    publisher.write(f"> {safe(text)}")
-                await session.line(text)
-        else:
-            await _interactive(session, settings)
-    finally:
-        await timer.stop()
-        await app.stop()
-        if isinstance(clock, OffsetClock):
-            saved_time.write_text(clock.now().isoformat() + "\n", encoding="utf-8")
+    if lines is None and (script is not None or not sys.stdin.isatty()):
+        source = script.read_text(encoding="utf-8") if script else sys.stdin.read()
+        lines = source.splitlines()
+    if lines is not None:
+        for text in lines:
+            if session.done:
+                break
+            if text.strip() and not text.lstrip().startswith("#"):
+                publisher.write(f"> {safe(text)}")
+            await session.line(text)
+    else:
+        await _interactive(session, settings)
     return 1 if session.internal_errors else 0
 
 
@@ -259,7 +247,15 @@ async def run_console(
 CLOCK_FILE = "console-clock.txt"
 
 
-def _resumed_clock(saved_time: Path) -> OffsetClock:
+def keep_clock(data_dir: Path, clock: SteerableClock) -> None:
+    """Keep the time a console clock reached, for the next run on this data."""
+    if isinstance(clock, OffsetClock):
+        (data_dir / CLOCK_FILE).write_text(clock.now().isoformat() + "\n", encoding="utf-8")
+
+
+def resumed_clock(data_dir: Path) -> OffsetClock:
+    """The console's clock, going on from the time the last run on this data reached."""
+    saved_time = data_dir / CLOCK_FILE
     clock = OffsetClock()
     with contextlib.suppress(OSError, ValueError, TypeError):  # none kept, or unreadable
         clock.advance_to(datetime.fromisoformat(saved_time.read_text(encoding="utf-8").strip()))

@@ -12,9 +12,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.console.app import run_console
-from bot.clock import ManualClock
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning
 
@@ -81,11 +79,9 @@ def demo_lines(seed: int = 7) -> list[str]:
     return lines
 
 
-async def run_demo(folder: Path | None = None) -> int:
+def demo_settings(folder: Path | None = None) -> Settings:
+    """Default settings on a data folder of its own (a new temporary one by default)."""
     folder = folder or Path(tempfile.mkdtemp(prefix="cocreate-demo-"))
-    settings = load_settings(
+    return load_settings(
         environ={"COCREATE_CORE__DATA_DIR": str(folder), "COCREATE_CONSOLE__CHANNEL": "ideas"}
     )
-    status = await run_console(settings, clock=ManualClock(START), lines=demo_lines())
-    print(f"\nThe demo's charts, CSV files and export are in {settings.core.data_dir / 'files'}")
-    return status

@@ -42,7 +42,7 @@ from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Rep
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.core import Cocreate
+    from bot.ports import Core
 
 log = logging.getLogger("cocreate.discord")
 
@@ -85,7 +85,7 @@ class Interactions:
 
     def __init__(
         self,
-        app: Cocreate,
+        app: Core,
         settings: Settings,
         *,
         policy: RetryPolicy = RetryPolicy(),

@@ -40,7 +40,7 @@ from bot.messages import CommunityRef
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.core import Cocreate
+    from bot.ports import Core
 
 log = logging.getLogger("cocreate.discord")
 
@@ -79,7 +79,7 @@ class DiscordPlatform:
 
     def __init__(
         self,
-        app: Cocreate,
+        app: Core,
         settings: Settings,
         *,
         guild_ready_timeout: float = 2.0,

@@ -25,7 +25,7 @@ from bot.ingest import DEFERRED
 from bot.messages import ReactionEvent
 
 if TYPE_CHECKING:
-    from bot.core import Cocreate
+    from bot.ports import Core
 
 log = logging.getLogger("cocreate.discord")
 
@@ -33,7 +33,7 @@ log = logging.getLogger("cocreate.discord")
 class ReactionRelay:
     """Gateway reaction dispatches to `Cocreate.handle_reaction`, one task per event."""
 
-    def __init__(self, app: Cocreate, client: discord.Client) -> None:
+    def __init__(self, app: Core, client: discord.Client) -> None:
         self.app = app
         self.client = client
         self._pending: set[asyncio.Task[None]] = set()

@@ -36,7 +36,7 @@ from bot.messages import CommunityRef, IdeaPostRef
 
 if TYPE_CHECKING:
     from adapters.discord.publisher import DiscordPublisher
-    from bot.core import Cocreate
+    from bot.ports import Core
 
 log = logging.getLogger("cocreate.discord")
 
@@ -74,7 +74,7 @@ class DiscordReconciler:
 
     def __init__(
         self,
-        app: Cocreate,
+        app: Core,
         client: discord.Client,
         publisher: DiscordPublisher,
         *,

@@ -38,10 +38,11 @@ from adapters.slack.workspaces import UnknownWorkspace, Workspaces
 from bot.commands import registry
 from bot.commands.args import convert
 from bot.commands.spec import CommandSpec, Option, OptionKind
-from bot.core import Cocreate, parse_invocation
+from bot.core import parse_invocation
 from bot.errors import StorageUnavailable, UserError
 from bot.grammar import GrammarError
 from bot.messages import Actor, Attachment, Card, Invocation, OptionValue, Reply
+from bot.ports import Core
 from bot.settings import Settings
 from bot.text import TextError, clean_user_text
 
@@ -60,7 +61,7 @@ ERROR_TEXT = 300
 class SlackHandlers:
     def __init__(
         self,
-        core: Cocreate,
+        core: Core,
         settings: Settings,
         api: SlackApi,
         workspaces: Workspaces,

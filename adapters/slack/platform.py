@@ -17,7 +17,7 @@ from adapters.slack.publisher import SlackPublisher, SlackReconciler
 from adapters.slack.runner import HttpRunner, SocketRunner
 from adapters.slack.translate import PLATFORM
 from adapters.slack.workspaces import Workspaces
-from bot.core import Cocreate
+from bot.ports import Core
 from bot.settings import ConfigError, Settings
 from storage.database import SqlDatabase
 
@@ -32,7 +32,7 @@ class SlackPlatform:
 
     name = PLATFORM
 
-    def __init__(self, app: Cocreate, settings: Settings, tuning: Tuning | None = None) -> None:
+    def __init__(self, app: Core, settings: Settings, tuning: Tuning | None = None) -> None:
         self.core = app
         self.settings = settings
         self.tuning = tuning or Tuning()

@@ -22,7 +22,6 @@ from adapters.slack import blocks
 from adapters.slack.config import Sleep
 from adapters.slack.emoji import reaction_emoji, reaction_name, same_emoji
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
-from bot.core import Cocreate
 from bot.messages import (
     MODERATORS,
     Actor,
@@ -35,6 +34,7 @@ from bot.messages import (
     PostReceipt,
 )
 from bot.model import BadgeKind
+from bot.ports import Core
 
 log = logging.getLogger("cocreate.slack")
 
@@ -193,7 +193,7 @@ class SlackReconciler:
 
     def __init__(
         self,
-        core: Cocreate,
+        core: Core,
         workspaces: Workspaces,
         interval_s: float,
         sleep: Sleep,

@@ -30,9 +30,9 @@ from adapters.slack.directory import Directory
 from adapters.slack.runner import RECEIVED_AT
 from adapters.slack.translate import ReactionRef, text
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
-from bot.core import Cocreate
 from bot.errors import StorageUnavailable
 from bot.messages import Actor, ReactionOutcome
+from bot.ports import Core
 
 log = logging.getLogger("cocreate.slack")
 
@@ -62,7 +62,7 @@ class ReactionDesk:
 
     def __init__(
         self,
-        core: Cocreate,
+        core: Core,
         workspaces: Workspaces,
         directory: Directory,
         work: Background,

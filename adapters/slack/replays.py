@@ -13,8 +13,8 @@ import logging
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.core import Cocreate
 from bot.messages import Card
+from bot.ports import Core
 
 log = logging.getLogger("cocreate.slack")
 
@@ -48,7 +48,7 @@ def keys_of(request: AsyncBoltRequest, trigger_id: str) -> list[str]:
 
 
 class ReplayGuard:
-    def __init__(self, core: Cocreate) -> None:
+    def __init__(self, core: Core) -> None:
         self.core = core
 
     async def first_time(self, keys: list[str], what: str) -> bool:

@@ -15,10 +15,10 @@ import pytest_asyncio
 
 from adapters.discord import DiscordPlatform, internals
 from adapters.discord.resilience import RetryPolicy
-from bot.bootstrap import build
 from bot.clock import SystemClock
 from bot.core import Cocreate
 from bot.settings import Settings, load_settings
+from cocreate.bootstrap import build
 from tests.discord.fake import FakeDiscord, Guild, InteractionRecord, Person, Session
 
 #: Fast retries for tests: the faults the fake injects are answered in milliseconds.

@@ -14,9 +14,9 @@ import pytest
 
 from adapters.discord import DiscordPlatform
 from adapters.discord.sync import sync_commands
-from bot.bootstrap import build, platforms
 from bot.clock import SystemClock
 from bot.commands import registry
+from cocreate.bootstrap import build, platforms
 from tests.discord.conftest import WAIT, Bot, World, running_challenge, settings_for, vote_count
 from tests.discord.fake import FakeDiscord, Fault
 
@@ -102,7 +102,7 @@ async def test_cocreate_run_runs_a_challenge_and_stops_on_sigterm(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "cocreate.cli",
         "run",
         cwd=tmp_path,
         env=env,

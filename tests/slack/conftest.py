@@ -25,11 +25,11 @@ import pytest_asyncio
 
 from adapters.slack.config import Tuning
 from adapters.slack.platform import SlackPlatform
-from bot.bootstrap import build
 from bot.clock import ManualClock
 from bot.core import Cocreate
 from bot.errors import StorageUnavailable
 from bot.settings import Settings, load_settings
+from cocreate.bootstrap import build
 from tests.harness import START
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack

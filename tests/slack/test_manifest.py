@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.manifest import BOT_SCOPES, manifest
-from bot.cli import main
 from bot.commands import registry
 from bot.settings import load_settings
+from cocreate.cli import main
 
 
 def settings_with(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]

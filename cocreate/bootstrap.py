@@ -1,18 +1,26 @@
-"""The composition root: the one place that wires concrete parts to the core."""
+"""The composition root: the one place that wires concrete parts to the core.
+
+`run`, `console`, `demo`, the benchmarks and the tests all build the application here;
+tests override its parts by passing their own (a clock, publishers, a backoff)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.clock import SystemClock
+from bot.clock import ManualClock, SystemClock
 from bot.core import Cocreate
-from bot.ports import Clock, Platform, Publisher, Service
+from bot.ports import Clock, Platform, Publisher, Service, SteerableClock
 from bot.settings import Settings
-from bot.startup import Backoff, wait_for_database
+from cocreate.startup import Backoff, wait_for_database
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from scheduler import Timer
 
 
 async def open_database(settings: Settings, backoff: Backoff | None = None) -> AsyncEngine:
@@ -75,3 +83,46 @@ def web_server(app: Cocreate, settings: Settings, running: list[Platform]) -> Se
         checks[platform.name] = platform.connected
     app.metrics.watch_pool(app.db.pool_status)
     return WebServer(settings.http.host, settings.http.port, app.metrics, checks)
+
+
+def timer(app: Cocreate, settings: Settings) -> Timer:
+    """The timer that wakes the agenda when something falls due."""
+    from scheduler import Timer
+
+    heartbeat = timedelta(seconds=settings.scheduler.heartbeat_seconds)
+    return Timer(app.agenda, app.clock, heartbeat)
+
+
+async def run_console(
+    settings: Settings,
+    script: Path | None = None,
+    clock: SteerableClock | None = None,
+    lines: Iterable[str] | None = None,
+) -> int:
+    """The console adapter on the core and the timer, on the configured (SQLite) file;
+    returns the console's exit status."""
+    from adapters.console.app import PLATFORM, ConsolePublisher, drive, keep_clock, resumed_clock
+
+    data_dir = settings.core.data_dir
+    clock = clock or resumed_clock(data_dir)
+    publisher = ConsolePublisher(sys.stdout, data_dir / "files")
+    app = await build(settings, clock, {PLATFORM: publisher})
+    await app.start()
+    ticking = timer(app, settings)
+    await ticking.start()
+    try:
+        return await drive(app, settings, publisher, clock, script, lines)
+    finally:
+        await ticking.stop()
+        await app.stop()
+        keep_clock(data_dir, clock)
+
+
+async def run_demo(folder: Path | None = None) -> int:
+    """`cocreate demo`: the console's scripted two-week challenge in a folder of its own."""
+    from adapters.console.demo import START, demo_lines, demo_settings
+
+    settings = demo_settings(folder)
+    status = await run_console(settings, clock=ManualClock(START), lines=demo_lines())
+    print(f"\nThe demo's charts, CSV files and export are in {settings.core.data_dir / 'files'}")
+    return status

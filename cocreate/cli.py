@@ -10,14 +10,13 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
 
 from bot import logs
 from bot.ports import Service
 from bot.settings import ConfigError, Settings, load_settings, render_effective
-from bot.startup import DatabaseUnreachable, check_platforms
+from cocreate.startup import DatabaseUnreachable, check_platforms
 
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 1
@@ -102,7 +101,7 @@ def _logging(settings: Settings, to_file: Path | None = None) -> None:
 
 
 async def _upgrade(settings: Settings) -> None:
-    from bot.bootstrap import open_database
+    from cocreate.bootstrap import open_database
     from storage.migrate import current_revision
 
     engine = await open_database(settings)
@@ -115,8 +114,7 @@ async def _upgrade(settings: Settings) -> None:
 async def _run(settings: Settings) -> int:
     """Start the core, the [http] server if enabled, and every enabled platform in this
     event loop; stop on a signal."""
-    from bot.bootstrap import build, platforms, web_server
-    from scheduler import Timer
+    from cocreate.bootstrap import build, platforms, timer, web_server
 
     check_platforms(settings)  # before anything starts or touches the database
     app = await build(settings)
@@ -132,12 +130,11 @@ async def _run(settings: Settings) -> int:
     await app.start()
     started: list[Service] = []
     try:
-        heartbeat = timedelta(seconds=settings.scheduler.heartbeat_seconds)
         # The server first: it answers /healthz while the platforms connect.
         services: list[Service] = (
             [web_server(app, settings, running)] if settings.http.enabled else []
         )
-        services += [*running, Timer(app.agenda, app.clock, heartbeat)]
+        services += [*running, timer(app, settings)]
         for service in services:
             await service.start()
             started.append(service)
@@ -207,7 +204,7 @@ def _command(args: argparse.Namespace) -> int:
         asyncio.run(_upgrade(settings))
         return 0
     if args.command == "demo":
-        from adapters.console.demo import run_demo
+        from cocreate.bootstrap import run_demo
 
         return asyncio.run(run_demo())
     if args.command == "run":
@@ -223,7 +220,7 @@ def _command(args: argparse.Namespace) -> int:
 
         print(json.dumps(manifest(settings), indent=2, ensure_ascii=False))
         return 0
-    from adapters.console.app import run_console
+    from cocreate.bootstrap import run_console
 
     script = Path(args.script) if args.script else None
     if script is not None and not script.is_file():
