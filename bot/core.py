@@ -37,7 +37,7 @@ from bot.messages import (
 )
 from bot.metrics import Metrics
 from bot.model import PUBLIC_STATUSES, Community, Phase
-from bot.ports import Clock, Database, Publisher, Reconciler, ReconcileResult, Store
+from bot.ports import Clock, Database, Publisher, Reconciler, ReconcileResult, Records, Store
 from bot.render import idea_card
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
@@ -102,6 +102,9 @@ class Cocreate:
         self._background: set[asyncio.Task[None]] = set()
         #: communities as committed, by platform reference (rows are never deleted)
         self._communities: dict[tuple[str, str], Community] = {}
+
+    def records(self, owner: str) -> Records:
+        return self.db.records(owner, self.clock)
 
     def add_publisher(self, platform: str, publisher: Publisher) -> None:
         self.publishers[platform] = publisher

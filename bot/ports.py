@@ -532,8 +532,33 @@ class Platform(Service, Protocol):
         ...
 
 
+class Records(Protocol):
+    """A platform adapter's own small records (installations, one-time states), kept by
+    the core's storage under the adapter's name: text values by (scope, key), each with an
+    optional expiry. An expired record is never returned."""
+
+    async def put(
+        self, scope: str, key: str, value: str, *, expires_at: datetime | None = None
+    ) -> None:
+        """Create or replace one record."""
+        ...
+
+    async def get(self, scope: str, key: str) -> str | None: ...
+    async def delete(self, scope: str, key: str | None = None) -> int:
+        """Delete one record, or the whole scope when `key` is None; returns how many."""
+        ...
+
+    async def take(self, scope: str, key: str) -> str | None:
+        """Delete and return an unexpired record: one caller gets it, in any process."""
+        ...
+
+
 class Database(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Store]: ...
+    def records(self, owner: str, clock: Clock) -> Records:
+        """The records of one adapter (its name)."""
+        ...
+
     async def answers(self) -> bool: ...
     def pool_status(self) -> dict[str, int]: ...
     async def close(self) -> None: ...
@@ -553,13 +578,12 @@ class Core(Protocol):
     @property
     def metrics(self) -> Metrics: ...
     @property
-    def db(self) -> Database:
-        """For an adapter's own tables (Slack's installations)."""
-        ...
-
-    @property
     def agenda(self) -> Agenda:
         """The console's `:advance` runs what falls due through it."""
+        ...
+
+    def records(self, owner: str) -> Records:
+        """The adapter's own records, by its name (`slack`)."""
         ...
 
     def add_publisher(self, platform: str, publisher: Publisher) -> None: ...

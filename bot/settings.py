@@ -20,13 +20,13 @@ import difflib
 import json
 import os
 import tomllib
-import zlib
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -35,8 +35,8 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -52,24 +52,27 @@ __all__ = [
     "CONFIG_ENV_VAR",
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
-    "SECRET_KEYS",
     "BadgesSettings",
     "ConfigError",
     "ConsoleSettings",
     "CoreSettings",
-    "DiscordSettings",
     "LeaderboardSettings",
     "LimitsSettings",
+    "PlatformSection",
     "PointsSettings",
+    "Section",
     "Settings",
     "SimilaritySettings",
-    "SlackSettings",
     "StorageSettings",
     "env_var_name",
     "load_settings",
     "mask_url_password",
     "render_effective",
+    "secret_keys",
+    "settings_class",
 ]
+
+S = TypeVar("S", bound="PlatformSection")
 
 ENV_PREFIX = "COCREATE_"
 ENV_NESTED_DELIMITER = "__"
@@ -104,7 +107,7 @@ class ConfigError(Exception):
 
 
 def env_var_name(key: str) -> str:
-    """The variable for a dotted key: ``discord.token`` -> ``COCREATE_DISCORD__TOKEN``."""
+    """The variable for a dotted key: ``storage.url`` -> ``COCREATE_STORAGE__URL``."""
     return ENV_PREFIX + ENV_NESTED_DELIMITER.join(part.upper() for part in key.split("."))
 
 
@@ -146,11 +149,13 @@ def _normalise_database_url(url: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
+    """A section of the settings: unknown keys are errors."""
+
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class CoreSettings(_Section):
+class CoreSettings(Section):
     """``[core]``: where data lives, logging and the default time zone."""
 
     data_dir: Path = Field(
@@ -192,7 +197,7 @@ class CoreSettings(_Section):
         return zoneinfo.ZoneInfo(self.default_timezone)
 
 
-class StorageSettings(_Section):
+class StorageSettings(Section):
     """``[storage]``: the database."""
 
     url: str = Field(
@@ -223,7 +228,7 @@ class StorageSettings(_Section):
             yield name, (mask_url_password(value) if name == "url" else value)
 
 
-class LimitsSettings(_Section):
+class LimitsSettings(Section):
     """``[limits]``: sizes of user input and of pages."""
 
     title_max: int = Field(default=100, gt=0, description="Max characters in an idea title.")
@@ -237,7 +242,7 @@ class LimitsSettings(_Section):
     page_size: int = Field(default=10, ge=1, le=25, description="Items per listing page.")
 
 
-class BadgesSettings(_Section):
+class BadgesSettings(Section):
     """``[badges]``: thresholds for badges."""
 
     voice_votes: int = Field(default=10, ge=1, description="Votes cast to earn 'Voice'.")
@@ -249,7 +254,7 @@ class BadgesSettings(_Section):
     )
 
 
-class PointsSettings(_Section):
+class PointsSettings(Section):
     """``[points]``: how many points each action is worth."""
 
     idea_published: int = Field(default=3, ge=0, description="Points for publishing an idea.")
@@ -274,7 +279,7 @@ class PointsSettings(_Section):
         return value
 
 
-class LeaderboardSettings(_Section):
+class LeaderboardSettings(Section):
     """``[leaderboard]``: seasons.
 
     A season is a calendar block of ``season_months`` months, starting in January: with 3,
@@ -293,7 +298,7 @@ class LeaderboardSettings(_Section):
         return value
 
 
-class SimilaritySettings(_Section):
+class SimilaritySettings(Section):
     """``[similarity]``: hints about similar existing ideas."""
 
     threshold: float = Field(
@@ -302,7 +307,7 @@ class SimilaritySettings(_Section):
     max_hints: int = Field(default=3, ge=0, description="Max similar ideas shown.")
 
 
-class AlertsSettings(_Section):
+class AlertsSettings(Section):
     """``[alerts]``: when the moderators' channel is told that an idea's votes look like
     brigading. Both rules look at the counted votes an idea gained in the last
     ``window_minutes``, and judge only from ``min_votes`` of them."""
@@ -336,7 +341,7 @@ class AlertsSettings(_Section):
     )
 
 
-class ConsoleSettings(_Section):
+class ConsoleSettings(Section):
     """``[console]``: the local console adapter."""
 
     community: str = Field(default="console", min_length=1, description="Community name.")
@@ -346,107 +351,22 @@ class ConsoleSettings(_Section):
     )
 
 
-def _blank_to_none(value: SecretStr | None) -> SecretStr | None:
+def blank_secret(value: SecretStr | None) -> SecretStr | None:
+    """A secret that is only blanks counts as unset."""
     if value is None:
         return None
     secret = value.get_secret_value().strip()
     return SecretStr(secret) if secret else None
 
 
-class DiscordSettings(_Section):
-    """``[discord]``: the Discord adapter. The token comes only from the environment."""
+class PlatformSection(Section):
+    """The section of a platform adapter (``[discord]``, ``[slack]``), which the adapter
+    declares itself (see `bot.plugins`)."""
 
-    enabled: bool = Field(default=False, description="Run the Discord adapter.")
-    token: SecretStr | None = Field(default=None, description="Bot token (secret, env only).")
-    guild_ids: list[int] = Field(
-        default_factory=list, description="Guilds for instant guild-scoped command sync."
-    )
-    moderator_roles: list[str] = Field(
-        default_factory=list, description="Role ids or names whose members are moderators."
-    )
-    moderator_channel: str = Field(
-        default="", description="Channel id for the review queue; empty = no review posts."
-    )
-    moderator_channels: dict[str, str] = Field(
-        default_factory=dict,
-        description="Guild id -> its review queue channel id, where it is not moderator_channel.",
-    )
-    badge_roles: dict[str, str] = Field(
-        default_factory=dict, description="Badge kind (spark, voice, …) -> role id it grants."
-    )
-    api_base_url: str = Field(
-        default="https://discord.com/api/v10", description="REST base URL (proxies, tests)."
-    )
-    gateway_url: str = Field(
-        default="wss://gateway.discord.gg", description="Gateway URL (proxies, tests)."
-    )
-    shard_count: int | None = Field(default=None, ge=1, description="Shards; set = auto-sharded.")
-    shard_ids: list[int] | None = Field(default=None, description="Shards this process runs.")
-    reconcile_days: int = Field(
-        default=7, ge=0, description="Reconcile challenges closed this many days ago or later."
-    )
-
-    _strip_secrets = field_validator("token")(_blank_to_none)
+    enabled: bool = Field(default=False, description="Run this platform's adapter.")
 
 
-class SlackSettings(_Section):
-    """``[slack]``: the Slack adapter. Tokens come only from the environment."""
-
-    enabled: bool = Field(default=False, description="Run the Slack adapter.")
-    mode: Literal["http", "socket"] = Field(default="http", description="HTTP or Socket Mode.")
-    bot_token: SecretStr | None = Field(default=None, description="xoxb- token (secret).")
-    signing_secret: SecretStr | None = Field(default=None, description="Signing secret.")
-    app_token: SecretStr | None = Field(default=None, description="xapp- token (secret).")
-    client_id: str = Field(default="", description="OAuth client id (multi-workspace installs).")
-    client_secret: SecretStr | None = Field(default=None, description="OAuth client secret.")
-    host: str = Field(default="127.0.0.1", description="HTTP mode: address to listen on.")
-    port: int = Field(default=3000, ge=0, le=65535, description="HTTP mode: port.")
-    public_url: str = Field(default="", description="Public base URL, for the app manifest.")
-    api_base_url: str = Field(
-        default="https://slack.com/api/", description="Web API base URL (tests, own API host)."
-    )
-    admins: list[str] = Field(
-        default_factory=list, description="User ids or user group ids who are moderators."
-    )
-    moderator_channel: str = Field(
-        default="", description="Channel id for the review queue; empty = no review posts."
-    )
-    moderator_channels: dict[str, str] = Field(
-        default_factory=dict,
-        description="Team id -> its review queue channel id, where it is not moderator_channel.",
-    )
-    reconcile_days: int = Field(
-        default=7, ge=0, description="Reconcile challenges closed this many days ago or later."
-    )
-    workspace_shards: int = Field(
-        default=1,
-        ge=1,
-        description="Processes that share the workspaces' read-backs (several behind a load "
-        "balancer): each reads back the workspaces of its own shard.",
-    )
-    workspace_shard: int = Field(
-        default=0, ge=0, description="This process's shard, 0 to workspace_shards - 1."
-    )
-
-    @model_validator(mode="after")
-    def _check_shard(self) -> SlackSettings:
-        if self.workspace_shard >= self.workspace_shards:
-            raise ValueError(
-                f"workspace_shard {self.workspace_shard} is not below workspace_shards "
-                f"{self.workspace_shards}"
-            )
-        return self
-
-    def reads_back(self, team_id: str) -> bool:
-        """Whether this process reads back the idea posts of this workspace."""
-        return zlib.crc32(team_id.encode()) % self.workspace_shards == self.workspace_shard
-
-    _strip_secrets = field_validator("bot_token", "signing_secret", "app_token", "client_secret")(
-        _blank_to_none
-    )
-
-
-class HttpSettings(_Section):
+class HttpSettings(Section):
     """``[http]``: the server of /healthz, /readyz and /metrics, whatever platforms run."""
 
     enabled: bool = Field(default=False, description="Serve health and metrics over HTTP.")
@@ -458,7 +378,7 @@ class HttpSettings(_Section):
     port: int = Field(default=9464, ge=0, le=65535, description="Port to listen on.")
 
 
-class LoggingSettings(_Section):
+class LoggingSettings(Section):
     """``[logging]``: how log lines are written (the level is ``core.log_level``)."""
 
     format: Literal["text", "json"] = Field(
@@ -468,7 +388,7 @@ class LoggingSettings(_Section):
     )
 
 
-class SchedulerSettings(_Section):
+class SchedulerSettings(Section):
     """``[scheduler]``: deadlines and scheduled posts."""
 
     grace_hours: float = Field(
@@ -536,7 +456,7 @@ class _EnvSource(EnvSettingsSource):
     def __call__(self) -> dict[str, Any]:
         data = super().__call__()
         # Wrap secrets as early as possible so they never show up in debug logs or errors.
-        for key in SECRET_KEYS:
+        for key in secret_keys():
             section, name = key.split(".")
             values = data.get(section)
             if isinstance(values, dict) and isinstance(values.get(name), str):
@@ -562,7 +482,7 @@ class _TomlSource(TomlConfigSettingsSource):
             raise ConfigError(f"invalid TOML in {label}: not UTF-8 text ({exc.reason})") from None
         except OSError as exc:
             raise ConfigError(f"cannot read config file {label}: {exc.strerror or exc}") from None
-        for key in SECRET_KEYS:
+        for key in secret_keys():
             section, name = key.split(".")
             values = data.get(section)
             if isinstance(values, dict) and name in values:
@@ -602,8 +522,6 @@ class Settings(BaseSettings):
     similarity: SimilaritySettings = Field(default_factory=SimilaritySettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
-    discord: DiscordSettings = Field(default_factory=DiscordSettings)
-    slack: SlackSettings = Field(default_factory=SlackSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
@@ -643,6 +561,22 @@ class Settings(BaseSettings):
             return self.storage.url
         return f"sqlite+aiosqlite:///{self.core.data_dir.as_posix()}/cocreate.db"
 
+    def section(self, name: str, kind: type[S]) -> S:
+        """A platform adapter's own section, typed as it declares it."""
+        found = getattr(self, name, None)
+        if not isinstance(found, kind):
+            raise ConfigError(f"there is no [{name}] section: is its adapter installed?")
+        return found
+
+    @property
+    def platforms(self) -> dict[str, PlatformSection]:
+        """The platform adapters' sections by name, whether enabled or not."""
+        return {
+            name: section
+            for name in type(self).model_fields
+            if isinstance(section := getattr(self, name), PlatformSection)
+        }
+
     @property
     def console_history_path(self) -> Path:
         """The effective console history file."""
@@ -651,9 +585,26 @@ class Settings(BaseSettings):
         return self.core.data_dir / "console_history"
 
 
-def _secret_keys() -> tuple[str, ...]:
+@cache
+def settings_class() -> type[Settings]:
+    """`Settings` with a section for each platform adapter the registry finds."""
+    from bot.plugins import platform_plugins
+
+    sections: dict[str, Any] = {
+        name: (plugin.settings, Field(default_factory=plugin.settings))
+        for name, plugin in platform_plugins().items()
+    }
+    made: type[Settings] = create_model(
+        "Settings", __base__=Settings, __doc__=Settings.__doc__, **sections
+    )
+    return made
+
+
+@cache
+def secret_keys() -> tuple[str, ...]:
+    """Dotted keys that are secrets: environment only, masked everywhere."""
     keys: list[str] = []
-    for section_name, section_field in Settings.model_fields.items():
+    for section_name, section_field in settings_class().model_fields.items():
         section_cls = section_field.annotation
         assert isinstance(section_cls, type) and issubclass(section_cls, BaseModel)
         for name, key_field in section_cls.model_fields.items():
@@ -661,10 +612,6 @@ def _secret_keys() -> tuple[str, ...]:
             if annotation is SecretStr or SecretStr in get_args(annotation):
                 keys.append(f"{section_name}.{name}")
     return tuple(keys)
-
-
-SECRET_KEYS: tuple[str, ...] = _secret_keys()
-"""Dotted keys that are secrets: environment only, masked everywhere."""
 
 
 # --------------------------------------------------------------------------------------
@@ -710,7 +657,7 @@ def load_settings(
     context = _LoadContext(toml_file=toml_file, toml_label=label, environ=env)
     token = _LOAD_CONTEXT.set(context)
     try:
-        settings = Settings()
+        settings = settings_class()()
     except ValidationError as exc:
         raise _config_error_from_validation(exc, context) from None
     except SettingsError as exc:
@@ -757,9 +704,9 @@ def _source_of(loc: tuple[int | str, ...], context: _LoadContext) -> str | None:
 def _suggestion(loc: tuple[int | str, ...]) -> str:
     names = [part for part in loc if isinstance(part, str)]
     if len(names) == 1:
-        candidates = list(Settings.model_fields)
-    elif len(names) == 2 and names[0] in Settings.model_fields:
-        section_cls = Settings.model_fields[names[0]].annotation
+        candidates = list(settings_class().model_fields)
+    elif len(names) == 2 and names[0] in settings_class().model_fields:
+        section_cls = settings_class().model_fields[names[0]].annotation
         assert isinstance(section_cls, type) and issubclass(section_cls, BaseModel)
         candidates = list(section_cls.model_fields)
     else:
@@ -771,7 +718,7 @@ def _suggestion(loc: tuple[int | str, ...]) -> str:
 
 
 def _describe_value(key: str, value: Any) -> str:
-    if key in SECRET_KEYS or isinstance(value, SecretStr):
+    if key in secret_keys() or isinstance(value, SecretStr):
         return ""
     if isinstance(value, dict):
         return ""
@@ -807,7 +754,7 @@ def _config_error_from_validation(exc: ValidationError, context: _LoadContext) -
 def _is_complex(key: str) -> bool:
     """Whether the env variable for ``key`` must hold JSON (a whole section, or a list)."""
     parts = key.split(".")
-    section_field = Settings.model_fields.get(parts[0])
+    section_field = settings_class().model_fields.get(parts[0])
     if section_field is None or len(parts) > 2:
         return False
     if len(parts) == 1:
@@ -830,7 +777,7 @@ def _config_error_from_settings_error(exc: SettingsError, context: _LoadContext)
                 expected = "a JSON list, e.g. [10, 6, 3]"
             else:
                 expected = 'a JSON object, e.g. {"title_max": 80}'
-            has_secret = any(secret.startswith(f"{key}.") for secret in SECRET_KEYS)
+            has_secret = any(secret.startswith(f"{key}.") for secret in secret_keys())
             shown = "" if has_secret else f" (got {value!r:.80})"
             return ConfigError(f"{key}: expected {expected}{shown} [from env {var}]", key=key)
     return ConfigError(str(exc).replace(f'"{_EnvSource.__name__}"', "the environment"))
@@ -874,7 +821,7 @@ def render_effective(settings: Settings) -> str:
         for name in type(section).model_fields:
             key = f"{section_name}.{name}"
             value = getattr(section, name)
-            if key in SECRET_KEYS:  # from the environment only: never a value here
+            if key in secret_keys():  # from the environment only: never a value here
                 state = "set, masked" if value is not None else "unset"
                 lines.append(f"# {name}: {state} (env {env_var_name(key)})")
             elif value is None:  # TOML has no null: the key is left out

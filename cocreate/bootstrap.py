@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.clock import ManualClock, SystemClock
 from bot.core import Cocreate
+from bot.plugins import enabled_plugins
 from bot.ports import Clock, Platform, Publisher, Service, SteerableClock
 from bot.settings import Settings
 from cocreate.startup import Backoff, wait_for_database
@@ -62,16 +63,7 @@ async def build(
 
 def platforms(app: Cocreate, settings: Settings) -> list[Platform]:
     """The chat platforms enabled in the settings, wired to the core."""
-    enabled: list[Platform] = []
-    if settings.discord.enabled:
-        from adapters.discord import DiscordPlatform
-
-        enabled.append(DiscordPlatform(app, settings))
-    if settings.slack.enabled:
-        from adapters.slack import SlackPlatform
-
-        enabled.append(SlackPlatform(app, settings))
-    return enabled
+    return [plugin.create(app, settings) for plugin in enabled_plugins(settings)]
 
 
 def web_server(app: Cocreate, settings: Settings, running: list[Platform]) -> Service:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import signal
@@ -14,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bot import logs
+from bot.plugins import platform_plugins
 from bot.ports import Service
 from bot.settings import ConfigError, Settings, load_settings, render_effective
 from cocreate.startup import DatabaseUnreachable, check_platforms
@@ -54,12 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("path", nargs="?", type=Path, metavar="PATH", help="where backup writes")
     command("run", "run every platform enabled in the settings")
     command("demo", "a scripted two-week challenge in a throwaway folder")
-    discord = command("discord", "Discord")
-    discord.add_argument(
-        "action", choices=["sync"], help="sync: register the slash commands globally"
-    )
-    slack = command("slack", "Slack")
-    slack.add_argument("action", choices=["manifest"], help="manifest: print the app manifest")
+    for name, plugin in platform_plugins().items():  # `cocreate discord sync`, …
+        if plugin.commands:
+            platform = command(name, plugin.title)
+            platform.add_argument(
+                "action",
+                choices=[c.action for c in plugin.commands],
+                help="; ".join(f"{c.action}: {c.summary}" for c in plugin.commands),
+            )
     audit = command("audit", "check a vote log exported with /export format:votes")
     audit.add_argument(
         "action", choices=["verify"], help="verify: recompute the chain and the standings"
@@ -210,16 +212,11 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "run":
         _logging(settings)
         return asyncio.run(_run(settings))
-    if args.command == "discord":
-        from adapters.discord.sync import sync_commands
-
+    plugin = platform_plugins().get(args.command)
+    if plugin is not None:
         _logging(settings)
-        return asyncio.run(sync_commands(settings))
-    if args.command == "slack":
-        from adapters.slack.manifest import manifest
-
-        print(json.dumps(manifest(settings), indent=2, ensure_ascii=False))
-        return 0
+        action = next(c for c in plugin.commands if c.action == args.action)
+        return action.run(settings)
     from cocreate.bootstrap import run_console
 
     script = Path(args.script) if args.script else None

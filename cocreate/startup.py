@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import StorageUnavailable
+from bot.plugins import enabled_plugins, platform_plugins
 from bot.settings import ConfigError, Settings, mask_url_password
 
 log = logging.getLogger("cocreate.startup")
@@ -42,27 +43,11 @@ BACKOFF = Backoff()
 def check_platforms(settings: Settings) -> None:
     """Raise one ConfigError naming every secret an enabled platform lacks, before anything
     starts (and one when nothing would run: no platform, and no [http] server)."""
-    if not settings.discord.enabled and not settings.slack.enabled and not settings.http.enabled:
-        raise ConfigError(
-            "no platform is enabled: set discord.enabled or slack.enabled "
-            "(or run `cocreate console`)"
-        )
-    problems: list[ConfigError] = []
-    if settings.discord.enabled and settings.discord.token is None:
-        problems.append(
-            ConfigError(
-                "discord.token is not set: discord.enabled is set and the bot logs in with it "
-                "(set the environment variable COCREATE_DISCORD__TOKEN)",
-                key="discord.token",
-            )
-        )
-    if settings.slack.enabled:
-        from adapters.slack.config import slack_config
-
-        try:
-            slack_config(settings)
-        except ConfigError as err:
-            problems.append(err)
+    enabled = enabled_plugins(settings)
+    if not enabled and not settings.http.enabled:
+        names = " or ".join(f"{name}.enabled" for name in platform_plugins())
+        raise ConfigError(f"no platform is enabled: set {names} (or run `cocreate console`)")
+    problems = [problem for plugin in enabled for problem in plugin.problems(settings)]
     if len(problems) == 1:
         raise problems[0]
     if problems:

@@ -7,7 +7,7 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, exc
@@ -15,8 +15,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.errors import StorageConflict, StorageUnavailable
+from bot.ports import Clock
 from storage import inline_sqlite
 from storage.store import SqlStore
+
+if TYPE_CHECKING:
+    from storage.records import SqlRecords
 
 #: How long a new PostgreSQL connection may take before the database counts as down.
 CONNECT_TIMEOUT_S = 3.0
@@ -131,6 +135,11 @@ class SqlDatabase:
             if kind is None:
                 raise
             raise kind(f"{type(err).__name__}: {err}".splitlines()[0][:300]) from err
+
+    def records(self, owner: str, clock: Clock) -> SqlRecords:
+        from storage.records import SqlRecords
+
+        return SqlRecords(self, owner, clock)
 
     async def answers(self) -> bool:
         """Whether the database answers a query now (for readiness checks)."""

@@ -386,22 +386,15 @@ request_keys = Table(
     Index("ix_request_keys_seen_at", "seen_at"),
 )
 
-slack_installations = Table(
-    "slack_installations",
+adapter_records = Table(
+    "adapter_records",
     metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("enterprise_id", String(32), nullable=False, default=""),
-    Column("team_id", String(32), nullable=False, default=""),
-    Column("user_id", String(32), nullable=False, default=""),
-    Column("is_enterprise_install", Boolean, nullable=False, default=False),
-    Column("data", Text, nullable=False),
-    Column("installed_at", When(), nullable=False),
-    UniqueConstraint("enterprise_id", "team_id", "user_id"),
-)
-
-slack_oauth_states = Table(
-    "slack_oauth_states",
-    metadata,
-    Column("state", String(128), primary_key=True),
-    Column("expires_at", When(), nullable=False),
+    # A platform adapter's own small records (Slack's installations, OAuth states): see
+    # bot.ports.Records. `owner` is the adapter's name.
+    Column("owner", String(32), primary_key=True),
+    Column("scope", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("expires_at", When(), nullable=True),
+    Column("updated_at", When(), nullable=False),
 )

@@ -20,7 +20,7 @@ import aiohttp
 import discord
 
 from adapters.discord import internals, translate
-from bot.settings import DiscordSettings
+from adapters.discord.settings import DiscordSettings
 
 log = logging.getLogger("cocreate.discord")
 

@@ -36,6 +36,7 @@ from adapters.discord.resilience import (
     describe,
     retrying,
 )
+from adapters.discord.settings import discord_settings
 from bot.commands import registry
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Reply
@@ -92,6 +93,7 @@ class Interactions:
         in_flight: int = 8,
     ) -> None:
         self.app = app
+        self.moderator_roles = discord_settings(settings).moderator_roles
         self.settings = settings
         self.policy = policy
         # The acknowledgement must reach Discord within 3 s: short attempts, quick retry.
@@ -210,7 +212,7 @@ class Interactions:
             self._running.add(task)
             task.add_done_callback(self._running.discard)
         try:
-            actor = interaction_actor(interaction, self.settings.discord.moderator_roles)
+            actor = interaction_actor(interaction, self.moderator_roles)
             invocation = Invocation(
                 community, str(interaction.channel_id), actor, path, dict(options)
             )
@@ -297,7 +299,7 @@ class Interactions:
         try:
             async with asyncio.timeout(AUTOCOMPLETE_TIMEOUT_S):
                 if option.kind is OptionKind.CHALLENGE:
-                    actor = interaction_actor(interaction, self.settings.discord.moderator_roles)
+                    actor = interaction_actor(interaction, self.moderator_roles)
                     found = await self.app.complete_challenges(
                         community, typed, moderator=actor.is_moderator
                     )

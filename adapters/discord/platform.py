@@ -34,6 +34,7 @@ from adapters.discord.publisher import DiscordPublisher
 from adapters.discord.reactions import ReactionRelay
 from adapters.discord.reconcile import DiscordReconciler
 from adapters.discord.resilience import RetryPolicy, describe
+from adapters.discord.settings import discord_settings
 from bot.commands import registry
 from bot.errors import StorageUnavailable
 from bot.messages import CommunityRef
@@ -120,7 +121,7 @@ class DiscordPlatform:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        config = self.settings.discord
+        config = discord_settings(self.settings)
         if config.token is None:
             raise RuntimeError(TOKEN_MISSING)
         configure_endpoints(config)
@@ -227,7 +228,7 @@ class DiscordPlatform:
     async def sync_commands(self, tree: app_commands.CommandTree[Any]) -> None:
         """Register the commands: in `guild_ids` when set (instant), else globally; only
         when what Discord has differs from the specs, so restarts cost no sync."""
-        guild_ids = self.settings.discord.guild_ids
+        guild_ids = discord_settings(self.settings).guild_ids
         scopes: list[discord.Object | None] = [discord.Object(g) for g in guild_ids] or [None]
         try:
             for guild in scopes:

@@ -17,9 +17,9 @@ import discord
 from adapters.discord import internals, render
 from adapters.discord.interactions import review_view
 from adapters.discord.resilience import RetryPolicy, describe, is_gone, retrying
+from adapters.discord.settings import DiscordSettings
 from bot.messages import MODERATORS, CommunityRef, Post, PostKind, PostReceipt
 from bot.model import BadgeKind
-from bot.settings import DiscordSettings
 
 log = logging.getLogger("cocreate.discord")
 

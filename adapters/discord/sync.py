@@ -9,6 +9,7 @@ import discord
 from adapters.discord.client import configure_endpoints, intents
 from adapters.discord.platform import TOKEN_MISSING, command_tree
 from adapters.discord.resilience import describe
+from adapters.discord.settings import discord_settings
 from bot.settings import Settings
 
 log = logging.getLogger("cocreate.discord")
@@ -24,7 +25,7 @@ async def sync_commands(settings: Settings) -> int:
     Returns the process exit status. Global commands can take up to an hour to show in
     every guild; `discord.guild_ids` makes `cocreate run` sync to those guilds at once.
     """
-    config = settings.discord
+    config = discord_settings(settings)
     if config.token is None:
         log.error(TOKEN_MISSING)
         print(TOKEN_MISSING)

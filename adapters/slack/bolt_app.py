@@ -14,7 +14,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
 from adapters.slack.api import SlackApi
 from adapters.slack.config import SlackConfig
-from adapters.slack.installations import SqlInstallationStore, SqlOAuthStateStore
+from adapters.slack.installations import InstallationStore, OAuthStateStore
 from adapters.slack.manifest import BOT_SCOPES, INSTALL_PATH, REDIRECT_PATH
 
 log = logging.getLogger("cocreate.slack")
@@ -32,8 +32,8 @@ def build_bolt(
     api: SlackApi,
     *,
     public_url: str = "",
-    installations: SqlInstallationStore | None = None,
-    states: SqlOAuthStateStore | None = None,
+    installations: InstallationStore | None = None,
+    states: OAuthStateStore | None = None,
     before_authorize: Callable[..., Awaitable[Any]] | None = None,
 ) -> AsyncApp:
     """`process_before_response=True`: the HTTP response leaves when the listener returns

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from adapters.slack.settings import slack_settings
 from bot.settings import ConfigError, Settings, env_var_name
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -79,7 +80,7 @@ def slack_config(settings: Settings) -> SlackConfig:
     Multi-workspace (OAuth) installs are used when `client_id` and `client_secret` are both
     set; otherwise the app is a single-workspace install with `bot_token`.
     """
-    slack = settings.slack
+    slack = slack_settings(settings)
     bot_token = _secret(slack.bot_token)
     client_secret = _secret(slack.client_secret)
     oauth = bool(slack.client_id and client_secret)

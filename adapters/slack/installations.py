@@ -1,5 +1,9 @@
-"""Bolt's installation and OAuth state stores over our own tables (`slack_installations`,
-`slack_oauth_states`), in SQLAlchemy Core.
+"""Bolt's installation and OAuth state stores, over the adapter's own records that the
+core keeps (`bot.ports.Records`, owner `slack`).
+
+Records: scope `installation/<enterprise>/<team>`, key the user ('' for the bot-level
+installation), value the installation's JSON (sealed); scope `team`, key a team id, value
+the enterprise of its bot-level installation; scope `oauth_state`, key a state, expiring.
 
 Each installation holds a workspace's bot token, so the `data` column is encrypted at rest
 with AES-GCM under a key derived from the app's client secret (HMAC-SHA256), when the
@@ -16,8 +20,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -25,11 +28,8 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.database import SqlDatabase
-from storage.schema import slack_installations, slack_oauth_states
+from bot.ports import Records
 
 log = logging.getLogger("cocreate.slack.installations")
 
@@ -116,7 +116,17 @@ def _ids(
 
 
 def _row_key(enterprise: str, team: str, user: str) -> str:
+    """What a sealed installation is bound to: it opens only under the same ids."""
     return f"{enterprise}/{team}/{user}"
+
+
+def _scope(enterprise: str, team: str) -> str:
+    return f"installation/{enterprise}/{team}"
+
+
+#: the scope that maps a team to the enterprise of its bot-level installation
+TEAMS = "team"
+OAUTH_STATES = "oauth_state"
 
 
 def _json_default(value: Any) -> Any:
@@ -125,13 +135,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
-class SqlInstallationStore(AsyncInstallationStore):
-    """Installations per (enterprise, team, user): the bot-level row has user ''; the
-    installer's own row keeps their copy. Lookups are cached for `ttl_s` seconds."""
+class InstallationStore(AsyncInstallationStore):
+    """Installations per (enterprise, team, user): the bot-level one has user ''; the
+    installer's own keeps their copy. Lookups are cached for `ttl_s` seconds."""
 
     def __init__(
         self,
-        database: SqlDatabase,
+        records: Records,
         codec: Codec,
         *,
         client_id: str = "",
@@ -140,7 +150,7 @@ class SqlInstallationStore(AsyncInstallationStore):
     ) -> None:
         import time
 
-        self.database = database
+        self.records = records
         self.codec = codec
         self.client_id = client_id
         self.ttl_s = ttl_s
@@ -151,12 +161,6 @@ class SqlInstallationStore(AsyncInstallationStore):
     def logger(self) -> logging.Logger:
         return log
 
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[AsyncConnection]:
-        """A short transaction that queues with the core's writers (SQLite has one writer)."""
-        async with self.database.transaction() as store:
-            yield store.conn
-
     # -- writes ----------------------------------------------------------------------------
 
     async def async_save(self, installation: Installation) -> None:
@@ -164,13 +168,14 @@ class SqlInstallationStore(AsyncInstallationStore):
             installation.enterprise_id, installation.team_id, installation.is_enterprise_install
         )
         data = json.dumps(installation.to_dict_for_copying(), default=_json_default)
-        installed_at = datetime.fromtimestamp(installation.installed_at, UTC)
         users = [""]
         if installation.user_id:
             users.append(installation.user_id)
-        async with self._connection() as conn:
-            for user in users:
-                await self._put(conn, enterprise, team, user, installation, data, installed_at)
+        for user in users:
+            sealed = self.codec.seal(data, _row_key(enterprise, team, user))
+            await self.records.put(_scope(enterprise, team), user, sealed)
+        if team:
+            await self.records.put(TEAMS, team, enterprise)
         self._forget(enterprise, team)
         log.info(
             "Slack app installed in %s%s",
@@ -203,33 +208,6 @@ class SqlInstallationStore(AsyncInstallationStore):
         found.user_id = ""  # the bot-level row only
         await self.async_save(found)
 
-    async def _put(
-        self,
-        conn: AsyncConnection,
-        enterprise: str,
-        team: str,
-        user: str,
-        installation: Installation,
-        data: str,
-        installed_at: datetime,
-    ) -> None:
-        t = slack_installations.c
-        await conn.execute(
-            delete(slack_installations).where(
-                (t.enterprise_id == enterprise) & (t.team_id == team) & (t.user_id == user)
-            )
-        )
-        await conn.execute(
-            insert(slack_installations).values(
-                enterprise_id=enterprise,
-                team_id=team,
-                user_id=user,
-                is_enterprise_install=bool(installation.is_enterprise_install),
-                data=self.codec.seal(data, _row_key(enterprise, team, user)),
-                installed_at=installed_at,
-            )
-        )
-
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await self._delete(enterprise_id, team_id, "")
 
@@ -248,13 +226,10 @@ class SqlInstallationStore(AsyncInstallationStore):
     async def _delete(
         self, enterprise_id: str | None, team_id: str | None, user: str | None
     ) -> None:
-        t = slack_installations.c
         enterprise, team = enterprise_id or "", team_id or ""
-        where = (t.enterprise_id == enterprise) & (t.team_id == team)
-        if user is not None:
-            where = where & (t.user_id == user)
-        async with self._connection() as conn:
-            await conn.execute(delete(slack_installations).where(where))
+        await self.records.delete(_scope(enterprise, team), user)
+        if team and user in (None, ""):
+            await self.records.delete(TEAMS, team)
         self._forget(enterprise, team)
         log.info("Slack installation removed for %s", team or enterprise or "(none)")
 
@@ -298,16 +273,8 @@ class SqlInstallationStore(AsyncInstallationStore):
         hit = self._cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        t = slack_installations.c
-        async with self._connection() as conn:
-            row = (
-                await conn.execute(
-                    select(t.enterprise_id, t.team_id, t.data)
-                    .where((t.team_id == team_id) & (t.user_id == ""))
-                    .limit(1)
-                )
-            ).first()
-        found = None if row is None else self._decode(row.enterprise_id, row.team_id, "", row.data)
+        enterprise = await self.records.get(TEAMS, team_id)
+        found = None if enterprise is None else await self._load(enterprise, team_id, "")
         self._cache[key] = (now + (self.ttl_s if found else min(self.ttl_s, 5.0)), found)
         return found
 
@@ -322,19 +289,11 @@ class SqlInstallationStore(AsyncInstallationStore):
         return found
 
     async def _load(self, enterprise: str, team: str, user: str) -> Installation | None:
-        t = slack_installations.c
-        async with self._connection() as conn:
-            row = (
-                await conn.execute(
-                    select(t.data).where(
-                        (t.enterprise_id == enterprise) & (t.team_id == team) & (t.user_id == user)
-                    )
-                )
-            ).first()
-        if row is None:
+        stored = await self.records.get(_scope(enterprise, team), user)
+        if stored is None:
             log.debug("no Slack installation for %s/%s/%s", enterprise, team, user)
             return None
-        return self._decode(enterprise, team, user, row.data)
+        return self._decode(enterprise, team, user, stored)
 
     def _decode(self, enterprise: str, team: str, user: str, stored: str) -> Installation | None:
         try:
@@ -354,16 +313,16 @@ class SqlInstallationStore(AsyncInstallationStore):
         self._cache.clear()
 
 
-class SqlOAuthStateStore(AsyncOAuthStateStore):
+class OAuthStateStore(AsyncOAuthStateStore):
     """One-time `state` values of the OAuth flow, valid for `expiration_seconds`."""
 
     def __init__(
         self,
-        database: SqlDatabase,
+        records: Records,
         expiration_seconds: int = 600,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        self.database = database
+        self.records = records
         self.expiration_seconds = expiration_seconds
         self._now = now or (lambda: datetime.now(UTC))
 
@@ -373,24 +332,12 @@ class SqlOAuthStateStore(AsyncOAuthStateStore):
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         state = secrets.token_urlsafe(32)
-        now = self._now()
-        t = slack_oauth_states.c
-        async with self.database.transaction() as store:
-            await store.conn.execute(delete(slack_oauth_states).where(t.expires_at < now))
-            await store.conn.execute(
-                insert(slack_oauth_states).values(
-                    state=state, expires_at=now + timedelta(seconds=self.expiration_seconds)
-                )
-            )
+        expires_at = self._now() + timedelta(seconds=self.expiration_seconds)
+        await self.records.put(OAUTH_STATES, state, "", expires_at=expires_at)
         return state
 
     async def async_consume(self, state: str) -> bool:
-        t = slack_oauth_states.c
-        async with self.database.transaction() as store:
-            result = await store.conn.execute(
-                delete(slack_oauth_states).where((t.state == state) & (t.expires_at >= self._now()))
-            )
-        valid = bool(result.rowcount == 1)
+        valid = await self.records.take(OAUTH_STATES, state) is not None
         if not valid:
             log.info("an OAuth state was unknown, used or expired")
         return valid

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.slack.settings import slack_settings
 from adapters.slack.translate import GROUPS
 from bot.commands import registry
 from bot.commands.spec import CommandSpec, OptionKind
@@ -83,13 +84,13 @@ def slash_commands(url: str | None) -> list[dict[str, Any]]:
 
 
 def _oauth(settings: Settings) -> bool:
-    slack = settings.slack
+    slack = slack_settings(settings)
     return bool(slack.client_id and slack.client_secret)
 
 
 def manifest(settings: Settings) -> dict[str, Any]:
     """An app manifest to paste into https://api.slack.com/apps (From a manifest, JSON)."""
-    slack = settings.slack
+    slack = slack_settings(settings)
     socket = slack.mode == "socket"
     base = (slack.public_url or PLACEHOLDER_URL).rstrip("/")
     events_url = None if socket else base + EVENTS_PATH

@@ -12,14 +12,14 @@ from adapters.slack.bolt_app import build_bolt
 from adapters.slack.config import SlackConfig, Tuning, slack_config
 from adapters.slack.directory import Directory
 from adapters.slack.handlers import SlackHandlers
-from adapters.slack.installations import SqlInstallationStore, SqlOAuthStateStore, codec_for
+from adapters.slack.installations import InstallationStore, OAuthStateStore, codec_for
 from adapters.slack.publisher import SlackPublisher, SlackReconciler
 from adapters.slack.runner import HttpRunner, SocketRunner
+from adapters.slack.settings import slack_settings
 from adapters.slack.translate import PLATFORM
 from adapters.slack.workspaces import Workspaces
 from bot.ports import Core
-from bot.settings import ConfigError, Settings
-from storage.database import SqlDatabase
+from bot.settings import Settings
 
 log = logging.getLogger("cocreate.slack")
 logging.getLogger("cocreate.slack.socket").setLevel(logging.INFO)
@@ -35,30 +35,30 @@ class SlackPlatform:
     def __init__(self, app: Core, settings: Settings, tuning: Tuning | None = None) -> None:
         self.core = app
         self.settings = settings
+        self.section = slack_settings(settings)
         self.tuning = tuning or Tuning()
         self.config: SlackConfig = slack_config(settings)
         self.api = SlackApi(self.config.api_base_url, self.tuning, app.metrics)
-        self.installations: SqlInstallationStore | None = None
-        self.states: SqlOAuthStateStore | None = None
+        self.installations: InstallationStore | None = None
+        self.states: OAuthStateStore | None = None
         if self.config.oauth:
-            if not isinstance(app.db, SqlDatabase):
-                raise ConfigError("slack OAuth installs need the SQL database", key="slack")
             assert self.config.client_secret is not None
-            self.installations = SqlInstallationStore(
-                app.db,
+            records = app.records(PLATFORM)
+            self.installations = InstallationStore(
+                records,
                 codec_for(self.config.client_secret),
                 client_id=self.config.client_id,
                 monotonic=self.tuning.monotonic,
             )
-            self.states = SqlOAuthStateStore(app.db, now=app.clock.now)
-        elif settings.slack.client_id:
+            self.states = OAuthStateStore(records, now=app.clock.now)
+        elif self.section.client_id:
             log.info("slack.client_id is set without client_secret: single-workspace install")
         self.workspaces = Workspaces(self.api, self.config, self.installations)
         self.directory = Directory(
-            settings.slack.admins, self.tuning.directory_ttl_s, self.tuning.monotonic
+            self.section.admins, self.tuning.directory_ttl_s, self.tuning.monotonic
         )
         self.publisher = SlackPublisher(
-            self.workspaces, settings.slack.moderator_channel, settings.slack.moderator_channels
+            self.workspaces, self.section.moderator_channel, self.section.moderator_channels
         )
         self.reconciler = SlackReconciler(
             app,
@@ -98,7 +98,7 @@ class SlackPlatform:
         bolt = build_bolt(
             self.config,
             self.api,
-            public_url=self.settings.slack.public_url,
+            public_url=self.section.public_url,
             installations=self.installations,
             states=self.states,
             before_authorize=handlers.reactions.before_authorize,
@@ -121,8 +121,8 @@ class SlackPlatform:
         else:
             self.http = HttpRunner(
                 bolt,
-                self.settings.slack.host,
-                self.settings.slack.port,
+                self.section.host,
+                self.section.port,
                 now=self.core.clock.now,
                 on_ack=acked,
             )
@@ -140,11 +140,11 @@ class SlackPlatform:
         """Votes cast while the bot was down: read back the idea posts of running
         challenges and of those closed in the last `slack.reconcile_days` days, in the
         workspaces of this process's shard (`slack.workspace_shard`)."""
-        within = timedelta(days=self.settings.slack.reconcile_days)
+        within = timedelta(days=self.section.reconcile_days)
         posts = [
             p
             for p in await self.core.reconcile_targets(PLATFORM, within)
-            if self.settings.slack.reads_back(p.community.external_id)
+            if self.section.reads_back(p.community.external_id)
         ]
         if posts:
             log.info("reconciling the votes on %d Slack idea posts", len(posts))

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.api import SlackApi
 from adapters.slack.config import SlackConfig
-from adapters.slack.installations import SqlInstallationStore
+from adapters.slack.installations import InstallationStore
 from bot.settings import ConfigError
 
 log = logging.getLogger("cocreate.slack")
@@ -22,9 +22,7 @@ class UnknownWorkspace(LookupError):
 
 
 class Workspaces:
-    def __init__(
-        self, api: SlackApi, config: SlackConfig, store: SqlInstallationStore | None
-    ) -> None:
+    def __init__(self, api: SlackApi, config: SlackConfig, store: InstallationStore | None) -> None:
         self.api = api
         self.store = store
         self._single_token = None if config.oauth else config.bot_token

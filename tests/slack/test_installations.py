@@ -1,4 +1,5 @@
-"""Bolt's installation and OAuth state stores over our tables, on SQLite and PostgreSQL."""
+"""Bolt's installation and OAuth state stores over the adapter's records (`adapter_records`),
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,14 +12,22 @@ from sqlalchemy import select
 
 from adapters.slack.installations import (
     AesGcmCodec,
+    InstallationStore,
+    OAuthStateStore,
     PlainCodec,
-    SqlInstallationStore,
-    SqlOAuthStateStore,
     codec_for,
     encryption_available,
 )
+from bot.clock import ManualClock
+from bot.ports import Records
 from storage.database import SqlDatabase
-from storage.schema import slack_installations
+from storage.schema import adapter_records
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def records(database: SqlDatabase, clock: ManualClock | None = None) -> Records:
+    return database.records("slack", clock or ManualClock(START))
 
 
 class SealingCodec:
@@ -52,12 +61,16 @@ def installation(team: str = "T2", user: str = "U_INST", token: str = "xoxb-t2")
 
 async def stored_data(database: SqlDatabase) -> list[str]:
     async with database.transaction() as store:
-        rows = await store.conn.execute(select(slack_installations.c.data))
-        return [r.data for r in rows]
+        rows = await store.conn.execute(
+            select(adapter_records.c.value).where(
+                adapter_records.c.scope.startswith("installation/")
+            )
+        )
+        return [r.value for r in rows]
 
 
 async def test_an_installation_is_saved_found_and_deleted(database: SqlDatabase) -> None:
-    store = SqlInstallationStore(database, SealingCodec(), ttl_s=0)
+    store = InstallationStore(records(database), SealingCodec(), ttl_s=0)
     await store.async_save(installation())
     bot = await store.async_find_bot(enterprise_id=None, team_id="T2")
     assert bot is not None
@@ -89,7 +102,7 @@ async def test_an_installation_is_saved_found_and_deleted(database: SqlDatabase)
 async def test_an_org_wide_install_serves_the_workspaces_of_its_enterprise(
     database: SqlDatabase,
 ) -> None:
-    store = SqlInstallationStore(database, SealingCodec(), ttl_s=0)
+    store = InstallationStore(records(database), SealingCodec(), ttl_s=0)
     org = installation(team="", token="xoxb-org")
     org.enterprise_id = "E1"
     org.is_enterprise_install = True
@@ -102,12 +115,12 @@ async def test_an_org_wide_install_serves_the_workspaces_of_its_enterprise(
 
 async def test_lookups_are_cached_and_a_save_refreshes_them(database: SqlDatabase) -> None:
     now = [0.0]
-    store = SqlInstallationStore(database, SealingCodec(), ttl_s=60, monotonic=lambda: now[0])
+    store = InstallationStore(records(database), SealingCodec(), ttl_s=60, monotonic=lambda: now[0])
     assert await store.async_find_bot(enterprise_id=None, team_id="T2") is None
     await store.async_save(installation())
     assert await store.async_find_bot(enterprise_id=None, team_id="T2") is not None
     async with database.transaction() as tx:
-        await tx.conn.execute(slack_installations.delete())
+        await tx.conn.execute(adapter_records.delete())
     assert await store.async_find_bot(enterprise_id=None, team_id="T2") is not None  # cached
     now[0] = 61.0
     assert await store.async_find_bot(enterprise_id=None, team_id="T2") is None
@@ -120,7 +133,7 @@ async def test_without_cryptography_rows_are_plain_and_encrypted_rows_refuse_to_
         pytest.skip("cryptography is installed: the AES-GCM test covers this")
     codec = codec_for("client-secret")
     assert isinstance(codec, PlainCodec)
-    store = SqlInstallationStore(database, codec, ttl_s=0)
+    store = InstallationStore(records(database), codec, ttl_s=0)
     await store.async_save(installation())
     assert any('"bot_token": "xoxb-t2"' in d for d in await stored_data(database))
     with pytest.raises(ValueError):
@@ -136,20 +149,20 @@ async def test_aes_gcm_seals_rows_to_their_keys(database: SqlDatabase) -> None:
         codec.open(sealed, "/T3/")
     with pytest.raises(Exception):  # noqa: B017 - another client secret
         AesGcmCodec("other-secret").open(sealed, "/T2/")
-    store = SqlInstallationStore(database, codec, ttl_s=0)
+    store = InstallationStore(records(database), codec, ttl_s=0)
     await store.async_save(installation())
     assert not any("xoxb-t2" in d for d in await stored_data(database))
     assert (await store.async_find_bot(enterprise_id=None, team_id="T2")).bot_token == "xoxb-t2"  # type: ignore[union-attr]
 
 
 async def test_oauth_states_are_used_once_and_expire(database: SqlDatabase) -> None:
-    now = [datetime(2026, 3, 2, 9, 0, tzinfo=UTC)]
-    states = SqlOAuthStateStore(database, expiration_seconds=600, now=lambda: now[0])
+    clock = ManualClock(START)
+    states = OAuthStateStore(records(database, clock), expiration_seconds=600, now=clock.now)
     first = await states.async_issue()
     second = await states.async_issue()
     assert first != second and len(first) >= 32
     assert await states.async_consume(first) is True
     assert await states.async_consume(first) is False
     assert await states.async_consume("made-up") is False
-    now[0] += timedelta(seconds=601)
+    clock.advance_to(START + timedelta(seconds=601))
     assert await states.async_consume(second) is False

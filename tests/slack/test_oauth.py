@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.slack.installations import ENCRYPTED_PREFIX, encryption_available
-from storage.schema import slack_installations, slack_oauth_states
+from storage.schema import adapter_records
 from tests.slack import payloads
 from tests.slack.conftest import (
     CLIENT_ID,
@@ -53,9 +53,18 @@ async def install(world: World, code: str, state: str | None = None) -> tuple[in
 
 
 async def rows(world: World) -> list[dict[str, object]]:
+    """The stored installations, as (enterprise, team, user, data)."""
     async with world.core.db.transaction() as store:
-        result = await store.conn.execute(select(slack_installations))  # type: ignore[attr-defined]
-        return [dict(r._mapping) for r in result]
+        result = await store.conn.execute(  # type: ignore[attr-defined]
+            select(adapter_records).where(adapter_records.c.scope.startswith("installation/"))
+        )
+        found = []
+        for r in result:
+            _, enterprise, team = r.scope.split("/")
+            found.append(
+                {"enterprise_id": enterprise, "team_id": team, "user_id": r.key, "data": r.value}
+            )
+        return found
 
 
 async def test_an_oauth_install_is_stored_and_serves_a_second_workspace(
@@ -169,7 +178,11 @@ async def test_a_forged_or_reused_state_installs_nothing(tmp_path: Path, fake: F
         assert await rows(world) == []
         assert not fake.of("oauth.v2.access")
         async with world.core.db.transaction() as store:
-            states = list(await store.conn.execute(select(slack_oauth_states)))  # type: ignore[attr-defined]
+            states = list(
+                await store.conn.execute(  # type: ignore[attr-defined]
+                    select(adapter_records).where(adapter_records.c.scope == "oauth_state")
+                )
+            )
         assert len(states) == 1  # issued, unused, and it expires
 
 
