@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from yarl import URL
 
-from adapters.api_metrics import discord_route, slack_method
+from adapters.discord.translate import discord_route
+from adapters.slack.api import slack_method
 
 TOKEN = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OTA6c2VjcmV0"
 

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from adapters.api_metrics import api_trace, discord_route
 from adapters.discord import internals, translate
 from adapters.discord.client import configure_endpoints, make_client
 from adapters.discord.commands import build_commands, commands_signature
@@ -35,6 +34,7 @@ from adapters.discord.reactions import ReactionRelay
 from adapters.discord.reconcile import DiscordReconciler
 from adapters.discord.resilience import RetryPolicy, describe
 from adapters.discord.settings import discord_settings
+from bot.api_calls import api_trace
 from bot.commands import registry
 from bot.errors import StorageUnavailable
 from bot.messages import CommunityRef
@@ -131,7 +131,7 @@ class DiscordPlatform:
             config,
             guild_ready_timeout=self.guild_ready_timeout,
             identify_delay=self.identify_delay,
-            http_trace=api_trace(self.app.metrics, translate.PLATFORM, discord_route),
+            http_trace=api_trace(self.app.metrics, translate.PLATFORM, translate.discord_route),
         )
         self.client = client
         self.reactions = ReactionRelay(self.app, client)

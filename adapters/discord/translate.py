@@ -6,10 +6,13 @@ it) and returns `bot.messages` values, so it is tested on recorded payloads alon
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from yarl import URL
 
 from bot.messages import Actor, CommunityRef, OptionValue, ReactionAction, ReactionEvent
 from bot.votes import normalize_emoji
@@ -248,3 +251,14 @@ def core_options(values: Mapping[str, Any]) -> dict[str, OptionValue]:
         else:
             out[name] = str(value)
     return out
+
+
+#: A path segment that names one thing (a snowflake, a token): not part of a label.
+_VARIABLE = re.compile(r"/(?:\d+|[A-Za-z0-9_\-.]{25,})(?=/|$)")
+
+
+def discord_route(method: str, url: URL) -> str:
+    """A call's label for the metrics: `POST /channels/{id}/messages`, without the API
+    version and any id or token."""
+    path = re.sub(r"^/api(?:/v\d+)?", "", url.path)
+    return f"{method} {_VARIABLE.sub('/{id}', path)}"

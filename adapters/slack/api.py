@@ -15,11 +15,19 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from yarl import URL
 
-from adapters.api_metrics import api_trace, slack_method
 from adapters.slack.config import Sleep, Tuning
 from adapters.slack.translate import PLATFORM
+from bot.api_calls import api_trace
 from bot.metrics import Metrics
+
+
+def slack_method(method: str, url: URL) -> str:
+    """A call's label for the metrics: `chat.postMessage`; a response_url is `response_url`."""
+    path = url.path
+    return path.rsplit("/", 1)[-1] if "/api/" in path else "response_url"
+
 
 log = logging.getLogger("cocreate.slack")
 

@@ -1,9 +1,9 @@
 """Calls to a platform's API, counted by method and status through aiohttp's request
-tracing: the Slack adapter's session and discord.py's (`http_trace`) both take it."""
+tracing: an adapter passes the trace to its HTTP session (discord.py's `http_trace`) and
+names its calls (`Naming`) free of ids and tokens."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -15,21 +15,6 @@ from bot.metrics import Metrics
 
 #: (HTTP method, URL) -> the method label, free of ids and tokens
 Naming = Callable[[str, URL], str]
-
-#: A path segment that names one thing (a snowflake, a token): not part of a label.
-_VARIABLE = re.compile(r"/(?:\d+|[A-Za-z0-9_\-.]{25,})(?=/|$)")
-
-
-def slack_method(method: str, url: URL) -> str:
-    """`chat.postMessage`; a response_url is `response_url`."""
-    path = url.path
-    return path.rsplit("/", 1)[-1] if "/api/" in path else "response_url"
-
-
-def discord_route(method: str, url: URL) -> str:
-    """`POST /channels/{id}/messages`, without the API version and any id or token."""
-    path = re.sub(r"^/api(?:/v\d+)?", "", url.path)
-    return f"{method} {_VARIABLE.sub('/{id}', path)}"
 
 
 def api_trace(metrics: Metrics, platform: str, naming: Naming) -> aiohttp.TraceConfig:
