@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from bot.commands import registry
 from bot.commands.args import bind
 from bot.commands.context import Context
 from bot.counting import Counting
-from bot.errors import PermissionDenied, StorageUnavailable, UserError
+from bot.errors import PermissionDenied, StorageUnavailable, UserError, internal_error
 from bot.grammar import GrammarError, parse_line
 from bot.ingest import ReactionIngest
 from bot.messages import (
@@ -174,14 +173,7 @@ class Cocreate:
         except (GrammarError, TextError) as err:
             return Reply(Card("That didn't work", str(err)), ok=False), "refused"
         except Exception:
-            error_id = uuid.uuid4().hex[:8]
-            log.exception("error %s in %s", error_id, name, extra={"error_id": error_id})
-            card = Card(
-                "Something went wrong on our side",
-                f"Nothing was changed. Please try again; if it keeps failing, tell a "
-                f"moderator the error id {error_id}.",
-            )
-            return Reply(card, error_id=error_id, ok=False), "error"
+            return internal_error(log, "in %s", name), "error"
         return reply, "ok" if reply.ok else "refused"
 
     async def _run(self, inv: Invocation, name: str) -> Reply:

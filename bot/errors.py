@@ -1,4 +1,12 @@
-"""Errors a user caused: each becomes a short, friendly, specific reply."""
+"""Errors a user caused: each becomes a short, friendly, specific reply. And the one reply
+for an error on our side."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from bot.messages import Card, Reply
 
 
 class UserError(Exception):
@@ -23,3 +31,18 @@ class StorageUnavailable(Exception):
 class StorageConflict(Exception):
     """The database aborted the transaction to settle a conflict with another one (a
     deadlock, a serialisation failure): nothing was committed; run it again."""
+
+
+def internal_error(logger: logging.Logger, what: str, *args: object) -> Reply:
+    """For the unexpected exception being handled: logs it under a new error id (`what`
+    says where, %-style with `args`), and returns the reply that gives the member the id."""
+    error_id = uuid.uuid4().hex[:8]
+    logger.exception(f"error %s {what}", error_id, *args, extra={"error_id": error_id})
+    return internal_error_reply(error_id)
+
+
+def internal_error_reply(error_id: str | None = None) -> Reply:
+    """Every platform's answer to an error on our side (with its id, once logged)."""
+    tell = f"; if it keeps failing, tell a moderator the error id {error_id}" if error_id else ""
+    card = Card("Something went wrong on our side", f"Nothing was changed. Please try again{tell}.")
+    return Reply(card, error_id=error_id, ok=False)

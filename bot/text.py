@@ -24,6 +24,8 @@ from typing import TypeVar
 
 from rapidfuzz.distance import Indel
 
+from bot.emoji import SKIN_TONES
+
 __all__ = [
     "TextError",
     "clean_user_text",
@@ -162,11 +164,10 @@ def neutralize_mentions(text: str) -> str:
 _WHITESPACE_RE = re.compile(r"\s+")
 
 #: Code points that attach to the previous one; a cut should not happen just before them.
-_SKIN_TONES = frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))
 
 
 def _attaches_to_previous(ch: str) -> bool:
-    if ch in (ZWJ, "\u20e3") or ch in _SKIN_TONES:
+    if ch in (ZWJ, "\u20e3") or ch in SKIN_TONES:
         return True
     if "\ufe00" <= ch <= "\ufe0f" or "\U000e0020" <= ch <= "\U000e007f":
         return True  # variation selectors and emoji tag sequences (subdivision flags)

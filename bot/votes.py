@@ -15,13 +15,13 @@ processes sharing one database decide each member's vote one at a time.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.counting import Counting, credits_now
+from bot.emoji import emoji_variant, normalize_emoji
 from bot.messages import Actor, CommunityRef, ReactionAction, ReactionEvent, ReactionOutcome
 from bot.model import Challenge, Community, Idea, Member
 from bot.ports import LogEntry, PointsDelta, PostTarget, ReactionState, Store, VoteRow
@@ -33,22 +33,8 @@ log = logging.getLogger(__name__)
 #: Idea posts remembered by the writer (message -> idea); cleared when it grows past this.
 POST_CACHE = 200_000
 
-_SKIN_TONES = {chr(c) for c in range(0x1F3FB, 0x1F400)}
-_VARIATION_SELECTORS = {"\ufe0e", "\ufe0f"}
-
 EVENT = "event"
 SNAPSHOT = "reconcile"
-
-
-def normalize_emoji(emoji: str) -> str:
-    """Compare emoji without variation selectors or skin tones: 👍🏽 counts as 👍."""
-    text = unicodedata.normalize("NFC", emoji.strip())
-    return "".join(ch for ch in text if ch not in _SKIN_TONES and ch not in _VARIATION_SELECTORS)
-
-
-def emoji_variant(emoji: str) -> str:
-    """The skin tones of an emoji ("" for none): what tells 👍🏽 from 👍 on one post."""
-    return "".join(ch for ch in unicodedata.normalize("NFC", emoji) if ch in _SKIN_TONES)
 
 
 class Effect:

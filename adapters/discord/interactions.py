@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
@@ -39,6 +38,7 @@ from adapters.discord.resilience import (
 from adapters.discord.settings import discord_settings
 from bot.commands import registry
 from bot.commands.spec import CommandSpec, Option, OptionKind
+from bot.errors import internal_error
 from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Reply
 from bot.settings import Settings
 
@@ -219,17 +219,7 @@ class Interactions:
             async with self._slots:
                 reply = await self.app.handle_command(invocation)
         except Exception:
-            error_id = uuid.uuid4().hex[:8]
-            log.exception("error %s handling /%s on Discord", error_id, " ".join(path))
-            reply = Reply(
-                Card(
-                    "Something went wrong on our side",
-                    f"Please try again; if it keeps failing, tell a moderator the error id "
-                    f"{error_id}.",
-                ),
-                error_id=error_id,
-                ok=False,
-            )
+            reply = internal_error(log, "handling /%s on Discord", " ".join(path))
         await self.answer(interaction, reply, echo)
         return reply
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from yarl import URL
 
+from bot.emoji import normalize_emoji
 from bot.messages import Actor, CommunityRef, OptionValue, ReactionAction, ReactionEvent
-from bot.votes import normalize_emoji
 
 PLATFORM = "discord"
 DISCORD_EPOCH_MS = 1_420_070_400_000

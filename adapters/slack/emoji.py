@@ -9,9 +9,8 @@ Unicode emoji or with a Slack name compares equal to the reactions members add.
 from __future__ import annotations
 
 import re
-import unicodedata
 
-_VS16 = "\ufe0f"
+from bot.emoji import normalize_emoji, without_skin_tones
 
 #: Slack short names (and aliases) of common emoji. The first name of each emoji is the one
 #: the bot uses with `reactions.add`.
@@ -163,19 +162,12 @@ _NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 _SKIN_TONE_NAME = re.compile(r"::skin-tone-\d+$")
-_SKIN_TONES = {chr(c) for c in range(0x1F3FB, 0x1F400)}
 _CUSTOM = re.compile(r"^:([a-z0-9_+'\-]+)(?:::skin-tone-\d+)?:$", re.IGNORECASE)
 _BARE_NAME = re.compile(r"^[a-z0-9_+'\-]+$", re.IGNORECASE)
 
 
-def _key(emoji: str) -> str:
-    """Emoji compared without variation selectors or skin tones (as the core does)."""
-    text = unicodedata.normalize("NFC", emoji.strip())
-    return "".join(ch for ch in text if ch not in _SKIN_TONES and ch not in ("\ufe0e", _VS16))
-
-
 EMOJI_BY_NAME: dict[str, str] = {name: emoji for emoji, names in _NAMES for name in names}
-NAME_BY_EMOJI: dict[str, str] = {_key(emoji): names[0] for emoji, names in _NAMES}
+NAME_BY_EMOJI: dict[str, str] = {normalize_emoji(emoji): names[0] for emoji, names in _NAMES}
 
 
 def reaction_emoji(name: str) -> str:
@@ -199,12 +191,12 @@ def reaction_name(emoji: str) -> str | None:
         return custom.group(1)
     if _BARE_NAME.match(text):
         return text
-    return NAME_BY_EMOJI.get(_key(text))
+    return NAME_BY_EMOJI.get(normalize_emoji(text))
 
 
 def same_emoji(reaction: str, vote_emoji: str) -> bool:
     """Whether a reaction name counts as this vote emoji."""
-    return _key(reaction_emoji(reaction)) == _key(canonical_emoji(vote_emoji))
+    return normalize_emoji(reaction_emoji(reaction)) == normalize_emoji(canonical_emoji(vote_emoji))
 
 
 def canonical_emoji(text: str) -> str:
@@ -216,4 +208,4 @@ def canonical_emoji(text: str) -> str:
         value = reaction_emoji(custom.group(1))
     elif _BARE_NAME.match(value):
         value = reaction_emoji(value)
-    return "".join(ch for ch in value if ch not in _SKIN_TONES)
+    return without_skin_tones(value)

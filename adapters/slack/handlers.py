@@ -39,7 +39,7 @@ from bot.commands import registry
 from bot.commands.args import convert
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.core import parse_invocation
-from bot.errors import StorageUnavailable, UserError
+from bot.errors import StorageUnavailable, UserError, internal_error, internal_error_reply
 from bot.grammar import GrammarError
 from bot.messages import Actor, Attachment, Card, Invocation, OptionValue, Reply
 from bot.ports import Core
@@ -261,7 +261,7 @@ class SlackHandlers:
         budget = self.tuning.form_budget_s - (asyncio.get_running_loop().time() - started)
         done, _ = await asyncio.wait({task}, timeout=max(budget, 0.0))
         if task in done:
-            await ack(**self.form_answer(task.result(), fields))
+            await ack(**self.form_answer(task.result() or internal_error_reply(), fields))
             return
         await ack(response_action="update", view=blocks.working_view())
         self.work.spawn(self.finish_form(team, text(view, "id"), task), "form result")
@@ -302,14 +302,15 @@ class SlackHandlers:
         options: dict[str, OptionValue],
         positionals: tuple[str, ...],
     ) -> Reply:
-        client = await self.workspaces.client(team)
-        actor = await self.directory.actor(client, team, text(user, "id"), text(user, "name"))
+        try:
+            client = await self.workspaces.client(team)
+            actor = await self.directory.actor(client, team, text(user, "id"), text(user, "name"))
+        except Exception:
+            return internal_error(log, "running the form %s on Slack", spec.name)
         inv = Invocation(community(team), channel, actor, spec.path, options, positionals)
         return await self.core.handle_command(inv)
 
-    def form_answer(self, reply: Reply | None, fields: Sequence[Option]) -> dict[str, Any]:
-        if reply is None:
-            reply = Reply(Card("Something went wrong on our side", "Please try again."), ok=False)
+    def form_answer(self, reply: Reply, fields: Sequence[Option]) -> dict[str, Any]:
         if reply.ok or not fields:
             return {"response_action": "update", "view": blocks.result_view(reply.card)}
         message = reply.card.body or reply.card.title
@@ -322,9 +323,7 @@ class SlackHandlers:
         }
 
     async def finish_form(self, team: str, view_id: str, task: asyncio.Task[Reply | None]) -> None:
-        reply = await task
-        if reply is None:
-            reply = Reply(Card("Something went wrong on our side", "Please try again."), ok=False)
+        reply = await task or internal_error_reply()
         client = await self.workspaces.client(team)
         title = "Cocreate" if reply.ok else "Not done"
         try:
