@@ -16,7 +16,7 @@ from typing import Any
 
 import discord
 
-from bot.commands.spec import CommandSpec, Option, OptionKind
+from bot.commands.spec import TEXT_KINDS, CommandSpec, Option, OptionKind
 from bot.messages import OptionValue
 from bot.settings import LimitsSettings
 
@@ -29,7 +29,6 @@ TEXT_INPUT_MAX = 4000
 FORM_TIMEOUT_S = 900.0
 FORM_PREFIX = "cocreate:form:"
 
-TEXT_KINDS = (OptionKind.TEXT, OptionKind.LONG_TEXT)
 
 #: Called with the submit interaction and the command's merged option values.
 Submit = Callable[[discord.Interaction, dict[str, OptionValue], dict[str, str]], Awaitable[None]]
@@ -50,29 +49,22 @@ class FormField:
         return self.option.name.replace("_", " ").capitalize()[:LABEL_MAX]
 
 
-def _edits_existing(spec: CommandSpec) -> bool:
-    """`/idea edit #n`: every text field is optional (blank keeps the current text)."""
-    return any(o.kind is OptionKind.IDEA and o.required for o in spec.options)
-
-
 def form_fields(spec: CommandSpec, limits: LimitsSettings) -> list[FormField]:
     """The modal's fields for a form command: its text options, plus its yes/no options
     when all of them fit in Discord's five rows."""
     texts = [o for o in spec.options if o.kind in TEXT_KINDS]
     flags = [o for o in spec.options if o.kind is OptionKind.BOOL]
     chosen = texts + flags if len(texts) + len(flags) <= MODAL_ROWS_MAX else texts
-    editing = _edits_existing(spec)
     out: list[FormField] = []
     for option in chosen[:MODAL_ROWS_MAX]:
         limit = getattr(limits, option.limit) if option.limit else None
         max_length = min(int(limit), TEXT_INPUT_MAX) if limit else TEXT_INPUT_MAX
-        required = (
-            option.kind in TEXT_KINDS
-            and not editing
-            and (option.required or option.limit is not None)
-        )
         out.append(
-            FormField(option, required, None if option.kind is OptionKind.BOOL else max_length)
+            FormField(
+                option,
+                spec.form_requires(option),
+                None if option.kind is OptionKind.BOOL else max_length,
+            )
         )
     return out
 
@@ -183,7 +175,7 @@ class CommandForm(discord.ui.Modal):
                     default=str(prefill)[: f.max_length or TEXT_INPUT_MAX] if prefill else None,
                     placeholder=(
                         "leave empty to keep the current text"
-                        if _edits_existing(spec)
+                        if spec.edits_existing
                         else f.option.description[:DESCRIPTION_MAX]
                     ),
                 )

@@ -40,8 +40,6 @@ FORM_TITLES: dict[tuple[str, ...], tuple[str, str]] = {
     ("idea", "edit"): ("Edit an idea", "Save"),
     ("challenge", "create"): ("New challenge", "Create"),
 }
-#: Fields that a form requires although the typed command may leave them out.
-FORM_REQUIRED: dict[tuple[str, ...], set[str]] = {("idea", "submit"): {"title", "description"}}
 _PLACEHOLDERS = {
     OptionKind.WHEN: "7d, or 2026-03-31 18:00",
     OptionKind.DURATION: "30d, 12h or 0",
@@ -277,7 +275,6 @@ def form_view(
 ) -> dict[str, Any]:
     """A modal asking for a command's options, built from its spec."""
     default_title, submit = FORM_TITLES.get(spec.path, (spec.name, "Submit"))
-    required = FORM_REQUIRED.get(spec.path, set())
     blocks: list[Block] = []
     for option in options:
         block: Block = {
@@ -285,8 +282,7 @@ def form_view(
             "block_id": block_id(option),
             "label": plain(_label(option), 2000),
             "element": _element(option, limits),
-            "optional": not (option.required or option.name in required)
-            or option.kind is OptionKind.BOOL,
+            "optional": not spec.form_requires(option),
         }
         if option.kind is not OptionKind.BOOL:
             block["hint"] = plain(clip(option.description, 2000))

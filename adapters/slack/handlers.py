@@ -270,12 +270,11 @@ class SlackHandlers:
         self, spec: CommandSpec, fields: Sequence[Option], options: Mapping[str, OptionValue]
     ) -> dict[str, str]:
         """Per-field checks with the core's own converters, before anything runs."""
-        required = blocks.FORM_REQUIRED.get(spec.path, set())
         errors: dict[str, str] = {}
         for option in fields:
             value = options.get(option.name)
             if value is None:
-                if option.required or option.name in required:
+                if spec.form_requires(option):
                     errors[translate.block_id(option)] = "Please fill this in."
                 continue
             try:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.slack.emoji import canonical_emoji, reaction_emoji
-from bot.commands.spec import CommandSpec, Option, OptionKind
+from bot.commands.spec import TEXT_KINDS, CommandSpec, Option, OptionKind
 from bot.messages import (
     Actor,
     CommunityRef,
@@ -39,7 +39,6 @@ def unescape(text: str) -> str:
 _MARKUP = re.compile(r"<([@#!]?)([^<>|]+)(?:\|([^<>]*))?>")
 _REFERENCE = re.compile(r"<([@#])([^<>|]+)(?:\|([^<>]*))?>")
 _SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
-_TEXT_KINDS = (OptionKind.TEXT, OptionKind.LONG_TEXT)
 
 
 def _readable(match: re.Match[str]) -> str:
@@ -211,7 +210,7 @@ def slack_invocation(inv: Invocation, spec: CommandSpec | None = None) -> Invoca
     if spec is not None:
         for name, value in options.items():
             option = spec.option(name)
-            if option is not None and option.kind in _TEXT_KINDS and isinstance(value, str):
+            if option is not None and option.kind in TEXT_KINDS and isinstance(value, str):
                 options[name] = readable(value)
         wants_ids = any(
             o.positional and o.kind in (OptionKind.MEMBER, OptionKind.CHANNEL) for o in spec.options

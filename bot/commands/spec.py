@@ -56,6 +56,10 @@ class Option:
 Handler = Callable[["Context", Mapping[str, Any]], Awaitable["Reply"]]
 
 
+#: what members type as free text
+TEXT_KINDS = (OptionKind.TEXT, OptionKind.LONG_TEXT)
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     path: tuple[str, ...]
@@ -87,6 +91,21 @@ class CommandSpec:
 
     def option(self, name: str) -> Option | None:
         return next((o for o in self.options if o.name == name), None)
+
+    @property
+    def edits_existing(self) -> bool:
+        """`/idea edit #n`: a form of it keeps what is left blank."""
+        return any(o.kind is OptionKind.IDEA and o.required for o in self.options)
+
+    def form_requires(self, option: Option) -> bool:
+        """Whether a form of this command (Discord's modal, Slack's view) must have this
+        field filled in: a required option, or a text with a length limit (a title, a
+        description) unless the form edits what exists. A yes/no never is."""
+        if option.kind is OptionKind.BOOL:
+            return False
+        if option.required:
+            return True
+        return option.kind in TEXT_KINDS and option.limit is not None and not self.edits_existing
 
 
 class Registry:
