@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -371,6 +371,41 @@ class Cocreate:
             return await store.idea_post_refs(
                 platform, closed_since=self.clock.now() - closed_within
             )
+
+    async def catch_up(
+        self,
+        platform: str,
+        closed_within: timedelta,
+        mine: Callable[[CommunityRef], bool] = lambda _: True,
+        *,
+        why: str = "after start",
+        retry_s: float = 1.0,
+    ) -> int:
+        """The votes cast while a platform was away: its reconciler reads back the idea posts
+        of running challenges and of those closed within `closed_within`, in the
+        communities this process serves (`mine`). While the database is down this waits for
+        it, trying again with a growing delay. Returns how many posts were read back."""
+        delay = retry_s
+        while True:
+            try:
+                posts = [
+                    p
+                    for p in await self.reconcile_targets(platform, closed_within)
+                    if mine(p.community)
+                ]
+                if posts:
+                    await self.reconcilers[platform].refresh_reactions(posts)
+                    log.info("%s votes read back %s: %d idea posts", platform, why, len(posts))
+                return len(posts)
+            except StorageUnavailable:
+                log.warning(
+                    "reading %s votes back %s waits for the database: trying again in %.1f s",
+                    platform,
+                    why,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
 
     async def reconcile_challenge(self, challenge_id: int, as_of: datetime | None = None) -> None:
         """Every platform reads back the votes on this challenge's idea posts (before

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -602,9 +602,19 @@ class Core(Protocol):
         requested_at: datetime | None = None,
         as_of: datetime | None = None,
     ) -> ReconcileResult: ...
-    async def reconcile_targets(
-        self, platform: str, closed_within: timedelta
-    ) -> list[IdeaPostRef]: ...
+    async def catch_up(
+        self,
+        platform: str,
+        closed_within: timedelta,
+        mine: Callable[[CommunityRef], bool] = ...,
+        *,
+        why: str = ...,
+        retry_s: float = ...,
+    ) -> int:
+        """After a start (or a new session): read back what changed while away, through
+        the platform's registered reconciler, waiting for a database that is down."""
+        ...
+
     async def complete_challenges(
         self, community: CommunityRef, typed: str, *, moderator: bool = False
     ) -> list[tuple[str, str]]: ...

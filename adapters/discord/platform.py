@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -36,7 +37,6 @@ from adapters.discord.resilience import RetryPolicy, describe
 from adapters.discord.settings import discord_settings
 from bot.api_calls import api_trace
 from bot.commands import registry
-from bot.errors import StorageUnavailable
 from bot.messages import CommunityRef
 from bot.settings import Settings
 
@@ -275,28 +275,18 @@ class DiscordPlatform:
                 return False
             return shard_id is None or (guild_id >> 22) % count == shard_id
 
-        reconciler = self.reconciler
         why = "after READY" if shard_id is None else f"after READY of shard {shard_id}"
+        within = timedelta(days=discord_settings(self.settings).reconcile_days)
 
         async def catch_up() -> None:
-            delay = self.catch_up_retry
-            while True:
-                try:
-                    await reconciler.catch_up(mine, why=why)
-                    return
-                except asyncio.CancelledError:
-                    raise
-                except StorageUnavailable:
-                    log.warning(
-                        "reading votes back %s waits for the database: trying again in %.1f s",
-                        why,
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 60.0)
-                except Exception:
-                    log.exception("reading votes back %s failed", why)
-                    return
+            try:
+                await self.app.catch_up(
+                    translate.PLATFORM, within, mine, why=why, retry_s=self.catch_up_retry
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading votes back %s failed", why)
 
         previous = self._catch_ups.get(shard_id)
         if previous is not None and not previous.done():

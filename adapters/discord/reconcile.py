@@ -21,18 +21,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import discord
 
-from adapters.discord import translate
 from adapters.discord.reactors import VoteReader
 from adapters.discord.resilience import RetryPolicy, describe
 from bot.errors import StorageUnavailable
-from bot.messages import CommunityRef, IdeaPostRef
+from bot.messages import IdeaPostRef
 
 if TYPE_CHECKING:
     from adapters.discord.publisher import DiscordPublisher
@@ -175,12 +174,3 @@ class DiscordReconciler:
         summary.reactors += sum(len(actors) for actors in reactors.values())
         summary.added += result.added
         summary.removed += result.removed
-
-    async def catch_up(self, guild_filter: Callable[[CommunityRef], bool], *, why: str) -> Summary:
-        """Read back every idea post of running and recently closed challenges; raises
-        `StorageUnavailable` when the database is down."""
-        targets = await self.app.reconcile_targets(
-            translate.PLATFORM, timedelta(days=self.reconcile_days)
-        )
-        mine = [t for t in targets if guild_filter(t.community)]
-        return await self.refresh(mine, why=why)

@@ -66,11 +66,7 @@ class MemoryPlatform:
         self.core.add_reconciler(PLATFORM, self)
         self.chat.connect(self)
         # What happened while no bot listened: read every open idea post back.
-        within = timedelta(days=self.section.reconcile_days)
-        posts = await self.core.reconcile_targets(PLATFORM, within)
-        if posts:
-            log.info("reconciling the votes on %d idea posts", len(posts))
-            await self.refresh_reactions(posts)
+        await self.core.catch_up(PLATFORM, timedelta(days=self.section.reconcile_days))
 
     async def stop(self) -> None:
         self.chat.disconnect()

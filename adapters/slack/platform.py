@@ -140,15 +140,11 @@ class SlackPlatform:
         """Votes cast while the bot was down: read back the idea posts of running
         challenges and of those closed in the last `slack.reconcile_days` days, in the
         workspaces of this process's shard (`slack.workspace_shard`)."""
-        within = timedelta(days=self.section.reconcile_days)
-        posts = [
-            p
-            for p in await self.core.reconcile_targets(PLATFORM, within)
-            if self.section.reads_back(p.community.external_id)
-        ]
-        if posts:
-            log.info("reconciling the votes on %d Slack idea posts", len(posts))
-            await self.reconciler.refresh_reactions(posts)
+        await self.core.catch_up(
+            PLATFORM,
+            timedelta(days=self.section.reconcile_days),
+            lambda community: self.section.reads_back(community.external_id),
+        )
 
     async def drain(self) -> None:
         """Wait for every acked request's work (tests and orderly stops)."""

@@ -49,7 +49,7 @@ async def test_a_restart_reconciles_what_happened_while_down(
     pages = [r for r in fake.requests_to("GET", rf"/messages/{post1}/reactions/") if r.query]
     assert [r.query.get("limit") for r in pages[-2:]] == ["100", "100"]
     assert "after" in pages[-1].query, "the second page starts after the first"
-    assert any("votes read back (after READY)" in r.getMessage() for r in caplog.records)
+    assert any("discord votes read back after READY" in r.getMessage() for r in caplog.records)
     assert any("reconciled discord:" in r.getMessage() for r in caplog.records), "changes logged"
 
 
