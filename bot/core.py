@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from itertools import groupby
-from typing import Any
 
 from bot import logs
 from bot.agenda import Agenda
@@ -40,6 +39,7 @@ from bot.ports import Clock, Database, Publisher, Reconciler, ReconcileResult, R
 from bot.render import idea_card
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
+from bot.tasks import Background
 from bot.text import TextError
 from bot.votes import Aftermath, VoteBook
 
@@ -98,7 +98,9 @@ class Cocreate:
             self.metrics,
         )
         self.watch = Watch(db, settings.alerts, clock, self.agenda)
-        self._background: set[asyncio.Task[None]] = set()
+        self.background = Background("cocreate")
+        #: the task groups handed to adapters, drained with the core's own
+        self._groups: list[Background] = [self.background]
         #: communities as committed, by platform reference (rows are never deleted)
         self._communities: dict[tuple[str, str], Community] = {}
 
@@ -114,18 +116,25 @@ class Cocreate:
     async def start(self) -> None:
         await self.ingest.start()
 
+    def task_group(self, name: str, limit: int = 64) -> Background:
+        """A group for an adapter's background work, drained with the core's."""
+        group = Background(name, limit)
+        self._groups.append(group)
+        return group
+
     async def drain(self) -> None:
-        """Wait until the queued reactions and the badge announcements are done."""
+        """Wait until the queued reactions, the badge announcements and the adapters'
+        background work are done."""
         await self.ingest.drain()
-        while self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        while any(group.pending for group in self._groups):
+            for group in self._groups:
+                await group.drain()
 
     async def stop(self) -> None:
         """Finish what is queued (what waits for a database that is down is given up: it
         is read back at the next start), then release the database."""
         await self.ingest.stop()
-        while self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self.background.drain()
         await self.db.close()
 
     # -- commands ----------------------------------------------------------------
@@ -355,7 +364,7 @@ class Cocreate:
                 except Exception:
                     log.exception("reading back %s idea posts after an outage failed", platform)
 
-        self._spawn(read_back())
+        self.background.spawn(read_back(), "read back", queued=False)
 
     async def first_time(self, *keys: str, keep: timedelta = timedelta(minutes=10)) -> str | None:
         """Record the keys of a request (a signed Slack command, say). Returns the first key
@@ -470,7 +479,7 @@ class Cocreate:
         gained votes for brigading (both in the background)."""
         await self._awarded(after.awards)
         if self.watch.notice(after.gained):
-            self._spawn(self.watch.run())
+            self.background.spawn(self.watch.run(), "brigading watch", queued=False)
 
     async def _awarded(self, awards: list[Award]) -> None:
         """Tell each badge's platform, in the background: a role grant must not hold up
@@ -478,12 +487,7 @@ class Cocreate:
         told: a role appearing would name the author (the member sees it in /badges)."""
         public = [a for a in awards if not a.private]
         if public:
-            self._spawn(self._announce(public))
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+            self.background.spawn(self._announce(public), "badge announcements", queued=False)
 
     async def _announce(self, awards: list[Award]) -> None:
         try:

@@ -35,6 +35,7 @@ from bot.model import (
 if TYPE_CHECKING:
     from bot.agenda import Agenda
     from bot.metrics import Metrics
+    from bot.tasks import Background
 
 
 class Clock(Protocol):
@@ -587,6 +588,11 @@ class Core(Protocol):
         ...
 
     def add_publisher(self, platform: str, publisher: Publisher) -> None: ...
+    def task_group(self, name: str, limit: int = ...) -> Background:
+        """A group for the adapter's background work: bounded, logged, drained with the
+        core's own."""
+        ...
+
     def add_reconciler(self, platform: str, reconciler: Reconciler) -> None: ...
     async def handle_command(self, inv: Invocation) -> Reply: ...
     async def handle_reaction(

@@ -13,7 +13,6 @@ apply is logged here in one line (the core logged the cause).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ class ReactionRelay:
     def __init__(self, app: Core, client: discord.Client) -> None:
         self.app = app
         self.client = client
-        self._pending: set[asyncio.Task[None]] = set()
+        self.work = app.task_group("discord reactions")
         #: whether the core stopped keeping events (its outage buffer is full) since the
         #: last one it applied: their posts are read back, and the log says so once
         self._overflowing = False
@@ -44,7 +43,7 @@ class ReactionRelay:
     @property
     def pending(self) -> int:
         """Events handed to the core and not settled yet (kept during an outage)."""
-        return len(self._pending)
+        return self.work.pending
 
     def dispatch(self, event: str, data: Any, session_id: str | None, sequence: int | None) -> None:
         """A reaction dispatch, as parsed from the gateway: stamped now, then handed over."""
@@ -72,9 +71,7 @@ class ReactionRelay:
             return
         if reaction is None:
             return
-        task = asyncio.create_task(self._submit(reaction))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self.work.spawn(self._submit(reaction), "reaction", queued=False)
 
     async def _submit(self, event: ReactionEvent) -> None:
         try:
@@ -99,22 +96,16 @@ class ReactionRelay:
 
     async def settled(self) -> None:
         """Wait until every event handed over so far is settled."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        await self.work.drain()
 
     async def finish(self, timeout: float) -> None:
         """Wait up to `timeout` for the events in flight; those still waiting then (for a
         database that is down) are left to the core, which drops them when it stops: the
         next READY reads their posts back."""
-        if not self._pending:
-            return
-        _, waiting = await asyncio.wait(set(self._pending), timeout=timeout)
-        if waiting:
+        dropped = await self.work.close(timeout)
+        if dropped:
             log.warning(
-                "stopping with %d reaction events waiting for the database; their posts are "
+                "stopped with %d reaction events waiting for the database; their posts are "
                 "read back after the next READY",
-                len(waiting),
+                dropped,
             )
-            for task in waiting:
-                task.cancel()
-            await asyncio.gather(*waiting, return_exceptions=True)

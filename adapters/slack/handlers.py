@@ -27,7 +27,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks, translate
 from adapters.slack.api import SlackApi
-from adapters.slack.background import Background
 from adapters.slack.config import Tuning
 from adapters.slack.directory import Directory
 from adapters.slack.publisher import upload
@@ -44,6 +43,7 @@ from bot.grammar import GrammarError
 from bot.messages import Actor, Attachment, Card, Invocation, OptionValue, Reply
 from bot.ports import Core
 from bot.settings import Settings
+from bot.tasks import Background
 from bot.text import TextError, clean_user_text
 
 log = logging.getLogger("cocreate.slack")

@@ -7,7 +7,6 @@ import logging
 from datetime import timedelta
 
 from adapters.slack.api import SlackApi
-from adapters.slack.background import Background
 from adapters.slack.bolt_app import build_bolt
 from adapters.slack.config import SlackConfig, Tuning, slack_config
 from adapters.slack.directory import Directory
@@ -20,6 +19,7 @@ from adapters.slack.translate import PLATFORM
 from adapters.slack.workspaces import Workspaces
 from bot.ports import Core
 from bot.settings import Settings
+from bot.tasks import Background
 
 log = logging.getLogger("cocreate.slack")
 logging.getLogger("cocreate.slack.socket").setLevel(logging.INFO)
@@ -84,7 +84,7 @@ class SlackPlatform:
             raise
 
     async def _start(self) -> None:
-        self.work = Background(self.tuning.max_concurrent_work)
+        self.work = self.core.task_group(PLATFORM, self.tuning.max_concurrent_work)
         await self.workspaces.start()
         handlers = SlackHandlers(
             self.core,

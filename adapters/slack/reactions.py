@@ -24,7 +24,6 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
-from adapters.slack.background import Background
 from adapters.slack.config import Tuning
 from adapters.slack.directory import Directory
 from adapters.slack.runner import RECEIVED_AT
@@ -33,6 +32,7 @@ from adapters.slack.workspaces import UnknownWorkspace, Workspaces
 from bot.errors import StorageUnavailable
 from bot.messages import Actor, ReactionOutcome
 from bot.ports import Core
+from bot.tasks import Background
 
 log = logging.getLogger("cocreate.slack")
 

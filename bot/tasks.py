@@ -1,4 +1,5 @@
-"""Work started after an ack: tracked, bounded, logged when it fails, drained at stop."""
+"""Task groups for background work (the core's and the adapters'): work started after an
+ack is tracked, bounded, logged when it fails, and drained or cancelled at stop."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-log = logging.getLogger("cocreate.slack")
+log = logging.getLogger("cocreate")
 
 T = TypeVar("T")
 
 
 class Background:
-    def __init__(self, limit: int) -> None:
+    """A named group of background tasks, at most `limit` of the queued ones at once."""
+
+    def __init__(self, name: str, limit: int = 64) -> None:
+        self.name = name
         self._tasks: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(limit)
 
@@ -23,7 +27,7 @@ class Background:
         """Start `work`; `queued=False` for short work that a request waits for (it must
         not wait behind the commands in progress)."""
         run = self._run(work, name) if queued else self._guarded(work, name)
-        task = asyncio.create_task(run, name=f"slack:{name}")
+        task = asyncio.create_task(run, name=f"{self.name}:{name}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -38,7 +42,7 @@ class Background:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("slack: %s failed", name)
+            log.exception("%s: %s failed", self.name, name)
             return None
 
     @property
@@ -50,12 +54,17 @@ class Background:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def close(self, timeout_s: float) -> None:
-        """Let running work finish for up to `timeout_s`, then cancel the rest."""
-        try:
-            await asyncio.wait_for(self.drain(), timeout_s)
-        except TimeoutError:
-            log.warning("slack: cancelling %d unfinished tasks at stop", len(self._tasks))
-            for task in list(self._tasks):
+    async def close(self, timeout_s: float) -> int:
+        """Let running work finish for up to `timeout_s`, then cancel the rest; returns
+        how many were cancelled."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self._tasks and (remaining := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=remaining)  # cancels none of them
+        cancelled = list(self._tasks)
+        if cancelled:
+            log.warning("%s: cancelling %d unfinished tasks at stop", self.name, len(cancelled))
+            for task in cancelled:
                 task.cancel()
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await asyncio.gather(*cancelled, return_exceptions=True)
+        return len(cancelled)
