@@ -40,6 +40,7 @@ from bot.commands import registry
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.errors import internal_error
 from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Reply
+from bot.review import ReviewAction
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -308,18 +309,17 @@ class Interactions:
 
     # -- review buttons ----------------------------------------------------------------
 
-    async def review(self, interaction: discord.Interaction, action: str, number: int) -> None:
-        """Approve or Reject on a review post: `/mod approve #n` or `/mod reject #n`, run as
-        the member who clicked, so the core's permission check decides."""
-        if action == "reject":
+    async def review(
+        self, interaction: discord.Interaction, action: ReviewAction, number: int
+    ) -> None:
+        """Approve or Reject on a review post, run as the member who clicked."""
+        if action is ReviewAction.REJECT:
             await interaction.response.send_modal(
                 ReasonForm(number, partial(self._rejected, number, interaction.message))
             )
             return
         if await self.defer(interaction):
-            reply = await self.run(interaction, ("mod", "approve"), {"idea": number})
-            if reply is not None and reply.ok:
-                await self._mark_reviewed(interaction, interaction.message, "✅ Approved")
+            await self._decide(interaction, interaction.message, action, number)
 
     async def _rejected(
         self,
@@ -328,24 +328,25 @@ class Interactions:
         interaction: discord.Interaction,
         reason: str,
     ) -> None:
-        if not await self.defer(interaction):
-            return
-        options: dict[str, OptionValue] = {"idea": number}
-        if reason:
-            options["reason"] = reason
-        reply = await self.run(interaction, ("mod", "reject"), options)
-        if reply is not None and reply.ok:
-            await self._mark_reviewed(interaction, message, "❌ Rejected")
+        if await self.defer(interaction):
+            await self._decide(interaction, message, ReviewAction.REJECT, number, reason)
 
-    async def _mark_reviewed(
-        self, interaction: discord.Interaction, message: discord.Message | None, verdict: str
+    async def _decide(
+        self,
+        interaction: discord.Interaction,
+        message: discord.Message | None,
+        action: ReviewAction,
+        number: int,
+        reason: str = "",
     ) -> None:
-        """The review post shows who decided, and loses its buttons."""
-        if message is None:
+        """Run the action's command; once done, the review post shows who decided, and
+        loses its buttons."""
+        reply = await self.run(interaction, action.command, action.options(number, reason))
+        if reply is None or not reply.ok or message is None:
             return
         embeds = [e.copy() for e in message.embeds]
         if embeds:
-            embeds[0].set_footer(text=f"{verdict} by {interaction.user.display_name}")
+            embeds[0].set_footer(text=action.verdict(interaction.user.display_name))
         try:
             await retrying(
                 lambda: message.edit(embeds=embeds, view=None, allowed_mentions=render.NO_MENTIONS),
@@ -385,11 +386,11 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rend
     """Approve or Reject on a review post. The custom id holds the action and the idea
     number, so clicks work after a restart without any stored state."""
 
-    def __init__(self, action: str, number: int) -> None:
-        approve = action == "approve"
+    def __init__(self, action: ReviewAction, number: int) -> None:
+        approve = action is ReviewAction.APPROVE
         super().__init__(
             discord.ui.Button(
-                label="Approve" if approve else "Reject",
+                label=action.label,
                 style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
                 custom_id=render.review_custom_id(action, number),
             )
@@ -405,7 +406,7 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rend
         match: Any,
         /,
     ) -> ReviewButton:
-        return cls(match["action"], int(match["number"]))
+        return cls(ReviewAction(match["action"]), int(match["number"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         handler = getattr(interaction.client, "cocreate_interactions", None)
@@ -417,6 +418,6 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rend
 
 def review_view(number: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(ReviewButton("approve", number))
-    view.add_item(ReviewButton("reject", number))
+    for action in ReviewAction:
+        view.add_item(ReviewButton(action, number))
     return view

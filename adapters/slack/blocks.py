@@ -17,6 +17,7 @@ from typing import Any
 from adapters.slack.translate import block_id
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.messages import Card
+from bot.review import ReviewAction
 from bot.settings import LimitsSettings
 
 Block = dict[str, Any]
@@ -32,6 +33,13 @@ MODAL_TITLE = 24
 
 APPROVE_ACTION = "cocreate_review_approve"
 REJECT_ACTION = "cocreate_review_reject"
+ACTION_IDS = {ReviewAction.APPROVE: APPROVE_ACTION, ReviewAction.REJECT: REJECT_ACTION}
+
+
+def review_action(action_id: str) -> ReviewAction:
+    return ReviewAction.APPROVE if action_id == APPROVE_ACTION else ReviewAction.REJECT
+
+
 FORM_CALLBACK = "cocreate_form"
 
 #: Short modal titles (Slack allows 24 characters) and submit labels.
@@ -159,18 +167,12 @@ def review_message(card: Card, idea_number: int | None) -> dict[str, Any]:
         "elements": [
             {
                 "type": "button",
-                "action_id": APPROVE_ACTION,
-                "text": plain("Approve"),
-                "style": "primary",
+                "action_id": ACTION_IDS[action],
+                "text": plain(action.label),
+                "style": "primary" if action is ReviewAction.APPROVE else "danger",
                 "value": value,
-            },
-            {
-                "type": "button",
-                "action_id": REJECT_ACTION,
-                "text": plain("Reject"),
-                "style": "danger",
-                "value": value,
-            },
+            }
+            for action in ReviewAction
         ],
     }
     out["blocks"] = [*fit(out["blocks"], MESSAGE_BLOCKS - 1), buttons]

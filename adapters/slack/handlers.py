@@ -40,7 +40,7 @@ from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.core import parse_invocation
 from bot.errors import StorageUnavailable, UserError, internal_error, internal_error_reply
 from bot.grammar import GrammarError
-from bot.messages import Actor, Attachment, Card, Invocation, OptionValue, Reply
+from bot.messages import Attachment, Card, Invocation, OptionValue, Reply
 from bot.ports import Core
 from bot.settings import Settings
 from bot.tasks import Background
@@ -383,29 +383,27 @@ class SlackHandlers:
             return
         if not first:
             return
-        approve = action.get("action_id") == blocks.APPROVE_ACTION
+        decision = blocks.review_action(text(action, "action_id"))
         user = obj(body, "user")
         client = await self.workspaces.client(team)
         actor = await self.directory.actor(client, team, text(user, "id"), text(user, "username"))
         channel = text(obj(body, "channel"), "id")
-        verb = "approve" if approve else "reject"
-        inv = Invocation(community(team), channel, actor, ("mod", verb), {}, (f"#{number}",))
+        options = decision.options(int(number))
+        inv = Invocation(community(team), channel, actor, decision.command, options)
         reply = await self.core.handle_command(inv)
         if response_url:
             await self.api.respond(response_url, {**payload, **blocks.message(reply.card)})
         message = obj(body, "message")
         if reply.ok and text(message, "ts") and channel:
-            await self.mark_reviewed(client, channel, message, actor, approve)
+            await self.mark_reviewed(client, channel, message, decision.verdict(actor.display_name))
 
     async def mark_reviewed(
         self,
         client: AsyncWebClient,
         channel: str,
         message: Mapping[str, Any],
-        actor: Actor,
-        approve: bool,
+        verdict: str,
     ) -> None:
-        verdict = f"{'✅ Approved' if approve else '🚫 Rejected'} by {actor.display_name}"
         shown = message.get("blocks")
         kept = [b for b in shown if isinstance(b, Mapping)] if isinstance(shown, list) else []
         try:
