@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from itertools import groupby
 
 from bot import logs
 from bot.agenda import Agenda
@@ -18,6 +17,7 @@ from bot.commands.args import bind
 from bot.commands.context import Context
 from bot.counting import Counting
 from bot.errors import PermissionDenied, StorageUnavailable, UserError, internal_error
+from bot.events import BadgesAwarded, Bus, IdeasChanged, ScheduleChanged, postings
 from bot.grammar import GrammarError, parse_line
 from bot.ingest import ReactionIngest
 from bot.messages import (
@@ -98,6 +98,10 @@ class Cocreate:
             self.metrics,
         )
         self.watch = Watch(db, settings.alerts, clock, self.agenda)
+        self.bus = Bus()
+        self.bus.subscribe(IdeasChanged, lambda e: self.refresh(e.community, e.idea_ids))
+        self.bus.subscribe(BadgesAwarded, lambda e: self._awarded(list(e.awards)))
+        self.bus.subscribe(ScheduleChanged, self._schedule_changed)
         self.background = Background("cocreate")
         #: the task groups handed to adapters, drained with the core's own
         self._groups: list[Background] = [self.background]
@@ -213,19 +217,12 @@ class Cocreate:
                 counting=self.counting,
             )
             reply = await spec.handler(ctx, args)
-            claimed = []
-            for _, group in groupby(ctx.posts, key=lambda post: post[0].id):
-                posts = list(group)
-                claimed += await self.agenda.claim(store, posts[0][0], [p for _, p in posts], now)
+            claimed = []  # the events' posts, claimed with the change: sent exactly once
+            for event in postings(ctx.events):
+                claimed += await self.agenda.claim(store, event.challenge, event.posts, now)
         self._communities[key] = community
         unsent = await self.agenda.send_claimed(claimed)
-        await self.refresh(inv.community, ctx.refresh)
-        await self._awarded(ctx.awards)
-        if ctx.schedule_changed:
-            # Opening, closing or new deadlines: announcements and results go out now,
-            # through the agenda's exactly-once path, and the timer wakes at the right time.
-            await self.agenda.run_due(community.id)
-            self.agenda.changed()
+        await self.bus.publish(ctx.events)
         if unsent:
             log.warning("%d post(s) of %s not sent yet: they are retried", len(unsent), name)
             reply = replace(
@@ -474,10 +471,17 @@ class Cocreate:
 
     # -- badges ------------------------------------------------------------------
 
+    async def _schedule_changed(self, event: ScheduleChanged) -> None:
+        """Opening, closing or new deadlines: announcements and results go out now,
+        through the agenda's exactly-once path, and the timer wakes at the right time."""
+        await self.agenda.run_due(event.community_id)
+        self.agenda.changed()
+
     async def _committed(self, after: Aftermath) -> None:
         """A reaction batch committed: announce its badges, and judge the ideas that
         gained votes for brigading (both in the background)."""
-        await self._awarded(after.awards)
+        if after.awards:
+            await self.bus.publish([BadgesAwarded(tuple(after.awards))])
         if self.watch.notice(after.gained):
             self.background.spawn(self.watch.run(), "brigading watch", queued=False)
 

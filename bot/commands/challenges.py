@@ -291,7 +291,7 @@ async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
     moderator=True,
 )
 async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    ctx.schedule_changed = True
+    ctx.reschedule()
     challenge = await ctx.challenge(args["challenge"])
     changed = sorted(k for k in args if k != "challenge")
     if not changed:
@@ -366,7 +366,7 @@ def _closed_submissions(challenge: Challenge) -> datetime | None:
     "challenge", "open", description="Open a challenge", options=(CHALLENGE,), moderator=True
 )
 async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    ctx.schedule_changed = True
+    ctx.reschedule()
     challenge = await ctx.challenge(args["challenge"])
     if challenge.phase is not Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} is already {challenge.phase.value}.")
@@ -402,7 +402,7 @@ async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     moderator=True,
 )
 async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    ctx.schedule_changed = True
+    ctx.reschedule()
     challenge = await ctx.challenge(args["challenge"])
     if challenge.phase is Phase.DRAFT:
         return await open_(ctx, args)
@@ -421,7 +421,7 @@ async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
     moderator=True,
 )
 async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    ctx.schedule_changed = True
+    ctx.reschedule()
     challenge = await ctx.challenge(args["challenge"])
     if challenge.phase is Phase.CLOSED:
         raise UserError(f"Challenge {quoted(challenge.title)} is already closed.")
@@ -448,7 +448,7 @@ async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
     moderator=True,
 )
 async def delete(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    ctx.schedule_changed = True
+    ctx.reschedule()
     challenge = await ctx.challenge(args["challenge"])
     if challenge.phase.running:
         raise UserError(

@@ -3,14 +3,15 @@ never cross from one community into another."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.counting import Counting
 from bot.errors import PermissionDenied, UserError
-from bot.messages import Actor, Post
+from bot.events import BadgesAwarded, Event, IdeasChanged, ScheduleChanged
+from bot.messages import Actor, CommunityRef
 from bot.model import Challenge, Community, Idea, Member, Phase
 from bot.ports import AuditEntry, Store
 from bot.rewards import Award, Rewards
@@ -29,14 +30,9 @@ class Context:
     settings: Settings
     rewards: Rewards
     counting: Counting
-    #: posts to send once the transaction has committed, with their challenge
-    posts: list[tuple[Challenge, Post]] = field(default_factory=list)
-    #: ideas whose posts must be re-rendered once the transaction has committed
-    refresh: set[int] = field(default_factory=set)
-    #: badges awarded in this transaction, announced to adapters once it has committed
-    awards: list[Award] = field(default_factory=list)
-    #: deadlines or posts changed: the agenda runs once the transaction has committed
-    schedule_changed: bool = False
+    #: what the command changed: their posts are claimed in its transaction, and the
+    #: bus hands them on once it has committed (bot/events.py)
+    events: list[Event] = field(default_factory=list)
 
     @property
     def is_moderator(self) -> bool:
@@ -47,9 +43,21 @@ class Context:
         """The community's platform as people call it ("Slack")."""
         return self.community.platform.capitalize()
 
-    def post(self, challenge: Challenge, posts: Iterable[Post]) -> None:
-        """Send these posts about this challenge once the command has committed."""
-        self.posts += [(challenge, p) for p in posts]
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def changed(self, *idea_ids: int) -> None:
+        """These ideas' posts are shown again as they are, once the command has committed."""
+        ref = CommunityRef(self.community.platform, self.community.external_id, self.community.name)
+        self.emit(IdeasChanged(ref, frozenset(idea_ids)))
+
+    def awarded(self, awards: Sequence[Award]) -> None:
+        if awards:
+            self.emit(BadgesAwarded(tuple(awards)))
+
+    def reschedule(self) -> None:
+        """Deadlines or phases changed: the agenda runs once the command has committed."""
+        self.emit(ScheduleChanged(self.community.id))
 
     def require_moderator(self, what: str) -> None:
         if not self.is_moderator:

@@ -8,6 +8,7 @@ from typing import Any
 from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
+from bot.events import IdeaPublished, IdeaSubmitted
 from bot.messages import MODERATORS, Card, Post, PostKind, Reply
 from bot.model import PUBLIC_STATUSES, Challenge, Idea, IdeaStatus, Phase
 from bot.render import day, idea_card, idea_heading, quoted, status_text, vote_text
@@ -169,11 +170,13 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
     first, unsent = "", ""
     if review:
-        ctx.post(challenge, [review_post(idea, challenge, ctx.member.display_name)])
+        queued = (review_post(idea, challenge, ctx.member.display_name),)
+        ctx.emit(IdeaSubmitted(challenge, queued, idea))
         first = "Moderators will review it first; it is posted once approved."
     else:
-        ctx.awards += await ctx.rewards.idea_published(ctx.store, idea, ctx.now)
-        ctx.post(challenge, idea_posts(idea, challenge, ctx.member.display_name))
+        ctx.awarded(await ctx.rewards.idea_published(ctx.store, idea, ctx.now))
+        posts = tuple(idea_posts(idea, challenge, ctx.member.display_name))
+        ctx.emit(IdeaPublished(challenge, posts, idea))
         emoji = neutralize_mentions(challenge.settings.vote_emoji)
         first = f"It is posted for voting with {emoji}."
         unsent = (
@@ -242,7 +245,7 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     await ctx.store.update_idea(idea.id, updated_at=ctx.now, **changes)
     if not own:
         await ctx.audit("idea.edit", f"#{idea.number}", ", ".join(sorted(changes)))
-    ctx.refresh.add(idea.id)
+    ctx.changed(idea.id)
     return Reply(Card(f"✏️ #{idea.number} is updated", "Its posts show the new text."))
 
 
@@ -273,7 +276,7 @@ async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
         challenge, [idea.id], withdraw, action="withdraw", effects=("idea withdrawn", "")
     )
     await ctx.rewards.idea_unpublished(ctx.store, idea)
-    ctx.refresh.add(idea.id)
+    ctx.changed(idea.id)
     return Reply(Card(f"↩️ #{idea.number} is withdrawn", "It no longer takes part in the ranking."))
 
 

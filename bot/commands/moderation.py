@@ -12,6 +12,7 @@ from bot.commands.context import Context
 from bot.commands.ideas import IDEA, idea_posts
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
+from bot.events import IdeaPublished, StatusChanged
 from bot.messages import Card, Post, PostKind, Reply
 from bot.model import SETTABLE_STATUSES, Idea, IdeaStatus, Phase
 from bot.ports import PointsDelta, RecentVote
@@ -30,9 +31,10 @@ async def _publish(ctx: Context, idea: Idea) -> None:
     await ctx.store.update_idea(
         idea.id, status=IdeaStatus.PUBLISHED.value, published_at=ctx.now, updated_at=ctx.now
     )
-    ctx.awards += await ctx.rewards.idea_published(ctx.store, published, ctx.now)
+    ctx.awarded(await ctx.rewards.idea_published(ctx.store, published, ctx.now))
     author = (await ctx.store.members_by_ids([idea.author_id]))[idea.author_id]
-    ctx.post(challenge, idea_posts(published, challenge, author.display_name))
+    posts = tuple(idea_posts(published, challenge, author.display_name))
+    ctx.emit(IdeaPublished(challenge, posts, published))
 
 
 def _note(ctx: Context, text: str | None) -> str | None:
@@ -87,7 +89,7 @@ async def reject(ctx: Context, args: Mapping[str, Any]) -> Reply:
             challenge, [idea.id], reject, action="reject", effects=("idea rejected", "")
         )
         await ctx.rewards.idea_unpublished(ctx.store, idea)
-        ctx.refresh.add(idea.id)
+        ctx.changed(idea.id)
     else:
         await reject()
     await ctx.audit("idea.reject", f"#{idea.number}", reason or "")
@@ -124,12 +126,13 @@ async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
     note = _note(ctx, args.get("note"))
     await ctx.store.update_idea(idea.id, status=new.value, status_note=note, updated_at=ctx.now)
     if new is IdeaStatus.IMPLEMENTED:
-        ctx.awards += await ctx.rewards.shipped(ctx.store, idea, ctx.now)
+        ctx.awarded(await ctx.rewards.shipped(ctx.store, idea, ctx.now))
     challenge = await ctx.challenge_of(idea)
     body = f"Status: {new.value}" + (f" — {display_inline(note, 300)}" if note else "")
     notice = Card(f"📣 Update on {idea_heading(idea)}", body)
-    ctx.post(challenge, (Post(v, PostKind.NOTICE, notice) for v in challenge.venues))
-    ctx.refresh.add(idea.id)
+    notices = tuple(Post(v, PostKind.NOTICE, notice) for v in challenge.venues)
+    ctx.emit(StatusChanged(challenge, notices, idea, new))
+    ctx.changed(idea.id)
     await ctx.audit("idea.status", f"#{idea.number}", new.value)
     return Reply(Card(f"#{idea.number} is now {new.value}", "The community is told in the venues."))
 
@@ -177,7 +180,7 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
         effects=(f"moved by a merge into #{target.number}", f"counted for #{target.number}"),
         subject=dup.id,
     )
-    ctx.refresh.update({dup.id, target.id})
+    ctx.changed(dup.id, target.id)
     await ctx.audit("idea.merge", f"#{dup.number}", f"into #{target.number}")
     return Reply(
         Card(
@@ -209,7 +212,7 @@ async def unmerge(ctx: Context, args: Mapping[str, Any]) -> Reply:
         effects=("moved back by an unmerge", f"counted again for #{dup.number}"),
         subject=dup.id,
     )
-    ctx.refresh.update({dup.id, head})
+    ctx.changed(dup.id, head)
     await ctx.audit("idea.unmerge", f"#{dup.number}")
     return Reply(Card(f"✂️ #{dup.number} stands on its own again", "Its own votes count for it."))
 
@@ -288,7 +291,7 @@ async def _set_void(ctx: Context, args: Mapping[str, Any], voiding: bool) -> Rep
         action="void" if voiding else "unvoid",
         effects=("voided by a moderator", "restored by a moderator"),
     )
-    ctx.refresh.update(heads)
+    ctx.changed(*heads)
     await ctx.audit("member.void" if voiding else "member.unvoid", name, challenge.slug)
     numbers = ", ".join(f"#{i.number}" for i in sorted(voted.values(), key=lambda i: i.number))
     what = plural(len(rows), "vote") + (f" ({numbers})" if numbers else "")
@@ -465,7 +468,8 @@ async def posts(ctx: Context, args: Mapping[str, Any]) -> Reply:
                 f"Post {post_id} is not waiting here. `/mod posts` lists those that are."
             )
         await ctx.audit("post.cancel" if cancel else "post.retry", str(post_id))
-        ctx.schedule_changed = not cancel
+        if not cancel:
+            ctx.reschedule()
         if cancel:
             return Reply(
                 Card(f"🛑 Post {post_id} is cancelled", "Cocreate stops trying to send it.")

@@ -13,6 +13,7 @@ from bot.commands.spec import Option, OptionKind, registry
 from bot.counting import exported
 from bot.digest import anonymous_ideas, participation, standings, weekly_results
 from bot.errors import UserError
+from bot.events import ResultsPosted
 from bot.export import to_csv, to_json
 from bot.messages import Attachment, Card, Post, PostKind, Reply
 from bot.model import RANKING_RULE, Challenge, Phase
@@ -163,7 +164,8 @@ async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if challenge.phase is Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
     card = await weekly_results(ctx.store, challenge, ctx.now)
-    ctx.post(challenge, (Post(v, PostKind.RESULTS, card) for v in challenge.venues))
+    posts = tuple(Post(v, PostKind.RESULTS, card) for v in challenge.venues)
+    ctx.emit(ResultsPosted(challenge, posts))
     await ctx.audit("results.post", challenge.slug)
     return Reply(Card(f"📊 Results for {quoted(challenge.title)} are posted", ""))
 

@@ -1,0 +1,110 @@
+"""Domain events: what a command changed, and one small bus that tells whoever acts on it.
+
+A command emits events on its `Context` while its transaction is open. The posts that
+events carry are claimed in that same transaction (exactly once, through the agenda);
+everything else happens once it has committed, when the core hands the events to the
+bus: re-rendering changed ideas, announcing badges, running the agenda.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bot.messages import CommunityRef, Post
+from bot.model import Challenge, Idea, IdeaStatus
+from bot.rewards import Award
+
+log = logging.getLogger("cocreate.events")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in a community, committed."""
+
+
+@dataclass(frozen=True)
+class Posting(Event):
+    """An event that comes with posts to the challenge's channels."""
+
+    challenge: Challenge
+    posts: tuple[Post, ...]
+
+
+@dataclass(frozen=True)
+class IdeaSubmitted(Posting):
+    """Waiting for review: its post goes to the moderators."""
+
+    idea: Idea
+
+
+@dataclass(frozen=True)
+class IdeaPublished(Posting):
+    """Open to votes: its posts go to every venue."""
+
+    idea: Idea
+
+
+@dataclass(frozen=True)
+class StatusChanged(Posting):
+    """A moderator set an idea's status: the community is told."""
+
+    idea: Idea
+    status: IdeaStatus
+
+
+@dataclass(frozen=True)
+class ResultsPosted(Posting):
+    """A moderator posted the current results."""
+
+
+@dataclass(frozen=True)
+class IdeasChanged(Event):
+    """Edited, merged, recounted…: their posts are shown again as they are now."""
+
+    community: CommunityRef
+    idea_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class BadgesAwarded(Event):
+    awards: tuple[Award, ...]
+
+
+@dataclass(frozen=True)
+class ScheduleChanged(Event):
+    """Deadlines or phases changed: what falls due now goes out, and the timer re-arms."""
+
+    community_id: int
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], Awaitable[None]]
+
+
+class Bus:
+    """Hands committed events to their handlers, in order; a handler that fails is logged
+    and the others still run (the change itself is committed)."""
+
+    def __init__(self) -> None:
+        self._handlers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
+
+    def subscribe(self, kind: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+        """`handler` gets every event of `kind`, and of its subclasses."""
+        self._handlers[kind].append(handler)
+
+    async def publish(self, events: Iterable[Event]) -> None:
+        for event in events:
+            for kind in type(event).__mro__:
+                for handler in self._handlers.get(kind, ()):
+                    try:
+                        await handler(event)
+                    except Exception:
+                        log.exception("handling %s failed", type(event).__name__)
+
+
+def postings(events: Sequence[Event]) -> list[Posting]:
+    return [e for e in events if isinstance(e, Posting)]
