@@ -35,6 +35,7 @@ from bot.model import (
 if TYPE_CHECKING:
     from bot.agenda import Agenda
     from bot.metrics import Metrics
+    from bot.organisations import OrganisationStore
     from bot.tasks import Background
 
 
@@ -220,6 +221,11 @@ class ExportRow:
 
 class Store(Protocol):
     """The repository: everything the core reads and writes, inside one transaction."""
+
+    @property
+    def organisations(self) -> OrganisationStore:
+        """Organisations and their link codes, in this transaction."""
+        ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...
     async def find_community(self, ref: CommunityRef) -> Community | None: ...

@@ -398,3 +398,35 @@ adapter_records = Table(
     Column("expires_at", When(), nullable=True),
     Column("updated_at", When(), nullable=False),
 )
+
+organisations = Table(
+    "organisations",
+    metadata,
+    # The communities of one brand, on any platform (bot/organisations.py).
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", When(), nullable=False),
+)
+
+organisation_members = Table(
+    "organisation_members",
+    metadata,
+    Column("community_id", Id, _fk("communities.id"), primary_key=True),
+    Column("organisation_id", Id, _fk("organisations.id"), nullable=False),
+    Column("joined_at", When(), nullable=False),
+    Index("ix_organisation_members_organisation_id", "organisation_id"),
+)
+
+link_codes = Table(
+    "link_codes",
+    metadata,
+    # A one-time code a moderator of one community gives to a moderator of another, who
+    # confirms the link with it. Only its hash is kept.
+    Column("code_hash", String(64), primary_key=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("created_by", Id, _fk("members.id"), nullable=False),
+    Column("created_at", When(), nullable=False),
+    Column("expires_at", When(), nullable=False),
+    Column("used_at", When()),
+    Column("used_by_community_id", Id, _fk("communities.id", ondelete="SET NULL")),
+)

@@ -56,6 +56,7 @@ from storage import idea_texts
 from storage import statements as sql
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
+from storage.organisations import SqlOrganisations
 from storage.schedule_store import ScheduleRepository
 from storage.schema import (
     audit_log,
@@ -465,6 +466,11 @@ class SqlStore(ScheduleRepository):
         self.conn = conn
         self._hot: Hot | None = None
         self._command_sql: CommandSql | None = None
+
+    @property
+    def organisations(self) -> SqlOrganisations:
+        """Organisations and their link codes (storage/organisations.py)."""
+        return SqlOrganisations(self.conn)
 
     async def _driver(self) -> Hot:
         """The reaction writer's statements, straight to the driver (storage/hot_votes.py)."""

@@ -1,6 +1,6 @@
 """Every command, declared once in `registry` and handled here."""
 
-from bot.commands import challenges, help, ideas, moderation, results
+from bot.commands import challenges, help, ideas, moderation, organisation, results
 from bot.commands.spec import CommandSpec, Option, OptionKind, registry
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "help",
     "ideas",
     "moderation",
+    "organisation",
     "registry",
     "results",
 ]

@@ -1,0 +1,91 @@
+"""`/mod org`: link this community with the brand's others, on any platform."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.commands.context import Context
+from bot.commands.spec import Option, OptionKind, registry
+from bot.errors import UserError
+from bot.messages import Card, Reply
+from bot.organisations import LINK_VALID, code_hash, new_link_code, redeem
+from bot.text import display_inline
+
+CODE = Option(
+    "code", OptionKind.TEXT, "the code from the other community", required=True, positional=True
+)
+
+
+@registry.command(
+    "mod",
+    "org",
+    "link",
+    description="A one-time code that links another community with this one",
+    moderator=True,
+)
+async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    code = new_link_code()
+    await ctx.store.organisations.add_link_code(
+        ctx.community.id, ctx.member.id, code_hash(code), ctx.now
+    )
+    await ctx.audit("org.link", "code issued")
+    minutes = int(LINK_VALID.total_seconds() // 60)
+    return Reply(
+        Card(
+            f"🔗 Link code: {code}",
+            f"Give it to a moderator of the other community (Discord, Slack or the console). "
+            f"They confirm the link there with `/mod org join {code}` within {minutes} "
+            "minutes. It works once; nothing is linked until they do.",
+        )
+    )
+
+
+@registry.command(
+    "mod",
+    "org",
+    "join",
+    description="Confirm a link with the community that gave you this code",
+    options=(CODE,),
+    moderator=True,
+)
+async def join(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    organisation = await redeem(ctx.store.organisations, args["code"], ctx.community, ctx.now)
+    await ctx.audit("org.join", f"organisation {organisation}")
+    return Reply(
+        Card("🔗 Linked", "This community now belongs to the organisation:\n" + await _list(ctx)),
+        ephemeral=False,
+    )
+
+
+@registry.command(
+    "mod", "org", "show", description="The communities linked with this one", moderator=True
+)
+async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    listed = await _list(ctx)
+    if not listed:
+        return Reply(Card("No linked communities", "Link one with `/mod org link`."))
+    return Reply(Card("🔗 Linked communities", listed))
+
+
+@registry.command(
+    "mod", "org", "leave", description="Unlink this community from the others", moderator=True
+)
+async def leave(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    if await ctx.store.organisations.organisation_of(ctx.community.id) is None:
+        raise UserError("This community is not linked with any other.")
+    await ctx.store.organisations.leave_organisation(ctx.community.id)
+    await ctx.audit("org.leave", "")
+    return Reply(Card("✂️ Unlinked", "This community stands on its own again."))
+
+
+async def _list(ctx: Context) -> str:
+    store = ctx.store.organisations
+    organisation = await store.organisation_of(ctx.community.id)
+    if organisation is None:
+        return ""
+    return "\n".join(
+        f"• {display_inline(c.name, 80)} ({c.platform.capitalize()})"
+        + (" — this one" if c.id == ctx.community.id else "")
+        for c in await store.communities_of(organisation)
+    )
