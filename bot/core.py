@@ -43,6 +43,7 @@ from bot.rewards import Award, Rewards
 from bot.settings import Settings
 from bot.text import TextError
 from bot.votes import Aftermath, VoteBook
+from bot.webhooks.delivery import WebhookDelivery
 
 log = logging.getLogger("cocreate")
 
@@ -105,6 +106,7 @@ class Cocreate:
             self.metrics,
         )
         self.watch = Watch(db, settings.alerts, clock, self.agenda)
+        self.webhooks = WebhookDelivery(db, settings.webhooks, clock, self.publishers, self.metrics)
         self._background: set[asyncio.Task[None]] = set()
         #: communities as committed, by platform reference (rows are never deleted)
         self._communities: dict[tuple[str, str], Community] = {}
@@ -117,6 +119,7 @@ class Cocreate:
 
     async def start(self) -> None:
         await self.ingest.start()
+        await self.webhooks.start()
 
     async def drain(self) -> None:
         """Wait until the queued reactions and the badge announcements are done."""
@@ -130,6 +133,7 @@ class Cocreate:
         await self.ingest.stop()
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+        await self.webhooks.stop()
         await self.db.close()
 
     # -- commands ----------------------------------------------------------------
@@ -220,6 +224,7 @@ class Cocreate:
                 posts = list(group)
                 claimed += await self.agenda.claim(store, posts[0][0], [p for _, p in posts], now)
         self._communities[key] = community
+        self.webhooks.wake()  # the command may have written events to the outbox
         unsent = await self.agenda.send_claimed(claimed)
         await self.refresh(inv.community, ctx.refresh)
         await self._awarded(ctx.awards)

@@ -21,6 +21,7 @@ from bot.model import (
     Member,
     Phase,
 )
+from bot.webhooks.ports import WebhookStore
 
 
 class Clock(Protocol):
@@ -205,6 +206,11 @@ class ExportRow:
 
 class Store(Protocol):
     """The repository: everything the core reads and writes, inside one transaction."""
+
+    @property
+    def webhooks(self) -> WebhookStore:
+        """The webhooks' endpoints and outbox, in this transaction."""
+        ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...
     async def find_community(self, ref: CommunityRef) -> Community | None: ...

@@ -73,6 +73,7 @@ from storage.schema import (
     vote_chains,
     votes,
 )
+from storage.webhooks import SqlWebhooks
 
 _CHUNK = 500
 
@@ -465,6 +466,14 @@ class SqlStore(ScheduleRepository):
         self.conn = conn
         self._hot: Hot | None = None
         self._command_sql: CommandSql | None = None
+        self._webhooks: SqlWebhooks | None = None
+
+    @property
+    def webhooks(self) -> SqlWebhooks:
+        """The webhooks' endpoints and outbox (storage/webhooks.py), in this transaction."""
+        if self._webhooks is None:
+            self._webhooks = SqlWebhooks(self.conn)
+        return self._webhooks
 
     async def _driver(self) -> Hot:
         """The reaction writer's statements, straight to the driver (storage/hot_votes.py)."""
