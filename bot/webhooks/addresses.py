@@ -5,6 +5,7 @@ endpoint is added and again at each delivery (DNS can change: rebinding)."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable
@@ -117,6 +118,10 @@ def literal(host: str) -> str | None:
         return None
 
 
+class NotPublic(OSError):
+    """A host resolved, at the moment of a delivery, to an address that is not public."""
+
+
 class PublicResolver(ThreadedResolver):
     """aiohttp's resolver, refusing a host that resolves to an address that is not public at
     the moment of the connection (DNS rebinding)."""
@@ -127,5 +132,7 @@ class PublicResolver(ThreadedResolver):
         found = await super().resolve(host, port, family)
         refused = [r["host"] for r in found if not public(r["host"])]
         if refused:
-            raise OSError(f"{host} now points to {refused[0]}, which is not a public address")
+            raise NotPublic(
+                errno.EACCES, f"{host} now points to {refused[0]}, not a public address"
+            )
         return found

@@ -215,6 +215,10 @@ class WebhookDelivery:
                 return response.status, None if ok else f"HTTP {response.status}"
         except addresses.AddressRefused as err:
             return None, err.message
+        except aiohttp.ClientConnectorError as err:
+            if isinstance(err.os_error, addresses.NotPublic):
+                return None, str(err.os_error.strerror)
+            return None, f"{type(err).__name__}: {err}"[:300]
         except TimeoutError:
             return None, f"no answer within {self.settings.timeout_seconds:g} s"
         except (aiohttp.ClientError, OSError) as err:
