@@ -177,10 +177,10 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
         ctx.post(challenge, [review_post(idea, challenge, ctx.member.display_name)])
         first = "Moderators will review it first; it is posted once approved."
     else:
-        ctx.awards += await ctx.rewards.idea_published(ctx.store, idea, ctx.now)
         await webhook_events.idea_event(
             ctx.store, challenge, idea, webhook_events.IDEA_PUBLISHED, str(idea.id), ctx.now
         )
+        ctx.awards += await ctx.rewards.idea_published(ctx.store, idea, ctx.now)
         ctx.post(challenge, idea_posts(idea, challenge, ctx.member.display_name))
         emoji = neutralize_mentions(challenge.settings.vote_emoji)
         first = f"It is posted for voting with {emoji}."

@@ -31,11 +31,11 @@ async def _publish(ctx: Context, idea: Idea) -> None:
     await ctx.store.update_idea(
         idea.id, status=IdeaStatus.PUBLISHED.value, published_at=ctx.now, updated_at=ctx.now
     )
-    ctx.awards += await ctx.rewards.idea_published(ctx.store, published, ctx.now)
     await webhook_events.idea_event(
         ctx.store, challenge, published, webhook_events.IDEA_PUBLISHED, str(idea.id), ctx.now
     )
     await webhook_events.status_changed(ctx.store, challenge, published, idea.status.value, ctx.now)
+    ctx.awards += await ctx.rewards.idea_published(ctx.store, published, ctx.now)
     author = (await ctx.store.members_by_ids([idea.author_id]))[idea.author_id]
     ctx.post(challenge, idea_posts(published, challenge, author.display_name))
 

@@ -103,9 +103,10 @@ async def check(url: str, *, allow_private: bool, resolver: Resolver = resolve) 
         raise AddressRefused(f"The host `{host}` has no address.")
     private = [a for a in addresses if not public(a)]
     if private:
+        what = f"`{host}` is" if ip else f"`{host}` points to {private[0]},"
         raise AddressRefused(
-            f"`{host}` points to {private[0]}, a loopback, private or link-local address: "
-            "Cocreate only sends events to public addresses."
+            f"{what} a loopback, private or link-local address: Cocreate only sends events "
+            "to public addresses."
         )
     return text
 

@@ -15,14 +15,10 @@ if TYPE_CHECKING:
     from bot.ports import Store
 
 
-def _standing(s: Standing) -> dict[str, Any]:
-    return {
-        "rank": s.rank,
-        "place": s.place,
-        "number": s.idea.number,
-        "title": s.idea.title,
-        "votes": s.votes,
-    }
+def _standing(s: Standing, *, final: bool) -> dict[str, Any]:
+    """A line of the standings; podium places are given in the final results only."""
+    line = {"rank": s.rank, "number": s.idea.number, "title": s.idea.title, "votes": s.votes}
+    return {**line, "place": s.place} if final else line
 
 
 async def weekly(store: Store, challenge: Challenge, period: str, due_at: datetime) -> int:
@@ -41,7 +37,7 @@ async def weekly(store: Store, challenge: Challenge, period: str, due_at: dateti
             "votes_added": None if sealed else this.votes.added,
             "votes_removed": None if sealed else this.votes.removed,
             "voters": this.votes.voters,
-            "top": [_standing(s) for s in top],
+            "top": [_standing(s, final=False) for s in top],
         }
 
     return await emit(
@@ -60,7 +56,7 @@ async def final(store: Store, challenge: Challenge, now: datetime) -> int:
         return {
             "challenge": challenge_data(challenge),
             "closed_at": stamp(challenge.closed_at),
-            "standings": [_standing(s) for s in ranked],
+            "standings": [_standing(s, final=True) for s in ranked],
             "ideas": ideas,
             "voters": voters,
             "votes": votes,

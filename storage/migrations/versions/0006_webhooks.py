@@ -82,9 +82,7 @@ def upgrade() -> None:
             "endpoint_id", "event_key", name=op.f("uq_webhook_deliveries_endpoint_id_event_key")
         ),
     )
-    op.create_index(
-        "ix_webhook_deliveries_due", "webhook_deliveries", ["state", "next_attempt_at"]
-    )
+    op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["state", "next_attempt_at"])
 
 
 def downgrade() -> None:
