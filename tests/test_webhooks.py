@@ -9,6 +9,7 @@ import asyncio
 import itertools
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -39,7 +40,7 @@ def webhook_settings(**values: object) -> Settings:
 @pytest_asyncio.fixture
 async def hook(new_harness: Callable[..., Harness]) -> AsyncIterator[tuple[Harness, Receiver]]:
     h = new_harness(webhook_settings())
-    async with receiver(lambda: h.clock.now().timestamp()) as got:
+    async with receiver() as got:
         yield h, got
 
 
@@ -206,7 +207,7 @@ async def test_a_delivery_is_retried_after_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "cocreate.db"
     async with sqlite_database_at(path) as db:
         h = Harness(db, settings)
-        async with receiver(lambda: h.clock.now().timestamp()) as got:
+        async with receiver() as got:
             await add_endpoint(h, got, "idea.submitted")
             await h.challenge(WEEKS)
             got.failing = 1
@@ -227,7 +228,7 @@ async def test_a_delivery_is_retried_after_a_restart(tmp_path: Path) -> None:
     async with sqlite_database_at(path) as db:
         again = Harness(db, settings)
         again.clock.advance_to(stopped_at + timedelta(seconds=30))
-        async with receiver(lambda: again.clock.now().timestamp()) as got2:
+        async with receiver() as got2:
             got2.secret = secret
             async with db.transaction() as store:  # the receiver came back on a new port
                 await store.conn.exec_driver_sql(
@@ -252,7 +253,7 @@ async def test_a_run_of_failures_disables_the_endpoint_and_tells_the_moderators_
             failure_limit=4, failure_hours=2, retry_base_seconds=600, retry_max_seconds=1800
         )
     )
-    async with receiver(lambda: h.clock.now().timestamp()) as got:
+    async with receiver() as got:
         number = await add_endpoint(h, got, "idea.submitted")
         await h.challenge(WEEKS)
         got.failing = -1
@@ -294,7 +295,7 @@ async def test_moderators_are_told_later_when_the_platform_was_down(
     new_harness: Callable[..., Harness],
 ) -> None:
     h = new_harness(webhook_settings(failure_limit=1, failure_hours=0))
-    async with receiver(lambda: h.clock.now().timestamp()) as got:
+    async with receiver() as got:
         await add_endpoint(h, got, "idea.submitted")
         await h.challenge(WEEKS)
         got.failing = -1
@@ -506,7 +507,7 @@ async def test_two_workers_on_one_database_send_each_delivery_once(
 ) -> None:
     settings = webhook_settings()
     one, two = Harness(database, settings), Harness(database, settings)
-    async with receiver(lambda: one.clock.now().timestamp()) as got:
+    async with receiver() as got:
         await add_endpoint(one, got, "idea.submitted")
         await one.challenge(WEEKS)
         for n in range(12):
@@ -533,3 +534,17 @@ def test_the_signature_verifies_only_the_body_it_signed_and_in_time() -> None:
     assert not verify(secret, "t=x,v1=abc", body, now=t)
     assert verify(secret, f"{value},v1=00", body, now=t)  # several v1 during a rotation
     assert HEADER == "Cocreate-Signature"
+
+
+def test_the_readme_snippet_verifies_what_cocreate_signs() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    snippet = readme.split("\n## Webhooks\n", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict[str, Any] = {}
+    exec(snippet, scope)  # the receiver's code, as documented
+    receiver_verify = scope["verify"]
+    body, now = b'{"id":"evt_1","type":"ping"}', int(time.time())
+    assert receiver_verify("whsec_x", header("whsec_x", now, body), body)
+    assert not receiver_verify("whsec_x", header("whsec_x", now, body), body + b" ")
+    assert not receiver_verify("whsec_y", header("whsec_x", now, body), body)
+    assert not receiver_verify("whsec_x", header("whsec_x", now - 600, body), body)
+    assert not receiver_verify("whsec_x", "t=soon,v1=00", body)

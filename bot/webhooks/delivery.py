@@ -17,8 +17,9 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -57,8 +58,12 @@ class WebhookDelivery:
         clock: Clock,
         publishers: Mapping[str, Publisher],
         metrics: Metrics,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
+        #: the signature's timestamp: receivers compare it with their own (real) clock, so it
+        #: is the wall clock's even when the bot's runs ahead (the console's `:advance`)
+        self.wall = wall
         self.settings = settings
         self.clock = clock
         self.publishers = publishers
@@ -193,7 +198,7 @@ class WebhookDelivery:
         """(status, None) on a 2xx answer; (status or None, why) otherwise."""
         allow_private = self.settings.allow_private
         body = delivery.body.encode()
-        timestamp = int(self.clock.now().timestamp())
+        timestamp = int(self.wall())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
