@@ -22,6 +22,7 @@ from bot.messages import MODERATORS
 from bot.settings import Settings, load_settings
 from bot.webhooks import addresses, events
 from bot.webhooks.delivery import backoff
+from bot.webhooks.ports import NewDelivery
 from bot.webhooks.signing import HEADER, header, verify
 from storage.database import SqlDatabase
 from tests.conftest import sqlite_database_at
@@ -548,3 +549,48 @@ def test_the_readme_snippet_verifies_what_cocreate_signs() -> None:
     assert not receiver_verify("whsec_y", header("whsec_x", now, body), body)
     assert not receiver_verify("whsec_x", header("whsec_x", now - 600, body), body)
     assert not receiver_verify("whsec_x", "t=soon,v1=00", body)
+
+
+async def test_the_outbox_claims_with_a_lease_and_says_when_next(database: SqlDatabase) -> None:
+    """Storage alone, on both backends: a claimed row is not claimed again until its lease
+    runs out; a failure sets the next try; a disabled endpoint's rows wait."""
+    h = Harness(database, webhook_settings())
+    await h.ok("/mod webhook list")  # the community and its moderator
+    t0 = h.clock.now()
+    async with database.transaction() as store:
+        community = await store.community(h.community, t0)
+        mod = (await store.ensure_members(community.id, [h.actor("mod", True)], t0))["mod"]
+        endpoint = await store.webhooks.add_endpoint(
+            community.id, "https://hooks.example.com/x", ["ping"], "whsec_s", mod.id, t0
+        )
+        rows = [NewDelivery(endpoint, f"ping:{n}", "ping", "{}") for n in range(3)]
+        assert await store.webhooks.add_deliveries(rows, t0) == 3
+        assert await store.webhooks.add_deliveries(rows[:1], t0) == 0  # the same key
+        assert await store.webhooks.next_due(t0) == t0
+    lease = t0 + timedelta(minutes=2)
+    async with database.transaction() as store:
+        first = await store.webhooks.claim_due(t0, "a", lease, 2)
+    async with database.transaction() as store:
+        second = await store.webhooks.claim_due(t0, "b", lease, 5)
+        assert await store.webhooks.claim_due(t0, "c", lease, 5) == []
+        assert await store.webhooks.next_due(t0) == lease
+    assert len(first) == 2 and len(second) == 1
+    assert {d.id for d in first}.isdisjoint(d.id for d in second)
+    later = t0 + timedelta(minutes=1)
+    async with database.transaction() as store:
+        counted = await store.webhooks.delivery_failed(
+            first[0].id, endpoint, status=500, error="HTTP 500", now=later,
+            next_attempt_at=later + timedelta(seconds=30),
+        )  # fmt: skip
+        assert counted is not None and counted.failures == 1 and counted.failing_since == later
+        await store.webhooks.delivered(first[1].id, endpoint, 204, later)
+        assert await store.webhooks.next_due(later) == later + timedelta(seconds=30)
+        assert await store.webhooks.disable_endpoint(endpoint, "broken", later)
+        assert not await store.webhooks.disable_endpoint(endpoint, "broken", later)
+        assert await store.webhooks.next_due(later) is None
+        assert await store.webhooks.claim_due(t0 + timedelta(days=1), "d", lease, 5) == []
+        log = await store.webhooks.recent_deliveries(community.id, 10)
+        states = sorted((d.state, d.last_status or 0) for d in log)
+        assert states == [("delivered", 204), ("pending", 0), ("pending", 500)]
+        assert await store.webhooks.subscribers(community.id, "ping") == []
+    await h.close()
