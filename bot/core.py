@@ -450,6 +450,8 @@ class Cocreate:
         """A reaction batch committed: announce its badges, and judge the ideas that
         gained votes for brigading (both in the background)."""
         await self._awarded(after.awards)
+        if after.awards:
+            self.webhooks.wake()  # their badge.awarded events are in the outbox
         if self.watch.notice(after.gained):
             self._spawn(self.watch.run())
 

@@ -139,6 +139,30 @@ async def test_an_endpoint_gets_only_the_events_it_chose(hook: tuple[Harness, Re
     assert "idea.published, badge.awarded" in listed
 
 
+async def test_a_sealed_challenge_tells_no_tally_until_the_close(
+    hook: tuple[Harness, Receiver],
+) -> None:
+    h, got = hook
+    await add_endpoint(h, got, "idea.merged results.weekly results.final")
+    await h.challenge(WEEKS + " sealed:yes")
+    await h.submit("ana", "Salted caramel")
+    await h.submit("ben", "Mint chip")
+    await h.submit("cy", "Salted caramel again")
+    await h.react(1, "ben")
+    await h.react(2, "ana")
+    await h.react(2, "cy")
+    await h.ok("/mod merge #3 into:#1")
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=15))
+    await h.app.webhooks.deliver_due()
+    by_type = {e["type"]: e["data"] for e in got.accepted}
+    assert by_type["idea.merged"]["into"] == {"number": 1, "title": "Salted caramel", "votes": None}
+    weekly = by_type["results.weekly"]
+    assert weekly["challenge"]["sealed"] is True and weekly["top"] == []
+    assert weekly["new_ideas"] == 3  # the week's totals, as the post gives them
+    final = by_type["results.final"]["standings"]
+    assert [(s["number"], s["votes"], s["place"]) for s in final] == [(2, 2, 1), (1, 1, 2)]
+
+
 async def test_review_approval_and_rejection_are_status_changes(
     hook: tuple[Harness, Receiver],
 ) -> None:

@@ -195,7 +195,9 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
     ctx.refresh.update({dup.id, target.id})
     merged = replace(dup, status=IdeaStatus.MERGED, merged_into_id=target.id)
-    into = {"number": target.number, "title": target.title, "votes": len(after[target.id])}
+    sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
+    votes = None if sealed else len(after[target.id])  # a sealed tally stays sealed
+    into = {"number": target.number, "title": target.title, "votes": votes}
     await webhook_events.idea_event(
         ctx.store,
         challenge,

@@ -1,5 +1,6 @@
 """results.weekly and results.final: the figures of the results posts, as data. While a
-challenge is sealed, the weekly event carries no votes and no ranking, as the post."""
+challenge is sealed, the weekly event names no idea's votes and no ranking, as the post
+(the week's totals are given)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ async def weekly(store: Store, challenge: Challenge, period: str, due_at: dateti
             "period": period,
             "week": {"start": stamp(start), "end": stamp(end)},
             "new_ideas": this.new_ideas,
-            "votes_added": None if sealed else this.votes.added,
-            "votes_removed": None if sealed else this.votes.removed,
+            "votes_added": this.votes.added,
+            "votes_removed": this.votes.removed,
             "voters": this.votes.voters,
             "top": [_standing(s, final=False) for s in top],
         }
