@@ -415,6 +415,16 @@ async def test_private_and_malformed_urls_are_refused(
         assert await store.webhooks.endpoints(community.id) == []
 
 
+async def test_unknown_events_are_refused_without_pinging_anyone(
+    hook: tuple[Harness, Receiver],
+) -> None:
+    h, got = hook
+    refused = await h.refused(f"/mod webhook add {got.url} idea.submitted,<@123456>")
+    assert "There is no event" in refused and "<@123456>" not in refused
+    assert "`idea.submitted`" in refused  # the events it could have named
+    assert "No webhooks yet" in (await h.ok("/mod webhook list")).card.body
+
+
 async def test_a_public_address_is_accepted_and_a_rebound_one_refused() -> None:
     async def public(host: str, port: int) -> list[str]:
         return ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]

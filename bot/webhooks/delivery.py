@@ -40,6 +40,8 @@ BATCH = 10
 #: Beyond the time-out, how long a claim outlives its process.
 LEASE_MARGIN = timedelta(seconds=60)
 USER_AGENT = "Cocreate-Webhooks/1"
+#: Bytes of an endpoint's answer that are read (and dropped); the status is what counts.
+ANSWER_READ = 64 * 1024
 
 
 def backoff(settings: WebhooksSettings, attempts: int) -> timedelta:
@@ -177,8 +179,12 @@ class WebhookDelivery:
             why,
             "given up" if retry_at is None else f"next try at {retry_at.isoformat()}",
         )
-        if disabled:
-            log.warning("webhook endpoint %d disabled after %d failures", endpoint.id, attempts)
+        if disabled and counted is not None:
+            log.warning(
+                "webhook endpoint %d disabled after %d failed deliveries in a row",
+                endpoint.id,
+                counted.failures,
+            )
 
     async def _disable_if_failing(self, store: Store, endpoint: Endpoint, now: datetime) -> bool:
         since = endpoint.failing_since
@@ -215,7 +221,7 @@ class WebhookDelivery:
             async with self._client().post(
                 url, data=body, headers=headers, allow_redirects=False, timeout=timeout
             ) as response:
-                await response.read()
+                await response.content.read(ANSWER_READ)  # never a whole large answer
                 ok = 200 <= response.status < 300
                 return response.status, None if ok else f"HTTP {response.status}"
         except addresses.AddressRefused as err:
