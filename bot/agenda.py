@@ -47,6 +47,8 @@ from bot.render import when
 from bot.report import brand_report
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
+from bot.webhooks import events as webhook_events
+from bot.webhooks import results as webhook_results
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +240,10 @@ class Agenda:
                 moved = False
             if moved:
                 log.info("challenge %s moved on at its deadline", c.slug)
+                to = Phase.CLOSED if closes is not None and closes <= now else Phase.VOTING
+                await webhook_events.phase_changed(
+                    store, c, c.phase.value, to.value, now, "deadline"
+                )
                 if closes is not None and closes <= now:
                     closed.add(c.id)
         return closed
@@ -281,6 +287,8 @@ class Agenda:
                 now,
                 state="claimed" if skip is None else "skipped",
             )
+            if post_id is not None and skip is None and item.kind is Kind.WEEKLY:
+                await webhook_results.weekly(store, item.challenge, item.period, item.due_at)
         if post_id is None:
             return 0  # another instance holds this key
         if skip is not None:
@@ -568,6 +576,7 @@ class Agenda:
             report_venue = (c.settings.report_venue,) if c.settings.report_venue else ()
             return Content(report_venue, PostKind.REPORT, card, files), []
         card, awards = await final_results(store, self.rewards, self.counting, c, self.clock.now())
+        await webhook_results.final(store, c, self.clock.now())
         return Content(venues, PostKind.RESULTS, card), awards
 
 

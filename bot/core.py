@@ -42,6 +42,7 @@ from bot.settings import Settings
 from bot.tasks import Background
 from bot.text import TextError
 from bot.votes import Aftermath, VoteBook
+from bot.webhooks.delivery import WebhookDelivery
 
 log = logging.getLogger("cocreate")
 
@@ -105,6 +106,9 @@ class Cocreate:
         self.background = Background("cocreate")
         #: the task groups handed to adapters, drained with the core's own
         self._groups: list[Background] = [self.background]
+        self.webhooks = WebhookDelivery(db, settings.webhooks, clock, self.publishers, self.metrics)
+        # Their badge.awarded events are in the outbox: deliver them now.
+        self.bus.subscribe(BadgesAwarded, self._wake_webhooks)
         #: communities as committed, by platform reference (rows are never deleted)
         self._communities: dict[tuple[str, str], Community] = {}
 
@@ -119,6 +123,7 @@ class Cocreate:
 
     async def start(self) -> None:
         await self.ingest.start()
+        await self.webhooks.start()
 
     def task_group(self, name: str, limit: int = 64) -> Background:
         """A group for an adapter's background work, drained with the core's."""
@@ -139,6 +144,7 @@ class Cocreate:
         is read back at the next start), then release the database."""
         await self.ingest.stop()
         await self.background.drain()
+        await self.webhooks.stop()
         await self.db.close()
 
     # -- commands ----------------------------------------------------------------
@@ -221,6 +227,7 @@ class Cocreate:
             for event in postings(ctx.events):
                 claimed += await self.agenda.claim(store, event.challenge, event.posts, now)
         self._communities[key] = community
+        self.webhooks.wake()  # the command may have written events to the outbox
         unsent = await self.agenda.send_claimed(claimed)
         await self.bus.publish(ctx.events)
         if unsent:
@@ -476,6 +483,9 @@ class Cocreate:
         through the agenda's exactly-once path, and the timer wakes at the right time."""
         await self.agenda.run_due(event.community_id)
         self.agenda.changed()
+
+    async def _wake_webhooks(self, event: BadgesAwarded) -> None:
+        self.webhooks.wake()
 
     async def _committed(self, after: Aftermath) -> None:
         """A reaction batch committed: announce its badges, and judge the ideas that

@@ -91,6 +91,13 @@ class Metrics:
             registry=r,
         )
 
+        self.webhook_deliveries = Counter(
+            "cocreate_webhook_deliveries",
+            "Webhook delivery attempts, by event type and outcome.",
+            ["event", "outcome"],
+            registry=r,
+        )
+
     def watch_pool(self, pool_status: Callable[[], dict[str, int]]) -> None:
         """Report the database pool's figures (read at each scrape)."""
         self.registry.register(_Pool(pool_status))

@@ -31,6 +31,7 @@ from bot.model import (
     Member,
     Phase,
 )
+from bot.webhooks.ports import WebhookStore
 
 if TYPE_CHECKING:
     from bot.agenda import Agenda
@@ -225,6 +226,11 @@ class Store(Protocol):
     @property
     def organisations(self) -> OrganisationStore:
         """Organisations and their link codes, in this transaction."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookStore:
+        """The webhooks' endpoints and outbox, in this transaction."""
         ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...

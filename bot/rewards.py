@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from bot.model import PODIUM, BadgeKind, Challenge, Idea, Standing
 from bot.ports import PointsDelta, PointWeights, Store, VoteRow
 from bot.settings import Settings
+from bot.webhooks import events as webhook_events
 from bot.weeks import week_of
 
 
@@ -32,6 +33,26 @@ class Rewards:
         self.badges = settings.badges
         self.points = settings.points
 
+    async def _award(
+        self,
+        store: Store,
+        community_id: int,
+        member_id: int,
+        kind: BadgeKind,
+        key: str,
+        now: datetime,
+        challenge_id: int | None = None,
+        idea_id: int | None = None,
+    ) -> bool:
+        """Award a badge once per key and, in the same transaction, write its badge.awarded
+        event for the community's webhooks. False when it was awarded already."""
+        if not await store.award(community_id, member_id, kind, key, now, challenge_id, idea_id):
+            return False
+        await webhook_events.badge_awarded(
+            store, community_id, member_id, kind, key, now, challenge_id, idea_id
+        )
+        return True
+
     @property
     def weights(self) -> PointWeights:
         return PointWeights(
@@ -48,7 +69,8 @@ class Rewards:
         regular = await self.regulars(
             store, idea.community_id, {idea.author_id: idea.challenge_id}, now
         )
-        spark = await store.award(
+        spark = await self._award(
+            store,
             idea.community_id,
             idea.author_id,
             BadgeKind.SPARK,
@@ -78,7 +100,8 @@ class Rewards:
         have = await store.awarded_keys(community_id, keys.values())
         awards = []
         for member_id in sorted(streaks):
-            if keys[member_id] not in have and await store.award(
+            if keys[member_id] not in have and await self._award(
+                store,
                 community_id,
                 member_id,
                 BadgeKind.REGULAR,
@@ -120,7 +143,8 @@ class Rewards:
         ideas.update(await store.ideas_by_ids([h for h in crossed if h not in known]))
         awards: list[Award] = []
         for idea in ideas.values():
-            if await store.award(
+            if await self._award(
+                store,
                 community_id,
                 idea.author_id,
                 BadgeKind.CROWD_FAVOURITE,
@@ -145,7 +169,8 @@ class Rewards:
             tally = await store.vote_counts_by_member(challenge_id, voters)
             for member_id, n in tally.items():
                 reached = n >= self.badges.voice_votes > n - new_votes[(challenge_id, member_id)]
-                if reached and await store.award(
+                if reached and await self._award(
+                    store,
                     community_id,
                     member_id,
                     BadgeKind.VOICE,
@@ -167,8 +192,8 @@ class Rewards:
                 continue
             idea, kind, bonus = s.idea, PODIUM[s.place - 1], self.points.podium[s.place - 1]
             key = f"podium:{challenge.id}:{s.place}"
-            if await store.award(
-                challenge.community_id, idea.author_id, kind, key, now, challenge.id, idea.id
+            if await self._award(
+                store, challenge.community_id, idea.author_id, kind, key, now, challenge.id, idea.id
             ):
                 points = PointsDelta(
                     idea.author_id, week_of(now), bonus=bonus, private=idea.anonymous
@@ -184,7 +209,8 @@ class Rewards:
         since earlier it would have told their tallies."""
         awards: list[Award] = []
         for s in ranked:
-            if s.votes >= self.badges.crowd_favourite_votes and await store.award(
+            if s.votes >= self.badges.crowd_favourite_votes and await self._award(
+                store,
                 challenge.community_id,
                 s.idea.author_id,
                 BadgeKind.CROWD_FAVOURITE,
@@ -205,7 +231,8 @@ class Rewards:
 
     async def shipped(self, store: Store, idea: Idea, now: datetime) -> list[Award]:
         """🚀 Shipped and its points, once, when an idea is marked implemented."""
-        if not await store.award(
+        if not await self._award(
+            store,
             idea.community_id,
             idea.author_id,
             BadgeKind.SHIPPED,

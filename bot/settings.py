@@ -414,6 +414,41 @@ class SchedulerSettings(Section):
     )
 
 
+class WebhooksSettings(Section):
+    """``[webhooks]``: events sent to the moderators' HTTPS endpoints."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Deliver events, and let moderators add endpoints (off: events wait).",
+    )
+    allow_private: bool = Field(
+        default=False,
+        description="Allow http:// and loopback, private or link-local addresses (tests).",
+    )
+    timeout_seconds: float = Field(
+        default=10, gt=0, le=60, description="How long one delivery may take."
+    )
+    retry_base_seconds: float = Field(default=30, gt=0, description="First retry delay.")
+    retry_max_seconds: float = Field(
+        default=3600, gt=0, description="Longest delay between two tries of a delivery."
+    )
+    give_up_hours: float = Field(
+        default=72, gt=0, description="A delivery still failing this long after its event fails."
+    )
+    failure_limit: int = Field(
+        default=20, ge=1, description="Failed deliveries in a row before an endpoint is disabled."
+    )
+    failure_hours: float = Field(
+        default=24,
+        ge=0,
+        description="...and only once the first of them is at least this many hours old.",
+    )
+    poll_seconds: float = Field(
+        default=5, gt=0, description="The delivery worker looks for due deliveries this often."
+    )
+    max_endpoints: int = Field(default=10, ge=1, description="Endpoints per community.")
+
+
 # --------------------------------------------------------------------------------------
 # Sources
 # --------------------------------------------------------------------------------------
@@ -525,6 +560,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
 
     _config_file: Path | None = PrivateAttr(default=None)
 

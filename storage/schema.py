@@ -430,3 +430,51 @@ link_codes = Table(
     Column("used_at", When()),
     Column("used_by_community_id", Id, _fk("communities.id", ondelete="SET NULL")),
 )
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("url", String(500), nullable=False),
+    # The event types it receives, space-separated.
+    Column("events", Text, nullable=False),
+    # The signing secret: kept to sign with, shown once, never logged.
+    Column("secret", String(100), nullable=False),
+    Column("created_by", Id, _fk("members.id"), nullable=False),
+    Column("created_at", When(), nullable=False),
+    Column("state", String(16), nullable=False),
+    # Failed deliveries in a row since the last success, and when the first of them failed.
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("failing_since", When()),
+    Column("disabled_at", When()),
+    Column("disabled_reason", Text),
+    # When the moderators were told that it was disabled.
+    Column("notified_at", When()),
+    Index("ix_webhook_endpoints_community", "community_id", "state"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("endpoint_id", Id, _fk("webhook_endpoints.id"), nullable=False),
+    # One delivery per endpoint and event: a replay of the change finds it taken.
+    Column("event_key", String(200), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    # The JSON document sent, exactly as signed.
+    Column("body", Text, nullable=False),
+    Column("created_at", When(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", When(), nullable=False),
+    # A process sending it holds it until its lease runs out.
+    Column("claimed_by", String(64)),
+    Column("claimed_until", When()),
+    Column("last_attempt_at", When()),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", When()),
+    UniqueConstraint("endpoint_id", "event_key"),
+    Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+)

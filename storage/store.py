@@ -74,6 +74,7 @@ from storage.schema import (
     vote_chains,
     votes,
 )
+from storage.webhooks import SqlWebhooks
 
 _CHUNK = 500
 
@@ -466,6 +467,14 @@ class SqlStore(ScheduleRepository):
         self.conn = conn
         self._hot: Hot | None = None
         self._command_sql: CommandSql | None = None
+        self._webhooks: SqlWebhooks | None = None
+
+    @property
+    def webhooks(self) -> SqlWebhooks:
+        """The webhooks' endpoints and outbox (storage/webhooks.py), in this transaction."""
+        if self._webhooks is None:
+            self._webhooks = SqlWebhooks(self.conn)
+        return self._webhooks
 
     @property
     def organisations(self) -> SqlOrganisations:

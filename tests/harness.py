@@ -93,6 +93,7 @@ class Harness:
             Harness.open.remove(self)
         await self.app.drain()
         await self.app.ingest.stop()
+        await self.app.webhooks.stop()
 
     @classmethod
     async def close_all(cls) -> None:

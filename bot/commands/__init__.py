@@ -1,6 +1,6 @@
 """Every command, declared once in `registry` and handled here."""
 
-from bot.commands import challenges, help, ideas, moderation, organisation, results
+from bot.commands import challenges, help, ideas, moderation, organisation, results, webhooks
 from bot.commands.spec import CommandSpec, Option, OptionKind, registry
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "organisation",
     "registry",
     "results",
+    "webhooks",
 ]

@@ -17,6 +17,7 @@ from bot.messages import Card, Reply
 from bot.model import Challenge, ChallengeSettings, Phase
 from bot.render import challenge_card, day, quoted, when
 from bot.text import clean_user_text, display_inline, slugify
+from bot.webhooks import events as webhook_events
 
 BRIEF_MAX = 3000
 DEADLINE_HORIZON = timedelta(days=5 * 365)
@@ -385,6 +386,9 @@ async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
         submissions_close_at=submissions,
         voting_close_at=voting,
     )
+    await webhook_events.phase_changed(
+        ctx.store, challenge, Phase.DRAFT.value, Phase.OPEN.value, ctx.now, "moderator"
+    )
     await ctx.audit("challenge.open", challenge.slug)
     return Reply(
         Card(
@@ -408,6 +412,9 @@ async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
         return await open_(ctx, args)
     if challenge.phase is Phase.OPEN:
         await ctx.store.set_phase(challenge.id, Phase.VOTING, submissions_close_at=ctx.now)
+        await webhook_events.phase_changed(
+            ctx.store, challenge, Phase.OPEN.value, Phase.VOTING.value, ctx.now, "moderator"
+        )
         await ctx.audit("challenge.advance", challenge.slug, "voting")
         return Reply(Card(f"Challenge {quoted(challenge.title)} is now in voting", ""))
     return await close(ctx, args)
@@ -431,6 +438,9 @@ async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
             f"`/challenge delete {challenge.slug}` instead."
         )
     await ctx.store.set_phase(challenge.id, Phase.CLOSED, closed_at=ctx.now)
+    await webhook_events.phase_changed(
+        ctx.store, challenge, challenge.phase.value, Phase.CLOSED.value, ctx.now, "moderator"
+    )
     await ctx.audit("challenge.close", challenge.slug)
     return Reply(
         Card(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.commands.context import Context
@@ -13,6 +14,7 @@ from bot.messages import MODERATORS, Card, Post, PostKind, Reply
 from bot.model import PUBLIC_STATUSES, Challenge, Idea, IdeaStatus, Phase
 from bot.render import day, idea_card, idea_heading, quoted, status_text, vote_text
 from bot.text import clean_user_text, display_inline, neutralize_mentions, similar_items
+from bot.webhooks import events as webhook_events
 
 IDEA = Option(
     "idea", OptionKind.IDEA, "the idea's number, like #12", required=True, positional=True
@@ -168,12 +170,18 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
             "updated_at": ctx.now,
         }
     )
+    await webhook_events.idea_event(
+        ctx.store, challenge, idea, webhook_events.IDEA_SUBMITTED, str(idea.id), ctx.now
+    )
     first, unsent = "", ""
     if review:
         queued = (review_post(idea, challenge, ctx.member.display_name),)
         ctx.emit(IdeaSubmitted(challenge, queued, idea))
         first = "Moderators will review it first; it is posted once approved."
     else:
+        await webhook_events.idea_event(
+            ctx.store, challenge, idea, webhook_events.IDEA_PUBLISHED, str(idea.id), ctx.now
+        )
         ctx.awarded(await ctx.rewards.idea_published(ctx.store, idea, ctx.now))
         posts = tuple(idea_posts(idea, challenge, ctx.member.display_name))
         ctx.emit(IdeaPublished(challenge, posts, idea))
@@ -276,6 +284,8 @@ async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
         challenge, [idea.id], withdraw, action="withdraw", effects=("idea withdrawn", "")
     )
     await ctx.rewards.idea_unpublished(ctx.store, idea)
+    withdrawn = replace(idea, status=IdeaStatus.WITHDRAWN)
+    await webhook_events.status_changed(ctx.store, challenge, withdrawn, idea.status.value, ctx.now)
     ctx.changed(idea.id)
     return Reply(Card(f"↩️ #{idea.number} is withdrawn", "It no longer takes part in the ranking."))
 

@@ -18,6 +18,7 @@ from bot.model import SETTABLE_STATUSES, Idea, IdeaStatus, Phase
 from bot.ports import PointsDelta, RecentVote
 from bot.render import idea_heading, plural, when
 from bot.text import clean_user_text, display_inline
+from bot.webhooks import events as webhook_events
 
 MEMBER = Option("member", OptionKind.MEMBER, "the member", required=True, positional=True)
 VOTERS_SHOWN = 40
@@ -31,6 +32,10 @@ async def _publish(ctx: Context, idea: Idea) -> None:
     await ctx.store.update_idea(
         idea.id, status=IdeaStatus.PUBLISHED.value, published_at=ctx.now, updated_at=ctx.now
     )
+    await webhook_events.idea_event(
+        ctx.store, challenge, published, webhook_events.IDEA_PUBLISHED, str(idea.id), ctx.now
+    )
+    await webhook_events.status_changed(ctx.store, challenge, published, idea.status.value, ctx.now)
     ctx.awarded(await ctx.rewards.idea_published(ctx.store, published, ctx.now))
     author = (await ctx.store.members_by_ids([idea.author_id]))[idea.author_id]
     posts = tuple(idea_posts(published, challenge, author.display_name))
@@ -83,8 +88,8 @@ async def reject(ctx: Context, args: Mapping[str, Any]) -> Reply:
             idea.id, status=IdeaStatus.REJECTED.value, status_note=reason, updated_at=ctx.now
         )
 
+    challenge = await ctx.challenge_of(idea)
     if idea.status is IdeaStatus.PUBLISHED:
-        challenge = await ctx.challenge_of(idea)
         await ctx.recount(
             challenge, [idea.id], reject, action="reject", effects=("idea rejected", "")
         )
@@ -92,6 +97,10 @@ async def reject(ctx: Context, args: Mapping[str, Any]) -> Reply:
         ctx.changed(idea.id)
     else:
         await reject()
+    rejected = replace(idea, status=IdeaStatus.REJECTED, status_note=reason)
+    await webhook_events.status_changed(
+        ctx.store, challenge, rejected, idea.status.value, ctx.now, reason
+    )
     await ctx.audit("idea.reject", f"#{idea.number}", reason or "")
     return Reply(
         Card(f"🚫 #{idea.number} is rejected", "The author sees the reason with `/idea show`.")
@@ -121,13 +130,20 @@ async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
     new = IdeaStatus(args["status"].replace("_", " "))
     if idea.status in (IdeaStatus.WITHDRAWN, IdeaStatus.MERGED, IdeaStatus.REJECTED):
         raise UserError(f"#{idea.number} is {idea.status.value}; its status can't change now.")
+    before = idea.status
     if idea.status is IdeaStatus.PENDING:
         await _publish(ctx, idea)
+        before = IdeaStatus.PUBLISHED
     note = _note(ctx, args.get("note"))
     await ctx.store.update_idea(idea.id, status=new.value, status_note=note, updated_at=ctx.now)
     if new is IdeaStatus.IMPLEMENTED:
         ctx.awarded(await ctx.rewards.shipped(ctx.store, idea, ctx.now))
     challenge = await ctx.challenge_of(idea)
+    if new is not before:
+        changed = replace(idea, status=new, status_note=note)
+        await webhook_events.status_changed(
+            ctx.store, challenge, changed, before.value, ctx.now, note
+        )
     body = f"Status: {new.value}" + (f" — {display_inline(note, 300)}" if note else "")
     notice = Card(f"📣 Update on {idea_heading(idea)}", body)
     notices = tuple(Post(v, PostKind.NOTICE, notice) for v in challenge.venues)
@@ -181,6 +197,20 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
         subject=dup.id,
     )
     ctx.changed(dup.id, target.id)
+    merged = replace(dup, status=IdeaStatus.MERGED, merged_into_id=target.id)
+    sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
+    votes = None if sealed else len(after[target.id])  # a sealed tally stays sealed
+    into = {"number": target.number, "title": target.title, "votes": votes}
+    await webhook_events.idea_event(
+        ctx.store,
+        challenge,
+        merged,
+        webhook_events.IDEA_MERGED,
+        f"{dup.id}:{target.id}:{ctx.now.isoformat()}",
+        ctx.now,
+        into=into,
+    )
+    await webhook_events.status_changed(ctx.store, challenge, merged, dup.status.value, ctx.now)
     await ctx.audit("idea.merge", f"#{dup.number}", f"into #{target.number}")
     return Reply(
         Card(
@@ -213,6 +243,8 @@ async def unmerge(ctx: Context, args: Mapping[str, Any]) -> Reply:
         subject=dup.id,
     )
     ctx.changed(dup.id, head)
+    unmerged = replace(dup, status=IdeaStatus.PUBLISHED, merged_into_id=None)
+    await webhook_events.status_changed(ctx.store, challenge, unmerged, dup.status.value, ctx.now)
     await ctx.audit("idea.unmerge", f"#{dup.number}")
     return Reply(Card(f"✂️ #{dup.number} stands on its own again", "Its own votes count for it."))
 

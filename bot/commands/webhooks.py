@@ -1,0 +1,269 @@
+"""`/mod webhook …`: the moderators' HTTPS endpoints, their test events and delivery log.
+
+The signing secret is made here, shown once in the (ephemeral) reply, and kept only to
+sign with: no list, log or audit entry shows it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from bot.commands.context import Context
+from bot.commands.spec import Option, OptionKind, registry
+from bot.errors import UserError
+from bot.messages import Card, Reply
+from bot.render import when
+from bot.text import display_inline
+from bot.webhooks import addresses
+from bot.webhooks.events import EVENT_TYPES, PING, body, member_data
+from bot.webhooks.ports import ACTIVE, DELIVERED, PENDING, Delivery, Endpoint, NewDelivery
+from bot.webhooks.signing import new_secret
+
+#: The largest endpoint number a platform's integer option carries (Discord's: 2^53 - 1).
+ENDPOINT_MAX = 2**53 - 1
+ENDPOINT = Option(
+    "endpoint",
+    OptionKind.INT,
+    "the webhook's number, from `/mod webhook list`",
+    required=True,
+    positional=True,
+    min_value=1,
+    max_value=ENDPOINT_MAX,
+)
+#: DNS may not hold a command's transaction longer than this.
+RESOLVE_TIMEOUT_S = 5.0
+LOG_LINES = 15
+
+
+def _events(text: str | None) -> tuple[str, ...]:
+    """The event types named (comma or space separated), or all of them."""
+    words = [w for w in re.split(r"[,\s]+", (text or "").strip()) if w]
+    if not words or any(w.casefold() in ("all", "*") for w in words):
+        return EVENT_TYPES
+    unknown = [w for w in words if w.casefold() not in EVENT_TYPES]
+    if unknown:
+        raise UserError(
+            f"There is no event `{display_inline(unknown[0], 40)}`. Events: "
+            + ", ".join(f"`{e}`" for e in EVENT_TYPES)
+            + " (or `all`, the default)."
+        )
+    return tuple(e for e in EVENT_TYPES if e in {w.casefold() for w in words})
+
+
+def _describe(e: Endpoint, tz: str) -> str:
+    events = "all events" if set(e.events) >= set(EVENT_TYPES) else ", ".join(e.events)
+    line = f"**{e.id}** · {display_inline(e.url, 120)} · {events}"
+    if e.state != ACTIVE:
+        since = f" since {when(e.disabled_at, tz)}" if e.disabled_at else ""
+        line += f"\n    ⛔ disabled{since}: {display_inline(e.disabled_reason or '', 160)}"
+    elif e.failures:
+        line += f"\n    ⚠️ {e.failures} failed deliveries in a row"
+    return line
+
+
+async def _endpoint(ctx: Context, number: int) -> Endpoint:
+    found = await ctx.store.webhooks.endpoint(ctx.community.id, number)
+    if found is None:
+        raise UserError(f"There is no webhook {number} here. `/mod webhook list` lists them.")
+    return found
+
+
+def _check_enabled(ctx: Context) -> None:
+    if not ctx.settings.webhooks.enabled:
+        raise UserError(
+            "Webhooks are turned off on this Cocreate (`webhooks.enabled`); ask its operator."
+        )
+
+
+@registry.command(
+    "mod",
+    "webhook",
+    "add",
+    description="Send this community's events to an HTTPS endpoint",
+    options=(
+        Option(
+            "url", OptionKind.TEXT, "the endpoint's https:// URL", required=True, positional=True
+        ),
+        Option(
+            "events",
+            OptionKind.TEXT,
+            "event types, comma-separated (default: all)",
+            positional=True,
+            greedy=True,
+        ),
+    ),
+    moderator=True,
+)
+async def add(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    _check_enabled(ctx)
+    events = _events(args.get("events"))
+    settings = ctx.settings.webhooks
+    try:
+        url = await asyncio.wait_for(
+            addresses.check(args["url"], allow_private=settings.allow_private),
+            RESOLVE_TIMEOUT_S,
+        )
+    except TimeoutError:
+        raise UserError("The URL's host did not resolve in time; try again.") from None
+    existing = await ctx.store.webhooks.endpoints(ctx.community.id)
+    same = [e for e in existing if e.url == url]
+    if same:
+        raise UserError(f"That URL is webhook {same[0].id} already. `/mod webhook list` shows it.")
+    if len(existing) >= settings.max_endpoints:
+        raise UserError(
+            f"This community has {len(existing)} webhooks, the most allowed. "
+            "Remove one with `/mod webhook remove N` first."
+        )
+    secret = new_secret()
+    number = await ctx.store.webhooks.add_endpoint(
+        ctx.community.id, url, events, secret, ctx.member.id, ctx.now
+    )
+    await ctx.audit("webhook.add", f"webhook {number}", url)
+    listed = "all events" if events == EVENT_TYPES else ", ".join(events)
+    return Reply(
+        Card(
+            f"🪝 Webhook {number} added",
+            f"Cocreate sends {listed} to {display_inline(url, 120)}, signed with this secret:\n"
+            f"`{secret}`\n"
+            "Keep it now: it is shown only this once. Check the `Cocreate-Signature` "
+            f"header with it (see the README). Try it with `/mod webhook test {number}`.",
+        )
+    )
+
+
+@registry.command("mod", "webhook", "list", description="This community's webhooks", moderator=True)
+async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    found = await ctx.store.webhooks.endpoints(ctx.community.id)
+    tz = ctx.settings.core.default_timezone
+    body_text = "\n".join(_describe(e, tz) for e in found) or (
+        "No webhooks yet. Add one with `/mod webhook add https://…`."
+    )
+    return Reply(
+        Card(
+            "🪝 Webhooks",
+            body_text,
+            footer="/mod webhook test N · /mod webhook log [N] · /mod webhook remove N",
+        )
+    )
+
+
+@registry.command(
+    "mod",
+    "webhook",
+    "remove",
+    description="Stop sending events to a webhook, and forget it",
+    options=(ENDPOINT,),
+    moderator=True,
+)
+async def remove(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    endpoint = await _endpoint(ctx, args["endpoint"])
+    await ctx.store.webhooks.remove_endpoint(ctx.community.id, endpoint.id)
+    await ctx.audit("webhook.remove", f"webhook {endpoint.id}", endpoint.url)
+    return Reply(
+        Card(
+            f"🗑️ Webhook {endpoint.id} is removed",
+            "Nothing more is sent to it, and its secret and delivery log are deleted.",
+        )
+    )
+
+
+@registry.command(
+    "mod",
+    "webhook",
+    "enable",
+    description="Send to a disabled webhook again",
+    options=(ENDPOINT,),
+    moderator=True,
+)
+async def enable(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    _check_enabled(ctx)
+    endpoint = await _endpoint(ctx, args["endpoint"])
+    if endpoint.state == ACTIVE:
+        raise UserError(f"Webhook {endpoint.id} is not disabled.")
+    await ctx.store.webhooks.enable_endpoint(endpoint.id, ctx.now)
+    await ctx.audit("webhook.enable", f"webhook {endpoint.id}", endpoint.url)
+    return Reply(
+        Card(
+            f"✅ Webhook {endpoint.id} is enabled again",
+            "The events waiting for it are sent now.",
+        )
+    )
+
+
+@registry.command(
+    "mod",
+    "webhook",
+    "test",
+    description="Send a test event (`ping`) to a webhook",
+    options=(ENDPOINT,),
+    moderator=True,
+)
+async def test(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    _check_enabled(ctx)
+    endpoint = await _endpoint(ctx, args["endpoint"])
+    if endpoint.state != ACTIVE:
+        raise UserError(
+            f"Webhook {endpoint.id} is disabled; `/mod webhook enable {endpoint.id}` first."
+        )
+    key = f"{PING}:{uuid.uuid4().hex}"
+    data = {"webhook": endpoint.id, "requested_by": member_data(ctx.member)}
+    text = body(ctx.community, PING, key, ctx.now, data)
+    await ctx.store.webhooks.add_deliveries([NewDelivery(endpoint.id, key, PING, text)], ctx.now)
+    return Reply(
+        Card(
+            f"📨 A test event is on its way to webhook {endpoint.id}",
+            f"`/mod webhook log {endpoint.id}` shows how it was answered.",
+        )
+    )
+
+
+def _log_line(d: Delivery, tz: str) -> str:
+    if d.state == DELIVERED:
+        outcome = f"✅ {d.last_status}"
+    elif d.state == PENDING and not d.attempts:
+        outcome = "⏳ waiting"
+    elif d.state == PENDING:
+        outcome = (
+            f"🔁 {display_inline(d.last_error or '', 80)}; next try {when(d.next_attempt_at, tz)}"
+        )
+    else:
+        outcome = f"❌ given up: {display_inline(d.last_error or '', 80)}"
+    tries = f" · {d.attempts} tries" if d.attempts > 1 else ""
+    return (
+        f"{when(d.created_at, tz)} · webhook {d.endpoint_id} · `{d.event_type}` · {outcome}{tries}"
+    )
+
+
+@registry.command(
+    "mod",
+    "webhook",
+    "log",
+    description="Recent webhook deliveries and how they were answered",
+    options=(
+        Option(
+            "endpoint",
+            OptionKind.INT,
+            "only this webhook",
+            positional=True,
+            min_value=1,
+            max_value=ENDPOINT_MAX,
+        ),
+    ),
+    moderator=True,
+)
+async def log(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    number = args.get("endpoint")
+    if number is not None:
+        await _endpoint(ctx, number)
+    found = await ctx.store.webhooks.recent_deliveries(ctx.community.id, LOG_LINES, number)
+    tz = ctx.settings.core.default_timezone
+    return Reply(
+        Card(
+            "📬 Webhook deliveries",
+            "\n".join(_log_line(d, tz) for d in found) or "Nothing was sent yet.",
+            footer="Newest first. A failed delivery is tried again with backoff.",
+        )
+    )

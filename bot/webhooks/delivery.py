@@ -1,0 +1,278 @@
+"""The delivery worker: sends due deliveries from the outbox, signed, and records each try.
+
+Every process may run one. Deliveries are claimed in the database with a lease (on
+PostgreSQL with `FOR UPDATE SKIP LOCKED`), so each is sent by one process at a time; a
+process that dies mid-send leaves a claim that runs out, and the delivery is sent again
+(the receiver dedupes on the event's `id`). A failure is retried with exponential backoff
+(`retry_base_seconds`, doubling up to `retry_max_seconds`), across restarts, since its
+state is in the table, until `give_up_hours` after the event. An endpoint whose last
+`failure_limit` deliveries all failed, the first of them `failure_hours` ago or more, is
+disabled, and the moderators' channel is told once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+import aiohttp
+
+from bot.messages import MODERATORS, Card, CommunityRef, Post, PostKind
+from bot.metrics import Metrics
+from bot.ports import Clock, Database, Publisher, Store
+from bot.settings import WebhooksSettings
+from bot.text import display_inline
+from bot.webhooks import addresses
+from bot.webhooks.ports import Delivery, Endpoint
+from bot.webhooks.signing import HEADER, header
+
+log = logging.getLogger(__name__)
+
+#: Deliveries claimed and sent together.
+BATCH = 10
+#: Beyond the time-out, how long a claim outlives its process.
+LEASE_MARGIN = timedelta(seconds=60)
+USER_AGENT = "Cocreate-Webhooks/1"
+#: Bytes of an endpoint's answer that are read (and dropped); the status is what counts.
+ANSWER_READ = 64 * 1024
+
+
+def backoff(settings: WebhooksSettings, attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed try."""
+    seconds = settings.retry_base_seconds * 2 ** min(attempts - 1, 30)
+    return timedelta(seconds=min(seconds, settings.retry_max_seconds))
+
+
+class WebhookDelivery:
+    name = "webhooks"
+
+    def __init__(
+        self,
+        db: Database,
+        settings: WebhooksSettings,
+        clock: Clock,
+        publishers: Mapping[str, Publisher],
+        metrics: Metrics,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        #: the signature's timestamp: receivers compare it with their own (real) clock, so it
+        #: is the wall clock's even when the bot's runs ahead (the console's `:advance`)
+        self.wall = wall
+        self.settings = settings
+        self.clock = clock
+        self.publishers = publishers
+        self.metrics = metrics
+        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._session: aiohttp.ClientSession | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Deliver in the background (when webhooks are enabled)."""
+        if self.settings.enabled and self._task is None:
+            self._stopped = False
+            self._task = asyncio.create_task(self._serve(), name="cocreate-webhooks")
+
+    async def stop(self) -> None:
+        """Stop after the deliveries under way; what is left waits in the outbox."""
+        self._stopped = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def wake(self) -> None:
+        """Something may have been written to the outbox: look now."""
+        self._wake.set()
+
+    async def _serve(self) -> None:
+        poll = timedelta(seconds=self.settings.poll_seconds)
+        while not self._stopped:
+            self._wake.clear()
+            wait = poll
+            try:
+                await self.deliver_due()
+                due = await self.next_due()
+                if due is not None:
+                    wait = min(poll, max(timedelta(0), due - self.clock.now()))
+            except Exception as err:
+                log.warning("webhook deliveries failed to run: %s: %s", type(err).__name__, err)
+            if self._stopped:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait.total_seconds())
+
+    # -- delivering ----------------------------------------------------------------
+
+    async def next_due(self) -> datetime | None:
+        async with self.db.transaction() as store:
+            return await store.webhooks.next_due(self.clock.now())
+
+    async def deliver_due(self) -> int:
+        """Send every delivery due now, a batch at a time; returns how many were tried.
+        Then tell the moderators about endpoints disabled and not told yet."""
+        tried = 0
+        while not self._stopped:
+            now = self.clock.now()
+            lease = now + timedelta(seconds=self.settings.timeout_seconds) + LEASE_MARGIN
+            async with self.db.transaction() as store:
+                batch = await store.webhooks.claim_due(now, self.instance, lease, BATCH)
+                endpoints = await store.webhooks.endpoints_by_ids({d.endpoint_id for d in batch})
+            if not batch:
+                break
+            await asyncio.gather(
+                *(
+                    self._deliver(d, endpoints[d.endpoint_id])
+                    for d in batch
+                    if d.endpoint_id in endpoints
+                )
+            )
+            tried += len(batch)
+        await self._tell_moderators()
+        return tried
+
+    async def _deliver(self, delivery: Delivery, endpoint: Endpoint) -> None:
+        status, error = await self._post(delivery, endpoint)
+        now = self.clock.now()
+        if error is None and status is not None:
+            async with self.db.transaction() as store:
+                await store.webhooks.delivered(delivery.id, endpoint.id, status, now)
+            self.metrics.webhook_deliveries.labels(delivery.event_type, "delivered").inc()
+            return
+        why = error or f"HTTP {status}"
+        attempts = delivery.attempts + 1
+        gave_up = now - delivery.created_at >= timedelta(hours=self.settings.give_up_hours)
+        retry_at = None if gave_up else now + backoff(self.settings, attempts)
+        async with self.db.transaction() as store:
+            counted = await store.webhooks.delivery_failed(
+                delivery.id,
+                endpoint.id,
+                status=status,
+                error=why,
+                now=now,
+                next_attempt_at=retry_at,
+            )
+            disabled = counted is not None and await self._disable_if_failing(store, counted, now)
+        outcome = "failed" if gave_up else "retry"
+        self.metrics.webhook_deliveries.labels(delivery.event_type, outcome).inc()
+        log.warning(
+            "webhook delivery %d (%s) to endpoint %d failed (attempt %d): %s; %s",
+            delivery.id,
+            delivery.event_type,
+            endpoint.id,
+            attempts,
+            why,
+            "given up" if retry_at is None else f"next try at {retry_at.isoformat()}",
+        )
+        if disabled and counted is not None:
+            log.warning(
+                "webhook endpoint %d disabled after %d failed deliveries in a row",
+                endpoint.id,
+                counted.failures,
+            )
+
+    async def _disable_if_failing(self, store: Store, endpoint: Endpoint, now: datetime) -> bool:
+        since = endpoint.failing_since
+        long_enough = since is not None and now - since >= timedelta(
+            hours=self.settings.failure_hours
+        )
+        if endpoint.failures < self.settings.failure_limit or not long_enough:
+            return False
+        assert since is not None
+        reason = (
+            f"{endpoint.failures} deliveries in a row failed since "
+            f"{since.strftime('%Y-%m-%d %H:%M UTC')}"
+        )
+        return await store.webhooks.disable_endpoint(endpoint.id, reason, now)
+
+    async def _post(self, delivery: Delivery, endpoint: Endpoint) -> tuple[int | None, str | None]:
+        """(status, None) on a 2xx answer; (status or None, why) otherwise."""
+        allow_private = self.settings.allow_private
+        body = delivery.body.encode()
+        timestamp = int(self.wall())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            HEADER: header(endpoint.secret, timestamp, body),
+            "Cocreate-Event": delivery.event_type,
+            "Cocreate-Delivery": str(delivery.id),
+        }
+        try:
+            url, host, _ = addresses.parse(endpoint.url, allow_private=allow_private)
+            ip = addresses.literal(host)
+            if not allow_private and ip is not None and not addresses.public(ip):
+                return None, f"{ip} is not a public address"
+            timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
+            async with self._client().post(
+                url, data=body, headers=headers, allow_redirects=False, timeout=timeout
+            ) as response:
+                await response.content.read(ANSWER_READ)  # never a whole large answer
+                ok = 200 <= response.status < 300
+                return response.status, None if ok else f"HTTP {response.status}"
+        except addresses.AddressRefused as err:
+            return None, err.message
+        except aiohttp.ClientConnectorError as err:
+            if isinstance(err.os_error, addresses.NotPublic):
+                return None, str(err.os_error.strerror)
+            return None, f"{type(err).__name__}: {err}"[:300]
+        except TimeoutError:
+            return None, f"no answer within {self.settings.timeout_seconds:g} s"
+        except (aiohttp.ClientError, OSError) as err:
+            return None, f"{type(err).__name__}: {err}"[:300]
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = (
+                aiohttp.TCPConnector()
+                if self.settings.allow_private
+                else aiohttp.TCPConnector(resolver=addresses.PublicResolver())
+            )
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    # -- telling the moderators ----------------------------------------------------
+
+    async def _tell_moderators(self) -> None:
+        """A notice in the moderators' channel for each endpoint disabled and not told yet
+        (claimed first, so that one process tells; put back if it could not be sent)."""
+        async with self.db.transaction() as store:
+            waiting = await store.webhooks.unnotified_disabled()
+        for endpoint in waiting:
+            now = self.clock.now()
+            async with self.db.transaction() as store:
+                if not await store.webhooks.claim_notice(endpoint.id, now):
+                    continue
+                community = await store.community_by_id(endpoint.community_id)
+            card = Card(
+                f"⚠️ Webhook {endpoint.id} is disabled",
+                f"Cocreate stopped sending events to {display_inline(endpoint.url, 120)}: "
+                f"{endpoint.disabled_reason or 'it kept failing'}.\n"
+                f"`/mod webhook log {endpoint.id}` shows the answers; "
+                f"`/mod webhook enable {endpoint.id}` sends again what waits.",
+            )
+            publisher = self.publishers.get(community.platform)
+            try:
+                if publisher is None:
+                    raise LookupError(f"no publisher for {community.platform}")
+                ref = CommunityRef(community.platform, community.external_id, community.name)
+                await publisher.publish(ref, Post(MODERATORS, PostKind.NOTICE, card))
+            except Exception as err:
+                log.warning("could not tell the moderators that webhook %d is disabled: %s",
+                            endpoint.id, err)  # fmt: skip
+                async with self.db.transaction() as store:
+                    await store.webhooks.release_notice(endpoint.id)
