@@ -21,6 +21,7 @@ from bot.model import (
     Member,
     Phase,
 )
+from bot.tokens import ApiTokenStore
 
 
 class Clock(Protocol):
@@ -203,7 +204,7 @@ class ExportRow:
     posts: int
 
 
-class Store(Protocol):
+class Store(ApiTokenStore, Protocol):
     """The repository: everything the core reads and writes, inside one transaction."""
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...

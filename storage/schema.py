@@ -405,3 +405,21 @@ slack_oauth_states = Table(
     Column("state", String(128), primary_key=True),
     Column("expires_at", When(), nullable=False),
 )
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    # The SHA-256 hex digest of the token (bot/tokens.py); the token itself is never kept.
+    Column("token_sha256", String(64), nullable=False),
+    # Its first characters, to tell tokens apart in lists.
+    Column("shown", String(16), nullable=False),
+    Column("created_by", Id, _fk("members.id"), nullable=False),
+    Column("created_at", When(), nullable=False),
+    Column("last_used_at", When()),
+    Column("revoked_at", When()),
+    UniqueConstraint("token_sha256"),
+    Index("ix_api_tokens_community", "community_id", "id"),
+)

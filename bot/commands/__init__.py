@@ -1,6 +1,6 @@
 """Every command, declared once in `registry` and handled here."""
 
-from bot.commands import challenges, help, ideas, moderation, results
+from bot.commands import challenges, help, ideas, moderation, results, tokens
 from bot.commands.spec import CommandSpec, Option, OptionKind, registry
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "moderation",
     "registry",
     "results",
+    "tokens",
 ]

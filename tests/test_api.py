@@ -1,0 +1,355 @@
+"""The REST API through a real HTTP client on loopback, on both databases: tokens made
+and revoked with the moderators' commands, scoping to the token's community, the chat's
+privacy rules (sealed tallies, anonymous authors, drafts) in every endpoint and in the
+export, and pagination that walks every item exactly once."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import web_server
+from bot.messages import CommunityRef
+from bot.settings import Settings, load_settings
+from storage.database import SqlDatabase
+from storage.schema import api_tokens
+from storage.store import SqlStore
+from tests.harness import Harness
+
+TOKEN = re.compile(r"ccr_[A-Za-z0-9_-]{43}")
+OTHER = CommunityRef("test", "guild-2", "Other guild")
+#: The author of the anonymous ideas: a name that no answer of the API may contain.
+SECRET_AUTHOR = "Zed"
+
+
+def api_settings(**extra: str) -> Settings:
+    return load_settings(environ={"COCREATE_HTTP__PORT": "0", **extra})
+
+
+async def make_token(h: Harness, name: str = "Brand dashboard", **kw: Any) -> str:
+    reply = await h.ok(f"/mod token create {name}", **kw)
+    found = TOKEN.findall(reply.card.title + reply.card.body)
+    assert len(found) == 1, reply.card
+    return found[0]
+
+
+@dataclass
+class Scripted:
+    """Ids of the scripted community's challenges."""
+
+    flavour: int
+    secret: int
+    draft: int
+    elsewhere: int
+
+
+async def scripted(h: Harness) -> Scripted:
+    """An open challenge with votes and an anonymous idea, a sealed one with votes and an
+    anonymous idea, a draft, and another community's challenge."""
+    await h.ok('/challenge create title:"Flavour" brief:"What next?"')
+    await h.ok("/challenge open flavour")
+    mango = await h.submit("ana", "Mango chilli")
+    caramel = await h.submit("ben", "Salted caramel")
+    hidden = await h.ok(
+        '/idea submit flavour title:"Smoked tea" description:"Dark." anonymous:yes', "zed"
+    )
+    tea = int(hidden.card.title.split("#")[1].split()[0])
+    for number, voters in ((mango, ["ben", "cleo", "dan"]), (tea, ["ana", "ben"])):
+        for voter in voters:
+            assert (await h.react(number, voter)).effect == "vote added"
+    assert (await h.react(caramel, "ana")).effect == "vote added"
+
+    await h.ok('/challenge create title:"Secret" brief:"Shh." sealed:yes venue:sealed-room')
+    await h.ok("/challenge open secret")
+    sealed = []
+    for who, title, anonymous in (("ana", "Lemon", ""), ("zed", "Liquorice", " anonymous:yes")):
+        reply = await h.ok(
+            f'/idea submit secret title:"{title}" description:"Hmm."{anonymous}',
+            who,
+            channel="sealed-room",
+        )
+        sealed.append(int(reply.card.title.split("#")[1].split()[0]))
+    for voter in ("ben", "cleo"):
+        await h.react(sealed[1], voter)
+    await h.react(sealed[0], "dan")
+
+    await h.ok('/challenge create title:"Later" brief:"Not yet."')
+    await h.ok('/challenge create title:"Elsewhere" brief:"Theirs."', community=OTHER)
+    await h.ok("/challenge open elsewhere", community=OTHER)
+    async with h.app.db.transaction() as store:
+        ids = {c.slug: c.id for c in await store.challenges(1)}
+        found = await store.find_community(OTHER)
+        assert found is not None
+        theirs = {c.slug: c.id for c in await store.challenges(found.id)}
+    return Scripted(ids["flavour"], ids["secret"], ids["later"], theirs["elsewhere"])
+
+
+@asynccontextmanager
+async def serving(h: Harness) -> AsyncIterator[str]:
+    """The [http] server as `cocreate run` builds it, on a free loopback port."""
+    server = web_server(h.app, h.settings, [])
+    await server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        await server.stop()
+
+
+class Client:
+    def __init__(self, http: aiohttp.ClientSession, base: str, token: str | None) -> None:
+        self.http = http
+        self.base = base
+        self.token = token
+        #: every body answered, to search for what must never appear
+        self.bodies: list[str] = []
+
+    async def get(self, path: str, status: int = 200, token: str | None = None) -> Any:
+        headers = (
+            {"Authorization": f"Bearer {token or self.token}"} if (token or self.token) else {}
+        )
+        async with self.http.get(self.base + path, headers=headers) as response:
+            text = await response.text()
+            self.bodies.append(text)
+            assert response.status == status, (path, response.status, text)
+            if response.content_type == "application/json":
+                return json.loads(text)
+            return text
+
+    async def walk(self, path: str) -> list[Any]:
+        """Every item of a listing, following `next` from page to page."""
+        items: list[Any] = []
+        link: str | None = path
+        while link is not None:
+            page = await self.get(link)
+            items += page["items"]
+            link = page["next"]
+        return items
+
+
+# -- tokens -------------------------------------------------------------------------------
+
+
+async def test_tokens_are_made_by_moderators_shown_once_and_stored_as_hashes(
+    database: SqlDatabase,
+) -> None:
+    h = Harness(database)
+    refused = await h.refused("/mod token create Sneaky", "ana", mod=False)
+    assert "Moderators only" in refused
+    assert await h.refused("/mod token list", "ana", mod=False)
+
+    token = await make_token(h, "Brand dashboard")
+    listed = await h.ok("/mod token list")
+    assert "Brand dashboard" in listed.card.body and token[:10] in listed.card.body
+    assert token not in listed.card.body and token[10:] not in listed.card.body
+
+    async with database.transaction() as store:
+        assert isinstance(store, SqlStore)
+        rows = (await store.conn.execute(select(api_tokens))).mappings().all()
+    assert len(rows) == 1
+    row = dict(rows[0])
+    assert row["token_sha256"] == hashlib.sha256(token.encode()).hexdigest()
+    assert row["shown"] == token[:10] and row["revoked_at"] is None
+    assert not any(token in str(value) for value in row.values())
+
+    # Another community's moderators neither see nor revoke it.
+    assert "No tokens yet" in (await h.ok("/mod token list", community=OTHER)).card.body
+    assert "no API token 1" in await h.refused("/mod token revoke 1", community=OTHER)
+    assert "no API token 99" in await h.refused("/mod token revoke 99")
+    assert await h.refused("/mod token revoke 1", "ana", mod=False)
+
+    revoked = await h.ok("/mod token revoke 1")
+    assert "revoked" in revoked.card.title and token not in revoked.card.body
+    assert "already revoked" in await h.refused("/mod token revoke 1")
+    assert "revoked" in (await h.ok("/mod token list")).card.body
+    log = (await h.ok("/mod log")).card.body
+    assert "token.create" in log and "token.revoke" in log and token not in log
+    await h.close()
+
+
+# -- the API ------------------------------------------------------------------------------
+
+
+async def test_a_brand_tool_reads_what_members_see_and_nothing_more(database: SqlDatabase) -> None:
+    h = Harness(database, api_settings())
+    ids = await scripted(h)
+    token = await make_token(h)
+    theirs = await make_token(h, "Their tool", community=OTHER)
+    async with serving(h) as base, aiohttp.ClientSession() as http:
+        api = Client(http, base, token)
+
+        # No token, a malformed one, an unknown one: 401 with a challenge to authenticate.
+        async with http.get(f"{base}/api/v1/challenges") as response:
+            assert response.status == 401
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            assert (await response.json())["error"]["code"] == "unauthorized"
+        await api.get("/api/v1/challenges", 401, token="ccr_" + "x" * 43)
+        await api.get("/api/v1/challenges", 401, token="not-a-token")
+
+        # The OpenAPI document needs no token.
+        async with http.get(f"{base}/api/openapi.json") as response:
+            assert response.status == 200
+            assert (await response.json())["openapi"].startswith("3.")
+
+        # Challenges: the community's own, drafts aside; anything else is a 404.
+        listed = await api.walk("/api/v1/challenges")
+        assert [c["id"] for c in listed] == [ids.flavour, ids.secret]
+        secret = await api.get(f"/api/v1/challenges/{ids.secret}")
+        assert secret["sealed"] and secret["tallies_hidden"] and secret["phase"] == "open"
+        for missing in (ids.draft, ids.elsewhere, 10**9):
+            for tail in ("", "/ideas", "/standings", "/export"):
+                body = await api.get(f"/api/v1/challenges/{missing}{tail}", 404)
+                assert body["error"]["code"] == "not_found"
+        await api.get("/api/v1/challenges/abc", 400)
+        # Their token reads their challenge and nothing of ours.
+        their_list = await api.get("/api/v1/challenges", token=theirs)
+        assert [c["id"] for c in their_list["items"]] == [ids.elsewhere]
+        await api.get(f"/api/v1/challenges/{ids.flavour}", 404, token=theirs)
+
+        # Ideas with status and counted votes; the anonymous author stays hidden.
+        ideas = {i["title"]: i for i in await api.walk(f"/api/v1/challenges/{ids.flavour}/ideas")}
+        assert {t: i["votes"] for t, i in ideas.items()} == {
+            "Mango chilli": 3,
+            "Salted caramel": 1,
+            "Smoked tea": 2,
+        }
+        assert ideas["Mango chilli"]["author"] == "Ana"
+        assert ideas["Smoked tea"]["author"] is None and ideas["Smoked tea"]["anonymous"]
+        assert all(i["status"] == "published" for i in ideas.values())
+
+        standings = await api.get(f"/api/v1/challenges/{ids.flavour}/standings")
+        assert not standings["sealed"] and not standings["final"]
+        assert [
+            (s["rank"], s["idea"]["title"], s["votes"], s["place"]) for s in standings["items"]
+        ] == [
+            (1, "Mango chilli", 3, 1),
+            (2, "Smoked tea", 2, 2),
+            (3, "Salted caramel", 1, 3),
+        ]
+
+        # Sealed: no votes anywhere, no standings, no order by votes.
+        sealed_ideas = await api.walk(f"/api/v1/challenges/{ids.secret}/ideas")
+        assert [i["title"] for i in sealed_ideas] == ["Lemon", "Liquorice"]
+        assert all(i["votes"] is None for i in sealed_ideas)
+        assert sealed_ideas[1]["author"] is None
+        sealed_standings = await api.get(f"/api/v1/challenges/{ids.secret}/standings")
+        assert sealed_standings["sealed"] and sealed_standings["items"] == []
+
+        # The exports: the brand report's rules.
+        text = await api.get(f"/api/v1/challenges/{ids.secret}/export")
+        records = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        assert [r["title"] for r in records] == ["Lemon", "Liquorice"]
+        assert all(r["votes"] == "" for r in records)
+        assert records[1]["author"] == "" and records[1]["author_id"] == ""
+        exported = await api.get(f"/api/v1/challenges/{ids.secret}/export?format=json")
+        assert all(i["votes"] is None for i in exported["ideas"])
+        assert exported["ideas"][1]["author"] is None
+        exported = await api.get(f"/api/v1/challenges/{ids.flavour}/export?format=json")
+        votes = {i["title"]: i["votes"] for i in exported["ideas"]}
+        assert votes == {"Mango chilli": 3, "Salted caramel": 1, "Smoked tea": 2}
+        await api.get(f"/api/v1/challenges/{ids.flavour}/export?format=xml", 400)
+
+        # The leaderboard: points as others see them.
+        board = await api.get("/api/v1/leaderboard?period=all")
+        assert board["period"] == "all time" and board["items"]
+        assert all(row["name"] != SECRET_AUTHOR for row in board["items"])
+        await api.get("/api/v1/leaderboard?period=year", 400)
+        await api.get("/api/v1/leaderboard?week=someday", 400)
+        week = await api.get("/api/v1/leaderboard?week=2026-03-03")
+        assert week["first_week"] == week["last_week"] == "2026-03-02"
+
+        # Nothing any answer said names the anonymous ideas' author.
+        assert not any(SECRET_AUTHOR in body or '"zed"' in body for body in api.bodies)
+
+        # A revoked token stops at once; the last use was recorded.
+        await h.ok("/mod token revoke 1")
+        await api.get("/api/v1/challenges", 401)
+        async with database.transaction() as store:
+            assert isinstance(store, SqlStore)
+            used = (await store.conn.execute(select(api_tokens.c.last_used_at))).scalars().all()
+        assert used[0] is not None
+    await h.close()
+
+
+async def test_pages_walk_every_item_exactly_once(database: SqlDatabase) -> None:
+    h = Harness(database, api_settings())
+    await h.challenge()
+    numbers = [await h.submit(f"m{i}", f"Idea number {i}") for i in range(7)]
+    for number, votes in zip(numbers, (3, 1, 3, 0, 2, 1, 0), strict=True):
+        for v in range(votes):
+            await h.react(number, f"voter{v}")
+    for extra in ("Second", "Third"):
+        await h.ok(f'/challenge create title:"{extra}" brief:"More."')
+        await h.ok(f"/challenge open {extra.lower()}")
+    token = await make_token(h)
+    async with serving(h) as base, aiohttp.ClientSession() as http:
+        api = Client(http, base, token)
+        everything = (await api.get("/api/v1/challenges/1/ideas?limit=200"))["items"]
+        assert len(everything) == 7
+        for limit in (1, 2, 3, 7):
+            walked = await api.walk(f"/api/v1/challenges/1/ideas?limit={limit}")
+            assert walked == everything
+        ranked = (await api.get("/api/v1/challenges/1/standings"))["items"]
+        assert [s["rank"] for s in ranked] == list(range(1, 8))
+        assert await api.walk("/api/v1/challenges/1/standings?limit=3") == ranked
+        board = (await api.get("/api/v1/leaderboard?period=all&limit=200"))["items"]
+        assert len(board) > 7
+        assert await api.walk("/api/v1/leaderboard?period=all&limit=2") == board
+        challenges = await api.walk("/api/v1/challenges?limit=1")
+        assert [c["slug"] for c in challenges] == ["flavour", "second", "third"]
+
+        # The parameters given are kept in `next`; a bad page is a 400, never a 500.
+        first = await api.get("/api/v1/challenges/1/ideas?limit=2&status=published")
+        assert "status=published" in first["next"] and "limit=2" in first["next"]
+        cursor = first["next_cursor"]
+        for bad in (
+            "limit=0",
+            "limit=201",
+            "limit=abc",
+            "limit=-1",
+            "cursor=",
+            "cursor=%%%",
+            "cursor=bm9wZQ",
+            f"cursor={cursor}x",
+            "status=pending%20review",
+        ):
+            body = await api.get(f"/api/v1/challenges/1/ideas?{bad}", 400)
+            assert body["error"]["code"] == "bad_request"
+        # A cursor of one listing is refused by another.
+        await api.get(f"/api/v1/challenges/1/standings?cursor={cursor}", 400)
+        await api.get(f"/api/v1/challenges/2/ideas?cursor={cursor}", 400)
+    await h.close()
+
+
+async def test_the_api_can_be_turned_off(sqlite_database: SqlDatabase) -> None:
+    h = Harness(sqlite_database, api_settings(COCREATE_HTTP__API_ENABLED="false"))
+    token = await make_token(h)
+    async with serving(h) as base, aiohttp.ClientSession() as http:
+        api = Client(http, base, token)
+        await api.get("/api/v1/challenges", 404)
+        await api.get("/api/openapi.json", 404)
+        assert await api.get("/healthz") == "ok"
+    await h.close()
+
+
+@pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer  ", "bearer ccr_short", "ccr_"])
+async def test_malformed_authorization_is_a_401(sqlite_database: SqlDatabase, header: str) -> None:
+    h = Harness(sqlite_database, api_settings())
+    async with (
+        serving(h) as base,
+        aiohttp.ClientSession() as http,
+        http.get(f"{base}/api/v1/leaderboard", headers={"Authorization": header}) as r,
+    ):
+        assert r.status == 401 and r.headers["WWW-Authenticate"].startswith("Bearer realm=")
+        assert (await r.json())["error"]["code"] == "unauthorized"
+    await h.close()
