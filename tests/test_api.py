@@ -9,10 +9,12 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -141,8 +143,9 @@ class Client:
 
 
 async def test_tokens_are_made_by_moderators_shown_once_and_stored_as_hashes(
-    database: SqlDatabase,
+    database: SqlDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     h = Harness(database)
     refused = await h.refused("/mod token create Sneaky", "ana", mod=False)
     assert "Moderators only" in refused
@@ -174,6 +177,34 @@ async def test_tokens_are_made_by_moderators_shown_once_and_stored_as_hashes(
     assert "revoked" in (await h.ok("/mod token list")).card.body
     log = (await h.ok("/mod log")).card.body
     assert "token.create" in log and "token.revoke" in log and token not in log
+    assert caplog.records and not any(token in r.getMessage() for r in caplog.records)
+    await h.close()
+
+
+async def test_the_token_repository_keeps_to_its_community(database: SqlDatabase) -> None:
+    h = Harness(database)
+    await make_token(h)
+    await make_token(h, "Theirs", community=OTHER)
+    start = h.clock.now()
+    async with database.transaction() as store:
+        ours, theirs = await store.api_tokens(1), await store.api_tokens(2)
+        assert [(t.id, t.name) for t in ours] == [(1, "Brand dashboard")]
+        assert [(t.id, t.name) for t in theirs] == [(2, "Theirs")]
+        assert await store.revoke_api_token(1, 2, start) is None
+        assert await store.revoke_api_token(1, 99, start) is None
+        # The last use is written at most once a minute.
+        await store.api_token_used(1, start)
+        await store.api_token_used(1, start + timedelta(seconds=30))
+    async with database.transaction() as store:
+        assert (await store.api_tokens(1))[0].last_used_at == start
+        assert (await store.api_tokens(2))[0].active
+        await store.api_token_used(1, start + timedelta(minutes=2))
+        revoked = await store.revoke_api_token(1, 1, start + timedelta(minutes=3))
+        assert revoked is not None and not revoked.active
+        # Revoking again keeps the first time.
+        again = await store.revoke_api_token(1, 1, start + timedelta(minutes=9))
+        assert again is not None and again.revoked_at == start + timedelta(minutes=3)
+        assert again.last_used_at == start + timedelta(minutes=2)
     await h.close()
 
 
@@ -195,6 +226,14 @@ async def test_a_brand_tool_reads_what_members_see_and_nothing_more(database: Sq
             assert (await response.json())["error"]["code"] == "unauthorized"
         await api.get("/api/v1/challenges", 401, token="ccr_" + "x" * 43)
         await api.get("/api/v1/challenges", 401, token="not-a-token")
+
+        # Only GET, and every error in JSON.
+        for method in ("POST", "DELETE", "HEAD"):
+            async with http.request(method, f"{base}/api/v1/leaderboard") as response:
+                assert response.status == 405 and response.headers["Allow"] == "GET"
+        async with http.get(f"{base}/api/v2/nothing") as response:
+            assert response.status == 404
+            assert (await response.json())["error"]["code"] == "not_found"
 
         # The OpenAPI document needs no token.
         async with http.get(f"{base}/api/openapi.json") as response:

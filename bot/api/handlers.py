@@ -3,6 +3,7 @@ in one transaction (the token checked, then the read)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -95,7 +96,7 @@ class Api:
     # -- endpoints -------------------------------------------------------------------
 
     async def openapi(self, request: web.Request) -> web.Response:
-        return web.json_response(document())
+        return _json(document())
 
     async def challenges(self, request: web.Request) -> web.Response:
         async with self._reading(request, *PAGING) as (store, community_id):
@@ -115,12 +116,12 @@ class Api:
             request.path,
             request.query,
         )
-        return web.json_response(body)
+        return _json(body)
 
     async def challenge(self, request: web.Request) -> web.Response:
         async with self._reading(request) as (store, community_id):
             found = await self._challenge(store, community_id, request)
-        return web.json_response(challenge_json(found))
+        return _json(challenge_json(found))
 
     async def ideas(self, request: web.Request) -> web.Response:
         async with self._reading(request, "status", *PAGING) as (store, community_id):
@@ -139,7 +140,7 @@ class Api:
             request.path,
             request.query,
         )
-        return web.json_response(body)
+        return _json(body)
 
     async def standings(self, request: web.Request) -> web.Response:
         async with self._reading(request, *PAGING) as (store, community_id):
@@ -159,7 +160,7 @@ class Api:
             request.query,
         )
         head = {"challenge_id": challenge.id, "final": challenge.phase is Phase.CLOSED}
-        return web.json_response({**head, "sealed": sealed, **body})
+        return _json({**head, "sealed": sealed, **body})
 
     async def leaderboard(self, request: web.Request) -> web.Response:
         async with self._reading(request, "period", "week", *PAGING) as (store, community_id):
@@ -186,7 +187,7 @@ class Api:
             request.query,
         )
         head = {"period": label, "first_week": first, "last_week": last}
-        return web.json_response({**head, **body})
+        return _json({**head, **body})
 
     async def export(self, request: web.Request) -> web.Response:
         async with self._reading(request, "format") as (store, community_id):
@@ -214,6 +215,15 @@ class Api:
 
 def _get(path: str, handler: Handler) -> web.RouteDef:
     return web.get(path, handler, allow_head=False)
+
+
+def _json(body: object) -> web.Response:
+    """JSON in UTF-8 as it reads (emoji and accents as they are, not escaped)."""
+    return web.json_response(body, dumps=_dumps)
+
+
+def _dumps(body: object) -> str:
+    return json.dumps(body, ensure_ascii=False)
 
 
 def _known(request: web.Request, takes: tuple[str, ...]) -> None:
