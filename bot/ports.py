@@ -259,6 +259,13 @@ class Store(ApiTokenStore, Protocol):
         """(number, "title description") of the challenge's ideas, oldest first: what the
         duplicate hint compares, without loading whole ideas."""
 
+    async def ideas_after(
+        self, challenge_id: int, statuses: Collection[IdeaStatus], after: int, limit: int
+    ) -> list[Idea]:
+        """Up to `limit` of the challenge's ideas numbered above `after`, by number (the
+        REST API's pages)."""
+        ...
+
     async def count_ideas(
         self, challenge_id: int, statuses: Collection[IdeaStatus], author_id: int | None = None
     ) -> int: ...

@@ -168,6 +168,8 @@ ideas = Table(
     Index("ix_ideas_status", "challenge_id", "status", "vote_count"),
     Index("ix_ideas_author", "author_id"),
     Index("ix_ideas_merged_into", "merged_into_id"),
+    # The REST API's pages of a challenge's ideas, by number.
+    Index("ix_ideas_number", "challenge_id", "number"),
 )
 
 # Ranked as the standings show them: a page of /results or /ideas reads its ten rows from

@@ -21,12 +21,15 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.api import Api, api_app
 from bot.bootstrap import web_server
 from bot.messages import CommunityRef
 from bot.settings import Settings, load_settings
+from bot.web import WebServer
 from storage.database import SqlDatabase
 from storage.schema import api_tokens
 from storage.store import SqlStore
+from tests.faults import FlakyDatabase
 from tests.harness import Harness
 
 TOKEN = re.compile(r"ccr_[A-Za-z0-9_-]{43}")
@@ -347,6 +350,12 @@ async def test_pages_walk_every_item_exactly_once(database: SqlDatabase) -> None
         challenges = await api.walk("/api/v1/challenges?limit=1")
         assert [c["slug"] for c in challenges] == ["flavour", "second", "third"]
 
+        # Pages go by key: an idea withdrawn between two pages skips nothing after it.
+        first_page = await api.get("/api/v1/challenges/1/ideas?limit=2")
+        await h.ok(f"/idea withdraw #{numbers[0]}", "m0")
+        rest = await api.walk(first_page["next"])
+        assert [i["number"] for i in rest] == numbers[2:]
+
         # The parameters given are kept in `next`; a bad page is a 400, never a 500.
         first = await api.get("/api/v1/challenges/1/ideas?limit=2&status=published")
         assert "status=published" in first["next"] and "limit=2" in first["next"]
@@ -392,3 +401,24 @@ async def test_malformed_authorization_is_a_401(sqlite_database: SqlDatabase, he
         assert r.status == 401 and r.headers["WWW-Authenticate"].startswith("Bearer realm=")
         assert (await r.json())["error"]["code"] == "unauthorized"
     await h.close()
+
+
+async def test_a_database_that_does_not_answer_is_a_503(sqlite_database: SqlDatabase) -> None:
+    flaky = FlakyDatabase(sqlite_database)
+    h = Harness(sqlite_database, api_settings())
+    token = await make_token(h)
+    api = Api(flaky, h.clock, h.app.rewards.weights, 3)  # type: ignore[arg-type]
+    server = WebServer("127.0.0.1", 0, h.app.metrics, {}, {"/api": lambda: api_app(api)})
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            client = Client(http, f"http://127.0.0.1:{server.port}", token)
+            assert (await client.get("/api/v1/challenges"))["items"] == []
+            flaky.down = True
+            body = await client.get("/api/v1/challenges", 503)
+            assert body["error"]["code"] == "unavailable"
+            flaky.down = False
+            await client.get("/api/v1/leaderboard")
+    finally:
+        await server.stop()
+        await h.close()

@@ -4,27 +4,23 @@ in one transaction (the token checked, then the read)."""
 from __future__ import annotations
 
 import json
-import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
 
 from bot import privacy
-from bot.api.errors import ApiError, bad_request, error_response, not_found, unauthorized
+from bot.api.auth import community_of, presented_token
+from bot.api.errors import bad_request, json_errors, not_found
 from bot.api.openapi import document
 from bot.api.pagination import page, page_request
 from bot.api.views import MODERATOR, challenge_json, idea_json, leader_json, standing_json
 from bot.digest import standings
-from bot.errors import StorageUnavailable, UserError
+from bot.errors import UserError
 from bot.export import to_csv, to_json
 from bot.model import PUBLIC_STATUSES, Challenge, IdeaStatus, Phase
 from bot.ports import Clock, Database, PointWeights, Store
-from bot.tokens import looks_like_token, token_digest
 from bot.weeks import leaderboard_period
-
-log = logging.getLogger("cocreate.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PERIODS = ("week", "season", "all")
@@ -45,7 +41,7 @@ class Api:
         self.season_months = season_months
 
     def routes(self) -> list[web.RouteDef]:
-        get = _get
+        get = _get_only
         return [
             get("/openapi.json", self.openapi),
             get("/v1/challenges", self.challenges),
@@ -63,24 +59,11 @@ class Api:
         """The store, and the community of the request's token; 401 without a valid one,
         then 400 for a query parameter other than those the endpoint `takes` (a typo such as
         `limt` is told, not ignored)."""
-        header = request.headers.get("Authorization", "")
-        scheme, _, presented = header.partition(" ")
-        if not header:
-            raise unauthorized(
-                "Send a token as `Authorization: Bearer <token>`; a moderator makes one with "
-                "`/mod token create`.",
-                invalid=False,
-            )
-        presented = presented.strip()
-        if scheme.lower() != "bearer" or not looks_like_token(presented):
-            raise unauthorized("That is not a Cocreate API token.", invalid=True)
+        token = presented_token(request.headers.get("Authorization", ""))
         async with self.db.transaction() as store:
-            token = await store.api_token_by_digest(token_digest(presented))
-            if token is None or not token.active:
-                raise unauthorized("This token is unknown or was revoked.", invalid=True)
-            await store.api_token_used(token.id, self.clock.now())
+            community_id = await community_of(store, token, self.clock.now())
             _known(request, takes)
-            yield store, token.community_id
+            yield store, community_id
 
     async def _challenge(self, store: Store, community_id: int, request: web.Request) -> Challenge:
         """The path's challenge, if the token's community has it and members may see it."""
@@ -128,8 +111,7 @@ class Api:
             challenge = await self._challenge(store, community_id, request)
             statuses = _statuses(request.query.get("status"))
             asked = page_request(request.query, f"ideas.{challenge.id}")
-            listed = await store.ideas(challenge.id, statuses)
-            after = sorted((i for i in listed if i.number > asked.position), key=lambda i: i.number)
+            after = await store.ideas_after(challenge.id, statuses, asked.position, asked.limit + 1)
             items = after[: asked.limit]
             names = await store.members_by_ids({i.author_id for i in items})
         more = len(after) > asked.limit
@@ -147,7 +129,9 @@ class Api:
             challenge = await self._challenge(store, community_id, request)
             asked = page_request(request.query, f"standings.{challenge.id}")
             sealed = not privacy.votes_visible(challenge, moderator=MODERATOR)
-            ranked = [] if sealed else await standings(store, challenge)
+            # From the top: the podium places are decided there.
+            upto = asked.position + asked.limit + 1
+            ranked = [] if sealed else await standings(store, challenge, limit=upto)
             window = ranked[asked.position : asked.position + asked.limit + 1]
             items = window[: asked.limit]
             names = await store.members_by_ids({s.idea.author_id for s in items})
@@ -213,7 +197,8 @@ class Api:
         )
 
 
-def _get(path: str, handler: Handler) -> web.RouteDef:
+def _get_only(path: str, handler: Handler) -> web.RouteDef:
+    """A GET route, and no HEAD: every other method is a 405 that says `Allow: GET`."""
     return web.get(path, handler, allow_head=False)
 
 
@@ -240,31 +225,6 @@ def _statuses(raw: str | None) -> tuple[IdeaStatus, ...]:
     if status is None:
         raise bad_request(f"`status` is one of {', '.join(STATUS_FILTERS)}.")
     return (status,)
-
-
-@web.middleware
-async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every error of the API as JSON: ours, aiohttp's (404, 405), the database's (503) and
-    the unexpected (500, with an id that the log line carries)."""
-    try:
-        return await handler(request)
-    except ApiError as err:
-        return error_response(err.status, err.code, err.message, err.headers)
-    except web.HTTPException as err:
-        if err.status < 400:
-            raise
-        headers = {k: v for k, v in err.headers.items() if k.lower() == "allow"}
-        code = {404: "not_found", 405: "method_not_allowed"}.get(err.status, "bad_request")
-        return error_response(err.status, code, err.reason, headers)
-    except StorageUnavailable:
-        log.warning("API request %s not answered: the database is not answering", request.path)
-        return error_response(
-            503, "unavailable", "Cocreate can't reach its database; try again in a minute."
-        )
-    except Exception:
-        error_id = uuid.uuid4().hex[:8]
-        log.exception("error %s in API %s", error_id, request.path, extra={"error_id": error_id})
-        return error_response(500, "internal", f"Something went wrong; error id {error_id}.")
 
 
 def api_app(api: Api) -> web.Application:

@@ -1,4 +1,5 @@
-"""API tokens of the REST API: per community, stored as SHA-256 digests only.
+"""API tokens of the REST API: per community, stored as SHA-256 digests only; and an index
+for its pages of a challenge's ideas by number.
 
 Revision ID: 0007
 Revises: 0005
@@ -53,8 +54,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_sha256", name="uq_api_tokens_token_sha256"),
     )
     op.create_index("ix_api_tokens_community", "api_tokens", ["community_id", "id"])
+    op.create_index("ix_ideas_number", "ideas", ["challenge_id", "number"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ideas_number", table_name="ideas")
     op.drop_index("ix_api_tokens_community", table_name="api_tokens")
     op.drop_table("api_tokens")
