@@ -313,6 +313,19 @@ async def test_a_brand_tool_reads_what_members_see_and_nothing_more(database: Sq
         # Nothing any answer said names the anonymous ideas' author.
         assert not any(SECRET_AUTHOR in body or '"zed"' in body for body in api.bodies)
 
+        # Closed, a sealed challenge shows everything, as its final results do.
+        await h.ok("/challenge close secret")
+        closed = await api.get(f"/api/v1/challenges/{ids.secret}/standings")
+        assert closed["final"] and not closed["sealed"]
+        assert [(s["idea"]["title"], s["votes"]) for s in closed["items"]] == [
+            ("Liquorice", 2),
+            ("Lemon", 1),
+        ]
+        assert closed["items"][0]["idea"]["author"] is None
+        exported = await api.get(f"/api/v1/challenges/{ids.secret}/export?format=json")
+        assert [i["votes"] for i in exported["ideas"]] == [1, 2]
+        assert not any(SECRET_AUTHOR in body for body in api.bodies)
+
         # A revoked token stops at once; the last use was recorded.
         await h.ok("/mod token revoke 1")
         await api.get("/api/v1/challenges", 401)
