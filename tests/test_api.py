@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.api import Api, api_app
+from bot.api.pagination import encode_cursor
 from bot.bootstrap import web_server
 from bot.messages import CommunityRef
 from bot.settings import Settings, load_settings
@@ -386,6 +387,14 @@ async def test_pages_walk_every_item_exactly_once(database: SqlDatabase) -> None
         ):
             body = await api.get(f"/api/v1/challenges/1/ideas?{bad}", 400)
             assert body["error"]["code"] == "bad_request"
+        # A forged cursor of the right listing with a position no column holds: a 400 too.
+        for position in (2**31, 10**40):
+            forged = encode_cursor("ideas.1", position)
+            await api.get(f"/api/v1/challenges/1/ideas?cursor={forged}", 400)
+            forged = encode_cursor("standings.1", position)
+            await api.get(f"/api/v1/challenges/1/standings?cursor={forged}", 400)
+        end = encode_cursor("ideas.1", 2**31 - 1)
+        assert (await api.get(f"/api/v1/challenges/1/ideas?cursor={end}"))["items"] == []
         # A cursor of one listing is refused by another.
         await api.get(f"/api/v1/challenges/1/standings?cursor={cursor}", 400)
         await api.get(f"/api/v1/challenges/2/ideas?cursor={cursor}", 400)

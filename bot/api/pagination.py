@@ -16,6 +16,9 @@ from bot.api.errors import bad_request
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 CURSOR_MAX = 200
+#: A position is an id, an idea number or an offset, all below this (idea numbers are
+#: 32-bit columns): a forged cursor past it is refused before it reaches the database.
+POSITION_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,13 @@ def _position(cursor: str, listing: str) -> int:
     except (binascii.Error, ValueError):
         raise invalid from None
     name, _, number = text.rpartition(":")
-    if name != listing or not number.isdigit() or encode_cursor(listing, int(number)) != cursor:
+    if (
+        name != listing
+        or not number.isdigit()
+        or len(number) > len(str(POSITION_MAX))
+        or int(number) > POSITION_MAX
+        or encode_cursor(listing, int(number)) != cursor
+    ):
         raise invalid
     return int(number)
 
