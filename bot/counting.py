@@ -20,8 +20,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot import votelog
-from bot.model import Challenge, Community, Idea, Phase
+from bot.model import Challenge, Community, Idea
 from bot.ports import LogEntry, Received, Store
+from bot.privacy import tallies_sealed
 from bot.weeks import week_of
 
 MODERATOR = "moderator"
@@ -29,7 +30,7 @@ MODERATOR = "moderator"
 
 def credits_now(challenge: Challenge) -> bool:
     """Whether received votes are credited now: always, except while sealed and open."""
-    return not challenge.settings.sealed or challenge.phase is Phase.CLOSED
+    return not tallies_sealed(challenge)
 
 
 class Counting:

@@ -21,6 +21,7 @@ from bot.model import (
     podium_places,
 )
 from bot.ports import Store
+from bot.privacy import tallies_sealed
 from bot.render import challenge_card, idea_heading, plural, standings_lines, when
 from bot.rewards import Award, Rewards
 from bot.text import display_inline, neutralize_mentions
@@ -190,7 +191,7 @@ async def weekly_results(store: Store, challenge: Challenge, end: datetime) -> C
     """The week up to `end`: top ideas (or sealed), new ideas, voters and votes (from the
     vote log: removals show), the rising ideas, and the badges earned."""
     start, end = results_week(challenge, end)
-    sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
+    sealed = tallies_sealed(challenge)
     if sealed:  # the newest ideas, not the leaders: their order would tell the tallies
         newest = await store.ideas(
             challenge.id, PUBLIC_STATUSES, newest_first=True, limit=WEEKLY_TOP

@@ -75,9 +75,15 @@ def to_csv(rows: Sequence[ExportRow], *, public: bool = False, sealed: bool = Fa
     return out.getvalue().encode("utf-8-sig")  # the BOM makes spreadsheets read UTF-8
 
 
-def to_json(rows: Sequence[ExportRow], challenge: str) -> bytes:
+def to_json(
+    rows: Sequence[ExportRow], challenge: str, *, public: bool = False, sealed: bool = False
+) -> bytes:
+    """The same records as `to_csv`, under the same `public` and `sealed` rules."""
     records = [
-        {k: v.isoformat() if isinstance(v, datetime) else v for k, v in _record(r).items()}
+        {
+            k: v.isoformat() if isinstance(v, datetime) else v
+            for k, v in _record(r, public=public, sealed=sealed).items()
+        }
         for r in rows
     ]
     return json.dumps(

@@ -31,6 +31,7 @@ from bot.model import (
     Member,
     Phase,
 )
+from bot.tokens import ApiTokenStore
 from bot.webhooks.ports import WebhookStore
 
 if TYPE_CHECKING:
@@ -220,7 +221,7 @@ class ExportRow:
     posts: int
 
 
-class Store(Protocol):
+class Store(ApiTokenStore, Protocol):
     """The repository: everything the core reads and writes, inside one transaction."""
 
     @property
@@ -284,6 +285,13 @@ class Store(Protocol):
     ) -> list[tuple[int, str]]:
         """(number, "title description") of the challenge's ideas, oldest first: what the
         duplicate hint compares, without loading whole ideas."""
+
+    async def ideas_after(
+        self, challenge_id: int, statuses: Collection[IdeaStatus], after: int, limit: int
+    ) -> list[Idea]:
+        """Up to `limit` of the challenge's ideas numbered above `after`, by number (the
+        REST API's pages)."""
+        ...
 
     async def count_ideas(
         self, challenge_id: int, statuses: Collection[IdeaStatus], author_id: int | None = None

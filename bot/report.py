@@ -16,9 +16,10 @@ from bot.chart import activity_chart
 from bot.digest import WEEKLY_TOP, Week, participation, rising_lines, standings, week
 from bot.export import to_csv
 from bot.messages import Attachment, Card
-from bot.model import Challenge, Phase, Standing
+from bot.model import Challenge, Standing
 from bot.periods import results_periods
 from bot.ports import Store
+from bot.privacy import tallies_sealed
 from bot.render import idea_heading, plural
 from bot.text import display_inline, slugify
 from bot.weeks import results_week
@@ -62,7 +63,7 @@ async def brand_report(
     is made (read-backs at the close are recorded after it), and its files have names of
     their own."""
     tz = ZoneInfo(challenge.settings.timezone)
-    sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
+    sealed = tallies_sealed(challenge)
     top = [] if sealed else await standings(store, challenge, limit=WEEKLY_TOP)
     if final:
         start = challenge.opened_at or challenge.created_at

@@ -367,7 +367,8 @@ class PlatformSection(Section):
 
 
 class HttpSettings(Section):
-    """``[http]``: the server of /healthz, /readyz and /metrics, whatever platforms run."""
+    """``[http]``: the server of /healthz, /readyz, /metrics and the REST API (/api),
+    whatever platforms run."""
 
     enabled: bool = Field(default=False, description="Serve health and metrics over HTTP.")
     host: str = Field(
@@ -376,6 +377,11 @@ class HttpSettings(Section):
         "and Prometheus).",
     )
     port: int = Field(default=9464, ge=0, le=65535, description="Port to listen on.")
+    api_enabled: bool = Field(
+        default=True,
+        description="Serve the read-only REST API under /api (only to holders of a token "
+        "from /mod token create).",
+    )
 
 
 class LoggingSettings(Section):

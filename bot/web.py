@@ -1,6 +1,7 @@
 """The `[http]` server of a running Cocreate, whatever platforms are enabled: liveness at
 /healthz, readiness at /readyz (the database answers and every enabled platform is
-connected), and Prometheus metrics at /metrics."""
+connected), Prometheus metrics at /metrics, and the applications mounted beside them (the
+REST API at /api)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ log = logging.getLogger("cocreate.http")
 
 #: A readiness check: True when that part is ready.
 Check = Callable[[], Awaitable[bool]]
+#: Makes an application to mount under a path prefix (a new one per server start).
+Mount = Callable[[], web.Application]
 #: How long a readiness check may take before it counts as not ready.
 CHECK_TIMEOUT_S = 2.0
 
@@ -25,11 +28,19 @@ CHECK_TIMEOUT_S = 2.0
 class WebServer:
     name = "http"
 
-    def __init__(self, host: str, port: int, metrics: Metrics, checks: Mapping[str, Check]) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        metrics: Metrics,
+        checks: Mapping[str, Check],
+        mounts: Mapping[str, Mount] | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.metrics = metrics
         self.checks = checks
+        self.mounts = dict(mounts or {})
         self._runner: web.AppRunner | None = None
 
     def web_app(self) -> web.Application:
@@ -37,6 +48,8 @@ class WebServer:
         app.router.add_get("/healthz", self._alive)
         app.router.add_get("/readyz", self._ready)
         app.router.add_get("/metrics", self._metrics)
+        for prefix, make in self.mounts.items():
+            app.add_subapp(prefix, make())
         return app
 
     async def _alive(self, request: web.Request) -> web.Response:
@@ -61,8 +74,12 @@ class WebServer:
             if isinstance(address, tuple):
                 self.port = int(address[1])
                 break
+        also = "".join(f", and {prefix}" for prefix in self.mounts)
         log.info(
-            "health and metrics on http://%s:%s (/healthz /readyz /metrics)", self.host, self.port
+            "health and metrics on http://%s:%s (/healthz /readyz /metrics)%s",
+            self.host,
+            self.port,
+            also,
         )
 
     async def stop(self) -> None:

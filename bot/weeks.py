@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.errors import UserError
 from bot.model import Challenge
 
 #: A challenge's first weekly results come at its first scheduled time at least this
@@ -41,6 +42,28 @@ def season_label(at: datetime, season_months: int) -> str:
     if season_months == 3:
         return f"Q{index} {day.year}"
     return f"season {index} of {day.year}"
+
+
+def leaderboard_period(
+    period: str, week: str | None, now: datetime, season_months: int
+) -> tuple[str, str | None, str | None]:
+    """(label, first week, last week) of a leaderboard: `period` is week, season or all;
+    `week`, a date in a past week, makes it that week. UserError for a date that isn't."""
+    at = now
+    if week is not None:
+        try:
+            day_in_week = date.fromisoformat(week.strip())
+        except ValueError:
+            raise UserError("`week` is a date in that week, like 2026-03-02.") from None
+        period = "week"
+        at = datetime(day_in_week.year, day_in_week.month, day_in_week.day, tzinfo=UTC)
+    if period == "week":
+        monday = week_of(at)
+        return f"week of {monday}", monday, monday
+    if period == "season":
+        first, last = season_weeks(at, season_months)
+        return season_label(at, season_months), first, last
+    return "all time", None, None
 
 
 def week_before(end: datetime, timezone: str) -> datetime:

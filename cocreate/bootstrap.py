@@ -19,6 +19,7 @@ from bot.settings import Settings
 from cocreate.startup import Backoff, wait_for_database
 
 if TYPE_CHECKING:
+    from aiohttp import web
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from scheduler import Timer
@@ -68,13 +69,24 @@ def platforms(app: Cocreate, settings: Settings) -> list[Platform]:
 
 def web_server(app: Cocreate, settings: Settings, running: list[Platform]) -> Service:
     """The [http] server: ready when the database answers and every platform is connected."""
-    from bot.web import Check, WebServer
+    from bot.web import Check, Mount, WebServer
 
     checks: dict[str, Check] = {"database": app.db.answers}
     for platform in running:
         checks[platform.name] = platform.connected
     app.metrics.watch_pool(app.db.pool_status)
-    return WebServer(settings.http.host, settings.http.port, app.metrics, checks)
+    mounts: dict[str, Mount] = {}
+    if settings.http.api_enabled:
+        mounts["/api"] = lambda: rest_api(app, settings)
+    return WebServer(settings.http.host, settings.http.port, app.metrics, checks, mounts)
+
+
+def rest_api(app: Cocreate, settings: Settings) -> web.Application:
+    """The REST API (/api) on the core's database, clock and point weights."""
+    from bot.api import Api, api_app
+
+    api = Api(app.db, app.clock, app.rewards.weights, settings.leaderboard.season_months)
+    return api_app(api)
 
 
 def timer(app: Cocreate, settings: Settings) -> Timer:

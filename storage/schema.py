@@ -168,6 +168,8 @@ ideas = Table(
     Index("ix_ideas_status", "challenge_id", "status", "vote_count"),
     Index("ix_ideas_author", "author_id"),
     Index("ix_ideas_merged_into", "merged_into_id"),
+    # The REST API's pages of a challenge's ideas, by number.
+    Index("ix_ideas_number", "challenge_id", "number"),
 )
 
 # Ranked as the standings show them: a page of /results or /ideas reads its ten rows from
@@ -477,4 +479,22 @@ webhook_deliveries = Table(
     Column("delivered_at", When()),
     UniqueConstraint("endpoint_id", "event_key"),
     Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    # The SHA-256 hex digest of the token (bot/tokens.py); the token itself is never kept.
+    Column("token_sha256", String(64), nullable=False),
+    # Its first characters, to tell tokens apart in lists.
+    Column("shown", String(16), nullable=False),
+    Column("created_by", Id, _fk("members.id"), nullable=False),
+    Column("created_at", When(), nullable=False),
+    Column("last_used_at", When()),
+    Column("revoked_at", When()),
+    UniqueConstraint("token_sha256"),
+    Index("ix_api_tokens_community", "community_id", "id"),
 )

@@ -54,6 +54,8 @@ from bot.ports import (
 from bot.votelog import GENESIS
 from storage import idea_texts
 from storage import statements as sql
+from storage.api_reads import ApiReadRepository
+from storage.api_tokens import ApiTokenRepository
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
 from storage.organisations import SqlOrganisations
@@ -460,7 +462,7 @@ def _family_head() -> Any:
     return func.coalesce(ideas.c.merged_into_id, ideas.c.id)
 
 
-class SqlStore(ScheduleRepository):
+class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     """One transaction's view of the database. Every method runs inside it."""
 
     def __init__(self, conn: AsyncConnection) -> None:

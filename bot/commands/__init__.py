@@ -1,6 +1,15 @@
 """Every command, declared once in `registry` and handled here."""
 
-from bot.commands import challenges, help, ideas, moderation, organisation, results, webhooks
+from bot.commands import (
+    challenges,
+    help,
+    ideas,
+    moderation,
+    organisation,
+    results,
+    tokens,
+    webhooks,
+)
 from bot.commands.spec import CommandSpec, Option, OptionKind, registry
 
 __all__ = [
@@ -14,5 +23,6 @@ __all__ = [
     "organisation",
     "registry",
     "results",
+    "tokens",
     "webhooks",
 ]

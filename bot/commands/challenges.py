@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import privacy
 from bot.commands.args import REFERENCE_MAX, strip_reference
 from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
@@ -476,7 +477,7 @@ async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     found = [
         c
         for c in await ctx.store.challenges(ctx.community.id)
-        if c.phase is not Phase.DRAFT or ctx.is_moderator
+        if privacy.challenge_visible(c, moderator=ctx.is_moderator)
     ]
     if not found:
         return Reply(Card("No challenges yet", "Moderators start one with `/challenge create`."))
@@ -504,6 +505,6 @@ def _phase_line(c: Challenge) -> str:
 )
 async def info(ctx: Context, args: Mapping[str, Any]) -> Reply:
     challenge = await ctx.challenge(args.get("challenge"))
-    if challenge.phase is Phase.DRAFT and not ctx.is_moderator:
+    if not privacy.challenge_visible(challenge, moderator=ctx.is_moderator):
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
     return Reply(challenge_card(challenge))

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from bot import privacy
 from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
@@ -37,17 +38,14 @@ COUNTED_FOR_LIMIT = (
 
 
 def author_label(ctx: Context, idea: Idea, name: str) -> str:
-    if not idea.anonymous:
-        return name
+    shown = privacy.author_shown(idea, name, moderator=False)
+    if shown is not None:
+        return shown
     return f"anonymous ({name})" if ctx.is_moderator else "anonymous"
 
 
-def _sealed(challenge: Challenge) -> bool:
-    return challenge.settings.sealed and challenge.phase is not Phase.CLOSED
-
-
 def votes_visible(ctx: Context, challenge: Challenge) -> bool:
-    return not challenge.settings.sealed or challenge.phase is Phase.CLOSED or ctx.is_moderator
+    return privacy.votes_visible(challenge, moderator=ctx.is_moderator)
 
 
 def idea_posts(idea: Idea, challenge: Challenge, author: str) -> list[Post]:
@@ -195,7 +193,7 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if similar:
         refs = " and ".join(f"#{n}" for n in similar)
         lines.append(f"Looks similar to {refs}: you can vote for those too.")
-    if _sealed(challenge) and not review:
+    if privacy.tallies_sealed(challenge) and not review:
         lines.append("Ideas in a sealed challenge stay as posted: a moderator can fix one.")
     else:
         lines.append(f"Change it with `/idea edit #{idea.number}` until it gets its first vote.")
@@ -220,7 +218,7 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
         raise UserError(f"Only the author of #{idea.number} or a moderator can edit it.")
     if not ctx.is_moderator:
         challenge = await ctx.challenge_of(idea)
-        if _sealed(challenge) and idea.published_at is not None:
+        if privacy.tallies_sealed(challenge) and idea.published_at is not None:
             # Refusing only once it has votes would tell that it has some.
             raise UserError(
                 f"In a sealed challenge an idea stays as it was posted, so that no vote is "

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
 from typing import Any
 
-from bot import votelog
+from bot import privacy, votelog
 from bot.commands.context import Context
 from bot.commands.ideas import CHALLENGE
 from bot.commands.spec import Option, OptionKind, registry
@@ -19,7 +18,7 @@ from bot.messages import Attachment, Card, Post, PostKind, Reply
 from bot.model import RANKING_RULE, Challenge, Phase
 from bot.render import day, plural, quoted, standings_lines
 from bot.text import display_inline
-from bot.weeks import season_label, season_weeks, week_of
+from bot.weeks import leaderboard_period
 
 
 @registry.command(
@@ -32,7 +31,7 @@ async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     challenge = await ctx.challenge(args.get("challenge"))
     if challenge.phase is Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
-    sealed = challenge.settings.sealed and challenge.phase is not Phase.CLOSED
+    sealed = privacy.tallies_sealed(challenge)
     if sealed and not ctx.is_moderator:
         until = challenge.voting_close_at
         when = f" on {day(until, challenge.settings.timezone)}" if until else ""
@@ -55,24 +54,12 @@ async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
 
 
 def _period(ctx: Context, args: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
-    period = args.get("period", "season")
-    if "week" in args:
-        try:
-            day_in_week = date.fromisoformat(args["week"].strip())
-        except ValueError:
-            raise UserError("`week` is a date in that week, like 2026-03-02.") from None
-        period = "week"
-        at = datetime(day_in_week.year, day_in_week.month, day_in_week.day, tzinfo=UTC)
-    else:
-        at = ctx.now
-    if period == "week":
-        week = week_of(at)
-        return f"week of {week}", week, week
-    if period == "season":
-        months = ctx.settings.leaderboard.season_months
-        first, last = season_weeks(at, months)
-        return season_label(at, months), first, last
-    return "all time", None, None
+    return leaderboard_period(
+        args.get("period", "season"),
+        args.get("week"),
+        ctx.now,
+        ctx.settings.leaderboard.season_months,
+    )
 
 
 @registry.command(

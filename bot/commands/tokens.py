@@ -1,0 +1,108 @@
+"""Moderator commands for the REST API's tokens: create (shown once), list, revoke."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.commands.context import Context
+from bot.commands.moderation import POST_NUMBER_MAX
+from bot.commands.spec import Option, OptionKind, registry
+from bot.errors import UserError
+from bot.messages import Card, Reply
+from bot.render import when
+from bot.text import clean_user_text, display_inline
+from bot.tokens import NAME_MAX, SHOWN_CHARS, ApiToken, new_token, token_digest
+
+DEFAULT_NAME = "API token"
+
+
+def _line(token: ApiToken, tz: str) -> str:
+    used = f"last used {when(token.last_used_at, tz)}" if token.last_used_at else "never used"
+    state = f"revoked {when(token.revoked_at, tz)}" if token.revoked_at else used
+    return (
+        f"{token.id}. {display_inline(token.name, NAME_MAX)} · `{token.shown}…` · "
+        f"made {when(token.created_at, tz)} · {state}"
+    )
+
+
+@registry.command(
+    "mod",
+    "token",
+    "create",
+    description="Create a token for the REST API (brand tools); it is shown once",
+    options=(
+        Option(
+            "name",
+            OptionKind.TEXT,
+            "what it is for, like Brand dashboard",
+            positional=True,
+            greedy=True,
+        ),
+    ),
+    moderator=True,
+)
+async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    raw = args.get("name") or DEFAULT_NAME
+    name = clean_user_text(raw, max_len=NAME_MAX, field="name", multiline=False)
+    token = new_token()
+    made = await ctx.store.add_api_token(
+        ctx.community.id, name, token_digest(token), token[:SHOWN_CHARS], ctx.member.id, ctx.now
+    )
+    await ctx.audit("token.create", f"token {made.id}", name)
+    return Reply(
+        Card(
+            f"🔑 API token {made.id} · {display_inline(name, NAME_MAX)}",
+            f"`{token}`\n\nCopy it now: it is shown only this once, and Cocreate keeps only "
+            "its hash. Send it as `Authorization: Bearer <token>` to /api/v1/ of this "
+            f"bot's HTTP server. Revoke it with `/mod token revoke {made.id}`.",
+        )
+    )
+
+
+@registry.command(
+    "mod", "token", "list", description="The REST API's tokens of this community", moderator=True
+)
+async def list_tokens(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    tokens = await ctx.store.api_tokens(ctx.community.id)
+    tz = ctx.settings.core.default_timezone
+    body = "\n".join(_line(t, tz) for t in tokens) or (
+        "No tokens yet. `/mod token create [name]` makes one."
+    )
+    return Reply(Card("🔑 API tokens", body, footer="/mod token revoke <id>"))
+
+
+@registry.command(
+    "mod",
+    "token",
+    "revoke",
+    description="Revoke a REST API token: it stops working at once",
+    options=(
+        Option(
+            "id",
+            OptionKind.INT,
+            "the token's number in /mod token list",
+            required=True,
+            positional=True,
+            min_value=1,
+            max_value=POST_NUMBER_MAX,
+        ),
+    ),
+    moderator=True,
+)
+async def revoke(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    token_id = int(args["id"])
+    before = {t.id: t for t in await ctx.store.api_tokens(ctx.community.id)}.get(token_id)
+    if before is None:
+        raise UserError(f"There is no API token {token_id} here. `/mod token list` lists them.")
+    if before.revoked_at is not None:
+        tz = ctx.settings.core.default_timezone
+        raise UserError(f"API token {token_id} was already revoked {when(before.revoked_at, tz)}.")
+    await ctx.store.revoke_api_token(ctx.community.id, token_id, ctx.now)
+    await ctx.audit("token.revoke", f"token {token_id}", before.name)
+    return Reply(
+        Card(
+            f"🔑 API token {token_id} is revoked",
+            f"{display_inline(before.name, NAME_MAX)} (`{before.shown}…`) no longer opens the API.",
+        )
+    )
