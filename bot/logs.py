@@ -31,6 +31,13 @@ def about(**fields: object) -> Iterator[None]:
         _about.reset(token)
 
 
+def note(**fields: object) -> None:
+    """Within an `about` block: what it is about, learnt on the way (the challenge a
+    command resolved); the block's end forgets it."""
+    merged = {**dict(_about.get()), **{k: v for k, v in fields.items() if v is not None}}
+    _about.set(tuple(merged.items()))
+
+
 def _fields(record: logging.LogRecord) -> dict[str, object]:
     """The record's fields: those set by `about`, then any given as `extra=`."""
     out = dict(_about.get())

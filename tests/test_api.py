@@ -19,7 +19,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from cocreate.bootstrap import web_server
 from sqlalchemy import select
 
 from bot.api import Api, api_app
@@ -27,6 +26,7 @@ from bot.api.pagination import encode_cursor
 from bot.messages import CommunityRef
 from bot.settings import Settings, load_settings
 from bot.web import WebServer
+from cocreate.bootstrap import web_server
 from storage.database import SqlDatabase
 from storage.schema import api_tokens
 from storage.store import SqlStore

@@ -109,3 +109,5 @@ async def test_a_commands_lines_say_which_command_community_and_error(
     failed = next(e for e in lines.lines if e["level"] == "ERROR")
     assert reply.error_id is not None and failed["error_id"] == reply.error_id
     assert failed["command"] == "/idea submit" and "RuntimeError: boom" in str(failed["exception"])
+    # The challenge a command resolves is named, though nobody typed it.
+    assert opened["challenge"] == "flavour" and failed["challenge"] == "flavour"

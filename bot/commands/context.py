@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import logs
 from bot.counting import Counting
 from bot.errors import PermissionDenied, UserError
 from bot.events import BadgesAwarded, Event, IdeasChanged, ScheduleChanged
@@ -70,7 +71,13 @@ class Context:
     # -- lookups -----------------------------------------------------------------
 
     async def challenge(self, ref: str | None) -> Challenge:
-        """A challenge by slug or title, or the one running in this channel when omitted."""
+        """A challenge by slug or title, or the one running in this channel when omitted;
+        the command's log lines name it from here on."""
+        found = await self._challenge(ref)
+        logs.note(challenge=found.slug)
+        return found
+
+    async def _challenge(self, ref: str | None) -> Challenge:
         found = await self.store.challenges(self.community.id)
         if ref is None or not ref.strip():
             live = [c for c in found if c.phase is not Phase.CLOSED]
@@ -112,6 +119,7 @@ class Context:
     async def challenge_of(self, idea: Idea) -> Challenge:
         for challenge in await self.store.challenges(self.community.id):
             if challenge.id == idea.challenge_id:
+                logs.note(challenge=challenge.slug)
                 return challenge
         raise UserError(f"Idea #{idea.number} belongs to a challenge that was deleted.")
 
