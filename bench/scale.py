@@ -19,11 +19,18 @@ What is run
     of the two setups' rates. The load generator runs in this process on the same two
     cores, so it takes its share of the machine in both setups.
 
+    CPU: the CPU seconds per 1,000 events of the bots, of this process (the fake Slack and
+    the load generator) and of the PostgreSQL server (every backend, read from /proc), and
+    from them the rate that all the machine's cores would give if busy with this work
+    alone. Its ratio to the 1-process rate (`cpu_ceiling_ratio`) is the most that a second
+    process can bring on this machine.
+
     Target (printed, never asserted): at least 1.5× with 2 processes, 0 lost or doubled,
     every due post made exactly once.
 
-JSON keys (numbers): events_per_s_1, events_per_s_2, ratio, lost, doubled, posts_missing,
-posts_doubled (summed over both setups); each setup's figures under "setups".
+JSON keys (numbers): events_per_s_1, events_per_s_2, ratio, cpu_ceiling_ratio, lost,
+doubled, posts_missing, posts_doubled (summed over both setups); each setup's figures under
+"setups".
 
 How to run (from the repository root; needs the PostgreSQL server on 127.0.0.1:5432)
     .venv/bin/python bench/scale.py              # 4,000 events per setup
@@ -49,6 +56,50 @@ from bench import chaos_rig as rig
 from bench.chaos import World
 
 TARGET_RATIO = 1.5
+CORES = os.cpu_count() or 1
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+class CpuShares:
+    """CPU time spent during the load by the bots, by this process (the fake Slack and the
+    load generator) and by the PostgreSQL server (all its backends): what bounds the rate
+    when the cores are shared."""
+
+    def __init__(self, bot_pids: list[int]) -> None:
+        self.bot_pids = bot_pids
+        self.start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        own = os.times()
+        return {
+            "bots": sum(_cpu_seconds(p) for p in self.bot_pids),
+            "fake_and_load": own.user + own.system,
+            "postgres": sum(_cpu_seconds(p) for p in _postgres_pids()),
+        }
+
+    def per_1000(self, events: int) -> dict[str, float]:
+        end = self._now()
+        return {k: round((end[k] - self.start[k]) * 1000 / max(events, 1), 3) for k in end}
 
 
 async def setup(processes: int, events: int, ideas: int, seed: int) -> dict[str, Any]:
@@ -65,14 +116,19 @@ async def setup(processes: int, events: int, ideas: int, seed: int) -> dict[str,
                 await world.challenge(bots[0], letter, ideas)
             turn = itertools.cycle(bots)
             traffic = world.start_traffic(lambda _: [next(turn)], lambda _: next(turn))
+            cpu = CpuShares([b.process.pid for b in bots if b.process is not None])
             began = time.monotonic()
             await traffic.generate(rate=1e9, count=events)  # as fast as they are taken
             await traffic.settle(timeout=300.0)
             elapsed = max(traffic.stats.last_ack_at - began, 1e-9)
+            shares = cpu.per_1000(traffic.stats.acknowledged)
             result = await world.finish(shared.url, posts_timeout=60.0)
             result["processes"] = processes
             result["events_per_s"] = round(traffic.stats.acknowledged / elapsed, 1)
             result["elapsed_s"] = round(elapsed, 2)
+            result["cpu_s_per_1000_events"] = shares
+            # If every core were busy with this work alone: the rate the machine allows.
+            result["cpu_bound_events_per_s"] = round(CORES * 1000 / sum(shares.values()), 1)
             return result
     finally:
         await shared.drop()
@@ -88,6 +144,12 @@ def show(r: dict[str, Any]) -> None:
     print(
         f"  votes: truth {r['votes_truth']:,}, stored {r['votes_stored']:,}; lost {r['lost']}, "
         f"doubled {r['doubled']} (vote_count off by {r['vote_count_mismatch']})"
+    )
+    cpu = r["cpu_s_per_1000_events"]
+    print(
+        f"  CPU seconds per 1,000 events: bots {cpu['bots']}, fake Slack and load generator "
+        f"{cpu['fake_and_load']}, PostgreSQL {cpu['postgres']}; all {CORES} cores busy with "
+        f"this alone would take {r['cpu_bound_events_per_s']:,.0f} events/s"
     )
     print(
         f"  posts: due {r['posts_due']}, made {r['posts_made']}; missing {r['posts_missing']}, "
@@ -116,12 +178,18 @@ def main() -> None:
     }
     verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
     print(f"\nratio, 2 processes ÷ 1: {ratio:.2f} (target ≥ {TARGET_RATIO}: {verdict})")
+    ceiling = runs[1]["cpu_bound_events_per_s"] / max(runs[0]["events_per_s"], 1e-9)
+    print(
+        f"the CPU of this machine allows at most {ceiling:.2f}× with 2 processes: the 1-process "
+        f"rate against what {CORES} busy cores give at the 2-process CPU cost per event"
+    )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     figures = {
         "benchmark": "scale",
         "events_per_s_1": runs[0]["events_per_s"],
         "events_per_s_2": runs[1]["events_per_s"],
         "ratio": round(ratio, 3),
+        "cpu_ceiling_ratio": round(ceiling, 3),
         **checks,
         "setups": runs,
     }
