@@ -17,6 +17,7 @@ from bot.webhooks.ports import (
     DELIVERED,
     DISABLED,
     FAILED,
+    OUTBOX,
     PENDING,
     Delivery,
     Endpoint,
@@ -124,6 +125,7 @@ class SqlWebhooks:
 
     async def enable_endpoint(self, endpoint_id: int, now: datetime) -> None:
         """Active again, its run of failures forgotten; what waits is tried at once."""
+        OUTBOX.note()
         await self.conn.execute(
             update(we)
             .where(we.c.id == endpoint_id)
@@ -201,7 +203,10 @@ class SqlWebhooks:
             .on_conflict_do_nothing(index_elements=["endpoint_id", "event_key"])
             .returning(wd.c.id)
         )
-        return len((await self.conn.execute(statement)).all())
+        added = len((await self.conn.execute(statement)).all())
+        if added:
+            OUTBOX.note()
+        return added
 
     def _due(self, now: datetime) -> Any:
         return (

@@ -148,3 +148,19 @@ def test_an_entry_point_that_is_not_a_plugin_is_refused(monkeypatch: pytest.Monk
     finally:
         monkeypatch.undo()
         platform_plugins.cache_clear()
+
+
+def test_loading_the_settings_loads_no_platform_sdk() -> None:
+    """The registry reads each adapter's plugin.py: that must stay light (startup time)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from bot.settings import load_settings\n"
+        "load_settings(environ={})\n"
+        "print(sorted(m for m in ('discord', 'slack_bolt', 'slack_sdk') if m in sys.modules))\n"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "[]"

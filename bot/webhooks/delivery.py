@@ -30,7 +30,7 @@ from bot.ports import Clock, Database, Publisher, Store
 from bot.settings import WebhooksSettings
 from bot.text import display_inline
 from bot.webhooks import addresses
-from bot.webhooks.ports import Delivery, Endpoint
+from bot.webhooks.ports import OUTBOX, Delivery, Endpoint
 from bot.webhooks.signing import HEADER, header
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ class WebhookDelivery:
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._session: aiohttp.ClientSession | None = None
         self._wake = asyncio.Event()
+        #: the outbox signal's count when the worker last looked
+        self._looked_at = -1
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
 
@@ -97,13 +99,16 @@ class WebhookDelivery:
             self._session = None
 
     def wake(self) -> None:
-        """Something may have been written to the outbox: look now."""
-        self._wake.set()
+        """After a commit: look now, if this process made deliveries due since the last
+        look (the outbox signal moved); otherwise the poll will do."""
+        if OUTBOX.count != self._looked_at:
+            self._wake.set()
 
     async def _serve(self) -> None:
         poll = timedelta(seconds=self.settings.poll_seconds)
         while not self._stopped:
             self._wake.clear()
+            self._looked_at = OUTBOX.count
             wait = poll
             try:
                 await self.deliver_due()
