@@ -87,9 +87,11 @@ def _logging(settings: Settings, to_file: Path | None = None) -> None:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logs.formatter(settings.logging.format))
     logging.basicConfig(level=settings.core.log_level, handlers=[handler], force=True)
-    # Alembic tells every step of every start at INFO; storage.migrate logs what changed.
+    # Alembic tells every step of every start at INFO (storage.migrate logs what changed),
+    # and APScheduler every ring of the timer (four lines a heartbeat).
     if settings.core.log_level != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        for chatty in ("alembic", "apscheduler"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     # Waiting for the database at start is told on the terminal too, not only in the file.
     startup = logging.getLogger("cocreate.startup")
     for old in startup.handlers[:]:

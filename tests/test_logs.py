@@ -72,6 +72,8 @@ def test_json_logging_from_the_settings_and_no_alembic_chatter(
     assert [(e["logger"], e["message"]) for e in entries] == [
         ("storage.migrate", f"database schema upgraded from empty to {head_revision()}")
     ]
+    # Nor does the timer tell every ring.
+    assert logging.getLogger("apscheduler").getEffectiveLevel() == logging.WARNING
 
 
 class _Lines(logging.Handler):
