@@ -37,7 +37,7 @@ from bot.digest import (
     submissions_closed_notice,
     weekly_results,
 )
-from bot.messages import MODERATORS, Attachment, Card, CommunityRef, Post, PostKind
+from bot.messages import MODERATORS, Attachment, Card, Post, PostKind
 from bot.metrics import Metrics
 from bot.model import Challenge, Phase
 from bot.outbox import Outgoing
@@ -428,7 +428,7 @@ class Agenda:
                 community = await store.community_by_id(item.challenge.community_id)
                 content, awards = await self._content(store, item)
             channels = content.channels
-            ref = CommunityRef(community.platform, community.external_id, community.name)
+            ref = community.ref
             publisher = self.publishers.get(ref.platform)
             if publisher is None:
                 raise LookupError(f"no publisher for platform {ref.platform}")
@@ -544,7 +544,7 @@ class Agenda:
             publisher = self.publishers.get(community.platform)
             if publisher is None:
                 return
-            ref = CommunityRef(community.platform, community.external_id, community.name)
+            ref = community.ref
             await publisher.publish(ref, Post(MODERATORS, PostKind.NOTICE, card))
             async with self.db.transaction() as store:
                 await store.post_notified(post_id, self.clock.now())

@@ -516,7 +516,7 @@ class Cocreate:
                 community = communities[award.community_id]
                 publisher = self.publishers.get(community.platform)
                 if publisher is not None:
-                    ref = CommunityRef(community.platform, community.external_id, community.name)
+                    ref = community.ref
                     await publisher.badge_awarded(
                         ref, members[award.member_id].external_id, award.kind
                     )

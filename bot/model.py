@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.messages import CommunityRef
+
 
 class Phase(StrEnum):
     DRAFT = "draft"
@@ -105,6 +107,11 @@ class Community:
     name: str
     #: the key of members' pseudonyms in its shareable vote logs
     audit_key: str = ""
+
+    @property
+    def ref(self) -> CommunityRef:
+        """The community as its platform names it (what publishers take)."""
+        return CommunityRef(self.platform, self.external_id, self.name)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ the core to the chat, and reactions read back from the chat at every start."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -28,8 +27,6 @@ from bot.ports import Core
 from bot.settings import Settings
 
 PLATFORM = "memory"
-
-log = logging.getLogger("cocreate.memory")
 
 
 def card_text(card: Card) -> str:

@@ -12,7 +12,7 @@ from bot import logs
 from bot.counting import Counting
 from bot.errors import PermissionDenied, UserError
 from bot.events import BadgesAwarded, Event, IdeasChanged, ScheduleChanged
-from bot.messages import Actor, CommunityRef
+from bot.messages import Actor
 from bot.model import Challenge, Community, Idea, Member, Phase
 from bot.ports import AuditEntry, Store
 from bot.rewards import Award, Rewards
@@ -49,8 +49,7 @@ class Context:
 
     def changed(self, *idea_ids: int) -> None:
         """These ideas' posts are shown again as they are, once the command has committed."""
-        ref = CommunityRef(self.community.platform, self.community.external_id, self.community.name)
-        self.emit(IdeasChanged(ref, frozenset(idea_ids)))
+        self.emit(IdeasChanged(self.community.ref, frozenset(idea_ids)))
 
     def awarded(self, awards: Sequence[Award]) -> None:
         if awards:

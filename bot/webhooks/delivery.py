@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
-from bot.messages import MODERATORS, Card, CommunityRef, Post, PostKind
+from bot.messages import MODERATORS, Card, Post, PostKind
 from bot.metrics import Metrics
 from bot.ports import Clock, Database, Publisher, Store
 from bot.settings import WebhooksSettings
@@ -274,7 +274,7 @@ class WebhookDelivery:
             try:
                 if publisher is None:
                     raise LookupError(f"no publisher for {community.platform}")
-                ref = CommunityRef(community.platform, community.external_id, community.name)
+                ref = community.ref
                 await publisher.publish(ref, Post(MODERATORS, PostKind.NOTICE, card))
             except Exception as err:
                 log.warning("could not tell the moderators that webhook %d is disabled: %s",
