@@ -47,6 +47,7 @@ from bot.render import when
 from bot.report import brand_report
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
+from bot.venues import Venue, venue
 from bot.webhooks import events as webhook_events
 from bot.webhooks import results as webhook_results
 
@@ -428,22 +429,27 @@ class Agenda:
                 community = await store.community_by_id(item.challenge.community_id)
                 content, awards = await self._content(store, item)
             channels = content.channels
-            ref = community.ref
-            publisher = self.publishers.get(ref.platform)
-            if publisher is None:
-                raise LookupError(f"no publisher for platform {ref.platform}")
             sent_channels = {r.split(" ", 1)[0] for r in receipts}
             todo = [c for c in content.channels if c not in sent_channels]
             if not todo:
                 async with self.db.transaction() as store:
                     await store.post_progress(post_id, receipts, self.clock.now())
             for n, channel in enumerate(todo, start=1):
-                receipt = await publisher.publish(ref, content.post(channel))
-                receipts.append(f"{receipt.channel_id} {receipt.message_id}")
+                where = Venue.parse(channel)
+                target = community
+                if where.community_id is not None:  # a venue in a linked community
+                    async with self.db.transaction() as store:
+                        target = await store.community_by_id(where.community_id)
+                publisher = self.publishers.get(target.platform)
+                if publisher is None:
+                    raise LookupError(f"no publisher for platform {target.platform}")
+                receipt = await publisher.publish(target.ref, content.post(where.channel_id))
+                landed = venue(receipt.channel_id, target.id, community.id)
+                receipts.append(f"{landed} {receipt.message_id}")
                 async with self.db.transaction() as store:
                     if content.idea_id is not None and receipt.message_id:
                         await store.add_idea_post(
-                            community.id,
+                            target.id,
                             content.idea_id,
                             receipt.channel_id,
                             receipt.message_id,
@@ -557,7 +563,7 @@ class Agenda:
             return Content(
                 o.channels, o.kind, o.card, (), o.idea_id, o.idea_number, o.vote_emoji
             ), []
-        current = await store.challenges(item.challenge.community_id, [item.challenge.id])
+        current = await store.challenges_by_ids([item.challenge.id])
         c = current[0] if current else item.challenge
         venues = tuple(c.venues)
         if item.kind is Kind.ANNOUNCE:

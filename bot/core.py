@@ -35,6 +35,7 @@ from bot.messages import (
 )
 from bot.metrics import Metrics
 from bot.model import PUBLIC_STATUSES, Community, Phase
+from bot.organisations import keeper
 from bot.ports import Clock, Database, Publisher, Reconciler, ReconcileResult, Records, Store
 from bot.render import idea_card
 from bot.rewards import Award, Rewards
@@ -100,7 +101,7 @@ class Cocreate:
         )
         self.watch = Watch(db, settings.alerts, clock, self.agenda)
         self.bus = Bus()
-        self.bus.subscribe(IdeasChanged, lambda e: self.refresh(e.community, e.idea_ids))
+        self.bus.subscribe(IdeasChanged, lambda e: self.refresh(e.idea_ids))
         self.bus.subscribe(BadgesAwarded, lambda e: self._awarded(list(e.awards)))
         self.bus.subscribe(ScheduleChanged, self._schedule_changed)
         self.background = Background("cocreate")
@@ -213,7 +214,8 @@ class Cocreate:
             members = await store.ensure_members(community.id, [inv.actor], now)
             ctx = Context(
                 store=store,
-                community=community,
+                community=await keeper(store.organisations, community),
+                origin=community,
                 member=members[inv.actor.external_id],
                 actor=inv.actor,
                 channel_id=inv.channel_id,
@@ -245,25 +247,28 @@ class Cocreate:
 
     # -- posts -------------------------------------------------------------------
 
-    async def refresh(self, ref: CommunityRef, idea_ids: Iterable[int]) -> None:
-        """Re-render the posts of these ideas in place (after an edit, a status, a merge)."""
-        publisher = self.publishers.get(ref.platform)
-        if publisher is None:
-            return
+    async def refresh(self, idea_ids: Iterable[int]) -> None:
+        """Re-render the posts of these ideas in place (after an edit, a status, a merge),
+        in every venue, on whichever platform it is."""
         for idea_id in idea_ids:
             async with self.db.transaction() as store:
                 updates = await self._idea_updates(store, idea_id)
-            for receipt, post in updates:
+            for community, receipt, post in updates:
+                publisher = self.publishers.get(community.platform)
+                if publisher is None:
+                    continue
                 try:
-                    await publisher.update(ref, receipt, post)
+                    await publisher.update(community.ref, receipt, post)
                 except Exception:
                     log.exception("could not update the post of idea %s", idea_id)
 
-    async def _idea_updates(self, store: Store, idea_id: int) -> list[tuple[PostReceipt, Post]]:
+    async def _idea_updates(
+        self, store: Store, idea_id: int
+    ) -> list[tuple[Community, PostReceipt, Post]]:
         idea = await store.idea(idea_id)
         if idea is None:
             return []
-        found = await store.challenges(idea.community_id, [idea.challenge_id])
+        found = await store.challenges_by_ids([idea.challenge_id])
         if not found:
             return []
         challenge = found[0]
@@ -275,13 +280,19 @@ class Cocreate:
         shown = "anonymous" if idea.anonymous else author.display_name
         card = idea_card(idea, challenge, shown, merged_into=merged_into)
         emoji = challenge.settings.vote_emoji
-        return [
-            (
-                PostReceipt(channel_id, message_id),
-                Post(channel_id, PostKind.IDEA, card, idea.id, idea.number, emoji),
+        communities: dict[int, Community] = {}
+        out = []
+        for community_id, channel_id, message_id in await store.idea_post_messages(idea_id):
+            if community_id not in communities:
+                communities[community_id] = await store.community_by_id(community_id)
+            out.append(
+                (
+                    communities[community_id],
+                    PostReceipt(channel_id, message_id),
+                    Post(channel_id, PostKind.IDEA, card, idea.id, idea.number, emoji),
+                )
             )
-            for channel_id, message_id in await store.idea_post_messages(idea_id)
-        ]
+        return out
 
     # -- reactions ---------------------------------------------------------------
 
@@ -450,7 +461,8 @@ class Cocreate:
         key = typed.strip().casefold()
         async with self.db.transaction() as store:
             found = await store.find_community(community)
-            listed = await store.challenges(found.id) if found else []
+            home = await keeper(store.organisations, found) if found else None
+            listed = await store.challenges(home.id) if home else []
         return [
             (c.slug, c.title)
             for c in reversed(listed)
@@ -466,7 +478,8 @@ class Cocreate:
             if found is None:
                 return []
             out: list[tuple[int, str]] = []
-            for challenge in await store.challenges(found.id):
+            home = await keeper(store.organisations, found)
+            for challenge in await store.challenges(home.id):
                 if challenge.phase.running:
                     ideas = await store.ideas(challenge.id, PUBLIC_STATUSES, newest_first=True)
                     out += [

@@ -95,9 +95,15 @@ class Counting:
         challenge: Challenge,
         entries: Sequence[LogEntry],
         ideas: Mapping[int, Idea],
+        *,
+        source_id: int | None = None,
     ) -> Counter[int]:
         """Append entries to the challenge's vote log, and move the counts and credits by
-        them. `ideas` holds every idea they name. Returns the change of each idea's count."""
+        them. `ideas` holds every idea they name. Returns the change of each idea's count.
+
+        `community` keeps the challenge (its key makes the log's pseudonyms); the entries
+        are recorded as seen in `source_id`, the community whose events they are (by
+        default the same one): a replay of its event ids is known there."""
         if not entries:
             return Counter()
         seq, head = await store.lock_chain(challenge.id)
@@ -121,7 +127,7 @@ class Counting:
         # Each entry's hash is the next one's `prev`: hash only the last one again.
         hashes = [c.prev for c in chained[1:]] + [chained[-1].hash]
         await store.append_reaction_log(
-            community.id,
+            source_id or community.id,
             [
                 replace(e, challenge_id=challenge.id, seq=c.seq, hash=h)
                 for e, c, h in zip(entries, chained, hashes, strict=True)
@@ -147,6 +153,7 @@ class Counting:
         challenge: Challenge,
         head: int,
         now: datetime,
+        source_id: int | None = None,
     ) -> int:
         """Make the vote log and the count of an idea agree with who counts for it (after
         a read-back: rows once drifted from the log); returns the entries it corrected."""
@@ -171,7 +178,12 @@ class Counting:
             if (member in actual) != held.get(member, 0)
         ]
         await self.record(
-            store, community, challenge, corrections, await store.ideas_by_ids([head])
+            store,
+            community,
+            challenge,
+            corrections,
+            await store.ideas_by_ids([head]),
+            source_id=source_id,
         )
         await store.set_vote_count(head, len(actual))
         return len(corrections)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.messages import CommunityRef, Post
+from bot.messages import Post
 from bot.model import Challenge, Idea, IdeaStatus
 from bot.rewards import Award
 
@@ -63,9 +63,9 @@ class ResultsPosted(Posting):
 
 @dataclass(frozen=True)
 class IdeasChanged(Event):
-    """Edited, merged, recounted…: their posts are shown again as they are now."""
+    """Edited, merged, recounted…: their posts are shown again as they are now, in every
+    venue."""
 
-    community: CommunityRef
     idea_ids: frozenset[int]
 
 

@@ -5,6 +5,12 @@ A moderator of one community asks for a one-time code (`/mod org link`) and give
 moderator of the other, who confirms with it there (`/mod org join CODE`). Nobody can
 attach a community they do not moderate: the code alone links nothing, and it works
 once, within `LINK_VALID`, from another community only. Only its hash is stored.
+
+The organisation's first community is its home: every linked community's commands work
+on the home's challenges, ideas, points and moderator log, so that one challenge has one
+tally, one numbering of its ideas and one leaderboard, with venues on every platform
+(bot/venues.py). So a community that keeps challenges of its own can found an
+organisation but not join one, and the home cannot leave while others are linked to it.
 """
 
 from __future__ import annotations
@@ -68,6 +74,21 @@ class OrganisationStore(Protocol):
         """Leave it; an organisation left with one community is dissolved."""
         ...
 
+    async def home_of(self, community_id: int) -> Community | None:
+        """The organisation's home: its first community, which keeps the challenges of
+        every community linked with it. None when the community is not linked."""
+        ...
+
+    async def has_challenges(self, community_id: int) -> bool:
+        """Whether the community keeps challenges of its own (deleted ones included)."""
+        ...
+
+
+async def keeper(store: OrganisationStore, community: Community) -> Community:
+    """The community that keeps the challenges `community` takes part in: its
+    organisation's home, or itself when it is not linked."""
+    return await store.home_of(community.id) or community
+
 
 async def redeem(store: OrganisationStore, code: str, community: Community, now: datetime) -> int:
     """Link `community` with the community that issued `code`; returns the organisation.
@@ -93,6 +114,12 @@ async def redeem(store: OrganisationStore, code: str, community: Community, now:
     if ours is not None:
         raise UserError(
             "This community belongs to another organisation: leave it first with `/mod org leave`."
+        )
+    if await store.has_challenges(community.id):
+        raise UserError(
+            "This community has challenges of its own, and the organisation keeps its "
+            "challenges in the community that issued the code. Link the other way round: "
+            "run `/mod org link` here, and `/mod org join` in the other community."
         )
     if await store.use_link_code(hashed, community.id, now) is None:
         raise UserError("That code was used already. Ask for a new one with `/mod org link`.")

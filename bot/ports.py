@@ -35,6 +35,7 @@ from bot.tokens import ApiTokenStore
 from bot.webhooks.ports import WebhookStore
 
 if TYPE_CHECKING:
+    from bot.accounts import AccountStore
     from bot.agenda import Agenda
     from bot.metrics import Metrics
     from bot.organisations import OrganisationStore
@@ -177,6 +178,8 @@ class AuditEntry:
     target: str
     detail: str
     at: datetime
+    #: the linked community the action was taken from (None: the challenge's own)
+    source_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,11 @@ class Store(ApiTokenStore, Protocol):
         ...
 
     @property
+    def accounts(self) -> AccountStore:
+        """Linked accounts of one person, in this transaction."""
+        ...
+
+    @property
     def webhooks(self) -> WebhookStore:
         """The webhooks' endpoints and outbox, in this transaction."""
         ...
@@ -256,9 +264,7 @@ class Store(ApiTokenStore, Protocol):
     ) -> int: ...
     async def update_challenge(self, challenge_id: int, settings: ChallengeSettings) -> None: ...
     async def set_venues(self, challenge_id: int, venue_ids: Sequence[str]) -> None: ...
-    async def challenges(
-        self, community_id: int, ids: Collection[int] | None = None, *, with_venues: bool = True
-    ) -> list[Challenge]: ...
+    async def challenges(self, community_id: int) -> list[Challenge]: ...
     async def slug_taken(self, community_id: int, slug: str) -> bool: ...
     async def set_phase(
         self, challenge_id: int, phase: Phase, **times: datetime | None
@@ -328,7 +334,10 @@ class Store(ApiTokenStore, Protocol):
     async def posts_by_message(
         self, community_id: int, keys: Collection[tuple[str, str]]
     ) -> dict[tuple[str, str], PostTarget]: ...
-    async def idea_post_messages(self, idea_id: int) -> list[tuple[str, str]]: ...
+    async def idea_post_messages(self, idea_id: int) -> list[tuple[int, str, str]]:
+        """(community, channel, message) of each post of the idea, in every venue."""
+        ...
+
     async def post_floors(self, idea_ids: Collection[int]) -> dict[int, datetime]: ...
     async def raise_post_floors(self, floors: Mapping[int, datetime]) -> None: ...
     async def idea_post_refs(
@@ -452,7 +461,13 @@ class Store(ApiTokenStore, Protocol):
     async def live_challenges(
         self, closed_since: datetime, community_id: int | None = None
     ) -> list[Challenge]: ...
-    async def challenges_by_ids(self, ids: Collection[int]) -> list[Challenge]: ...
+    async def challenges_by_ids(
+        self, ids: Collection[int], *, with_venues: bool = True
+    ) -> list[Challenge]:
+        """These challenges, unless deleted, whichever community keeps them (an idea post
+        in a linked community names a challenge of the organisation's home)."""
+        ...
+
     async def advance_phase(
         self, challenge_id: int, from_phases: Collection[Phase], to: Phase, **times: datetime | None
     ) -> bool: ...

@@ -177,6 +177,7 @@ class VoteBook:
         self.counting = counting
         # Communities (their keys) and idea posts never change once created: remember them.
         self._communities: dict[CommunityRef, Community] = {}
+        self._homes: dict[int, Community] = {}
         self._posts: dict[tuple[int, str, str], PostTarget] = {}
 
     async def _community(self, store: Store, ref: CommunityRef) -> Community | None:
@@ -249,7 +250,7 @@ class VoteBook:
 
         challenge_ids = {posts[(e.channel_id, e.message_id)].challenge_id for _, e in live}
         challenges = {
-            c.id: c for c in await store.challenges(community_id, challenge_ids, with_venues=False)
+            c.id: c for c in await store.challenges_by_ids(challenge_ids, with_venues=False)
         }
         live_ideas = {posts[(e.channel_id, e.message_id)].idea_id for _, e in live}
         cleared = {
@@ -322,7 +323,7 @@ class VoteBook:
         if target is None:
             return 0, 0, []
         listed: dict[str, list[Actor]] = {}
-        challenge_rows = await store.challenges(community_id, [target.challenge_id])
+        challenge_rows = await store.challenges_by_ids([target.challenge_id])
         if not challenge_rows:
             return 0, 0, []
         challenge = challenge_rows[0]
@@ -378,7 +379,8 @@ class VoteBook:
                 batch.log.append(_log_entry(c, effect, counts_at, counted, batch))
         awards = (await self._save(store, batch, counts_at)).awards
         head = batch.heads[target.idea_id]
-        if await self.counting.audit(store, community, challenge, head, counts_at):
+        home = await self._home(store, batch, challenge)
+        if await self.counting.audit(store, home, challenge, head, counts_at, community.id):
             log.warning("the votes of idea %s disagreed with its log: corrected", head)
         added = sum(1 for i, e in applied if e != Effect.STALE and changes[i].present)
         removed = sum(1 for i, e in applied if e != Effect.STALE and not changes[i].present)
@@ -546,20 +548,38 @@ class VoteBook:
                 return 1
         return 0
 
+    async def _home(self, store: Store, batch: _Batch, challenge: Challenge) -> Community:
+        """The community that keeps a challenge: the event's own, or the home of the
+        organisation that the event's community is linked with (bot/organisations.py)."""
+        assert batch.community is not None
+        if challenge.community_id == batch.community.id:
+            return batch.community
+        if challenge.community_id not in self._homes:
+            self._homes[challenge.community_id] = await store.community_by_id(
+                challenge.community_id
+            )
+        return self._homes[challenge.community_id]
+
     async def _save(self, store: Store, batch: _Batch, now: datetime) -> Aftermath:
+        """Write what the batch changed. Votes, points, badges and the log's pseudonyms
+        belong to the community that keeps each challenge; the log's entries are recorded
+        as the event's community saw them (its event ids are what make a replay a no-op)."""
         community = batch.community
         assert community is not None
         await store.save_reaction_states(list(batch.dirty_states.values()))
         await store.raise_post_floors(batch.raised)
         await store.remove_votes(list(batch.removed))
         await store.add_votes(list(batch.added.values()))
-        cast = [
-            PointsDelta(v.member_id, v.week, votes_cast=sign)
-            for sign, rows in ((1, batch.added.values()), (-1, batch.removed.values()))
-            for v in rows
-            if not v.voided
-        ]
-        await store.add_points(community.id, cast)
+        homes = {c.id: await self._home(store, batch, c) for c in batch.challenges.values()}
+        cast: dict[int, list[PointsDelta]] = {}
+        for sign, rows in ((1, batch.added.values()), (-1, batch.removed.values())):
+            for v in rows:
+                if not v.voided:
+                    cast.setdefault(homes[v.challenge_id].id, []).append(
+                        PointsDelta(v.member_id, v.week, votes_cast=sign)
+                    )
+        for home_id, deltas in cast.items():
+            await store.add_points(home_id, deltas)
         added = [v for v in batch.added.values() if not v.voided]
         first: dict[int, datetime] = {}
         for v in added:
@@ -570,18 +590,25 @@ class VoteBook:
         by_challenge: dict[int, list[LogEntry]] = {}
         for entry in batch.log:
             by_challenge.setdefault(batch.ideas[entry.idea_id].challenge_id, []).append(entry)
-        counts: dict[int, int] = {}
+        counts: dict[int, dict[int, int]] = {}
         after = Aftermath()
         for challenge_id, entries in by_challenge.items():
             challenge = batch.challenges[challenge_id]
-            moved = await self.counting.record(store, community, challenge, entries, batch.ideas)
+            home = homes[challenge_id]
+            moved = await self.counting.record(
+                store, home, challenge, entries, batch.ideas, source_id=community.id
+            )
             after.gained.update({h: n for h, n in moved.items() if n > 0})
             if credits_now(challenge):  # 🔥 would tell a sealed tally: it waits for the close
-                counts.update({h: batch.ideas[h].vote_count + n for h, n in moved.items()})
-        if counts or added:
-            before = {h: batch.ideas[h].vote_count for h in counts}
-            after.awards = await self.rewards.after_votes(
-                store, community.id, counts, before, added, now, batch.ideas
+                counts.setdefault(home.id, {}).update(
+                    {h: batch.ideas[h].vote_count + n for h, n in moved.items()}
+                )
+        for home_id in {*counts, *(homes[v.challenge_id].id for v in added)}:
+            tallies = counts.get(home_id, {})
+            before = {h: batch.ideas[h].vote_count for h in tallies}
+            theirs = [v for v in added if homes[v.challenge_id].id == home_id]
+            after.awards += await self.rewards.after_votes(
+                store, home_id, tallies, before, theirs, now, batch.ideas
             )
         return after
 

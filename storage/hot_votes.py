@@ -102,8 +102,10 @@ IDEA_COLUMNS = (
 )
 MEMBER_COLUMNS = (
     "id, community_id, external_id, display_name, is_bot, first_seen_at, "
-    "account_created_at, joined_at, blocked"
+    "account_created_at, joined_at, blocked, person_id"
 )
+#: members, with the person each linked identity is (bot/accounts.py)
+_LINKED_MEMBERS = "members LEFT JOIN member_links ON member_links.member_id = members.id"
 
 SQLITE: dict[str, str] = {
     "ideas_by_ids": f"SELECT {IDEA_COLUMNS} FROM ideas WHERE id IN {_IN}",
@@ -111,7 +113,8 @@ SQLITE: dict[str, str] = {
     "lock_ideas": f"SELECT id, merged_into_id FROM ideas WHERE id IN {_IN} ORDER BY id",
     "merged_into": f"SELECT id, merged_into_id FROM ideas WHERE merged_into_id IN {_IN}",
     "members_by_external": (
-        f"SELECT {MEMBER_COLUMNS} FROM members WHERE community_id = ? AND external_id IN {_IN}"
+        f"SELECT {MEMBER_COLUMNS} FROM {_LINKED_MEMBERS} "
+        f"WHERE community_id = ? AND external_id IN {_IN}"
     ),
     "voided": (
         f"SELECT challenge_id, member_id FROM voids WHERE challenge_id IN {_IN} "
@@ -255,7 +258,8 @@ POSTGRES: dict[str, str] = {
     ),
     "members_by_external": (
         f"SELECT {MEMBER_COLUMNS} FROM unnest($2::varchar[]) AS k(e) CROSS JOIN LATERAL ("
-        "SELECT * FROM members WHERE community_id = $1 AND external_id = k.e OFFSET 0) AS m"
+        f"SELECT * FROM {_LINKED_MEMBERS} WHERE community_id = $1 AND external_id = k.e "
+        "OFFSET 0) AS m"
     ),
     "voided": (
         "SELECT challenge_id, member_id FROM voids WHERE challenge_id = ANY($1::bigint[]) "

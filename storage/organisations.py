@@ -9,7 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import Community
 from bot.organisations import LINK_VALID, LinkCode
-from storage.schema import communities, link_codes, organisation_members, organisations
+from storage.schema import (
+    challenges,
+    communities,
+    link_codes,
+    organisation_members,
+    organisations,
+)
 
 _c = link_codes.c
 _m = organisation_members.c
@@ -97,3 +103,16 @@ class SqlOrganisations:
             await self.conn.execute(
                 delete(organisations).where(organisations.c.id == organisation_id)
             )
+
+    async def home_of(self, community_id: int) -> Community | None:
+        organisation = await self.organisation_of(community_id)
+        if organisation is None:
+            return None
+        linked = await self.communities_of(organisation)
+        return linked[0] if linked else None
+
+    async def has_challenges(self, community_id: int) -> bool:
+        found = await self.conn.scalar(
+            select(challenges.c.id).where(challenges.c.community_id == community_id).limit(1)
+        )
+        return found is not None

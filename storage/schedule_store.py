@@ -65,7 +65,9 @@ class ScheduleRepository:
 
     if TYPE_CHECKING:  # provided by SqlStore
 
-        async def _with_venues(self, rows: list[Row[Any]]) -> list[Challenge]: ...
+        async def _with_venues(
+            self, rows: list[Row[Any]], with_venues: bool = True
+        ) -> list[Challenge]: ...
 
     async def live_challenges(
         self, closed_since: datetime, community_id: int | None = None
@@ -84,8 +86,11 @@ class ScheduleRepository:
         rows = await self.conn.execute(select(challenges).where(live).order_by(challenges.c.id))
         return await self._with_venues(list(rows))
 
-    async def challenges_by_ids(self, ids: Collection[int]) -> list[Challenge]:
-        """These challenges, of whichever community, unless deleted."""
+    async def challenges_by_ids(
+        self, ids: Collection[int], *, with_venues: bool = True
+    ) -> list[Challenge]:
+        """These challenges, of whichever community, unless deleted (without their venues
+        when `with_venues` is False: the reaction writer needs only the rules)."""
         if not ids:
             return []
         rows = await self.conn.execute(
@@ -93,7 +98,7 @@ class ScheduleRepository:
             .where(challenges.c.id.in_(list(ids)) & challenges.c.deleted_at.is_(None))
             .order_by(challenges.c.id)
         )
-        return await self._with_venues(list(rows))
+        return await self._with_venues(list(rows), with_venues)
 
     async def advance_phase(
         self, challenge_id: int, from_phases: Collection[Phase], to: Phase, **times: datetime | None

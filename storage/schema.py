@@ -92,6 +92,17 @@ members = Table(
     UniqueConstraint("community_id", "external_id"),
 )
 
+member_links = Table(
+    "member_links",
+    metadata,
+    # A platform identity linked to the member of the same person on another platform
+    # (bot/accounts.py): it votes, earns and ranks as that member.
+    Column("member_id", Id, _fk("members.id"), primary_key=True),
+    Column("person_id", Id, _fk("members.id"), nullable=False),
+    Column("linked_at", When(), nullable=False),
+    Index("ix_member_links_person", "person_id"),
+)
+
 challenges = Table(
     "challenges",
     metadata,
@@ -120,6 +131,7 @@ challenges = Table(
     Column("sealed", Boolean, nullable=False),
     Column("schedule", String(100), nullable=False),
     Column("timezone", String(64), nullable=False),
+    # A venue as bot/venues.py writes it (the command keeps it within 64 characters).
     Column("report_venue", String(64)),
     # Whether one member may hold more than one podium place.
     Column("multiple_places", Boolean, nullable=False, server_default=false()),
@@ -134,7 +146,9 @@ venues = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("challenge_id", Id, _fk("challenges.id"), nullable=False),
-    Column("channel_id", String(64), nullable=False),
+    # The venue as bot/venues.py writes it: a channel of the challenge's community, or
+    # "<community id>/<channel id>" in another community of its organisation.
+    Column("channel_id", String(96), nullable=False),
     UniqueConstraint("challenge_id", "channel_id"),
     Index("ix_venues_channel", "channel_id"),
 )
@@ -352,6 +366,9 @@ audit_log = Table(
     Column("target", String(64), nullable=False),
     Column("detail", Text, nullable=False),
     Column("at", When(), nullable=False),
+    # The community the action was taken from, when not this one (a linked community);
+    # kept as it was when the entry was written, even if that community goes.
+    Column("source_id", Id),
     Index("ix_audit_log_community", "community_id", "at"),
 )
 

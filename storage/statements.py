@@ -48,7 +48,6 @@ LIVE_CHALLENGES = select(challenges).where(
     (challenges.c.community_id == bindparam("community_id")) & challenges.c.deleted_at.is_(None)
 )
 ALL_CHALLENGES = LIVE_CHALLENGES.order_by(challenges.c.id)
-SOME_CHALLENGES = LIVE_CHALLENGES.where(challenges.c.id.in_(_in("ids"))).order_by(challenges.c.id)
 VENUES = (
     select(venues.c.challenge_id, venues.c.channel_id)
     .where(venues.c.challenge_id.in_(_in("ids")))

@@ -54,6 +54,7 @@ from bot.ports import (
 from bot.votelog import GENESIS
 from storage import idea_texts
 from storage import statements as sql
+from storage.accounts import SqlAccounts
 from storage.api_reads import ApiReadRepository
 from storage.api_tokens import ApiTokenRepository
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
@@ -479,6 +480,11 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         return self._webhooks
 
     @property
+    def accounts(self) -> SqlAccounts:
+        """Linked accounts of one person (storage/accounts.py)."""
+        return SqlAccounts(self.conn)
+
+    @property
     def organisations(self) -> SqlOrganisations:
         """Organisations and their link codes (storage/organisations.py)."""
         return SqlOrganisations(self.conn)
@@ -535,7 +541,8 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     ) -> dict[str, Member]:
         """Members for these actors by external id, created on first sight, kept current."""
         wanted = {a.external_id: a for a in actors}
-        found = await self._members_by_external(community_id, list(wanted))
+        linked: dict[int, int] = {}
+        found = await self._members_by_external(community_id, list(wanted), linked)
         missing = [a for key, a in wanted.items() if key not in found]
         if missing:
             db = await self._driver()
@@ -557,7 +564,9 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
             )
             # Read back: some may have been created a moment earlier by another process.
             found.update(
-                await self._members_by_external(community_id, [a.external_id for a in missing])
+                await self._members_by_external(
+                    community_id, [a.external_id for a in missing], linked
+                )
             )
         for key, actor in wanted.items():
             member = found[key]
@@ -571,11 +580,33 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                     update(members).where(members.c.id == member.id).values(values)
                 )
                 found[key] = replace(member, **values)
-        return found
+        return await self._as_people(found, linked)
+
+    async def _as_people(
+        self, identities: dict[str, Member], linked: dict[int, int]
+    ) -> dict[str, Member]:
+        """Identities linked to a person (bot/accounts.py) as that person's member: votes,
+        points, badges and ranks go to one member, while the eligibility dates and the
+        external id stay the platform identity's."""
+        if not linked:
+            return identities
+        people = await self.members_by_ids(set(linked.values()))
+        out = dict(identities)
+        for key, identity in identities.items():
+            person = people.get(linked.get(identity.id, -1))
+            if person is not None:
+                out[key] = replace(
+                    identity,
+                    id=person.id,
+                    display_name=person.display_name,
+                    blocked=person.blocked or identity.blocked,
+                )
+        return out
 
     async def _members_by_external(
-        self, community_id: int, external_ids: Sequence[str]
+        self, community_id: int, external_ids: Sequence[str], linked: dict[int, int] | None = None
     ) -> dict[str, Member]:
+        """The members by external id; `linked` learns the person each linked one is."""
         out: dict[str, Member] = {}
         if not external_ids:
             return out
@@ -594,10 +625,15 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                     joined_at=t(r[7]),
                     blocked=bool(r[8]),
                 )
+                if r[9] is not None and linked is not None:
+                    linked[r[0]] = r[9]
         return out
 
     async def member_by_external(self, community_id: int, external_id: str) -> Member | None:
-        return (await self._members_by_external(community_id, [external_id])).get(external_id)
+        """The member for a platform identity: its person's, when it is linked to one."""
+        linked: dict[int, int] = {}
+        found = await self._members_by_external(community_id, [external_id], linked)
+        return (await self._as_people(found, linked)).get(external_id)
 
     async def members_named(self, community_id: int, name: str) -> list[Member]:
         rows = await self.conn.execute(
@@ -663,35 +699,26 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                 insert(venues), [{"challenge_id": challenge_id, "channel_id": v} for v in venue_ids]
             )
 
-    async def challenges(
-        self, community_id: int, ids: Collection[int] | None = None, *, with_venues: bool = True
-    ) -> list[Challenge]:
-        """The community's challenges that are not deleted, oldest first (without their
-        venues when `with_venues` is False: the reaction writer needs only the rules). All
-        of them is what every command looks its challenge up in: read on the driver."""
-        if ids is None:
-            return await self._live_challenges(community_id, with_venues)
-        params = {"community_id": community_id, "ids": list(ids)}
-        rows = list(await self.conn.execute(sql.SOME_CHALLENGES, params))
-        if not with_venues:
-            return [_challenge(r, ()) for r in rows]
-        return await self._with_venues(rows)
+    async def challenges(self, community_id: int) -> list[Challenge]:
+        """The community's challenges that are not deleted, oldest first: what every
+        command looks its challenge up in (read on the driver)."""
+        return await self._live_challenges(community_id)
 
-    async def _with_venues(self, rows: list[Row[Any]]) -> list[Challenge]:
-        """Challenges from their rows, with their venues."""
-        if not rows:
-            return []
+    async def _with_venues(self, rows: list[Row[Any]], with_venues: bool = True) -> list[Challenge]:
+        """Challenges from their rows, with their venues (unless `with_venues` is False)."""
+        if not rows or not with_venues:
+            return [_challenge(r, ()) for r in rows]
         venue_rows = await self.conn.execute(sql.VENUES, {"ids": [r.id for r in rows]})
         by_challenge: dict[int, list[str]] = {}
         for v in venue_rows:
             by_challenge.setdefault(v.challenge_id, []).append(v.channel_id)
         return [_challenge(r, tuple(by_challenge.get(r.id, ()))) for r in rows]
 
-    async def _live_challenges(self, community_id: int, with_venues: bool) -> list[Challenge]:
+    async def _live_challenges(self, community_id: int) -> list[Challenge]:
         db = await self._commands()
         rows = await db.fetch("challenges", community_id)
         by_challenge: dict[int, list[str]] = {}
-        if rows and with_venues:
+        if rows:
             for challenge_id, channel_id in await db.fetch("venues", db.ids([r[0] for r in rows])):
                 by_challenge.setdefault(challenge_id, []).append(channel_id)
         t = db.read_time
@@ -945,13 +972,14 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                 [(db.time(at), post_id, db.time(at)) for post_id, at in sorted(floors.items())],
             )
 
-    async def idea_post_messages(self, idea_id: int) -> list[tuple[str, str]]:
+    async def idea_post_messages(self, idea_id: int) -> list[tuple[int, str, str]]:
+        p = idea_posts.c
         rows = await self.conn.execute(
-            select(idea_posts.c.channel_id, idea_posts.c.message_id)
-            .where(idea_posts.c.idea_id == idea_id)
-            .order_by(idea_posts.c.id)
+            select(p.community_id, p.channel_id, p.message_id)
+            .where(p.idea_id == idea_id)
+            .order_by(p.id)
         )
-        return [(r.channel_id, r.message_id) for r in rows]
+        return [(r.community_id, r.channel_id, r.message_id) for r in rows]
 
     async def idea_post_refs(
         self,
@@ -1568,6 +1596,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                 target=entry.target,
                 detail=entry.detail,
                 at=entry.at,
+                source_id=entry.source_id,
             )
         )
 
@@ -1578,4 +1607,6 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
             .order_by(audit_log.c.id.desc())
             .limit(limit)
         )
-        return [AuditEntry(r.actor_id, r.action, r.target, r.detail, r.at) for r in rows]
+        return [
+            AuditEntry(r.actor_id, r.action, r.target, r.detail, r.at, r.source_id) for r in rows
+        ]

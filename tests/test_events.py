@@ -8,7 +8,6 @@ from typing import cast
 import pytest
 
 from bot.events import Bus, Event, IdeasChanged, Posting, ResultsPosted, ScheduleChanged
-from bot.messages import CommunityRef
 from bot.model import Challenge
 
 
@@ -38,9 +37,8 @@ async def test_handlers_run_in_order_for_the_kind_and_its_parents(
     bus.subscribe(Event, failing)
     bus.subscribe(Event, any_event)
     bus.subscribe(ScheduleChanged, schedule)
-    ref = CommunityRef("console", "c")
     await bus.publish(
-        [ResultsPosted(_challenge(), ()), ScheduleChanged(7), IdeasChanged(ref, frozenset())]
+        [ResultsPosted(_challenge(), ()), ScheduleChanged(7), IdeasChanged(frozenset())]
     )
     assert seen == [
         "posting:0",

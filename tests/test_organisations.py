@@ -50,7 +50,7 @@ async def test_a_code_links_nothing_until_a_moderator_of_the_other_community_con
     joined = await h.ok(f"/mod org join {code.lower().replace('-', '')}", community=SLACK)
     assert "Test guild (Test)" in joined.card.body and "Partners (Slack)" in joined.card.body
     assert "Partners (Slack) — this one" in await _linked(h, SLACK)
-    assert "Test guild (Test) — this one" in await _linked(h)
+    assert "Test guild (Test) — keeps the challenges — this one" in await _linked(h)
 
 
 async def test_a_code_works_once(h: Harness) -> None:

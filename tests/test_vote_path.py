@@ -203,5 +203,5 @@ async def test_the_hot_path_reads_what_core_reads(database: SqlDatabase) -> None
 async def _all_posts(store: object, idea_ids: list[int]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for i in idea_ids:
-        out += await store.idea_post_messages(i)  # type: ignore[attr-defined]
+        out += [(c, m) for _, c, m in await store.idea_post_messages(i)]  # type: ignore[attr-defined]
     return out

@@ -1,6 +1,7 @@
 """Every command, declared once in `registry` and handled here."""
 
 from bot.commands import (
+    accounts,
     challenges,
     help,
     ideas,
@@ -16,6 +17,7 @@ __all__ = [
     "CommandSpec",
     "Option",
     "OptionKind",
+    "accounts",
     "challenges",
     "help",
     "ideas",

@@ -18,6 +18,7 @@ from bot.messages import Card, Reply
 from bot.model import Challenge, ChallengeSettings, Phase
 from bot.render import challenge_card, day, quoted, when
 from bot.text import clean_user_text, display_inline, slugify
+from bot.venues import local
 from bot.webhooks import events as webhook_events
 
 BRIEF_MAX = 3000
@@ -216,7 +217,10 @@ def _apply(ctx: Context, base: ChallengeSettings, args: Mapping[str, Any]) -> Ch
         if key in args:
             changes[key] = args[key]
     if "report_venue" in args:
-        (changes["report_venue"],) = _venues(args["report_venue"], "report_venue")[:1]
+        (report,) = ctx.venues(_venues(args["report_venue"], "report_venue")[:1])
+        if len(report) > REFERENCE_MAX:
+            raise UserError("That channel's id is too long for a report venue.")
+        changes["report_venue"] = report
     tz = changes.get("timezone", base.timezone)
     for key in DEADLINES:
         if key in args:
@@ -273,7 +277,7 @@ async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
     await _check_title_free(ctx, settings.title)
     slug = await _unique_slug(ctx, settings.title)
-    venues = _venues(args["venue"]) if "venue" in args else [ctx.channel_id]
+    venues = ctx.venues(_venues(args["venue"])) if "venue" in args else [ctx.venue]
     await ctx.store.add_challenge(ctx.community.id, slug, settings, venues, ctx.member.id, ctx.now)
     await ctx.audit("challenge.create", slug, display_inline(settings.title, 100))
     return Reply(
@@ -329,8 +333,13 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if settings.title != challenge.title:
         await _check_title_free(ctx, settings.title, challenge.id)
     await ctx.store.update_challenge(challenge.id, settings)
-    if "venue" in args:
-        await ctx.store.set_venues(challenge.id, _venues(args["venue"]))
+    if "venue" in args:  # the venues in this community; those elsewhere stay
+        elsewhere = [
+            v
+            for v in challenge.venues
+            if v not in local(challenge.venues, ctx.here.id, ctx.community.id)
+        ]
+        await ctx.store.set_venues(challenge.id, elsewhere + ctx.venues(_venues(args["venue"])))
     news = ""
     if challenge.phase.running and challenge.opened_at is not None:
         submissions, voting = _schedule(settings, challenge.opened_at, closed_submissions)

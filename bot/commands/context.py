@@ -18,11 +18,14 @@ from bot.ports import AuditEntry, Store
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
 from bot.text import display_inline
+from bot.venues import venue
 
 
 @dataclass
 class Context:
     store: Store
+    #: whose challenges, ideas, points and log the command works on: the organisation's
+    #: home when the community is linked (bot/organisations.py), else its own community
     community: Community
     member: Member
     actor: Actor
@@ -31,9 +34,29 @@ class Context:
     settings: Settings
     rewards: Rewards
     counting: Counting
+    #: the community the command was typed in (its members, mentions and channels)
+    origin: Community | None = None
     #: what the command changed: their posts are claimed in its transaction, and the
     #: bus hands them on once it has committed (bot/events.py)
     events: list[Event] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.origin is None:
+            self.origin = self.community
+
+    @property
+    def here(self) -> Community:
+        """The community the command was typed in."""
+        return self.origin or self.community
+
+    @property
+    def venue(self) -> str:
+        """The channel the command was typed in, as the challenge names its venues."""
+        return venue(self.channel_id, self.here.id, self.community.id)
+
+    def venues(self, channel_ids: Collection[str]) -> list[str]:
+        """Channels of this community as the challenge names its venues."""
+        return [venue(c, self.here.id, self.community.id) for c in channel_ids]
 
     @property
     def is_moderator(self) -> bool:
@@ -42,14 +65,14 @@ class Context:
     @property
     def platform_name(self) -> str:
         """The community's platform as people call it ("Slack")."""
-        return self.community.platform.capitalize()
+        return self.here.platform.capitalize()
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
 
     def changed(self, *idea_ids: int) -> None:
         """These ideas' posts are shown again as they are, once the command has committed."""
-        self.emit(IdeasChanged(self.community.ref, frozenset(idea_ids)))
+        self.emit(IdeasChanged(frozenset(idea_ids)))
 
     def awarded(self, awards: Sequence[Award]) -> None:
         if awards:
@@ -64,7 +87,8 @@ class Context:
             raise PermissionDenied(f"Only moderators can {what}.")
 
     async def audit(self, action: str, target: str, detail: str = "") -> None:
-        entry = AuditEntry(self.member.id, action, target, detail, self.now)
+        source = None if self.here.id == self.community.id else self.here.id
+        entry = AuditEntry(self.member.id, action, target, detail, self.now, source)
         await self.store.audit(self.community.id, entry)
 
     # -- lookups -----------------------------------------------------------------
@@ -81,9 +105,9 @@ class Context:
         if ref is None or not ref.strip():
             live = [c for c in found if c.phase is not Phase.CLOSED]
             for candidates in (
-                [c for c in live if self.channel_id in c.venues and c.phase.running],
+                [c for c in live if self.venue in c.venues and c.phase.running],
                 [c for c in live if c.phase.running],
-                [c for c in live if self.channel_id in c.venues],
+                [c for c in live if self.venue in c.venues],
             ):
                 if len(candidates) == 1:
                     return candidates[0]
@@ -124,12 +148,14 @@ class Context:
 
     async def target_member(self, ref: str) -> Member:
         """A member of this community by platform id or display name."""
-        member = await self.store.member_by_external(self.community.id, ref)
+        member = await self.store.member_by_external(self.here.id, ref)
         if member is not None:
             return member
-        named = await self.store.members_named(self.community.id, ref)
+        named = await self.store.members_named(self.here.id, ref)
         if len(named) == 1:
-            return named[0]
+            return (
+                await self.store.member_by_external(self.here.id, named[0].external_id) or named[0]
+            )
         if len(named) > 1:
             raise UserError(
                 f"Several members are called '{display_inline(ref, 40)}'; mention them instead."

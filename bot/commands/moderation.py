@@ -14,7 +14,7 @@ from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.events import IdeaPublished, StatusChanged
 from bot.messages import Card, Post, PostKind, Reply
-from bot.model import SETTABLE_STATUSES, Idea, IdeaStatus, Phase
+from bot.model import SETTABLE_STATUSES, Community, Idea, IdeaStatus, Phase
 from bot.ports import PointsDelta, RecentVote
 from bot.render import idea_heading, plural, when
 from bot.text import clean_user_text, display_inline
@@ -444,13 +444,21 @@ async def queue(ctx: Context, args: Mapping[str, Any]) -> Reply:
 async def audit_log(ctx: Context, args: Mapping[str, Any]) -> Reply:
     entries = await ctx.store.audit_entries(ctx.community.id, limit=20)
     names = await ctx.store.members_by_ids({e.actor_id for e in entries})
+    sources = {i: await ctx.store.community_by_id(i) for i in {e.source_id for e in entries} if i}
     tz = ctx.settings.core.default_timezone
     lines = [
-        f"{when(e.at, tz)} · {display_inline(names[e.actor_id].display_name, 40)} · {e.action} "
-        f"{e.target}" + (f" ({display_inline(e.detail, 80)})" if e.detail else "")
+        f"{when(e.at, tz)} · {display_inline(names[e.actor_id].display_name, 40)}"
+        + (f" on {_where(sources[e.source_id])}" if e.source_id else "")
+        + f" · {e.action} {e.target}"
+        + (f" ({display_inline(e.detail, 80)})" if e.detail else "")
         for e in entries
     ]
     return Reply(Card("📜 Moderator log", "\n".join(lines) or "No moderator actions yet."))
+
+
+def _where(community: Community) -> str:
+    """A linked community as the log names it: "Slack (Acme)"."""
+    return f"{community.platform.capitalize()} ({display_inline(community.name, 40)})"
 
 
 #: The largest number a platform's integer option carries (Discord's: 2^53 - 1).

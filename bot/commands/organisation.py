@@ -27,7 +27,7 @@ CODE = Option(
 async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
     code = new_link_code()
     await ctx.store.organisations.add_link_code(
-        ctx.community.id, ctx.member.id, code_hash(code), ctx.now
+        ctx.here.id, ctx.member.id, code_hash(code), ctx.now
     )
     await ctx.audit("org.link", "code issued")
     minutes = int(LINK_VALID.total_seconds() // 60)
@@ -50,7 +50,7 @@ async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
     moderator=True,
 )
 async def join(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    organisation = await redeem(ctx.store.organisations, args["code"], ctx.community, ctx.now)
+    organisation = await redeem(ctx.store.organisations, args["code"], ctx.here, ctx.now)
     await ctx.audit("org.join", f"organisation {organisation}")
     return Reply(
         Card("🔗 Linked", "This community now belongs to the organisation:\n" + await _list(ctx)),
@@ -72,20 +72,28 @@ async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "mod", "org", "leave", description="Unlink this community from the others", moderator=True
 )
 async def leave(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    if await ctx.store.organisations.organisation_of(ctx.community.id) is None:
+    store = ctx.store.organisations
+    home = await store.home_of(ctx.here.id)
+    if home is None:
         raise UserError("This community is not linked with any other.")
-    await ctx.store.organisations.leave_organisation(ctx.community.id)
+    if home.id == ctx.here.id:
+        raise UserError(
+            "This community keeps the organisation's challenges: the other communities "
+            "leave first (`/mod org leave` there)."
+        )
+    await ctx.store.organisations.leave_organisation(ctx.here.id)
     await ctx.audit("org.leave", "")
     return Reply(Card("✂️ Unlinked", "This community stands on its own again."))
 
 
 async def _list(ctx: Context) -> str:
     store = ctx.store.organisations
-    organisation = await store.organisation_of(ctx.community.id)
+    organisation = await store.organisation_of(ctx.here.id)
     if organisation is None:
         return ""
     return "\n".join(
         f"• {display_inline(c.name, 80)} ({c.platform.capitalize()})"
-        + (" — this one" if c.id == ctx.community.id else "")
-        for c in await store.communities_of(organisation)
+        + (" — keeps the challenges" if n == 0 else "")
+        + (" — this one" if c.id == ctx.here.id else "")
+        for n, c in enumerate(await store.communities_of(organisation))
     )

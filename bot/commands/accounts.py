@@ -1,0 +1,51 @@
+"""`/cocreate link`: one person's accounts on several platforms of an organisation count
+as one (bot/accounts.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot import accounts
+from bot.commands.context import Context
+from bot.commands.spec import Option, OptionKind, registry
+from bot.errors import UserError
+from bot.messages import Card, Reply
+from bot.organisations import LINK_VALID
+
+
+@registry.command(
+    "cocreate",
+    "link",
+    description="Link your accounts on this organisation's other platforms: they count as one",
+    options=(
+        Option("code", OptionKind.TEXT, "the code your other account was given", positional=True),
+    ),
+)
+async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    home = await ctx.store.organisations.home_of(ctx.here.id)
+    if home is None:
+        raise UserError(
+            "This community is not linked with another one, so there is no other account to "
+            "link. Moderators link communities with `/mod org link`."
+        )
+    if "code" not in args:
+        code = await accounts.issue(ctx.store, ctx.member, ctx.here, ctx.now)
+        minutes = int(LINK_VALID.total_seconds() // 60)
+        return Reply(
+            Card(
+                f"🔗 Your code: {code}",
+                f"Only you can see it. With your account on the other platform, run "
+                f"`/cocreate link {code}` within {minutes} minutes. Your accounts then count "
+                "as one: one vote per idea, one set of points and badges.",
+            )
+        )
+    account = await ctx.store.accounts.account_id(ctx.here.id, ctx.actor.external_id)
+    await accounts.redeem(ctx.store, ctx.counting, args["code"], account, ctx.here, home, ctx.now)
+    return Reply(
+        Card(
+            "🔗 Accounts linked",
+            f"Your {ctx.platform_name} account and your other one now count as one person: "
+            "one vote per idea, one set of points and badges, one place on the leaderboard.",
+        )
+    )
