@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.counting import exported
 from bot.messages import Actor, CommunityRef, PostKind, ReactionAction, ReactionEvent
 from bot.votes import Effect
 from tests.harness import START, Harness, RecordingPublisher
@@ -67,7 +68,8 @@ class Both:
     async def votes(self, number: int, *, slack: bool = False) -> int:
         where = {"community": SLACK} if slack else {}
         reply = await self.h.ok(f"/idea show #{number}", **where)
-        found = re.search(r"(\d+) votes?", reply.card.body + " ".join(v for _, v in reply.card.fields))
+        shown = reply.card.body + " ".join(v for _, v in reply.card.fields)
+        found = re.search(r"(\d+) votes?", shown)
         assert found, reply.card
         return int(found.group(1))
 
@@ -145,11 +147,9 @@ async def test_linked_accounts_count_once_and_earn_one_set_of_points(both: Both)
     board = str((await both.h.ok("/leaderboard")).card)
     assert board.count("Eve") == 1 and "Eve S" not in board
     async with both.h.app.db.transaction() as store:
-        (challenge,) = await store.challenges((await store.find_community(both.h.community)).id)  # type: ignore[union-attr]
-        from bot.counting import exported
-
         home = await store.find_community(both.h.community)
         assert home is not None
+        (challenge,) = await store.challenges(home.id)
         entries = await exported(store, home, challenge)  # verifies every hash
     assert any(e.effect == "linked account" for e in entries)
 

@@ -96,9 +96,18 @@ class GatewayProbe:
 class Bot:
     """The core and the Discord platform, started against the fake; restartable."""
 
-    def __init__(self, fake: FakeDiscord, settings: Settings, **platform: Any) -> None:
+    def __init__(
+        self,
+        fake: FakeDiscord,
+        settings: Settings,
+        *,
+        core: Cocreate | None = None,
+        **platform: Any,
+    ) -> None:
         self.fake = fake
         self.settings = settings
+        #: a core that other platforms share, started and stopped by its owner
+        self.shared = core
         self.options: dict[str, Any] = {
             "guild_ready_timeout": 0.05,
             "identify_delay": 0,
@@ -114,8 +123,11 @@ class Bot:
 
     async def start(self, *, settle: bool = True) -> Bot:
         """Start and return after READY; with `settle`, after the catch-up as well."""
-        self.app = await build(self.settings, SystemClock())
-        await self.app.start()
+        if self.shared is not None:
+            self.app = self.shared
+        else:
+            self.app = await build(self.settings, SystemClock())
+            await self.app.start()
         self.platform = DiscordPlatform(self.app, self.settings, **self.options)
         original = self.platform.setup
 
@@ -132,7 +144,7 @@ class Bot:
     async def stop(self) -> None:
         if self.platform is not None:
             await self.platform.stop()
-        if self.app is not None:
+        if self.app is not None and self.shared is None:
             await self.app.stop()
         self.platform = None
         self.app = None

@@ -879,8 +879,8 @@ class FakeDiscord:
                 if command["name"] != path[0]:
                     continue
                 options = command.get("options", [])
-                if len(path) == 2:
-                    sub = next((o for o in options if o["name"] == path[1]), None)
+                for name in path[1:]:  # a subcommand, or a group and its subcommand
+                    sub = next((o for o in options if o["name"] == name), None)
                     options = sub.get("options", []) if sub else []
                 return {o["name"]: int(o["type"]) for o in options}
         return {}
@@ -936,10 +936,10 @@ class FakeDiscord:
                 entry["focused"] = True
             opts.append(entry)
         data: Json = {"id": self._command_id(g.id, path[0]), "name": path[0], "type": 1}
-        if len(path) == 2:
-            data["options"] = [{"type": 1, "name": path[1], "options": opts}]
-        else:
-            data["options"] = opts
+        # the innermost name is the subcommand (type 1); a middle one is its group (type 2)
+        for depth, name in reversed(list(enumerate(path[1:], start=1))):
+            opts = [{"type": 1 if depth == len(path) - 1 else 2, "name": name, "options": opts}]
+        data["options"] = opts
         if resolved:
             data["resolved"] = resolved
         data["guild_id"] = str(g.id)
