@@ -2,7 +2,8 @@
 slack-bolt against their loopback fakes: a challenge created on Slack with a venue on
 Discord, ideas and votes from both, one person with linked accounts who votes on both
 and counts once, a restart in which the reactions on both platforms are read back, and
-final results with the podium on both."""
+final results with the podium on both. The in-memory platform (adapters/memory) takes
+part as a third community, registered and built like the real ones."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from adapters.memory.chat import Chat, chat, forget
 from adapters.slack.platform import SlackPlatform
 from bot.clock import ManualClock
+from bot.plugins import platform_plugins
 from bot.settings import Settings, load_settings
 from cocreate.bootstrap import build
 from tests.discord.conftest import FAST, WAIT, Bot, World, make_world
@@ -26,7 +29,9 @@ from tests.slack.fake_slack import FakeSlack
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
-def settings(tmp_path: Path, discord: FakeDiscord, slack: FakeSlack, world: World) -> Settings:
+def settings(
+    tmp_path: Path, discord: FakeDiscord, slack: FakeSlack, world: World, room: Chat
+) -> Settings:
     config = tmp_path / "cocreate.toml"
     config.write_text("", encoding="utf-8")
     return load_settings(
@@ -46,6 +51,8 @@ def settings(tmp_path: Path, discord: FakeDiscord, slack: FakeSlack, world: Worl
             "COCREATE_SLACK__HOST": "127.0.0.1",
             "COCREATE_SLACK__PORT": "0",
             "COCREATE_SLACK__MODERATOR_CHANNEL": "C_MODS",
+            "COCREATE_MEMORY__ENABLED": "true",
+            "COCREATE_MEMORY__CHAT": room.name,
         },
     )
 
@@ -65,7 +72,8 @@ class Running:
 async def running(
     cfg: Settings, fake_discord: FakeDiscord, fake_slack: FakeSlack, clock: ManualClock
 ) -> AsyncIterator[Running]:
-    """One core with both platforms, as `cocreate run` starts it with both enabled."""
+    """One core with every platform, as `cocreate run` starts it with all enabled (Discord
+    and Slack with the tests' quick timings)."""
     core = await build(cfg, clock)
     await core.start()
     discord = Bot(
@@ -82,15 +90,18 @@ async def running(
     sleeps = Sleeps()
     slack_platform = SlackPlatform(core, cfg, make_tuning(sleeps))
     slack = SlackWorld(core, slack_platform, fake_slack, sleeps)
+    memory = platform_plugins()["memory"].create(core, cfg)
     try:
         await slack_platform.start()
         await discord.start()
+        await memory.start()
         both = Running(discord, slack)
         await both.settle()
         yield both
         await both.settle()
     finally:
         await slack.close()
+        await memory.stop()
         await discord.stop()
         await slack_platform.stop()
         await core.stop()
@@ -105,7 +116,9 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
     for user in ("Ana", "Ben", "Carl", "Dora", "Owen"):
         fake_slack.add_user(f"U_{user.upper()}", f"{user} S")
     world = make_world(fake_discord)
-    cfg = settings(tmp_path, fake_discord, fake_slack, world)
+    room = chat(f"live-{tmp_path.name}")
+    room.member("Mo", moderator=True)
+    cfg = settings(tmp_path, fake_discord, fake_slack, world, room)
     clock = ManualClock(datetime.now(UTC).replace(microsecond=0))
     try:
         async with running(cfg, fake_discord, fake_slack, clock) as both:
@@ -116,6 +129,10 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
             assert code, issued
             joined = await world.run(world.maya, "mod org join", {"code": code.group(0)})
             assert "Linked" in joined.embed["title"], joined.text()
+            issued = await slack.ask("/mod org link", user="U_MAYA")
+            code = CODE.search(issued)
+            assert code, issued
+            assert (await room.command("Mo", "ideas", f"/mod org join {code.group(0)}")).ok
 
             # A challenge created on Slack, with a venue added on Discord.
             created = await slack.ask(
@@ -127,6 +144,8 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
                 world.maya, "challenge edit", {"challenge": "flavour", "venue": world.ideas}
             )
             assert edited.embed["title"], edited.text()
+            moved = await room.command("Mo", "ideas", "/challenge edit flavour venue:ideas")
+            assert moved.ok, moved.card
             opened = await slack.ask("/challenge open flavour", user="U_MAYA")
             assert "is open" in opened, opened
             await both.settle()
@@ -145,9 +164,15 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
                 world.ana, "idea submit", {"title": "Pistachio", "description": "Nutty."}
             )
             assert "#2" in record.embed["title"], record.text()
+            from_memory = await room.command(
+                "Eli", "ideas", '/idea submit title:"Mango" description:"Sunny"'
+            )
+            assert "#3" in from_memory.card.title, from_memory.card
             await both.settle()
             slack_posts = slack.idea_posts()
-            assert len(slack_posts) == 2
+            assert len(slack_posts) == 3
+            in_memory = [m for m in room.posts("ideas") if m.text.startswith("💡 #")]
+            assert [m.text.split(" · ")[0] for m in in_memory] == ["💡 #1", "💡 #2", "💡 #3"]
             discord_1 = int(fake_discord.idea_message(1)["id"])
             discord_2 = int(fake_discord.idea_message(2)["id"])
 
@@ -160,6 +185,7 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
             await both.discord.recorded(sent)
             await slack.react(slack_posts[0], "U_CARL")
             await slack.react(slack_posts[1], "U_DORA")
+            await room.react("Fay", in_memory[1].id, "👍")
             await both.settle()
 
             # Ben links his Slack account to his Discord one, then votes on Slack too.
@@ -172,7 +198,7 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
             await both.settle()
             standings = await slack.ask("/cocreate results flavour", user="U_CARL")
             assert "#1 Lavender honey — 3 votes" in standings, standings
-            assert "#2 Pistachio — 2 votes" in standings, standings
+            assert "#2 Pistachio — 3 votes" in standings, standings
 
         # Down for a while: reactions on both platforms that nobody hears about.
         await fake_discord.react(world.maya.id, discord_1, "👍", deliver=False)
@@ -182,7 +208,7 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
             await both.settle()
             shown = await world.run(world.cleo, "results", {"challenge": "flavour"})
             assert "#1 Lavender honey — 4 votes" in shown.text(), shown.text()
-            assert "#2 Pistachio — 3 votes" in shown.text(), shown.text()
+            assert "#2 Pistachio — 4 votes" in shown.text(), shown.text()
 
             # Closing reads the votes back from both, then the podium goes to both.
             closed = await both.slack.ask("/challenge close flavour", user="U_MAYA")
@@ -190,10 +216,12 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
             await both.settle()
             final_slack = text_of({"blocks": fake_slack.posts("C_IDEAS")[-1].blocks})
             final_discord = embed_text(fake_discord.posts_in(world.ideas)[-1]["embeds"][0])
-            for final in (final_slack, final_discord):
+            final_memory = room.posts("ideas")[-1].text
+            for final in (final_slack, final_discord, final_memory):
                 assert "Final results" in final, final
                 assert "🥇 #1 Lavender honey — 4 votes" in final, final
-                assert "🥈 #2 Pistachio — 3 votes" in final, final
+                assert "🥈 #2 Pistachio — 4 votes" in final, final
     finally:
+        forget(room.name)
         await fake_slack.stop()
         await fake_discord.stop()
