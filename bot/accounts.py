@@ -1,21 +1,20 @@
 """Linked accounts: one person on several platforms of an organisation counts once.
 
 A member asks for a one-time code on one platform (`/cocreate link`); the code reaches
-only them, in a reply nobody else sees. They confirm with it, within `LINK_VALID`, from
-their account on another community of the same organisation (`/cocreate link CODE`).
-From then on that account is an identity of the person who asked: its reactions vote,
-its ideas earn and its name ranks as that person's member (storage keeps the link in
-`member_links` and hands out the person's member for the identity). What the identity
-did before is merged into the person: their ideas, reactions, points and badges, and a
-vote held on both platforms for one idea counts once, the vote log saying so.
+only them, in a reply nobody else sees. They confirm with it, within the link codes'
+15 minutes, from their account on another community of the same organisation
+(`/cocreate link CODE`). From then on that account is one of the person who asked: its
+reactions vote, its ideas earn and its name ranks as that person's member (storage keeps
+the link in `member_links` and hands out the person's member for the account). What the
+account did before is merged into the person: its ideas, reactions, points and badges,
+and a vote held on both platforms for one idea counts once, the vote log saying so.
 
-Eligibility (account and member age) stays the identity's own: a vote from Slack counts
+Eligibility (account and member age) stays the account's own: a vote from Slack counts
 by the age of the Slack account.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -32,25 +31,8 @@ if TYPE_CHECKING:
 EFFECTS = ("linked account", "linked account")
 
 
-@dataclass(frozen=True)
-class AccountCode:
-    member_id: int
-    community_id: int
-    expires_at: datetime
-    used_at: datetime | None
-
-
 class AccountStore(Protocol):
     """What linking accounts needs from the repository, in the caller's transaction."""
-
-    async def add_code(
-        self, member_id: int, community_id: int, code_hash: str, now: datetime
-    ) -> None: ...
-    async def code(self, code_hash: str) -> AccountCode | None: ...
-    async def use_code(self, code_hash: str, community_id: int, now: datetime) -> bool:
-        """Mark an unused, unexpired code used; False if it was not (nobody else, in any
-        process, can use it then)."""
-        ...
 
     async def account_id(self, community_id: int, external_id: str) -> int:
         """The member of a platform account itself (not the person it may be linked to)."""
@@ -82,7 +64,7 @@ def stored(code: str) -> str:
 
 async def issue(store: Store, member: Member, community: Community, now: datetime) -> str:
     code = new_link_code()
-    await store.accounts.add_code(member.id, community.id, stored(code), now)
+    await store.organisations.add_link_code(community.id, member.id, stored(code), now)
     return code
 
 
@@ -101,7 +83,7 @@ async def redeem(
     community or from outside the organisation, or for accounts linked already."""
     accounts = store.accounts
     hashed = stored(code)
-    found = await accounts.code(hashed)
+    found = await store.organisations.link_code(hashed)
     again = "Ask for a new one with `/cocreate link`."
     if found is None:
         raise UserError(f"That code is not known. {again}")
@@ -119,7 +101,7 @@ async def redeem(
             "That code comes from a community that is not linked with this one: accounts "
             "link within one organisation (moderators link communities with `/mod org link`)."
         )
-    person = await accounts.person_of(found.member_id) or found.member_id
+    person = await accounts.person_of(found.created_by) or found.created_by
     if account == person:
         raise UserError("These accounts are linked already.")
     if await accounts.person_of(account) is not None or await accounts.has_account_in(
@@ -128,7 +110,7 @@ async def redeem(
         raise UserError(
             "One of these accounts is linked already: each person has one account per community."
         )
-    if not await accounts.use_code(hashed, here.id, now):
+    if await store.organisations.use_link_code(hashed, here.id, now) is None:
         raise UserError(f"That code was used already. {again}")
     await _merge(store, counting, account, person, home, now)
     return person

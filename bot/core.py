@@ -215,7 +215,7 @@ class Cocreate:
             ctx = Context(
                 store=store,
                 community=await keeper(store.organisations, community),
-                origin=community,
+                here=community,
                 member=members[inv.actor.external_id],
                 actor=inv.actor,
                 channel_id=inv.channel_id,

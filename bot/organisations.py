@@ -47,6 +47,8 @@ class LinkCode:
     community_id: int
     expires_at: datetime
     used_at: datetime | None
+    #: the member who asked for it
+    created_by: int
 
 
 class OrganisationStore(Protocol):

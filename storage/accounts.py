@@ -1,5 +1,5 @@
-"""Linked accounts (bot/accounts.py), in the caller's transaction: their codes (kept with
-the organisations' link codes, hashed apart) and the merge of an account into a person."""
+"""Linked accounts (bot/accounts.py), in the caller's transaction: who is linked to whom,
+and the merge of an account into a person. (Their codes are storage/organisations.py's.)"""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ from datetime import datetime
 from sqlalchemy import Table, delete, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.accounts import AccountCode
-from bot.organisations import LINK_VALID
 from storage.schema import (
     badges,
     ideas,
-    link_codes,
     member_links,
     member_week_points,
     members,
@@ -23,47 +20,12 @@ from storage.schema import (
     votes,
 )
 
-_c = link_codes.c
 _l = member_links.c
 
 
 class SqlAccounts:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-
-    async def add_code(
-        self, member_id: int, community_id: int, code_hash: str, now: datetime
-    ) -> None:
-        await self.conn.execute(
-            insert(link_codes).values(
-                code_hash=code_hash,
-                community_id=community_id,
-                created_by=member_id,
-                created_at=now,
-                expires_at=now + LINK_VALID,
-            )
-        )
-
-    async def code(self, code_hash: str) -> AccountCode | None:
-        row = (
-            await self.conn.execute(
-                select(_c.created_by, _c.community_id, _c.expires_at, _c.used_at).where(
-                    _c.code_hash == code_hash
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        return AccountCode(row.created_by, row.community_id, row.expires_at, row.used_at)
-
-    async def use_code(self, code_hash: str, community_id: int, now: datetime) -> bool:
-        used = await self.conn.execute(
-            update(link_codes)
-            .where(_c.code_hash == code_hash, _c.used_at.is_(None), _c.expires_at >= now)
-            .values(used_at=now, used_by_community_id=community_id)
-            .returning(_c.code_hash)
-        )
-        return used.first() is not None
 
     async def account_id(self, community_id: int, external_id: str) -> int:
         m = members.c

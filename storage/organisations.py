@@ -41,10 +41,14 @@ class SqlOrganisations:
     async def link_code(self, code_hash: str) -> LinkCode | None:
         row = (
             await self.conn.execute(
-                select(_c.community_id, _c.expires_at, _c.used_at).where(_c.code_hash == code_hash)
+                select(_c.community_id, _c.expires_at, _c.used_at, _c.created_by).where(
+                    _c.code_hash == code_hash
+                )
             )
         ).first()
-        return None if row is None else LinkCode(row.community_id, row.expires_at, row.used_at)
+        if row is None:
+            return None
+        return LinkCode(row.community_id, row.expires_at, row.used_at, row.created_by)
 
     async def use_link_code(
         self, code_hash: str, by_community_id: int, now: datetime

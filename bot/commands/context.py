@@ -35,19 +35,10 @@ class Context:
     rewards: Rewards
     counting: Counting
     #: the community the command was typed in (its members, mentions and channels)
-    origin: Community | None = None
+    here: Community
     #: what the command changed: their posts are claimed in its transaction, and the
     #: bus hands them on once it has committed (bot/events.py)
     events: list[Event] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if self.origin is None:
-            self.origin = self.community
-
-    @property
-    def here(self) -> Community:
-        """The community the command was typed in."""
-        return self.origin or self.community
 
     @property
     def venue(self) -> str:
