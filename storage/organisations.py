@@ -109,11 +109,19 @@ class SqlOrganisations:
             )
 
     async def home_of(self, community_id: int) -> Community | None:
-        organisation = await self.organisation_of(community_id)
-        if organisation is None:
-            return None
-        linked = await self.communities_of(organisation)
-        return linked[0] if linked else None
+        """One look-up (every command makes it): the first community of its organisation."""
+        c, mine = communities.c, organisation_members.alias("mine")
+        row = (
+            await self.conn.execute(
+                select(c.id, c.platform, c.external_id, c.name, c.audit_key)
+                .join(organisation_members, _m.community_id == c.id)
+                .join(mine, mine.c.organisation_id == _m.organisation_id)
+                .where(mine.c.community_id == community_id)
+                .order_by(_m.joined_at, c.id)
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else Community(*row)
 
     async def has_challenges(self, community_id: int) -> bool:
         found = await self.conn.scalar(
