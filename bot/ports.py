@@ -36,6 +36,7 @@ from bot.webhooks.ports import WebhookStore
 
 if TYPE_CHECKING:
     from bot.agenda import Agenda
+    from bot.finding import IdeaFinder
     from bot.metrics import Metrics
     from bot.organisations import OrganisationStore
     from bot.tasks import Background
@@ -232,6 +233,11 @@ class Store(ApiTokenStore, Protocol):
     @property
     def webhooks(self) -> WebhookStore:
         """The webhooks' endpoints and outbox, in this transaction."""
+        ...
+
+    @property
+    def finding(self) -> IdeaFinder:
+        """Ideas across a community: yours, by status, by words, the roadmap."""
         ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...

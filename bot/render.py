@@ -152,6 +152,13 @@ def standings_lines(standings: Sequence[Standing], *, sealed: bool) -> list[str]
     return lines
 
 
+def more_line(remaining: int, command: str) -> str:
+    """The last line of a long list: `… and 12 more: `/ideas page:2``; "" when none remain."""
+    if remaining <= 0:
+        return ""
+    return f"… and {remaining} more: `{command}`"
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 

@@ -56,6 +56,7 @@ from storage import idea_texts
 from storage import statements as sql
 from storage.api_reads import ApiReadRepository
 from storage.api_tokens import ApiTokenRepository
+from storage.finding import SqlFinding
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
 from storage.organisations import SqlOrganisations
@@ -477,6 +478,11 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         if self._webhooks is None:
             self._webhooks = SqlWebhooks(self.conn)
         return self._webhooks
+
+    @property
+    def finding(self) -> SqlFinding:
+        """Ideas across a community (storage/finding.py), in this transaction."""
+        return SqlFinding(self.conn, _IDEA_COLUMNS, _idea_of)
 
     @property
     def organisations(self) -> SqlOrganisations:

@@ -26,9 +26,10 @@ from bot.weeks import leaderboard_period
     description="The current standings of a challenge",
     options=(CHALLENGE,),
     aliases=(("cocreate", "results"),),
+    example="/results next-flavour",
 )
 async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args.get("challenge"))
+    challenge = await ctx.challenge(args.get("challenge"), _opened)
     if challenge.phase is Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
     sealed = privacy.tallies_sealed(challenge)
@@ -53,6 +54,10 @@ async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
 
 
+def _opened(c: Challenge) -> bool:
+    return c.phase is not Phase.DRAFT
+
+
 def _period(ctx: Context, args: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
     return leaderboard_period(
         args.get("period", "season"),
@@ -72,6 +77,7 @@ def _period(ctx: Context, args: Mapping[str, Any]) -> tuple[str, str | None, str
         Option("week", OptionKind.TEXT, "a date in a past week, like 2026-03-02"),
     ),
     aliases=(("cocreate", "leaderboard"),),
+    example="/leaderboard period:week",
 )
 async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
     label, first, last = _period(ctx, args)
@@ -103,6 +109,7 @@ async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Your badges and points, or another member's",
     options=(Option("member", OptionKind.MEMBER, "a member (default: you)", positional=True),),
     aliases=(("cocreate", "badges"),),
+    example="/badges @ana",
 )
 async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
     member = await ctx.target_member(args["member"]) if "member" in args else ctx.member
@@ -145,9 +152,10 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
     options=(CHALLENGE,),
     moderator=True,
     aliases=(("cocreate", "results", "post"),),
+    example="/results post next-flavour",
 )
 async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args.get("challenge"))
+    challenge = await ctx.challenge(args.get("challenge"), _opened, "to post")
     if challenge.phase is Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
     card = await weekly_results(ctx.store, challenge, ctx.now)
@@ -161,7 +169,12 @@ async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "export",
     description="A challenge's ideas with status, votes, authors and timestamps, as a file",
     options=(
-        Option("challenge", OptionKind.CHALLENGE, "the challenge", required=True, positional=True),
+        Option(
+            "challenge",
+            OptionKind.CHALLENGE,
+            "the challenge (left out: the only one that has opened)",
+            positional=True,
+        ),
         Option(
             "format",
             OptionKind.CHOICE,
@@ -171,9 +184,10 @@ async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ),
     moderator=True,
     aliases=(("cocreate", "export"),),
+    example="/export next-flavour format:json",
 )
 async def export(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args["challenge"])
+    challenge = await ctx.challenge(args.get("challenge"), _opened, "to export")
     stem = f"{challenge.slug}-{ctx.now:%Y%m%d-%H%M}"
     if args.get("format") == "votes":
         return await _export_votes(ctx, challenge, stem)
