@@ -16,7 +16,7 @@ from bot.errors import UserError
 from bot.grammar import format_duration, parse_duration, parse_when
 from bot.messages import Card, Reply
 from bot.model import Challenge, ChallengeSettings, Phase
-from bot.render import challenge_card, day, quoted, when
+from bot.render import challenge_card, quoted, settings_fields, when
 from bot.text import clean_user_text, display_inline, slugify
 from bot.webhooks import events as webhook_events
 
@@ -124,13 +124,7 @@ def _schedule(
     return (voting if submissions is None else submissions), voting
 
 
-def _at(at: datetime, tz: str) -> str:
-    """A deadline in the challenge's time zone, or in UTC where that zone can't show it
-    (near year 1 or 9999)."""
-    try:
-        return when(at, tz)
-    except (OverflowError, ValueError):
-        return f"{at:%Y-%m-%d %H:%M} UTC"
+_at = when
 
 
 def _check_deadlines(
@@ -323,10 +317,10 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if closed_submissions is not None and "submissions_close" in args:
         tz = settings.timezone
         until = challenge.voting_close_at
-        open_until = f" (voting is open until {day(until, tz)})" if until else ""
+        open_until = f" (voting is open until {when(until, tz)})" if until else ""
         raise UserError(
             f"Challenge {quoted(challenge.title)} closed its submissions on "
-            f"{day(closed_submissions, tz)}; they can't open again. Change `voting_close` "
+            f"{when(closed_submissions, tz)}; they can't open again. Change `voting_close` "
             f"instead{open_until}."
         )
     if challenge.phase.running and challenge.opened_at is not None:
@@ -540,4 +534,5 @@ async def info(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
     if not privacy.challenge_visible(challenge, moderator=ctx.is_moderator):
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
-    return Reply(challenge_card(challenge))
+    card = challenge_card(challenge)
+    return Reply(replace(card, fields=(*card.fields, *settings_fields(challenge))))

@@ -14,7 +14,15 @@ from bot.events import IdeaPublished, IdeaSubmitted
 from bot.finding import ROADMAP_STATUSES, SEARCH_MAX, IdeaQuery
 from bot.messages import MODERATORS, Card, Post, PostKind, Reply
 from bot.model import PUBLIC_STATUSES, Challenge, Idea, IdeaStatus, Phase
-from bot.render import day, idea_card, idea_heading, more_line, quoted, status_text, vote_text
+from bot.render import (
+    idea_card,
+    idea_heading,
+    more_line,
+    quoted,
+    status_text,
+    vote_text,
+    when,
+)
 from bot.text import clean_user_text, display_inline, neutralize_mentions, similar_items
 from bot.webhooks import events as webhook_events
 
@@ -92,9 +100,9 @@ def submissions_closed(challenge: Challenge, ctx: Context) -> str | None:
     if challenge.phase is Phase.CLOSED:
         return f"Challenge {name} is closed. See the results with `/results {challenge.slug}`."
     if challenge.phase is Phase.VOTING or (deadline is not None and ctx.now >= deadline):
-        closed = f" on {day(deadline, tz)}" if deadline else ""
+        closed = f" on {when(deadline, tz)}" if deadline else ""
         until = challenge.voting_close_at
-        voting = f" until {day(until, tz)}" if until else ""
+        voting = f" until {when(until, tz)}" if until else ""
         return (
             f"Challenge {name} closed its submissions{closed}; voting is open{voting}. "
             f"See the ideas with `/ideas {challenge.slug}`."

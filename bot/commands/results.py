@@ -16,7 +16,7 @@ from bot.events import ResultsPosted
 from bot.export import to_csv, to_json
 from bot.messages import Attachment, Card, Post, PostKind, Reply
 from bot.model import RANKING_RULE, Challenge, Phase
-from bot.render import day, plural, quoted, standings_lines
+from bot.render import plural, quoted, standings_lines, when
 from bot.text import display_inline
 from bot.weeks import leaderboard_period
 
@@ -35,9 +35,9 @@ async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     sealed = privacy.tallies_sealed(challenge)
     if sealed and not ctx.is_moderator:
         until = challenge.voting_close_at
-        when = f" on {day(until, challenge.settings.timezone)}" if until else ""
+        on = f" on {when(until, challenge.settings.timezone)}" if until else ""
         raise UserError(
-            f"Tallies for {quoted(challenge.title)} are sealed until the close{when}. "
+            f"Tallies for {quoted(challenge.title)} are sealed until the close{on}. "
             f"`/ideas {challenge.slug}` lists the ideas meanwhile."
         )
     top = await standings(ctx.store, challenge, limit=10)
@@ -118,7 +118,8 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
         # Badges earned with an anonymous idea would name its author.
         secret = await anonymous_ideas(ctx.store, earned)
         earned = [b for b in earned if b.idea_id not in secret]
-    titles = {c.id: c.title for c in await ctx.store.challenges(ctx.community.id)}
+    challenges = {c.id: c for c in await ctx.store.challenges(ctx.community.id)}
+    titles = {c.id: c.title for c in challenges.values()}
     numbers = {
         i.id: i.number
         for i in (
@@ -131,7 +132,12 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
         where = (
             f" in {display_inline(titles[b.challenge_id], 60)}" if b.challenge_id in titles else ""
         )
-        lines.append(f"{b.kind.label}{idea}{where} · {b.awarded_at:%d %b %Y}")
+        zone = (
+            challenges[b.challenge_id].settings.timezone
+            if b.challenge_id in challenges
+            else ctx.settings.core.default_timezone
+        )
+        lines.append(f"{b.kind.label}{idea}{where} · {when(b.awarded_at, zone)}")
     public, total = await ctx.store.member_points(ctx.community.id, member.id, ctx.rewards.weights)
     own = member.id == ctx.member.id
     who = "You have" if own else f"{display_inline(member.display_name, 60)} has"
