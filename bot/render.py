@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.grammar import format_duration
 from bot.messages import Card
 from bot.model import RANKING_RULE, Challenge, Idea, IdeaStatus, Phase, Standing
 from bot.text import display_inline, neutralize_mentions
@@ -145,9 +146,9 @@ def settings_fields(challenge: Challenge) -> list[tuple[str, str]]:
     venues = ", ".join(f"#{display_inline(v, 40)}" for v in challenge.venues) or "none"
     ages = []
     if s.min_account_age:
-        ages.append(f"account {_span(s.min_account_age)}")
+        ages.append(f"account {format_duration(s.min_account_age)}")
     if s.min_member_age:
-        ages.append(f"membership {_span(s.min_member_age)}")
+        ages.append(f"membership {format_duration(s.min_member_age)}")
     sealed = "yes: tallies hidden until the close" if s.sealed else "no"
     if s.sealed and challenge.phase is Phase.CLOSED:
         sealed = "yes, until the close (now open)"
@@ -167,15 +168,6 @@ def settings_fields(challenge: Challenge) -> list[tuple[str, str]]:
             "member; vote with " + neutralize_mentions(s.vote_emoji),
         ),
     ]
-
-
-def _span(delta: timedelta) -> str:
-    """A setting's duration as it is typed: `7d`, `36h`, `90m`."""
-    minutes = int(delta.total_seconds() // 60)
-    for unit, size in (("w", 10080), ("d", 1440), ("h", 60)):
-        if minutes % size == 0:
-            return f"{minutes // size}{unit}"
-    return f"{minutes}m"
 
 
 def standings_lines(standings: Sequence[Standing], *, sealed: bool) -> list[str]:

@@ -106,28 +106,26 @@ class Context:
     ) -> Challenge:
         """The challenge a command means when none is named: the only one that fits the
         command in the community, else the only one of those running in this channel,
-        running at all, or with this channel as a venue. When none of those settles it,
-        the same among the challenges not closed (then all), so that the command can say
-        why the one found does not fit ("hasn't opened yet")."""
+        running at all, or with this channel as a venue. When none fits, the same among the
+        challenges not closed (else all), so that the command can say why the one found
+        does not fit ("hasn't opened yet")."""
         live = [c for c in found if c.phase is not Phase.CLOSED]
-        tries = [live or found]
-        if fits is not None:
-            tries.insert(0, [c for c in found if fits(c)])
-        for candidates in tries:
-            if len(candidates) == 1:
-                return candidates[0]
-            for narrowed in (
-                [c for c in candidates if self.channel_id in c.venues and c.phase.running],
-                [c for c in candidates if c.phase.running],
-                [c for c in candidates if self.channel_id in c.venues],
-            ):
-                if len(narrowed) == 1:
-                    return narrowed[0]
+        fitting = [c for c in found if fits(c)] if fits is not None else []
+        candidates = fitting or live or found
+        if len(candidates) == 1:
+            return candidates[0]
+        for narrowed in (
+            [c for c in candidates if self.channel_id in c.venues and c.phase.running],
+            [c for c in candidates if c.phase.running],
+            [c for c in candidates if self.channel_id in c.venues],
+        ):
+            if len(narrowed) == 1:
+                return narrowed[0]
         if not found:
             raise UserError(
                 "There is no challenge yet. Moderators start one with `/challenge create`."
             )
-        options = tries[0] or live or found
+        options = candidates
         shown = options[:5]
         names = ", ".join(f"`{c.slug}`" for c in shown)
         more = f" and {len(options) - len(shown)} more" if len(options) > len(shown) else ""
