@@ -171,6 +171,8 @@ async def test_long_lists_say_how_many_more(h: Harness) -> None:
     assert first[-1] == "… and 2 more: `/ideas flavour sort:new page:2`"
     found = (await h.ok("/ideas search:idea", "dan")).card.body.splitlines()
     assert found[-1] == "… and 2 more: `/ideas search:idea page:2`"
+    standings = (await h.ok("/results", "dan")).card.body.splitlines()
+    assert standings[-1] == "… and 2 more: `/ideas flavour sort:top`"
     assert more_line(0, "/ideas") == ""
 
 

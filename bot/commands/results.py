@@ -15,8 +15,8 @@ from bot.errors import UserError
 from bot.events import ResultsPosted
 from bot.export import to_csv, to_json
 from bot.messages import Attachment, Card, Post, PostKind, Reply
-from bot.model import RANKING_RULE, Challenge, Phase
-from bot.render import plural, quoted, standings_lines, when
+from bot.model import PUBLIC_STATUSES, RANKING_RULE, Challenge, Phase
+from bot.render import more_line, plural, quoted, standings_lines, when
 from bot.text import display_inline
 from bot.weeks import leaderboard_period
 
@@ -42,7 +42,10 @@ async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
         )
     top = await standings(ctx.store, challenge, limit=10)
     heading = "Final results" if challenge.phase is Phase.CLOSED else "Standings"
-    body = "\n".join(standings_lines(top, sealed=False)) or "No ideas yet."
+    lines = standings_lines(top, sealed=False)
+    total = await ctx.store.count_ideas(challenge.id, PUBLIC_STATUSES)
+    more = more_line(total - len(top), f"/ideas {challenge.slug} sort:top")
+    body = "\n".join([*lines, more] if more and lines else lines) or "No ideas yet."
     note = " (sealed for members: only moderators see this)" if sealed else ""
     return Reply(
         Card(
