@@ -56,7 +56,15 @@ def parse_invocation(
     Raises GrammarError with a friendly message when the line is not a command.
     """
     line = parse_line(text, registry.paths)
-    return Invocation(community, channel_id, actor, line.command, line.options, line.positionals)
+    return Invocation(
+        community,
+        channel_id,
+        actor,
+        line.command,
+        line.options,
+        line.positionals,
+        line.spilled,
+    )
 
 
 class Cocreate:
@@ -202,7 +210,7 @@ class Cocreate:
             raise UserError(f"Unknown command `/{' '.join(inv.command)}`. Try `/cocreate help`.")
         if spec.moderator and not inv.actor.is_moderator:
             raise PermissionDenied(f"Only moderators can use `{spec.name}`.")
-        args = bind(spec, inv.options, inv.positionals)
+        args = bind(spec, inv.options, inv.positionals, inv.spilled)
         if inv.actor.is_bot:
             raise UserError("Bots can't use Cocreate's commands.")
         now = self.clock.now()

@@ -12,13 +12,14 @@ Every parser raises :class:`GrammarError` with a short sentence meant for the ch
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import zoneinfo
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
+
+from rapidfuzz.distance import Indel
 
 from bot.text import display_inline
 
@@ -62,9 +63,13 @@ class ParsedLine:
     command: tuple[str, ...]
     positionals: tuple[str, ...] = ()
     options: Mapping[str, str] = field(default_factory=dict)
+    #: bare words that came right after an option's unquoted value, by option name
+    #: (`title:My idea` leaves `idea` here): they were probably meant to be part of it
+    spilled: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", dict(self.options))
+        object.__setattr__(self, "spilled", dict(self.spilled))
 
     def __hash__(self) -> int:
         return hash((self.command, self.positionals, tuple(sorted(self.options.items()))))
@@ -93,7 +98,7 @@ class _Token:
     option: str | None = None  # the option name for name:value tokens
 
 
-def _read_quoted(text: str, start: int) -> tuple[str, int]:
+def _read_quoted(text: str, start: int, option: str | None = None) -> tuple[str, int]:
     """Read the quoted string whose opening quote is at ``start``; return it and the end."""
     closers = _QUOTES[text[start]]
     out: list[str] = []
@@ -109,7 +114,14 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
             return "".join(out), i + 1
         out.append(ch)
         i += 1
-    raise GrammarError(f"A quote is not closed: `{_show(text[start:], 30)}`")
+    opening = text[start]
+    closing = _QUOTES[opening][0]
+    where = f"the value of `{option}` " if option else ""
+    raise GrammarError(
+        f"A quote is not closed: {where}starts with {opening} at "
+        f"`{_show(text[start:], 30)}` but no {closing} ends it. "
+        f"Close it, or leave the quote out of the text."
+    )
 
 
 def _read_bare(text: str, i: int) -> int:
@@ -140,7 +152,7 @@ def _tokenize(text: str) -> list[_Token]:
             name = match.group(1).lower()
             after = match.end()
             if after < n and text[after] in _QUOTES:
-                value, i = _read_quoted(text, after)
+                value, i = _read_quoted(text, after, name)
                 end = _read_bare(text, i)
                 tokens.append(_Token(value + text[i:end], quoted=True, option=name))
                 i = end
@@ -160,50 +172,70 @@ def _format_command(words: Collection[str]) -> str:
     return "/" + " ".join(words)
 
 
-def _list_commands(commands: list[tuple[str, ...]]) -> str:
-    shown = [f"`{_format_command(c)}`" for c in commands[:5]]
+def _list_commands(commands: Sequence[tuple[str, ...]], joiner: str = " or ") -> str:
+    shown = [f"`{_format_command(c)}`" for c in commands]
     if len(shown) == 1:
         return shown[0]
-    return ", ".join(shown[:-1]) + " or " + shown[-1]
+    return ", ".join(shown[:-1]) + joiner + shown[-1]
+
+
+#: How alike a typed word and a command's word must be to suggest it (0 to 1).
+_SUGGEST_CUTOFF = 0.6
+_SUGGEST_MAX = 3
+
+
+def nearest_commands(
+    words: list[str], known: Collection[tuple[str, ...]], limit: int = _SUGGEST_MAX
+) -> list[tuple[str, ...]]:
+    """The known commands nearest to what was typed, nearest first: each of a command's
+    words must be close to the word typed in its place (the weakest word counts, so
+    `/idea frob` suggests nothing), and a group typed exactly (`/idea sbumit`) looks
+    among its own commands only, not at `/ideas`."""
+    lowered = [w.lower() for w in words]
+    if not lowered:
+        return []
+    in_group = any(len(c) > 1 and c[0] == lowered[0] for c in known)
+    scored: list[tuple[int, float, tuple[str, ...]]] = []
+    for command in known:
+        if len(lowered) < len(command) or (in_group and len(command) == 1):
+            continue
+        if in_group and command[0] != lowered[0]:
+            continue
+        ratio = min(
+            Indel.normalized_similarity(typed, wanted)
+            for typed, wanted in zip(lowered, command, strict=False)
+        )
+        if ratio >= _SUGGEST_CUTOFF:
+            scored.append((len(command), ratio, command))
+    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+    if not scored:
+        return []
+    longest = scored[0][0]
+    return [command for length, _, command in scored if length == longest][:limit]
 
 
 def _unknown_command(words: list[str], known: set[tuple[str, ...]]) -> GrammarError:
+    """What was typed is no command: the nearest ones, then all of the group typed (or,
+    for an unknown first word, every command there is)."""
     lowered = [w.lower() for w in words]
-    # Suggest the known command whose every word is close to the word typed in its place
-    # (the weakest word counts, so "/idea frob" does not suggest "/idea show").
-    # A group typed exactly ("/idea sbumit") looks for its subcommands, not for "/ideas".
-    in_group = any(len(c) > 1 and c[0] == lowered[0] for c in known)
-    best: tuple[str, ...] | None = None
-    best_score = (0, 0.6)  # (words matched, ratio); difflib's default cutoff
-    for command in sorted(known):
-        if len(lowered) < len(command) or (in_group and len(command) == 1):
-            continue
-        ratio = min(
-            difflib.SequenceMatcher(None, typed, wanted).ratio()
-            for typed, wanted in zip(lowered, command, strict=False)
-        )
-        if ratio < 0.6:
-            continue
-        score = (len(command), ratio)
-        if score > best_score or best is None:
-            best, best_score = command, score
-    if best is not None:
-        typed_words = words[: len(best)]
-        return GrammarError(
-            f"Unknown command `{_show(_format_command(typed_words))}`. "
-            f"Did you mean `{_format_command(best)}`?"
-        )
-    # The longest typed prefix that starts some known command ("/idea frobnicate").
     prefix = 0
     for length in range(len(lowered), 0, -1):
         if any(c[:length] == tuple(lowered[:length]) for c in known):
             prefix = length
             break
-    typed_words = words[: prefix + 1]
-    message = f"Unknown command `{_show(_format_command(typed_words))}`."
+    near = nearest_commands(words, known)
+    shown_words = words[: max((len(c) for c in near), default=prefix + 1)]
+    message = f"Unknown command `{_show(_format_command(shown_words))}`."
+    if near:
+        message += f" Did you mean {_list_commands(near)}?"
     if prefix:
-        below = sorted(c for c in known if c[:prefix] == tuple(lowered[:prefix]))
-        message += f" Try {_list_commands(below)}."
+        group = tuple(lowered[:prefix])
+        below = sorted(c for c in known if c[:prefix] == group and c != group)
+        if below:
+            message += f" The `{_format_command(group)}` commands: {_list_commands(below, ', ')}."
+    elif known:
+        tops = sorted({(c[0],) for c in known})
+        message += f" The commands: {_list_commands(tops, ', ')}; `/cocreate help` explains them."
     return GrammarError(message)
 
 
@@ -254,6 +286,8 @@ def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> Parsed
 
     positionals: list[str] = []
     options: dict[str, str] = {}
+    spilled: dict[str, tuple[str, ...]] = {}
+    loose: str | None = None  # the option whose unquoted value the bare words follow
     rest = tokens[len(command) :]
     i = 0
     while i < len(rest):
@@ -261,19 +295,26 @@ def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> Parsed
         i += 1
         if token.option is None:
             positionals.append(token.text)
+            if loose is not None and not token.quoted:
+                spilled[loose] = (*spilled.get(loose, ()), token.text)
+            else:
+                loose = None
             continue
         name, value = token.option, token.text
         if name in options:
             raise GrammarError(f"Option `{name}` is given twice.")
+        quoted = token.quoted
         if value == "" and not token.quoted:
             # "title: Salted" -- the value is the next argument, unless that is an option.
             if i < len(rest) and rest[i].option is None:
                 value = rest[i].text
+                quoted = rest[i].quoted
                 i += 1
             else:
                 raise GrammarError(f'Option `{name}` has no value; write {name}:"…".')
         options[name] = value
-    return ParsedLine(command, tuple(positionals), options)
+        loose = None if quoted else name
+    return ParsedLine(command, tuple(positionals), options, spilled)
 
 
 # --------------------------------------------------------------------------------------------

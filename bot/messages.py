@@ -46,6 +46,9 @@ class Invocation:
     command: tuple[str, ...]
     options: Mapping[str, OptionValue] = field(default_factory=dict)
     positionals: tuple[str, ...] = ()
+    #: text platforms: bare words that followed an option's unquoted value, by option
+    #: (`title:My idea` spills `idea`), so that the error can say what happened
+    spilled: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class ReactionAction(StrEnum):

@@ -37,6 +37,7 @@ from bot.webhooks.ports import WebhookStore
 if TYPE_CHECKING:
     from bot.accounts import AccountStore
     from bot.agenda import Agenda
+    from bot.finding import IdeaFinder
     from bot.metrics import Metrics
     from bot.organisations import OrganisationStore
     from bot.tasks import Background
@@ -240,6 +241,11 @@ class Store(ApiTokenStore, Protocol):
     @property
     def webhooks(self) -> WebhookStore:
         """The webhooks' endpoints and outbox, in this transaction."""
+        ...
+
+    @property
+    def finding(self) -> IdeaFinder:
+        """Ideas across a community: yours, by status, by words, the roadmap."""
         ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...

@@ -7,20 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.grammar import format_duration
 from bot.messages import Card
 from bot.model import RANKING_RULE, Challenge, Idea, IdeaStatus, Phase, Standing
 from bot.text import display_inline, neutralize_mentions
 
 
 def when(at: datetime, tz: str) -> str:
-    """`Tue 10 Mar 2026, 18:00 CET` in the challenge's time zone."""
-    local = at.astimezone(ZoneInfo(tz))
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
-
-
-def day(at: datetime, tz: str) -> str:
-    local = at.astimezone(ZoneInfo(tz))
-    return f"{local.day} {local:%B}"
+    """`Tue 10 Mar 2026, 18:00 CET`: every date the bot writes, in the challenge's time
+    zone (or the community's default), with the zone named. A time that zone can't show
+    (near year 1 or 9999) is written in UTC."""
+    try:
+        local = at.astimezone(ZoneInfo(tz))
+        return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+    except (OverflowError, ValueError):
+        return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 def quoted(title: str) -> str:
@@ -139,6 +140,36 @@ def challenge_card(challenge: Challenge) -> Card:
     )
 
 
+def settings_fields(challenge: Challenge) -> list[tuple[str, str]]:
+    """Every setting of a challenge, as `/challenge info` shows it."""
+    s = challenge.settings
+    venues = ", ".join(f"#{display_inline(v, 40)}" for v in challenge.venues) or "none"
+    ages = []
+    if s.min_account_age:
+        ages.append(f"account {format_duration(s.min_account_age)}")
+    if s.min_member_age:
+        ages.append(f"membership {format_duration(s.min_member_age)}")
+    sealed = "yes: tallies hidden until the close" if s.sealed else "no"
+    if s.sealed and challenge.phase is Phase.CLOSED:
+        sealed = "yes, until the close (now open)"
+    return [
+        ("Schedule", f"weekly results at `{s.schedule}` (cron), {s.timezone}"),
+        ("Time zone", s.timezone),
+        ("Venues", venues),
+        ("Report venue", f"#{display_inline(s.report_venue, 40)}" if s.report_venue else "none"),
+        ("Minimum ages for a vote", ", ".join(ages) or "none"),
+        ("Sealed", sealed),
+        ("Review", "moderators approve ideas first" if s.review else "no: ideas go up at once"),
+        (
+            "Limits",
+            f"{plural(s.ideas_per_member, 'idea')} per member; self-votes "
+            f"{'count' if s.self_votes else 'do not count'}; "
+            f"{'several podium places' if s.multiple_places else 'one podium place'} per "
+            "member; vote with " + neutralize_mentions(s.vote_emoji),
+        ),
+    ]
+
+
 def standings_lines(standings: Sequence[Standing], *, sealed: bool) -> list[str]:
     """Ranked lines with medals and tallies; sealed, plain lines with neither."""
     lines = []
@@ -150,6 +181,13 @@ def standings_lines(standings: Sequence[Standing], *, sealed: bool) -> list[str]
             medal = {1: "🥇", 2: "🥈", 3: "🥉"}[s.place] if s.place else f"{s.rank}."
             lines.append(f"{medal} {title} — {vote_text(s.votes)}")
     return lines
+
+
+def more_line(remaining: int, command: str) -> str:
+    """The last line of a long list: `… and 12 more: `/ideas page:2``; "" when none remain."""
+    if remaining <= 0:
+        return ""
+    return f"… and {remaining} more: `{command}`"
 
 
 def plural(n: int, word: str) -> str:

@@ -20,7 +20,7 @@ from bot.model import Challenge, Standing
 from bot.periods import results_periods
 from bot.ports import Store
 from bot.privacy import tallies_sealed
-from bot.render import idea_heading, plural
+from bot.render import idea_heading, plural, when
 from bot.text import display_inline, slugify
 from bot.weeks import results_week
 
@@ -69,15 +69,20 @@ async def brand_report(
         start = challenge.opened_at or challenge.created_at
         opened, last = start.astimezone(tz), (challenge.closed_at or end).astimezone(tz)
         fields = await _whole(store, challenge, start, end)
-        body = f"The whole challenge, from {opened:%a %d %b %Y} to {last:%a %d %b %Y}."
+        zone = challenge.settings.timezone
+        body = (
+            f"The whole challenge, from {when(start, zone)} to "
+            f"{when(challenge.closed_at or end, zone)}."
+        )
         days = _days(opened.date(), last.date())
     else:
         start, end = results_week(challenge, end)
         last = (end - timedelta(microseconds=1)).astimezone(tz)
         first = challenge.opened_at is None or start <= challenge.opened_at
         fields = await _week(store, challenge, start, end, sealed, first=first)
-        body = f"The {'first ' if first else ''}week to {last:%a %d %b %Y}" + (
-            "." if first else ", compared with the week before."
+        body = (
+            f"The {'first ' if first else ''}week to {when(end, challenge.settings.timezone)}"
+            + ("." if first else ", compared with the week before.")
         )
         days = _days(max(start.astimezone(tz).date(), last.date() - CHART_SPAN), last.date())
     fields.append(("Top ideas", _top(top, sealed)))
@@ -136,12 +141,11 @@ async def _whole(
 ) -> list[tuple[str, str]]:
     """The whole challenge: the totals of the final results, and each week's figures."""
     active, returning = await store.contributors(challenge.id, start, end)
-    tz = ZoneInfo(challenge.settings.timezone)
     periods = results_periods(challenge, end)
     lines = []
     for n, (a, b) in enumerate(periods, start=1):
         w = await week(store, challenge, a, b)
-        to = "the close" if n == len(periods) else f"{b.astimezone(tz):%a %d %b}"
+        to = "the close" if n == len(periods) else when(b, challenge.settings.timezone)
         lines.append(
             f"Week {n}, to {to}: {plural(w.new_ideas, 'new idea')} · votes {w.votes.text()}"
         )

@@ -57,6 +57,7 @@ from storage import statements as sql
 from storage.accounts import SqlAccounts
 from storage.api_reads import ApiReadRepository
 from storage.api_tokens import ApiTokenRepository
+from storage.finding import SqlFinding
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
 from storage.organisations import SqlOrganisations
@@ -483,6 +484,11 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     def accounts(self) -> SqlAccounts:
         """Linked accounts of one person (storage/accounts.py)."""
         return SqlAccounts(self.conn)
+
+    @property
+    def finding(self) -> SqlFinding:
+        """Ideas across a community (storage/finding.py), in this transaction."""
+        return SqlFinding(self.conn, _IDEA_COLUMNS, _idea_of)
 
     @property
     def organisations(self) -> SqlOrganisations:

@@ -79,7 +79,8 @@ async def test_submissions_follow_phases_limits_and_terms(
     h.clock.advance(timedelta(days=8))
     closed = await h.refused('/idea submit title:"E" description:"F" accept_terms:yes', "ben")
     assert closed.endswith(
-        "closed its submissions on 9 March; voting is open until 16 March. "
+        "closed its submissions on Mon 9 Mar 2026, 09:00 UTC; voting is open until "
+        "Mon 16 Mar 2026, 09:00 UTC. "
         "See the ideas with `/ideas flavour`."
     )
 

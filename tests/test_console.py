@@ -244,3 +244,64 @@ def test_a_second_run_goes_on_from_the_time_the_first_reached(
     first = clock_after(":advance 3d\n")
     second = clock_after("")
     assert first - timedelta(minutes=1) <= second <= first + timedelta(minutes=1)
+
+
+FINDING = Path(__file__).parent / "scripts" / "finding.txt"
+HELP = Path(__file__).parent / "scripts" / "help.txt"
+
+
+def test_finding_ideas_and_the_roadmap_in_the_console(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out = run(capsys, "--script", str(FINDING))
+    assert status == 0, out
+    assert block(out, "🔎 Your ideas")[1:3] == [
+        "  #3 · Lemon_sorbet — 0 votes",
+        "  #2 · Mint chocolate chip — 0 votes",
+    ]
+    assert block(out, "Ideas matching “CARAMEL”")[1] == (
+        "  #1 · Salted caramel crunch — 0 votes · by anonymous"
+    )
+    assert block(out, "Ideas matching “100%”")[1].startswith("  #1 ·")
+    assert block(out, "Ideas matching “n_s”")[1].startswith("  #3 · Lemon_sorbet")
+    assert '`search:"salted caramel"`' in out
+    assert "Nothing found. `/ideas status:planned` looks in every challenge here" in out
+    assert block(out, "🗺️ Roadmap")[2:5] == [
+        "  📌 Planned: #2 · Mint chocolate chip · by Ben · Next flavour — Coming in May",
+        "  🛠️ In progress: #1 · Salted caramel crunch · by anonymous · Next flavour",
+        "  🚀 Implemented: #4 · Caramel drizzle · by Cleo · Toppings",
+    ]
+    # across challenges, newest first; the sealed challenge's idea shows no tally
+    assert block(out, "Ideas matching “caramel”")[1:3] == [
+        "  #4 · Caramel drizzle — implemented · by Cleo · Toppings",
+        "  #1 · Salted caramel crunch — 0 votes · in progress · by anonymous · Next flavour",
+    ]
+    assert "Ana" not in "\n".join(block(out, "Ideas matching “caramel”"))
+
+
+def test_help_leads_everywhere_and_errors_say_what_happened(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out = run(capsys, "--script", str(HELP))
+    assert status == 0, out
+    for typed in ("help", "/help", "/cocreate"):
+        answer = out.split(f"> {typed}\n", 1)[1].splitlines()
+        assert "👋 Cocreate runs co-creation challenges here" in answer[0], typed
+    explained = block(out, "❓ /idea submit")
+    assert '  Example: `/idea submit title:"Salted caramel" description:"Crunchy salted bits"`' in (
+        explained
+    )
+    assert "There is no command `/resluts`. Did you mean `/results`?" in out
+    assert "`/mod` is a group of commands: `/mod approve`" in out
+    assert "Did you mean `/idea submit`? The `/idea` commands: `/idea edit`, `/idea show`" in out
+    assert "Did you mean `/mod block` or `/mod unblock`?" in out
+    assert "`title:` took only `My`" in out and '`title:"My idea"`' in out
+    assert 'A quote is not closed: the value of `title` starts with "' in out
+    info = out.split("> /challenge info\n", 1)[1].split("\n> ", 1)[0].splitlines()
+    assert "  Schedule: weekly results at `0 9 * * mon` (cron), Europe/Paris" in info
+    assert "  Venues: #general, #flavours" in info
+    assert "  Report venue: #brand" in info
+    assert "  Minimum ages for a vote: account 7d" in info
+    assert "  Review: moderators approve ideas first" in info
+    # the only open challenge takes the idea without being named
+    assert "💡 Idea #1 is in!" in out

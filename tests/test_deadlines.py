@@ -79,8 +79,8 @@ async def test_submissions_close_cannot_change_once_submissions_closed(
     await move(h, timedelta(days=8))
     for option in ("submissions_close:2026-03-12", "submissions_close:12d"):
         refused = await h.refused(f"/challenge edit flavour {option}")
-        assert "'Flavour' closed its submissions on 9 March" in refused, refused
-        assert "voting is open until 16 March" in refused
+        assert "'Flavour' closed its submissions on Mon 9 Mar 2026, 09:00 UTC" in refused, refused
+        assert "voting is open until Mon 16 Mar 2026, 09:00 UTC" in refused
     fields = await info(h)
     assert (fields["Phase"], fields["Submissions close"]) == ("voting", "Mon 9 Mar 2026, 09:00 UTC")
 

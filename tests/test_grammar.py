@@ -11,6 +11,7 @@ from bot.grammar import (
     GrammarError,
     ParsedLine,
     format_duration,
+    nearest_commands,
     parse_bool,
     parse_cron,
     parse_duration,
@@ -261,13 +262,16 @@ def test_line_must_start_with_a_command_name(line: str) -> None:
 def test_unknown_command_suggests_closest() -> None:
     with pytest.raises(GrammarError) as info:
         parse('/idea sbumit title:"x"')
-    assert str(info.value) == "Unknown command `/idea sbumit`. Did you mean `/idea submit`?"
+    assert str(info.value) == (
+        "Unknown command `/idea sbumit`. Did you mean `/idea submit`? "
+        "The `/idea` commands: `/idea show`, `/idea submit`."
+    )
 
 
 def test_unknown_single_word_command_suggestion() -> None:
     with pytest.raises(GrammarError) as info:
         parse("/reslts Flavour")
-    assert str(info.value) == "Unknown command `/reslts`. Did you mean `/results`?"
+    assert str(info.value).startswith("Unknown command `/reslts`. Did you mean `/results`? ")
 
 
 def test_unknown_command_keeps_typed_case() -> None:
@@ -280,20 +284,25 @@ def test_unknown_command_keeps_typed_case() -> None:
 def test_unknown_subcommand_lists_the_group() -> None:
     with pytest.raises(GrammarError) as info:
         parse("/idea frobnicate")
-    assert (
-        str(info.value) == "Unknown command `/idea frobnicate`. Try `/idea show` or `/idea submit`."
+    assert str(info.value) == (
+        "Unknown command `/idea frobnicate`. The `/idea` commands: `/idea show`, `/idea submit`."
     )
 
 
 def test_group_alone_lists_the_group() -> None:
-    with pytest.raises(GrammarError, match=r"Unknown command `/idea`\. Try `/idea show`"):
+    with pytest.raises(
+        GrammarError, match=r"Unknown command `/idea`\. The `/idea` commands: `/idea show`"
+    ):
         parse("/idea")
 
 
 def test_unknown_command_without_suggestion() -> None:
     with pytest.raises(GrammarError) as info:
         parse("/zzz qqq")
-    assert str(info.value) == "Unknown command `/zzz`."
+    assert str(info.value) == (
+        "Unknown command `/zzz`. The commands: `/cocreate`, `/idea`, `/leaderboard`, `/mod`, "
+        "`/results`; `/cocreate help` explains them."
+    )
 
 
 def test_unknown_command_with_no_known_commands() -> None:
@@ -301,12 +310,53 @@ def test_unknown_command_with_no_known_commands() -> None:
         parse_line("/results", [])
 
 
+def test_several_near_commands_are_all_suggested_nearest_first() -> None:
+    known = {("mod", "block"), ("mod", "unblock"), ("mod", "log"), ("mod", "voters")}
+    with pytest.raises(GrammarError) as info:
+        parse_line("/mod blok @ana", known)
+    assert str(info.value) == (
+        "Unknown command `/mod blok`. Did you mean `/mod block` or `/mod unblock`? "
+        "The `/mod` commands: `/mod block`, `/mod log`, `/mod unblock`, `/mod voters`."
+    )
+
+
+def test_nearest_commands_weigh_every_word() -> None:
+    assert nearest_commands(["idea", "frob"], KNOWN) == []
+    assert nearest_commands(["idea", "shw"], KNOWN) == [("idea", "show")]
+    assert nearest_commands(["ledaerboard"], KNOWN) == [("leaderboard",)]
+    # a group typed exactly looks among its own commands, not at /ideas
+    assert nearest_commands(["idea", "sumbit"], KNOWN | {("ideas",)}) == [("idea", "submit")]
+
+
+def test_an_unclosed_quote_says_which_option_and_what_opened_it() -> None:
+    with pytest.raises(GrammarError) as info:
+        parse('/idea submit title:"Salted caramel description:crunchy')
+    assert str(info.value) == (
+        'A quote is not closed: the value of `title` starts with " at '
+        '`"Salted caramel description:c…` but no " ends it. Close it, or leave the '
+        "quote out of the text."
+    )
+
+
+def test_words_after_an_unquoted_value_are_remembered_as_spilled() -> None:
+    parsed = parse('/idea submit title:My great idea description:"x" more')
+    assert parsed.options == {"title": "My", "description": "x"}
+    assert parsed.positionals == ("great", "idea", "more")
+    assert parsed.spilled == {"title": ("great", "idea")}
+    # after a quoted value, or "name: value" with a quoted value, nothing spills
+    assert parse('/idea submit title:"My" great').spilled == {}
+    assert parse('/idea submit title: "My" great').spilled == {}
+    assert parse("/idea submit title: My great").spilled == {"title": ("great",)}
+    assert parse("/idea show #4").spilled == {}
+
+
 def test_unknown_command_message_is_safe_to_display() -> None:
     with pytest.raises(GrammarError) as info:
         parse("/@everyone`x")
     message = str(info.value)
     assert "@everyone" not in message
-    assert message.count("`") == 2
+    typed = message.split(". ", 1)[0]
+    assert typed.count("`") == 2
 
 
 # --------------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ async def test_the_first_brand_report_compares_with_no_week_before_the_challenge
     await h.react(2, "dan")
     await h.app.agenda.travel(h.clock, START + timedelta(days=14, hours=1))
     first, second = posts(h, PostKind.REPORT, "📈 Brand")
-    assert first.card.body == "The first week to Mon 09 Mar 2026."
+    assert first.card.body == "The first week to Mon 9 Mar 2026, 09:00 UTC."
     assert "week before" not in str(first.card)
     assert dict(first.card.fields) | {"Top ideas": ""} == {
         "New ideas": "1 (first week)",
@@ -201,7 +201,9 @@ async def test_the_final_brand_report_covers_the_whole_challenge(
     assert len(by_week) == 4
     assert by_week[0].endswith("11 new ideas · votes +18")
     assert by_week[-1].endswith("0 new ideas · votes +0")
-    assert final_report.card.body == "The whole challenge, from Thu 05 Mar 2026 to Thu 26 Mar 2026."
+    assert final_report.card.body == (
+        "The whole challenge, from Thu 5 Mar 2026, 09:00 UTC to Thu 26 Mar 2026, 09:00 UTC."
+    )
     assert len(field(final_report, "Top ideas").splitlines()) == 5
     assert [a.filename for a in final_report.attachments] == [
         "flavour-2026-03-26-final-activity.png",

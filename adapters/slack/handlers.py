@@ -49,11 +49,13 @@ from bot.text import TextError, clean_user_text
 log = logging.getLogger("cocreate.slack")
 
 Ack = Callable[..., Awaitable[Any]]
-#: The home tab: the member's badges and points, their rank, and the challenges.
+#: The home tab: the member's badges and points, their rank, the challenges, and the
+#: roadmap (what became of the community's ideas).
 HOME_COMMANDS: tuple[tuple[tuple[str, ...], dict[str, OptionValue]], ...] = (
     (("badges",), {}),
     (("leaderboard",), {"period": "all"}),
     (("challenge", "list"), {}),
+    (("roadmap",), {}),
 )
 ERROR_TEXT = 300
 

@@ -18,6 +18,7 @@ from bot.organisations import LINK_VALID
     "cocreate",
     "link",
     description="Link your accounts on this organisation's other platforms: they count as one",
+    example="/cocreate link ABCD-EFGH",
     options=(
         Option("code", OptionKind.TEXT, "the code your other account was given", positional=True),
     ),

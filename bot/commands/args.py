@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
 
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.errors import UserError
@@ -20,6 +22,7 @@ from bot.grammar import (
     parse_timezone,
 )
 from bot.messages import OptionValue
+from bot.text import display_inline
 
 #: A Unicode emoji (no ASCII at all), a `:name:`, or a Discord custom emoji `<:name:id>`.
 _EMOJI = re.compile(
@@ -37,10 +40,51 @@ def strip_reference(text: str) -> str:
     return text.lstrip("@#") if text[:1] in "@#" else text
 
 
+#: Options whose values are often several words: bare words after one were probably
+#: meant to be part of it (`title:My idea`).
+_WORDY = (
+    OptionKind.TEXT,
+    OptionKind.LONG_TEXT,
+    OptionKind.CHALLENGE,
+    OptionKind.MEMBER,
+    OptionKind.WHEN,
+)
+
+
+def _quote_for_code(text: str, limit: int = 60) -> str:
+    return display_inline(text.replace("`", "'"), limit)
+
+
+def _refuse_spilled(
+    spec: CommandSpec,
+    options: Mapping[str, OptionValue],
+    spilled: Mapping[str, tuple[str, ...]],
+) -> None:
+    """`title:My idea description:…`: the value of `title` ended at the space, and `idea`
+    would be taken for something else. Say so, with the quoting that works."""
+    for name, words in spilled.items():
+        option = spec.option(name)
+        if option is None or option.kind not in _WORDY or not words:
+            continue
+        typed = f"{options.get(name, '')}"
+        whole = " ".join((typed, *words))
+        left = " ".join(words)
+        raise UserError(
+            f"`{name}:` took only `{_quote_for_code(typed)}`: an option's value ends at the "
+            f"first space, so `{_quote_for_code(left)}` was left over. Put a value with "
+            f'spaces in quotes: `{name}:"{_quote_for_code(whole)}"`. Usage: `{spec.usage}`'
+        )
+
+
 def bind(
-    spec: CommandSpec, options: Mapping[str, OptionValue], positionals: tuple[str, ...]
+    spec: CommandSpec,
+    options: Mapping[str, OptionValue],
+    positionals: tuple[str, ...],
+    spilled: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
     """The command's arguments, converted and checked; a UserError names what is wrong."""
+    if spilled:
+        _refuse_spilled(spec, options, spilled)
     raw: dict[str, OptionValue] = {}
     slots = [o for o in spec.options if o.positional]
     values = list(positionals)
@@ -65,8 +109,8 @@ def bind(
         named = spec.option(name)
         if named is None:
             known = [o.name for o in spec.options]
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" Did you mean `{close[0]}:`?" if close else ""
+            close = nearest_option(name, known)
+            hint = f" Did you mean `{close}:`?" if close else ""
             raise UserError(f"`{spec.name}` has no option `{name}`.{hint} Usage: `{spec.usage}`")
         if name in raw:
             raise UserError(f"`{name}` is given twice. Usage: `{spec.usage}`")
@@ -82,6 +126,14 @@ def bind(
             continue
         args[option.name] = convert(option, raw[option.name])
     return args
+
+
+def nearest_option(name: str, known: list[str]) -> str | None:
+    """The option name nearest to a misspelt one, if any is near enough."""
+    found = process.extractOne(
+        name.lower(), known, scorer=Indel.normalized_similarity, score_cutoff=0.6
+    )
+    return None if found is None else str(found[0])
 
 
 def _two_word_choice(option: Option, values: list[str]) -> bool:

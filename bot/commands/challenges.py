@@ -16,7 +16,7 @@ from bot.errors import UserError
 from bot.grammar import format_duration, parse_duration, parse_when
 from bot.messages import Card, Reply
 from bot.model import Challenge, ChallengeSettings, Phase
-from bot.render import challenge_card, day, quoted, when
+from bot.render import challenge_card, quoted, settings_fields, when
 from bot.text import clean_user_text, display_inline, slugify
 from bot.venues import local
 from bot.webhooks import events as webhook_events
@@ -32,6 +32,10 @@ CHALLENGE = Option(
     "the challenge's title or short name",
     required=True,
     positional=True,
+)
+#: left out, the command takes the one challenge that fits it (a draft to open, …)
+CHALLENGE_OR_ONLY = replace(
+    CHALLENGE, required=False, description="the challenge (left out: the only one that fits)"
 )
 
 SETTINGS_OPTIONS = (
@@ -71,6 +75,14 @@ def _venues(text: str, name: str = "venue") -> list[str]:
 
 
 DEADLINES = ("submissions_close", "voting_close")
+
+
+def _draft(c: Challenge) -> bool:
+    return c.phase is Phase.DRAFT
+
+
+def _not_closed(c: Challenge) -> bool:
+    return c.phase is not Phase.CLOSED
 
 
 def _deadline_spec(name: str, raw: str, tz: str, now: datetime) -> str:
@@ -113,13 +125,7 @@ def _schedule(
     return (voting if submissions is None else submissions), voting
 
 
-def _at(at: datetime, tz: str) -> str:
-    """A deadline in the challenge's time zone, or in UTC where that zone can't show it
-    (near year 1 or 9999)."""
-    try:
-        return when(at, tz)
-    except (OverflowError, ValueError):
-        return f"{at:%Y-%m-%d %H:%M} UTC"
+_at = when
 
 
 def _check_deadlines(
@@ -252,6 +258,8 @@ async def _check_title_free(ctx: Context, title: str, except_id: int | None = No
     ),
     moderator=True,
     form=True,
+    example='/challenge create title:"Next flavour" brief:"Which ice cream next?" '
+    "submissions_close:7d voting_close:14d",
 )
 async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
     blank = ChallengeSettings(
@@ -293,12 +301,13 @@ async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "challenge",
     "edit",
     description="Change a challenge's settings",
-    options=(CHALLENGE, *SETTINGS_OPTIONS),
+    options=(CHALLENGE_OR_ONLY, *SETTINGS_OPTIONS),
     moderator=True,
+    example="/challenge edit next-flavour voting_close:21d sealed:yes",
 )
 async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args["challenge"])
+    challenge = await ctx.challenge(args.get("challenge"), _not_closed, "to edit")
     changed = sorted(k for k in args if k != "challenge")
     if not changed:
         raise UserError(
@@ -312,10 +321,10 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if closed_submissions is not None and "submissions_close" in args:
         tz = settings.timezone
         until = challenge.voting_close_at
-        open_until = f" (voting is open until {day(until, tz)})" if until else ""
+        open_until = f" (voting is open until {when(until, tz)})" if until else ""
         raise UserError(
             f"Challenge {quoted(challenge.title)} closed its submissions on "
-            f"{day(closed_submissions, tz)}; they can't open again. Change `voting_close` "
+            f"{when(closed_submissions, tz)}; they can't open again. Change `voting_close` "
             f"instead{open_until}."
         )
     if challenge.phase.running and challenge.opened_at is not None:
@@ -374,11 +383,16 @@ def _closed_submissions(challenge: Challenge) -> datetime | None:
 
 
 @registry.command(
-    "challenge", "open", description="Open a challenge", options=(CHALLENGE,), moderator=True
+    "challenge",
+    "open",
+    description="Open a challenge",
+    options=(CHALLENGE_OR_ONLY,),
+    moderator=True,
+    example="/challenge open next-flavour",
 )
 async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args["challenge"])
+    challenge = await ctx.challenge(args.get("challenge"), _draft, "to open")
     if challenge.phase is not Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} is already {challenge.phase.value}.")
     s = challenge.settings
@@ -412,12 +426,14 @@ async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "challenge",
     "advance",
     description="Move a challenge to its next phase now",
-    options=(CHALLENGE,),
+    options=(CHALLENGE_OR_ONLY,),
     moderator=True,
+    example="/challenge advance next-flavour",
 )
 async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args["challenge"])
+    challenge = await ctx.challenge(args.get("challenge"), _not_closed, "to advance")
+    args = {**args, "challenge": challenge.slug}
     if challenge.phase is Phase.DRAFT:
         return await open_(ctx, args)
     if challenge.phase is Phase.OPEN:
@@ -436,6 +452,7 @@ async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Close a challenge and post the final results",
     options=(CHALLENGE,),
     moderator=True,
+    example="/challenge close next-flavour",
 )
 async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
@@ -466,6 +483,7 @@ async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Delete a draft or closed challenge",
     options=(CHALLENGE,),
     moderator=True,
+    example="/challenge delete old-draft",
 )
 async def delete(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
@@ -480,7 +498,12 @@ async def delete(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return Reply(Card(f"🗑️ Challenge {quoted(challenge.title)} is deleted", ""))
 
 
-@registry.command("challenge", "list", description="What is running, and in which phase")
+@registry.command(
+    "challenge",
+    "list",
+    description="What is running, and in which phase",
+    example="/challenge list",
+)
 async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     order = {Phase.OPEN: 0, Phase.VOTING: 1, Phase.DRAFT: 2, Phase.CLOSED: 3}
     found = [
@@ -511,9 +534,14 @@ def _phase_line(c: Challenge) -> str:
     "info",
     description="A challenge's brief, phase, deadlines and rules",
     options=(replace(CHALLENGE, required=False),),
+    example="/challenge info next-flavour",
 )
 async def info(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args.get("challenge"))
+    challenge = await ctx.challenge(
+        args.get("challenge"),
+        lambda c: privacy.challenge_visible(c, moderator=ctx.is_moderator),
+    )
     if not privacy.challenge_visible(challenge, moderator=ctx.is_moderator):
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
-    return Reply(challenge_card(challenge))
+    card = challenge_card(challenge)
+    return Reply(replace(card, fields=(*card.fields, *settings_fields(challenge))))

@@ -84,30 +84,26 @@ class Context:
 
     # -- lookups -----------------------------------------------------------------
 
-    async def challenge(self, ref: str | None) -> Challenge:
-        """A challenge by slug or title, or the one running in this channel when omitted;
-        the command's log lines name it from here on."""
-        found = await self._challenge(ref)
+    async def challenge(
+        self,
+        ref: str | None,
+        fits: Callable[[Challenge], bool] | None = None,
+        doing: str = "",
+    ) -> Challenge:
+        """A challenge by slug or title; when omitted, the one challenge that `fits` the
+        command (by default: one not closed, else any), preferring one running in this
+        channel. The command's log lines name it from here on. `doing` says in an error
+        what the challenge was wanted for ("to open")."""
+        found = await self._challenge(ref, fits, doing)
         logs.note(challenge=found.slug)
         return found
 
-    async def _challenge(self, ref: str | None) -> Challenge:
+    async def _challenge(
+        self, ref: str | None, fits: Callable[[Challenge], bool] | None, doing: str
+    ) -> Challenge:
         found = await self.store.challenges(self.community.id)
         if ref is None or not ref.strip():
-            live = [c for c in found if c.phase is not Phase.CLOSED]
-            for candidates in (
-                [c for c in live if self.venue in c.venues and c.phase.running],
-                [c for c in live if c.phase.running],
-                [c for c in live if self.venue in c.venues],
-            ):
-                if len(candidates) == 1:
-                    return candidates[0]
-            if not found:
-                raise UserError(
-                    "There is no challenge yet. Moderators start one with `/challenge create`."
-                )
-            names = ", ".join(f"`{c.slug}`" for c in (live or found)[:5])
-            raise UserError(f"Which challenge? Name one of: {names}.")
+            return self._only_fitting(found, fits, doing)
         key = ref.strip().strip("\"'“”").casefold()
         for c in found:
             if key in (c.slug.casefold(), c.title.casefold()):
@@ -119,6 +115,37 @@ class Context:
         raise UserError(
             f"No challenge called '{display_inline(ref, 60)}' here. Challenges: {names}."
         )
+
+    def _only_fitting(
+        self, found: list[Challenge], fits: Callable[[Challenge], bool] | None, doing: str
+    ) -> Challenge:
+        """The challenge a command means when none is named: the only one that fits the
+        command in the community, else the only one of those running in this channel,
+        running at all, or with this channel as a venue. When none fits, the same among the
+        challenges not closed (else all), so that the command can say why the one found
+        does not fit ("hasn't opened yet")."""
+        live = [c for c in found if c.phase is not Phase.CLOSED]
+        fitting = [c for c in found if fits(c)] if fits is not None else []
+        candidates = fitting or live or found
+        if len(candidates) == 1:
+            return candidates[0]
+        for narrowed in (
+            [c for c in candidates if self.venue in c.venues and c.phase.running],
+            [c for c in candidates if c.phase.running],
+            [c for c in candidates if self.venue in c.venues],
+        ):
+            if len(narrowed) == 1:
+                return narrowed[0]
+        if not found:
+            raise UserError(
+                "There is no challenge yet. Moderators start one with `/challenge create`."
+            )
+        options = candidates
+        shown = options[:5]
+        names = ", ".join(f"`{c.slug}`" for c in shown)
+        more = f" and {len(options) - len(shown)} more" if len(options) > len(shown) else ""
+        purpose = f" {doing}" if doing else ""
+        raise UserError(f"Which challenge{purpose}? Name one of: {names}{more}.")
 
     async def idea(self, number: int) -> Idea:
         """An idea of this community that the caller may see."""

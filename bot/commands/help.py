@@ -1,4 +1,5 @@
-"""`/cocreate help`: what the bot does, the commands, and the ranking rule."""
+"""`/cocreate help`: what the bot does, the commands and the ranking rule; with a command
+named, that command explained with an example. `/help`, and `/cocreate` alone, lead here."""
 
 from __future__ import annotations
 
@@ -6,14 +7,35 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.commands.context import Context
-from bot.commands.spec import CommandSpec, registry
+from bot.commands.spec import CommandSpec, Option, OptionKind, registry
+from bot.errors import UserError
+from bot.grammar import nearest_commands
 from bot.messages import Card, Reply
 from bot.model import RANKING_RULE
+from bot.text import display_inline
+
+COMMAND = Option(
+    "command",
+    OptionKind.TEXT,
+    "a command to explain, like idea submit",
+    positional=True,
+    greedy=True,
+)
+#: `/help` and `/cocreate` alone: the way in for those who don't know the name yet
+POINTER = ("help",)
 
 
-@registry.command("cocreate", "help", description="What Cocreate does, and its commands")
+@registry.command(
+    "cocreate",
+    "help",
+    description="What Cocreate does, and its commands",
+    options=(COMMAND,),
+    example="/cocreate help idea submit",
+)
 async def help_(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    member = [s for s in registry.specs if not s.moderator]
+    if args.get("command", "").strip():
+        return Reply(explain(find(args["command"]), ctx.is_moderator))
+    member = [s for s in registry.specs if not s.moderator and s.path != POINTER]
     lines = [f"`{s.usage}`{_also(s)} — {s.description}" for s in member]
     fields = [("Commands", "\n".join(lines))]
     if ctx.is_moderator:
@@ -26,11 +48,84 @@ async def help_(ctx: Context, args: Mapping[str, Any]) -> Reply:
             "A brand asks a question, members submit ideas, and everyone votes by reacting "
             "to the idea posts. Results are posted, and badges reward taking part.",
             tuple(fields),
-            footer="Ideas are written #12; durations 90m, 36h, 7d or 2w.",
+            footer="`/cocreate help <command>` explains one command, with an example "
+            "(`/cocreate help idea submit`). Ideas are written #12; durations 90m, 36h, 7d "
+            "or 2w.",
         )
     )
 
 
+@registry.command(
+    *POINTER,
+    description="Help: the same as /cocreate help",
+    options=(COMMAND,),
+    aliases=(("cocreate",),),
+    example="/help ideas",
+)
+async def pointer(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    reply = await help_(ctx, args)
+    card = reply.card
+    note = "This is `/cocreate help`: the command to remember for help on Cocreate."
+    return Reply(Card(card.title, f"{card.body}\n\n{note}".strip(), card.fields, card.footer))
+
+
+def find(typed: str) -> CommandSpec:
+    """The command named in `/cocreate help <command>`, with or without its slash, by its
+    path or an alias (`cocreate results` is `/results`); otherwise a UserError with the
+    nearest commands and where to see them all."""
+    words = typed.strip().lstrip("/").lower().split()
+    for path in (tuple(words), ("cocreate", *words)):
+        spec = registry.find(path)
+        if spec is not None and spec.path != POINTER:
+            return spec
+    shown = display_inline("/" + " ".join(words), 60).replace("`", "'")
+    group = [s for s in registry.specs if words and s.path[: len(words)] == tuple(words)]
+    if group:
+        names = ", ".join(f"`{s.name}`" for s in group)
+        raise UserError(
+            f"`{shown}` is a group of commands: {names}. "
+            f"Name one, like `/cocreate help {' '.join(group[0].path)}`."
+        )
+    near = nearest_commands(words, registry.paths)
+    hint = " Did you mean " + " or ".join(f"`/{' '.join(c)}`" for c in near) + "?" if near else ""
+    raise UserError(
+        f"There is no command `{shown}`.{hint} `/cocreate help` lists every command.",
+        title="No such command",
+    )
+
+
+def explain(spec: CommandSpec, moderator: bool) -> Card:
+    """One command: what it does, how it is written, an example, and each option."""
+    fields: list[tuple[str, str]] = [("Usage", f"`{spec.usage}`")]
+    if spec.example:
+        fields.append(("Example", f"`{spec.example}`"))
+    options = [_option_line(o) for o in spec.options]
+    if options:
+        fields.append(("Options", "\n".join(options)))
+    if spec.aliases:
+        fields.append(("Also", ", ".join(f"`/{' '.join(a)}`" for a in spec.aliases)))
+    who = "Moderators only." if spec.moderator else ""
+    if spec.moderator and not moderator:
+        who = "Moderators only: you can't use it here."
+    return Card(
+        f"❓ {spec.name}",
+        " ".join(part for part in (f"{spec.description}.", who) if part),
+        tuple(fields),
+        footer="`/cocreate help` lists every command.",
+    )
+
+
+def _option_line(option: Option) -> str:
+    how = (
+        "one of " + ", ".join(c.replace("_", " ") for c in option.choices)
+        if option.choices
+        else option.kind.value
+    )
+    need = "required" if option.required else "optional"
+    written = option.placeholder if option.positional else f"{option.name}:…"
+    return f"`{written}` — {option.description} ({how}, {need})"
+
+
 def _also(spec: CommandSpec) -> str:
     """Other names of a command: Slack reaches `/results` as `/cocreate results`."""
-    return "".join(f" (or `/{' '.join(alias)}`)" for alias in spec.aliases)
+    return "".join(f" (or `/{' '.join(alias)}`)" for alias in spec.aliases if len(alias) > 1)

@@ -11,9 +11,18 @@ from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.events import IdeaPublished, IdeaSubmitted
+from bot.finding import ROADMAP_STATUSES, SEARCH_MAX, IdeaQuery
 from bot.messages import MODERATORS, Card, Post, PostKind, Reply
 from bot.model import PUBLIC_STATUSES, Challenge, Idea, IdeaStatus, Phase
-from bot.render import day, idea_card, idea_heading, quoted, status_text, vote_text
+from bot.render import (
+    idea_card,
+    idea_heading,
+    more_line,
+    quoted,
+    status_text,
+    vote_text,
+    when,
+)
 from bot.text import clean_user_text, display_inline, neutralize_mentions, similar_items
 from bot.webhooks import events as webhook_events
 
@@ -91,9 +100,9 @@ def submissions_closed(challenge: Challenge, ctx: Context) -> str | None:
     if challenge.phase is Phase.CLOSED:
         return f"Challenge {name} is closed. See the results with `/results {challenge.slug}`."
     if challenge.phase is Phase.VOTING or (deadline is not None and ctx.now >= deadline):
-        closed = f" on {day(deadline, tz)}" if deadline else ""
+        closed = f" on {when(deadline, tz)}" if deadline else ""
         until = challenge.voting_close_at
-        voting = f" until {day(until, tz)}" if until else ""
+        voting = f" until {when(until, tz)}" if until else ""
         return (
             f"Challenge {name} closed its submissions{closed}; voting is open{voting}. "
             f"See the ideas with `/ideas {challenge.slug}`."
@@ -113,9 +122,12 @@ def submissions_closed(challenge: Challenge, ctx: Context) -> str | None:
         Option("accept_terms", OptionKind.BOOL, "accept the challenge's terms"),
     ),
     form=True,
+    example='/idea submit title:"Salted caramel" description:"Crunchy salted bits"',
 )
 async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args.get("challenge"))
+    challenge = await ctx.challenge(
+        args.get("challenge"), lambda c: c.phase is Phase.OPEN, "to submit to"
+    )
     why = submissions_closed(challenge, ctx)
     if why:
         raise UserError(why)
@@ -210,6 +222,7 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Edit your idea (until someone else votes for it)",
     options=(IDEA, TITLE, DESCRIPTION),
     form=True,
+    example='/idea edit #12 title:"Salted caramel crunch"',
 )
 async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
@@ -266,7 +279,13 @@ async def _refuse_when_closed(ctx: Context, idea: Idea, what: str) -> Challenge:
     return challenge
 
 
-@registry.command("idea", "withdraw", description="Withdraw your idea", options=(IDEA,))
+@registry.command(
+    "idea",
+    "withdraw",
+    description="Withdraw your idea",
+    options=(IDEA,),
+    example="/idea withdraw #12",
+)
 async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
     if idea.author_id != ctx.member.id:
@@ -289,7 +308,11 @@ async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
 
 
 @registry.command(
-    "idea", "show", description="Show an idea, its status and its votes", options=(IDEA,)
+    "idea",
+    "show",
+    description="Show an idea, its status and its votes",
+    options=(IDEA,),
+    example="/idea show #12",
 )
 async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
@@ -312,18 +335,140 @@ async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return Reply(card)
 
 
+#: `/ideas status:…`: every status, as typed (`in_progress` or "in progress")
+STATUS_CHOICES = tuple(s.value.replace(" ", "_") for s in IdeaStatus if s is not IdeaStatus.PENDING)
+STATUS_CHOICES = ("pending", *STATUS_CHOICES)
+
+
+def status_of(choice: str) -> IdeaStatus:
+    return IdeaStatus.PENDING if choice == "pending" else IdeaStatus(choice.replace("_", " "))
+
+
 @registry.command(
     "ideas",
-    description="List a challenge's ideas",
+    description="List ideas: a challenge's, yours (mine), by status, or by words in them",
     options=(
         CHALLENGE,
         Option("sort", OptionKind.CHOICE, "top (most votes) or new", choices=("top", "new")),
         Option("page", OptionKind.INT, "page number", min_value=1, max_value=10_000),
+        Option("mine", OptionKind.BOOL, "only your own ideas (or type /ideas mine)"),
+        Option("status", OptionKind.CHOICE, "only ideas with this status", choices=STATUS_CHOICES),
+        Option("search", OptionKind.TEXT, "words in the title or description", limit="title_max"),
     ),
     aliases=(("cocreate", "ideas"),),
+    example="/ideas search:caramel",
 )
 async def list_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args.get("challenge"))
+    args = dict(args)
+    ref = args.get("challenge")
+    if ref is not None and ref.strip().casefold() == "mine":
+        # `/ideas mine`: the word, unless a challenge is called that.
+        named = [c for c in await ctx.store.challenges(ctx.community.id) if c.slug == "mine"]
+        if not named:
+            args.pop("challenge")
+            args["mine"] = True
+    search = _search_text(args.get("search"))
+    if not (args.get("mine") or "status" in args or search):
+        return await _challenge_ideas(ctx, args)
+    return await _found_ideas(ctx, args, search)
+
+
+def _search_text(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    text = " ".join(
+        clean_user_text(raw, max_len=SEARCH_MAX, field="search", multiline=False).split()
+    )
+    if len(text) < 2:
+        raise UserError("Search for at least 2 characters, like `/ideas search:caramel`.")
+    return text
+
+
+async def _found_ideas(ctx: Context, args: Mapping[str, Any], search: str | None) -> Reply:
+    """Ideas found across the community's challenges (or in the one named): yours, of a
+    status, or with words in them. Newest first, and tallies only where they are not
+    sealed."""
+    everything = await ctx.store.challenges(ctx.community.id)
+    visible = [c for c in everything if privacy.challenge_visible(c, moderator=ctx.is_moderator)]
+    scope = [await ctx.challenge(args["challenge"])] if args.get("challenge") else visible
+    by_id = {c.id: c for c in scope}
+    status = status_of(args["status"]) if "status" in args else None
+    query = IdeaQuery(
+        challenge_ids=sorted(by_id),
+        viewer_id=None if ctx.is_moderator else ctx.member.id,
+        statuses=None if status is None else (status,),
+        author_id=ctx.member.id if args.get("mine") else None,
+        text=search,
+    )
+    size = ctx.settings.limits.page_size
+    page = args.get("page", 1)
+    total = await ctx.store.finding.count_found(query)
+    found = await ctx.store.finding.find_ideas(query, limit=size, offset=(page - 1) * size)
+    what = _described(args, status, search)
+    where = f" in {quoted(scope[0].title)}" if args.get("challenge") else ""
+    title = f"{what}{where}"
+    command = _command_line(args, status, search)
+    if not found:
+        body = (
+            f"Nothing found. `{command}` looks in every challenge here; `/ideas` lists "
+            "a challenge's ideas."
+            if page == 1
+            else f"There is no page {page}. `{command}` shows the first page."
+        )
+        return Reply(Card(title, body))
+    authors = await ctx.store.members_by_ids({i.author_id for i in found})
+    several = len(by_id) > 1
+    lines = []
+    for idea in found:
+        challenge = by_id[idea.challenge_id]
+        parts = [idea_heading(idea)]
+        if votes_visible(ctx, challenge) and idea.status.public:
+            parts.append(vote_text(idea.vote_count))
+        if idea.status is not IdeaStatus.PUBLISHED:
+            parts.append(status_text(idea))
+        if not args.get("mine"):
+            name = authors[idea.author_id].display_name if idea.author_id in authors else "?"
+            parts.append(f"by {display_inline(author_label(ctx, idea, name), 40)}")
+        elif idea.anonymous:
+            parts.append("anonymous to others")
+        if several:
+            parts.append(display_inline(challenge.title, 40))
+        lines.append(" · ".join(parts[:1]) + (" — " + " · ".join(parts[1:]) if parts[1:] else ""))
+    shown_to = (page - 1) * size + len(found)
+    body = "\n".join(lines)
+    more = more_line(total - shown_to, f"{command} page:{page + 1}")
+    if more:
+        body += f"\n{more}"
+    pages = (total + size - 1) // size
+    return Reply(Card(title, body, footer=f"Page {page} of {pages} · newest first"))
+
+
+def _described(args: Mapping[str, Any], status: IdeaStatus | None, search: str | None) -> str:
+    what = "Your ideas" if args.get("mine") else "Ideas"
+    if status is not None:
+        what += f" {status.value}" if status is not IdeaStatus.MERGED else " merged"
+    if search:
+        what += f" matching “{display_inline(search, 60)}”"
+    return f"🔎 {what}"
+
+
+def _command_line(args: Mapping[str, Any], status: IdeaStatus | None, search: str | None) -> str:
+    """The command that lists the same (for "… and 12 more" and "no page 3")."""
+    words = ["/ideas"]
+    if args.get("challenge"):
+        words.append(neutralize_mentions(display_inline(str(args["challenge"]), 60)))
+    if args.get("mine"):
+        words.append("mine")
+    if status is not None:
+        words.append(f"status:{status.value.replace(' ', '_')}")
+    if search:
+        shown = neutralize_mentions(display_inline(search, 60)).replace('"', "'")
+        words.append(f'search:"{shown}"' if " " in shown else f"search:{shown}")
+    return " ".join(words).replace("`", "'")
+
+
+async def _challenge_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    challenge = await ctx.challenge(args.get("challenge"), lambda c: c.phase is not Phase.DRAFT)
     visible = votes_visible(ctx, challenge)
     sort = args.get("sort", "top" if visible else "new")
     note = ""
@@ -349,8 +494,83 @@ async def list_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
         status = "" if idea.status is IdeaStatus.PUBLISHED else f" · {status_text(idea)}"
         lines.append(f"{idea_heading(idea)}{tally}{status}")
     pages = (total + size - 1) // size
+    more = more_line(
+        total - (page - 1) * size - len(ideas),
+        f"/ideas {challenge.slug} sort:{sort} page:{page + 1}",
+    )
+    if more:
+        lines.append(more)
     footer = f"Page {page} of {pages} · sorted by {sort}"
-    if page < pages:
-        footer += f" · next: `/ideas {challenge.slug} sort:{sort} page:{page + 1}`"
     body = "\n".join(lines) + (f"\n\n{note}" if note else "")
     return Reply(Card(f"Ideas for {quoted(challenge.title)}", body, footer=footer))
+
+
+@registry.command(
+    "roadmap",
+    description="What became of the ideas: planned, in progress and implemented",
+    aliases=(("cocreate", "roadmap"),),
+    example="/roadmap",
+)
+async def roadmap(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    """Across the community's challenges, the ideas the brand took up, grouped by status.
+    No tallies (a sealed challenge's would leak), and anonymous authors stay so."""
+    return Reply(await roadmap_card(ctx))
+
+
+#: ideas shown per status on the roadmap; the rest are counted, with the command for them
+ROADMAP_PER_STATUS = 5
+
+
+async def roadmap_card(ctx: Context) -> Card:
+    challenges = {
+        c.id: c
+        for c in await ctx.store.challenges(ctx.community.id)
+        if privacy.challenge_visible(c, moderator=ctx.is_moderator)
+    }
+    viewer = None if ctx.is_moderator else ctx.member.id
+    base = IdeaQuery(challenge_ids=sorted(challenges), viewer_id=viewer, statuses=ROADMAP_STATUSES)
+    counts = await ctx.store.finding.count_by_status(base)
+    fields: list[tuple[str, str]] = []
+    found: dict[IdeaStatus, list[Idea]] = {}
+    for status in ROADMAP_STATUSES:
+        if counts.get(status):
+            found[status] = await ctx.store.finding.find_ideas(
+                replace(base, statuses=(status,)), limit=ROADMAP_PER_STATUS
+            )
+    authors = await ctx.store.members_by_ids(
+        {i.author_id for ideas in found.values() for i in ideas}
+    )
+    for status, ideas in found.items():
+        lines = []
+        for idea in ideas:
+            name = authors[idea.author_id].display_name if idea.author_id in authors else "?"
+            note = f" — {display_inline(idea.status_note, 120)}" if idea.status_note else ""
+            lines.append(
+                f"{idea_heading(idea)} · by {display_inline(author_label(ctx, idea, name), 40)}"
+                f" · {display_inline(challenges[idea.challenge_id].title, 40)}{note}"
+            )
+        more = more_line(
+            counts[status] - len(ideas), f"/ideas status:{status.value.replace(' ', '_')}"
+        )
+        if more:
+            lines.append(more)
+        fields.append((f"{_ROADMAP_ICONS[status]} {status.value.capitalize()}", "\n".join(lines)))
+    if not fields:
+        return Card(
+            "🗺️ Roadmap",
+            "No idea is planned, in progress or implemented yet. Moderators set a status "
+            "with `/mod status #n planned`.",
+        )
+    return Card(
+        "🗺️ Roadmap",
+        "What became of the community's ideas, across challenges, newest first.",
+        tuple(fields),
+        footer="`/idea show #n` for one idea · `/ideas status:planned` for the whole list",
+    )
+
+
+_ROADMAP_ICONS = {
+    IdeaStatus.PLANNED: "📌",
+    IdeaStatus.IN_PROGRESS: "🛠️",
+    IdeaStatus.IMPLEMENTED: "🚀",
+}

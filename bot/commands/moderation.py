@@ -56,6 +56,7 @@ def _note(ctx: Context, text: str | None) -> str | None:
     description="Approve an idea waiting for review",
     options=(IDEA,),
     moderator=True,
+    example="/mod approve #12",
 )
 async def approve(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
@@ -76,6 +77,7 @@ async def approve(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Reject an idea, with a reason the author can read",
     options=(IDEA, Option("reason", OptionKind.TEXT, "why", positional=True, greedy=True)),
     moderator=True,
+    example="/mod reject #12 not about ice cream",
 )
 async def reject(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
@@ -124,6 +126,7 @@ async def reject(ctx: Context, args: Mapping[str, Any]) -> Reply:
         Option("note", OptionKind.TEXT, "a note for the community", positional=True, greedy=True),
     ),
     moderator=True,
+    example="/mod status #12 planned Coming in May",
 )
 async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
@@ -164,6 +167,7 @@ async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
         Option("into", OptionKind.IDEA, "the idea that stays, like #3", required=True),
     ),
     moderator=True,
+    example="/mod merge #14 into:#12",
 )
 async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
     dup = await ctx.idea(args["duplicate"])
@@ -221,7 +225,14 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
 
 
-@registry.command("mod", "unmerge", description="Undo a merge", options=(IDEA,), moderator=True)
+@registry.command(
+    "mod",
+    "unmerge",
+    description="Undo a merge",
+    options=(IDEA,),
+    moderator=True,
+    example="/mod unmerge #14",
+)
 async def unmerge(ctx: Context, args: Mapping[str, Any]) -> Reply:
     dup = await ctx.idea(args["idea"])
     if dup.merged_into_id is None:
@@ -271,6 +282,7 @@ async def _set_block(ctx: Context, args: Mapping[str, Any], blocked: bool) -> Re
     description="Stop a member from submitting and voting",
     options=(MEMBER,),
     moderator=True,
+    example="/mod block @spammer",
 )
 async def block(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return await _set_block(ctx, args, True)
@@ -282,6 +294,7 @@ async def block(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Let a blocked member take part again",
     options=(MEMBER,),
     moderator=True,
+    example="/mod unblock @spammer",
 )
 async def unblock(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return await _set_block(ctx, args, False)
@@ -294,7 +307,7 @@ async def _set_void(ctx: Context, args: Mapping[str, Any], voiding: bool) -> Rep
     """Void a member's votes in a challenge, or restore them: the counted votes they move
     are entries of the vote log, and the points for casting them go or come back."""
     member = await ctx.target_member(args["member"])
-    challenge = await ctx.challenge(args.get("challenge"))
+    challenge = await ctx.challenge(args.get("challenge"), lambda c: c.phase.running)
     name = display_inline(member.display_name, 60)
     title = display_inline(challenge.title, 60)
     if challenge.phase is Phase.CLOSED:
@@ -351,6 +364,7 @@ async def _set_void(ctx: Context, args: Mapping[str, Any], voiding: bool) -> Rep
     description="Void a member's votes in a challenge (suspected brigading)",
     options=(MEMBER, CHALLENGE),
     moderator=True,
+    example="/mod void @brigader next-flavour",
 )
 async def void(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return await _set_void(ctx, args, True)
@@ -362,6 +376,7 @@ async def void(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Restore a member's voided votes in a challenge",
     options=(MEMBER, CHALLENGE),
     moderator=True,
+    example="/mod unvoid @brigader next-flavour",
 )
 async def unvoid(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return await _set_void(ctx, args, False)
@@ -373,6 +388,7 @@ async def unvoid(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="An idea's voters: account and join ages, and when they voted",
     options=(IDEA,),
     moderator=True,
+    example="/mod voters #12",
 )
 async def voters(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
@@ -426,6 +442,7 @@ async def voters(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Ideas waiting for review",
     options=(CHALLENGE,),
     moderator=True,
+    example="/mod queue",
 )
 async def queue(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if "challenge" in args:
@@ -440,7 +457,9 @@ async def queue(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return Reply(Card("🗂️ Review queue", body, footer="/mod approve #n · /mod reject #n reason"))
 
 
-@registry.command("mod", "log", description="Recent moderator actions", moderator=True)
+@registry.command(
+    "mod", "log", description="Recent moderator actions", moderator=True, example="/mod log"
+)
 async def audit_log(ctx: Context, args: Mapping[str, Any]) -> Reply:
     entries = await ctx.store.audit_entries(ctx.community.id, limit=20)
     names = await ctx.store.members_by_ids({e.actor_id for e in entries})
@@ -491,6 +510,7 @@ POST_STATES = {
         ),
     ),
     moderator=True,
+    example="/mod posts retry:3",
 )
 async def posts(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if "cancel" in args or "retry" in args:

@@ -23,6 +23,7 @@ CODE = Option(
     "link",
     description="A one-time code that links another community with this one",
     moderator=True,
+    example="/mod org link",
 )
 async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
     code = new_link_code()
@@ -48,6 +49,7 @@ async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Confirm a link with the community that gave you this code",
     options=(CODE,),
     moderator=True,
+    example="/mod org join ABCD-EFGH",
 )
 async def join(ctx: Context, args: Mapping[str, Any]) -> Reply:
     organisation = await redeem(ctx.store.organisations, args["code"], ctx.here, ctx.now)
@@ -59,7 +61,12 @@ async def join(ctx: Context, args: Mapping[str, Any]) -> Reply:
 
 
 @registry.command(
-    "mod", "org", "show", description="The communities linked with this one", moderator=True
+    "mod",
+    "org",
+    "show",
+    description="The communities linked with this one",
+    moderator=True,
+    example="/mod org show",
 )
 async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
     listed = await _list(ctx)
@@ -69,7 +76,12 @@ async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
 
 
 @registry.command(
-    "mod", "org", "leave", description="Unlink this community from the others", moderator=True
+    "mod",
+    "org",
+    "leave",
+    description="Unlink this community from the others",
+    moderator=True,
+    example="/mod org leave",
 )
 async def leave(ctx: Context, args: Mapping[str, Any]) -> Reply:
     store = ctx.store.organisations

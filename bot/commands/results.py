@@ -15,8 +15,8 @@ from bot.errors import UserError
 from bot.events import ResultsPosted
 from bot.export import to_csv, to_json
 from bot.messages import Attachment, Card, Post, PostKind, Reply
-from bot.model import RANKING_RULE, Challenge, Phase
-from bot.render import day, plural, quoted, standings_lines
+from bot.model import PUBLIC_STATUSES, RANKING_RULE, Challenge, Phase
+from bot.render import more_line, plural, quoted, standings_lines, when
 from bot.text import display_inline
 from bot.weeks import leaderboard_period
 
@@ -26,22 +26,26 @@ from bot.weeks import leaderboard_period
     description="The current standings of a challenge",
     options=(CHALLENGE,),
     aliases=(("cocreate", "results"),),
+    example="/results next-flavour",
 )
 async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args.get("challenge"))
+    challenge = await ctx.challenge(args.get("challenge"), _opened)
     if challenge.phase is Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
     sealed = privacy.tallies_sealed(challenge)
     if sealed and not ctx.is_moderator:
         until = challenge.voting_close_at
-        when = f" on {day(until, challenge.settings.timezone)}" if until else ""
+        on = f" on {when(until, challenge.settings.timezone)}" if until else ""
         raise UserError(
-            f"Tallies for {quoted(challenge.title)} are sealed until the close{when}. "
+            f"Tallies for {quoted(challenge.title)} are sealed until the close{on}. "
             f"`/ideas {challenge.slug}` lists the ideas meanwhile."
         )
     top = await standings(ctx.store, challenge, limit=10)
     heading = "Final results" if challenge.phase is Phase.CLOSED else "Standings"
-    body = "\n".join(standings_lines(top, sealed=False)) or "No ideas yet."
+    lines = standings_lines(top, sealed=False)
+    total = await ctx.store.count_ideas(challenge.id, PUBLIC_STATUSES)
+    more = more_line(total - len(top), f"/ideas {challenge.slug} sort:top")
+    body = "\n".join([*lines, more] if more and lines else lines) or "No ideas yet."
     note = " (sealed for members: only moderators see this)" if sealed else ""
     return Reply(
         Card(
@@ -51,6 +55,10 @@ async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
             footer=RANKING_RULE,
         )
     )
+
+
+def _opened(c: Challenge) -> bool:
+    return c.phase is not Phase.DRAFT
 
 
 def _period(ctx: Context, args: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
@@ -72,6 +80,7 @@ def _period(ctx: Context, args: Mapping[str, Any]) -> tuple[str, str | None, str
         Option("week", OptionKind.TEXT, "a date in a past week, like 2026-03-02"),
     ),
     aliases=(("cocreate", "leaderboard"),),
+    example="/leaderboard period:week",
 )
 async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
     label, first, last = _period(ctx, args)
@@ -103,6 +112,7 @@ async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Your badges and points, or another member's",
     options=(Option("member", OptionKind.MEMBER, "a member (default: you)", positional=True),),
     aliases=(("cocreate", "badges"),),
+    example="/badges @ana",
 )
 async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
     member = await ctx.target_member(args["member"]) if "member" in args else ctx.member
@@ -111,7 +121,8 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
         # Badges earned with an anonymous idea would name its author.
         secret = await anonymous_ideas(ctx.store, earned)
         earned = [b for b in earned if b.idea_id not in secret]
-    titles = {c.id: c.title for c in await ctx.store.challenges(ctx.community.id)}
+    challenges = {c.id: c for c in await ctx.store.challenges(ctx.community.id)}
+    titles = {c.id: c.title for c in challenges.values()}
     numbers = {
         i.id: i.number
         for i in (
@@ -124,7 +135,12 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
         where = (
             f" in {display_inline(titles[b.challenge_id], 60)}" if b.challenge_id in titles else ""
         )
-        lines.append(f"{b.kind.label}{idea}{where} · {b.awarded_at:%d %b %Y}")
+        zone = (
+            challenges[b.challenge_id].settings.timezone
+            if b.challenge_id in challenges
+            else ctx.settings.core.default_timezone
+        )
+        lines.append(f"{b.kind.label}{idea}{where} · {when(b.awarded_at, zone)}")
     public, total = await ctx.store.member_points(ctx.community.id, member.id, ctx.rewards.weights)
     own = member.id == ctx.member.id
     who = "You have" if own else f"{display_inline(member.display_name, 60)} has"
@@ -145,9 +161,10 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
     options=(CHALLENGE,),
     moderator=True,
     aliases=(("cocreate", "results", "post"),),
+    example="/results post next-flavour",
 )
 async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args.get("challenge"))
+    challenge = await ctx.challenge(args.get("challenge"), _opened, "to post")
     if challenge.phase is Phase.DRAFT:
         raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
     card = await weekly_results(ctx.store, challenge, ctx.now)
@@ -161,7 +178,12 @@ async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "export",
     description="A challenge's ideas with status, votes, authors and timestamps, as a file",
     options=(
-        Option("challenge", OptionKind.CHALLENGE, "the challenge", required=True, positional=True),
+        Option(
+            "challenge",
+            OptionKind.CHALLENGE,
+            "the challenge (left out: the only one that has opened)",
+            positional=True,
+        ),
         Option(
             "format",
             OptionKind.CHOICE,
@@ -171,9 +193,10 @@ async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ),
     moderator=True,
     aliases=(("cocreate", "export"),),
+    example="/export next-flavour format:json",
 )
 async def export(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args["challenge"])
+    challenge = await ctx.challenge(args.get("challenge"), _opened, "to export")
     stem = f"{challenge.slug}-{ctx.now:%Y%m%d-%H%M}"
     if args.get("format") == "votes":
         return await _export_votes(ctx, challenge, stem)

@@ -71,6 +71,8 @@ class CommandSpec:
     aliases: tuple[tuple[str, ...], ...] = ()
     #: a form helps here: Discord opens a modal, Slack a Block Kit view
     form: bool = False
+    #: one line as a member would type it, shown by `/cocreate help <command>`
+    example: str = ""
 
     @property
     def name(self) -> str:
@@ -123,9 +125,12 @@ class Registry:
         moderator: bool = False,
         aliases: tuple[tuple[str, ...], ...] = (),
         form: bool = False,
+        example: str = "",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            spec = CommandSpec(path, description, options, handler, moderator, aliases, form)
+            spec = CommandSpec(
+                path, description, options, handler, moderator, aliases, form, example
+            )
             self.specs.append(spec)
             for key in (path, *aliases):
                 if key in self._by_path:

@@ -41,6 +41,7 @@ def _line(token: ApiToken, tz: str) -> str:
         ),
     ),
     moderator=True,
+    example="/mod token create crm-sync",
 )
 async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
     raw = args.get("name") or DEFAULT_NAME
@@ -61,7 +62,12 @@ async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
 
 
 @registry.command(
-    "mod", "token", "list", description="The REST API's tokens of this community", moderator=True
+    "mod",
+    "token",
+    "list",
+    description="The REST API's tokens of this community",
+    moderator=True,
+    example="/mod token list",
 )
 async def list_tokens(ctx: Context, args: Mapping[str, Any]) -> Reply:
     tokens = await ctx.store.api_tokens(ctx.community.id)
@@ -89,6 +95,7 @@ async def list_tokens(ctx: Context, args: Mapping[str, Any]) -> Reply:
         ),
     ),
     moderator=True,
+    example="/mod token revoke 3",
 )
 async def revoke(ctx: Context, args: Mapping[str, Any]) -> Reply:
     token_id = int(args["id"])

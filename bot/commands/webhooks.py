@@ -96,6 +96,7 @@ def _check_enabled(ctx: Context) -> None:
         ),
     ),
     moderator=True,
+    example="/mod webhook add https://hooks.example.com/cocreate idea.published,results.final",
 )
 async def add(ctx: Context, args: Mapping[str, Any]) -> Reply:
     _check_enabled(ctx)
@@ -134,7 +135,14 @@ async def add(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
 
 
-@registry.command("mod", "webhook", "list", description="This community's webhooks", moderator=True)
+@registry.command(
+    "mod",
+    "webhook",
+    "list",
+    description="This community's webhooks",
+    moderator=True,
+    example="/mod webhook list",
+)
 async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     found = await ctx.store.webhooks.endpoints(ctx.community.id)
     tz = ctx.settings.core.default_timezone
@@ -157,6 +165,7 @@ async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Stop sending events to a webhook, and forget it",
     options=(ENDPOINT,),
     moderator=True,
+    example="/mod webhook remove 2",
 )
 async def remove(ctx: Context, args: Mapping[str, Any]) -> Reply:
     endpoint = await _endpoint(ctx, args["endpoint"])
@@ -177,6 +186,7 @@ async def remove(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Send to a disabled webhook again",
     options=(ENDPOINT,),
     moderator=True,
+    example="/mod webhook enable 2",
 )
 async def enable(ctx: Context, args: Mapping[str, Any]) -> Reply:
     _check_enabled(ctx)
@@ -200,6 +210,7 @@ async def enable(ctx: Context, args: Mapping[str, Any]) -> Reply:
     description="Send a test event (`ping`) to a webhook",
     options=(ENDPOINT,),
     moderator=True,
+    example="/mod webhook test 2",
 )
 async def test(ctx: Context, args: Mapping[str, Any]) -> Reply:
     _check_enabled(ctx)
@@ -253,6 +264,7 @@ def _log_line(d: Delivery, tz: str) -> str:
         ),
     ),
     moderator=True,
+    example="/mod webhook log 2",
 )
 async def log(ctx: Context, args: Mapping[str, Any]) -> Reply:
     number = args.get("endpoint")

@@ -27,6 +27,7 @@ import aiohttp
 from bot.messages import MODERATORS, Card, Post, PostKind
 from bot.metrics import Metrics
 from bot.ports import Clock, Database, Publisher, Store
+from bot.render import when
 from bot.settings import WebhooksSettings
 from bot.text import display_inline
 from bot.webhooks import addresses
@@ -199,10 +200,7 @@ class WebhookDelivery:
         if endpoint.failures < self.settings.failure_limit or not long_enough:
             return False
         assert since is not None
-        reason = (
-            f"{endpoint.failures} deliveries in a row failed since "
-            f"{since.strftime('%Y-%m-%d %H:%M UTC')}"
-        )
+        reason = f"{endpoint.failures} deliveries in a row failed since {when(since, 'UTC')}"
         return await store.webhooks.disable_endpoint(endpoint.id, reason, now)
 
     async def _post(self, delivery: Delivery, endpoint: Endpoint) -> tuple[int | None, str | None]:
