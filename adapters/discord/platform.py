@@ -279,6 +279,8 @@ class DiscordPlatform:
         within = timedelta(days=discord_settings(self.settings).reconcile_days)
 
         async def catch_up() -> None:
+            # A guild that took the bot back while it was down is not "left" any more.
+            await self._present([g.id for g in client.guilds])
             try:
                 await self.app.catch_up(
                     translate.PLATFORM, within, mine, why=why, retry_s=self.catch_up_retry
@@ -294,6 +296,22 @@ class DiscordPlatform:
         self._catch_ups[shard_id] = asyncio.create_task(
             catch_up(), name="cocreate-discord-catch-up"
         )
+
+    async def guild_removed(self, guild_id: int) -> None:
+        """Removed from a guild: its data is deleted after `data.left_grace_days`."""
+        try:
+            await self.app.community_left(translate.community(guild_id, ""))
+        except Exception:
+            log.exception("could not mark guild %s as left", guild_id)
+
+    async def guild_joined(self, guild_id: int) -> None:
+        await self._present([guild_id])
+
+    async def _present(self, guild_ids: list[int]) -> None:
+        try:
+            await self.app.communities_present(translate.PLATFORM, [str(g) for g in guild_ids])
+        except Exception:
+            log.exception("could not mark %d guild(s) as present", len(guild_ids))
 
     def gateway_reaction(
         self, event: str, data: Any, session_id: str | None, sequence: int | None
