@@ -35,10 +35,10 @@ class Hooks(Protocol):
     ) -> None: ...
 
     def ready(self, shard_id: int | None) -> None: ...
-    async def guild_removed(self, guild_id: int) -> None:
+    def guild_removed(self, guild_id: int) -> None:
         """The bot left the guild, or was removed from it (not an outage)."""
 
-    async def guild_joined(self, guild_id: int) -> None:
+    def guild_joined(self, guild_id: int) -> None:
         """The bot joined a guild (again)."""
 
     async def interaction(self, interaction: discord.Interaction) -> None:
@@ -113,10 +113,10 @@ class _CocreateClientMixin:
         await self.hooks.interaction(interaction)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.hooks.guild_removed(guild.id)
+        self.hooks.guild_removed(guild.id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.hooks.guild_joined(guild.id)
+        self.hooks.guild_joined(guild.id)
 
     async def on_ready(self) -> None:
         if not isinstance(self, discord.AutoShardedClient):

@@ -42,6 +42,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.ports import Core
+    from bot.tasks import Background
 
 log = logging.getLogger("cocreate.discord")
 
@@ -117,6 +118,7 @@ class DiscordPlatform:
         #: the catch-up after the latest READY, per shard (None: not sharded)
         self._catch_ups: dict[int | None, asyncio.Task[None]] = {}
         self.reactions: ReactionRelay | None = None
+        self._membership_work: Background | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -297,15 +299,23 @@ class DiscordPlatform:
             catch_up(), name="cocreate-discord-catch-up"
         )
 
-    async def guild_removed(self, guild_id: int) -> None:
+    def guild_removed(self, guild_id: int) -> None:
         """Removed from a guild: its data is deleted after `data.left_grace_days`."""
+        self._membership().spawn(self._left(guild_id), "guild left", queued=False)
+
+    def guild_joined(self, guild_id: int) -> None:
+        self._membership().spawn(self._present([guild_id]), "guild joined", queued=False)
+
+    def _membership(self) -> Background:
+        if self._membership_work is None:
+            self._membership_work = self.app.task_group("discord membership", 8)
+        return self._membership_work
+
+    async def _left(self, guild_id: int) -> None:
         try:
             await self.app.community_left(translate.community(guild_id, ""))
         except Exception:
             log.exception("could not mark guild %s as left", guild_id)
-
-    async def guild_joined(self, guild_id: int) -> None:
-        await self._present([guild_id])
 
     async def _present(self, guild_ids: list[int]) -> None:
         try:

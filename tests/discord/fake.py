@@ -621,18 +621,20 @@ class FakeDiscord:
         self.direct_messages.append((user_id, body or {}, list(files)))
         return _json_response(data)
 
-    async def remove_bot(self, guild_id: int) -> None:
+    async def remove_bot(self, guild_id: int) -> list[tuple[Session, int]]:
         """The bot is removed from a guild (kicked, or the guild deleted): GUILD_DELETE."""
         self.guilds.pop(guild_id, None)
-        await self.dispatch("GUILD_DELETE", {"id": str(guild_id)}, guild_id=guild_id)
+        return await self.dispatch("GUILD_DELETE", {"id": str(guild_id)}, guild_id=guild_id)
 
-    async def add_bot(self, g: Guild) -> None:
+    async def add_bot(self, g: Guild) -> list[tuple[Session, int]]:
         """The bot joins a guild (again): GUILD_CREATE to the sessions that want it."""
         self.guilds[g.id] = g
         self.people[(g.id, self.bot_id)] = Person(
             self.bot_id, "Cocreate", g.id, bot=True, permissions=p.MEMBER_PERMISSIONS
         )
-        await self.dispatch("GUILD_CREATE", g.payload(self.bot_person(g).member), guild_id=g.id)
+        payload = g.payload(self.bot_person(g).member)
+        payload.pop("unavailable", None)  # a guild joined, not one coming back from an outage
+        return await self.dispatch("GUILD_CREATE", payload, guild_id=g.id)
 
     def _message(self, method: str, channel_id: int, message_id: int, body: Json) -> web.Response:
         data = self.messages.get(message_id)
