@@ -15,6 +15,7 @@ by the age of the Slack account.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -44,6 +45,14 @@ class AccountStore(Protocol):
 
     async def has_account_in(self, person_id: int, community_id: int) -> bool:
         """Whether the person, or an account linked to them, is a member of the community."""
+        ...
+
+    async def accounts_of(self, person_id: int) -> list[Member]:
+        """The person's member and every account linked to it (each as itself)."""
+        ...
+
+    async def unlink(self, member_ids: Collection[int]) -> None:
+        """Forget every link from or to these members."""
         ...
 
     async def touched(self, member_id: int) -> dict[int, set[int]]:

@@ -60,6 +60,9 @@ CLAIM_LEASE = timedelta(minutes=3)
 RENEW_EVERY = timedelta(minutes=1)
 #: Closed challenges are looked at this long for their final posts.
 CLOSED_WINDOW = timedelta(days=30)
+#: How often the daily jobs run, and how soon again after one failed.
+DAILY = timedelta(days=1)
+DAILY_RETRY = timedelta(hours=1)
 #: Why a post missed while the bot was down is not made.
 LATE = "past the grace time"
 
@@ -139,6 +142,9 @@ class Agenda:
         self._lock = asyncio.Lock()
         #: final results whose idea posts were read back already
         self._read_back: set[int] = set()
+        #: housekeeping run once a day with the agenda (the purge of communities that left)
+        self._daily: list[tuple[str, Callable[[], Awaitable[object]]]] = []
+        self._next_daily: datetime | None = None
 
     @property
     def grace(self) -> timedelta:
@@ -148,6 +154,22 @@ class Agenda:
         """Wait until no run is under way (before stopping)."""
         async with self._lock:
             return
+
+    def every_day(self, name: str, job: Callable[[], Awaitable[object]]) -> None:
+        """Run `job` with the agenda's first run, then once a day (in this process; every
+        job is safe to run in several)."""
+        self._daily.append((name, job))
+
+    async def _run_daily(self, now: datetime) -> None:
+        if not self._daily or (self._next_daily is not None and now < self._next_daily):
+            return
+        self._next_daily = now + DAILY
+        for name, job in self._daily:
+            try:
+                await job()
+            except Exception as err:
+                self._next_daily = now + DAILY_RETRY
+                log.warning("%s failed: %s: %s; trying again later", name, type(err).__name__, err)
 
     def changed(self) -> None:
         """A challenge changed: the timer recomputes when it must wake."""
@@ -170,7 +192,11 @@ class Agenda:
             sent = 0
             for item in due:
                 sent += await self._claim_and_send(item, now)
-            return sent + (await self._retry(now) if community_id is None else 0)
+            if community_id is not None:
+                return sent
+            sent += await self._retry(now)
+            await self._run_daily(now)
+            return sent
 
     async def travel(self, clock: SteerableClock, until: datetime) -> int:
         """Move the clock to `until`, stopping at every due time on the way to run what

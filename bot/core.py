@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -17,7 +17,14 @@ from bot.commands.args import bind
 from bot.commands.context import Context
 from bot.counting import Counting
 from bot.errors import PermissionDenied, StorageUnavailable, UserError, internal_error
-from bot.events import BadgesAwarded, Bus, IdeasChanged, ScheduleChanged, postings
+from bot.events import (
+    BadgesAwarded,
+    Bus,
+    DirectMessage,
+    IdeasChanged,
+    ScheduleChanged,
+    postings,
+)
 from bot.grammar import GrammarError, parse_line
 from bot.ingest import ReactionIngest
 from bot.messages import (
@@ -46,6 +53,10 @@ from bot.votes import Aftermath, VoteBook
 from bot.webhooks.delivery import WebhookDelivery
 
 log = logging.getLogger("cocreate")
+
+
+def _joined(*parts: str) -> str:
+    return " · ".join(p for p in parts if p)
 
 
 def parse_invocation(
@@ -108,6 +119,7 @@ class Cocreate:
             self.metrics,
         )
         self.watch = Watch(db, settings.alerts, clock, self.agenda)
+        self.agenda.every_day("deleting the data of communities that left", self.purge_left)
         self.bus = Bus()
         self.bus.subscribe(IdeasChanged, lambda e: self.refresh(e.idea_ids))
         self.bus.subscribe(BadgesAwarded, lambda e: self._awarded(list(e.awards)))
@@ -240,6 +252,8 @@ class Cocreate:
         self.webhooks.wake()  # the command may have written events to the outbox
         unsent = await self.agenda.send_claimed(claimed)
         await self.bus.publish(ctx.events)
+        for direct in (e for e in ctx.events if isinstance(e, DirectMessage)):
+            reply = await self._send_direct(direct, reply)
         if unsent:
             log.warning("%d post(s) of %s not sent yet: they are retried", len(unsent), name)
             reply = replace(
@@ -252,6 +266,92 @@ class Cocreate:
                 ),
             )
         return reply
+
+    async def _send_direct(self, message: DirectMessage, reply: Reply) -> Reply:
+        """Send a command's private message; the reply says where it went, or carries its
+        files itself (replies are private) when it could not be sent."""
+        publisher = self.publishers.get(message.community.platform)
+        send = getattr(publisher, "send_direct", None)
+        where: str | None = None
+        if send is not None:
+            try:
+                where = await send(
+                    message.community, message.member_external_id, message.card, message.attachments
+                )
+            except Exception:
+                log.exception("a direct message to a member of %s failed", message.community)
+        if where:
+            note = f"Sent to {where}."
+            return replace(reply, card=replace(reply.card, footer=_joined(reply.card.footer, note)))
+        note = "I couldn't send you a direct message, so the file is here (only you see it)."
+        return replace(
+            reply,
+            card=replace(reply.card, footer=_joined(reply.card.footer, note)),
+            attachments=reply.attachments + message.attachments,
+            ephemeral=True,
+        )
+
+    # -- communities that removed the bot ------------------------------------------
+
+    async def community_left(self, community: CommunityRef) -> None:
+        """The bot was removed from this community: its data goes after the grace period."""
+        self._communities.pop((community.platform, community.external_id), None)
+        async with self.db.transaction() as store:
+            marked = await store.member_data.mark_left(
+                community.platform, community.external_id, self.clock.now()
+            )
+        if marked:
+            log.info(
+                "%s:%s removed the bot: its data is deleted in %g days unless it comes back",
+                community.platform,
+                community.external_id,
+                self.settings.data.left_grace_days,
+            )
+
+    async def communities_present(self, platform: str, external_ids: Collection[str]) -> int:
+        """The bot is in these communities: none of them is left any more."""
+        if not external_ids:
+            return 0
+        async with self.db.transaction() as store:
+            back = await store.member_data.mark_present(platform, external_ids)
+        if back:
+            log.info("%d %s communit(ies) marked as left have the bot again", back, platform)
+        return back
+
+    async def purge_left(self) -> list[str]:
+        """Delete the data of every community that removed the bot more than
+        `data.left_grace_days` ago, one community per transaction. Returns them as
+        "platform:id"."""
+        cutoff = self.clock.now() - timedelta(days=self.settings.data.left_grace_days)
+        async with self.db.transaction() as store:
+            left = await store.member_data.left_before(cutoff)
+        purged = []
+        for community_id, platform, external_id, left_at in left:
+            async with self.db.transaction() as store:
+                # Read again: it may have come back (or been purged) meanwhile.
+                still = await store.member_data.left_before(cutoff)
+                if not any(c[0] == community_id for c in still):
+                    continue
+                if await store.member_data.shared(community_id):
+                    log.info(
+                        "kept the data of %s:%s, which removed the bot: its members' ideas "
+                        "and votes are in an organisation's challenges (see README, Members' "
+                        "data)",
+                        platform,
+                        external_id,
+                    )
+                    continue
+                rows = await store.member_data.purge_community(community_id)
+            self._communities.pop((platform, external_id), None)
+            purged.append(f"{platform}:{external_id}")
+            log.info(
+                "deleted the data of %s:%s, which removed the bot on %s (%d rows)",
+                platform,
+                external_id,
+                left_at.date().isoformat(),
+                rows,
+            )
+        return purged
 
     # -- posts -------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.messages import Post
+from bot.messages import Attachment, Card, CommunityRef, Post
 from bot.model import Challenge, Idea, IdeaStatus
 from bot.rewards import Award
 
@@ -79,6 +79,18 @@ class ScheduleChanged(Event):
     """Deadlines or phases changed: what falls due now goes out, and the timer re-arms."""
 
     community_id: int
+
+
+@dataclass(frozen=True)
+class DirectMessage(Event):
+    """A private message with files to one member (their data export): sent once the
+    command has committed, and its reply says where it went, or carries the files itself
+    when it could not be sent."""
+
+    community: CommunityRef
+    member_external_id: str
+    card: Card
+    attachments: tuple[Attachment, ...]
 
 
 E = TypeVar("E", bound=Event)

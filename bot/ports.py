@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.messages import (
     Actor,
+    Attachment,
+    Card,
     CommunityRef,
     IdeaPostRef,
     Invocation,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from bot.accounts import AccountStore
     from bot.agenda import Agenda
     from bot.finding import IdeaFinder
+    from bot.member_data import MemberDataStore
     from bot.metrics import Metrics
     from bot.organisations import OrganisationStore
     from bot.tasks import Background
@@ -68,6 +71,18 @@ class Publisher(Protocol):
 
     async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
         """Re-render a post in place (an idea edited, merged or given a new status)."""
+        ...
+
+    async def send_direct(
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment],
+    ) -> str | None:
+        """A private message with files to one member (their data export). Returns where
+        it went, for the reply ("your direct messages", a file's path), or None when it
+        could not be sent (direct messages closed, say); it never raises for that."""
         ...
 
 
@@ -246,6 +261,11 @@ class Store(ApiTokenStore, Protocol):
     @property
     def finding(self) -> IdeaFinder:
         """Ideas across a community: yours, by status, by words, the roadmap."""
+        ...
+
+    @property
+    def member_data(self) -> MemberDataStore:
+        """Members' data: their export, forgetting them, communities that left."""
         ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...
@@ -635,6 +655,17 @@ class Core(Protocol):
         ...
 
     def add_reconciler(self, platform: str, reconciler: Reconciler) -> None: ...
+    async def community_left(self, community: CommunityRef) -> None:
+        """The platform says the bot was removed from this community (Slack's
+        app_uninstalled, Discord's guild left): its data is deleted after the grace period
+        (`data.left_grace_days`) unless it comes back."""
+        ...
+
+    async def communities_present(self, platform: str, external_ids: Collection[str]) -> int:
+        """The bot is in these communities (joined again, or found there at a start): any of
+        them marked as left is not any more. Returns how many were."""
+        ...
+
     async def handle_command(self, inv: Invocation) -> Reply: ...
     async def handle_reaction(
         self, event: ReactionEvent, *, patient: bool = False

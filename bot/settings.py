@@ -56,6 +56,7 @@ __all__ = [
     "ConfigError",
     "ConsoleSettings",
     "CoreSettings",
+    "DataSettings",
     "LeaderboardSettings",
     "LimitsSettings",
     "PlatformSection",
@@ -455,6 +456,16 @@ class WebhooksSettings(Section):
     max_endpoints: int = Field(default=10, ge=1, description="Endpoints per community.")
 
 
+class DataSettings(Section):
+    """``[data]``: members' data, and the data of communities that removed the bot."""
+
+    left_grace_days: float = Field(
+        default=30,
+        ge=0,
+        description="Days a community's data is kept after the bot was removed from it.",
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Sources
 # --------------------------------------------------------------------------------------
@@ -567,6 +578,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
+    data: DataSettings = Field(default_factory=DataSettings)
 
     _config_file: Path | None = PrivateAttr(default=None)
 

@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
         help="upgrade: migrate to the newest schema; backup: copy the database to PATH",
     )
     db.add_argument("path", nargs="?", type=Path, metavar="PATH", help="where backup writes")
+    data = command("data", "members' and communities' data")
+    data.add_argument(
+        "action",
+        choices=["purge"],
+        help="purge: delete the data of communities that removed the bot more than "
+        "data.left_grace_days ago",
+    )
     command("run", "run every platform enabled in the settings")
     command("demo", "a scripted two-week challenge in a throwaway folder")
     for name, plugin in platform_plugins().items():  # `cocreate discord sync`, …
@@ -113,6 +120,23 @@ async def _upgrade(settings: Settings) -> None:
         print(f"database at revision {await current_revision(engine)}")
     finally:
         await engine.dispose()
+
+
+async def _purge(settings: Settings) -> int:
+    """Delete the data of the communities whose grace period after leaving is over."""
+    from cocreate.bootstrap import build
+
+    app = await build(settings)
+    try:
+        purged = await app.purge_left()
+    finally:
+        await app.stop()
+    days = f"{settings.data.left_grace_days:g}"
+    if not purged:
+        print(f"no community left the bot more than {days} days ago: nothing to delete")
+    for name in purged:
+        print(f"deleted the data of {name}")
+    return 0
 
 
 async def _run(settings: Settings) -> int:
@@ -207,6 +231,9 @@ def _command(args: argparse.Namespace) -> int:
         _logging(settings)
         asyncio.run(_upgrade(settings))
         return 0
+    if args.command == "data":
+        _logging(settings)
+        return asyncio.run(_purge(settings))
     if args.command == "demo":
         from cocreate.bootstrap import run_demo
 

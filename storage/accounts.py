@@ -3,11 +3,14 @@ and the merge of an account into a person. (Their codes are storage/organisation
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import Table, delete, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.model import Member
 from storage.schema import (
     badges,
     ideas,
@@ -51,6 +54,20 @@ class SqlAccounts:
             .limit(1)
         )
         return found is not None
+
+    async def accounts_of(self, person_id: int) -> list[Member]:
+        m = members.c
+        linked = select(_l.member_id).where(_l.person_id == person_id).scalar_subquery()
+        rows = await self.conn.execute(
+            select(members).where(or_(m.id == person_id, m.id.in_(linked))).order_by(m.id)
+        )
+        return [Member(**{f.name: getattr(r, f.name) for f in fields(Member)}) for r in rows]
+
+    async def unlink(self, member_ids: Collection[int]) -> None:
+        ids = list(member_ids)
+        await self.conn.execute(
+            delete(member_links).where(or_(_l.member_id.in_(ids), _l.person_id.in_(ids)))
+        )
 
     async def touched(self, member_id: int) -> dict[int, set[int]]:
         i = ideas.c

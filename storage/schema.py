@@ -74,6 +74,9 @@ communities = Table(
     Column("created_at", When(), nullable=False),
     # The key of the members' pseudonyms in the vote logs that can be shared.
     Column("audit_key", String(64), nullable=False),
+    # When the platform told us the bot was removed (Slack's app_uninstalled, Discord's
+    # guild left): its data is deleted `data.left_grace_days` later, unless it comes back.
+    Column("left_at", When()),
     UniqueConstraint("platform", "external_id"),
 )
 
@@ -89,6 +92,9 @@ members = Table(
     Column("account_created_at", When()),
     Column("joined_at", When()),
     Column("blocked", Boolean, nullable=False, default=False),
+    # When the member was forgotten (/forgetme, /mod forget): the row stays, pseudonymous,
+    # so that their votes still count; its personal fields are gone.
+    Column("forgotten_at", When()),
     UniqueConstraint("community_id", "external_id"),
 )
 

@@ -60,6 +60,7 @@ from storage.api_tokens import ApiTokenRepository
 from storage.finding import SqlFinding
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
+from storage.member_data import SqlMemberData
 from storage.organisations import SqlOrganisations
 from storage.schedule_store import ScheduleRepository
 from storage.schema import (
@@ -491,6 +492,11 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         return SqlFinding(self.conn, _IDEA_COLUMNS, _idea_of)
 
     @property
+    def member_data(self) -> SqlMemberData:
+        """Members' data and communities that left (storage/member_data.py)."""
+        return SqlMemberData(self.conn)
+
+    @property
     def organisations(self) -> SqlOrganisations:
         """Organisations and their link codes (storage/organisations.py)."""
         return SqlOrganisations(self.conn)
@@ -525,6 +531,13 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
             )
             found = await self.find_community(ref)
             assert found is not None
+        else:
+            # A command from a community marked as left: the bot is back there.
+            await self.conn.execute(
+                update(communities)
+                .where(communities.c.id == found.id, communities.c.left_at.is_not(None))
+                .values(left_at=None)
+            )
         if ref.name and ref.name != found.name:
             await self.conn.execute(
                 update(communities).where(communities.c.id == found.id).values(name=ref.name)

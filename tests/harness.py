@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,8 @@ from bot.clock import ManualClock
 from bot.core import Cocreate, parse_invocation
 from bot.messages import (
     Actor,
+    Attachment,
+    Card,
     CommunityRef,
     Post,
     PostKind,
@@ -41,6 +44,10 @@ class RecordingPublisher:
     sent: list[Sent] = field(default_factory=list)
     updates: list[tuple[PostReceipt, Post]] = field(default_factory=list)
     badges: list[tuple[str, BadgeKind]] = field(default_factory=list)
+    #: (member id, card, files) of each direct message
+    directs: list[tuple[str, Card, tuple[Attachment, ...]]] = field(default_factory=list)
+    #: direct messages can't be sent (the member closed them)
+    directs_closed: bool = False
     fail: bool = False
     #: fail this many publishes, then succeed (a platform outage that ends)
     fail_next: int = 0
@@ -63,6 +70,18 @@ class RecordingPublisher:
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:
         self.badges.append((member_external_id, badge))
+
+    async def send_direct(
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment],
+    ) -> str | None:
+        if self.directs_closed:
+            return None
+        self.directs.append((member_external_id, card, tuple(attachments)))
+        return "your direct messages"
 
     def of_kind(self, kind: PostKind) -> list[Post]:
         return [s.post for s in self.sent if s.post.kind is kind]

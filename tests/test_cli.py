@@ -384,3 +384,27 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     )
     assert result.stdout == "{"
     assert result.stderr == ""
+
+
+def test_data_purge_deletes_communities_whose_grace_period_is_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "bot.db"
+    monkeypatch.setenv("COCREATE_STORAGE__URL", f"sqlite:///{db}")
+    monkeypatch.setenv("COCREATE_CORE__DATA_DIR", str(tmp_path / "data"))
+    script = tmp_path / "script.txt"
+    script.write_text('/challenge create title:"Flavour" brief:"What next?"\n')
+    assert main(["console", "--script", str(script)]) == 0
+    capsys.readouterr()
+    assert main(["data", "purge"]) == 0
+    assert "nothing to delete" in capsys.readouterr().out
+    with sqlite3.connect(db) as conn:  # the bot was removed long ago
+        conn.execute("UPDATE communities SET left_at = '2020-01-01 00:00:00.000000'")
+    assert main(["data", "purge"]) == 0
+    assert capsys.readouterr().out.strip() == "deleted the data of console:console"
+    with sqlite3.connect(db) as conn:
+        counts = [
+            conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("communities", "members", "challenges")
+        ]
+    assert counts == [0, 0, 0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -305,3 +306,32 @@ def test_help_leads_everywhere_and_errors_say_what_happened(
     assert "  Review: moderators approve ideas first" in info
     # the only open challenge takes the idea without being named
     assert "💡 Idea #1 is in!" in out
+
+
+def test_mydata_writes_the_file_and_says_where(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    script = tmp_path / "mydata.txt"
+    script.write_text(
+        "\n".join(
+            [
+                ":as Host --mod",
+                '/challenge create title:"Flavour" brief:"What next?"',
+                "/challenge open flavour",
+                ":as Zelda",
+                '/idea submit title:"Salted caramel" description:"Crunchy."',
+                "/mydata",
+                "/forgetme",
+            ]
+        )
+        + "\n"
+    )
+    status, out = run(capsys, "--script", str(script))
+    assert status == 0, out
+    assert "[✉️ zelda] 📦 Your data in Cocreate" in out
+    (path,) = re.findall(r"📎 (\S+cocreate-mydata-console-\S+\.json)", out)
+    assert f"Sent to {path}." in out
+    saved = json.loads(Path(path).read_text())
+    assert saved["member"]["display_name"] == "Zelda"
+    assert [i["title"] for i in saved["ideas"]] == ["Salted caramel"]
+    assert re.search(r"run `/forgetme confirm:[0-9A-F]{6}` within 15 minutes", out), out

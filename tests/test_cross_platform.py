@@ -5,15 +5,18 @@ discord.py and slack-bolt.)"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.counting import exported
 from bot.messages import Actor, CommunityRef, PostKind, ReactionAction, ReactionEvent
 from bot.votes import Effect
+from storage.schema import member_links, members
 from tests.harness import START, Harness, RecordingPublisher
 
 SLACK = CommunityRef("slack", "T1", "Partners")
@@ -240,3 +243,29 @@ async def test_a_community_with_challenges_of_its_own_cannot_join_and_the_home_s
     )
     listed = await both.h.ok("/challenge list")
     assert "Own" in str(listed.card)
+
+
+async def test_a_person_exports_and_forgets_every_linked_account(both: Both) -> None:
+    await both.link()
+    await both.challenge()
+    await both.submit("ana", "Mango")
+    await both.link_accounts("eve", "u-eve")
+    await both.react(1, Actor("u-eve", "Eve S", account_created_at=START), slack=True)
+    await both.h.ok("/mydata", "u-eve", community=SLACK)
+    await both.h.app.drain()
+    (sent,) = [m for m in both.slack.directs if m[0] == "u-eve"]
+    exported = json.loads(sent[2][0].content)
+    assert {a["platform_id"] for a in exported["linked_accounts"]} == {"eve", "u-eve"}
+    assert len(exported["votes"]) == 1
+
+    first = await both.h.ok("/forgetme", "eve")
+    code = re.search(r"confirm:([0-9A-F]{6})", first.card.footer or "")
+    assert code, first.card
+    await both.h.ok(f"/forgetme confirm:{code.group(1)}", "eve")
+    assert await both.votes(1) == 1  # still counted, anonymously
+    async with both.h.app.db.transaction() as store:
+        rows = await store.conn.execute(select(members.c.external_id, members.c.display_name))  # type: ignore[attr-defined]
+        left = {(r.external_id, r.display_name) for r in rows}
+        links = list(await store.conn.execute(select(member_links)))  # type: ignore[attr-defined]
+    assert not any(e in ("eve", "u-eve") or n in ("Eve", "Eve S") for e, n in left)
+    assert links == []

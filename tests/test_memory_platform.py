@@ -4,6 +4,7 @@ cast while the bot was down are reconciled from the chat."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -123,3 +124,13 @@ async def test_a_challenge_lives_through_the_memory_platform_and_a_restart(
         assert "🥇 Podium (1st) — Cleo\n🥈 Podium (2nd) — Ana" in final[0]
         await app.drain()  # badges are announced after the commit
         assert ("m-cleo", "gold") in room.badges and ("m-ana", "silver") in room.badges
+
+
+async def test_mydata_is_a_direct_message_in_the_chat(room: Chat, tmp_path: Path) -> None:
+    async with bot(room, tmp_path / "data", ManualClock(START)):
+        reply = await room.command("Ana", "ideas", "/mydata")
+        assert reply.ok and "Sent to your direct messages" in reply.card.footer
+        ((text, files),) = room.directs[room.member("Ana").id]
+        assert text.startswith("📦 Your data in Cocreate")
+        (file,) = files
+        assert json.loads(file.content)["member"]["display_name"] == "Ana"

@@ -18,12 +18,12 @@ import contextlib
 import itertools
 import shlex
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from adapters.console.render import post_text, reply_text, safe
+from adapters.console.render import card_text, post_text, reply_text, safe
 from bot.clock import OffsetClock
 from bot.core import parse_invocation
 from bot.grammar import GrammarError, parse_duration, parse_idea_number
@@ -31,6 +31,7 @@ from bot.messages import (
     MODERATORS,
     Actor,
     Attachment,
+    Card,
     CommunityRef,
     Post,
     PostKind,
@@ -87,6 +88,21 @@ class ConsolePublisher:
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:
         self.write(f"(🎖️ {safe(member_external_id)} earned {badge.label})")
+
+    async def send_direct(
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment],
+    ) -> str | None:
+        """The console has no direct messages: the files are saved, and their paths shown."""
+        saved = self.save(attachments)
+        first, *rest = card_text(card)
+        self.write("\n".join([f"[✉️ {safe(member_external_id)}] {first}", *rest]))
+        for path in saved:
+            self.write(f"  📎 {path}")
+        return ", ".join(str(p) for p in saved) or None
 
     async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
         card = post.card

@@ -35,6 +35,12 @@ class Hooks(Protocol):
     ) -> None: ...
 
     def ready(self, shard_id: int | None) -> None: ...
+    def guild_removed(self, guild_id: int) -> None:
+        """The bot left the guild, or was removed from it (not an outage)."""
+
+    def guild_joined(self, guild_id: int) -> None:
+        """The bot joined a guild (again)."""
+
     async def interaction(self, interaction: discord.Interaction) -> None:
         """Every interaction, after discord.py dispatched it to its handler (if any)."""
 
@@ -105,6 +111,12 @@ class _CocreateClientMixin:
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         await self.hooks.interaction(interaction)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        self.hooks.guild_removed(guild.id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self.hooks.guild_joined(guild.id)
 
     async def on_ready(self) -> None:
         if not isinstance(self, discord.AutoShardedClient):

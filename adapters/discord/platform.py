@@ -42,6 +42,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.ports import Core
+    from bot.tasks import Background
 
 log = logging.getLogger("cocreate.discord")
 
@@ -117,6 +118,7 @@ class DiscordPlatform:
         #: the catch-up after the latest READY, per shard (None: not sharded)
         self._catch_ups: dict[int | None, asyncio.Task[None]] = {}
         self.reactions: ReactionRelay | None = None
+        self._membership_work: Background | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -279,6 +281,8 @@ class DiscordPlatform:
         within = timedelta(days=discord_settings(self.settings).reconcile_days)
 
         async def catch_up() -> None:
+            # A guild that took the bot back while it was down is not "left" any more.
+            await self._present([g.id for g in client.guilds])
             try:
                 await self.app.catch_up(
                     translate.PLATFORM, within, mine, why=why, retry_s=self.catch_up_retry
@@ -294,6 +298,30 @@ class DiscordPlatform:
         self._catch_ups[shard_id] = asyncio.create_task(
             catch_up(), name="cocreate-discord-catch-up"
         )
+
+    def guild_removed(self, guild_id: int) -> None:
+        """Removed from a guild: its data is deleted after `data.left_grace_days`."""
+        self._membership().spawn(self._left(guild_id), "guild left", queued=False)
+
+    def guild_joined(self, guild_id: int) -> None:
+        self._membership().spawn(self._present([guild_id]), "guild joined", queued=False)
+
+    def _membership(self) -> Background:
+        if self._membership_work is None:
+            self._membership_work = self.app.task_group("discord membership", 8)
+        return self._membership_work
+
+    async def _left(self, guild_id: int) -> None:
+        try:
+            await self.app.community_left(translate.community(guild_id, ""))
+        except Exception:
+            log.exception("could not mark guild %s as left", guild_id)
+
+    async def _present(self, guild_ids: list[int]) -> None:
+        try:
+            await self.app.communities_present(translate.PLATFORM, [str(g) for g in guild_ids])
+        except Exception:
+            log.exception("could not mark %d guild(s) as present", len(guild_ids))
 
     def gateway_reaction(
         self, event: str, data: Any, session_id: str | None, sequence: int | None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -18,7 +19,7 @@ from adapters.discord import internals, render
 from adapters.discord.interactions import review_view
 from adapters.discord.resilience import RetryPolicy, describe, is_gone, retrying
 from adapters.discord.settings import DiscordSettings
-from bot.messages import MODERATORS, CommunityRef, Post, PostKind, PostReceipt
+from bot.messages import MODERATORS, Attachment, Card, CommunityRef, Post, PostKind, PostReceipt
 from bot.model import BadgeKind
 
 log = logging.getLogger("cocreate.discord")
@@ -119,6 +120,40 @@ class DiscordPublisher:
         if post.kind is PostKind.IDEA and post.vote_emoji:
             await self._vote_reaction(message, post.vote_emoji, post.idea_number)
         return PostReceipt(str(message.channel.id), str(message.id))
+
+    async def send_direct(
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment],
+    ) -> str | None:
+        """A direct message with the files uploaded; None when the member does not take
+        direct messages from the bot (a 403), or Discord could not be reached."""
+        if not member_external_id.isdigit():
+            return None
+        user = discord.Object(int(member_external_id))
+        nonce = new_nonce()
+        try:
+            channel = await retrying(
+                lambda: self.client.create_dm(user),
+                what="opening a direct message",
+                policy=self.policy,
+            )
+            await retrying(
+                lambda: channel.send(
+                    embed=render.post_embed(card, PostKind.NOTICE),
+                    files=render.files(attachments),
+                    allowed_mentions=render.NO_MENTIONS,
+                    nonce=nonce,
+                ),
+                what="sending a direct message",
+                policy=self.policy,
+            )
+        except Exception as err:
+            log.info("direct message to %s not sent: %s", member_external_id, describe(err))
+            return None
+        return "your direct messages"
 
     async def _vote_reaction(
         self, message: discord.Message, emoji: str, number: int | None

@@ -10,11 +10,12 @@ the composition root builds share one.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.messages import Reply
+from bot.messages import Attachment, Reply
 
 #: when members' accounts and memberships began, unless a test says otherwise
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -58,6 +59,8 @@ class Chat:
         self.messages: dict[str, Message] = {}
         #: (member id, badge) for each badge the bot announced to the platform
         self.badges: list[tuple[str, str]] = []
+        #: direct messages the bot sent: member id -> (text, files) in order
+        self.directs: dict[str, list[tuple[str, tuple[Attachment, ...]]]] = {}
         self.listener: Listener | None = None
         self._ids = itertools.count(1)
 
@@ -106,6 +109,9 @@ class Chat:
         message = Message(f"msg-{next(self._ids)}", channel, text)
         self.messages[message.id] = message
         return message
+
+    def direct(self, member_id: str, text: str, files: Sequence[Attachment] = ()) -> None:
+        self.directs.setdefault(member_id, []).append((text, tuple(files)))
 
     def member_by_id(self, member_id: str) -> Member | None:
         return next((m for m in self.members.values() if m.id == member_id), None)

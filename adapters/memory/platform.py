@@ -13,6 +13,7 @@ from bot.grammar import GrammarError
 from bot.messages import (
     MODERATORS,
     Actor,
+    Attachment,
     Card,
     CommunityRef,
     IdeaPostRef,
@@ -114,6 +115,18 @@ class MemoryPlatform:
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:
         self.chat.badges.append((member_external_id, badge.value))
+
+    async def send_direct(
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment],
+    ) -> str | None:
+        if self.chat.member_by_id(member_external_id) is None:
+            return None
+        self.chat.direct(member_external_id, card_text(card), attachments)
+        return "your direct messages"
 
     # -- Reconciler --------------------------------------------------------------------
 

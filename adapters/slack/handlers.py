@@ -29,6 +29,7 @@ from adapters.slack import blocks, translate
 from adapters.slack.api import SlackApi
 from adapters.slack.config import Tuning
 from adapters.slack.directory import Directory
+from adapters.slack.installations import InstallationStore
 from adapters.slack.publisher import upload
 from adapters.slack.reactions import ReactionDesk
 from adapters.slack.replays import STORAGE_DOWN, ReplayGuard, keys_of
@@ -70,8 +71,10 @@ class SlackHandlers:
         directory: Directory,
         work: Background,
         tuning: Tuning,
+        installations: InstallationStore | None = None,
     ) -> None:
         self.core = core
+        self.installations = installations
         self.settings = settings
         self.api = api
         self.workspaces = workspaces
@@ -87,6 +90,8 @@ class SlackHandlers:
         for group in translate.GROUPS:
             bolt.command(f"/{group}")(self.on_command)
         bolt.event("app_home_opened")(self.on_home)
+        bolt.event("app_uninstalled")(self.on_uninstalled)
+        bolt.event("tokens_revoked")(self.on_tokens_revoked)
         bolt.action(blocks.APPROVE_ACTION)(self.on_review)
         bolt.action(blocks.REJECT_ACTION)(self.on_review)
         bolt.view(blocks.FORM_CALLBACK)(self.on_form)
@@ -349,6 +354,31 @@ class SlackHandlers:
             inv = Invocation(community(team), channel, actor, path, options)
             cards.append((await self.core.handle_command(inv)).card)
         await client.views_publish(user_id=user_id, view=blocks.home_view(cards))
+
+    # -- the app removed from a workspace --------------------------------------------------
+
+    async def on_uninstalled(self, ack: Ack, body: dict[str, Any]) -> None:
+        await ack()
+        self.work.spawn(self.removed(team_of(body), text(body, "enterprise_id")), "uninstalled")
+
+    async def on_tokens_revoked(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Only the bot's tokens matter: without them the app can do nothing there."""
+        await ack()
+        tokens = obj(obj(body, "event"), "tokens")
+        if tokens.get("bot"):
+            self.work.spawn(self.removed(team_of(body), text(body, "enterprise_id")), "revoked")
+
+    async def removed(self, team: str, enterprise: str) -> None:
+        """The workspace is marked as left (its data goes after `data.left_grace_days`), and
+        its installation, whose tokens are dead now, is deleted."""
+        if not team:
+            return
+        log.info("Slack app removed from workspace %s", team)
+        await self.core.community_left(community(team))
+        if self.installations is not None:
+            await self.installations.async_delete_all(
+                enterprise_id=enterprise or None, team_id=team
+            )
 
     # -- review buttons --------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -156,6 +156,8 @@ class InstallationStore(AsyncInstallationStore):
         self.ttl_s = ttl_s
         self._monotonic = monotonic or time.monotonic
         self._cache: dict[tuple[str, str, str], tuple[float, Installation | None]] = {}
+        #: told of each workspace that installs the app (the platform marks it present)
+        self.on_installed: Callable[[str], Awaitable[None]] | None = None
 
     @property
     def logger(self) -> logging.Logger:
@@ -177,6 +179,8 @@ class InstallationStore(AsyncInstallationStore):
         if team:
             await self.records.put(TEAMS, team, enterprise)
         self._forget(enterprise, team)
+        if team and self.on_installed is not None:
+            await self.on_installed(team)
         log.info(
             "Slack app installed in %s%s",
             f"enterprise {enterprise} " if enterprise else "",

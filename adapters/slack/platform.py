@@ -86,6 +86,11 @@ class SlackPlatform:
     async def _start(self) -> None:
         self.work = self.core.task_group(PLATFORM, self.tuning.max_concurrent_work)
         await self.workspaces.start()
+        if self.workspaces.home_team:
+            # The single workspace's token works: the bot is there.
+            await self.core.communities_present(PLATFORM, [self.workspaces.home_team])
+        if self.installations is not None:
+            self.installations.on_installed = self._installed
         handlers = SlackHandlers(
             self.core,
             self.settings,
@@ -94,6 +99,7 @@ class SlackPlatform:
             self.directory,
             self.work,
             self.tuning,
+            self.installations,
         )
         bolt = build_bolt(
             self.config,
@@ -129,6 +135,10 @@ class SlackPlatform:
             await self.http.start()
         if self.tuning.reconcile_on_start:
             self.work.spawn(self.reconcile_recent(), "reconcile after start")
+
+    async def _installed(self, team_id: str) -> None:
+        """A workspace installed the app (again): it is not "left" any more."""
+        await self.core.communities_present(PLATFORM, [team_id])
 
     async def connected(self) -> bool:
         """Serving HTTP, or connected over Socket Mode."""

@@ -135,6 +135,34 @@ class SlackPublisher:
                 _error(err),
             )
 
+    async def send_direct(
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment],
+    ) -> str | None:
+        """A direct message with the app (conversations.open), then its files in it
+        (files.upload v2); None when either could not be done."""
+        try:
+            client = await self.workspaces.client(community.external_id)
+            opened = await client.conversations_open(users=member_external_id)
+        except (SlackApiError, UnknownWorkspace) as err:
+            why = _error(err) if isinstance(err, SlackApiError) else "unknown workspace"
+            log.info("no direct message with %s: %s", member_external_id, why)
+            return None
+        channel = str((opened.get("channel") or {}).get("id", ""))
+        if not channel:
+            return None
+        try:
+            await self._post(client, channel, blocks.message(card))
+        except SlackApiError as err:
+            log.info("direct message to %s not sent: %s", member_external_id, _error(err))
+            return None
+        if attachments and not await upload(client, channel, attachments):
+            return None
+        return "your direct messages with Cocreate"
+
     async def badge_awarded(
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:

@@ -270,6 +270,10 @@ class FakeDiscord:
         self.identifies: list[Json] = []
         self.resumes: list[Json] = []
         self.role_grants: list[tuple[int, int, int]] = []
+        #: user id -> their direct-message channel with the bot
+        self.dm_channels: dict[int, int] = {}
+        #: (user id, message body, file names) of each direct message the bot sent
+        self.direct_messages: list[tuple[int, Json, list[str]]] = []
         self.forbid_role_grants = False
         self.shard_count = 1
         self.record_requests = True
@@ -533,6 +537,13 @@ class FakeDiscord:
             return self._interaction_callback(int(m.group(1)), body)
         if m := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/(@original|\d+))?", path):
             return self._webhook(method, m.group(2), m.group(3), body)
+        if method == "POST" and path == "/users/@me/channels":
+            return self._open_dm(int((body or {})["recipient_id"]))
+        if (m := re.fullmatch(r"/channels/(\d+)/messages", path)) and method == "POST":
+            channel_id = int(m.group(1))
+            user_id = next((u for u, c in self.dm_channels.items() if c == channel_id), None)
+            if user_id is not None:
+                return self._direct_message(user_id, channel_id, body, record.files)
         if m := re.fullmatch(r"/channels/(\d+)", path):
             return self._channel(int(m.group(1)))
         if (m := re.fullmatch(r"/channels/(\d+)/messages", path)) and method == "POST":
@@ -589,6 +600,41 @@ class FakeDiscord:
         if nonce is not None:
             self.nonces[(channel_id, str(nonce))] = message_id
         return _json_response(data)
+
+    def _open_dm(self, user_id: int) -> web.Response:
+        """POST /users/@me/channels: the bot's direct-message channel with a user."""
+        channel_id = self.dm_channels.setdefault(user_id, p.snowflake())
+        person = next((x for (_, u), x in self.people.items() if u == user_id), None)
+        recipient = person.user if person else p.user(user_id, f"user{user_id}")
+        return _json_response(
+            {"id": str(channel_id), "type": 1, "last_message_id": None, "recipients": [recipient]}
+        )
+
+    def _direct_message(
+        self, user_id: int, channel_id: int, body: Json, files: list[str]
+    ) -> web.Response:
+        message_id = p.snowflake()
+        data = p.message(
+            message_id, channel_id, self.bot_user, embeds=(body or {}).get("embeds") or []
+        )
+        self.messages[message_id] = data
+        self.direct_messages.append((user_id, body or {}, list(files)))
+        return _json_response(data)
+
+    async def remove_bot(self, guild_id: int) -> list[tuple[Session, int]]:
+        """The bot is removed from a guild (kicked, or the guild deleted): GUILD_DELETE."""
+        self.guilds.pop(guild_id, None)
+        return await self.dispatch("GUILD_DELETE", {"id": str(guild_id)}, guild_id=guild_id)
+
+    async def add_bot(self, g: Guild) -> list[tuple[Session, int]]:
+        """The bot joins a guild (again): GUILD_CREATE to the sessions that want it."""
+        self.guilds[g.id] = g
+        self.people[(g.id, self.bot_id)] = Person(
+            self.bot_id, "Cocreate", g.id, bot=True, permissions=p.MEMBER_PERMISSIONS
+        )
+        payload = g.payload(self.bot_person(g).member)
+        payload.pop("unavailable", None)  # a guild joined, not one coming back from an outage
+        return await self.dispatch("GUILD_CREATE", payload, guild_id=g.id)
 
     def _message(self, method: str, channel_id: int, message_id: int, body: Json) -> web.Response:
         data = self.messages.get(message_id)
