@@ -36,8 +36,10 @@ from bot.webhooks.ports import WebhookStore
 
 if TYPE_CHECKING:
     from bot.agenda import Agenda
+    from bot.loop import LoopStore
     from bot.metrics import Metrics
     from bot.organisations import OrganisationStore
+    from bot.rounds import RoundStore
     from bot.tasks import Background
 
 
@@ -232,6 +234,16 @@ class Store(ApiTokenStore, Protocol):
     @property
     def webhooks(self) -> WebhookStore:
         """The webhooks' endpoints and outbox, in this transaction."""
+        ...
+
+    @property
+    def rounds(self) -> RoundStore:
+        """The rounds of repeating challenges, in this transaction."""
+        ...
+
+    @property
+    def loop(self) -> LoopStore:
+        """The "You said, we did" posts, in this transaction."""
         ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...
