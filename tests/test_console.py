@@ -165,9 +165,11 @@ def test_advance_fires_what_falls_due_in_order_once(
     assert posts == [
         "[#general] 📣 🏁 Snacks  (`snacks`)",
         "[#general] 💡 #1 · Pretzels",
+        "[#general] ⏰ Last call for ideas: Snacks",  # 8 March, 10:00: 24 hours before
         "[#general] 📊 This week in Snacks",  # Monday 9 March, 09:00
         "[#brand] 📈 Brand report: Snacks",
         "[#general] ⏳ Submissions for Snacks are closed",  # 9 March, 10:00
+        "[#general] ⏰ Voting closes soon: Snacks",  # 15 March, 10:00
         # none on Monday 16 March, 09:00: the final results come within a day
         "[#general] 🏆 Final results: Snacks",  # 16 March, 10:00
         "[#brand] 📈 Final brand report: Snacks",
