@@ -285,7 +285,7 @@ async def test_two_instances_on_one_postgresql_post_each_once(database: SqlDatab
     assert sent == len(states) - 1  # all but the announcement, sent when the challenge opened
     kinds = [k for k, _, _ in timeline(h)]
     assert kinds.count("announcement") == 1
-    assert kinds.count("notice") == 1
+    assert kinds.count("notice") == 3  # two reminders, and submissions closed
     assert kinds.count("results") == 2  # one weekly, one final
     assert kinds.count("report") == 1
     await h.close()
