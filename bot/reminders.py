@@ -6,7 +6,7 @@ reminder's key names the phase and the deadline it is about (`submissions@2026-0
 so a changed deadline plans a new reminder, and one already sent for it is never sent
 again. How long before is `scheduler.reminder_hours`, or the challenge's `reminder:`
 option (zero: none). No reminder is made once the phase has ended, for a closed or deleted
-challenge, or when the phase is shorter than the lead time (the announcement, or the
+challenge, or when the phase is no longer than the lead time (the announcement, or the
 notice that submissions closed, names the deadline then). When both deadlines are the
 same, one reminder speaks of both.
 """
