@@ -22,11 +22,11 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot import outbox
+from bot import loop, outbox, reminders, rounds
 from bot.counting import Counting
 from bot.cron import fire_times
 from bot.digest import (
@@ -73,6 +73,7 @@ class Kind(StrEnum):
     WEEKLY = "weekly"
     FINAL = "final"
     REPORT = "report"
+    REMINDER = reminders.KIND
 
 
 ORDER: dict[str, int] = {str(kind): i for i, kind in enumerate(Kind)}
@@ -131,6 +132,8 @@ class Agenda:
         self.db = db
         self.metrics = metrics or Metrics()
         self.settings = settings.scheduler
+        #: the time zone of the "You said, we did" schedule
+        self.timezone = settings.core.default_timezone
         self.clock = clock
         self.rewards = rewards
         self.counting = counting
@@ -186,6 +189,7 @@ class Agenda:
         async with self._lock:
             now = self.clock.now()
             async with self.db.transaction() as store:
+                await self._open_rounds(store, now, community_id)
                 live = await store.live_challenges(now - CLOSED_WINDOW, community_id)
                 closed = await self._advance_phases(store, live, now)
                 due = await self._due(store, now, community_id, closed)
@@ -194,7 +198,7 @@ class Agenda:
                 sent += await self._claim_and_send(item, now)
             if community_id is not None:
                 return sent
-            sent += await self._retry(now)
+            sent += await self._retry(now) + await self._loop(now)
             await self._run_daily(now)
             return sent
 
@@ -222,10 +226,17 @@ class Agenda:
         async with self.db.transaction() as store:
             live = await store.live_challenges(now - CLOSED_WINDOW)
             pending = await store.pending_posts()
+            opening = await store.rounds.next_opening()
+            times += [opening] if opening is not None else []
             for c in live:
                 if c.phase.running:
                     times += [
                         t for t in (c.submissions_close_at, c.voting_close_at) if t and t > now
+                    ]
+                    times += [
+                        r.due_at
+                        for r in reminders.planned(c, self.settings.reminder_hours)
+                        if r.due_at > now
                     ]
                     after = now + timedelta(microseconds=1)
                     upcoming = fire_times(
@@ -237,6 +248,8 @@ class Agenda:
                     times.append(p.next_attempt_at)
                 elif p.state == "claimed":
                     times.append(now if _lapsed(p, now) else p.claimed_at + CLAIM_LEASE)
+        slot = self._loop_slot(now + timedelta(microseconds=1), now + timedelta(days=370))
+        times += [slot[1]] if slot is not None else []
         if await self._anything_due(now):
             return now
         return min(times, default=None)
@@ -245,6 +258,11 @@ class Agenda:
         async with self.db.transaction() as store:
             live = await store.live_challenges(now - CLOSED_WINDOW)
             if any(_deadline_passed(c, now) for c in live):
+                return True
+            if await store.rounds.due_openings(now):
+                return True
+            slot = self._loop_slot(now - self.grace, now + timedelta(microseconds=1), last=True)
+            if slot is not None and await store.loop.owed(*slot):
                 return True
             return bool(await self._due(store, now))
 
@@ -273,7 +291,15 @@ class Agenda:
                 )
                 if closes is not None and closes <= now:
                     closed.add(c.id)
+                    await rounds.make_next_round(store, c, closes, now)
         return closed
+
+    async def _open_rounds(self, store: Store, now: datetime, community_id: int | None) -> None:
+        """Open the next rounds of repeating challenges whose time has come."""
+        for c in await rounds.open_due(store, now, community_id):
+            await webhook_events.phase_changed(
+                store, c, Phase.DRAFT.value, Phase.OPEN.value, now, "schedule"
+            )
 
     # -- what is due -------------------------------------------------------------
 
@@ -295,7 +321,7 @@ class Agenda:
         items = [
             item
             for c in live
-            for item in _falling_due(c, now)
+            for item in _falling_due(c, now, self.settings.reminder_hours)
             if (c.id, str(item.kind), item.period) not in taken
         ]
         return sorted(items, key=lambda d: (d.due_at, ORDER[d.kind], d.challenge.id))
@@ -334,8 +360,8 @@ class Agenda:
 
     async def _skip(self, store: Store, item: Due, now: datetime) -> str | None:
         """Why a scheduled post is not to be made, if it is not."""
-        if item.kind is Kind.FINAL:
-            return None
+        if item.kind in (Kind.FINAL, Kind.REMINDER):
+            return None  # a reminder is made only while its deadline is ahead
         if now - item.due_at > self.grace:
             return LATE
         if item.kind not in (Kind.WEEKLY, Kind.REPORT) or item.period == "final":
@@ -364,6 +390,17 @@ class Agenda:
                 found = await store.challenges_by_ids({p.challenge_id})
             if not found:
                 continue  # the challenge was deleted meanwhile
+            hours = self.settings.reminder_hours
+            if p.kind == Kind.REMINDER and not reminders.current(found[0], p.period, now, hours):
+                async with self.db.transaction() as store:
+                    await store.finish_post(
+                        p.id,
+                        "skipped",
+                        attempts=p.attempts,
+                        message_ids=p.message_ids,
+                        error="its deadline moved or passed, or the phase ended",
+                    )
+                continue
             item = Due(
                 found[0],
                 p.kind if p.kind == outbox.KIND else Kind(p.kind),
@@ -373,6 +410,51 @@ class Agenda:
                 notified=p.notified_at is not None,
             )
             sent += await self._send(p.id, item, attempts=p.attempts, done=p.message_ids)
+        return sent
+
+    # -- "You said, we did" -------------------------------------------------------
+
+    def _loop_slot(
+        self, start: datetime, end: datetime, *, last: bool = False
+    ) -> tuple[str, datetime] | None:
+        """The first (or last) slot of `scheduler.loop_schedule` in [start, end)."""
+        if not self.settings.loop_schedule:
+            return None
+        slots = fire_times(self.settings.loop_schedule, self.timezone, start, end)
+        return (slots[-1] if last else slots[0]) if slots else None
+
+    async def _loop(self, now: datetime) -> int:
+        """Post "You said, we did" in each community that is owed the latest slot of its
+        schedule (within the grace time: a later one covers what a missed one would)."""
+        slot = self._loop_slot(now - self.grace, now + timedelta(microseconds=1), last=True)
+        if slot is None:
+            return 0
+        async with self.db.transaction() as store:
+            owed = await store.loop.owed(*slot)
+        sent = 0
+        for community_id in owed:
+            claimed: list[tuple[int, Due]] = []
+            async with self.db.transaction() as store:
+                ready = await loop.prepare(store, community_id, now, self.timezone)
+                posting = bool(ready.moved) and ready.carrier is not None
+                if not await store.loop.claim(
+                    community_id,
+                    slot[0],
+                    ready.since,
+                    now,
+                    len(ready.moved) if posting else 0,
+                    now,
+                ):
+                    continue  # another process made it
+                if posting and ready.carrier is not None:
+                    claimed = await self.claim(store, ready.carrier, ready.posts(), now)
+            log.info(
+                "you said, we did of %s in community %s: %d ideas",
+                slot[0],
+                community_id,
+                len(ready.moved) if posting else 0,
+            )
+            sent += len(claimed) - len(await self.send_claimed(claimed))
         return sent
 
     # -- posts of commands -------------------------------------------------------
@@ -593,7 +675,14 @@ class Agenda:
         c = current[0] if current else item.challenge
         venues = tuple(c.venues)
         if item.kind is Kind.ANNOUNCE:
-            return Content(venues, PostKind.ANNOUNCEMENT, announcement(c)), []
+            card = announcement(c)
+            last = await rounds.recap(store, c)
+            if last is not None:
+                card = replace(card, fields=(*card.fields, last))
+            return Content(venues, PostKind.ANNOUNCEMENT, card), []
+        if item.kind is Kind.REMINDER:
+            card = reminders.card(c, item.period, self.clock.now())
+            return Content(venues, PostKind.NOTICE, card), []
         if item.kind is Kind.VOTING:
             return Content(venues, PostKind.NOTICE, submissions_closed_notice(c)), []
         if item.kind is Kind.WEEKLY:
@@ -608,16 +697,22 @@ class Agenda:
             report_venue = (c.settings.report_venue,) if c.settings.report_venue else ()
             return Content(report_venue, PostKind.REPORT, card, files), []
         card, awards = await final_results(store, self.rewards, self.counting, c, self.clock.now())
+        following = await store.rounds.next_round(c.id)
+        if following is not None:
+            field = ("Next round", rounds.next_round_line(following))
+            card = replace(card, fields=(*card.fields, field))
         await webhook_results.final(store, c, self.clock.now())
         return Content(venues, PostKind.RESULTS, card), awards
 
 
-def _falling_due(c: Challenge, now: datetime) -> list[Due]:
+def _falling_due(c: Challenge, now: datetime, reminder_hours: float) -> list[Due]:
     """Every post of this challenge whose time has come, whether or not it was sent."""
     items: list[Due] = []
     if c.opened_at is None:
         return items
     items.append(Due(c, Kind.ANNOUNCE, "open", c.opened_at))
+    for r in reminders.due(c, now, reminder_hours):
+        items.append(Due(c, Kind.REMINDER, r.period, r.due_at))
     # Up to and including now; a closed challenge's schedule stops at the close.
     end = min(now + timedelta(microseconds=1), c.closed_at or now + timedelta(microseconds=1))
     sub = c.submissions_close_at

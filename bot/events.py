@@ -62,6 +62,11 @@ class ResultsPosted(Posting):
 
 
 @dataclass(frozen=True)
+class LoopPosted(Posting):
+    """A moderator posted "You said, we did" (kept with `challenge`, to all its venues)."""
+
+
+@dataclass(frozen=True)
 class IdeasChanged(Event):
     """Edited, merged, recounted…: their posts are shown again as they are now, in every
     venue."""

@@ -51,6 +51,12 @@ _HIDDEN = frozenset(
 #: Statuses shown to members, ranked, and open to votes.
 PUBLIC_STATUSES = tuple(s for s in IdeaStatus if s.public)
 
+#: Statuses that say what became of an idea: what "You said, we did" reports (bot/loop.py).
+ROADMAP_STATUSES = (IdeaStatus.PLANNED, IdeaStatus.IN_PROGRESS, IdeaStatus.IMPLEMENTED)
+
+#: How often a challenge may repeat (`repeat:` of /challenge create and edit).
+REPEATS = ("weekly", "monthly", "quarterly")
+
 #: Statuses a moderator may set with `/mod status`; the others have their own commands.
 SETTABLE_STATUSES = (
     IdeaStatus.PUBLISHED,
@@ -148,6 +154,11 @@ class ChallengeSettings:
     report_venue: str | None
     #: whether one member may hold more than one podium place
     multiple_places: bool = False
+    #: "weekly", "monthly" or "quarterly": the next round is made when it closes
+    repeat: str | None = None
+    #: how long before each deadline the venues are reminded; None: the configured
+    #: default (`scheduler.reminder_hours`), zero: no reminders
+    reminder: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +175,11 @@ class Challenge:
     submissions_close_at: datetime | None
     voting_close_at: datetime | None
     closed_at: datetime | None
+    #: a repeating challenge's round (1 for the first), and the round before it
+    round: int = 1
+    previous_id: int | None = None
+    #: a draft that the agenda opens at this time (the next round of a repeating one)
+    opens_at: datetime | None = None
 
     @property
     def title(self) -> str:

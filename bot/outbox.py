@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot import reminders
 from bot.messages import Card, Post, PostKind
 
 #: The `kind` of a command's post in the scheduled posts' table.
@@ -117,6 +118,8 @@ def describe(kind: str, period: str, payload: str | None) -> str:
     """What a post in the table is, for people: "the post of idea #12", "the final results"."""
     if payload is not None:
         return Outgoing.from_payload(payload).describe()
+    if kind == reminders.KIND:
+        return reminders.describe(period)
     if kind == "report":
         return "the final brand report" if period == "final" else f"the brand report of {period}"
     return {

@@ -40,9 +40,11 @@ if TYPE_CHECKING:
     from bot.accounts import AccountStore
     from bot.agenda import Agenda
     from bot.finding import IdeaFinder
+    from bot.loop import LoopStore
     from bot.member_data import MemberDataStore
     from bot.metrics import Metrics
     from bot.organisations import OrganisationStore
+    from bot.rounds import RoundStore
     from bot.tasks import Background
 
 
@@ -266,6 +268,16 @@ class Store(ApiTokenStore, Protocol):
     @property
     def member_data(self) -> MemberDataStore:
         """Members' data: their export, forgetting them, communities that left."""
+        ...
+
+    @property
+    def rounds(self) -> RoundStore:
+        """The rounds of repeating challenges, in this transaction."""
+        ...
+
+    @property
+    def loop(self) -> LoopStore:
+        """The "You said, we did" posts, in this transaction."""
         ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...

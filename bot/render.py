@@ -74,6 +74,8 @@ def deadlines(challenge: Challenge) -> list[tuple[str, str]]:
     tz = challenge.settings.timezone
     s = challenge.settings
     rows: list[tuple[str, str]] = [("Phase", challenge.phase.value)]
+    if challenge.phase is Phase.DRAFT and challenge.opens_at is not None:
+        rows.append(("Opens", when(challenge.opens_at, tz)))
     if challenge.phase is Phase.DRAFT:
         for label, spec in (
             ("Submissions close", s.submissions_close),
@@ -132,6 +134,10 @@ def challenge_card(challenge: Challenge) -> Card:
     fields.append(("How it works", " ".join(rules)))
     if s.terms:
         fields.append(("Terms", neutralize_mentions(s.terms)))
+    if s.repeat:
+        fields.append(("Repeats", f"{s.repeat} (round {challenge.round})"))
+    if s.reminder is not None:
+        fields.append(("Reminders", reminder_text(s.reminder)))
     return Card(
         title=f"🏁 {display_inline(s.title, 100)}  (`{challenge.slug}`)",
         body=neutralize_mentions(s.brief),
@@ -168,6 +174,17 @@ def settings_fields(challenge: Challenge) -> list[tuple[str, str]]:
             "member; vote with " + neutralize_mentions(s.vote_emoji),
         ),
     ]
+
+
+def reminder_text(lead: timedelta) -> str:
+    """A challenge's own reminder setting, for people."""
+    if lead <= timedelta(0):
+        return "none"
+    minutes = int(lead.total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{v} {u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "min")) if v]
+    return " ".join(parts) + " before each deadline"
 
 
 def standings_lines(standings: Sequence[Standing], *, sealed: bool) -> list[str]:

@@ -419,6 +419,31 @@ class SchedulerSettings(Section):
         description="A week without new ideas or votes gets a short nudge to take part "
         "instead of its weekly results (nudge), or no post at all (skip).",
     )
+    reminder_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 365,
+        description="Each venue is reminded this long before submissions close and before "
+        "voting closes (0: no reminders); a challenge's `reminder:` option overrides it.",
+    )
+    loop_schedule: str = Field(
+        default="0 10 1 * *",
+        description='When "You said, we did" is posted to each community\'s venues: cron '
+        "text in core.default_timezone (default the 1st of each month, 10:00); empty: never "
+        "on a schedule, only with `/results loop`.",
+    )
+
+    @field_validator("loop_schedule")
+    @classmethod
+    def _check_loop_schedule(cls, value: str) -> str:
+        from bot.grammar import GrammarError, parse_cron
+
+        if not value.strip():
+            return ""
+        try:
+            return parse_cron(value)
+        except GrammarError as exc:
+            raise ValueError(str(exc)) from exc
 
 
 class WebhooksSettings(Section):

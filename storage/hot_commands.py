@@ -21,7 +21,8 @@ CHALLENGE_COLUMNS = (
     "id, community_id, slug, phase, title, brief, terms, submissions_close, voting_close, "
     "vote_emoji, ideas_per_member, review, self_votes, min_account_age_s, "
     "min_member_age_s, sealed, schedule, timezone, report_venue, multiple_places, "
-    "created_by, created_at, opened_at, submissions_close_at, voting_close_at, closed_at"
+    "created_by, created_at, opened_at, submissions_close_at, voting_close_at, closed_at, "
+    "reminder_s, repeat, round, previous_id, opens_at"
 )
 #: the columns of a `Community`, in order
 COMMUNITY_COLUMNS = "id, platform, external_id, name, audit_key"

@@ -144,7 +144,20 @@ challenges = Table(
     # Raised by every idea added or changed, which takes the new value as its
     # `texts_version`: what `storage/idea_texts.py` reads the changes since.
     Column("ideas_version", Integer, nullable=False, server_default=text("0")),
+    # How long before each deadline its venues are reminded (NULL: the configured default).
+    Column("reminder_s", Integer),
+    # "weekly", "monthly" or "quarterly": when it closes, its next round is made.
+    Column("repeat", String(16)),
+    # A repeating challenge's round, and the round before it (one next round each).
+    Column("round", Integer, nullable=False, server_default=text("1")),
+    # (No foreign key: challenges are only ever marked deleted, and SQLite adds the column
+    # in place.)
+    Column("previous_id", Id),
+    # A draft the agenda opens at this time (a next round).
+    Column("opens_at", When()),
     UniqueConstraint("community_id", "slug"),
+    Index("ix_challenges_opens_at", "opens_at"),
+    Index("ix_challenges_previous_id", "previous_id", unique=True),
 )
 
 venues = Table(
@@ -180,6 +193,8 @@ ideas = Table(
     Column("first_foreign_vote_at", When()),
     # Its challenge's `ideas_version` when it was added or last changed.
     Column("texts_version", Integer, nullable=False, server_default=text("0")),
+    # When a moderator last set its status (what "You said, we did" reports since).
+    Column("status_changed_at", When()),
     UniqueConstraint("community_id", "number"),
     Index("ix_ideas_texts_version", "challenge_id", "texts_version"),
     # Newest first as `/ideas sort:new` lists them (and oldest first for the duplicate hint).
@@ -400,6 +415,24 @@ scheduled_posts = Table(
     Column("notified_at", When()),
     UniqueConstraint("challenge_id", "kind", "period"),
     Index("ix_scheduled_posts_state", "state", "due_at"),
+)
+
+loop_posts = Table(
+    "loop_posts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    # The schedule's local slot (`2026-04-01T10:00`), or `demand:…` for `/results loop`:
+    # claimed once, so a replay or a second process finds it taken.
+    Column("period", String(100), nullable=False),
+    # The status changes it reports are those in (covers_from, covers_until].
+    Column("covers_from", When()),
+    Column("covers_until", When(), nullable=False),
+    # How many ideas it lists; 0: nothing had moved, and nothing was posted.
+    Column("ideas", Integer, nullable=False),
+    Column("created_at", When(), nullable=False),
+    UniqueConstraint("community_id", "period"),
+    Index("ix_loop_posts_community", "community_id", "covers_until"),
 )
 
 request_keys = Table(

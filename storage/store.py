@@ -60,8 +60,10 @@ from storage.api_tokens import ApiTokenRepository
 from storage.finding import SqlFinding
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
+from storage.loop import SqlLoop
 from storage.member_data import SqlMemberData
 from storage.organisations import SqlOrganisations
+from storage.rounds import SqlRounds
 from storage.schedule_store import ScheduleRepository
 from storage.schema import (
     audit_log,
@@ -210,7 +212,7 @@ def _idea(row: Row[Any]) -> Idea:
     )
 
 
-def _settings_columns(s: ChallengeSettings) -> dict[str, Any]:
+def settings_columns(s: ChallengeSettings) -> dict[str, Any]:
     return {
         "title": s.title,
         "brief": s.brief,
@@ -228,6 +230,8 @@ def _settings_columns(s: ChallengeSettings) -> dict[str, Any]:
         "timezone": s.timezone,
         "report_venue": s.report_venue,
         "multiple_places": s.multiple_places,
+        "repeat": s.repeat,
+        "reminder_s": None if s.reminder is None else int(s.reminder.total_seconds()),
     }
 
 
@@ -274,6 +278,11 @@ def _challenge_of(
         submissions_close_at,
         voting_close_at,
         closed_at,
+        reminder_s,
+        repeat,
+        round_,
+        previous_id,
+        opens_at,
     ) = row
     return Challenge(
         id=id_,
@@ -297,6 +306,8 @@ def _challenge_of(
             timezone=timezone,
             report_venue=report_venue,
             multiple_places=bool(multiple_places),
+            repeat=repeat,
+            reminder=None if reminder_s is None else timedelta(seconds=reminder_s),
         ),
         venues=venue_ids,
         created_by=created_by,
@@ -305,6 +316,9 @@ def _challenge_of(
         submissions_close_at=time(submissions_close_at),
         voting_close_at=time(voting_close_at),
         closed_at=time(closed_at),
+        round=round_,
+        previous_id=previous_id,
+        opens_at=time(opens_at),
     )
 
 
@@ -501,6 +515,16 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         """Organisations and their link codes (storage/organisations.py)."""
         return SqlOrganisations(self.conn)
 
+    @property
+    def rounds(self) -> SqlRounds:
+        """The rounds of repeating challenges (storage/rounds.py)."""
+        return SqlRounds(self.conn, self)
+
+    @property
+    def loop(self) -> SqlLoop:
+        """The "You said, we did" posts (storage/loop.py)."""
+        return SqlLoop(self.conn)
+
     async def _driver(self) -> Hot:
         """The reaction writer's statements, straight to the driver (storage/hot_votes.py)."""
         if self._hot is None:
@@ -696,7 +720,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                 phase=Phase.DRAFT.value,
                 created_by=created_by,
                 created_at=now,
-                **_settings_columns(settings),
+                **settings_columns(settings),
             )
             .returning(challenges.c.id)
         )
@@ -708,7 +732,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         await self.conn.execute(
             update(challenges)
             .where(challenges.c.id == challenge_id)
-            .values(_settings_columns(settings))
+            .values(settings_columns(settings))
         )
 
     async def set_venues(self, challenge_id: int, venue_ids: Sequence[str]) -> None:

@@ -42,9 +42,11 @@ async def test_a_two_week_challenge_posts_everything_once_in_order(
     await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=15))
     assert [(k, c) for k, c, _ in timeline(h) if k != "idea"] == [
         ("announcement", "general"),
+        ("notice", "general"),  # submissions close in 24 hours, 8 March
         ("notice", "general"),  # submissions closed, 9 March
         ("results", "general"),  # weekly results, Monday 9 March 09:00
         ("report", "brand"),
+        ("notice", "general"),  # voting closes in 24 hours, 15 March
         ("results", "general"),  # final results at the close, 16 March
         ("report", "brand"),
     ]
@@ -53,7 +55,7 @@ async def test_a_two_week_challenge_posts_everything_once_in_order(
     # nothing more, however often the agenda runs
     await h.app.agenda.run_due()
     await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(days=7))
-    assert len(h.publisher.sent) == 7
+    assert len(h.publisher.sent) == 9
     assert set((await keys(h.app.db)).values()) == {"sent"}
 
 
@@ -68,7 +70,8 @@ async def test_a_restart_mid_week_neither_repeats_nor_skips(
     await again.agenda.run_due()
     await again.agenda.travel(h.clock, h.clock.now() + timedelta(days=5))
     kinds = [k for k, _, _ in timeline(h)]
-    assert kinds == ["announcement", "notice", "results"]  # a quiet week: no brand report
+    # the reminder (8 March), submissions closed, a quiet week's results: no brand report
+    assert kinds == ["announcement", "notice", "notice", "results"]
     await again.drain()
 
 
@@ -282,7 +285,7 @@ async def test_two_instances_on_one_postgresql_post_each_once(database: SqlDatab
     assert sent == len(states) - 1  # all but the announcement, sent when the challenge opened
     kinds = [k for k, _, _ in timeline(h)]
     assert kinds.count("announcement") == 1
-    assert kinds.count("notice") == 1
+    assert kinds.count("notice") == 3  # two reminders, and submissions closed
     assert kinds.count("results") == 2  # one weekly, one final
     assert kinds.count("report") == 1
     await h.close()

@@ -166,9 +166,11 @@ def test_advance_fires_what_falls_due_in_order_once(
     assert posts == [
         "[#general] 📣 🏁 Snacks  (`snacks`)",
         "[#general] 💡 #1 · Pretzels",
+        "[#general] ⏰ Last call for ideas: Snacks",  # 8 March, 10:00: 24 hours before
         "[#general] 📊 This week in Snacks",  # Monday 9 March, 09:00
         "[#brand] 📈 Brand report: Snacks",
         "[#general] ⏳ Submissions for Snacks are closed",  # 9 March, 10:00
+        "[#general] ⏰ Voting closes soon: Snacks",  # 15 March, 10:00
         # none on Monday 16 March, 09:00: the final results come within a day
         "[#general] 🏆 Final results: Snacks",  # 16 March, 10:00
         "[#brand] 📈 Final brand report: Snacks",
@@ -335,3 +337,49 @@ def test_mydata_writes_the_file_and_says_where(
     assert saved["member"]["display_name"] == "Zelda"
     assert [i["title"] for i in saved["ideas"]] == ["Salted caramel"]
     assert re.search(r"run `/forgetme confirm:[0-9A-F]{6}` within 15 minutes", out), out
+
+
+def test_a_weekly_challenge_repeats_in_the_console(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out = run(capsys, "--script", str(SCRIPT.parent / "repeat.txt"))
+    assert status == 0, out
+    final = block(out, "[#general] 🏆 Final results: Snack of the week")
+    assert any(
+        line.startswith("  Next round: `snack-of-the-week-round-2` opens ") for line in final
+    )
+    info = block(out, "🏁 Snack of the week (round 2)  (`snack-of-the-week-round-2`)")
+    assert "  Phase: draft" in info
+    assert "  Repeats: weekly (round 2)" in info
+    for venue in ("general", "snacks"):
+        opened = block(out, f"[#{venue}] 📣 🏁 Snack of the week (round 2)")
+        assert opened[opened.index("  Last round's podium (Snack of the week):") + 1 :][:2] == [
+            "    🥇 #2 Popcorn — anonymous · 2 votes",
+            "    🥈 #1 Pretzels — Ana · 1 vote",
+        ]
+    assert out.count("📣 🏁 Snack of the week (round 2)") == 2  # once per venue
+    listing = block(out, "only Maya sees this] Challenges")
+    assert listing[1].startswith(
+        "  `snack-of-the-week-round-2` Snack of the week (round 2) — open for ideas until"
+    )
+
+
+def test_you_said_we_did_in_the_console(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = run(capsys, "--script", str(SCRIPT.parent / "loop.txt"))
+    assert status == 0, out
+    private = block(out, "[#general · only Eve sees this] 📣 You said, we did")
+    assert private[1:] == [
+        "  What became of your ideas so far: 2 ideas moved on.",
+        "  🚀 Implemented: #2 Mint chip — by anonymous, in Next flavour: In shops from Friday",
+        "  🗓️ Planned: #1 Salted caramel — by Ana, in Next flavour",
+        "  — Only you see this: it is what the next post in the channels will list.",
+    ]
+    posts = [b for b in out.split("\n[") if b.startswith("#general] 📣 You said, we did")]
+    assert len(posts) == 2  # on demand, then a month later on schedule
+    assert "🗓️ Planned: #1 Salted caramel — by Ana" in posts[0]
+    assert "Liquorice" not in posts[0]  # declined
+    since, listed = posts[1].splitlines()[1:3]
+    assert since.startswith("  What became of your ideas since ")
+    assert since.endswith(": 1 idea moved on.")
+    assert listed == "  🔨 In progress: #1 Salted caramel — by Ana, in Next flavour"
+    assert "No idea has moved to planned, in progress or implemented since the last one" in out

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import privacy
+from bot import privacy, rounds
 from bot.commands.args import REFERENCE_MAX, strip_reference
 from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.grammar import format_duration, parse_duration, parse_when
 from bot.messages import Card, Reply
-from bot.model import Challenge, ChallengeSettings, Phase
+from bot.model import REPEATS, Challenge, ChallengeSettings, Phase
 from bot.render import challenge_card, quoted, settings_fields, when
 from bot.text import clean_user_text, display_inline, slugify
 from bot.venues import local
@@ -62,6 +62,13 @@ SETTINGS_OPTIONS = (
     Option("schedule", OptionKind.CRON, "weekly results, cron text (default Monday 09:00)"),
     Option("timezone", OptionKind.TIMEZONE, "time zone for deadlines and the schedule"),
     Option("report_venue", OptionKind.CHANNEL, "channel for the brand team's report"),
+    Option(
+        "repeat",
+        OptionKind.CHOICE,
+        "when it closes, the next round opens: weekly, monthly, quarterly (or off)",
+        choices=(*REPEATS, "off"),
+    ),
+    Option("reminder", OptionKind.DURATION, "remind the venues this long before each deadline"),
 )
 
 
@@ -219,6 +226,10 @@ def _apply(ctx: Context, base: ChallengeSettings, args: Mapping[str, Any]) -> Ch
             changes[key] = args[key]
     if "emoji" in args:
         changes["vote_emoji"] = args["emoji"]
+    if "repeat" in args:
+        changes["repeat"] = None if args["repeat"] == "off" else args["repeat"]
+    if "reminder" in args:
+        changes["reminder"] = args["reminder"]
     for key in ("min_account_age", "min_member_age"):
         if key in args:
             changes[key] = args[key]
@@ -469,10 +480,18 @@ async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
         ctx.store, challenge, challenge.phase.value, Phase.CLOSED.value, ctx.now, "moderator"
     )
     await ctx.audit("challenge.close", challenge.slug)
+    following = await rounds.make_next_round(ctx.store, challenge, ctx.now, ctx.now)
+    news = ""
+    if following is not None and following.opens_at is not None:
+        news = (
+            f" It repeats {challenge.settings.repeat}: the next round, `{following.slug}`, "
+            f"opens {when(following.opens_at, following.settings.timezone)}. Change it with "
+            f"`/challenge edit {following.slug}`, or delete it to end the series."
+        )
     return Reply(
         Card(
             f"🏆 Challenge {quoted(challenge.title)} is closed",
-            "The final results and the podium are posted.",
+            "The final results and the podium are posted." + news,
         )
     )
 

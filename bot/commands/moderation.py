@@ -138,7 +138,11 @@ async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
         await _publish(ctx, idea)
         before = IdeaStatus.PUBLISHED
     note = _note(ctx, args.get("note"))
-    await ctx.store.update_idea(idea.id, status=new.value, status_note=note, updated_at=ctx.now)
+    # "You said, we did" lists what moved since its last post: only a change is news.
+    moved = {"status_changed_at": ctx.now} if new is not before else {}
+    await ctx.store.update_idea(
+        idea.id, status=new.value, status_note=note, updated_at=ctx.now, **moved
+    )
     if new is IdeaStatus.IMPLEMENTED:
         ctx.awarded(await ctx.rewards.shipped(ctx.store, idea, ctx.now))
     challenge = await ctx.challenge_of(idea)

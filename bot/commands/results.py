@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot import privacy, votelog
+from bot import loop, privacy, votelog
 from bot.commands.context import Context
 from bot.commands.ideas import CHALLENGE
 from bot.commands.spec import Option, OptionKind, registry
 from bot.counting import exported
 from bot.digest import anonymous_ideas, participation, standings, weekly_results
 from bot.errors import UserError
-from bot.events import ResultsPosted
+from bot.events import LoopPosted, ResultsPosted
 from bot.export import to_csv, to_json
 from bot.messages import Attachment, Card, Post, PostKind, Reply
 from bot.model import PUBLIC_STATUSES, RANKING_RULE, Challenge, Phase
@@ -172,6 +172,58 @@ async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.emit(ResultsPosted(challenge, posts))
     await ctx.audit("results.post", challenge.slug)
     return Reply(Card(f"📊 Results for {quoted(challenge.title)} are posted", ""))
+
+
+@registry.command(
+    "results",
+    "loop",
+    description='"You said, we did": the ideas that became planned, in progress or implemented',
+    options=(
+        Option("preview", OptionKind.BOOL, "moderators: show it only to you, without posting"),
+    ),
+    aliases=(("cocreate", "results", "loop"),),
+)
+async def results_loop(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    """Moderators post it to the community's venues now (it covers what moved since the
+    last one, scheduled or not); members, and moderators with `preview:yes`, see privately
+    what the next one will list."""
+    tz = ctx.settings.core.default_timezone
+    ready = await loop.prepare(ctx.store, ctx.community.id, ctx.now, tz)
+    if not ctx.is_moderator or args.get("preview", False):
+        card = ready.card
+        how = (
+            "Only you see this. `/results loop` posts it to "
+            + (", ".join(f"#{c}" for c in ready.channels) or "the challenges' channels")
+            if ctx.is_moderator
+            else "Only you see this: it is what the next post in the channels will list."
+        )
+        return Reply(Card(card.title, card.body, card.fields, footer=how))
+    since = f" since the last one ({when(ready.since, ready.timezone)})" if ready.since else ""
+    if not ready.moved:
+        raise UserError(
+            f"No idea has moved to planned, in progress or implemented{since}, so there is "
+            "nothing to post. `/mod status #n planned` tells the community what is coming."
+        )
+    if ready.carrier is None:
+        raise UserError(
+            "There is no channel to post to yet: it goes to the venues of the running "
+            "challenges (or of the last one that closed)."
+        )
+    period = f"demand:{ctx.now:%Y-%m-%dT%H:%M}"
+    if not await ctx.store.loop.claim(
+        ctx.community.id, period, ready.since, ctx.now, len(ready.moved), ctx.now
+    ):
+        raise UserError('"You said, we did" was posted a moment ago; look in the channels.')
+    ctx.emit(LoopPosted(ready.carrier, ready.posts()))
+    await ctx.audit("results.loop", "you said, we did", plural(len(ready.moved), "idea"))
+    channels = ", ".join(f"#{c}" for c in ready.channels)
+    return Reply(
+        Card(
+            '📣 "You said, we did" is posted',
+            f"{plural(len(ready.moved), 'idea')}{since}, in {channels}. The next one lists "
+            "what moves from now on.",
+        )
+    )
 
 
 @registry.command(
