@@ -62,7 +62,9 @@ async def test_the_monthly_post_lists_what_moved_since_the_last_one(
     # the challenge closed on 1 May: the post goes to the venues of the last one closed
     await h.app.agenda.travel(h.clock, MAY)
     card = loops(h)[-1][1]
-    assert card.body == "What became of your ideas since 1 April: 2 ideas moved on."
+    assert (
+        card.body == "What became of your ideas since Wed 1 Apr 2026, 10:00 UTC: 2 ideas moved on."
+    )
     assert dict(card.fields) == {
         "🚀 Implemented": "#1 Salted caramel — by Ana, in Flavour: Out now",
         "🗓️ Planned": "#3 Lemon @\u200beveryone — by Cleo, in Flavour",
@@ -91,7 +93,7 @@ async def test_results_loop_posts_on_demand_for_moderators_and_shows_members(
     assert len(loops(h)) == 2
     again = await h.refused("/results loop")
     assert (
-        "No idea has moved to planned, in progress or implemented since the last one (2 March)"
+        "No idea has moved to planned, in progress or implemented since the last one (Mon 2 Mar 2026, 09:00 UTC)"
         in again
     )
     h.tick(60 * 24)

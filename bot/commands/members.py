@@ -25,6 +25,7 @@ MINUTES = int(CONFIRM_WINDOW.total_seconds() // 60)
 @registry.command(
     "mydata",
     description="Everything Cocreate keeps about you, as a JSON file by direct message",
+    example="/mydata",
     aliases=(("cocreate", "mydata"),),
 )
 async def mydata(ctx: Context, args: Mapping[str, Any]) -> Reply:
@@ -133,6 +134,7 @@ async def _forget(ctx: Context, member: Member, code: str | None, *, own: bool) 
 @registry.command(
     "forgetme",
     description="Erase what Cocreate keeps about you (asks for a confirmation first)",
+    example="/forgetme confirm:3F9A2C",
     options=(CONFIRM,),
     aliases=(("cocreate", "forgetme"),),
 )
@@ -144,6 +146,7 @@ async def forgetme(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "mod",
     "forget",
     description="Forget a member on their request (asks for a confirmation first)",
+    example="/mod forget @Ana",
     options=(MEMBER, CONFIRM),
     moderator=True,
 )

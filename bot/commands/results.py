@@ -178,6 +178,7 @@ async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "results",
     "loop",
     description='"You said, we did": the ideas that became planned, in progress or implemented',
+    example="/results loop preview:yes",
     options=(
         Option("preview", OptionKind.BOOL, "moderators: show it only to you, without posting"),
     ),
