@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -15,9 +15,21 @@ from bot.alerts import Watch
 from bot.commands import registry
 from bot.commands.args import bind
 from bot.commands.context import Context
+from bot.conversations import STATUS_TAGS
 from bot.counting import Counting
 from bot.errors import PermissionDenied, StorageUnavailable, UserError, internal_error
-from bot.events import BadgesAwarded, Bus, IdeasChanged, ScheduleChanged, postings
+from bot.events import (
+    BadgesAwarded,
+    Bus,
+    IdeaMerged,
+    IdeaPublished,
+    IdeaRejected,
+    IdeasChanged,
+    ResultsPosted,
+    ScheduleChanged,
+    StatusChanged,
+    postings,
+)
 from bot.grammar import GrammarError, parse_line
 from bot.ingest import ReactionIngest
 from bot.messages import (
@@ -34,7 +46,8 @@ from bot.messages import (
     Reply,
 )
 from bot.metrics import Metrics
-from bot.model import PUBLIC_STATUSES, Community, Phase
+from bot.model import PUBLIC_STATUSES, Community, IdeaStatus, Phase
+from bot.notices import NoticeDelivery
 from bot.ports import Clock, Database, Publisher, Reconciler, ReconcileResult, Records, Store
 from bot.render import idea_card
 from bot.rewards import Award, Rewards
@@ -45,6 +58,11 @@ from bot.votes import Aftermath, VoteBook
 from bot.webhooks.delivery import WebhookDelivery
 
 log = logging.getLogger("cocreate")
+
+
+def _tag(status: IdeaStatus) -> str | None:
+    """The forum tag of a status (withdrawn and rejected ideas keep theirs)."""
+    return status.value if status.value in STATUS_TAGS else None
 
 
 def parse_invocation(
@@ -111,6 +129,13 @@ class Cocreate:
         self.bus.subscribe(BadgesAwarded, self._wake_webhooks)
         #: communities as committed, by platform reference (rows are never deleted)
         self._communities: dict[tuple[str, str], Community] = {}
+        # Notices are written with the changes they tell of; once those have committed,
+        # the worker sends them in the background (bot/notices.py).
+        self.notices = NoticeDelivery(db, settings.notices, clock, self.publishers, self.background)
+        for kind in (StatusChanged, IdeaPublished, IdeaMerged, IdeaRejected, ResultsPosted):
+            self.bus.subscribe(kind, self._wake_notices)
+        self.agenda.on_notices = self.notices.wake
+        self.agenda.before_results = self.refresh_activity
 
     def records(self, owner: str) -> Records:
         return self.db.records(owner, self.clock)
@@ -124,6 +149,7 @@ class Cocreate:
     async def start(self) -> None:
         await self.ingest.start()
         await self.webhooks.start()
+        await self.notices.start()
 
     def task_group(self, name: str, limit: int = 64) -> Background:
         """A group for an adapter's background work, drained with the core's."""
@@ -143,6 +169,7 @@ class Cocreate:
         """Finish what is queued (what waits for a database that is down is given up: it
         is read back at the next start), then release the database."""
         await self.ingest.stop()
+        await self.notices.stop()
         await self.background.drain()
         await self.webhooks.stop()
         await self.db.close()
@@ -253,11 +280,20 @@ class Cocreate:
         for idea_id in idea_ids:
             async with self.db.transaction() as store:
                 updates = await self._idea_updates(store, idea_id)
+                idea = await store.idea(idea_id)
+                threads = (await store.conversations.threads_of([idea_id]))[idea_id]
             for receipt, post in updates:
                 try:
                     await publisher.update(ref, receipt, post)
                 except Exception:
                     log.exception("could not update the post of idea %s", idea_id)
+            status = _tag(idea.status) if idea is not None else None
+            for thread in threads:
+                if thread.forum and status is not None:
+                    try:
+                        await publisher.thread_status(ref, thread.ref, status)
+                    except Exception:
+                        log.exception("could not tag the forum post of idea %s", idea_id)
 
     async def _idea_updates(self, store: Store, idea_id: int) -> list[tuple[PostReceipt, Post]]:
         idea = await store.idea(idea_id)
@@ -282,6 +318,69 @@ class Cocreate:
             )
             for channel_id, message_id in await store.idea_post_messages(idea_id)
         ]
+
+    # -- conversations -----------------------------------------------------------
+
+    async def _wake_notices(self, event: object) -> None:
+        self.notices.wake()
+
+    async def thread_activity(
+        self,
+        community: CommunityRef,
+        thread_id: str,
+        *,
+        channel_id: str | None = None,
+        replies: int | None = None,
+        more_replies: int = 0,
+        joined: Collection[str] = (),
+        left: Collection[str] = (),
+    ) -> bool:
+        """What a platform told of an idea's thread (a reply count, members who joined or
+        left it); never what was said. False when it is no idea's thread."""
+        async with self.db.transaction() as store:
+            found = await store.find_community(community)
+            if found is None:
+                return False
+            thread = await store.conversations.thread_by_ref(found.id, thread_id, channel_id)
+            if thread is None:
+                return False
+            await store.conversations.record_activity(
+                thread.id,
+                self.clock.now(),
+                replies=replies,
+                more_replies=more_replies,
+                joined=joined,
+                left=left,
+            )
+        return True
+
+    async def refresh_activity(self, challenge_id: int) -> None:
+        """Ask the platforms how the challenge's threads are doing (before results and
+        reports); a platform that cannot say, or fails, keeps what it last told."""
+        async with self.db.transaction() as store:
+            found = await store.challenges_by_ids({challenge_id})
+            if not found:
+                return
+            community = await store.community_by_id(found[0].community_id)
+            ideas = await store.ideas(challenge_id, PUBLIC_STATUSES)
+            threads = await store.conversations.threads_of([i.id for i in ideas])
+        publisher = self.publishers.get(community.platform)
+        if publisher is None:
+            return
+        ref = community.ref
+        for listed in threads.values():
+            for thread in listed:
+                try:
+                    seen = await publisher.thread_activity(ref, thread.ref)
+                except Exception as err:
+                    log.warning("thread activity of %s not read: %s", thread.thread_id, err)
+                    continue
+                if seen is None:
+                    continue
+                async with self.db.transaction() as store:
+                    await store.conversations.record_activity(
+                        thread.id, self.clock.now(), replies=seen.replies, joined=seen.repliers
+                    )
 
     # -- reactions ---------------------------------------------------------------
 

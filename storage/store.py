@@ -56,6 +56,7 @@ from storage import idea_texts
 from storage import statements as sql
 from storage.api_reads import ApiReadRepository
 from storage.api_tokens import ApiTokenRepository
+from storage.conversations import SqlConversations
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
 from storage.organisations import SqlOrganisations
@@ -477,6 +478,11 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         if self._webhooks is None:
             self._webhooks = SqlWebhooks(self.conn)
         return self._webhooks
+
+    @property
+    def conversations(self) -> SqlConversations:
+        """Ideas' threads, activity, follows and notices (storage/conversations.py)."""
+        return SqlConversations(self.conn)
 
     @property
     def organisations(self) -> SqlOrganisations:
