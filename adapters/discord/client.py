@@ -35,6 +35,12 @@ class Hooks(Protocol):
     ) -> None: ...
 
     def ready(self, shard_id: int | None) -> None: ...
+    async def thread_updated(
+        self, guild_id: int, thread_id: int, message_count: int | None
+    ) -> None:
+        """A thread changed (THREAD_UPDATE, with the Guilds intent): its message count."""
+        ...
+
     async def interaction(self, interaction: discord.Interaction) -> None:
         """Every interaction, after discord.py dispatched it to its handler (if any)."""
 
@@ -105,6 +111,12 @@ class _CocreateClientMixin:
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         await self.hooks.interaction(interaction)
+
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        count = payload.data.get("message_count")
+        await self.hooks.thread_updated(
+            payload.guild_id, payload.thread_id, int(count) if count is not None else None
+        )
 
     async def on_ready(self) -> None:
         if not isinstance(self, discord.AutoShardedClient):

@@ -295,6 +295,19 @@ class DiscordPlatform:
             catch_up(), name="cocreate-discord-catch-up"
         )
 
+    async def thread_updated(
+        self, guild_id: int, thread_id: int, message_count: int | None
+    ) -> None:
+        """An idea's thread changed: its reply count, as Discord counts it (no message is
+        read). A thread that is no idea's is ignored."""
+        if message_count is None:
+            return
+        community = CommunityRef(translate.PLATFORM, str(guild_id))
+        try:
+            await self.app.thread_activity(community, str(thread_id), replies=message_count)
+        except Exception as err:
+            log.warning("thread %s activity not recorded: %s", thread_id, err)
+
     def gateway_reaction(
         self, event: str, data: Any, session_id: str | None, sequence: int | None
     ) -> None:
