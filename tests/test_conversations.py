@@ -280,3 +280,36 @@ async def test_two_thousand_followers_are_told_within_the_rate_without_blocking_
         later = [t for t in sent_at[i : i + int(rate) + 1] if t - at < window]
         assert len(later) <= rate, (at, len(later))
     assert sent_at[-1] - sent_at[0] >= timedelta(seconds=(2001 - 1) / rate - 1)
+
+
+async def test_the_weekly_post_and_the_brand_report_name_the_most_discussed_ideas(
+    room: Chat, tmp_path: Path
+) -> None:
+    clock = ManualClock(START)
+    room.member("Maya", moderator=True)
+    async with bot(room, tmp_path / "data", clock) as app:
+        await ok(
+            room,
+            "Maya",
+            "ideas",
+            '/challenge create title:"Flavour" brief:"What next?" report_venue:brand '
+            "submissions_close:3w voting_close:4w",
+        )
+        await ok(room, "Maya", "ideas", "/challenge open flavour")
+        for name, title in (("Ana", "Mango"), ("Ben", "Lime"), ("Cleo", "Fig")):
+            await ok(room, name, "ideas", f'/idea submit title:"{title}" description:"Yes."')
+        await room.react("Cleo", idea_post(room, "ideas", 1).id, "👍")
+        # The chat holds the replies; the bot asks the platform for its counts before
+        # posting (no reply is read, and they never touch the ranking).
+        lime = idea_post(room, "ideas", 2)
+        lime.replies += [("m-ana", "Zesty"), ("m-cleo", "Yes"), ("m-ana", "Agreed")]
+        idea_post(room, "ideas", 3).replies.append(("m-ben", "Hmm"))
+        await app.agenda.travel(clock, START + timedelta(days=8))
+        weekly = [m.text for m in room.posts("ideas") if m.text.startswith("📊 This week")]
+        assert weekly, [m.text.splitlines()[0] for m in room.posts("ideas")]
+        assert "Most discussed: #2 · Lime — 3 replies from 2 people" in weekly[0], weekly[0]
+        assert "#3 · Fig — 1 reply from 1 person" in weekly[0]
+        # The ranking is the votes' alone: Lime, most discussed, stays below Mango.
+        assert weekly[0].index("Mango — 1 vote") < weekly[0].index("Lime — 0 votes")
+        report = [m.text for m in room.posts("brand") if m.text.startswith("📈")]
+        assert report and "Most discussed: #2 · Lime — 3 replies from 2 people" in report[0]
