@@ -161,7 +161,24 @@ def test_advance_fires_what_falls_due_in_order_once(
     clock = ManualClock(datetime(2026, 3, 2, 10, tzinfo=UTC))
     assert asyncio.run(run_console(settings, clock=clock, lines=lines)) == 0
     out = capsys.readouterr().out
-    posts = [line for line in out.splitlines() if line.startswith("[#") and "sees this" not in line]
+    lines = out.splitlines()
+    posts = [
+        line
+        for line in lines
+        if line.startswith("[#") and "sees this" not in line and " thread]" not in line
+    ]
+    # The final place goes into the idea's thread, and to its followers by direct message.
+    assert [line for line in lines if " thread]" in line or line.startswith("[DM")] in (
+        [
+            "[#general › #1 thread] 🏁 #1 Pretzels finished 🥇 1st place",
+            f"[DM to {first}] 🏁 {a} finished 🥇 1st place",
+            f"[DM to {second}] 🏁 {b} finished 🥇 1st place",
+        ]
+        for first, a, second, b in (
+            ("ana", "Your idea #1 Pretzels", "ben", "#1 Pretzels"),
+            ("ben", "#1 Pretzels", "ana", "Your idea #1 Pretzels"),
+        )
+    )
     assert posts == [
         "[#general] 📣 🏁 Snacks  (`snacks`)",
         "[#general] 💡 #1 · Pretzels",

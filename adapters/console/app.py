@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from adapters.console.render import post_text, reply_text, safe
+from adapters.console.render import card_text, post_text, reply_text, safe
 from bot.clock import OffsetClock
 from bot.conversations import DirectMessageClosed
 from bot.core import parse_invocation
@@ -123,7 +123,8 @@ class ConsolePublisher:
     ) -> str:
         if member_external_id in self.closed_dms:
             raise DirectMessageClosed(f"{member_external_id} closed their direct messages")
-        self.write(post_text(f"DM to {member_external_id}", card))
+        first, *rest = card_text(card)
+        self.write("\n".join([f"[DM to {safe(member_external_id)}] {first}", *rest]))
         return f"dm-{next(self._ids)}"
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
