@@ -111,6 +111,8 @@ class NewNotice:
     kind: str
     title: str
     body: str
+    #: to the author of an anonymous idea: never told in the thread
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class Notice:
     attempts: int
     sent_at: datetime | None
     last_error: str | None
+    private: bool = False
 
     @property
     def card(self) -> Card:

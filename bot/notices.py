@@ -86,7 +86,10 @@ async def tell(
     for follower in followers:
         card = card_for(follower)
         if card is not None:
-            rows.append(NewNotice(idea.id, follower.member_id, key, kind, card.title, card.body))
+            private = idea.anonymous and follower.why == "author"
+            rows.append(
+                NewNotice(idea.id, follower.member_id, key, kind, card.title, card.body, private)
+            )
     return await store.conversations.add_notices(community_id, rows, now)
 
 
@@ -291,7 +294,10 @@ class NoticeDelivery:
             try:
                 await publisher.direct_message(ref, external_id, notice.card)
             except DirectMessageClosed as closed:
-                if thread is None:
+                if notice.private:  # told in the thread, it would name the author
+                    state, via = FAILED, "none"
+                    error = "direct messages closed; not told in the thread (anonymous idea)"
+                elif thread is None:
                     state, via, error = (
                         FAILED,
                         "none",

@@ -54,6 +54,7 @@ def _notice(row: Any) -> Notice:
         attempts=row.attempts,
         sent_at=row.sent_at,
         last_error=row.last_error,
+        private=bool(row.private),
     )
 
 
@@ -296,6 +297,7 @@ class SqlConversations:
                         "kind": r.kind,
                         "title": r.title[:300],
                         "body": r.body,
+                        "private": r.private,
                         "created_at": now,
                         "state": PENDING,
                         "via": "",

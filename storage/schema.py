@@ -565,6 +565,8 @@ notices = Table(
     Column("kind", String(24), nullable=False),
     Column("title", String(300), nullable=False),
     Column("body", Text, nullable=False),
+    # To the author of an anonymous idea: never told in the thread (it would name them).
+    Column("private", Boolean, nullable=False, server_default=false()),
     Column("created_at", When(), nullable=False),
     # pending, sent, failed
     Column("state", String(16), nullable=False),

@@ -313,3 +313,23 @@ async def test_the_weekly_post_and_the_brand_report_name_the_most_discussed_idea
         assert weekly[0].index("Mango — 1 vote") < weekly[0].index("Lime — 0 votes")
         report = [m.text for m in room.posts("brand") if m.text.startswith("📈")]
         assert report and "Most discussed: #2 · Lime — 3 replies from 2 people" in report[0]
+
+
+async def test_the_author_of_an_anonymous_idea_is_never_told_in_its_thread(
+    new_harness: object,
+) -> None:
+    h: Harness = new_harness()  # type: ignore[operator]
+    h.app.notices.sleep = paced(h.clock)  # type: ignore[assignment]
+    await h.challenge()
+    await h.ok('/idea submit title:"Mango" description:"Yes." anonymous:yes', "ana")
+    await h.react(1, "ben")
+    h.publisher.closed_dms.update({"ana", "ben"})
+    await h.ok("/mod status #1 planned")
+    await h.app.drain()
+    told = [card for _, card in h.publisher.in_threads]
+    assert [c.body for c in told if "For " in c.body] == [
+        "For Ben (direct messages are closed): Status: planned"
+    ]
+    assert not any("Ana" in c.title + c.body or "Your idea" in c.title for c in told)
+    notices = await h.ok("/mod notices #1")
+    assert "not delivered: direct messages closed; not told in the thread" in notices.card.body

@@ -84,6 +84,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(24), nullable=False),
         sa.Column("title", sa.String(300), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
+        sa.Column("private", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("created_at", WHEN, nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("via", sa.String(16), nullable=False, server_default=""),
