@@ -251,7 +251,14 @@ class NoticeDelivery:
                 cid: await store.community_by_id(cid) for cid in {n.community_id for n in batch}
             }
             threads = await store.conversations.threads_of({n.idea_id for n in batch})
-        for notice in batch:
+        for n, notice in enumerate(batch):
+            await self._pace()
+            if self._stopped:  # the rest waits for the next start, unclaimed
+                async with self.db.transaction() as store:
+                    await store.conversations.release_notices(
+                        [x.id for x in batch[n:]], self.instance
+                    )
+                break
             member = people.get(notice.member_id)
             community = communities[notice.community_id]
             first = threads.get(notice.idea_id) or []
@@ -290,7 +297,6 @@ class NoticeDelivery:
         try:
             if publisher is None:
                 raise LookupError(f"no publisher for platform {community.platform}")
-            await self._pace()
             try:
                 await publisher.direct_message(ref, external_id, notice.card)
             except DirectMessageClosed as closed:

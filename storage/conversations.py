@@ -359,6 +359,14 @@ class SqlConversations:
             values["sent_at"] = now
         await self.conn.execute(update(notices).where(_n.id == notice_id).values(**values))
 
+    async def release_notices(self, ids: Collection[int], by: str) -> None:
+        if ids:
+            await self.conn.execute(
+                update(notices)
+                .where(_n.id.in_(list(ids)), _n.claimed_by == by, _n.state == PENDING)
+                .values(claimed_by=None, claimed_until=None)
+            )
+
     async def next_notice_due(self) -> datetime | None:
         found = await self.conn.scalar(
             select(func.min(func.coalesce(_n.claimed_until, _n.next_attempt_at))).where(

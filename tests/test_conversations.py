@@ -333,3 +333,32 @@ async def test_the_author_of_an_anonymous_idea_is_never_told_in_its_thread(
     assert not any("Ana" in c.title + c.body or "Your idea" in c.title for c in told)
     notices = await h.ok("/mod notices #1")
     assert "not delivered: direct messages closed; not told in the thread" in notices.card.body
+
+
+async def test_a_process_that_stops_mid_burst_gives_back_what_it_did_not_send(
+    new_harness: object,
+) -> None:
+    h: Harness = new_harness()  # type: ignore[operator]
+    await h.challenge()
+    await h.submit("ana", "Mango")
+    for i in range(20):
+        await h.react(1, f"voter{i}")
+    notices = h.app.notices
+
+    async def sleep(seconds: float) -> None:  # stops (SIGTERM, say) after five notices
+        h.clock.advance(timedelta(seconds=seconds))
+        if len(h.publisher.dms) == 5:
+            await notices.stop()
+        await asyncio.sleep(0)
+
+    notices.sleep = sleep  # type: ignore[assignment]
+    await h.ok("/mod status #1 planned")
+    await h.app.drain()
+    assert len(h.publisher.dms) == 5
+    # The next process (here: the same one started again) sends the rest at once, without
+    # waiting for a lease to run out, and nothing twice.
+    notices.sleep = paced(h.clock)  # type: ignore[assignment]
+    await notices.start()
+    await h.app.drain()
+    assert len(h.publisher.dms) == 21
+    assert Counter(who for who, _ in h.publisher.dms).most_common(1)[0][1] == 1
