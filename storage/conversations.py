@@ -285,32 +285,33 @@ class SqlConversations:
     async def add_notices(self, community_id: int, rows: Sequence[NewNotice], now: datetime) -> int:
         if not rows:
             return 0
-        statement = (
-            self._insert(notices)
-            .values(
-                [
-                    {
-                        "community_id": community_id,
-                        "idea_id": r.idea_id,
-                        "member_id": r.member_id,
-                        "event_key": r.event_key,
-                        "kind": r.kind,
-                        "title": r.title[:300],
-                        "body": r.body,
-                        "private": r.private,
-                        "created_at": now,
-                        "state": PENDING,
-                        "via": "",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                    }
-                    for r in rows
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["event_key", "member_id"])
-            .returning(_n.id)
+        # executemany: thousands of followers cost milliseconds, not a statement the size
+        # of all their rows.
+        statement = self._insert(notices).on_conflict_do_nothing(
+            index_elements=["event_key", "member_id"]
         )
-        return len((await self.conn.execute(statement)).all())
+        result = await self.conn.execute(
+            statement,
+            [
+                {
+                    "community_id": community_id,
+                    "idea_id": r.idea_id,
+                    "member_id": r.member_id,
+                    "event_key": r.event_key,
+                    "kind": r.kind,
+                    "title": r.title[:300],
+                    "body": r.body,
+                    "private": r.private,
+                    "created_at": now,
+                    "state": PENDING,
+                    "via": "",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                }
+                for r in rows
+            ],
+        )
+        return result.rowcount if result.rowcount >= 0 else len(rows)
 
     def _due(self, now: datetime) -> Any:
         return (

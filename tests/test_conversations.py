@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from adapters.memory.chat import BOT, Chat, Message, chat, forget
 from bot.clock import ManualClock
@@ -21,6 +22,7 @@ from bot.core import Cocreate
 from bot.messages import Actor
 from bot.settings import load_settings
 from cocreate.bootstrap import build, platforms
+from storage.schema import idea_follows
 from tests.harness import Harness
 
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -261,8 +263,11 @@ async def test_two_thousand_followers_are_told_within_the_rate_without_blocking_
         members = await store.ensure_members(community.id, actors, h.clock.now())
         idea = await store.idea_by_number(community.id, 1)
         assert idea is not None
-        for m in members.values():
-            await store.conversations.follow(idea.id, m.id, True, h.clock.now())
+        rows = [
+            {"idea_id": idea.id, "member_id": m.id, "following": True, "since": h.clock.now()}
+            for m in members.values()
+        ]
+        await store.conn.execute(insert(idea_follows), rows)  # type: ignore[attr-defined]
 
     await h.ok("/mod status #1 planned")
     # The command has answered; the notices go on in the background.
