@@ -261,3 +261,48 @@ def test_a_second_run_goes_on_from_the_time_the_first_reached(
     first = clock_after(":advance 3d\n")
     second = clock_after("")
     assert first - timedelta(minutes=1) <= second <= first + timedelta(minutes=1)
+
+
+def test_an_idea_has_a_thread_in_the_console_and_its_followers_hear_of_it(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    script = tmp_path / "threads.txt"
+    script.write_text(
+        ":as Maya --mod\n"
+        '/challenge create title:"Snacks" brief:"Which snack?"\n'
+        "/challenge open snacks\n"
+        ":as Ana\n"
+        '/idea submit title:"Pretzels" description:"Salty"\n'
+        ":as Ben\n"
+        ":dms off\n"
+        ":react #1\n"
+        ":reply #1 With mustard?\n"
+        ":as Cleo\n"
+        "/idea follow #1\n"
+        ":reply #1 Yes, @everyone agrees\n"
+        ":reply #7 Nothing here\n"
+        ":as Maya --mod\n"
+        "/mod status #1 planned Next month\n"
+    )
+    status, out = run(capsys, "--script", str(script))
+    assert status == 0, out
+    assert "[#general › #1 thread] Ben: With mustard?" in out
+    assert "⚠️ Idea #7 has no thread in #general" in out
+    assert "[#general › #1 thread] 📣 #1 Pretzels is now planned" in out
+    assert "[DM to ana] 📣 Your idea #1 Pretzels is now planned" in out
+    assert "[DM to cleo] 📣 #1 Pretzels is now planned" in out
+    assert "For Ben (direct messages are closed): Status: planned — Next month" in out
+    assert "[DM to ben]" not in out
+
+    # A later run lists the replies under /idea show, with the discussion's figures.
+    status, out = run(capsys, "--script", str(_write(tmp_path, ":as Dan\n/idea show #1\n")))
+    assert status == 0, out
+    assert "  Discussion: 2 replies from 2 people" in out
+    assert "  💬 #general · Ben: With mustard?" in out
+    assert "@everyone" not in out.replace("> ", "")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "more.txt"
+    path.write_text(text)
+    return path

@@ -49,6 +49,7 @@ from bot.model import BadgeKind
 from bot.ports import Core, SteerableClock
 from bot.render import when
 from bot.settings import Settings
+from bot.text import display_inline
 
 PLATFORM = "console"
 DEFAULT_EMOJI = "👍"
@@ -290,6 +291,8 @@ class ConsoleSession:
         if not known:
             self.say(f"⚠️ Idea #{number} has no thread in #{safe(self.channel)}; try :in CHANNEL.")
             return
+        # Shown as every member's text is: mentions made inert (bot/text.py).
+        text = display_inline(text, 1000)
         self.publisher.add_reply(thread, self.actor.display_name, text)
         self.say(f"[#{safe(self.channel)} › #{number} thread] {safe(self.actor.display_name)}: "
                  f"{safe(text)}")  # fmt: skip
@@ -300,7 +303,7 @@ class ConsoleSession:
         except GrammarError:
             return
         for channel, who, text in self.publisher.replies(idea_message_id(number)):
-            self.say(f"  💬 #{safe(channel)} · {safe(who)}: {safe(text)}")
+            self.say(f"  💬 #{safe(channel)} · {safe(who)}: {safe(display_inline(text, 1000))}")
 
     async def _react(self, add: bool, args: list[str]) -> None:
         try:
