@@ -477,6 +477,8 @@ class Agenda:
                             receipt.message_id,
                             self.clock.now(),
                         )
+                    if thread_target is not None:
+                        await store.conversations.own_post(community.id, thread_target)
                     if thread is not None and content.idea_id is not None:
                         await store.conversations.add_thread(
                             community.id, content.idea_id, thread, self.clock.now()

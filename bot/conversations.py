@@ -164,7 +164,16 @@ class ConversationStore(Protocol):
         more_replies: int = 0,
         joined: Collection[str] = (),
         left: Collection[str] = (),
-    ) -> None: ...
+        includes_own: bool = True,
+    ) -> None:
+        """`replies` as the platform counts them (`includes_own`: the bot's own notes too,
+        which are taken away), or `more_replies` by members."""
+        ...
+
+    async def own_post(self, community_id: int, thread: ThreadRef) -> None:
+        """The bot posted a note in this thread (not a reply: not counted as one)."""
+        ...
+
     async def activity(self, idea_ids: Collection[int]) -> dict[int, Activity]: ...
     async def most_discussed(self, challenge_id: int, limit: int) -> list[tuple[int, Activity]]:
         """(idea id, activity) of the challenge's most replied ideas, with any replies."""

@@ -379,7 +379,11 @@ class Cocreate:
                     continue
                 async with self.db.transaction() as store:
                     await store.conversations.record_activity(
-                        thread.id, self.clock.now(), replies=seen.replies, joined=seen.repliers
+                        thread.id,
+                        self.clock.now(),
+                        replies=seen.replies,
+                        joined=seen.repliers,
+                        includes_own=seen.includes_own,
                     )
 
     # -- reactions ---------------------------------------------------------------

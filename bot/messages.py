@@ -159,6 +159,9 @@ class ThreadActivity:
 
     replies: int
     repliers: frozenset[str] = frozenset()
+    #: whether `replies` counts the bot's own notes in the thread too (Discord's and Slack's
+    #: counts do): the core then takes away those it posted
+    includes_own: bool = True
 
 
 @dataclass(frozen=True)

@@ -318,6 +318,8 @@ class NoticeDelivery:
                     )
                     await publisher.post_in_thread(ref, thread, card)
                     via = "thread"
+                    async with self.db.transaction() as store:
+                        await store.conversations.own_post(community.id, thread)
         except Exception as err:
             now = self.clock.now()
             error = f"{type(err).__name__}: {err}"[:500]

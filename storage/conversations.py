@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -116,9 +116,14 @@ class SqlConversations:
         more_replies: int = 0,
         joined: Collection[str] = (),
         left: Collection[str] = (),
+        includes_own: bool = True,
     ) -> None:
         values: dict[str, Any] = {"activity_at": now}
-        if replies is not None:
+        if replies is not None and includes_own:
+            # the platform counts the bot's own notes as replies: they are not
+            theirs = literal(max(0, replies)) - _t.own_posts
+            values["replies"] = case((theirs > 0, theirs), else_=0)
+        elif replies is not None:
             values["replies"] = max(0, replies)
         elif more_replies:
             values["replies"] = _t.replies + more_replies
@@ -135,6 +140,17 @@ class SqlConversations:
                     _r.thread_id == thread_row, _r.member_ref.in_(list(left))
                 )
             )
+
+    async def own_post(self, community_id: int, thread: ThreadRef) -> None:
+        await self.conn.execute(
+            update(idea_threads)
+            .where(
+                _t.community_id == community_id,
+                _t.channel_id == thread.channel_id,
+                _t.thread_id == thread.thread_id,
+            )
+            .values(own_posts=_t.own_posts + 1)
+        )
 
     async def activity(self, idea_ids: Collection[int]) -> dict[int, Activity]:
         if not idea_ids:

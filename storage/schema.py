@@ -516,6 +516,8 @@ idea_threads = Table(
     Column("opened_at", When(), nullable=False),
     # Replies, as the platform counts them (never read from the messages themselves).
     Column("replies", Integer, nullable=False, server_default=text("0")),
+    # The bot's own notes posted in it: the platforms count them as replies, we don't.
+    Column("own_posts", Integer, nullable=False, server_default=text("0")),
     Column("activity_at", When()),
     UniqueConstraint("community_id", "channel_id", "thread_id"),
     Index("ix_idea_threads_idea", "idea_id"),

@@ -136,7 +136,7 @@ class ConsolePublisher:
     ) -> ThreadActivity | None:
         listed = self.threads.get(f"{thread.channel_id}>{thread.thread_id}", [])
         people = [who for who, _ in listed if who != "Cocreate"]
-        return ThreadActivity(len(people), frozenset(people))
+        return ThreadActivity(len(people), frozenset(people), includes_own=False)
 
     def save(self, attachments: Iterable[Attachment]) -> list[Path]:
         """Attachments go to the files folder; the console shows their paths."""

@@ -295,9 +295,9 @@ class DiscordPublisher:
         )
         me = self.client.user.id if self.client.user else None
         people = frozenset(str(m.id) for m in members if m.id != me)
-        # A forum post's starter message is the idea itself: not a reply.
-        replies = found.message_count - (1 if thread.forum else 0)
-        return ThreadActivity(max(0, replies), people)
+        # Discord's count leaves out a forum post's starter message (the idea itself), and
+        # counts the bot's own notes, which the core takes away.
+        return ThreadActivity(found.message_count, people)
 
     async def _vote_reaction(
         self, message: discord.Message, emoji: str, number: int | None

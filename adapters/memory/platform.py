@@ -168,7 +168,7 @@ class MemoryPlatform:
         if message is None:
             return None
         people = [who for who, _ in message.replies if who != BOT]
-        return ThreadActivity(len(people), frozenset(people))
+        return ThreadActivity(len(people), frozenset(people), includes_own=False)
 
     # -- Reconciler --------------------------------------------------------------------
 

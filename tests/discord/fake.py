@@ -707,8 +707,6 @@ class FakeDiscord:
         bot is told nothing of what was said)."""
         thread = self.threads[thread_id]
         self._create_message(thread_id, {"content": text}, author=person.user)
-        thread["message_count"] += 1
-        thread["total_message_sent"] += 1
         if person.id not in self.thread_members[thread_id]:
             self.thread_members[thread_id].append(person.id)
             thread["member_count"] = len(self.thread_members[thread_id])
@@ -800,6 +798,10 @@ class FakeDiscord:
         self.messages[message_id] = data
         if nonce is not None:
             self.nonces[(channel_id, str(nonce))] = message_id
+        thread = self.threads.get(channel_id)
+        if thread is not None:  # Discord counts every message in a thread, the bot's too
+            thread["message_count"] += 1
+            thread["total_message_sent"] += 1
         return _json_response(data)
 
     def _message(self, method: str, channel_id: int, message_id: int, body: Json) -> web.Response:

@@ -78,6 +78,11 @@ async def test_each_idea_post_opens_a_thread_whose_activity_is_counted_and_told(
         assert body.get("allowed_mentions") == {"parse": []}, body
     notices = await world.run(world.maya, "mod notices", {"idea": "1"})
     assert "in the thread (direct messages closed)" in notices.text(), notices.text()
+    # The bot's own notes in the thread are no replies.
+    assert fake.threads[posts[0]]["message_count"] == 5
+    await bot.core.refresh_activity((await idea_of(bot, world, 1)).challenge_id)
+    shown = await world.run(world.cleo, "idea show", {"idea": "1"})
+    assert "3 replies from 2 people" in shown.text(), shown.text()
 
 
 async def test_in_a_forum_each_idea_is_a_post_tagged_with_its_status(

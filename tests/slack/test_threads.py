@@ -51,6 +51,11 @@ async def test_the_idea_message_thread_is_its_conversation_and_followers_hear_of
         assert call.args.get("link_names") in (False, "false", "0", 0), call.args
         assert "<@" not in str(call.args.get("blocks")) and "<!" not in str(call.args.get("blocks"))
 
+    # The app's own notes in the thread are no replies.
+    await world.core.refresh_activity(challenges[0].id)
+    shown = await world.ask("/idea show #1", user="U_CLEO")
+    assert "3 replies from 2 people" in shown, shown
+
     told = await world.ask("/mod notices #1", user="U_MAYA")
     assert "2 in the thread (direct messages closed)" in told, told
     assert "2 direct message" in told, told

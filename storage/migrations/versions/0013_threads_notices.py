@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("forum", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("opened_at", WHEN, nullable=False),
         sa.Column("replies", sa.Integer, nullable=False, server_default=sa.text("0")),
+        sa.Column("own_posts", sa.Integer, nullable=False, server_default=sa.text("0")),
         sa.Column("activity_at", WHEN),
         sa.PrimaryKeyConstraint("id", name="pk_idea_threads"),
         sa.UniqueConstraint(
