@@ -137,6 +137,11 @@ async def test_an_idea_lives_its_life_in_a_thread_and_its_followers_hear_of_it(
         await ok(room, "Maya", "ideas", "/mod status #1 shortlisted Great with sea salt")
         await app.drain()
         assert forum_one.tag == "shortlisted"
+        # The update goes to the ideas channel; the forum hears it in the idea's own post.
+        assert [m.text.splitlines()[0] for m in room.posts("ideas")].count(
+            "📣 Update on #1 · Salted caramel"
+        ) == 1
+        assert not any(m.text.startswith("📣 Update") for m in room.posts("forum"))
         assert any("is now shortlisted" in t and "sea salt" in t for t in bot_replies(one))
         assert any("is now shortlisted" in t for t in bot_replies(forum_one))
         assert any(

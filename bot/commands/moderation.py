@@ -156,7 +156,11 @@ async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
         )
     body = f"Status: {new.value}" + (f" — {display_inline(note, 300)}" if note else "")
     notice = Card(f"📣 Update on {idea_heading(idea)}", body)
-    posts = tuple(Post(v, PostKind.NOTICE, notice) for v in challenge.venues)
+    # A forum venue hears it in the idea's own forum post (a post of its own would clutter
+    # the forum); the other venues get the update.
+    threads = (await ctx.store.conversations.threads_of([idea.id]))[idea.id]
+    forums = {t.channel_id for t in threads if t.forum}
+    posts = tuple(Post(v, PostKind.NOTICE, notice) for v in challenge.venues if v not in forums)
     if new is not before:
         tell_them = notices.status_changed(idea, new, note)
         key = f"status:{idea.id}:{new.value}:{ctx.now.isoformat()}"
