@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -179,18 +180,20 @@ class NoticeDelivery:
         publishers: Mapping[str, Publisher],
         background: Background,
         sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
         self.publishers = publishers
         self.background = background
-        #: how pacing waits (tests move their clock instead)
+        #: how pacing waits and tells time (tests move a clock of their own instead)
         self.sleep = sleep
+        self.monotonic = monotonic
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._running: asyncio.Task[None | None] | None = None
         self._again = False
-        self._next_slot: datetime | None = None
+        self._next_slot: float | None = None
         self._poller: asyncio.Task[None] | None = None
         self._stopped = False
         #: notices sent, by how (dm, thread), and failures, in this process
@@ -272,14 +275,13 @@ class NoticeDelivery:
         return len(batch)
 
     async def _pace(self) -> None:
-        """At most `per_second` sends, by the bot's clock: a burst waits its turn, in the
-        background."""
-        now = self.clock.now()
-        step = timedelta(seconds=1 / self.settings.per_second)
+        """At most `per_second` sends (real time: the bot's clock may run ahead, as the
+        console's does): a burst waits its turn, in the background."""
+        now = self.monotonic()
         slot = self._next_slot if self._next_slot is not None and self._next_slot > now else now
         if slot > now:
-            await self.sleep((slot - now).total_seconds())
-        self._next_slot = slot + step
+            await self.sleep(slot - now)
+        self._next_slot = slot + 1 / self.settings.per_second
 
     async def _deliver(
         self,
