@@ -159,7 +159,7 @@ async def test_an_idea_lives_its_life_in_a_thread_and_its_followers_hear_of_it(
         notices = await ok(room, "Maya", "ideas", "/mod notices #1")
         assert "Dan — status" in notices and "in the thread (direct messages closed)" in notices
         assert "Ana — status" in notices and "direct message" in notices
-        assert "In all: 4: 3 direct message, 1 in the thread" in notices
+        assert "In all: 4 — 3 by direct message, 1 in the thread" in notices
 
         # A merge: both threads are told and name each other; the voter hears where his
         # vote went.

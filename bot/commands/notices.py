@@ -19,6 +19,12 @@ from bot.text import display_inline
 LEVELS = ("all", "mine", "none")
 NOTICES_SHOWN = 30
 HOW = {"dm": "direct message", "thread": "in the thread (direct messages closed)"}
+SUMMARY = {
+    "dm": "by direct message",
+    "thread": "in the thread",
+    "pending": "waiting",
+    "failed": "not delivered",
+}
 
 _LEVEL_TEXT = {
     "all": "about every idea you follow",
@@ -135,7 +141,7 @@ async def notices(ctx: Context, args: Mapping[str, Any]) -> Reply:
         lines.append(f"• {who} — {n.kind}: {display_inline(n.title, 80)} — {how}")
     total = sum(counts.values())
     summary = ", ".join(
-        f"{count} {HOW.get(via, via) if state == 'sent' else state}"
+        f"{count} {SUMMARY.get(via, via) if state == 'sent' else SUMMARY.get(state, state)}"
         for (state, via), count in sorted(counts.items())
     )
     more = f"\n…and {total - len(listed)} more." if total > len(listed) else ""
@@ -143,6 +149,6 @@ async def notices(ctx: Context, args: Mapping[str, Any]) -> Reply:
         Card(
             f"📬 Notices about {heading(idea)}",
             "\n".join(lines) + more,
-            (("In all", f"{total}: {summary}"),),
+            (("In all", f"{total} — {summary}"),),
         )
     )

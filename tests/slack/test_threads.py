@@ -57,5 +57,4 @@ async def test_the_idea_message_thread_is_its_conversation_and_followers_hear_of
     assert "3 replies from 2 people" in shown, shown
 
     told = await world.ask("/mod notices #1", user="U_MAYA")
-    assert "2 in the thread (direct messages closed)" in told, told
-    assert "2 direct message" in told, told
+    assert "4 — 2 by direct message, 2 in the thread" in told, told
