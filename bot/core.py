@@ -131,7 +131,9 @@ class Cocreate:
         self._communities: dict[tuple[str, str], Community] = {}
         # Notices are written with the changes they tell of; once those have committed,
         # the worker sends them in the background (bot/notices.py).
-        self.notices = NoticeDelivery(db, settings.notices, clock, self.publishers, self.background)
+        self.notices = NoticeDelivery(
+            db, settings.notices, clock, self.publishers, self.background, self.metrics
+        )
         for kind in (StatusChanged, IdeaPublished, IdeaMerged, IdeaRejected, ResultsPosted):
             self.bus.subscribe(kind, self._wake_notices)
         self.agenda.on_notices = self.notices.wake

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from bot.conversations import DirectMessageClosed, Follower, NewNotice, Notice, target
 from bot.messages import Card, Post, PostKind, ThreadRef
+from bot.metrics import Metrics
 from bot.model import Challenge, Community, Idea, IdeaStatus, Standing
 from bot.ports import Clock, Database, Publisher, Store
 from bot.settings import NoticesSettings
@@ -179,6 +180,7 @@ class NoticeDelivery:
         clock: Clock,
         publishers: Mapping[str, Publisher],
         background: Background,
+        metrics: Metrics | None = None,
         sleep: Sleep = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -187,6 +189,7 @@ class NoticeDelivery:
         self.clock = clock
         self.publishers = publishers
         self.background = background
+        self.metrics = metrics or Metrics()
         #: how pacing waits and tells time (tests move a clock of their own instead)
         self.sleep = sleep
         self.monotonic = monotonic
@@ -196,8 +199,6 @@ class NoticeDelivery:
         self._next_slot: float | None = None
         self._poller: asyncio.Task[None] | None = None
         self._stopped = False
-        #: notices sent, by how (dm, thread), and failures, in this process
-        self.counts: dict[str, int] = {}
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -337,8 +338,8 @@ class NoticeDelivery:
                 next_at = now + timedelta(seconds=delay)
                 log.info("notice %s failed (try %d), again in %.0f s: %s",
                          notice.id, attempts, delay, error)  # fmt: skip
-        key = via if state == SENT else state
-        self.counts[key] = self.counts.get(key, 0) + 1
+        outcome = via if state == SENT else ("retry" if state == PENDING else FAILED)
+        self.metrics.notices.labels(notice.kind, outcome).inc()
         try:
             async with self.db.transaction() as store:
                 await store.conversations.finish_notice(

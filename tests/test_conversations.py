@@ -286,6 +286,8 @@ async def test_two_thousand_followers_are_told_within_the_rate_without_blocking_
     await h.app.drain()
 
     assert len(publisher.dms) == 2001
+    metrics = h.app.metrics.render().decode()
+    assert 'cocreate_notices_total{kind="status",outcome="dm"} 2001.0' in metrics
     assert Counter(who for who, _ in publisher.dms).most_common(1)[0][1] == 1
     rate = h.app.settings.notices.per_second
     window = timedelta(seconds=1) - timedelta(microseconds=10)  # float rounding
