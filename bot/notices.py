@@ -79,11 +79,11 @@ async def tell(
     voter_ideas: Collection[int] | None = None,
 ) -> int:
     """Write a notice for each follower of `idea` (voters of `voter_ideas`, by default the
-    idea itself); `card_for` says what each is told (None: nothing). Returns how many were
-    written (none twice for one key)."""
-    followers = await store.conversations.followers(
-        idea.id, idea.author_id, [idea.id] if voter_ideas is None else voter_ideas
-    )
+    idea and the ideas merged into it); `card_for` says what each is told (None: nothing).
+    Returns how many were written (none twice for one key)."""
+    if voter_ideas is None:  # whose votes count for it: its own, and its duplicates'
+        voter_ideas = await store.family(idea.id)
+    followers = await store.conversations.followers(idea.id, idea.author_id, voter_ideas)
     rows = []
     for follower in followers:
         card = card_for(follower)

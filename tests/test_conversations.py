@@ -181,6 +181,8 @@ async def test_an_idea_lives_its_life_in_a_thread_and_its_followers_hear_of_it(
             "Final results of Flavour: 4 votes."
         ]
         assert sum("finished 🥇 1st place" in t for t in dms_to(room, "Eve")) == 1
+        # Gus voted for the duplicate: his vote counts for #1, so he hears its place.
+        assert sum("#1 Salted caramel finished" in t for t in dms_to(room, "Gus")) == 1
         assert any("finished 🥇 1st place" in t for t in bot_replies(forum_one))
         sent = len(room.dms)
 
