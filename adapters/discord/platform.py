@@ -95,6 +95,8 @@ class DiscordPlatform:
     ) -> None:
         self.app = app
         self.settings = settings
+        #: what THREAD_UPDATE events tell of ideas' threads, recorded in the background
+        self._threads = app.task_group("discord-threads")
         self.guild_ready_timeout = guild_ready_timeout
         self.identify_delay = identify_delay
         self.ready_timeout = ready_timeout
@@ -303,10 +305,15 @@ class DiscordPlatform:
         if message_count is None:
             return
         community = CommunityRef(translate.PLATFORM, str(guild_id))
-        try:
-            await self.app.thread_activity(community, str(thread_id), replies=message_count)
-        except Exception as err:
-            log.warning("thread %s activity not recorded: %s", thread_id, err)
+
+        async def record() -> None:
+            try:
+                await self.app.thread_activity(community, str(thread_id), replies=message_count)
+            except Exception as err:
+                log.warning("thread %s activity not recorded: %s", thread_id, err)
+
+        # In the adapter's task group: drained with the core, never lost at a stop.
+        self._threads.spawn(record(), "thread activity", queued=False)
 
     def gateway_reaction(
         self, event: str, data: Any, session_id: str | None, sequence: int | None

@@ -56,6 +56,14 @@ async def test_each_idea_post_opens_a_thread_whose_activity_is_counted_and_told(
     shown = await world.run(world.cleo, "idea show", {"idea": "1"})
     assert "3 replies from 2 people" in shown.text(), shown.text()
 
+    # Discord also tells of a thread's message count (THREAD_UPDATE, Guilds intent).
+    fake.reply_in_thread(posts[0], world.cleo, "And caramel sauce")
+    sent = await fake.dispatch("THREAD_UPDATE", fake.threads[posts[0]], guild_id=world.guild.id)
+    await bot.parsed(sent)
+    await bot.idle()
+    shown = await world.run(world.cleo, "idea show", {"idea": "1"})
+    assert "4 replies from 2 people" in shown.text(), shown.text()
+
     # A status change: the thread is told, followers get DMs, and Dan (DMs closed, 50007)
     # is told in the thread by name, pinging nobody.
     changed = await world.run(
@@ -79,10 +87,10 @@ async def test_each_idea_post_opens_a_thread_whose_activity_is_counted_and_told(
     notices = await world.run(world.maya, "mod notices", {"idea": "1"})
     assert "in the thread (direct messages closed)" in notices.text(), notices.text()
     # The bot's own notes in the thread are no replies.
-    assert fake.threads[posts[0]]["message_count"] == 5
+    assert fake.threads[posts[0]]["message_count"] == 6
     await bot.core.refresh_activity((await idea_of(bot, world, 1)).challenge_id)
     shown = await world.run(world.cleo, "idea show", {"idea": "1"})
-    assert "3 replies from 2 people" in shown.text(), shown.text()
+    assert "4 replies from 2 people" in shown.text(), shown.text()
 
 
 async def test_in_a_forum_each_idea_is_a_post_tagged_with_its_status(
