@@ -39,6 +39,7 @@ from bot.api_calls import api_trace
 from bot.commands import registry
 from bot.messages import CommunityRef
 from bot.settings import Settings
+from bot.tasks import Background
 
 if TYPE_CHECKING:
     from bot.ports import Core
@@ -96,7 +97,8 @@ class DiscordPlatform:
         self.app = app
         self.settings = settings
         #: what THREAD_UPDATE events tell of ideas' threads, recorded in the background
-        self._threads = app.task_group("discord-threads")
+        #: (made at the first one)
+        self._threads: Background | None = None
         self.guild_ready_timeout = guild_ready_timeout
         self.identify_delay = identify_delay
         self.ready_timeout = ready_timeout
@@ -313,6 +315,8 @@ class DiscordPlatform:
                 log.warning("thread %s activity not recorded: %s", thread_id, err)
 
         # In the adapter's task group: drained with the core, never lost at a stop.
+        if self._threads is None:
+            self._threads = self.app.task_group("discord-threads")
         self._threads.spawn(record(), "thread activity", queued=False)
 
     def gateway_reaction(
