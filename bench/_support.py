@@ -17,7 +17,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.messages import Actor, CommunityRef, Invocation, Post, PostKind, PostReceipt, Reply
+from bot.messages import (
+    Actor,
+    CommunityRef,
+    Invocation,
+    Post,
+    PostKind,
+    PostReceipt,
+    Reply,
+    ThreadRef,
+)
 from bot.settings import Settings, load_settings
 
 PLATFORM = "bench"
@@ -63,6 +72,7 @@ class BenchPublisher:
     idea_posts: list[tuple[int, str, str]] = field(default_factory=list)
     published: int = 0
     updated: int = 0
+    direct_messages: int = 0
     #: badges announced to the platform, by kind
     badges: collections.Counter[str] = field(default_factory=collections.Counter)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -81,6 +91,29 @@ class BenchPublisher:
         self, community: CommunityRef, member_external_id: str, badge: Any
     ) -> None:
         self.badges[str(getattr(badge, "value", badge))] += 1
+
+    async def open_thread(
+        self, community: CommunityRef, receipt: PostReceipt, name: str
+    ) -> ThreadRef | None:
+        return ThreadRef(receipt.channel_id, receipt.message_id)
+
+    async def post_in_thread(
+        self, community: CommunityRef, thread: ThreadRef, card: Any
+    ) -> PostReceipt:
+        self.published += 1
+        return PostReceipt(thread.channel_id, f"msg-{next(self._ids)}")
+
+    async def direct_message(
+        self, community: CommunityRef, member_external_id: str, card: Any
+    ) -> str:
+        self.direct_messages += 1
+        return f"dm-{next(self._ids)}"
+
+    async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
+        return None
+
+    async def thread_activity(self, community: CommunityRef, thread: ThreadRef) -> Any:
+        return None
 
 
 class Workdir:

@@ -26,18 +26,30 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot import loop, outbox, reminders, rounds
+from bot import loop, notices, outbox, reminders, rounds
+from bot.conversations import split_target, thread_name
 from bot.counting import Counting
 from bot.cron import fire_times
 from bot.digest import (
+    FINAL_LINES,
     announcement,
     final_results,
     nudge,
     quiet_week,
+    standings,
     submissions_closed_notice,
     weekly_results,
 )
-from bot.messages import MODERATORS, Attachment, Card, Post, PostKind
+from bot.messages import (
+    MODERATORS,
+    Attachment,
+    Card,
+    CommunityRef,
+    Post,
+    PostKind,
+    PostReceipt,
+    ThreadRef,
+)
 from bot.metrics import Metrics
 from bot.model import Challenge, Phase
 from bot.outbox import Outgoing
@@ -142,6 +154,12 @@ class Agenda:
         self.awarded = awarded
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.on_change: Callable[[], None] | None = None
+        #: notices were written (final places): the notice worker sends them
+        self.on_notices: Callable[[], None] | None = None
+        #: asks the platforms for the threads' activity before results and reports
+        self.before_results: Callable[[int], Awaitable[None]] | None = None
+        #: thread posts of final places, claimed with the final results, sent after them
+        self._places: dict[int, list[int]] = {}
         self._lock = asyncio.Lock()
         #: final results whose idea posts were read back already
         self._read_back: set[int] = set()
@@ -533,6 +551,8 @@ class Agenda:
             if item.kind is Kind.FINAL and not done and post_id not in self._read_back:
                 await self.reconcile(item.challenge.id, _just_before(item.due_at))
                 self._read_back.add(post_id)  # a retry need not read every post again
+            if item.kind in (Kind.WEEKLY, Kind.REPORT, Kind.FINAL) and not done:
+                await self._activity(item.challenge.id)
             async with self.db.transaction() as store:
                 community = await store.community_by_id(item.challenge.community_id)
                 content, awards = await self._content(store, item)
@@ -543,25 +563,41 @@ class Agenda:
                 async with self.db.transaction() as store:
                     await store.post_progress(post_id, receipts, self.clock.now())
             for n, channel in enumerate(todo, start=1):
+                # a venue in a linked community names it: "<community>/<channel>"
                 where = Venue.parse(channel)
                 target = community
-                if where.community_id is not None:  # a venue in a linked community
+                if where.community_id is not None:
                     async with self.db.transaction() as store:
                         target = await store.community_by_id(where.community_id)
+                ref = target.ref
                 publisher = self.publishers.get(target.platform)
                 if publisher is None:
                     raise LookupError(f"no publisher for platform {target.platform}")
-                receipt = await publisher.publish(target.ref, content.post(where.channel_id))
-                landed = venue(receipt.channel_id, target.id, community.id)
+                thread_target = split_target(where.channel_id)
+                thread: ThreadRef | None = None
+                if thread_target is not None:
+                    receipt = await publisher.post_in_thread(ref, thread_target, content.card)
+                    landed = channel
+                else:
+                    receipt = await publisher.publish(ref, content.post(where.channel_id))
+                    landed = venue(receipt.channel_id, target.id, community.id)
+                    if content.kind is PostKind.IDEA and content.idea_id is not None:
+                        thread = await self._open_thread(publisher, ref, receipt, content)
                 receipts.append(f"{landed} {receipt.message_id}")
                 async with self.db.transaction() as store:
-                    if content.idea_id is not None and receipt.message_id:
+                    if thread_target is None and content.idea_id is not None and receipt.message_id:
                         await store.add_idea_post(
                             target.id,
                             content.idea_id,
                             receipt.channel_id,
                             receipt.message_id,
                             self.clock.now(),
+                        )
+                    if thread_target is not None:
+                        await store.conversations.own_post(target.id, thread_target)
+                    if thread is not None and content.idea_id is not None:
+                        await store.conversations.add_thread(
+                            target.id, content.idea_id, thread, self.clock.now()
                         )
                     last = n == len(todo)
                     await store.post_progress(post_id, receipts, self.clock.now() if last else None)
@@ -572,7 +608,35 @@ class Agenda:
             renewing.cancel()
         self.metrics.posts.labels(str(item.kind), "sent").inc()
         await self.awarded(awards)
+        if item.kind is Kind.FINAL:
+            await self.send(self._places.pop(item.challenge.id, []))
+            if self.on_notices is not None:
+                self.on_notices()
         return 1
+
+    async def _open_thread(
+        self, publisher: Publisher, ref: CommunityRef, receipt: PostReceipt, content: Content
+    ) -> ThreadRef | None:
+        """The conversation of an idea post: the one its post opened (a forum post), or a
+        thread opened on it now. A thread that cannot be opened is logged; the idea stays
+        posted."""
+        if receipt.thread is not None:
+            return receipt.thread
+        name = thread_name(content.idea_number or 0, _idea_title(content.card.title))
+        try:
+            return await publisher.open_thread(ref, receipt, name)
+        except Exception as err:
+            log.warning("could not open a thread on idea #%s: %s: %s",
+                        content.idea_number, type(err).__name__, err)  # fmt: skip
+            return None
+
+    async def _activity(self, challenge_id: int) -> None:
+        if self.before_results is None:
+            return
+        try:
+            await self.before_results(challenge_id)
+        except Exception as err:
+            log.warning("thread activity of challenge %s not read: %s", challenge_id, err)
 
     async def _renew(self, post_id: int) -> None:
         """Keep the claim of a post being sent alive (a final read-back can take minutes)."""
@@ -702,7 +766,38 @@ class Agenda:
             field = ("Next round", rounds.next_round_line(following))
             card = replace(card, fields=(*card.fields, field))
         await webhook_results.final(store, c, self.clock.now())
+        await self._final_places(store, c)
         return Content(venues, PostKind.RESULTS, card), awards
+
+    async def _final_places(self, store: Store, c: Challenge) -> None:
+        """Each ranked idea's followers hear its final place, and its threads are told: in
+        the final results' transaction, keyed, so a retry tells nobody twice."""
+        now = self.clock.now()
+        posts: list[int] = []
+        for standing in await standings(store, c, limit=FINAL_LINES):
+            idea = standing.idea
+            tell_them = notices.placed(standing, c)
+            await notices.tell(store, c.community_id, idea, "place", f"final:{c.id}", tell_them,
+                               now)  # fmt: skip
+            card = tell_them(notices.IN_THREAD)
+            assert card is not None
+            for post in await notices.thread_posts(store, [idea.id], card):
+                post_id = await store.claim_command_post(
+                    c.id,
+                    outbox.KIND,
+                    f"place:{idea.id}:{post.channel_id}",
+                    now,
+                    self.instance,
+                    outbox.group([post])[0].payload(),
+                )
+                if post_id is not None:
+                    posts.append(post_id)
+        self._places[c.id] = posts
+
+
+def _idea_title(card_title: str) -> str:
+    """The idea's title from its post's title ("💡 #12 · Salted caramel")."""
+    return card_title.split(" · ", 1)[1] if " · " in card_title else card_title
 
 
 def _falling_due(c: Challenge, now: datetime, reminder_hours: float) -> list[Due]:

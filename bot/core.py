@@ -15,14 +15,20 @@ from bot.alerts import Watch
 from bot.commands import registry
 from bot.commands.args import bind
 from bot.commands.context import Context
+from bot.conversations import STATUS_TAGS
 from bot.counting import Counting
 from bot.errors import PermissionDenied, StorageUnavailable, UserError, internal_error
 from bot.events import (
     BadgesAwarded,
     Bus,
     DirectMessage,
+    IdeaMerged,
+    IdeaPublished,
+    IdeaRejected,
     IdeasChanged,
+    ResultsPosted,
     ScheduleChanged,
+    StatusChanged,
     postings,
 )
 from bot.grammar import GrammarError, parse_line
@@ -41,7 +47,8 @@ from bot.messages import (
     Reply,
 )
 from bot.metrics import Metrics
-from bot.model import PUBLIC_STATUSES, Community, Phase
+from bot.model import PUBLIC_STATUSES, Community, IdeaStatus, Phase
+from bot.notices import NoticeDelivery
 from bot.organisations import keeper
 from bot.ports import Clock, Database, Publisher, Reconciler, ReconcileResult, Records, Store
 from bot.render import idea_card
@@ -57,6 +64,11 @@ log = logging.getLogger("cocreate")
 
 def _joined(*parts: str) -> str:
     return " · ".join(p for p in parts if p)
+
+
+def _tag(status: IdeaStatus) -> str | None:
+    """The forum tag of a status (withdrawn and rejected ideas keep theirs)."""
+    return status.value if status.value in STATUS_TAGS else None
 
 
 def parse_invocation(
@@ -132,6 +144,15 @@ class Cocreate:
         self.bus.subscribe(BadgesAwarded, self._wake_webhooks)
         #: communities as committed, by platform reference (rows are never deleted)
         self._communities: dict[tuple[str, str], Community] = {}
+        # Notices are written with the changes they tell of; once those have committed,
+        # the worker sends them in the background (bot/notices.py).
+        self.notices = NoticeDelivery(
+            db, settings.notices, clock, self.publishers, self.background, self.metrics
+        )
+        for kind in (StatusChanged, IdeaPublished, IdeaMerged, IdeaRejected, ResultsPosted):
+            self.bus.subscribe(kind, self._wake_notices)
+        self.agenda.on_notices = self.notices.wake
+        self.agenda.before_results = self.refresh_activity
 
     def records(self, owner: str) -> Records:
         return self.db.records(owner, self.clock)
@@ -145,6 +166,7 @@ class Cocreate:
     async def start(self) -> None:
         await self.ingest.start()
         await self.webhooks.start()
+        await self.notices.start()
 
     def task_group(self, name: str, limit: int = 64) -> Background:
         """A group for an adapter's background work, drained with the core's."""
@@ -164,6 +186,7 @@ class Cocreate:
         """Finish what is queued (what waits for a database that is down is given up: it
         is read back at the next start), then release the database."""
         await self.ingest.stop()
+        await self.notices.stop()
         await self.background.drain()
         await self.webhooks.stop()
         await self.db.close()
@@ -357,10 +380,16 @@ class Cocreate:
 
     async def refresh(self, idea_ids: Iterable[int]) -> None:
         """Re-render the posts of these ideas in place (after an edit, a status, a merge),
-        in every venue, on whichever platform it is."""
+        in every venue, on whichever platform it is; a forum post's status tag follows."""
         for idea_id in idea_ids:
             async with self.db.transaction() as store:
                 updates = await self._idea_updates(store, idea_id)
+                idea = await store.idea(idea_id)
+                threads = [
+                    (await store.community_by_id(t.community_id), t)
+                    for t in (await store.conversations.threads_of([idea_id]))[idea_id]
+                    if t.forum
+                ]
             for community, receipt, post in updates:
                 publisher = self.publishers.get(community.platform)
                 if publisher is None:
@@ -369,6 +398,15 @@ class Cocreate:
                     await publisher.update(community.ref, receipt, post)
                 except Exception:
                     log.exception("could not update the post of idea %s", idea_id)
+            status = _tag(idea.status) if idea is not None else None
+            for community, thread in threads:
+                publisher = self.publishers.get(community.platform)
+                if publisher is None or status is None:
+                    continue
+                try:
+                    await publisher.thread_status(community.ref, thread.ref, status)
+                except Exception:
+                    log.exception("could not tag the forum post of idea %s", idea_id)
 
     async def _idea_updates(
         self, store: Store, idea_id: int
@@ -401,6 +439,71 @@ class Cocreate:
                 )
             )
         return out
+
+    # -- conversations -----------------------------------------------------------
+
+    async def _wake_notices(self, event: object) -> None:
+        self.notices.wake()
+
+    async def thread_activity(
+        self,
+        community: CommunityRef,
+        thread_id: str,
+        *,
+        channel_id: str | None = None,
+        replies: int | None = None,
+        more_replies: int = 0,
+        joined: Collection[str] = (),
+        left: Collection[str] = (),
+    ) -> bool:
+        """What a platform told of an idea's thread (a reply count, members who joined or
+        left it); never what was said. False when it is no idea's thread."""
+        async with self.db.transaction() as store:
+            found = await store.find_community(community)
+            if found is None:
+                return False
+            thread = await store.conversations.thread_by_ref(found.id, thread_id, channel_id)
+            if thread is None:
+                return False
+            await store.conversations.record_activity(
+                thread.id,
+                self.clock.now(),
+                replies=replies,
+                more_replies=more_replies,
+                joined=joined,
+                left=left,
+            )
+        return True
+
+    async def refresh_activity(self, challenge_id: int) -> None:
+        """Ask the platforms how the challenge's threads are doing (before results and
+        reports); a platform that cannot say, or fails, keeps what it last told."""
+        async with self.db.transaction() as store:
+            ideas = await store.ideas(challenge_id, PUBLIC_STATUSES)
+            threads = [
+                (await store.community_by_id(t.community_id), t)
+                for listed in (await store.conversations.threads_of([i.id for i in ideas])).values()
+                for t in listed
+            ]
+        for community, thread in threads:
+            publisher = self.publishers.get(community.platform)
+            if publisher is None:
+                continue
+            try:
+                seen = await publisher.thread_activity(community.ref, thread.ref)
+            except Exception as err:
+                log.warning("thread activity of %s not read: %s", thread.thread_id, err)
+                continue
+            if seen is None:
+                continue
+            async with self.db.transaction() as store:
+                await store.conversations.record_activity(
+                    thread.id,
+                    self.clock.now(),
+                    replies=seen.replies,
+                    joined=seen.repliers,
+                    includes_own=seen.includes_own,
+                )
 
     # -- reactions ---------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from bot.weeks import results_week
 FINAL_LINES = 20
 WEEKLY_TOP = 5
 RISING = 3
+DISCUSSED = 3
 
 
 async def standings(store: Store, challenge: Challenge, limit: int | None = None) -> list[Standing]:
@@ -57,6 +58,14 @@ async def rising_lines(
         for i, gained in rising
         if i in ideas and ideas[i].status.public
     ]
+
+
+async def discussed_lines(store: Store, challenge: Challenge, limit: int = DISCUSSED) -> list[str]:
+    """The ideas with most replies in their threads, as the platforms count them (never
+    what was said, and never a bearing on the ranking)."""
+    top = await store.conversations.most_discussed(challenge.id, limit)
+    ideas = await store.ideas_by_ids([idea_id for idea_id, _ in top])
+    return [f"{idea_heading(ideas[i])} — {a.describe()}" for i, a in top if i in ideas]
 
 
 async def participation(store: Store, challenge: Challenge) -> str:
@@ -212,6 +221,9 @@ async def weekly_results(store: Store, challenge: Challenge, end: datetime) -> C
         lines = await rising_lines(store, challenge, start, end)
         if lines:
             fields.append(("Rising", "\n".join(lines)))
+    discussed = await discussed_lines(store, challenge)
+    if discussed:
+        fields.append(("Most discussed", "\n".join(discussed)))
     earned = [
         b
         for b in await store.badges(challenge.community_id, challenge_id=challenge.id)

@@ -57,6 +57,22 @@ class StatusChanged(Posting):
 
 
 @dataclass(frozen=True)
+class IdeaMerged(Posting):
+    """A duplicate was merged into another idea: both threads are told, linking each
+    other, and the followers hear where their votes went."""
+
+    idea: Idea
+    into: Idea
+
+
+@dataclass(frozen=True)
+class IdeaRejected(Posting):
+    """A moderator rejected an idea, with a reason its followers hear."""
+
+    idea: Idea
+
+
+@dataclass(frozen=True)
 class ResultsPosted(Posting):
     """A moderator posted the current results."""
 

@@ -144,9 +144,35 @@ class Post:
 
 
 @dataclass(frozen=True)
+class ThreadRef:
+    """An idea's conversation in one venue: a Discord thread (on the idea's message, or a
+    forum post), a Slack thread (`thread_id` is the parent message's `ts`), the console's
+    replies to a post."""
+
+    channel_id: str
+    thread_id: str
+    #: a forum post: the idea's status is kept as a forum tag
+    forum: bool = False
+
+
+@dataclass(frozen=True)
+class ThreadActivity:
+    """What a platform says of a thread without its messages being read: how many replies,
+    and who replied (platform ids)."""
+
+    replies: int
+    repliers: frozenset[str] = frozenset()
+    #: whether `replies` counts the bot's own notes in the thread too (Discord's and Slack's
+    #: counts do): the core then takes away those it posted
+    includes_own: bool = True
+
+
+@dataclass(frozen=True)
 class PostReceipt:
     channel_id: str
     message_id: str
+    #: the conversation the post opened (a forum post is one), if it opened one
+    thread: ThreadRef | None = None
 
 
 @dataclass(frozen=True)

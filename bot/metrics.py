@@ -97,6 +97,12 @@ class Metrics:
             ["event", "outcome"],
             registry=r,
         )
+        self.notices = Counter(
+            "cocreate_notices",
+            "Notices to followers, by kind and how they went (dm, thread, retry, failed).",
+            ["kind", "outcome"],
+            registry=r,
+        )
 
     def watch_pool(self, pool_status: Callable[[], dict[str, int]]) -> None:
         """Report the database pool's figures (read at each scrape)."""

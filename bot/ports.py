@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.conversations import ConversationStore
 from bot.messages import (
     Actor,
     Attachment,
@@ -20,6 +21,8 @@ from bot.messages import (
     ReactionEvent,
     ReactionOutcome,
     Reply,
+    ThreadActivity,
+    ThreadRef,
 )
 from bot.model import (
     Badge,
@@ -85,6 +88,38 @@ class Publisher(Protocol):
         """A private message with files to one member (their data export). Returns where
         it went, for the reply ("your direct messages", a file's path), or None when it
         could not be sent (direct messages closed, say); it never raises for that."""
+
+    # -- conversations (bot/conversations.py) ----------------------------------------
+
+    async def open_thread(
+        self, community: CommunityRef, receipt: PostReceipt, name: str
+    ) -> ThreadRef | None:
+        """Open the conversation of an idea post that `publish` did not open one for (a
+        forum post is one already); None where the platform has none."""
+        ...
+
+    async def post_in_thread(
+        self, community: CommunityRef, thread: ThreadRef, card: Card
+    ) -> PostReceipt:
+        """A message in a thread, pinging nobody."""
+        ...
+
+    async def direct_message(
+        self, community: CommunityRef, member_external_id: str, card: Card
+    ) -> str:
+        """A direct message to a member; raises `DirectMessageClosed` when the member cannot
+        get one (any other error is worth trying again)."""
+        ...
+
+    async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
+        """Keep a forum post's status tag in step (creating the tag if missing); nothing
+        for other threads."""
+        ...
+
+    async def thread_activity(
+        self, community: CommunityRef, thread: ThreadRef
+    ) -> ThreadActivity | None:
+        """Replies and repliers, as the platform counts them (no message is read)."""
         ...
 
 
@@ -278,6 +313,11 @@ class Store(ApiTokenStore, Protocol):
     @property
     def loop(self) -> LoopStore:
         """The "You said, we did" posts, in this transaction."""
+        ...
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Ideas' threads, their activity, follows and notices, in this transaction."""
         ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...
@@ -703,6 +743,21 @@ class Core(Protocol):
     ) -> int:
         """After a start (or a new session): read back what changed while away, through
         the platform's registered reconciler, waiting for a database that is down."""
+        ...
+
+    async def thread_activity(
+        self,
+        community: CommunityRef,
+        thread_id: str,
+        *,
+        channel_id: str | None = None,
+        replies: int | None = None,
+        more_replies: int = 0,
+        joined: Collection[str] = (),
+        left: Collection[str] = (),
+    ) -> bool:
+        """What the platform told of an idea's thread: its reply count (or replies more),
+        members who joined or left it. False when it is no idea's thread."""
         ...
 
     async def complete_challenges(

@@ -13,7 +13,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.chart import activity_chart
-from bot.digest import WEEKLY_TOP, Week, participation, rising_lines, standings, week
+from bot.digest import (
+    WEEKLY_TOP,
+    Week,
+    discussed_lines,
+    participation,
+    rising_lines,
+    standings,
+    week,
+)
 from bot.export import to_csv
 from bot.messages import Attachment, Card
 from bot.model import Challenge, Standing
@@ -86,6 +94,9 @@ async def brand_report(
         )
         days = _days(max(start.astimezone(tz).date(), last.date() - CHART_SPAN), last.date())
     fields.append(("Top ideas", _top(top, sealed)))
+    discussed = await discussed_lines(store, challenge, WEEKLY_TOP)
+    if discussed:
+        fields.append(("Most discussed", "\n".join(discussed)))
     png = await _chart(store, challenge, days, top, sealed)
     stem = f"{slugify(challenge.title) or 'challenge'}-{last.date().isoformat()}" + (
         "-final" if final else ""

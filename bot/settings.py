@@ -491,6 +491,31 @@ class DataSettings(Section):
     )
 
 
+class NoticesSettings(Section):
+    """``[notices]``: direct messages to the followers of an idea."""
+
+    enabled: bool = Field(
+        default=True, description="Send notices (off: they wait in the database)."
+    )
+    per_second: float = Field(
+        default=10,
+        gt=0,
+        le=50,
+        description="At most this many notices a second (the platforms' limits stay far).",
+    )
+    batch: int = Field(default=50, ge=1, le=1000, description="Notices claimed at a time.")
+    retry_base_seconds: float = Field(default=30, gt=0, description="First retry delay.")
+    retry_max_seconds: float = Field(
+        default=3600, gt=0, description="Longest delay between two tries of a notice."
+    )
+    give_up_hours: float = Field(
+        default=72, gt=0, description="A notice still failing this long after it was made fails."
+    )
+    poll_seconds: float = Field(
+        default=30, gt=0, description="The notice worker looks for retries this often."
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Sources
 # --------------------------------------------------------------------------------------
@@ -604,6 +629,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     data: DataSettings = Field(default_factory=DataSettings)
+    notices: NoticesSettings = Field(default_factory=NoticesSettings)
 
     _config_file: Path | None = PrivateAttr(default=None)
 

@@ -115,7 +115,11 @@ async def run_console(
     ticking = timer(app, settings)
     await ticking.start()
     try:
-        return await drive(app, settings, publisher, clock, script, lines)
+        status = await drive(app, settings, publisher, clock, script, lines)
+        # What the last lines set off (notices to followers, badges) is shown before the
+        # console ends; a service instead leaves unsent notices for its next start.
+        await app.drain()
+        return status
     finally:
         await ticking.stop()
         await app.stop()

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 
@@ -553,4 +554,89 @@ api_tokens = Table(
     Column("revoked_at", When()),
     UniqueConstraint("token_sha256"),
     Index("ix_api_tokens_community", "community_id", "id"),
+)
+
+# -- conversations and notices (bot/conversations.py, storage/conversations.py) ----------
+
+idea_threads = Table(
+    "idea_threads",
+    metadata,
+    # An idea's conversation in one venue: a Discord thread or forum post, a Slack thread.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("idea_id", Id, _fk("ideas.id"), nullable=False),
+    Column("channel_id", String(64), nullable=False),
+    Column("thread_id", String(64), nullable=False),
+    # A forum post (its status is a forum tag), not a thread on a message.
+    Column("forum", Boolean, nullable=False, server_default=false()),
+    Column("opened_at", When(), nullable=False),
+    # Replies, as the platform counts them (never read from the messages themselves).
+    Column("replies", Integer, nullable=False, server_default=text("0")),
+    # The bot's own notes posted in it: the platforms count them as replies, we don't.
+    Column("own_posts", Integer, nullable=False, server_default=text("0")),
+    Column("activity_at", When()),
+    UniqueConstraint("community_id", "channel_id", "thread_id"),
+    Index("ix_idea_threads_idea", "idea_id"),
+    Index("ix_idea_threads_thread", "community_id", "thread_id"),
+)
+
+thread_repliers = Table(
+    "thread_repliers",
+    metadata,
+    # Who took part in a thread (the platform's member list or reply_users), by platform id.
+    Column("thread_id", Id, _fk("idea_threads.id"), nullable=False),
+    Column("member_ref", String(64), nullable=False),
+    PrimaryKeyConstraint("thread_id", "member_ref"),
+)
+
+idea_follows = Table(
+    "idea_follows",
+    metadata,
+    # `/idea follow` (following) and `/idea unfollow` (not following: stays so when voting).
+    Column("idea_id", Id, _fk("ideas.id"), nullable=False),
+    Column("member_id", Id, _fk("members.id"), nullable=False),
+    Column("following", Boolean, nullable=False),
+    Column("since", When(), nullable=False),
+    PrimaryKeyConstraint("idea_id", "member_id"),
+    Index("ix_idea_follows_member", "member_id"),
+)
+
+notice_prefs = Table(
+    "notice_prefs",
+    metadata,
+    # `/notify`: all, mine or none; and whether voting follows the idea.
+    Column("member_id", Id, _fk("members.id"), primary_key=True),
+    Column("level", String(8), nullable=False, server_default="all"),
+    Column("follow_votes", Boolean, nullable=False, server_default=true()),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    # One notice to one follower, written with the change it tells of; keyed, so a replay of
+    # the change writes none twice. Sent by the notice worker, which claims it with a lease.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("idea_id", Id, _fk("ideas.id"), nullable=False),
+    Column("member_id", Id, _fk("members.id"), nullable=False),
+    Column("event_key", String(160), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    # To the author of an anonymous idea: never told in the thread (it would name them).
+    Column("private", Boolean, nullable=False, server_default=false()),
+    Column("created_at", When(), nullable=False),
+    # pending, sent, failed
+    Column("state", String(16), nullable=False),
+    # dm, thread, or "" while not sent
+    Column("via", String(16), nullable=False, server_default=""),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", When(), nullable=False),
+    Column("claimed_by", String(64)),
+    Column("claimed_until", When()),
+    Column("sent_at", When()),
+    Column("last_error", Text),
+    UniqueConstraint("event_key", "member_id"),
+    Index("ix_notices_due", "state", "next_attempt_at"),
+    Index("ix_notices_idea", "idea_id", "id"),
 )

@@ -57,6 +57,7 @@ from storage import statements as sql
 from storage.accounts import SqlAccounts
 from storage.api_reads import ApiReadRepository
 from storage.api_tokens import ApiTokenRepository
+from storage.conversations import SqlConversations
 from storage.finding import SqlFinding
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
@@ -509,6 +510,11 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     def member_data(self) -> SqlMemberData:
         """Members' data and communities that left (storage/member_data.py)."""
         return SqlMemberData(self.conn)
+
+    @property
+    def conversations(self) -> SqlConversations:
+        """Ideas' threads, activity, follows and notices (storage/conversations.py)."""
+        return SqlConversations(self.conn)
 
     @property
     def organisations(self) -> SqlOrganisations:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import ManualClock
+from bot.conversations import DirectMessageClosed
 from bot.core import Cocreate, parse_invocation
 from bot.messages import (
     Actor,
@@ -21,6 +22,8 @@ from bot.messages import (
     ReactionEvent,
     ReactionOutcome,
     Reply,
+    ThreadActivity,
+    ThreadRef,
 )
 from bot.model import BadgeKind
 from bot.ports import Database
@@ -53,7 +56,42 @@ class RecordingPublisher:
     fail_next: int = 0
     #: fail every publish to these channels
     fail_channels: set[str] = field(default_factory=set)
+    #: (thread, card) of each post into a thread
+    in_threads: list[tuple[ThreadRef, Card]] = field(default_factory=list)
+    #: (member id, card) of each direct message
+    dms: list[tuple[str, Card]] = field(default_factory=list)
+    #: members whose direct messages are closed
+    closed_dms: set[str] = field(default_factory=set)
+    #: (thread, status) of each forum tag set
+    tags: list[tuple[ThreadRef, str]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def open_thread(
+        self, community: CommunityRef, receipt: PostReceipt, name: str
+    ) -> ThreadRef | None:
+        return ThreadRef(receipt.channel_id, receipt.message_id)
+
+    async def post_in_thread(
+        self, community: CommunityRef, thread: ThreadRef, card: Card
+    ) -> PostReceipt:
+        self.in_threads.append((thread, card))
+        return PostReceipt(thread.channel_id, f"t{next(self._ids)}")
+
+    async def direct_message(
+        self, community: CommunityRef, member_external_id: str, card: Card
+    ) -> str:
+        if member_external_id in self.closed_dms:
+            raise DirectMessageClosed(member_external_id)
+        self.dms.append((member_external_id, card))
+        return f"d{next(self._ids)}"
+
+    async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
+        self.tags.append((thread, status))
+
+    async def thread_activity(
+        self, community: CommunityRef, thread: ThreadRef
+    ) -> ThreadActivity | None:
+        return None
 
     async def publish(self, community: CommunityRef, post: Post) -> PostReceipt:
         if self.fail or self.fail_next > 0 or post.channel_id in self.fail_channels:
@@ -113,6 +151,7 @@ class Harness:
         await self.app.drain()
         await self.app.ingest.stop()
         await self.app.webhooks.stop()
+        await self.app.notices.stop()
 
     @classmethod
     async def close_all(cls) -> None:

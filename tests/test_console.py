@@ -162,7 +162,24 @@ def test_advance_fires_what_falls_due_in_order_once(
     clock = ManualClock(datetime(2026, 3, 2, 10, tzinfo=UTC))
     assert asyncio.run(run_console(settings, clock=clock, lines=lines)) == 0
     out = capsys.readouterr().out
-    posts = [line for line in out.splitlines() if line.startswith("[#") and "sees this" not in line]
+    lines = out.splitlines()
+    posts = [
+        line
+        for line in lines
+        if line.startswith("[#") and "sees this" not in line and " thread]" not in line
+    ]
+    # The final place goes into the idea's thread, and to its followers by direct message.
+    assert [line for line in lines if " thread]" in line or line.startswith("[DM")] in (
+        [
+            "[#general › #1 thread] 🏁 #1 Pretzels finished 🥇 1st place",
+            f"[DM to {first}] 🏁 {a} finished 🥇 1st place",
+            f"[DM to {second}] 🏁 {b} finished 🥇 1st place",
+        ]
+        for first, a, second, b in (
+            ("ana", "Your idea #1 Pretzels", "ben", "#1 Pretzels"),
+            ("ben", "#1 Pretzels", "ana", "Your idea #1 Pretzels"),
+        )
+    )
     assert posts == [
         "[#general] 📣 🏁 Snacks  (`snacks`)",
         "[#general] 💡 #1 · Pretzels",
@@ -383,3 +400,48 @@ def test_you_said_we_did_in_the_console(data_dir: Path, capsys: pytest.CaptureFi
     assert since.endswith(": 1 idea moved on.")
     assert listed == "  🔨 In progress: #1 Salted caramel — by Ana, in Next flavour"
     assert "No idea has moved to planned, in progress or implemented since the last one" in out
+
+
+def test_an_idea_has_a_thread_in_the_console_and_its_followers_hear_of_it(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    script = tmp_path / "threads.txt"
+    script.write_text(
+        ":as Maya --mod\n"
+        '/challenge create title:"Snacks" brief:"Which snack?"\n'
+        "/challenge open snacks\n"
+        ":as Ana\n"
+        '/idea submit title:"Pretzels" description:"Salty"\n'
+        ":as Ben\n"
+        ":dms off\n"
+        ":react #1\n"
+        ":reply #1 With mustard?\n"
+        ":as Cleo\n"
+        "/idea follow #1\n"
+        ":reply #1 Yes, @everyone agrees\n"
+        ":reply #7 Nothing here\n"
+        ":as Maya --mod\n"
+        "/mod status #1 planned Next month\n"
+    )
+    status, out = run(capsys, "--script", str(script))
+    assert status == 0, out
+    assert "[#general › #1 thread] Ben: With mustard?" in out
+    assert "⚠️ Idea #7 has no thread in #general" in out
+    assert "[#general › #1 thread] 📣 #1 Pretzels is now planned" in out
+    assert "[DM to ana] 📣 Your idea #1 Pretzels is now planned" in out
+    assert "[DM to cleo] 📣 #1 Pretzels is now planned" in out
+    assert "For Ben (direct messages are closed): Status: planned — Next month" in out
+    assert "[DM to ben]" not in out
+
+    # A later run lists the replies under /idea show, with the discussion's figures.
+    status, out = run(capsys, "--script", str(_write(tmp_path, ":as Dan\n/idea show #1\n")))
+    assert status == 0, out
+    assert "  Discussion: 2 replies from 2 people" in out
+    assert "  💬 #general · Ben: With mustard?" in out
+    assert "@everyone" not in out.replace("> ", "")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "more.txt"
+    path.write_text(text)
+    return path

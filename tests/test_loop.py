@@ -93,8 +93,8 @@ async def test_results_loop_posts_on_demand_for_moderators_and_shows_members(
     assert len(loops(h)) == 2
     again = await h.refused("/results loop")
     assert (
-        "No idea has moved to planned, in progress or implemented since the last one (Mon 2 Mar 2026, 09:00 UTC)"
-        in again
+        "No idea has moved to planned, in progress or implemented since the last one "
+        "(Mon 2 Mar 2026, 09:00 UTC)" in again
     )
     h.tick(60 * 24)
     await h.ok("/mod status #4 planned")

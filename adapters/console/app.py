@@ -5,6 +5,8 @@ Lines are slash commands in Slack's text grammar, or meta-commands:
   :in CHANNEL          move to a channel
   :react #N [EMOJI]    react to idea #N's post in this channel (default: its vote emoji)
   :unreact #N [EMOJI]  remove that reaction
+  :reply #N TEXT       reply in idea #N's thread in this channel (/idea show #N lists them)
+  :dms on|off          open or close your direct messages (closed: notices come in threads)
   :clock               show the bot's time
   :advance DURATION    move time forward (90m, 36h, 7d, 2w), firing what falls due in order
   :help                this help
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import shlex
 import sys
 from collections.abc import Iterable, Sequence
@@ -25,6 +28,7 @@ from typing import TextIO
 
 from adapters.console.render import card_text, post_text, reply_text, safe
 from bot.clock import OffsetClock
+from bot.conversations import DirectMessageClosed
 from bot.core import parse_invocation
 from bot.grammar import GrammarError, parse_duration, parse_idea_number
 from bot.messages import (
@@ -38,11 +42,14 @@ from bot.messages import (
     PostReceipt,
     ReactionAction,
     ReactionEvent,
+    ThreadActivity,
+    ThreadRef,
 )
 from bot.model import BadgeKind
 from bot.ports import Core, SteerableClock
 from bot.render import when
 from bot.settings import Settings
+from bot.text import display_inline
 
 PLATFORM = "console"
 DEFAULT_EMOJI = "👍"
@@ -62,6 +69,74 @@ class ConsolePublisher:
         self.files = files
         self.vote_emoji: dict[int, str] = {}
         self._ids = itertools.count(1)
+        #: "channel>idea-N" -> (who, text) of each reply in an idea's thread, kept with the
+        #: data so that a later session still lists them
+        self.threads: dict[str, list[tuple[str, str]]] = self._load_threads()
+        #: members whose direct messages are closed (`:dms off`)
+        self.closed_dms: set[str] = set()
+
+    @property
+    def _threads_file(self) -> Path:
+        return self.files.parent / "console-threads.json"
+
+    def _load_threads(self) -> dict[str, list[tuple[str, str]]]:
+        try:
+            data = json.loads(self._threads_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {k: [(str(a), str(b)) for a, b in v] for k, v in data.items()}
+
+    def add_reply(self, thread: ThreadRef, who: str, text: str) -> None:
+        self.threads.setdefault(f"{thread.channel_id}>{thread.thread_id}", []).append((who, text))
+        with contextlib.suppress(OSError):
+            self._threads_file.parent.mkdir(parents=True, exist_ok=True)
+            self._threads_file.write_text(json.dumps(self.threads), encoding="utf-8")
+
+    def replies(self, thread_id: str) -> list[tuple[str, str, str]]:
+        """(channel, who, text) of the replies in every thread with this id."""
+        return [
+            (key.split(">", 1)[0], who, text)
+            for key, listed in self.threads.items()
+            if key.split(">", 1)[1] == thread_id
+            for who, text in listed
+        ]
+
+    # -- conversations -----------------------------------------------------------------
+
+    async def open_thread(
+        self, community: CommunityRef, receipt: PostReceipt, name: str
+    ) -> ThreadRef | None:
+        return ThreadRef(receipt.channel_id, receipt.message_id)
+
+    async def post_in_thread(
+        self, community: CommunityRef, thread: ThreadRef, card: Card
+    ) -> PostReceipt:
+        self.add_reply(
+            thread, "Cocreate", f"{card.title} — {card.body}" if card.body else card.title
+        )
+        name = thread.thread_id.replace("idea-", "#", 1)
+        label = f"{channel_label(thread.channel_id)} › {name} thread"
+        self.write(post_text(label, card))
+        return PostReceipt(thread.channel_id, f"reply-{next(self._ids)}")
+
+    async def direct_message(
+        self, community: CommunityRef, member_external_id: str, card: Card
+    ) -> str:
+        if member_external_id in self.closed_dms:
+            raise DirectMessageClosed(f"{member_external_id} closed their direct messages")
+        first, *rest = card_text(card)
+        self.write("\n".join([f"[DM to {safe(member_external_id)}] {first}", *rest]))
+        return f"dm-{next(self._ids)}"
+
+    async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
+        """The console has no forum tags."""
+
+    async def thread_activity(
+        self, community: CommunityRef, thread: ThreadRef
+    ) -> ThreadActivity | None:
+        listed = self.threads.get(f"{thread.channel_id}>{thread.thread_id}", [])
+        people = [who for who, _ in listed if who != "Cocreate"]
+        return ThreadActivity(len(people), frozenset(people), includes_own=False)
 
     def save(self, attachments: Iterable[Attachment]) -> list[Path]:
         """Attachments go to the files folder; the console shows their paths."""
@@ -162,6 +237,8 @@ class ConsoleSession:
         if reply.error_id:
             self.internal_errors += 1
         self.say(reply_text(self.channel, self.actor.display_name, reply))
+        if reply.ok and invocation.command == ("idea", "show") and invocation.positionals:
+            self._list_replies(invocation.positionals[0])
         for path in self.publisher.save(reply.attachments):
             self.say(f"  📎 {path}")
 
@@ -185,6 +262,15 @@ class ConsoleSession:
             self.say(f"(you are in #{safe(self.channel)})")
         elif command in (":react", ":unreact") and 1 <= len(args) <= 2:
             await self._react(command == ":react", args)
+        elif command == ":reply" and len(args) >= 2:
+            await self._reply(args[0], " ".join(args[1:]))
+        elif command == ":dms" and args in (["on"], ["off"]):
+            key = self.actor.external_id
+            if args == ["off"]:
+                self.publisher.closed_dms.add(key)
+            else:
+                self.publisher.closed_dms.discard(key)
+            self.say(f"(direct messages to {safe(self.actor.display_name)} are {args[0]})")
         elif command == ":clock" and not args:
             self.say(f"(it is {when(self.clock.now(), 'UTC')})")
         elif command == ":advance" and len(args) == 1:
@@ -201,6 +287,38 @@ class ConsoleSession:
             self.done = True
         else:
             self.say(f"⚠️ Unknown or incomplete `{safe(text)}`. Type :help.")
+
+    async def _reply(self, ref: str, text: str) -> None:
+        """A reply in an idea's thread: the core hears that someone replied, not what."""
+        try:
+            number = parse_idea_number(ref)
+        except GrammarError as err:
+            self.say(f"⚠️ {err}")
+            return
+        thread = ThreadRef(self.channel, idea_message_id(number))
+        known = await self.app.thread_activity(
+            self.community,
+            thread.thread_id,
+            channel_id=self.channel,
+            more_replies=1,
+            joined=[self.actor.external_id],
+        )
+        if not known:
+            self.say(f"⚠️ Idea #{number} has no thread in #{safe(self.channel)}; try :in CHANNEL.")
+            return
+        # Shown as every member's text is: mentions made inert (bot/text.py).
+        text = display_inline(text, 1000)
+        self.publisher.add_reply(thread, self.actor.display_name, text)
+        self.say(f"[#{safe(self.channel)} › #{number} thread] {safe(self.actor.display_name)}: "
+                 f"{safe(text)}")  # fmt: skip
+
+    def _list_replies(self, ref: str) -> None:
+        try:
+            number = parse_idea_number(ref)
+        except GrammarError:
+            return
+        for channel, who, text in self.publisher.replies(idea_message_id(number)):
+            self.say(f"  💬 #{safe(channel)} · {safe(who)}: {safe(display_inline(text, 1000))}")
 
     async def _react(self, add: bool, args: list[str]) -> None:
         try:

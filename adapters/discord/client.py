@@ -41,6 +41,12 @@ class Hooks(Protocol):
     def guild_joined(self, guild_id: int) -> None:
         """The bot joined a guild (again)."""
 
+    async def thread_updated(
+        self, guild_id: int, thread_id: int, message_count: int | None
+    ) -> None:
+        """A thread changed (THREAD_UPDATE, with the Guilds intent): its message count."""
+        ...
+
     async def interaction(self, interaction: discord.Interaction) -> None:
         """Every interaction, after discord.py dispatched it to its handler (if any)."""
 
@@ -117,6 +123,12 @@ class _CocreateClientMixin:
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self.hooks.guild_joined(guild.id)
+
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        count = payload.data.get("message_count")
+        await self.hooks.thread_updated(
+            payload.guild_id, payload.thread_id, int(count) if count is not None else None
+        )
 
     async def on_ready(self) -> None:
         if not isinstance(self, discord.AutoShardedClient):

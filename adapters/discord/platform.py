@@ -39,6 +39,7 @@ from bot.api_calls import api_trace
 from bot.commands import registry
 from bot.messages import CommunityRef
 from bot.settings import Settings
+from bot.tasks import Background
 
 if TYPE_CHECKING:
     from bot.ports import Core
@@ -96,6 +97,9 @@ class DiscordPlatform:
     ) -> None:
         self.app = app
         self.settings = settings
+        #: what THREAD_UPDATE events tell of ideas' threads, recorded in the background
+        #: (made at the first one)
+        self._threads: Background | None = None
         self.guild_ready_timeout = guild_ready_timeout
         self.identify_delay = identify_delay
         self.ready_timeout = ready_timeout
@@ -322,6 +326,26 @@ class DiscordPlatform:
             await self.app.communities_present(translate.PLATFORM, [str(g) for g in guild_ids])
         except Exception:
             log.exception("could not mark %d guild(s) as present", len(guild_ids))
+
+    async def thread_updated(
+        self, guild_id: int, thread_id: int, message_count: int | None
+    ) -> None:
+        """An idea's thread changed: its reply count, as Discord counts it (no message is
+        read). A thread that is no idea's is ignored."""
+        if message_count is None:
+            return
+        community = CommunityRef(translate.PLATFORM, str(guild_id))
+
+        async def record() -> None:
+            try:
+                await self.app.thread_activity(community, str(thread_id), replies=message_count)
+            except Exception as err:
+                log.warning("thread %s activity not recorded: %s", thread_id, err)
+
+        # In the adapter's task group: drained with the core, never lost at a stop.
+        if self._threads is None:
+            self._threads = self.app.task_group("discord-threads")
+        self._threads.spawn(record(), "thread activity", queued=False)
 
     def gateway_reaction(
         self, event: str, data: Any, session_id: str | None, sequence: int | None

@@ -19,10 +19,24 @@ from adapters.discord import internals, render
 from adapters.discord.interactions import review_view
 from adapters.discord.resilience import RetryPolicy, describe, is_gone, retrying
 from adapters.discord.settings import DiscordSettings
-from bot.messages import MODERATORS, Attachment, Card, CommunityRef, Post, PostKind, PostReceipt
+from bot.conversations import STATUS_TAGS, DirectMessageClosed, thread_name
+from bot.messages import (
+    MODERATORS,
+    Attachment,
+    Card,
+    CommunityRef,
+    Post,
+    PostKind,
+    PostReceipt,
+    ThreadActivity,
+    ThreadRef,
+)
 from bot.model import BadgeKind
 
 log = logging.getLogger("cocreate.discord")
+
+#: Discord's "Cannot send messages to this user": the member's DMs are closed to the bot.
+CANNOT_MESSAGE_USER = 50007
 
 
 class ForeignChannel(PermissionError):
@@ -45,12 +59,21 @@ class DiscordPublisher:
         self.policy = policy
         #: message ids found deleted by hand (skipped by edits and reconciliation)
         self.gone: set[str] = set()
+        #: (forum, status) -> the id of its tag
+        self._tags: dict[tuple[int, str], int] = {}
         self._told: set[str] = set()
 
     # -- channels ----------------------------------------------------------------------
 
     async def channel(self, guild_id: int, channel_id: str) -> discord.abc.Messageable:
         """A channel of this guild, from the cache or the API; refuses any other guild's."""
+        found = await self._guild_channel(guild_id, channel_id)
+        if not isinstance(found, discord.abc.Messageable):
+            raise ForeignChannel(f"channel {channel_id} does not take messages")
+        return found
+
+    async def _guild_channel(self, guild_id: int, channel_id: str) -> Any:
+        """A channel (or forum, or thread) of this guild; refuses any other guild's."""
         if not channel_id.isdigit():
             raise ForeignChannel(f"'{channel_id}' is not a Discord channel id")
         found: Any = self.client.get_channel(int(channel_id))
@@ -63,8 +86,6 @@ class DiscordPublisher:
         guild = getattr(found, "guild", None)
         if guild is None or guild.id != guild_id:
             raise ForeignChannel(f"channel {channel_id} is not in guild {guild_id}")
-        if not isinstance(found, discord.abc.Messageable):
-            raise ForeignChannel(f"channel {channel_id} does not take messages")
         return found
 
     async def moderator_channel(self, guild_id: int) -> discord.abc.Messageable | None:
@@ -99,7 +120,12 @@ class DiscordPublisher:
                 )
                 return PostReceipt(MODERATORS, "")
         else:
-            target = await self.channel(guild_id, post.channel_id)
+            found = await self._guild_channel(guild_id, post.channel_id)
+            if isinstance(found, discord.ForumChannel):
+                return await self._forum_post(found, post)
+            if not isinstance(found, discord.abc.Messageable):
+                raise ForeignChannel(f"channel {post.channel_id} does not take messages")
+            target = found
         embed = render.post_embed(post.card, post.kind)
         extra: dict[str, Any] = {}
         if post.kind is PostKind.REVIEW and post.idea_number is not None:
@@ -154,6 +180,160 @@ class DiscordPublisher:
             log.info("direct message to %s not sent: %s", member_external_id, describe(err))
             return None
         return "your direct messages"
+
+    async def _forum_post(self, forum: discord.ForumChannel, post: Post) -> PostReceipt:
+        """An idea in a forum channel is a forum post of its own, tagged with its status;
+        anything else goes into a forum as a post too."""
+        title = post.card.title.split(" · ", 1)[-1]
+        name = thread_name(post.idea_number, title) if post.idea_number else title[:100]
+        tags: list[Any] = []
+        if post.kind is PostKind.IDEA:
+            tag = await self._status_tag(forum, "published")
+            tags = [tag] if tag is not None else []
+        embed = render.post_embed(post.card, post.kind)
+        made = await retrying(
+            lambda: forum.create_thread(
+                name=name,
+                embed=embed,
+                allowed_mentions=render.NO_MENTIONS,
+                applied_tags=tags,
+                files=render.files(render.attachments_of(post)),
+            ),
+            what=f"posting a {post.kind.value} post in a forum",
+            policy=self.policy,
+        )
+        if post.kind is PostKind.IDEA and post.vote_emoji:
+            await self._vote_reaction(made.message, post.vote_emoji, post.idea_number)
+        # The starter message lives in the thread: reactions to it name the thread.
+        thread = ThreadRef(str(forum.id), str(made.thread.id), forum=True)
+        return PostReceipt(str(made.thread.id), str(made.message.id), thread)
+
+    async def _status_tag(
+        self, forum: discord.ForumChannel, status: str
+    ) -> discord.abc.Snowflake | None:
+        """The forum's tag for a status: moderated (members can't set it), created when
+        missing (Manage Threads, Manage Channels); None when it cannot be had."""
+        key = (forum.id, status)
+        if key in self._tags:
+            return discord.Object(self._tags[key])
+        for tag in forum.available_tags:
+            if tag.name.casefold() == status.casefold():
+                self._tags[key] = tag.id
+                return tag
+        try:
+            made = await retrying(
+                lambda: forum.create_tag(name=status[:20], moderated=True),
+                what=f"creating the forum tag {status}",
+                policy=self.policy,
+            )
+        except Exception as err:
+            log.warning("could not create the forum tag %r in %s: %s", status, forum.id,
+                        describe(err))  # fmt: skip
+            return None
+        self._tags[key] = made.id
+        return made
+
+    # -- conversations (bot/conversations.py) ------------------------------------------
+
+    async def open_thread(
+        self, community: CommunityRef, receipt: PostReceipt, name: str
+    ) -> ThreadRef | None:
+        """A public thread on the idea's message, named after the idea."""
+        if not receipt.message_id.isdigit():
+            return None
+        channel = self.client.get_partial_messageable(
+            int(receipt.channel_id), guild_id=int(community.external_id)
+        )
+        message = channel.get_partial_message(int(receipt.message_id))
+        thread = await retrying(
+            lambda: message.create_thread(name=name, auto_archive_duration=10080),
+            what=f"opening the thread {name!r}",
+            policy=self.policy,
+        )
+        return ThreadRef(receipt.channel_id, str(thread.id))
+
+    async def post_in_thread(
+        self, community: CommunityRef, thread: ThreadRef, card: Card
+    ) -> PostReceipt:
+        channel = self.client.get_partial_messageable(
+            int(thread.thread_id), guild_id=int(community.external_id)
+        )
+        embed = render.post_embed(card, PostKind.NOTICE)
+        nonce = new_nonce()
+        message = await retrying(
+            lambda: channel.send(embed=embed, allowed_mentions=render.NO_MENTIONS, nonce=nonce),
+            what="posting in an idea's thread",
+            policy=self.policy,
+        )
+        return PostReceipt(thread.thread_id, str(message.id))
+
+    async def direct_message(
+        self, community: CommunityRef, member_external_id: str, card: Card
+    ) -> str:
+        """A direct message; Discord's 50007 (the member's DMs are closed to the bot) is
+        `DirectMessageClosed`."""
+        if not member_external_id.isdigit():
+            raise DirectMessageClosed(f"{member_external_id!r} is not a Discord user id")
+        embed = render.post_embed(card, PostKind.NOTICE)
+        try:
+            dm = await retrying(
+                lambda: self.client.create_dm(discord.Object(int(member_external_id))),
+                what="opening a direct message",
+                policy=self.policy,
+            )
+            message = await retrying(
+                lambda: dm.send(embed=embed, allowed_mentions=render.NO_MENTIONS),
+                what="sending a direct message",
+                policy=self.policy,
+            )
+        except discord.Forbidden as err:
+            if err.code == CANNOT_MESSAGE_USER:
+                raise DirectMessageClosed(describe(err)) from err
+            raise
+        return str(message.id)
+
+    async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
+        """Keep a forum post's status tag in step: the other status tags come off, the
+        tags members chose stay."""
+        if not thread.forum:
+            return
+        guild_id = int(community.external_id)
+        forum = await self._guild_channel(guild_id, thread.channel_id)
+        if not isinstance(forum, discord.ForumChannel):
+            return
+        tag = await self._status_tag(forum, status)
+        if tag is None:
+            return
+        post = await self._guild_channel(guild_id, thread.thread_id)
+        if not isinstance(post, discord.Thread):
+            return
+        keep = [t for t in post.applied_tags if t.name not in STATUS_TAGS]
+        await retrying(
+            lambda: post.edit(applied_tags=[*keep, tag]),  # type: ignore[list-item]
+            what=f"tagging a forum post {status}",
+            policy=self.policy,
+        )
+
+    async def thread_activity(
+        self, community: CommunityRef, thread: ThreadRef
+    ) -> ThreadActivity | None:
+        """Discord's own counts: the thread's message count, and its members (whoever
+        replied joined it), without reading a message."""
+        found = await retrying(
+            lambda: self.client.fetch_channel(int(thread.thread_id)),
+            what="reading a thread's activity",
+            policy=self.policy,
+        )
+        if not isinstance(found, discord.Thread):
+            return None
+        members = await retrying(
+            found.fetch_members, what="reading a thread's members", policy=self.policy
+        )
+        me = self.client.user.id if self.client.user else None
+        people = frozenset(str(m.id) for m in members if m.id != me)
+        # Discord's count leaves out a forum post's starter message (the idea itself), and
+        # counts the bot's own notes, which the core takes away.
+        return ThreadActivity(found.message_count, people)
 
     async def _vote_reaction(
         self, message: discord.Message, emoji: str, number: int | None

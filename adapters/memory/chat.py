@@ -32,6 +32,8 @@ class Member:
     moderator: bool = False
     created_at: datetime = LONG_AGO
     joined_at: datetime = LONG_AGO
+    #: whether the member accepts direct messages from the bot
+    dms_open: bool = True
 
 
 @dataclass
@@ -41,6 +43,15 @@ class Message:
     text: str
     #: emoji -> the ids of the members reacting with it
     reactions: dict[str, set[str]] = field(default_factory=dict)
+    #: the message's thread: (author id, text), the bot's as BOT
+    replies: list[tuple[str, str]] = field(default_factory=list)
+    #: whether a thread was opened on it, and its tag (a forum post's status)
+    thread: bool = False
+    tag: str | None = None
+
+
+#: the author id of the bot's own messages
+BOT = "bot"
 
 
 class Listener(Protocol):
@@ -50,6 +61,7 @@ class Listener(Protocol):
     async def reaction(
         self, member: Member, message: Message, emoji: str, added: bool, event_id: str
     ) -> None: ...
+    async def replied(self, member: Member, message: Message) -> None: ...
 
 
 class Chat:
@@ -61,6 +73,10 @@ class Chat:
         self.badges: list[tuple[str, str]] = []
         #: direct messages the bot sent: member id -> (text, files) in order
         self.directs: dict[str, list[tuple[str, tuple[Attachment, ...]]]] = {}
+        #: (member id, text) of each direct message the bot sent
+        self.dms: list[tuple[str, str]] = []
+        #: forum channels: each post there is a forum post (a thread with a status tag)
+        self.forums: set[str] = set()
         self.listener: Listener | None = None
         self._ids = itertools.count(1)
 
@@ -93,6 +109,14 @@ class Chat:
         if self.listener is not None:
             event_id = f"{self.name}-{next(self._ids)}"
             await self.listener.reaction(member, message, emoji, add, event_id)
+
+    async def reply(self, name: str, message_id: str, text: str) -> None:
+        """A member replies in a post's thread; the bot hears that someone did (not what)."""
+        member = self.member(name)
+        message = self.messages[message_id]
+        message.replies.append((member.id, text))
+        if self.listener is not None:
+            await self.listener.replied(member, message)
 
     def posts(self, channel: str) -> list[Message]:
         return [m for m in self.messages.values() if m.channel == channel]

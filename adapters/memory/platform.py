@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from adapters.memory.chat import Chat, Member, Message, chat
+from adapters.memory.chat import BOT, Chat, Member, Message, chat
 from adapters.memory.settings import memory_settings
+from bot.conversations import DirectMessageClosed
 from bot.core import parse_invocation
 from bot.grammar import GrammarError
 from bot.messages import (
@@ -18,10 +19,13 @@ from bot.messages import (
     CommunityRef,
     IdeaPostRef,
     Post,
+    PostKind,
     PostReceipt,
     ReactionAction,
     ReactionEvent,
     Reply,
+    ThreadActivity,
+    ThreadRef,
 )
 from bot.model import BadgeKind
 from bot.ports import Core
@@ -97,6 +101,15 @@ class MemoryPlatform:
             )
         )
 
+    async def replied(self, member: Member, message: Message) -> None:
+        await self.core.thread_activity(
+            self.community,
+            message.id,
+            channel_id=message.channel,
+            more_replies=1,
+            joined=[member.id],
+        )
+
     # -- Publisher ---------------------------------------------------------------------
 
     async def publish(self, community: CommunityRef, post: Post) -> PostReceipt:
@@ -104,6 +117,9 @@ class MemoryPlatform:
             self.section.moderator_channel if post.channel_id == MODERATORS else post.channel_id
         )
         message = self.chat.post(channel, card_text(post.card))
+        if channel in self.chat.forums and post.kind is PostKind.IDEA:
+            message.thread, message.tag = True, "published"
+            return PostReceipt(channel, message.id, ThreadRef(channel, message.id, forum=True))
         return PostReceipt(channel, message.id)
 
     async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
@@ -127,6 +143,45 @@ class MemoryPlatform:
             return None
         self.chat.direct(member_external_id, card_text(card), attachments)
         return "your direct messages"
+
+    async def open_thread(
+        self, community: CommunityRef, receipt: PostReceipt, name: str
+    ) -> ThreadRef | None:
+        message = self.chat.messages.get(receipt.message_id)
+        if message is None:
+            return None
+        message.thread = True
+        return ThreadRef(receipt.channel_id, receipt.message_id)
+
+    async def post_in_thread(
+        self, community: CommunityRef, thread: ThreadRef, card: Card
+    ) -> PostReceipt:
+        message = self.chat.messages[thread.thread_id]
+        message.replies.append((BOT, card_text(card)))
+        return PostReceipt(thread.channel_id, f"{thread.thread_id}/{len(message.replies)}")
+
+    async def direct_message(
+        self, community: CommunityRef, member_external_id: str, card: Card
+    ) -> str:
+        member = self.chat.member_by_id(member_external_id)
+        if member is None or not member.dms_open:
+            raise DirectMessageClosed(f"{member_external_id} accepts no direct messages")
+        self.chat.dms.append((member_external_id, card_text(card)))
+        return f"dm-{len(self.chat.dms)}"
+
+    async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
+        message = self.chat.messages.get(thread.thread_id)
+        if message is not None and thread.forum:
+            message.tag = status
+
+    async def thread_activity(
+        self, community: CommunityRef, thread: ThreadRef
+    ) -> ThreadActivity | None:
+        message = self.chat.messages.get(thread.thread_id)
+        if message is None:
+            return None
+        people = [who for who, _ in message.replies if who != BOT]
+        return ThreadActivity(len(people), frozenset(people), includes_own=False)
 
     # -- Reconciler --------------------------------------------------------------------
 

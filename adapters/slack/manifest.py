@@ -27,7 +27,9 @@ BOT_SCOPES = (
     "users:read",  # names, and whether a member is a workspace admin or owner
     "usergroups:read",  # moderators given as user groups in slack.admins
     "files:write",  # charts and CSV files of brand reports and exports
-    "im:write",  # exports and /mydata go to the member's direct messages
+    "im:write",  # exports, /mydata and notices go to the member's direct messages
+    "channels:history",  # an idea thread's reply_count and reply_users (no reply is read)
+    "groups:history",  # the same in a private venue
 )
 BOT_EVENTS = ("app_home_opened", "reaction_added", "reaction_removed")
 #: With OAuth installs, bolt removes the stored installation on these.

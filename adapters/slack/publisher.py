@@ -22,6 +22,7 @@ from adapters.slack import blocks
 from adapters.slack.config import Sleep
 from adapters.slack.emoji import reaction_emoji, reaction_name, same_emoji
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
+from bot.conversations import DirectMessageClosed
 from bot.messages import (
     MODERATORS,
     Actor,
@@ -32,11 +33,17 @@ from bot.messages import (
     Post,
     PostKind,
     PostReceipt,
+    ThreadActivity,
+    ThreadRef,
 )
 from bot.model import BadgeKind
 from bot.ports import Core
 
 log = logging.getLogger("cocreate.slack")
+
+#: A direct message that cannot be delivered: the member cannot be written to by the app
+#: (`cannot_dm_bot`), or the workspace does not allow it (`not_allowed`).
+DM_CLOSED = frozenset({"cannot_dm_bot", "not_allowed"})
 
 #: The message is gone (deleted by someone) or can no longer be changed.
 GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
@@ -81,6 +88,61 @@ class SlackPublisher:
             # The message is out: a failed upload is logged, never a reason to post again.
             await upload(client, receipt.channel_id, post.attachments)
         return receipt
+
+    # -- conversations (bot/conversations.py) ------------------------------------------
+
+    async def open_thread(
+        self, community: CommunityRef, receipt: PostReceipt, name: str
+    ) -> ThreadRef | None:
+        """On Slack the idea message's own thread is its conversation: nothing to open."""
+        if not receipt.message_id:
+            return None
+        return ThreadRef(receipt.channel_id, receipt.message_id)
+
+    async def post_in_thread(
+        self, community: CommunityRef, thread: ThreadRef, card: Card
+    ) -> PostReceipt:
+        client = await self.workspaces.client(community.external_id)
+        content = {**blocks.message(card), "thread_ts": thread.thread_id}
+        response = await self._post(client, thread.channel_id, content)
+        return PostReceipt(thread.channel_id, str(response["ts"]))
+
+    async def direct_message(
+        self, community: CommunityRef, member_external_id: str, card: Card
+    ) -> str:
+        """A message in the app's Messages tab; `cannot_dm_bot` and `not_allowed` are
+        `DirectMessageClosed`."""
+        client = await self.workspaces.client(community.external_id)
+        try:
+            response = await client.chat_postMessage(
+                channel=member_external_id, link_names=False, **blocks.message(card)
+            )
+        except SlackApiError as err:
+            if _error(err) in DM_CLOSED:
+                raise DirectMessageClosed(_error(err)) from err
+            raise
+        return str(response.get("ts") or "")
+
+    async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
+        """Slack has no forum tags: the status is told in the thread."""
+
+    async def thread_activity(
+        self, community: CommunityRef, thread: ThreadRef
+    ) -> ThreadActivity | None:
+        """The parent message's thread metadata (`reply_count`, `reply_users`): no reply is
+        read. Slack's count includes the app's own notes in the thread; the repliers leave
+        the app out."""
+        client = await self.workspaces.client(community.external_id)
+        response = await client.conversations_replies(
+            channel=thread.channel_id, ts=thread.thread_id, limit=1
+        )
+        messages = response.get("messages") or []
+        if not messages:
+            return None
+        parent = messages[0]
+        me = await self.workspaces.bot_user_id(community.external_id)
+        people = frozenset(str(u) for u in parent.get("reply_users") or [] if u != me)
+        return ThreadActivity(int(parent.get("reply_count") or 0), people)
 
     async def _post(
         self, client: AsyncWebClient, channel: str, content: dict[str, Any]

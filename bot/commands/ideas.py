@@ -9,6 +9,7 @@ from typing import Any
 from bot import privacy
 from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
+from bot.conversations import Activity
 from bot.errors import UserError
 from bot.events import IdeaPublished, IdeaSubmitted
 from bot.finding import ROADMAP_STATUSES, SEARCH_MAX, IdeaQuery
@@ -332,6 +333,12 @@ async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
     if idea.status is IdeaStatus.PUBLISHED:
         card = Card(card.title, card.body, (*card.fields, ("Status", "published")), card.footer)
+    # The conversation: what the platform counts, never what was said (and never a rank).
+    activity = (await ctx.store.conversations.activity([idea.id])).get(idea.id, Activity())
+    if (await ctx.store.conversations.threads_of([idea.id]))[idea.id]:
+        card = Card(
+            card.title, card.body, (*card.fields, ("Discussion", activity.describe())), card.footer
+        )
     return Reply(card)
 
 

@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot import outbox
+from bot import notices, outbox
 from bot.alerts import is_new, voter_line
 from bot.commands.context import Context
 from bot.commands.ideas import IDEA, idea_posts
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
-from bot.events import IdeaPublished, StatusChanged
+from bot.events import IdeaMerged, IdeaPublished, IdeaRejected, StatusChanged
 from bot.messages import Card, Post, PostKind, Reply
 from bot.model import SETTABLE_STATUSES, Community, Idea, IdeaStatus, Phase
 from bot.ports import PointsDelta, RecentVote
@@ -40,6 +40,10 @@ async def _publish(ctx: Context, idea: Idea) -> None:
     author = (await ctx.store.members_by_ids([idea.author_id]))[idea.author_id]
     posts = tuple(idea_posts(published, challenge, author.display_name))
     ctx.emit(IdeaPublished(challenge, posts, published))
+    await notices.tell(
+        ctx.store, ctx.community.id, idea, "approved", f"approve:{idea.id}",
+        notices.approved(idea), ctx.now,
+    )  # fmt: skip
 
 
 def _note(ctx: Context, text: str | None) -> str | None:
@@ -103,6 +107,12 @@ async def reject(ctx: Context, args: Mapping[str, Any]) -> Reply:
     await webhook_events.status_changed(
         ctx.store, challenge, rejected, idea.status.value, ctx.now, reason
     )
+    await notices.tell(
+        ctx.store, ctx.community.id, idea, "rejected", f"reject:{idea.id}",
+        notices.rejected(idea, reason), ctx.now,
+    )  # fmt: skip
+    told = notices.rejected(idea, reason)(notices.IN_THREAD)
+    ctx.emit(IdeaRejected(challenge, await notices.thread_posts(ctx.store, [idea.id], told), idea))
     await ctx.audit("idea.reject", f"#{idea.number}", reason or "")
     return Reply(
         Card(f"🚫 #{idea.number} is rejected", "The author sees the reason with `/idea show`.")
@@ -153,8 +163,19 @@ async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
         )
     body = f"Status: {new.value}" + (f" — {display_inline(note, 300)}" if note else "")
     notice = Card(f"📣 Update on {idea_heading(idea)}", body)
-    notices = tuple(Post(v, PostKind.NOTICE, notice) for v in challenge.venues)
-    ctx.emit(StatusChanged(challenge, notices, idea, new))
+    # A forum venue hears it in the idea's own forum post (a post of its own would clutter
+    # the forum); the other venues get the update.
+    threads = (await ctx.store.conversations.threads_of([idea.id]))[idea.id]
+    forums = {t.channel_id for t in threads if t.forum}
+    posts = tuple(Post(v, PostKind.NOTICE, notice) for v in challenge.venues if v not in forums)
+    if new is not before:
+        tell_them = notices.status_changed(idea, new, note)
+        key = f"status:{idea.id}:{new.value}:{ctx.now.isoformat()}"
+        await notices.tell(ctx.store, ctx.community.id, idea, "status", key, tell_them, ctx.now)
+    # The thread hears the status, and the moderator's note, even when only the note changed.
+    told = notices.status_changed(idea, new, note)(notices.IN_THREAD)
+    posts += await notices.thread_posts(ctx.store, [idea.id], told)
+    ctx.emit(StatusChanged(challenge, posts, idea, new))
     ctx.changed(idea.id)
     await ctx.audit("idea.status", f"#{idea.number}", new.value)
     return Reply(Card(f"#{idea.number} is now {new.value}", "The community is told in the venues."))
@@ -187,6 +208,7 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if not dup.status.public or not target.status.public:
         raise UserError("Only published ideas can be merged.")
     challenge = await ctx.challenge_of(dup)
+    family = await ctx.store.family(dup.id)  # whose voters hear where their votes went
 
     async def merge() -> None:
         await ctx.store.update_idea(
@@ -219,6 +241,23 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
         into=into,
     )
     await webhook_events.status_changed(ctx.store, challenge, merged, dup.status.value, ctx.now)
+    key = f"merge:{dup.id}:{target.id}:{ctx.now.isoformat()}"
+    tell_them = notices.merged(dup, target)
+    await notices.tell(
+        ctx.store, ctx.community.id, dup, "merged", key, tell_them, ctx.now, voter_ideas=family
+    )
+    # Both threads are told, each naming the other.
+    here = Card(
+        f"🔗 {notices.heading(dup)} is merged into {notices.heading(target)}",
+        f"Its votes count for {notices.heading(target)}; the conversation goes on in its thread.",
+    )
+    there = Card(
+        f"🔗 {notices.heading(dup)} was merged into this idea",
+        f"Its votes count here now; its own thread stays as it was: {notices.heading(dup)}.",
+    )
+    posts = await notices.thread_posts(ctx.store, [dup.id], here)
+    posts += await notices.thread_posts(ctx.store, [target.id], there)
+    ctx.emit(IdeaMerged(challenge, posts, merged, target))
     await ctx.audit("idea.merge", f"#{dup.number}", f"into #{target.number}")
     return Reply(
         Card(

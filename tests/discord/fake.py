@@ -270,10 +270,17 @@ class FakeDiscord:
         self.identifies: list[Json] = []
         self.resumes: list[Json] = []
         self.role_grants: list[tuple[int, int, int]] = []
-        #: user id -> their direct-message channel with the bot
+        #: threads (on messages and forum posts), by id: they are channels of their guild
+        self.threads: dict[int, Json] = {}
+        #: thread id -> the ids of its members
+        self.thread_members: dict[int, list[int]] = {}
+        #: DM channel id -> its user; (user id, message) of each direct message the bot sent
         self.dm_channels: dict[int, int] = {}
+        self.dms: list[tuple[int, Json]] = []
         #: (user id, message body, file names) of each direct message the bot sent
         self.direct_messages: list[tuple[int, Json, list[str]]] = []
+        #: users whose direct messages are closed to the bot (Discord answers 50007)
+        self.closed_dms: set[int] = set()
         self.forbid_role_grants = False
         self.shard_count = 1
         self.record_requests = True
@@ -538,15 +545,22 @@ class FakeDiscord:
         if m := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/(@original|\d+))?", path):
             return self._webhook(method, m.group(2), m.group(3), body)
         if method == "POST" and path == "/users/@me/channels":
-            return self._open_dm(int((body or {})["recipient_id"]))
-        if (m := re.fullmatch(r"/channels/(\d+)/messages", path)) and method == "POST":
-            channel_id = int(m.group(1))
-            user_id = next((u for u, c in self.dm_channels.items() if c == channel_id), None)
-            if user_id is not None:
-                return self._direct_message(user_id, channel_id, body, record.files)
+            return self._open_dm(body)
+        if (
+            m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path)
+        ) and method == "POST":
+            return self._thread_on_message(int(m.group(1)), int(m.group(2)), body)
+        if (m := re.fullmatch(r"/channels/(\d+)/threads", path)) and method == "POST":
+            return self._forum_post(int(m.group(1)), body)
+        if (m := re.fullmatch(r"/channels/(\d+)/thread-members", path)) and method == "GET":
+            return self._thread_members(int(m.group(1)))
+        if (m := re.fullmatch(r"/channels/(\d+)", path)) and method == "PATCH":
+            return self._edit_channel(int(m.group(1)), body)
         if m := re.fullmatch(r"/channels/(\d+)", path):
             return self._channel(int(m.group(1)))
         if (m := re.fullmatch(r"/channels/(\d+)/messages", path)) and method == "POST":
+            if int(m.group(1)) in self.dm_channels:
+                return self._direct_message(int(m.group(1)), body, record.files)
             return self._create_message(int(m.group(1)), body)
         if m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path):
             return self._message(method, int(m.group(1)), int(m.group(2)), body)
@@ -566,7 +580,195 @@ class FakeDiscord:
         for g in self.guilds.values():
             if channel_id in g.channels:
                 return g, g.channels[channel_id]
+        thread = self.threads.get(channel_id)
+        if thread is not None:
+            return self.guilds[int(thread["guild_id"])], thread
         return None
+
+    # -- threads, forums and direct messages ---------------------------------------------
+
+    def add_forum(self, g: Guild, name: str, tags: Iterable[str] = ()) -> int:
+        """A forum channel: each post in it is a thread with a starter message."""
+        channel_id = self.add_channel(g, name)
+        g.channels[channel_id].update(
+            {
+                "type": 15,
+                "available_tags": [
+                    {"id": str(p.snowflake()), "name": t, "moderated": True,
+                     "emoji_id": None, "emoji_name": None}
+                    for t in tags
+                ],
+                "default_reaction_emoji": None,
+                "default_thread_rate_limit_per_user": 0,
+                "default_sort_order": None,
+                "default_forum_layout": 0,
+            }
+        )  # fmt: skip
+        return channel_id
+
+    def _thread(self, thread_id: int, parent: Json, name: str, tags: list[str]) -> Json:
+        now = p.iso(datetime.now(UTC))
+        data: Json = {
+            "id": str(thread_id),
+            "type": 11,
+            "guild_id": parent["guild_id"],
+            "parent_id": parent["id"],
+            "owner_id": str(self.bot_id),
+            "name": name,
+            "message_count": 0,
+            "member_count": 1,
+            "total_message_sent": 0,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "last_message_id": None,
+            "applied_tags": tags,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 10080,
+                "archive_timestamp": now,
+                "locked": False,
+                "create_timestamp": now,
+            },
+        }
+        self.threads[thread_id] = data
+        self.thread_members[thread_id] = [self.bot_id]
+        return data
+
+    def _thread_on_message(self, channel_id: int, message_id: int, body: Json) -> web.Response:
+        found = self._find_channel(channel_id)
+        if found is None or message_id not in self.messages:
+            return _error(404, 10008, "Unknown Message")
+        if message_id in self.threads:
+            return _error(400, 160004, "A thread has already been created for this message")
+        name = str(body.get("name") or "")
+        if not 1 <= len(name) <= 100:
+            return _error(400, 50035, "Invalid Form Body (name)")
+        return _json_response(self._thread(message_id, found[1], name, []))
+
+    def _forum_post(self, forum_id: int, body: Json) -> web.Response:
+        found = self._find_channel(forum_id)
+        if found is None or found[1].get("type") != 15:
+            return _error(400, 50024, "Cannot execute action on this channel type")
+        known = {t["id"] for t in found[1].get("available_tags", [])}
+        tags = [str(t) for t in body.get("applied_tags") or []]
+        if not set(tags) <= known:
+            return _error(400, 50035, "Invalid Form Body (applied_tags)")
+        thread_id = p.snowflake()
+        thread = self._thread(thread_id, found[1], str(body.get("name") or ""), tags)
+        message = body.get("message") or {}
+        data = p.message(
+            thread_id,
+            thread_id,
+            self.bot_user,
+            guild_id=found[0].id,
+            content=message.get("content") or "",
+            embeds=message.get("embeds") or [],
+            components=[],
+        )
+        self.messages[thread_id] = data
+        return _json_response({**thread, "message": data})
+
+    def _edit_channel(self, channel_id: int, body: Json) -> web.Response:
+        found = self._find_channel(channel_id)
+        if found is None:
+            return _error(404, 10003, "Unknown Channel")
+        data = found[1]
+        if "available_tags" in body and data.get("type") == 15:
+            data["available_tags"] = [
+                {
+                    **t,
+                    "id": str(t.get("id") or p.snowflake()),
+                    "moderated": t.get("moderated", False),
+                }
+                for t in body["available_tags"]
+            ]
+        if "applied_tags" in body and channel_id in self.threads:
+            parent = self._find_channel(int(data["parent_id"]))
+            known = {t["id"] for t in (parent[1] if parent else {}).get("available_tags", [])}
+            tags = [str(t) for t in body["applied_tags"]]
+            if not set(tags) <= known:
+                return _error(400, 50035, "Invalid Form Body (applied_tags)")
+            data["applied_tags"] = tags
+        if body.get("name"):
+            data["name"] = body["name"]
+        return _json_response(data)
+
+    def _thread_members(self, thread_id: int) -> web.Response:
+        if thread_id not in self.threads:
+            return _error(404, 10003, "Unknown Channel")
+        now = p.iso(datetime.now(UTC))
+        return _json_response(
+            [
+                {"id": str(thread_id), "user_id": str(u), "join_timestamp": now, "flags": 0}
+                for u in self.thread_members[thread_id]
+            ]
+        )
+
+    def reply_in_thread(self, thread_id: int, person: Person, text: str) -> None:
+        """A member replies in a thread: Discord counts it and adds them to its members (the
+        bot is told nothing of what was said)."""
+        thread = self.threads[thread_id]
+        self._create_message(thread_id, {"content": text}, author=person.user)
+        if person.id not in self.thread_members[thread_id]:
+            self.thread_members[thread_id].append(person.id)
+            thread["member_count"] = len(self.thread_members[thread_id])
+
+    def guild_channel(self, g: Guild, channel_id: int) -> Json:
+        return g.channels[channel_id]
+
+    def tag_names(self, thread_id: int) -> list[str]:
+        thread = self.threads[thread_id]
+        parent = self._find_channel(int(thread["parent_id"]))
+        names = {
+            t["id"]: t["name"] for t in (parent[1] if parent else {}).get("available_tags", [])
+        }
+        return [names[t] for t in thread["applied_tags"]]
+
+    def thread_posts(self, thread_id: int) -> list[Json]:
+        """The bot's messages in a thread (not its starter message)."""
+        return [
+            m for m in self.posts_in(thread_id)
+            if int(m["id"]) != thread_id and m["author"]["id"] == str(self.bot_id)
+        ]  # fmt: skip
+
+    def _open_dm(self, body: Json) -> web.Response:
+        user_id = int(body["recipient_id"])
+        person = next((x for (_, uid), x in self.people.items() if uid == user_id), None)
+        if person is None:
+            return _error(404, 10013, "Unknown User")
+        channel_id = next((c for c, u in self.dm_channels.items() if u == user_id), None)
+        if channel_id is None:
+            channel_id = p.snowflake()
+            self.dm_channels[channel_id] = user_id
+        return _json_response(
+            {"id": str(channel_id), "type": 1, "recipients": [person.user],
+             "last_message_id": None, "flags": 0}
+        )  # fmt: skip
+
+    def _direct_message(self, channel_id: int, body: Json, files: list[str]) -> web.Response:
+        user_id = self.dm_channels[channel_id]
+        if user_id in self.closed_dms:
+            return _error(403, 50007, "Cannot send messages to this user")
+        self.direct_messages.append((user_id, body, list(files)))
+        data = p.message(
+            p.snowflake(),
+            channel_id,
+            self.bot_user,
+            guild_id=None,
+            content=body.get("content") or "",
+            embeds=body.get("embeds") or [],
+            components=[],
+        )
+        self.dms.append((user_id, data))
+        return _json_response(data)
+
+    def dms_to(self, person: Person) -> list[str]:
+        """The titles of the embeds of the direct messages the bot sent this person."""
+        return [
+            str((m.get("embeds") or [{}])[0].get("title", ""))
+            for u, m in self.dms
+            if u == person.id
+        ]
 
     def _channel(self, channel_id: int) -> web.Response:
         found = self._find_channel(channel_id)
@@ -599,26 +801,10 @@ class FakeDiscord:
         self.messages[message_id] = data
         if nonce is not None:
             self.nonces[(channel_id, str(nonce))] = message_id
-        return _json_response(data)
-
-    def _open_dm(self, user_id: int) -> web.Response:
-        """POST /users/@me/channels: the bot's direct-message channel with a user."""
-        channel_id = self.dm_channels.setdefault(user_id, p.snowflake())
-        person = next((x for (_, u), x in self.people.items() if u == user_id), None)
-        recipient = person.user if person else p.user(user_id, f"user{user_id}")
-        return _json_response(
-            {"id": str(channel_id), "type": 1, "last_message_id": None, "recipients": [recipient]}
-        )
-
-    def _direct_message(
-        self, user_id: int, channel_id: int, body: Json, files: list[str]
-    ) -> web.Response:
-        message_id = p.snowflake()
-        data = p.message(
-            message_id, channel_id, self.bot_user, embeds=(body or {}).get("embeds") or []
-        )
-        self.messages[message_id] = data
-        self.direct_messages.append((user_id, body or {}, list(files)))
+        thread = self.threads.get(channel_id)
+        if thread is not None:  # Discord counts every message in a thread, the bot's too
+            thread["message_count"] += 1
+            thread["total_message_sent"] += 1
         return _json_response(data)
 
     async def remove_bot(self, guild_id: int) -> list[tuple[Session, int]]:

@@ -54,6 +54,10 @@ class Message:
     text: str
     blocks: list[dict[str, Any]]
     reactions: dict[str, list[str]] = field(default_factory=dict)
+    #: the parent's ts, for a reply in a thread
+    thread_ts: str | None = None
+    #: the users of the replies in its thread, one per reply (the app's too)
+    repliers: list[str] = field(default_factory=list)
 
 
 class FakeSlack:
@@ -65,6 +69,8 @@ class FakeSlack:
         #: channels a bot must join before posting (public channels it is not in)
         self.not_joined: set[str] = set()
         self.missing_channels: set[str] = set()
+        #: user -> the error a direct message to them gets (cannot_dm_bot, not_allowed)
+        self.closed_dms: dict[str, str] = {}
         self.messages: dict[tuple[str, str], Message] = {}
         self.calls: list[Call] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []
@@ -259,11 +265,20 @@ class FakeSlack:
         if channel in self.not_joined:
             return {"ok": False, "error": "not_in_channel"}
         if channel.startswith("U"):
+            if channel in self.closed_dms:
+                return {"ok": False, "error": self.closed_dms[channel]}
             channel = "D" + channel
         ts = f"1700000000.{next(self._ts):06d}"
+        thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
+        if thread_ts is not None:
+            parent = self.messages.get((channel, thread_ts))
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            parent.repliers.append(team.bot_user)
         message = Message(
-            channel, ts, team.team_id, str(args.get("text", "")), args.get("blocks") or []
-        )
+            channel, ts, team.team_id, str(args.get("text", "")), args.get("blocks") or [],
+            thread_ts=thread_ts,
+        )  # fmt: skip
         self.messages[(channel, ts)] = message
         return {
             "ok": True,
@@ -271,6 +286,40 @@ class FakeSlack:
             "ts": ts,
             "message": {"ts": ts, "text": message.text},
         }
+
+    def _conversations_replies(self, team: Team, args: dict[str, Any]) -> dict[str, Any]:
+        parent = self.messages.get((str(args["channel"]), str(args["ts"])))
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        head: dict[str, Any] = {"type": "message", "ts": parent.ts, "text": parent.text}
+        if parent.repliers:
+            head |= {
+                "thread_ts": parent.ts,
+                "reply_count": len(parent.repliers),
+                "reply_users": list(dict.fromkeys(parent.repliers)),
+                "reply_users_count": len(set(parent.repliers)),
+            }
+        return {"ok": True, "messages": [head], "has_more": False}
+
+    def reply(self, message: tuple[str, str], user: str, text: str) -> None:
+        """A member replies in a message's thread (Slack counts it; the app is not told)."""
+        parent = self.messages[message]
+        ts = f"1700000000.{next(self._ts):06d}"
+        self.messages[(parent.channel, ts)] = Message(
+            parent.channel, ts, parent.team, text, [], thread_ts=parent.ts
+        )
+        parent.repliers.append(user)
+
+    def thread(self, message: tuple[str, str]) -> list[Message]:
+        """The replies in a message's thread, oldest first."""
+        return [
+            m
+            for m in self.messages.values()
+            if m.channel == message[0] and m.thread_ts == message[1]
+        ]
+
+    def dms(self, user: str) -> list[Message]:
+        return [m for m in self.messages.values() if m.channel == "D" + user]
 
     def _conversations_join(self, team: Team, args: dict[str, Any]) -> dict[str, Any]:
         self.not_joined.discard(str(args["channel"]))
