@@ -173,6 +173,10 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
             assert len(slack_posts) == 3
             in_memory = [m for m in room.posts("ideas") if m.text.startswith("💡 #")]
             assert [m.text.split(" · ")[0] for m in in_memory] == ["💡 #1", "💡 #2", "💡 #3"]
+            # each platform's post of an idea opens its conversation there
+            names = {t["name"] for t in fake_discord.threads.values()}
+            assert {"#1 Lavender honey", "#2 Pistachio", "#3 Mango"} <= names, names
+            assert all(m.thread for m in in_memory)
             discord_1 = int(fake_discord.idea_message(1)["id"])
             discord_2 = int(fake_discord.idea_message(2)["id"])
 
@@ -214,9 +218,20 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
             closed = await both.slack.ask("/challenge close flavour", user="U_MAYA")
             assert "is closed" in closed, closed
             await both.settle()
-            final_slack = text_of({"blocks": fake_slack.posts("C_IDEAS")[-1].blocks})
-            final_discord = embed_text(fake_discord.posts_in(world.ideas)[-1]["embeds"][0])
-            final_memory = room.posts("ideas")[-1].text
+            # (each idea's final place goes into its thread too: the results post is the one)
+            final_slack = next(
+                text
+                for m in reversed(fake_slack.posts("C_IDEAS"))
+                if "🏆 Final results" in (text := text_of({"blocks": m.blocks}))
+            )
+            final_discord = next(
+                text
+                for m in reversed(fake_discord.posts_in(world.ideas))
+                if m.get("embeds") and "🏆 Final results" in (text := embed_text(m["embeds"][0]))
+            )
+            final_memory = next(
+                m.text for m in reversed(room.posts("ideas")) if "🏆 Final results" in m.text
+            )
             for final in (final_slack, final_discord, final_memory):
                 assert "Final results" in final, final
                 assert "🥇 #1 Lavender honey — 4 votes" in final, final

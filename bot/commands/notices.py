@@ -37,6 +37,7 @@ _LEVEL_TEXT = {
     "idea",
     "follow",
     description="Hear about an idea: approval, status changes, merges, its final place",
+    example="/idea follow #12",
     options=(IDEA,),
 )
 async def follow(ctx: Context, args: Mapping[str, Any]) -> Reply:
@@ -59,6 +60,7 @@ async def follow(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "idea",
     "unfollow",
     description="Stop hearing about an idea (voting for it again doesn't follow it)",
+    example="/idea unfollow #12",
     options=(IDEA,),
 )
 async def unfollow(ctx: Context, args: Mapping[str, Any]) -> Reply:
@@ -75,6 +77,7 @@ async def unfollow(ctx: Context, args: Mapping[str, Any]) -> Reply:
 @registry.command(
     "notify",
     description="Which notices you get: all, mine (your own ideas) or none; votes:off",
+    example="/notify mine votes:off",
     options=(
         Option(
             "level",
@@ -118,6 +121,7 @@ async def notify(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "mod",
     "notices",
     description="Who was told what about an idea, and how",
+    example="/mod notices #12",
     options=(IDEA,),
     moderator=True,
 )
