@@ -104,7 +104,11 @@ class BenchPublisher:
         return PostReceipt(thread.channel_id, f"msg-{next(self._ids)}")
 
     async def direct_message(
-        self, community: CommunityRef, member_external_id: str, card: Any
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Any,
+        attachments: Sequence[Any] = (),
     ) -> str:
         self.direct_messages += 1
         return f"dm-{next(self._ids)}"

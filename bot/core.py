@@ -15,7 +15,7 @@ from bot.alerts import Watch
 from bot.commands import registry
 from bot.commands.args import bind
 from bot.commands.context import Context
-from bot.conversations import STATUS_TAGS
+from bot.conversations import STATUS_TAGS, DirectMessageClosed
 from bot.counting import Counting
 from bot.errors import PermissionDenied, StorageUnavailable, UserError, internal_error
 from bot.events import (
@@ -294,13 +294,14 @@ class Cocreate:
         """Send a command's private message; the reply says where it went, or carries its
         files itself (replies are private) when it could not be sent."""
         publisher = self.publishers.get(message.community.platform)
-        send = getattr(publisher, "send_direct", None)
         where: str | None = None
-        if send is not None:
+        if publisher is not None:
             try:
-                where = await send(
+                where = await publisher.direct_message(
                     message.community, message.member_external_id, message.card, message.attachments
                 )
+            except DirectMessageClosed:
+                log.info("a member of %s takes no direct messages", message.community)
             except Exception:
                 log.exception("a direct message to a member of %s failed", message.community)
         if where:

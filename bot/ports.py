@@ -78,17 +78,6 @@ class Publisher(Protocol):
         """Re-render a post in place (an idea edited, merged or given a new status)."""
         ...
 
-    async def send_direct(
-        self,
-        community: CommunityRef,
-        member_external_id: str,
-        card: Card,
-        attachments: Sequence[Attachment],
-    ) -> str | None:
-        """A private message with files to one member (their data export). Returns where
-        it went, for the reply ("your direct messages", a file's path), or None when it
-        could not be sent (direct messages closed, say); it never raises for that."""
-
     # -- conversations (bot/conversations.py) ----------------------------------------
 
     async def open_thread(
@@ -105,10 +94,16 @@ class Publisher(Protocol):
         ...
 
     async def direct_message(
-        self, community: CommunityRef, member_external_id: str, card: Card
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment] = (),
     ) -> str:
-        """A direct message to a member; raises `DirectMessageClosed` when the member cannot
-        get one (any other error is worth trying again)."""
+        """A direct message to a member, with files (their data export); returns where it
+        went as the member would say it ("your direct messages", a file's path). Raises
+        `DirectMessageClosed` when the member cannot get one (any other error is worth
+        trying again)."""
         ...
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:

@@ -47,10 +47,6 @@ class RecordingPublisher:
     sent: list[Sent] = field(default_factory=list)
     updates: list[tuple[PostReceipt, Post]] = field(default_factory=list)
     badges: list[tuple[str, BadgeKind]] = field(default_factory=list)
-    #: (member id, card, files) of each direct message
-    directs: list[tuple[str, Card, tuple[Attachment, ...]]] = field(default_factory=list)
-    #: direct messages can't be sent (the member closed them)
-    directs_closed: bool = False
     fail: bool = False
     #: fail this many publishes, then succeed (a platform outage that ends)
     fail_next: int = 0
@@ -58,8 +54,8 @@ class RecordingPublisher:
     fail_channels: set[str] = field(default_factory=set)
     #: (thread, card) of each post into a thread
     in_threads: list[tuple[ThreadRef, Card]] = field(default_factory=list)
-    #: (member id, card) of each direct message
-    dms: list[tuple[str, Card]] = field(default_factory=list)
+    #: (member id, card, files) of each direct message
+    dms: list[tuple[str, Card, tuple[Attachment, ...]]] = field(default_factory=list)
     #: members whose direct messages are closed
     closed_dms: set[str] = field(default_factory=set)
     #: (thread, status) of each forum tag set
@@ -78,12 +74,16 @@ class RecordingPublisher:
         return PostReceipt(thread.channel_id, f"t{next(self._ids)}")
 
     async def direct_message(
-        self, community: CommunityRef, member_external_id: str, card: Card
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment] = (),
     ) -> str:
         if member_external_id in self.closed_dms:
             raise DirectMessageClosed(member_external_id)
-        self.dms.append((member_external_id, card))
-        return f"d{next(self._ids)}"
+        self.dms.append((member_external_id, card, tuple(attachments)))
+        return "your direct messages"
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         self.tags.append((thread, status))
@@ -108,18 +108,6 @@ class RecordingPublisher:
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:
         self.badges.append((member_external_id, badge))
-
-    async def send_direct(
-        self,
-        community: CommunityRef,
-        member_external_id: str,
-        card: Card,
-        attachments: Sequence[Attachment],
-    ) -> str | None:
-        if self.directs_closed:
-            return None
-        self.directs.append((member_external_id, card, tuple(attachments)))
-        return "your direct messages"
 
     def of_kind(self, kind: PostKind) -> list[Post]:
         return [s.post for s in self.sent if s.post.kind is kind]

@@ -347,7 +347,7 @@ def test_mydata_writes_the_file_and_says_where(
     )
     status, out = run(capsys, "--script", str(script))
     assert status == 0, out
-    assert "[✉️ zelda] 📦 Your data in Cocreate" in out
+    assert "[DM to zelda] 📦 Your data in Cocreate" in out
     (path,) = re.findall(r"📎 (\S+cocreate-mydata-console-\S+\.json)", out)
     assert f"Sent to {path}." in out
     saved = json.loads(Path(path).read_text())

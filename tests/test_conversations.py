@@ -80,7 +80,7 @@ def idea_post(room: Chat, channel: str, number: int) -> Message:
 
 def dms_to(room: Chat, name: str) -> list[str]:
     member = room.member(name)
-    return [text for who, text in room.dms if who == member.id]
+    return [text for who, text, _ in room.dms if who == member.id]
 
 
 def bot_replies(message: Message) -> list[str]:
@@ -213,7 +213,7 @@ async def test_notices_of_a_change_made_before_a_restart_are_sent_once_after_it(
     clock.advance(timedelta(minutes=5))
     async with bot(room, data, clock) as app:
         await app.drain()
-        assert Counter(who for who, _ in room.dms) == {
+        assert Counter(who for who, *_ in room.dms) == {
             room.member(n).id: 1 for n in ("Ana", "Ben", "Cleo", "Dan")
         }
     async with bot(room, data, clock) as app:
@@ -245,7 +245,7 @@ async def test_a_claim_that_died_with_its_process_is_sent_once_its_lease_ran_out
     h.clock.advance(timedelta(minutes=3))
     h.app.notices.wake()
     await h.app.drain()
-    assert sorted(who for who, _ in h.publisher.dms) == ["ana", "ben", "cleo"]
+    assert sorted(who for who, *_ in h.publisher.dms) == ["ana", "ben", "cleo"]
     h.app.notices.wake()
     await h.app.drain()
     assert len(h.publisher.dms) == 3
@@ -290,7 +290,7 @@ async def test_two_thousand_followers_are_told_within_the_rate_without_blocking_
     assert len(publisher.dms) == 2001
     metrics = h.app.metrics.render().decode()
     assert 'cocreate_notices_total{kind="status",outcome="dm"} 2001.0' in metrics
-    assert Counter(who for who, _ in publisher.dms).most_common(1)[0][1] == 1
+    assert Counter(who for who, *_ in publisher.dms).most_common(1)[0][1] == 1
     rate = h.app.settings.notices.per_second
     window = timedelta(seconds=1) - timedelta(microseconds=10)  # float rounding
     for i, at in enumerate(sent_at):  # never more than `per_second` in any second
@@ -379,4 +379,4 @@ async def test_a_process_that_stops_mid_burst_gives_back_what_it_did_not_send(
     await notices.start()
     await h.app.drain()
     assert len(h.publisher.dms) == 21
-    assert Counter(who for who, _ in h.publisher.dms).most_common(1)[0][1] == 1
+    assert Counter(who for who, *_ in h.publisher.dms).most_common(1)[0][1] == 1

@@ -253,7 +253,7 @@ async def test_a_person_exports_and_forgets_every_linked_account(both: Both) -> 
     await both.react(1, Actor("u-eve", "Eve S", account_created_at=START), slack=True)
     await both.h.ok("/mydata", "u-eve", community=SLACK)
     await both.h.app.drain()
-    (sent,) = [m for m in both.slack.directs if m[0] == "u-eve"]
+    (sent,) = [m for m in both.slack.dms if m[0] == "u-eve"]
     exported = json.loads(sent[2][0].content)
     assert {a["platform_id"] for a in exported["linked_accounts"]} == {"eve", "u-eve"}
     assert len(exported["votes"]) == 1

@@ -67,7 +67,7 @@ async def seeded(h: Harness) -> dict[str, int]:
 
 
 def exported(h: Harness, index: int = -1) -> dict[str, Any]:
-    member, card, files = h.publisher.directs[index]
+    member, card, files = h.publisher.dms[index]
     assert member == WHO and card.title.startswith("📦")
     (file,) = files
     assert file.filename.endswith(".json") and file.content_type == "application/json"
@@ -124,14 +124,14 @@ async def test_mydata_gives_the_member_everything_kept_about_them(
 
     # A moderator's export holds what they did and made (never a secret).
     await h.ok("/mydata")
-    mod = json.loads(h.publisher.directs[-1][2][0].content)
+    mod = json.loads(h.publisher.dms[-1][2][0].content)
     assert {a["action"] for a in mod["moderator_actions"]} >= {"member.void", "member.unvoid"}
     assert [c["slug"] for c in mod["created"]["challenges"]] == ["flavour"]
     assert [w["url"] for w in mod["created"]["webhooks"]] == ["http://127.0.0.1:9/hook"]
     assert "whsec_" not in json.dumps(mod)
 
     # Direct messages closed: the file comes with the (private) reply instead.
-    h.publisher.directs_closed = True
+    h.publisher.closed_dms.add(WHO)
     reply = await h.ok("/cocreate mydata", WHO)
     assert reply.ephemeral and "couldn't send you a direct message" in reply.card.footer
     (file,) = reply.attachments

@@ -130,7 +130,7 @@ async def test_mydata_is_a_direct_message_in_the_chat(room: Chat, tmp_path: Path
     async with bot(room, tmp_path / "data", ManualClock(START)):
         reply = await room.command("Ana", "ideas", "/mydata")
         assert reply.ok and "Sent to your direct messages" in reply.card.footer
-        ((text, files),) = room.directs[room.member("Ana").id]
+        ((_, text, files),) = [d for d in room.dms if d[0] == room.member("Ana").id]
         assert text.startswith("📦 Your data in Cocreate")
         (file,) = files
         assert json.loads(file.content)["member"]["display_name"] == "Ana"

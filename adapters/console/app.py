@@ -120,13 +120,21 @@ class ConsolePublisher:
         return PostReceipt(thread.channel_id, f"reply-{next(self._ids)}")
 
     async def direct_message(
-        self, community: CommunityRef, member_external_id: str, card: Card
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment] = (),
     ) -> str:
+        """The console shows a direct message; its files are saved, and their paths shown."""
         if member_external_id in self.closed_dms:
             raise DirectMessageClosed(f"{member_external_id} closed their direct messages")
+        saved = self.save(attachments)
         first, *rest = card_text(card)
         self.write("\n".join([f"[DM to {safe(member_external_id)}] {first}", *rest]))
-        return f"dm-{next(self._ids)}"
+        for path in saved:
+            self.write(f"  📎 {path}")
+        return ", ".join(str(p) for p in saved) or "the console"
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         """The console has no forum tags."""
@@ -163,21 +171,6 @@ class ConsolePublisher:
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:
         self.write(f"(🎖️ {safe(member_external_id)} earned {badge.label})")
-
-    async def send_direct(
-        self,
-        community: CommunityRef,
-        member_external_id: str,
-        card: Card,
-        attachments: Sequence[Attachment],
-    ) -> str | None:
-        """The console has no direct messages: the files are saved, and their paths shown."""
-        saved = self.save(attachments)
-        first, *rest = card_text(card)
-        self.write("\n".join([f"[✉️ {safe(member_external_id)}] {first}", *rest]))
-        for path in saved:
-            self.write(f"  📎 {path}")
-        return ", ".join(str(p) for p in saved) or None
 
     async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
         card = post.card

@@ -147,40 +147,6 @@ class DiscordPublisher:
             await self._vote_reaction(message, post.vote_emoji, post.idea_number)
         return PostReceipt(str(message.channel.id), str(message.id))
 
-    async def send_direct(
-        self,
-        community: CommunityRef,
-        member_external_id: str,
-        card: Card,
-        attachments: Sequence[Attachment],
-    ) -> str | None:
-        """A direct message with the files uploaded; None when the member does not take
-        direct messages from the bot (a 403), or Discord could not be reached."""
-        if not member_external_id.isdigit():
-            return None
-        user = discord.Object(int(member_external_id))
-        nonce = new_nonce()
-        try:
-            channel = await retrying(
-                lambda: self.client.create_dm(user),
-                what="opening a direct message",
-                policy=self.policy,
-            )
-            await retrying(
-                lambda: channel.send(
-                    embed=render.post_embed(card, PostKind.NOTICE),
-                    files=render.files(attachments),
-                    allowed_mentions=render.NO_MENTIONS,
-                    nonce=nonce,
-                ),
-                what="sending a direct message",
-                policy=self.policy,
-            )
-        except Exception as err:
-            log.info("direct message to %s not sent: %s", member_external_id, describe(err))
-            return None
-        return "your direct messages"
-
     async def _forum_post(self, forum: discord.ForumChannel, post: Post) -> PostReceipt:
         """An idea in a forum channel is a forum post of its own, tagged with its status;
         anything else goes into a forum as a post too."""
@@ -268,21 +234,31 @@ class DiscordPublisher:
         return PostReceipt(thread.thread_id, str(message.id))
 
     async def direct_message(
-        self, community: CommunityRef, member_external_id: str, card: Card
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment] = (),
     ) -> str:
-        """A direct message; Discord's 50007 (the member's DMs are closed to the bot) is
-        `DirectMessageClosed`."""
+        """A direct message, with its files uploaded; Discord's 50007 (the member's DMs are
+        closed to the bot) is `DirectMessageClosed`."""
         if not member_external_id.isdigit():
             raise DirectMessageClosed(f"{member_external_id!r} is not a Discord user id")
         embed = render.post_embed(card, PostKind.NOTICE)
+        nonce = new_nonce()
         try:
             dm = await retrying(
                 lambda: self.client.create_dm(discord.Object(int(member_external_id))),
                 what="opening a direct message",
                 policy=self.policy,
             )
-            message = await retrying(
-                lambda: dm.send(embed=embed, allowed_mentions=render.NO_MENTIONS),
+            await retrying(
+                lambda: dm.send(
+                    embed=embed,
+                    files=render.files(attachments),
+                    allowed_mentions=render.NO_MENTIONS,
+                    nonce=nonce,
+                ),
                 what="sending a direct message",
                 policy=self.policy,
             )
@@ -290,7 +266,7 @@ class DiscordPublisher:
             if err.code == CANNOT_MESSAGE_USER:
                 raise DirectMessageClosed(describe(err)) from err
             raise
-        return str(message.id)
+        return "your direct messages"
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         """Keep a forum post's status tag in step: the other status tags come off, the

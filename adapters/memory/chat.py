@@ -71,10 +71,8 @@ class Chat:
         self.messages: dict[str, Message] = {}
         #: (member id, badge) for each badge the bot announced to the platform
         self.badges: list[tuple[str, str]] = []
-        #: direct messages the bot sent: member id -> (text, files) in order
-        self.directs: dict[str, list[tuple[str, tuple[Attachment, ...]]]] = {}
-        #: (member id, text) of each direct message the bot sent
-        self.dms: list[tuple[str, str]] = []
+        #: (member id, text, files) of each direct message the bot sent
+        self.dms: list[tuple[str, str, tuple[Attachment, ...]]] = []
         #: forum channels: each post there is a forum post (a thread with a status tag)
         self.forums: set[str] = set()
         self.listener: Listener | None = None
@@ -135,7 +133,7 @@ class Chat:
         return message
 
     def direct(self, member_id: str, text: str, files: Sequence[Attachment] = ()) -> None:
-        self.directs.setdefault(member_id, []).append((text, tuple(files)))
+        self.dms.append((member_id, text, tuple(files)))
 
     def member_by_id(self, member_id: str) -> Member | None:
         return next((m for m in self.members.values() if m.id == member_id), None)

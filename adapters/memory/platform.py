@@ -132,18 +132,6 @@ class MemoryPlatform:
     ) -> None:
         self.chat.badges.append((member_external_id, badge.value))
 
-    async def send_direct(
-        self,
-        community: CommunityRef,
-        member_external_id: str,
-        card: Card,
-        attachments: Sequence[Attachment],
-    ) -> str | None:
-        if self.chat.member_by_id(member_external_id) is None:
-            return None
-        self.chat.direct(member_external_id, card_text(card), attachments)
-        return "your direct messages"
-
     async def open_thread(
         self, community: CommunityRef, receipt: PostReceipt, name: str
     ) -> ThreadRef | None:
@@ -161,13 +149,17 @@ class MemoryPlatform:
         return PostReceipt(thread.channel_id, f"{thread.thread_id}/{len(message.replies)}")
 
     async def direct_message(
-        self, community: CommunityRef, member_external_id: str, card: Card
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment] = (),
     ) -> str:
         member = self.chat.member_by_id(member_external_id)
         if member is None or not member.dms_open:
             raise DirectMessageClosed(f"{member_external_id} accepts no direct messages")
-        self.chat.dms.append((member_external_id, card_text(card)))
-        return f"dm-{len(self.chat.dms)}"
+        self.chat.direct(member_external_id, card_text(card), attachments)
+        return "your direct messages"
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         message = self.chat.messages.get(thread.thread_id)

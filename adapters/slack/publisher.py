@@ -108,20 +108,29 @@ class SlackPublisher:
         return PostReceipt(thread.channel_id, str(response["ts"]))
 
     async def direct_message(
-        self, community: CommunityRef, member_external_id: str, card: Card
+        self,
+        community: CommunityRef,
+        member_external_id: str,
+        card: Card,
+        attachments: Sequence[Attachment] = (),
     ) -> str:
-        """A message in the app's Messages tab; `cannot_dm_bot` and `not_allowed` are
-        `DirectMessageClosed`."""
+        """A message in the app's Messages tab, then its files there (files.upload v2, in
+        the conversation `conversations.open` names); `cannot_dm_bot` and `not_allowed`
+        are `DirectMessageClosed`."""
         client = await self.workspaces.client(community.external_id)
+        channel = member_external_id
         try:
-            response = await client.chat_postMessage(
-                channel=member_external_id, link_names=False, **blocks.message(card)
-            )
+            if attachments:
+                opened = await client.conversations_open(users=member_external_id)
+                channel = str((opened.get("channel") or {}).get("id", "")) or channel
+            await client.chat_postMessage(channel=channel, link_names=False, **blocks.message(card))
         except SlackApiError as err:
             if _error(err) in DM_CLOSED:
                 raise DirectMessageClosed(_error(err)) from err
             raise
-        return str(response.get("ts") or "")
+        if attachments and not await upload(client, channel, attachments):
+            raise RuntimeError("the files of a direct message could not be uploaded")
+        return "your direct messages with Cocreate"
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         """Slack has no forum tags: the status is told in the thread."""
@@ -196,34 +205,6 @@ class SlackPublisher:
                 receipt.channel_id,
                 _error(err),
             )
-
-    async def send_direct(
-        self,
-        community: CommunityRef,
-        member_external_id: str,
-        card: Card,
-        attachments: Sequence[Attachment],
-    ) -> str | None:
-        """A direct message with the app (conversations.open), then its files in it
-        (files.upload v2); None when either could not be done."""
-        try:
-            client = await self.workspaces.client(community.external_id)
-            opened = await client.conversations_open(users=member_external_id)
-        except (SlackApiError, UnknownWorkspace) as err:
-            why = _error(err) if isinstance(err, SlackApiError) else "unknown workspace"
-            log.info("no direct message with %s: %s", member_external_id, why)
-            return None
-        channel = str((opened.get("channel") or {}).get("id", ""))
-        if not channel:
-            return None
-        try:
-            await self._post(client, channel, blocks.message(card))
-        except SlackApiError as err:
-            log.info("direct message to %s not sent: %s", member_external_id, _error(err))
-            return None
-        if attachments and not await upload(client, channel, attachments):
-            return None
-        return "your direct messages with Cocreate"
 
     async def badge_awarded(
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
