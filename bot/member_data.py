@@ -54,6 +54,11 @@ class MemberDataStore(Protocol):
     async def member_reactions(self, member_id: int) -> list[Record]: ...
     async def member_weekly_points(self, member_id: int) -> list[Record]: ...
     async def member_received_votes(self, member_id: int) -> list[Record]: ...
+    async def member_follows(self, member_id: int) -> list[Record]: ...
+    async def member_notices(self, member_id: int) -> list[Record]:
+        """Their notice settings (first, when they chose any) and every notice to them."""
+        ...
+
     async def member_badges(self, member_id: int) -> list[Record]: ...
     async def member_voided(self, member_id: int) -> list[Record]: ...
     async def member_moderator_actions(self, member_id: int) -> list[Record]: ...
@@ -185,6 +190,17 @@ async def _linked_accounts(s: Subject) -> object:
         for a in accounts
         if len(accounts) > 1
     ]
+
+
+@section("follows")
+async def _follows(s: Subject) -> object:
+    """Ideas they follow (or chose not to: `following` false)."""
+    return await s.data.member_follows(s.member.id)
+
+
+@section("notices")
+async def _notices(s: Subject) -> object:
+    return await s.data.member_notices(s.member.id)
 
 
 @section("badges")

@@ -26,16 +26,21 @@ from storage.schema import (
     badges,
     challenges,
     communities,
+    idea_follows,
     idea_posts,
+    idea_threads,
     ideas,
     link_codes,
     member_week_points,
     members,
+    notice_prefs,
+    notices,
     organisation_members,
     reaction_log,
     reaction_states,
     received_points,
     scheduled_posts,
+    thread_repliers,
     venues,
     voids,
     vote_chains,
@@ -155,6 +160,42 @@ class SqlMemberData:
             .order_by(r.week, _c.slug, r.private)
         )
 
+    async def member_follows(self, member_id: int) -> list[Record]:
+        f = idea_follows.c
+        return await self._records(
+            select(_i.number.label("idea"), f.following, f.since)
+            .join(ideas, _i.id == f.idea_id)
+            .where(f.member_id == member_id)
+            .order_by(f.since, _i.number)
+        )
+
+    async def member_notices(self, member_id: int) -> list[Record]:
+        n = notices.c
+        records = await self._records(
+            select(
+                n.kind,
+                _i.number.label("idea"),
+                n.title,
+                n.body,
+                n.state,
+                n.via,
+                n.created_at,
+                n.sent_at,
+            )
+            .join(ideas, _i.id == n.idea_id)
+            .where(n.member_id == member_id)
+            .order_by(n.created_at, n.id)
+        )
+        prefs = (
+            await self.conn.execute(
+                select(notice_prefs.c.level, notice_prefs.c.follow_votes).where(
+                    notice_prefs.c.member_id == member_id
+                )
+            )
+        ).first()
+        settings = {"level": prefs.level, "follow_votes": prefs.follow_votes} if prefs else {}
+        return [{"settings": settings}, *records] if settings else records
+
     async def member_badges(self, member_id: int) -> list[Record]:
         b = badges.c
         rows = await self._records(
@@ -223,11 +264,26 @@ class SqlMemberData:
     ) -> None:
         m = members.c
         row = (
-            await self.conn.execute(select(m.external_id, m.display_name).where(m.id == member_id))
+            await self.conn.execute(
+                select(m.external_id, m.display_name, m.community_id).where(m.id == member_id)
+            )
         ).first()
         if row is None:
             return
         external_id, name = str(row.external_id), str(row.display_name)
+        # What they followed and were told, and their notice settings, go; the threads they
+        # took part in count them under the placeholder.
+        for table in (idea_follows, notice_prefs, notices):
+            await self.conn.execute(delete(table).where(table.c.member_id == member_id))
+        theirs = select(idea_threads.c.id).where(idea_threads.c.community_id == row.community_id)
+        await self.conn.execute(
+            update(thread_repliers)
+            .where(
+                thread_repliers.c.member_ref == external_id,
+                thread_repliers.c.thread_id.in_(theirs.scalar_subquery()),
+            )
+            .values(member_ref=placeholder)
+        )
         await self.conn.execute(
             update(members)
             .where(m.id == member_id)

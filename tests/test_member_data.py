@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot import member_data, votelog
 from bot.member_data import FORMER_MEMBER, SECTIONS
@@ -110,6 +110,8 @@ async def test_mydata_gives_the_member_everything_kept_about_them(
         (ideas["ana"], True),
         (ideas["ben"], False),
     }
+    assert data["follows"] == [] and data["notices"] == []  # (authors and voters follow
+    # without a row; see the next test for chosen follows and notices)
 
     badges_reply = await h.ok("/badges", WHO)
     total = int(badges_reply.card.footer.split()[0])
@@ -374,6 +376,32 @@ async def test_a_community_linked_into_an_organisation_is_kept_while_linked(
     h.clock.advance(timedelta(days=31))
     assert await h.app.purge_left() == ["test:guild-1"]
     assert await h.app.purge_left() == [f"{OTHER.platform}:{OTHER.external_id}"]
+
+
+async def test_follows_and_notices_are_exported_and_forgotten(
+    new_harness: Callable[..., Harness], database: SqlDatabase
+) -> None:
+    h = new_harness(settings())
+    await h.challenge()
+    number = await h.submit("ana", "Mango")
+    await h.ok(f"/idea follow #{number}", WHO)
+    await h.ok("/notify mine votes:off", WHO)
+    await h.ok(f"/idea unfollow #{number}", WHO)
+    await h.ok(f"/idea follow #{number}", WHO)
+    await h.ok(f"/mod status #{number} planned", "mod")
+    await h.app.drain()
+    await h.ok("/mydata", WHO)
+    data = json.loads(h.publisher.dms[-1][2][0].content)
+    assert [(f["idea"], f["following"]) for f in data["follows"]] == [(number, True)]
+    assert data["notices"][0] == {"settings": {"level": "mine", "follow_votes": False}}
+    first = await h.ok("/forgetme", WHO)
+    code = re.search(r"confirm:([0-9A-F]{6})", first.card.footer or "")
+    assert code is not None
+    await h.ok(f"/forgetme confirm:{code.group(1)}", WHO)
+    async with database.transaction() as store:
+        conn = store.conn  # type: ignore[attr-defined]
+        for table in ("idea_follows", "notice_prefs"):
+            assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() == 0
 
 
 async def test_the_agenda_purges_once_a_day(new_harness: Callable[..., Harness]) -> None:
