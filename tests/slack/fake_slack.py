@@ -178,7 +178,12 @@ class FakeSlack:
         return [c for c in self.calls if c.method == method]
 
     def posts(self, channel: str | None = None) -> list[Message]:
-        return [m for m in self.messages.values() if channel in (None, m.channel)]
+        """The messages in a channel (or every channel), not the replies in threads."""
+        return [
+            m
+            for m in self.messages.values()
+            if channel in (None, m.channel) and m.thread_ts is None
+        ]
 
     async def wait_for(self, check: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Until `check()` is truthy (re-checked after every call the fake answers)."""
