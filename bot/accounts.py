@@ -1,7 +1,7 @@
 """Linked accounts: one person on several platforms of an organisation counts once.
 
 A member asks for a one-time code on one platform (`/cocreate link`); the code reaches
-only them, in a reply nobody else sees. They confirm with it, within the link codes'
+only them, by direct message (or in the private reply when that cannot be sent). They confirm with it, within the link codes'
 15 minutes, from their account on another community of the same organisation
 (`/cocreate link CODE`). From then on that account is one of the person who asked: its
 reactions vote, its ideas earn and its name ranks as that person's member (storage keeps

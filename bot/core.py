@@ -307,12 +307,14 @@ class Cocreate:
         if where:
             note = f"Sent to {where}."
             return replace(reply, card=replace(reply.card, footer=_joined(reply.card.footer, note)))
-        note = "I couldn't send you a direct message, so the file is here (only you see it)."
+        if message.attachments:
+            note = "I couldn't send you a direct message, so the file is here (only you see it)."
+            card = replace(reply.card, footer=_joined(reply.card.footer, note))
+        else:  # the message itself, privately
+            note = "I couldn't send you a direct message, so here it is (only you see it)."
+            card = replace(message.card, footer=_joined(message.card.footer, note))
         return replace(
-            reply,
-            card=replace(reply.card, footer=_joined(reply.card.footer, note)),
-            attachments=reply.attachments + message.attachments,
-            ephemeral=True,
+            reply, card=card, attachments=reply.attachments + message.attachments, ephemeral=True
         )
 
     # -- communities that removed the bot ------------------------------------------

@@ -104,14 +104,14 @@ class ScheduleChanged(Event):
 
 @dataclass(frozen=True)
 class DirectMessage(Event):
-    """A private message with files to one member (their data export): sent once the
-    command has committed, and its reply says where it went, or carries the files itself
-    when it could not be sent."""
+    """A private message, with files, to the member who ran the command (their data
+    export, an account link code): sent once the command has committed, and its reply
+    says where it went, or carries the message itself when it could not be sent."""
 
     community: CommunityRef
     member_external_id: str
     card: Card
-    attachments: tuple[Attachment, ...]
+    attachments: tuple[Attachment, ...] = ()
 
 
 E = TypeVar("E", bound=Event)

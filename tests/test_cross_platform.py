@@ -76,10 +76,17 @@ class Both:
         assert found, reply.card
         return int(found.group(1))
 
+    async def code(self, who: str, **where: object) -> str:
+        """`/cocreate link` as `who`: the code comes by direct message, only to them."""
+        publisher = self.slack if where.get("community") == SLACK else self.h.publisher
+        issued = await self.h.ok("/cocreate link", who, **where)
+        assert issued.ephemeral and "direct message" in issued.card.body
+        member, card, _ = publisher.dms[-1]
+        assert member == who
+        return card.title.split(": ")[1]
+
     async def link_accounts(self, home_actor: str, slack_actor: str) -> None:
-        issued = await self.h.ok("/cocreate link", home_actor)
-        code = issued.card.title.split(": ")[1]
-        assert issued.ephemeral
+        code = await self.code(home_actor)
         await self.h.ok(f"/cocreate link {code}", slack_actor, community=SLACK)
 
 
@@ -201,18 +208,27 @@ async def test_account_codes_need_the_other_side_and_work_once(both: Both) -> No
     await both.link()
     refused = await both.h.refused("/cocreate link ABCD-EFGH", "eve", community=SLACK)
     assert "not known" in refused
-    issued = await both.h.ok("/cocreate link", "eve")
-    code = issued.card.title.split(": ")[1]
+    code = await both.code("eve")
     assert "from this community" in await both.h.refused(f"/cocreate link {code}", "eve")
     both.h.tick(16)
     assert "expired" in await both.h.refused(f"/cocreate link {code}", "U-EVE", community=SLACK)
-    code = (await both.h.ok("/cocreate link", "eve")).card.title.split(": ")[1]
+    code = await both.code("eve")
     await both.h.ok(f"/cocreate link {code}", "U-EVE", community=SLACK)
     again = await both.h.refused(f"/cocreate link {code}", "U-BO", community=SLACK)
     assert "used already" in again
     # an organisation link code is no account code, nor the other way round
     org = (await both.h.ok("/mod org link")).card.title.split(": ")[1]
     assert "not known" in await both.h.refused(f"/cocreate link {org}", "U-BO", community=SLACK)
+
+
+async def test_a_code_that_cannot_go_by_direct_message_comes_in_the_private_reply(
+    both: Both,
+) -> None:
+    await both.link()
+    both.h.publisher.closed_dms.add("eve")
+    issued = await both.h.ok("/cocreate link", "eve")
+    assert issued.ephemeral and issued.card.title.startswith("🔗 Your code: ")
+    assert "couldn't send you a direct message" in (issued.card.footer or "")
 
 
 async def test_accounts_link_only_within_one_organisation(both: Both) -> None:
@@ -223,7 +239,7 @@ async def test_accounts_link_only_within_one_organisation(both: Both) -> None:
     third = CommunityRef("slack", "T9", "Nine")
     code = (await both.h.ok("/mod org link", community=other)).card.title.split(": ")[1]
     await both.h.ok(f"/mod org join {code}", community=third)
-    mine = (await both.h.ok("/cocreate link", "eve")).card.title.split(": ")[1]
+    mine = await both.code("eve")
     refused = await both.h.refused(f"/cocreate link {mine}", "eve", community=third)
     assert "not linked with this one" in refused
 

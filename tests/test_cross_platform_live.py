@@ -194,8 +194,11 @@ async def test_one_challenge_runs_across_discord_and_slack(tmp_path: Path) -> No
 
             # Ben links his Slack account to his Discord one, then votes on Slack too.
             issued_record = await world.run(world.ben, "cocreate link")
-            code = CODE.search(issued_record.text())
-            assert code, issued_record.text()
+            assert "direct message" in issued_record.text(), issued_record.text()
+            user_id, body, _ = fake_discord.direct_messages[-1]
+            assert user_id == world.ben.id
+            code = CODE.search(body["embeds"][0]["title"])
+            assert code, body
             linked = await slack.ask(f"/cocreate link {code.group(0)}", user="U_BEN")
             assert "Accounts linked" in linked, linked
             await slack.react(slack_posts[0], "U_BEN")

@@ -10,6 +10,7 @@ from bot import accounts
 from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
+from bot.events import DirectMessage
 from bot.messages import Card, Reply
 from bot.organisations import LINK_VALID
 
@@ -33,14 +34,14 @@ async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if "code" not in args:
         code = await accounts.issue(ctx.store, ctx.member, ctx.here, ctx.now)
         minutes = int(LINK_VALID.total_seconds() // 60)
-        return Reply(
-            Card(
-                f"🔗 Your code: {code}",
-                f"Only you can see it. With your account on the other platform, run "
-                f"`/cocreate link {code}` within {minutes} minutes. Your accounts then count "
-                "as one: one vote per idea, one set of points and badges.",
-            )
+        card = Card(
+            f"🔗 Your code: {code}",
+            f"With your account on the other platform, run `/cocreate link {code}` within "
+            f"{minutes} minutes. Your accounts then count as one: one vote per idea, one set "
+            "of points and badges. Nobody else needs it: keep it to yourself.",
         )
+        ctx.emit(DirectMessage(ctx.here.ref, ctx.actor.external_id, card))
+        return Reply(Card("🔗 Your code is on its way", "A one-time code, by direct message."))
     account = await ctx.store.accounts.account_id(ctx.here.id, ctx.actor.external_id)
     await accounts.redeem(ctx.store, ctx.counting, args["code"], account, ctx.here, home, ctx.now)
     return Reply(
