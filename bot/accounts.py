@@ -1,13 +1,14 @@
 """Linked accounts: one person on several platforms of an organisation counts once.
 
 A member asks for a one-time code on one platform (`/cocreate link`); the code reaches
-only them, by direct message (or in the private reply when that cannot be sent). They confirm with it, within the link codes'
-15 minutes, from their account on another community of the same organisation
-(`/cocreate link CODE`). From then on that account is one of the person who asked: its
-reactions vote, its ideas earn and its name ranks as that person's member (storage keeps
-the link in `member_links` and hands out the person's member for the account). What the
-account did before is merged into the person: its ideas, reactions, points and badges,
-and a vote held on both platforms for one idea counts once, the vote log saying so.
+only them, by direct message (or in the private reply when that cannot be sent). They
+confirm with it, within the link codes' 15 minutes, from their account on another
+community of the same organisation (`/cocreate link CODE`). From then on that account is
+one of the person who asked: its reactions vote, its ideas earn and its name ranks as
+that person's member (storage keeps the link in `member_links` and hands out the
+person's member for the account). What the account did before is merged into the person:
+its ideas, reactions, points and badges, and a vote held on both platforms for one idea
+counts once, the vote log saying so.
 
 Eligibility (account and member age) stays the account's own: a vote from Slack counts
 by the age of the Slack account.
