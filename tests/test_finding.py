@@ -195,10 +195,16 @@ async def test_a_command_takes_the_only_challenge_that_fits(
     await h.ok("/challenge close flavour")
     # the only open challenge takes the idea; the only one closed is not asked about
     assert "#1" in (await h.ok('/idea submit title:"A" description:"B"', "ana")).card.title
-    await h.ok("/challenge close toppings")
+    # the only running challenge is the one to close
+    assert "'Toppings' is closed" in (await h.ok("/challenge close")).card.title
     await h.ok('/challenge create title:"Next" brief:"?"')
     refused = await h.refused("/results", "ana", channel="elsewhere")
     assert "Which challenge? Name one of: `flavour`, `toppings`." in refused
+    # three to delete (two closed, a draft): which?
+    assert "Which challenge to delete?" in await h.refused("/challenge delete")
+    await h.ok("/challenge delete flavour")
+    await h.ok("/challenge delete toppings")
+    assert "'Next' is deleted" in (await h.ok("/challenge delete")).card.title
 
 
 # -- dates and settings -----------------------------------------------------------------

@@ -84,6 +84,14 @@ def _venues(text: str, name: str = "venue") -> list[str]:
 DEADLINES = ("submissions_close", "voting_close")
 
 
+def _running(c: Challenge) -> bool:
+    return c.phase.running
+
+
+def _deletable(c: Challenge) -> bool:
+    return not c.phase.running
+
+
 def _draft(c: Challenge) -> bool:
     return c.phase is Phase.DRAFT
 
@@ -461,13 +469,13 @@ async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "challenge",
     "close",
     description="Close a challenge and post the final results",
-    options=(CHALLENGE,),
+    options=(CHALLENGE_OR_ONLY,),
     moderator=True,
     example="/challenge close next-flavour",
 )
 async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args["challenge"])
+    challenge = await ctx.challenge(args.get("challenge"), _running, "to close")
     if challenge.phase is Phase.CLOSED:
         raise UserError(f"Challenge {quoted(challenge.title)} is already closed.")
     if challenge.phase is Phase.DRAFT:
@@ -500,13 +508,13 @@ async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "challenge",
     "delete",
     description="Delete a draft or closed challenge",
-    options=(CHALLENGE,),
+    options=(CHALLENGE_OR_ONLY,),
     moderator=True,
     example="/challenge delete old-draft",
 )
 async def delete(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args["challenge"])
+    challenge = await ctx.challenge(args.get("challenge"), _deletable, "to delete")
     if challenge.phase.running:
         raise UserError(
             f"Challenge {quoted(challenge.title)} is running; close it first with "
