@@ -37,6 +37,7 @@ from adapters.discord.resilience import RetryPolicy, describe
 from adapters.discord.settings import discord_settings
 from bot.api_calls import api_trace
 from bot.commands import registry
+from bot.errors import StorageUnavailable
 from bot.messages import CommunityRef
 from bot.settings import Settings
 from bot.tasks import Background
@@ -318,12 +319,17 @@ class DiscordPlatform:
     async def _left(self, guild_id: int) -> None:
         try:
             await self.app.community_left(translate.community(guild_id, ""))
+        except StorageUnavailable as err:
+            log.warning("guild %s left, but the database could not record it: %s", guild_id, err)
         except Exception:
             log.exception("could not mark guild %s as left", guild_id)
 
     async def _present(self, guild_ids: list[int]) -> None:
+        """(A guild's next command marks it too, should the database be down now.)"""
         try:
             await self.app.communities_present(translate.PLATFORM, [str(g) for g in guild_ids])
+        except StorageUnavailable as err:
+            log.warning("%d guild(s) not marked present: %s", len(guild_ids), err)
         except Exception:
             log.exception("could not mark %d guild(s) as present", len(guild_ids))
 
