@@ -145,6 +145,9 @@ async def _merge(
         entries = counting.differences(
             before[challenge_id], after, subject=None, action="link", now=now, effects=EFFECTS
         )
-        owner = home if challenge.community_id == home.id else None
-        keeper = owner or await store.community_by_id(challenge.community_id)
-        await counting.record(store, keeper, challenge, entries, await store.ideas_by_ids(heads))
+        kept_by = (
+            home
+            if challenge.community_id == home.id
+            else await store.community_by_id(challenge.community_id)
+        )
+        await counting.record(store, kept_by, challenge, entries, await store.ideas_by_ids(heads))
