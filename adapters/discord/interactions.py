@@ -49,6 +49,33 @@ if TYPE_CHECKING:
 log = logging.getLogger("cocreate.discord")
 
 AUTOCOMPLETE_TIMEOUT_S = 2.0
+#: The message context-menu command that turns a message into an idea.
+CAPTURE_MENU = "Submit as idea"
+CAPTURE = ("idea", "capture")
+
+
+def captured_text(content: str, title_max: int) -> dict[str, OptionValue]:
+    """A message's text as the form's prefill: its first line the title (cut to the
+    limit), the rest the description (or the whole text when it is one line)."""
+    text = content.strip()
+    if not text:
+        return {}
+    first, _, rest = text.partition("\n")
+    title = " ".join(first.split())
+    if len(title) > title_max:
+        title = title[: max(title_max - 1, 1)].rstrip() + "…"
+    return {"title": title, "description": rest.strip() or text}
+
+
+def message_author(message: discord.Message) -> Actor:
+    author = message.author
+    return Actor(
+        external_id=str(author.id),
+        display_name=author.display_name,
+        is_bot=author.bot or message.webhook_id is not None,
+        account_created_at=translate.snowflake_time(author.id),
+        joined_at=getattr(author, "joined_at", None),
+    )
 
 
 def interaction_actor(interaction: discord.Interaction, moderator_roles: list[str]) -> Actor:
@@ -142,6 +169,30 @@ class Interactions:
         if await self.defer(interaction):
             await self.run(interaction, spec.path, options)
 
+    async def capture(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """ "Submit as idea" on a message: the submission form, prefilled with its text,
+        for an idea credited to its author (who confirms it when it is not the caller)."""
+        spec = registry.find(("idea", "submit"))
+        if spec is None or interaction.guild_id is None:
+            return
+        given = captured_text(message.content or "", int(self.settings.limits.title_max))
+        author = message_author(message)
+        extra: dict[str, OptionValue] = {"author": author.external_id, "source": message.jump_url}
+
+        async def done(
+            interaction: discord.Interaction,
+            options: dict[str, OptionValue],
+            echo: dict[str, str],
+        ) -> None:
+            if await self.defer(interaction):
+                await self.run(
+                    interaction, CAPTURE, {**options, **extra}, echo=echo, people=(author,)
+                )
+
+        form = CommandForm(spec, given, self.settings.limits, done)
+        self._forms[form.custom_id] = time.monotonic()
+        await interaction.response.send_modal(form)
+
     async def _form_done(
         self,
         spec: CommandSpec,
@@ -203,6 +254,7 @@ class Interactions:
         options: Mapping[str, OptionValue],
         *,
         echo: Mapping[str, str] | None = None,
+        people: tuple[Actor, ...] = (),
     ) -> Reply | None:
         """Hand an acknowledged command to the core and answer with its reply."""
         community = interaction_community(interaction)
@@ -215,7 +267,7 @@ class Interactions:
         try:
             actor = interaction_actor(interaction, self.moderator_roles)
             invocation = Invocation(
-                community, str(interaction.channel_id), actor, path, dict(options)
+                community, str(interaction.channel_id), actor, path, dict(options), people=people
             )
             async with self._slots:
                 reply = await self.app.handle_command(invocation)

@@ -54,7 +54,16 @@ def _open(challenge: Challenge) -> bool:
     "idea",
     "capture",
     description="Turn a member's message into their idea; they confirm it before it's posted",
-    options=(AUTHOR, CHALLENGE, TITLE, DESCRIPTION, SOURCE),
+    options=(
+        AUTHOR,
+        CHALLENGE,
+        TITLE,
+        DESCRIPTION,
+        SOURCE,
+        # Only for your own message: the author chooses these when they confirm.
+        Option("anonymous", OptionKind.BOOL, "your own message: hide your name"),
+        Option("accept_terms", OptionKind.BOOL, "your own message: accept the terms"),
+    ),
     example='/idea capture @ana title:"Oat milk" description:"Ana asked for it in #general"',
 )
 async def capture(ctx: Context, args: Mapping[str, Any]) -> Reply:
