@@ -42,6 +42,7 @@ from bot.errors import internal_error
 from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Reply
 from bot.review import ReviewAction
 from bot.settings import Settings
+from bot.text import message_as_idea
 
 if TYPE_CHECKING:
     from bot.ports import Core
@@ -52,19 +53,6 @@ AUTOCOMPLETE_TIMEOUT_S = 2.0
 #: The message context-menu command that turns a message into an idea.
 CAPTURE_MENU = "Submit as idea"
 CAPTURE = ("idea", "capture")
-
-
-def captured_text(content: str, title_max: int) -> dict[str, OptionValue]:
-    """A message's text as the form's prefill: its first line the title (cut to the
-    limit), the rest the description (or the whole text when it is one line)."""
-    text = content.strip()
-    if not text:
-        return {}
-    first, _, rest = text.partition("\n")
-    title = " ".join(first.split())
-    if len(title) > title_max:
-        title = title[: max(title_max - 1, 1)].rstrip() + "…"
-    return {"title": title, "description": rest.strip() or text}
 
 
 def message_author(message: discord.Message) -> Actor:
@@ -175,7 +163,9 @@ class Interactions:
         spec = registry.find(("idea", "submit"))
         if spec is None or interaction.guild_id is None:
             return
-        given = captured_text(message.content or "", int(self.settings.limits.title_max))
+        given: dict[str, OptionValue] = dict(
+            message_as_idea(message.content or "", int(self.settings.limits.title_max))
+        )
         author = message_author(message)
         extra: dict[str, OptionValue] = {"author": author.external_id, "source": message.jump_url}
 
