@@ -127,6 +127,7 @@ _IDEA_COLUMNS = (
     ideas.c.submitted_at,
     ideas.c.published_at,
     ideas.c.first_foreign_vote_at,
+    ideas.c.source_url,
 )
 
 #: What `SqlStore.add_idea` takes.

@@ -1,4 +1,4 @@
-""""Submit as idea" on a message, through discord.py against the loopback fake: the form
+""" "Submit as idea" on a message, through discord.py against the loopback fake: the form
 prefilled with the message, the author asked by direct message, confirming or declining."""
 
 from __future__ import annotations
@@ -24,9 +24,7 @@ async def captured(world: World, text: str) -> tuple[dict[str, Any], str]:
     record = await world.fake.message_command(world.ben, message)
     await asyncio.wait_for(record.answered.wait(), WAIT)
     assert record.callback_type == 9, record.callback  # the submission form
-    fields = {
-        row["label"]: row["component"].get("value") for row in record.data["components"]
-    }
+    fields = {row["label"]: row["component"].get("value") for row in record.data["components"]}
     assert fields["Title"] == "Oat milk lattes"
     assert fields["Description"] == "Please add oat milk @everyone"
     submitted = await world.submit(
