@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
@@ -53,6 +54,7 @@ AUTOCOMPLETE_TIMEOUT_S = 2.0
 #: The message context-menu command that turns a message into an idea.
 CAPTURE_MENU = "Submit as idea"
 CAPTURE = ("idea", "capture")
+CAPTURE_FORM = "cocreate:capture:"
 
 
 def message_author(message: discord.Message) -> Actor:
@@ -180,6 +182,9 @@ class Interactions:
                 )
 
         form = CommandForm(spec, given, self.settings.limits, done)
+        # Not the submission form's id: after a restart, what it carried (the author) is
+        # gone, and it must not run as the caller's own idea.
+        form.custom_id = f"{CAPTURE_FORM}{uuid.uuid4().hex[:12]}"
         self._forms[form.custom_id] = time.monotonic()
         await interaction.response.send_modal(form)
 
@@ -203,6 +208,15 @@ class Interactions:
             interaction.type is not discord.InteractionType.modal_submit
             or data.get("custom_id") in self._forms
         ):
+            return
+        if str(data.get("custom_id", "")).startswith(CAPTURE_FORM):
+            if await self.defer(interaction):
+                card = Card(
+                    "That form expired",
+                    "Cocreate restarted since it opened. Use **Submit as idea** on the message "
+                    "again.",
+                )
+                await self.answer(interaction, Reply(card, ok=False))
             return
         found = form_submission(data)
         spec = registry.find(found[0]) if found else None

@@ -4,6 +4,7 @@ prefilled with the message, the author asked by direct message, confirming or de
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from tests.discord.conftest import WAIT, Bot, World, running_challenge
@@ -68,3 +69,20 @@ async def test_the_author_declines(bot: Bot, world: World) -> None:
     assert not idea_posts(world)
     again = await world.run(world.ana, "idea confirm", {"idea": "1"})
     assert "nothing to confirm" in again.text(), again.text()
+
+
+async def test_a_capture_form_from_before_a_restart_is_not_the_callers_idea(
+    new_bot: Callable[..., Bot], world: World
+) -> None:
+    first = await new_bot().start()
+    await running_challenge(world)
+    general = world.fake.channel(world.guild, "general")
+    message = world.fake.say(world.ana, general, "Oat milk lattes\nPlease")
+    form = await world.fake.message_command(world.ben, message)
+    await asyncio.wait_for(form.answered.wait(), WAIT)
+    await first.stop()
+
+    await new_bot().start()  # what the form carried (the author) died with the process
+    submitted = await world.submit(form, {"Title": "Oat milk lattes", "Description": "Please"})
+    assert "That form expired" in submitted.text(), submitted.text()
+    assert not idea_posts(world)
