@@ -108,3 +108,17 @@ async def test_bad_links_and_unknown_authors_are_refused(h: Harness) -> None:
         '/idea capture ana title:"T" description:"D" source:javascript:alert(1)'
     )
     assert "don't know a member" in await h.refused('/idea capture zed title:"T" description:"D"')
+
+
+async def test_captures_waiting_for_one_author_are_bounded(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge("ideas_per_member:2")
+    for n in (1, 2):
+        assert (await capture(h, f'/idea capture ana title:"Idea {n}" description:"D"')).ok
+    refused = await capture(h, '/idea capture ana title:"Idea 3" description:"D"')
+    assert not refused.ok and "already has 2 captured ideas" in refused.card.body
+    assert len(h.publisher.dms) == 2
+    await h.ok("/idea decline #1", "ana")
+    assert (await capture(h, '/idea capture ana title:"Idea 3" description:"D"')).ok

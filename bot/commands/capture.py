@@ -84,6 +84,14 @@ async def capture(ctx: Context, args: Mapping[str, Any]) -> Reply:
             'An idea needs a title and a description: `/idea capture @member title:"…" '
             'description:"…"`.'
         )
+    # Each capture sends the author a direct message: no more waiting than they may submit.
+    waiting = await ctx.store.count_ideas(challenge.id, (IdeaStatus.AWAITING_AUTHOR,), author.id)
+    if waiting >= challenge.settings.ideas_per_member:
+        raise UserError(
+            f"{display_inline(author.display_name, 80)} already has {waiting} captured ideas "
+            f"waiting for them in {quoted(challenge.title)}. Let them confirm or decline those "
+            "first."
+        )
     limits = ctx.settings.limits
     title = clean_user_text(args["title"], max_len=limits.title_max, field="title", multiline=False)
     description = clean_user_text(
