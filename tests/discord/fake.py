@@ -535,6 +535,8 @@ class FakeDiscord:
                         "application_id": str(self.app_id),
                         "version": str(p.snowflake()),
                         "type": c.get("type", 1),
+                        # Discord answers a context menu with an empty description.
+                        "description": c.get("description", ""),
                         **({"guild_id": scope} if scope != "global" else {}),
                     }
                     for c in body or []
