@@ -55,7 +55,7 @@ from bot.render import idea_card
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
 from bot.tasks import Background
-from bot.text import TextError
+from bot.text import TextError, display_inline
 from bot.votes import Aftermath, VoteBook
 from bot.webhooks.delivery import WebhookDelivery
 
@@ -254,7 +254,7 @@ class Cocreate:
             community = self._communities.get(key)
             if community is None or (inv.community.name or community.name) != community.name:
                 community = await store.community(inv.community, now)
-            members = await store.ensure_members(community.id, [inv.actor], now)
+            members = await store.ensure_members(community.id, [inv.actor, *inv.people], now)
             ctx = Context(
                 store=store,
                 community=await keeper(store.organisations, community),
@@ -304,6 +304,14 @@ class Cocreate:
                 log.info("a member of %s takes no direct messages", message.community)
             except Exception:
                 log.exception("a direct message to a member of %s failed", message.community)
+        if message.for_other is not None:
+            name = display_inline(message.for_other, 80)
+            note = (
+                f"{name} got a direct message about it."
+                if where
+                else f"I couldn't send {name} a direct message: they find it with `/ideas mine`."
+            )
+            return replace(reply, card=replace(reply.card, footer=_joined(reply.card.footer, note)))
         if where:
             note = f"Sent to {where}."
             return replace(reply, card=replace(reply.card, footer=_joined(reply.card.footer, note)))

@@ -112,6 +112,9 @@ class DirectMessage(Event):
     member_external_id: str
     card: Card
     attachments: tuple[Attachment, ...] = ()
+    #: the name of someone other than the caller it is for (the author asked to confirm
+    #: a captured idea): when it cannot be sent, the reply says so instead of showing it
+    for_other: str | None = None
 
 
 E = TypeVar("E", bound=Event)

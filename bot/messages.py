@@ -49,6 +49,9 @@ class Invocation:
     #: text platforms: bare words that followed an option's unquoted value, by option
     #: (`title:My idea` spills `idea`), so that the error can say what happened
     spilled: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: other people the platform described for the command (the author of a message
+    #: captured as an idea): known as members before it runs, as the actor is
+    people: tuple[Actor, ...] = ()
 
 
 class ReactionAction(StrEnum):

@@ -36,6 +36,8 @@ class IdeaStatus(StrEnum):
     IN_PROGRESS = "in progress"
     IMPLEMENTED = "implemented"
     DECLINED = "declined"
+    #: captured from someone else's message: held until its author confirms
+    AWAITING_AUTHOR = "awaiting author"
 
     @property
     def public(self) -> bool:
@@ -44,7 +46,13 @@ class IdeaStatus(StrEnum):
 
 
 _HIDDEN = frozenset(
-    {IdeaStatus.PENDING, IdeaStatus.REJECTED, IdeaStatus.WITHDRAWN, IdeaStatus.MERGED}
+    {
+        IdeaStatus.PENDING,
+        IdeaStatus.REJECTED,
+        IdeaStatus.WITHDRAWN,
+        IdeaStatus.MERGED,
+        IdeaStatus.AWAITING_AUTHOR,
+    }
 )
 
 
@@ -209,6 +217,8 @@ class Idea:
     submitted_at: datetime
     published_at: datetime | None
     first_foreign_vote_at: datetime | None
+    #: a captured idea's link back to the chat message it came from
+    source_url: str | None = None
 
 
 @dataclass(frozen=True)

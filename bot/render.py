@@ -57,6 +57,8 @@ def idea_card(
         fields.append(("Status", status_text(idea, merged_into)))
     if votes is not None:
         fields.append(("Votes", votes))
+    if idea.source_url:
+        fields.append(("From the message", idea.source_url))
     footer = (
         f"React with {neutralize_mentions(challenge.settings.vote_emoji)} to vote"
         if idea.status.public and challenge.phase.running

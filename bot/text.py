@@ -463,3 +463,17 @@ def similar_items(
             base + _RATIO_WEIGHT * ratio(joined, candidate_joined, score_cutoff=cutoff), index, key
         )
     return [keys[-negated] for _, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]
+
+
+def message_as_idea(content: str, title_max: int) -> dict[str, str]:
+    """A chat message's text as an idea's form prefill: its first line the title (cut to
+    `title_max`), the rest the description (or the whole text when it is one line). The
+    core checks and cleans both when the form comes back, as for any submission."""
+    text = content.strip()
+    if not text:
+        return {}
+    first, _, rest = text.partition("\n")
+    title = " ".join(first.split())
+    if len(title) > title_max:
+        title = title[: max(title_max - 1, 1)].rstrip() + "…"
+    return {"title": title, "description": rest.strip() or text}

@@ -98,7 +98,7 @@ _IN = "(SELECT value FROM json_each(?))"
 IDEA_COLUMNS = (
     "id, community_id, challenge_id, number, title, description, author_id, anonymous, "
     "status, status_note, merged_into_id, vote_count, submitted_at, published_at, "
-    "first_foreign_vote_at"
+    "first_foreign_vote_at, source_url"
 )
 MEMBER_COLUMNS = (
     "id, community_id, external_id, display_name, is_bot, first_seen_at, "

@@ -78,6 +78,7 @@ class SqlMemberData:
                 _i.submitted_at,
                 _i.published_at,
                 _i.updated_at,
+                _i.source_url,
             )
             .join(challenges, _c.id == _i.challenge_id)
             .outerjoin(head, head.c.id == _i.merged_into_id)

@@ -196,6 +196,8 @@ ideas = Table(
     Column("texts_version", Integer, nullable=False, server_default=text("0")),
     # When a moderator last set its status (what "You said, we did" reports since).
     Column("status_changed_at", When()),
+    # A captured idea: the link to the chat message it came from.
+    Column("source_url", Text),
     UniqueConstraint("community_id", "number"),
     Index("ix_ideas_texts_version", "challenge_id", "texts_version"),
     # Newest first as `/ideas sort:new` lists them (and oldest first for the duplicate hint).

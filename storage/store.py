@@ -127,6 +127,7 @@ _IDEA_COLUMNS = (
     ideas.c.submitted_at,
     ideas.c.published_at,
     ideas.c.first_foreign_vote_at,
+    ideas.c.source_url,
 )
 
 #: What `SqlStore.add_idea` takes.
@@ -173,6 +174,7 @@ def _idea_of(row: Sequence[Any], time: Callable[[Any], Any] = _same) -> Idea:
         submitted_at,
         published_at,
         first_foreign_vote_at,
+        source_url,
     ) = row
     return Idea(
         id=id_,
@@ -190,6 +192,7 @@ def _idea_of(row: Sequence[Any], time: Callable[[Any], Any] = _same) -> Idea:
         submitted_at=time(submitted_at),
         published_at=time(published_at),
         first_foreign_vote_at=time(first_foreign_vote_at),
+        source_url=source_url,
     )
 
 
@@ -210,6 +213,7 @@ def _idea(row: Row[Any]) -> Idea:
         submitted_at=row.submitted_at,
         published_at=row.published_at,
         first_foreign_vote_at=row.first_foreign_vote_at,
+        source_url=row.source_url,
     )
 
 

@@ -313,7 +313,10 @@ def test_help_leads_everywhere_and_errors_say_what_happened(
     )
     assert "There is no command `/resluts`. Did you mean `/results`?" in out
     assert "`/mod` is a group of commands: `/mod approve`" in out
-    assert "Did you mean `/idea submit`? The `/idea` commands: `/idea edit`, `/idea follow`" in out
+    assert (
+        "Did you mean `/idea submit`? The `/idea` commands: `/idea capture`, `/idea confirm`, "
+        "`/idea decline`, `/idea edit`, `/idea follow`"
+    ) in out
     assert "Did you mean `/mod block` or `/mod unblock`?" in out
     assert "`title:` took only `My`" in out and '`title:"My idea"`' in out
     assert 'A quote is not closed: the value of `title` starts with "' in out

@@ -310,6 +310,8 @@ def _option_signature(option: Mapping[str, Any]) -> dict[str, Any]:
         value = option.get(key)
         if key in ("required", "autocomplete"):
             value = bool(value)
+        elif key == "description":
+            value = value or ""  # a context menu has none; Discord answers ""
         elif key == "choices":
             value = [(c["name"], c["value"]) for c in value or []]
         elif key == "channel_types":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
@@ -42,6 +43,7 @@ from bot.errors import internal_error
 from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Reply
 from bot.review import ReviewAction
 from bot.settings import Settings
+from bot.text import message_as_idea
 
 if TYPE_CHECKING:
     from bot.ports import Core
@@ -49,6 +51,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("cocreate.discord")
 
 AUTOCOMPLETE_TIMEOUT_S = 2.0
+#: The message context-menu command that turns a message into an idea.
+CAPTURE_MENU = "Submit as idea"
+CAPTURE = ("idea", "capture")
+CAPTURE_FORM = "cocreate:capture:"
+
+
+def message_author(message: discord.Message) -> Actor:
+    author = message.author
+    return Actor(
+        external_id=str(author.id),
+        display_name=author.display_name,
+        is_bot=author.bot or message.webhook_id is not None,
+        account_created_at=translate.snowflake_time(author.id),
+        joined_at=getattr(author, "joined_at", None),
+    )
 
 
 def interaction_actor(interaction: discord.Interaction, moderator_roles: list[str]) -> Actor:
@@ -142,6 +159,35 @@ class Interactions:
         if await self.defer(interaction):
             await self.run(interaction, spec.path, options)
 
+    async def capture(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """ "Submit as idea" on a message: the submission form, prefilled with its text,
+        for an idea credited to its author (who confirms it when it is not the caller)."""
+        spec = registry.find(("idea", "submit"))
+        if spec is None or interaction.guild_id is None:
+            return
+        given: dict[str, OptionValue] = dict(
+            message_as_idea(message.content or "", int(self.settings.limits.title_max))
+        )
+        author = message_author(message)
+        extra: dict[str, OptionValue] = {"author": author.external_id, "source": message.jump_url}
+
+        async def done(
+            interaction: discord.Interaction,
+            options: dict[str, OptionValue],
+            echo: dict[str, str],
+        ) -> None:
+            if await self.defer(interaction):
+                await self.run(
+                    interaction, CAPTURE, {**options, **extra}, echo=echo, people=(author,)
+                )
+
+        form = CommandForm(spec, given, self.settings.limits, done)
+        # Not the submission form's id: after a restart, what it carried (the author) is
+        # gone, and it must not run as the caller's own idea.
+        form.custom_id = f"{CAPTURE_FORM}{uuid.uuid4().hex[:12]}"
+        self._forms[form.custom_id] = time.monotonic()
+        await interaction.response.send_modal(form)
+
     async def _form_done(
         self,
         spec: CommandSpec,
@@ -162,6 +208,15 @@ class Interactions:
             interaction.type is not discord.InteractionType.modal_submit
             or data.get("custom_id") in self._forms
         ):
+            return
+        if str(data.get("custom_id", "")).startswith(CAPTURE_FORM):
+            if await self.defer(interaction):
+                card = Card(
+                    "That form expired",
+                    "Cocreate restarted since it opened. Use **Submit as idea** on the message "
+                    "again.",
+                )
+                await self.answer(interaction, Reply(card, ok=False))
             return
         found = form_submission(data)
         spec = registry.find(found[0]) if found else None
@@ -203,6 +258,7 @@ class Interactions:
         options: Mapping[str, OptionValue],
         *,
         echo: Mapping[str, str] | None = None,
+        people: tuple[Actor, ...] = (),
     ) -> Reply | None:
         """Hand an acknowledged command to the core and answer with its reply."""
         community = interaction_community(interaction)
@@ -215,7 +271,7 @@ class Interactions:
         try:
             actor = interaction_actor(interaction, self.moderator_roles)
             invocation = Invocation(
-                community, str(interaction.channel_id), actor, path, dict(options)
+                community, str(interaction.channel_id), actor, path, dict(options), people=people
             )
             async with self._slots:
                 reply = await self.app.handle_command(invocation)

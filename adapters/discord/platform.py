@@ -27,9 +27,9 @@ from discord import app_commands
 
 from adapters.discord import internals, translate
 from adapters.discord.client import configure_endpoints, make_client
-from adapters.discord.commands import build_commands, commands_signature
+from adapters.discord.commands import GUILD_ONLY, build_commands, commands_signature
 from adapters.discord.forms import form_option_names
-from adapters.discord.interactions import Interactions, ReviewButton
+from adapters.discord.interactions import CAPTURE_MENU, Interactions, ReviewButton
 from adapters.discord.publisher import DiscordPublisher
 from adapters.discord.reactions import ReactionRelay
 from adapters.discord.reconcile import DiscordReconciler
@@ -71,6 +71,22 @@ def command_tree(
     complete = interactions.complete if interactions else no_choices
     for command in build_commands(run, complete, settings.limits, optional):
         tree.add_command(command)
+
+    async def capture(interaction: discord.Interaction, message: discord.Message) -> None:
+        if interactions is None:
+            raise RuntimeError("commands built for syncing only")
+        await interactions.capture(interaction, message)
+
+    # "Submit as idea" on a message: the interaction carries the message (no Message
+    # Content intent needed).
+    tree.add_command(
+        app_commands.ContextMenu(
+            name=CAPTURE_MENU,
+            callback=capture,
+            type=discord.AppCommandType.message,
+            allowed_contexts=GUILD_ONLY,
+        )
+    )
     if interactions is not None:
         tree.on_error = interactions.tree_error  # type: ignore[method-assign]
     return tree

@@ -46,6 +46,7 @@ FORM_CALLBACK = "cocreate_form"
 FORM_TITLES: dict[tuple[str, ...], tuple[str, str]] = {
     ("idea", "submit"): ("Submit an idea", "Submit"),
     ("idea", "edit"): ("Edit an idea", "Save"),
+    ("idea", "capture"): ("Submit as idea", "Submit"),
     ("challenge", "create"): ("New challenge", "Create"),
 }
 _PLACEHOLDERS = {
@@ -274,16 +275,22 @@ def form_view(
     metadata: Mapping[str, Any],
     limits: LimitsSettings,
     title: str | None = None,
+    initial: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A modal asking for a command's options, built from its spec."""
+    """A modal asking for a command's options, built from its spec; `initial` prefills
+    text fields (a captured message)."""
     default_title, submit = FORM_TITLES.get(spec.path, (spec.name, "Submit"))
     blocks: list[Block] = []
     for option in options:
+        element = _element(option, limits)
+        prefill = (initial or {}).get(option.name)
+        if prefill and element["type"] == "plain_text_input":
+            element["initial_value"] = clip(prefill, int(element.get("max_length", 3000)))
         block: Block = {
             "type": "input",
             "block_id": block_id(option),
             "label": plain(_label(option), 2000),
-            "element": _element(option, limits),
+            "element": element,
             "optional": not spec.form_requires(option),
         }
         if option.kind is not OptionKind.BOOL:

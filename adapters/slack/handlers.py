@@ -41,11 +41,11 @@ from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.core import parse_invocation
 from bot.errors import StorageUnavailable, UserError, internal_error, internal_error_reply
 from bot.grammar import GrammarError
-from bot.messages import Attachment, Card, Invocation, OptionValue, Reply
+from bot.messages import Actor, Attachment, Card, Invocation, OptionValue, Reply
 from bot.ports import Core
 from bot.settings import Settings
 from bot.tasks import Background
-from bot.text import TextError, clean_user_text
+from bot.text import TextError, clean_user_text, message_as_idea
 
 log = logging.getLogger("cocreate.slack")
 
@@ -59,6 +59,7 @@ HOME_COMMANDS: tuple[tuple[tuple[str, ...], dict[str, OptionValue]], ...] = (
     (("roadmap",), {}),
 )
 ERROR_TEXT = 300
+CAPTURE = ("idea", "capture")
 
 
 class SlackHandlers:
@@ -95,6 +96,7 @@ class SlackHandlers:
         bolt.action(blocks.APPROVE_ACTION)(self.on_review)
         bolt.action(blocks.REJECT_ACTION)(self.on_review)
         bolt.view(blocks.FORM_CALLBACK)(self.on_form)
+        bolt.shortcut(translate.CAPTURE_CALLBACK)(self.on_capture)
 
     # -- common ----------------------------------------------------------------------------
 
@@ -224,6 +226,45 @@ class SlackHandlers:
             )
             await self.reply(client, command, Reply(hint, ok=False))
 
+    async def on_capture(self, ack: Ack, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """The message shortcut "Submit as idea": the submission form, prefilled with the
+        message's text, for an idea credited to its author (who confirms it when it is not
+        the caller). The form must open within the trigger's 3 seconds: no database here."""
+        await ack()
+        team = team_of(body)
+        if not self.ours(team, context):
+            return
+        spec = registry.find(CAPTURE)
+        message = obj(body, "message")
+        author, ts = text(message, "user"), text(message, "ts")
+        channel = text(obj(body, "channel"), "id")
+        if spec is None or not channel or not ts:
+            return
+        client = await self.workspaces.client(team)
+        if not author or message.get("bot_id"):
+            refusal = Card("That didn't work", "Only a member's message can become an idea.")
+            url = text(body, "response_url")
+            if not url or not await self.api.respond(
+                url, {"response_type": "ephemeral", **blocks.message(refusal)}
+            ):
+                await client.chat_postEphemeral(
+                    channel=channel, user=text(obj(body, "user"), "id"), **blocks.message(refusal)
+                )
+            return
+        given = {"author": author, "source": translate.message_link(channel, ts)}
+        prefill = message_as_idea(
+            translate.message_text(text(message, "text")), int(self.settings.limits.title_max)
+        )
+        fields = [o for o in translate.form_options(spec, ()) if o.name not in given]
+        metadata = FormMetadata(spec.path, channel, (), given)
+        view = blocks.form_view(
+            spec, fields, metadata.as_dict(), self.settings.limits, initial=prefill
+        )
+        try:
+            await client.views_open(trigger_id=text(body, "trigger_id"), view=view)
+        except SlackApiError as err:
+            log.warning("views.open for a capture failed: %s", err.response.get("error"))
+
     async def on_form(
         self,
         ack: Ack,
@@ -244,7 +285,9 @@ class SlackHandlers:
             await ack()
             return
         positionals = metadata.positionals
-        fields = translate.form_options(spec, positionals)
+        fields = [
+            o for o in translate.form_options(spec, positionals) if o.name not in metadata.given
+        ]
         options = translate.submitted_options(fields, obj(obj(view, "state"), "values"))
         errors = self.field_errors(spec, fields, options)
         if errors:
@@ -261,6 +304,7 @@ class SlackHandlers:
             await ack()
             return
         user = obj(body, "user")
+        options = {**metadata.given, **options}
         task = self.work.spawn(
             self.run_form(team, user, metadata.channel_id, spec, options, positionals),
             f"form {spec.name}",
@@ -311,9 +355,14 @@ class SlackHandlers:
         try:
             client = await self.workspaces.client(team)
             actor = await self.directory.actor(client, team, text(user, "id"), text(user, "name"))
+            people: tuple[Actor, ...] = ()
+            if spec.path == CAPTURE and isinstance(options.get("author"), str):
+                people = (await self.directory.actor(client, team, str(options["author"])),)
         except Exception:
             return internal_error(log, "running the form %s on Slack", spec.name)
-        inv = Invocation(community(team), channel, actor, spec.path, options, positionals)
+        inv = Invocation(
+            community(team), channel, actor, spec.path, options, positionals, people=people
+        )
         return await self.core.handle_command(inv)
 
     def form_answer(self, reply: Reply, fields: Sequence[Option]) -> dict[str, Any]:

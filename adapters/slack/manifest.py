@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.slack.settings import slack_settings
-from adapters.slack.translate import GROUPS
+from adapters.slack.translate import CAPTURE_CALLBACK, GROUPS
 from bot.commands import registry
 from bot.commands.spec import CommandSpec, OptionKind
 from bot.settings import Settings
@@ -127,6 +127,14 @@ def manifest(settings: Settings) -> dict[str, Any]:
             },
             "bot_user": {"display_name": APP_NAME, "always_online": True},
             "slash_commands": slash_commands(events_url),
+            "shortcuts": [
+                {
+                    "name": "Submit as idea",
+                    "type": "message",
+                    "callback_id": CAPTURE_CALLBACK,
+                    "description": "Turn this message into an idea for its author",
+                }
+            ],
         },
         "oauth_config": oauth_config,
         "settings": {

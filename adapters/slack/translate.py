@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,8 @@ from bot.messages import (
 PLATFORM = "slack"
 #: The four slash commands; the other top-level commands are subcommands of /cocreate.
 GROUPS = ("idea", "challenge", "mod", "cocreate")
+#: The message shortcut "Submit as idea" (in the app manifest).
+CAPTURE_CALLBACK = "cocreate_capture"
 
 _REACTIONS = {"reaction_added": ReactionAction.ADD, "reaction_removed": ReactionAction.REMOVE}
 _ENTITY = re.compile(r"&(amp|lt|gt);")
@@ -230,9 +232,18 @@ class FormMetadata:
     command: tuple[str, ...]
     channel_id: str
     positionals: tuple[str, ...]
+    #: options fixed when the form opened (a captured message's author and link)
+    given: Mapping[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"cmd": list(self.command), "ch": self.channel_id, "pos": list(self.positionals)}
+        out: dict[str, Any] = {
+            "cmd": list(self.command),
+            "ch": self.channel_id,
+            "pos": list(self.positionals),
+        }
+        if self.given:
+            out["opt"] = dict(self.given)
+        return out
 
 
 def form_metadata(raw: object) -> FormMetadata:
@@ -248,7 +259,23 @@ def form_metadata(raw: object) -> FormMetadata:
         value = found.get(key)
         return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
-    return FormMetadata(words("cmd"), text(found, "ch"), words("pos"))
+    given = found.get("opt")
+    fixed = (
+        {k: v for k, v in given.items() if isinstance(k, str) and isinstance(v, str)}
+        if isinstance(given, Mapping)
+        else {}
+    )
+    return FormMetadata(words("cmd"), text(found, "ch"), words("pos"), fixed)
+
+
+def message_text(raw: str) -> str:
+    """A message's text as the person wrote it: references readable, entities unescaped."""
+    return unescape(_MARKUP.sub(_readable, raw))
+
+
+def message_link(channel_id: str, ts: str) -> str:
+    """A link to a message (Slack opens it in the workspace of whoever follows it)."""
+    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
 
 
 def block_id(option: Option) -> str:

@@ -2,6 +2,7 @@
 
 from bot.commands import (
     accounts,
+    capture,
     challenges,
     help,
     ideas,
@@ -20,6 +21,7 @@ __all__ = [
     "Option",
     "OptionKind",
     "accounts",
+    "capture",
     "challenges",
     "help",
     "ideas",

@@ -126,6 +126,11 @@ def submissions_closed(challenge: Challenge, ctx: Context) -> str | None:
     example='/idea submit title:"Salted caramel" description:"Crunchy salted bits"',
 )
 async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    return await submit_own(ctx, args)
+
+
+async def submit_own(ctx: Context, args: Mapping[str, Any], source: str | None = None) -> Reply:
+    """The caller's idea; `source` links to the chat message it was captured from."""
     challenge = await ctx.challenge(
         args.get("challenge"), lambda c: c.phase is Phase.OPEN, "to submit to"
     )
@@ -181,27 +186,10 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
             "updated_at": ctx.now,
         }
     )
-    await webhook_events.idea_event(
-        ctx.store, challenge, idea, webhook_events.IDEA_SUBMITTED, str(idea.id), ctx.now
-    )
-    first, unsent = "", ""
-    if review:
-        queued = (review_post(idea, challenge, ctx.member.display_name),)
-        ctx.emit(IdeaSubmitted(challenge, queued, idea))
-        first = "Moderators will review it first; it is posted once approved."
-    else:
-        await webhook_events.idea_event(
-            ctx.store, challenge, idea, webhook_events.IDEA_PUBLISHED, str(idea.id), ctx.now
-        )
-        ctx.awarded(await ctx.rewards.idea_published(ctx.store, idea, ctx.now))
-        posts = tuple(idea_posts(idea, challenge, ctx.member.display_name))
-        ctx.emit(IdeaPublished(challenge, posts, idea))
-        emoji = neutralize_mentions(challenge.settings.vote_emoji)
-        first = f"It is posted for voting with {emoji}."
-        unsent = (
-            f"It is saved; it will be posted for voting with {emoji} as soon as "
-            f"{ctx.platform_name} answers."
-        )
+    if source:
+        await ctx.store.update_idea(idea.id, source_url=source)
+        idea = replace(idea, source_url=source)
+    first, unsent = await enter(ctx, challenge, idea, ctx.member.display_name)
     lines = []
     if similar:
         refs = " and ".join(f"#{n}" for n in similar)
@@ -214,6 +202,30 @@ async def submit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return Reply(
         Card(title, "\n".join([first, *lines])),
         unsent=Card(title, "\n".join([unsent, *lines])) if unsent else None,
+    )
+
+
+async def enter(ctx: Context, challenge: Challenge, idea: Idea, author: str) -> tuple[str, str]:
+    """A new idea (as stored: pending review or published) enters its challenge: queued
+    for the moderators, or posted for voting. Returns what the reply says, and what it
+    says when the posts could not be sent yet ("" when they can't be late)."""
+    await webhook_events.idea_event(
+        ctx.store, challenge, idea, webhook_events.IDEA_SUBMITTED, str(idea.id), ctx.now
+    )
+    if idea.status is IdeaStatus.PENDING:
+        queued = (review_post(idea, challenge, author),)
+        ctx.emit(IdeaSubmitted(challenge, queued, idea))
+        return "Moderators will review it first; it is posted once approved.", ""
+    await webhook_events.idea_event(
+        ctx.store, challenge, idea, webhook_events.IDEA_PUBLISHED, str(idea.id), ctx.now
+    )
+    ctx.awarded(await ctx.rewards.idea_published(ctx.store, idea, ctx.now))
+    posts = tuple(idea_posts(idea, challenge, author))
+    ctx.emit(IdeaPublished(challenge, posts, idea))
+    emoji = neutralize_mentions(challenge.settings.vote_emoji)
+    return f"It is posted for voting with {emoji}.", (
+        f"It is saved; it will be posted for voting with {emoji} as soon as "
+        f"{ctx.platform_name} answers."
     )
 
 

@@ -535,6 +535,8 @@ class FakeDiscord:
                         "application_id": str(self.app_id),
                         "version": str(p.snowflake()),
                         "type": c.get("type", 1),
+                        # Discord answers a context menu with an empty description.
+                        "description": c.get("description", ""),
                         **({"guild_id": scope} if scope != "global" else {}),
                     }
                     for c in body or []
@@ -1224,6 +1226,35 @@ class FakeDiscord:
         return await self.send_interaction(
             self.command_payload(person, channel_id, command, options, **kw)
         )
+
+    def say(self, person: Person, channel_id: int, content: str) -> Json:
+        """`person` writes a message in a channel (no gateway event: the bot reads no
+        messages); returns the message, as a message context menu resolves it."""
+        found = self._find_channel(channel_id)
+        assert found is not None, channel_id
+        message_id = p.snowflake()
+        data = p.message(message_id, channel_id, person.user, guild_id=found[0].id, content=content)
+        data["member"] = {k: v for k, v in person.member.items() if k != "user"}
+        self.messages[message_id] = data
+        return data
+
+    async def message_command(
+        self, person: Person, message: Json, name: str = "Submit as idea"
+    ) -> InteractionRecord:
+        """`person` runs the message context-menu command `name` on `message`: the
+        interaction carries the message in `resolved.messages`."""
+        channel_id = int(message["channel_id"])
+        g = self.guilds[person.guild_id]
+        resolved = {k: v for k, v in message.items() if k != "member"}
+        data: Json = {
+            "id": self._command_id(g.id, name),
+            "name": name,
+            "type": 3,
+            "target_id": message["id"],
+            "resolved": {"messages": {message["id"]: resolved}},
+            "guild_id": str(g.id),
+        }
+        return await self.send_interaction(self._interaction(2, data, person, channel_id, guild=g))
 
     async def autocomplete(
         self, person: Person, channel_id: int, command: str, options: dict[str, Any], focused: str

@@ -323,6 +323,13 @@ class FakeSlack:
             if m.channel == message[0] and m.thread_ts == message[1]
         ]
 
+    def say(self, channel: str, user: str, text: str, team: str = "T1") -> dict[str, Any]:
+        """`user` writes a message in `channel` (no event: the app reads no messages);
+        returns it as a message shortcut's payload carries it."""
+        ts = f"1700000000.{next(self._ts):06d}"
+        self.messages[(channel, ts)] = Message(channel, ts, team, text, [])
+        return {"type": "message", "user": user, "ts": ts, "text": text, "team": team}
+
     def dms(self, user: str) -> list[Message]:
         return [m for m in self.messages.values() if m.channel == "D" + user]
 

@@ -157,6 +157,33 @@ def block_action(
     }
 
 
+def message_action(
+    callback_id: str,
+    *,
+    user: str,
+    channel: str,
+    message: dict[str, Any],
+    response_url: str,
+    team: str = "T1",
+) -> dict[str, Any]:
+    """A message shortcut (`message_action`) run on `message` by `user`."""
+    return {
+        "type": "message_action",
+        "token": "gIkuvaNzQIHg97ATvDxqgjtO",
+        "action_ts": "1700000200.000000",
+        "team": {"id": team, "domain": team.lower()},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "channel": {"id": channel, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id(),
+        "response_url": response_url,
+        "message_ts": message["ts"],
+        "message": message,
+    }
+
+
 def view_submission(
     view: dict[str, Any], values: dict[str, Any], *, user: str, team: str = "T1"
 ) -> dict[str, Any]:

@@ -1,0 +1,234 @@
+"""Capturing an idea from a chat message (Discord's "Submit as idea" message menu, Slack's
+message shortcut, or `/idea capture`): the idea is the message author's. Captured by
+someone else, it waits for its author, who is asked by direct message to confirm, edit
+or decline it; it is published (or queued for review) only once they confirm."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from bot.commands.context import Context
+from bot.commands.ideas import (
+    CHALLENGE,
+    COUNTED_FOR_LIMIT,
+    DESCRIPTION,
+    IDEA,
+    TITLE,
+    enter,
+    submissions_closed,
+    submit_own,
+)
+from bot.commands.spec import Option, OptionKind, registry
+from bot.errors import UserError
+from bot.events import DirectMessage
+from bot.messages import Card, Reply
+from bot.model import Challenge, IdeaStatus, Member, Phase
+from bot.render import quoted
+from bot.text import clean_user_text, display_inline, neutralize_mentions
+
+SOURCE_MAX = 500
+_SOURCE = re.compile(r"https://[^\s<>\"'`]{1," + str(SOURCE_MAX) + "}")
+
+AUTHOR = Option("author", OptionKind.MEMBER, "whose message it was", required=True, positional=True)
+SOURCE = Option("source", OptionKind.TEXT, "a link to the message")
+
+
+def source_link(raw: Any) -> str | None:
+    """The link to the original message: one https URL, or nothing."""
+    if raw is None or not str(raw).strip():
+        return None
+    text = str(raw).strip()
+    if not _SOURCE.fullmatch(text):
+        raise UserError("`source:` takes the message's link, such as https://…")
+    return text
+
+
+def _open(challenge: Challenge) -> bool:
+    return challenge.phase is Phase.OPEN
+
+
+@registry.command(
+    "idea",
+    "capture",
+    description="Turn a member's message into their idea; they confirm it before it's posted",
+    options=(
+        AUTHOR,
+        CHALLENGE,
+        TITLE,
+        DESCRIPTION,
+        SOURCE,
+        # Only for your own message: the author chooses these when they confirm.
+        Option("anonymous", OptionKind.BOOL, "your own message: hide your name"),
+        Option("accept_terms", OptionKind.BOOL, "your own message: accept the terms"),
+    ),
+    example='/idea capture @ana title:"Oat milk" description:"Ana asked for it in #general"',
+)
+async def capture(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    source = source_link(args.get("source"))
+    author = await ctx.target_member(args["author"])
+    if author.id == ctx.member.id:
+        return await submit_own(ctx, {k: v for k, v in args.items() if k != "author"}, source)
+    if author.is_bot:
+        raise UserError("A bot's message can't become an idea: ideas belong to members.")
+    challenge = await ctx.challenge(args.get("challenge"), _open, "to submit to")
+    why = submissions_closed(challenge, ctx)
+    if why:
+        raise UserError(why)
+    if author.blocked:
+        raise UserError(f"{display_inline(author.display_name, 80)} can't submit ideas here.")
+    if "title" not in args or "description" not in args:
+        raise UserError(
+            'An idea needs a title and a description: `/idea capture @member title:"…" '
+            'description:"…"`.'
+        )
+    # Each capture sends the author a direct message: no more waiting than they may submit.
+    waiting = await ctx.store.count_ideas(challenge.id, (IdeaStatus.AWAITING_AUTHOR,), author.id)
+    if waiting >= challenge.settings.ideas_per_member:
+        raise UserError(
+            f"{display_inline(author.display_name, 80)} already has {waiting} captured ideas "
+            f"waiting for them in {quoted(challenge.title)}. Let them confirm or decline those "
+            "first."
+        )
+    limits = ctx.settings.limits
+    title = clean_user_text(args["title"], max_len=limits.title_max, field="title", multiline=False)
+    description = clean_user_text(
+        args["description"], max_len=limits.description_max, field="description", multiline=True
+    )
+    idea = await ctx.store.add_idea(
+        {
+            "community_id": ctx.community.id,
+            "challenge_id": challenge.id,
+            "number": await ctx.store.take_idea_number(ctx.community.id),
+            "title": title,
+            "description": description,
+            "author_id": author.id,
+            "anonymous": False,
+            "status": IdeaStatus.AWAITING_AUTHOR.value,
+            "submitted_at": ctx.now,
+            "published_at": None,
+            "updated_at": ctx.now,
+        }
+    )
+    if source:
+        await ctx.store.update_idea(idea.id, source_url=source)
+    await ctx.audit("idea.capture", f"#{idea.number}", f"for {author.display_name}")
+    ctx.emit(
+        DirectMessage(
+            ctx.here.ref,
+            author.external_id,
+            ask_author(ctx, author, idea.number, challenge, title, description, source),
+            for_other=author.display_name,
+        )
+    )
+    name = display_inline(author.display_name, 80)
+    return Reply(
+        Card(
+            f"📨 Idea #{idea.number} waits for {name}",
+            f"It is {name}'s idea, posted only once they confirm it; they can edit it first "
+            "or decline it.",
+        )
+    )
+
+
+def ask_author(
+    ctx: Context,
+    author: Member,
+    number: int,
+    challenge: Challenge,
+    title: str,
+    description: str,
+    source: str | None,
+) -> Card:
+    """The direct message asking the author to confirm, edit or decline."""
+    by = display_inline(ctx.member.display_name, 80)
+    where = display_inline(ctx.here.name, 80) if ctx.here.name else "the community"
+    return Card(
+        f"💡 Your message as idea #{number}?",
+        f"{by} suggests your message as an idea for {quoted(challenge.title)}:\n"
+        f"“{display_inline(title, 200)}”\n{neutralize_mentions(description)}",
+        (("From the message", source),) if source else (),
+        f"In {where}: `/idea confirm #{number}` posts it as yours, "
+        f"`/idea edit #{number}` changes it first, `/idea decline #{number}` drops it.",
+    )
+
+
+async def _awaiting(ctx: Context, number: int, doing: str) -> Any:
+    idea = await ctx.idea(number)
+    if idea.author_id != ctx.member.id:
+        raise UserError(f"Only the author of #{idea.number} can {doing} it.")
+    if idea.status is not IdeaStatus.AWAITING_AUTHOR:
+        raise UserError(f"#{idea.number} is {idea.status.value}: there is nothing to {doing}.")
+    return idea
+
+
+@registry.command(
+    "idea",
+    "confirm",
+    description="Confirm an idea captured from your message: it is posted as yours",
+    options=(
+        IDEA,
+        Option("anonymous", OptionKind.BOOL, "hide your name from other members"),
+        Option("accept_terms", OptionKind.BOOL, "accept the challenge's terms"),
+    ),
+    example="/idea confirm #12",
+)
+async def confirm(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    idea = await _awaiting(ctx, args["idea"], "confirm")
+    challenge = await ctx.challenge_of(idea)
+    why = submissions_closed(challenge, ctx)
+    if why:
+        raise UserError(why)
+    if ctx.member.blocked:
+        raise UserError(
+            "You can't submit ideas in this community right now. "
+            "Ask a moderator if you think this is a mistake."
+        )
+    terms = challenge.settings.terms
+    if terms and not args.get("accept_terms"):
+        raise UserError(
+            f"Challenge {quoted(challenge.title)} has terms: “{display_inline(terms, 300)}”. "
+            f"Add `accept_terms:yes` to accept them: `/idea confirm #{idea.number} "
+            "accept_terms:yes`."
+        )
+    mine = await ctx.store.count_ideas(challenge.id, COUNTED_FOR_LIMIT, ctx.member.id)
+    allowed = challenge.settings.ideas_per_member
+    if mine >= allowed:
+        raise UserError(
+            f"You have submitted {mine} ideas to {quoted(challenge.title)}, the limit is "
+            f"{allowed}. Withdraw one with `/idea withdraw #n`, or `/idea decline "
+            f"#{idea.number}`."
+        )
+    review = challenge.settings.review
+    status = IdeaStatus.PENDING if review else IdeaStatus.PUBLISHED
+    anonymous = bool(args.get("anonymous", False))
+    published_at = None if review else ctx.now
+    await ctx.store.update_idea(
+        idea.id,
+        status=status.value,
+        anonymous=anonymous,
+        published_at=published_at,
+        updated_at=ctx.now,
+    )
+    idea = replace(idea, status=status, anonymous=anonymous, published_at=published_at)
+    first, unsent = await enter(ctx, challenge, idea, ctx.member.display_name)
+    title = f"💡 Idea #{idea.number} is in!"
+    return Reply(
+        Card(title, first),
+        unsent=Card(title, unsent) if unsent else None,
+    )
+
+
+@registry.command(
+    "idea",
+    "decline",
+    description="Decline an idea captured from your message: it is never posted",
+    options=(IDEA,),
+    example="/idea decline #12",
+)
+async def decline(ctx: Context, args: Mapping[str, Any]) -> Reply:
+    idea = await _awaiting(ctx, args["idea"], "decline")
+    await ctx.store.update_idea(idea.id, status=IdeaStatus.WITHDRAWN.value, updated_at=ctx.now)
+    return Reply(Card(f"🗑️ #{idea.number} is declined", "It is not posted, and stays yours."))
