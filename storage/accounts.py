@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.model import Member
 from storage.schema import (
     badges,
+    idea_follows,
     ideas,
     member_links,
     member_week_points,
     members,
+    notice_prefs,
+    notices,
     reaction_states,
     received_points,
     voids,
@@ -88,6 +91,10 @@ class SqlAccounts:
         await self.conn.execute(update(ideas).where(ideas.c.author_id == old).values(author_id=new))
         await self._move_keyed(voids, ("challenge_id",), old, new)
         await self._move_keyed(reaction_states, ("post_id", "variant"), old, new)
+        # What they follow and were told; the person's own notice settings win.
+        await self._move_keyed(idea_follows, ("idea_id",), old, new)
+        await self._move_keyed(notices, ("event_key",), old, new)
+        await self._move_keyed(notice_prefs, (), old, new)
         for table, key, counts in (
             (
                 member_week_points,
@@ -117,10 +124,10 @@ class SqlAccounts:
     async def _move_keyed(self, table: Table, key: tuple[str, ...], old: int, new: int) -> None:
         """Rows of the account keyed by (key…, member): the person's where they have none."""
         cols = table.c
-        held = select(*(cols[k] for k in key)).where(cols.member_id == new)
-        await self.conn.execute(
-            delete(table).where(cols.member_id == old, tuple_(*(cols[k] for k in key)).in_(held))
-        )
+        theirs = select(cols.member_id).where(cols.member_id == new)
+        held = select(*(cols[k] for k in key)).where(cols.member_id == new) if key else theirs
+        same = tuple_(*(cols[k] for k in key)).in_(held) if key else held.exists()
+        await self.conn.execute(delete(table).where(cols.member_id == old, same))
         await self.conn.execute(update(table).where(cols.member_id == old).values(member_id=new))
 
     async def _add_up(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.counting import exported
 from bot.messages import Actor, CommunityRef, PostKind, ReactionAction, ReactionEvent
 from bot.votes import Effect
-from storage.schema import member_links, members
+from storage.schema import idea_follows, member_links, members, notice_prefs
 from tests.harness import START, Harness, RecordingPublisher
 
 SLACK = CommunityRef("slack", "T1", "Partners")
@@ -285,3 +285,22 @@ async def test_a_person_exports_and_forgets_every_linked_account(both: Both) -> 
         links = list(await store.conn.execute(select(member_links)))  # type: ignore[attr-defined]
     assert not any(e in ("eve", "u-eve") or n in ("Eve", "Eve S") for e, n in left)
     assert links == []
+
+
+async def test_linking_moves_follows_and_notice_settings_to_the_person(both: Both) -> None:
+    await both.link()
+    await both.challenge()
+    await both.submit("ana", "Mango")
+    await both.h.ok("/idea follow #1", "u-eve", community=SLACK)
+    await both.h.ok("/notify none", "u-eve", community=SLACK)
+    await both.h.ok("/notify mine", "eve")
+    await both.link_accounts("eve", "u-eve")
+    async with both.h.app.db.transaction() as store:
+        home = await store.find_community(both.h.community)
+        assert home is not None
+        eve = await store.member_by_external(home.id, "eve")
+        assert eve is not None
+        follows = list(await store.conn.execute(select(idea_follows)))  # type: ignore[attr-defined]
+        prefs = list(await store.conn.execute(select(notice_prefs)))  # type: ignore[attr-defined]
+    assert [(f.member_id, f.following) for f in follows] == [(eve.id, True)]
+    assert [(p.member_id, p.level) for p in prefs] == [(eve.id, "mine")]  # the person's own
