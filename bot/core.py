@@ -47,7 +47,7 @@ from bot.messages import (
     Reply,
 )
 from bot.metrics import Metrics
-from bot.model import PUBLIC_STATUSES, Community, IdeaStatus, Phase
+from bot.model import PUBLIC_STATUSES, Community, Idea, IdeaStatus, Phase
 from bot.notices import NoticeDelivery
 from bot.organisations import keeper
 from bot.ports import Clock, Database, Publisher, Reconciler, ReconcileResult, Records, Store
@@ -64,6 +64,11 @@ log = logging.getLogger("cocreate")
 
 def _joined(*parts: str) -> str:
     return " · ".join(p for p in parts if p)
+
+
+async def _communities(store: Store, ids: Iterable[int]) -> dict[int, Community]:
+    """These communities by id, each read once (an organisation's venues are on several)."""
+    return {i: await store.community_by_id(i) for i in set(ids)}
 
 
 def _tag(status: IdeaStatus) -> str | None:
@@ -394,13 +399,14 @@ class Cocreate:
         in every venue, on whichever platform it is; a forum post's status tag follows."""
         for idea_id in idea_ids:
             async with self.db.transaction() as store:
-                updates = await self._idea_updates(store, idea_id)
                 idea = await store.idea(idea_id)
-                threads = [
-                    (await store.community_by_id(t.community_id), t)
-                    for t in (await store.conversations.threads_of([idea_id]))[idea_id]
-                    if t.forum
+                if idea is None:
+                    continue
+                updates = await self._idea_updates(store, idea)
+                forums = [
+                    t for t in (await store.conversations.threads_of([idea_id]))[idea_id] if t.forum
                 ]
+                where = await _communities(store, [t.community_id for t in forums])
             for community, receipt, post in updates:
                 publisher = self.publishers.get(community.platform)
                 if publisher is None:
@@ -409,8 +415,9 @@ class Cocreate:
                     await publisher.update(community.ref, receipt, post)
                 except Exception:
                     log.exception("could not update the post of idea %s", idea_id)
-            status = _tag(idea.status) if idea is not None else None
-            for community, thread in threads:
+            status = _tag(idea.status)
+            for thread in forums:
+                community = where[thread.community_id]
                 publisher = self.publishers.get(community.platform)
                 if publisher is None or status is None:
                     continue
@@ -420,11 +427,8 @@ class Cocreate:
                     log.exception("could not tag the forum post of idea %s", idea_id)
 
     async def _idea_updates(
-        self, store: Store, idea_id: int
+        self, store: Store, idea: Idea
     ) -> list[tuple[Community, PostReceipt, Post]]:
-        idea = await store.idea(idea_id)
-        if idea is None:
-            return []
         found = await store.challenges_by_ids([idea.challenge_id])
         if not found:
             return []
@@ -437,19 +441,16 @@ class Cocreate:
         shown = "anonymous" if idea.anonymous else author.display_name
         card = idea_card(idea, challenge, shown, merged_into=merged_into)
         emoji = challenge.settings.vote_emoji
-        communities: dict[int, Community] = {}
-        out = []
-        for community_id, channel_id, message_id in await store.idea_post_messages(idea_id):
-            if community_id not in communities:
-                communities[community_id] = await store.community_by_id(community_id)
-            out.append(
-                (
-                    communities[community_id],
-                    PostReceipt(channel_id, message_id),
-                    Post(channel_id, PostKind.IDEA, card, idea.id, idea.number, emoji),
-                )
+        posts = await store.idea_post_messages(idea.id)
+        where = await _communities(store, [community_id for community_id, _, _ in posts])
+        return [
+            (
+                where[community_id],
+                PostReceipt(channel_id, message_id),
+                Post(channel_id, PostKind.IDEA, card, idea.id, idea.number, emoji),
             )
-        return out
+            for community_id, channel_id, message_id in posts
+        ]
 
     # -- conversations -----------------------------------------------------------
 
@@ -491,12 +492,11 @@ class Cocreate:
         reports); a platform that cannot say, or fails, keeps what it last told."""
         async with self.db.transaction() as store:
             ideas = await store.ideas(challenge_id, PUBLIC_STATUSES)
-            threads = [
-                (await store.community_by_id(t.community_id), t)
-                for listed in (await store.conversations.threads_of([i.id for i in ideas])).values()
-                for t in listed
-            ]
-        for community, thread in threads:
+            listed = await store.conversations.threads_of([i.id for i in ideas])
+            threads = [t for found in listed.values() for t in found]
+            where = await _communities(store, [t.community_id for t in threads])
+        for thread in threads:
+            community = where[thread.community_id]
             publisher = self.publishers.get(community.platform)
             if publisher is None:
                 continue

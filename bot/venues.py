@@ -11,6 +11,7 @@ stores them as one string.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _SEPARATOR = "/"
@@ -44,6 +45,6 @@ def venue(channel_id: str, community_id: int, home_id: int) -> str:
     return str(Venue(channel_id, None if community_id == home_id else community_id))
 
 
-def local(venues: tuple[str, ...] | list[str], community_id: int, home_id: int) -> list[str]:
-    """The venues in one community, of a challenge kept in `home_id`."""
-    return [v for v in venues if Venue.parse(v).in_community(home_id) == community_id]
+def elsewhere(venues: Sequence[str], community_id: int, home_id: int) -> list[str]:
+    """The venues of a challenge kept in `home_id` that are not in `community_id`."""
+    return [v for v in venues if Venue.parse(v).in_community(home_id) != community_id]

@@ -3,9 +3,9 @@ and the merge of an account into a person. (Their codes are storage/organisation
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import fields
+from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, delete, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,8 +30,9 @@ _l = member_links.c
 
 
 class SqlAccounts:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, member_of: Callable[[Any], Member]) -> None:
         self.conn = conn
+        self._member_of = member_of
 
     async def account_id(self, community_id: int, external_id: str) -> int:
         m = members.c
@@ -64,7 +65,7 @@ class SqlAccounts:
         rows = await self.conn.execute(
             select(members).where(or_(m.id == person_id, m.id.in_(linked))).order_by(m.id)
         )
-        return [Member(**{f.name: getattr(r, f.name) for f in fields(Member)}) for r in rows]
+        return [self._member_of(r) for r in rows]
 
     async def unlink(self, member_ids: Collection[int]) -> None:
         ids = list(member_ids)

@@ -503,7 +503,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     @property
     def accounts(self) -> SqlAccounts:
         """Linked accounts of one person (storage/accounts.py)."""
-        return SqlAccounts(self.conn)
+        return SqlAccounts(self.conn, _member)
 
     @property
     def finding(self) -> SqlFinding:
@@ -689,15 +689,20 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         return (await self._as_people(found, linked)).get(external_id)
 
     async def members_named(self, community_id: int, name: str) -> list[Member]:
+        """The members of a community called `name`, each as its person when linked."""
         rows = await self.conn.execute(
-            select(members)
+            select(members.c.external_id)
             .where(
                 (members.c.community_id == community_id)
                 & (func.lower(members.c.display_name) == name.lower())
             )
             .order_by(members.c.id)
         )
-        return [_member(r) for r in rows]
+        named = [str(r.external_id) for r in rows]
+        linked: dict[int, int] = {}
+        found = await self._members_by_external(community_id, named, linked)
+        people = await self._as_people(found, linked)
+        return [people[e] for e in named if e in people]
 
     async def members_by_ids(self, ids: Collection[int]) -> dict[int, Member]:
         out: dict[int, Member] = {}

@@ -12,14 +12,17 @@ from typing import Any
 
 from bot.commands.context import Context
 from bot.commands.ideas import (
+    ACCEPT_TERMS,
+    ANONYMOUS,
     CHALLENGE,
-    COUNTED_FOR_LIMIT,
     DESCRIPTION,
     IDEA,
     TITLE,
     enter,
+    may_submit,
     submissions_closed,
     submit_own,
+    within_terms_and_limit,
 )
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
@@ -170,37 +173,23 @@ async def _awaiting(ctx: Context, number: int, doing: str) -> Any:
     description="Confirm an idea captured from your message: it is posted as yours",
     options=(
         IDEA,
-        Option("anonymous", OptionKind.BOOL, "hide your name from other members"),
-        Option("accept_terms", OptionKind.BOOL, "accept the challenge's terms"),
+        ANONYMOUS,
+        ACCEPT_TERMS,
     ),
     example="/idea confirm #12",
 )
 async def confirm(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await _awaiting(ctx, args["idea"], "confirm")
     challenge = await ctx.challenge_of(idea)
-    why = submissions_closed(challenge, ctx)
-    if why:
-        raise UserError(why)
-    if ctx.member.blocked:
-        raise UserError(
-            "You can't submit ideas in this community right now. "
-            "Ask a moderator if you think this is a mistake."
-        )
-    terms = challenge.settings.terms
-    if terms and not args.get("accept_terms"):
-        raise UserError(
-            f"Challenge {quoted(challenge.title)} has terms: “{display_inline(terms, 300)}”. "
-            f"Add `accept_terms:yes` to accept them: `/idea confirm #{idea.number} "
-            "accept_terms:yes`."
-        )
-    mine = await ctx.store.count_ideas(challenge.id, COUNTED_FOR_LIMIT, ctx.member.id)
-    allowed = challenge.settings.ideas_per_member
-    if mine >= allowed:
-        raise UserError(
-            f"You have submitted {mine} ideas to {quoted(challenge.title)}, the limit is "
-            f"{allowed}. Withdraw one with `/idea withdraw #n`, or `/idea decline "
-            f"#{idea.number}`."
-        )
+    may_submit(ctx, challenge)
+    await within_terms_and_limit(
+        ctx,
+        challenge,
+        args,
+        accept="Add `accept_terms:yes` to accept them: "
+        f"`/idea confirm #{idea.number} accept_terms:yes`.",
+        make_room=f"Withdraw one with `/idea withdraw #n`, or `/idea decline #{idea.number}`.",
+    )
     review = challenge.settings.review
     status = IdeaStatus.PENDING if review else IdeaStatus.PUBLISHED
     anonymous = bool(args.get("anonymous", False))

@@ -18,7 +18,7 @@ from bot.messages import Card, Reply
 from bot.model import REPEATS, Challenge, ChallengeSettings, Phase
 from bot.render import challenge_card, quoted, settings_fields, when
 from bot.text import clean_user_text, display_inline, slugify
-from bot.venues import local
+from bot.venues import elsewhere
 from bot.webhooks import events as webhook_events
 
 BRIEF_MAX = 3000
@@ -362,12 +362,8 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
         await _check_title_free(ctx, settings.title, challenge.id)
     await ctx.store.update_challenge(challenge.id, settings)
     if "venue" in args:  # the venues in this community; those elsewhere stay
-        elsewhere = [
-            v
-            for v in challenge.venues
-            if v not in local(challenge.venues, ctx.here.id, ctx.community.id)
-        ]
-        await ctx.store.set_venues(challenge.id, elsewhere + ctx.venues(_venues(args["venue"])))
+        kept = elsewhere(challenge.venues, ctx.here.id, ctx.community.id)
+        await ctx.store.set_venues(challenge.id, kept + ctx.venues(_venues(args["venue"])))
     news = ""
     if challenge.phase.running and challenge.opened_at is not None:
         submissions, voting = _schedule(settings, challenge.opened_at, closed_submissions)

@@ -171,9 +171,7 @@ class Context:
             return member
         named = await self.store.members_named(self.here.id, ref)
         if len(named) == 1:
-            return (
-                await self.store.member_by_external(self.here.id, named[0].external_id) or named[0]
-            )
+            return named[0]
         if len(named) > 1:
             raise UserError(
                 f"Several members are called '{display_inline(ref, 40)}'; mention them instead."

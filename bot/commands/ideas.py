@@ -111,6 +111,42 @@ def submissions_closed(challenge: Challenge, ctx: Context) -> str | None:
     return None
 
 
+ANONYMOUS = Option("anonymous", OptionKind.BOOL, "hide your name from other members")
+ACCEPT_TERMS = Option("accept_terms", OptionKind.BOOL, "accept the challenge's terms")
+
+
+def may_submit(ctx: Context, challenge: Challenge) -> None:
+    """Submissions are open, and the caller is not blocked (every way of submitting)."""
+    why = submissions_closed(challenge, ctx)
+    if why:
+        raise UserError(why)
+    if ctx.member.blocked:
+        raise UserError(
+            "You can't submit ideas in this community right now. "
+            "Ask a moderator if you think this is a mistake."
+        )
+
+
+async def within_terms_and_limit(
+    ctx: Context, challenge: Challenge, args: Mapping[str, Any], *, accept: str, make_room: str
+) -> None:
+    """The challenge's terms are accepted and the caller has room under its idea limit;
+    `accept` and `make_room` say how, for the command at hand."""
+    terms = challenge.settings.terms
+    if terms and not args.get("accept_terms"):
+        raise UserError(
+            f"Challenge {quoted(challenge.title)} has terms: “{display_inline(terms, 300)}”. "
+            + accept
+        )
+    mine = await ctx.store.count_ideas(challenge.id, COUNTED_FOR_LIMIT, ctx.member.id)
+    allowed = challenge.settings.ideas_per_member
+    if mine >= allowed:
+        raise UserError(
+            f"You have submitted {mine} ideas to {quoted(challenge.title)}, the limit is "
+            f"{allowed}. {make_room}"
+        )
+
+
 @registry.command(
     "idea",
     "submit",
@@ -119,8 +155,8 @@ def submissions_closed(challenge: Challenge, ctx: Context) -> str | None:
         CHALLENGE,
         TITLE,
         DESCRIPTION,
-        Option("anonymous", OptionKind.BOOL, "hide your name from other members"),
-        Option("accept_terms", OptionKind.BOOL, "accept the challenge's terms"),
+        ANONYMOUS,
+        ACCEPT_TERMS,
     ),
     form=True,
     example='/idea submit title:"Salted caramel" description:"Crunchy salted bits"',
@@ -134,14 +170,7 @@ async def submit_own(ctx: Context, args: Mapping[str, Any], source: str | None =
     challenge = await ctx.challenge(
         args.get("challenge"), lambda c: c.phase is Phase.OPEN, "to submit to"
     )
-    why = submissions_closed(challenge, ctx)
-    if why:
-        raise UserError(why)
-    if ctx.member.blocked:
-        raise UserError(
-            "You can't submit ideas in this community right now. "
-            "Ask a moderator if you think this is a mistake."
-        )
+    may_submit(ctx, challenge)
     if "title" not in args or "description" not in args:
         raise UserError(
             'An idea needs a title and a description: `/idea submit title:"…" description:"…"`.'
@@ -151,19 +180,13 @@ async def submit_own(ctx: Context, args: Mapping[str, Any], source: str | None =
     description = clean_user_text(
         args["description"], max_len=limits.description_max, field="description", multiline=True
     )
-    terms = challenge.settings.terms
-    if terms and not args.get("accept_terms"):
-        raise UserError(
-            f"Challenge {quoted(challenge.title)} has terms: “{display_inline(terms, 300)}”. "
-            "Add `accept_terms:yes` to accept them and submit."
-        )
-    mine = await ctx.store.count_ideas(challenge.id, COUNTED_FOR_LIMIT, ctx.member.id)
-    allowed = challenge.settings.ideas_per_member
-    if mine >= allowed:
-        raise UserError(
-            f"You have submitted {mine} ideas to {quoted(challenge.title)}, the limit is "
-            f"{allowed}. You can withdraw one with `/idea withdraw #n`."
-        )
+    await within_terms_and_limit(
+        ctx,
+        challenge,
+        args,
+        accept="Add `accept_terms:yes` to accept them and submit.",
+        make_room="You can withdraw one with `/idea withdraw #n`.",
+    )
     similar = similar_items(
         f"{title} {description}",
         await ctx.store.idea_texts(challenge.id, PUBLIC_STATUSES),
