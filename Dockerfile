@@ -8,7 +8,7 @@ RUN python -m venv /opt/cocreate
 # code changes.
 COPY requirements.lock ./
 RUN /opt/cocreate/bin/pip install --no-cache-dir -r requirements.lock
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
 COPY storage ./storage

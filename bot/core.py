@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot import logs
+from bot import i18n, logs
 from bot.agenda import Agenda
 from bot.alerts import Watch
 from bot.commands import registry
@@ -60,6 +60,10 @@ from bot.votes import Aftermath, VoteBook
 from bot.webhooks.delivery import WebhookDelivery
 
 log = logging.getLogger("cocreate")
+
+#: how long a community read for a command serves the next ones (its settings changed by
+#: another process are seen within this time)
+COMMUNITY_FRESH_S = 60.0
 
 
 def _joined(*parts: str) -> str:
@@ -147,8 +151,9 @@ class Cocreate:
         self.webhooks = WebhookDelivery(db, settings.webhooks, clock, self.publishers, self.metrics)
         # Their badge.awarded events are in the outbox: deliver them now.
         self.bus.subscribe(BadgesAwarded, self._wake_webhooks)
-        #: communities as committed, by platform reference (rows are never deleted)
-        self._communities: dict[tuple[str, str], Community] = {}
+        #: communities as committed, by platform reference, and when they were read: their
+        #: settings (the language) changed by another process are seen within a minute
+        self._communities: dict[tuple[str, str], tuple[Community, float]] = {}
         # Notices are written with the changes they tell of; once those have committed,
         # the worker sends them in the background (bot/notices.py).
         self.notices = NoticeDelivery(
@@ -203,11 +208,14 @@ class Cocreate:
         started = time.perf_counter()
         name = "/" + " ".join(inv.command)
         challenge = inv.options.get("challenge")
-        with logs.about(
-            command=name,
-            community=f"{inv.community.platform}:{inv.community.external_id}",
-            challenge=challenge if isinstance(challenge, str) else None,
-        ):
+        with (
+            logs.about(
+                command=name,
+                community=f"{inv.community.platform}:{inv.community.external_id}",
+                challenge=challenge if isinstance(challenge, str) else None,
+            ),
+            i18n.speaking(inv.actor.locale),
+        ):  # the member's own choice, once they are known
             reply, outcome = await self._answer(inv, name)
             took = time.perf_counter() - started
             log.info(
@@ -256,9 +264,13 @@ class Cocreate:
         now = self.clock.now()
         key = (inv.community.platform, inv.community.external_id)
         async with self.db.transaction() as store:
-            community = self._communities.get(key)
-            if community is None or (inv.community.name or community.name) != community.name:
-                community = await store.community(inv.community, now)
+            community, read_at = self._communities.get(key, (None, 0.0))
+            if (
+                community is None
+                or read_at < time.monotonic() - COMMUNITY_FRESH_S
+                or (inv.community.name or community.name) != community.name
+            ):
+                community, read_at = await store.community(inv.community, now), time.monotonic()
             members = await store.ensure_members(community.id, [inv.actor, *inv.people], now)
             ctx = Context(
                 store=store,
@@ -272,11 +284,12 @@ class Cocreate:
                 rewards=self.rewards,
                 counting=self.counting,
             )
+            i18n.switch(ctx.locale)
             reply = await spec.handler(ctx, args)
             claimed = []  # the events' posts, claimed with the change: sent exactly once
             for event in postings(ctx.events):
                 claimed += await self.agenda.claim(store, event.challenge, event.posts, now)
-        self._communities[key] = community
+        self._communities[key] = (ctx.here, read_at)  # as the command left it (its language)
         self.webhooks.wake()  # the command may have written events to the outbox
         unsent = await self.agenda.send_claimed(claimed)
         await self.bus.publish(ctx.events)
@@ -740,7 +753,7 @@ class Cocreate:
 
     async def _announce(self, awards: list[Award]) -> None:
         try:
-            known = {c.id: c for c in self._communities.values()}
+            known = {c.id: c for c, _read_at in self._communities.values()}
             async with self.db.transaction() as store:
                 members = await store.members_by_ids({a.member_id for a in awards})
                 communities = {

@@ -27,6 +27,9 @@ class Actor:
     is_bot: bool = False
     account_created_at: datetime | None = None
     joined_at: datetime | None = None
+    #: the language the platform reports for them (Discord's interaction locale, Slack's
+    #: user locale), as the platform spells it; None: not reported
+    locale: str | None = None
 
 
 OptionValue = str | int | bool

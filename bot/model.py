@@ -121,6 +121,8 @@ class Community:
     name: str
     #: the key of members' pseudonyms in its shareable vote logs
     audit_key: str = ""
+    #: the language of its public posts and of members who chose none (None: English)
+    locale: str | None = None
 
     @property
     def ref(self) -> CommunityRef:
@@ -139,6 +141,10 @@ class Member:
     account_created_at: datetime | None
     joined_at: datetime | None
     blocked: bool
+    #: the language the member chose (`/cocreate language`), and the one their platform
+    #: last reported for them; None: not known
+    locale: str | None = None
+    platform_locale: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import i18n
 from bot.grammar import format_duration
 from bot.messages import Card
 from bot.model import RANKING_RULE, Challenge, Idea, IdeaStatus, Phase, Standing
@@ -15,11 +16,12 @@ from bot.text import display_inline, neutralize_mentions
 
 def when(at: datetime, tz: str) -> str:
     """`Tue 10 Mar 2026, 18:00 CET`: every date the bot writes, in the challenge's time
-    zone (or the community's default), with the zone named. A time that zone can't show
-    (near year 1 or 9999) is written in UTC."""
+    zone (or the community's default), with the zone named, in the language in force
+    (`Di., 10. März 2026, 18:00 CET`). A time that zone can't show (near year 1 or 9999)
+    is written in UTC."""
     try:
         local = at.astimezone(ZoneInfo(tz))
-        return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+        return f"{i18n.short_datetime(local)} {local.tzname()}"
     except (OverflowError, ValueError):
         return f"{at:%Y-%m-%d %H:%M} UTC"
 

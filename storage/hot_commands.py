@@ -25,7 +25,7 @@ CHALLENGE_COLUMNS = (
     "reminder_s, repeat, round, previous_id, opens_at"
 )
 #: the columns of a `Community`, in order
-COMMUNITY_COLUMNS = "id, platform, external_id, name, audit_key"
+COMMUNITY_COLUMNS = "id, platform, external_id, name, audit_key, locale"
 _NEW_IDEA = (
     "INSERT INTO ideas (community_id, challenge_id, number, title, description, author_id, "
     "anonymous, status, vote_count, submitted_at, published_at, updated_at, texts_version) "

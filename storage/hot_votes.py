@@ -102,7 +102,7 @@ IDEA_COLUMNS = (
 )
 MEMBER_COLUMNS = (
     "id, community_id, external_id, display_name, is_bot, first_seen_at, "
-    "account_created_at, joined_at, blocked, person_id"
+    "account_created_at, joined_at, blocked, person_id, locale, platform_locale"
 )
 #: members, with the person each linked identity is (bot/accounts.py)
 _LINKED_MEMBERS = "members LEFT JOIN member_links ON member_links.member_id = members.id"

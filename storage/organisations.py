@@ -113,7 +113,7 @@ class SqlOrganisations:
         c, mine = communities.c, organisation_members.alias("mine")
         row = (
             await self.conn.execute(
-                select(c.id, c.platform, c.external_id, c.name, c.audit_key)
+                select(c.id, c.platform, c.external_id, c.name, c.audit_key, c.locale)
                 .join(organisation_members, _m.community_id == c.id)
                 .join(mine, mine.c.organisation_id == _m.organisation_id)
                 .where(mine.c.community_id == community_id)

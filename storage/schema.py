@@ -78,6 +78,8 @@ communities = Table(
     # When the platform told us the bot was removed (Slack's app_uninstalled, Discord's
     # guild left): its data is deleted `data.left_grace_days` later, unless it comes back.
     Column("left_at", When()),
+    # The language of its public posts, and of members who chose none (`/mod language`).
+    Column("locale", String(16)),
     UniqueConstraint("platform", "external_id"),
 )
 
@@ -96,6 +98,11 @@ members = Table(
     # When the member was forgotten (/forgetme, /mod forget): the row stays, pseudonymous,
     # so that their votes still count; its personal fields are gone.
     Column("forgotten_at", When()),
+    # The language the member chose (`/cocreate language`), and the one their platform last
+    # reported for them (Discord's interaction locale, Slack's user locale) for messages
+    # sent when they are not asking (notices, reminders by DM).
+    Column("locale", String(16)),
+    Column("platform_locale", String(16)),
     UniqueConstraint("community_id", "external_id"),
 )
 

@@ -93,7 +93,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 
 def _community(row: Row[Any]) -> Community:
-    return Community(row.id, row.platform, row.external_id, row.name, row.audit_key)
+    return Community(row.id, row.platform, row.external_id, row.name, row.audit_key, row.locale)
 
 
 def _member(row: Row[Any]) -> Member:
@@ -107,6 +107,8 @@ def _member(row: Row[Any]) -> Member:
         account_created_at=row.account_created_at,
         joined_at=row.joined_at,
         blocked=row.blocked,
+        locale=row.locale,
+        platform_locale=row.platform_locale,
     )
 
 
@@ -589,6 +591,16 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         (row,) = await db.fetch("community_by_id", community_id)
         return Community(*row)
 
+    async def set_community_locale(self, community_id: int, locale: str | None) -> None:
+        await self.conn.execute(
+            update(communities).where(communities.c.id == community_id).values(locale=locale)
+        )
+
+    async def set_member_locale(self, member_id: int, locale: str | None) -> None:
+        await self.conn.execute(
+            update(members).where(members.c.id == member_id).values(locale=locale)
+        )
+
     async def ensure_members(
         self, community_id: int, actors: Collection[Actor], now: datetime
     ) -> dict[str, Member]:
@@ -627,6 +639,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                 "display_name": actor.display_name[:200] or member.display_name,
                 "account_created_at": actor.account_created_at or member.account_created_at,
                 "joined_at": actor.joined_at or member.joined_at,
+                "platform_locale": actor.locale or member.platform_locale,
             }
             if any(getattr(member, k) != v for k, v in values.items()):
                 await self.conn.execute(
@@ -653,6 +666,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                     id=person.id,
                     display_name=person.display_name,
                     blocked=person.blocked or identity.blocked,
+                    locale=person.locale or identity.locale,
                 )
         return out
 
@@ -677,6 +691,8 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                     account_created_at=t(r[6]),
                     joined_at=t(r[7]),
                     blocked=bool(r[8]),
+                    locale=r[10],
+                    platform_locale=r[11],
                 )
                 if r[9] is not None and linked is not None:
                     linked[r[0]] = r[9]

@@ -4,11 +4,12 @@ never cross from one community into another."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import logs
+from bot import i18n, logs
 from bot.counting import Counting
 from bot.errors import PermissionDenied, UserError
 from bot.events import BadgesAwarded, Event, IdeasChanged, ScheduleChanged
@@ -48,6 +49,19 @@ class Context:
     def venues(self, channel_ids: Collection[str]) -> list[str]:
         """Channels of this community as the challenge names its venues."""
         return [venue(c, self.here.id, self.community.id) for c in channel_ids]
+
+    @property
+    def locale(self) -> str:
+        """The language of the caller's own answers and direct messages: their choice,
+        their platform's, the community's, else English."""
+        return i18n.resolve(
+            self.member.locale, self.actor.locale, self.here.locale, self.community.locale
+        )
+
+    def publicly(self) -> AbstractContextManager[str]:
+        """Speak the community's language inside the block: public posts are written in it,
+        whoever ran the command."""
+        return i18n.speaking(self.community.locale)
 
     @property
     def is_moderator(self) -> bool:

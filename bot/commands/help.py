@@ -79,7 +79,10 @@ def find(typed: str) -> CommandSpec:
         if spec is not None and spec.path != POINTER:
             return spec
     shown = display_inline("/" + " ".join(words), 60).replace("`", "'")
-    group = [s for s in registry.specs if words and s.path[: len(words)] == tuple(words)]
+    group = sorted(
+        (s for s in registry.specs if words and s.path[: len(words)] == tuple(words)),
+        key=lambda s: s.path,
+    )
     if group:
         names = ", ".join(f"`{s.name}`" for s in group)
         raise UserError(
