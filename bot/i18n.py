@@ -7,7 +7,8 @@ Every string shown to people goes through one of these, and nothing else:
 * ``n_("{n} vote", "{n} votes", count)``: the same with the language's plural forms
   (``{n}`` is the count);
 * ``p_("command name", "submit")``: a message that needs a context to be told apart;
-* ``N_("…")``: marks a message kept in a constant, translated where it is shown (``_(text)``).
+* ``N_("…")``: marks a message kept in a constant, translated where it is shown (``_(text)``);
+  ``pN_(context, "…")`` the same for a message with a context.
 
 The language in force is a context variable: the core sets the member's for a command's
 private answer and the community's for public posts (:func:`speaking`). English is the source
@@ -44,6 +45,7 @@ __all__ = [
     "n_",
     "number",
     "p_",
+    "pN_",
     "resolve",
     "short_datetime",
     "speaking",
@@ -154,6 +156,12 @@ def p_(context: str, message: str, /, **values: object) -> str:
 def N_(message: str, /) -> str:
     """Marks a message for the catalogue without translating it (it is translated where it
     is shown, with `_(message)`)."""
+    return message
+
+
+def pN_(context: str, message: str, /) -> str:
+    """Marks a message with a context for the catalogue without translating it (Discord's
+    command names: `p_("command name", "submit")` where they are localised)."""
     return message
 
 
