@@ -15,7 +15,6 @@ from bot.messages import Card, Reply
 
 #: what a member types to go back to the language their platform reports
 AUTOMATIC = "auto"
-CHOICES = (*i18n.LOCALES, AUTOMATIC)
 
 
 def _choice(typed: str) -> str | None:
@@ -43,10 +42,9 @@ def _offer() -> str:
     options=(
         Option(
             "language",
-            OptionKind.CHOICE,
+            OptionKind.TEXT,
             i18n.N_("a language, or auto for your platform's"),
             positional=True,
-            choices=CHOICES,
         ),
     ),
 )
@@ -92,11 +90,10 @@ async def member_language(ctx: Context, args: Mapping[str, Any]) -> Reply:
     options=(
         Option(
             "language",
-            OptionKind.CHOICE,
+            OptionKind.TEXT,
             i18n.N_("a language, or auto for English"),
             positional=True,
             required=True,
-            choices=CHOICES,
         ),
     ),
 )
