@@ -265,7 +265,7 @@ async def test_everything_shown_comes_from_the_catalogue(
         ("/mydata", "ana"),
         ('/idea edit #1 title:"Salted caramel"', "ana"),
         ('/mod status #2 planned "Coming in May"', "mod"),
-        ("/mod merge #3 #1", "mod"),
+        ("/mod merge #3 into:#1", "mod"),
         ("/mod voters #2", "mod"),
         ("/mod log", "mod"),
         ("/mod queue", "mod"),
