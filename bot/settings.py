@@ -491,6 +491,17 @@ class DataSettings(Section):
     )
 
 
+class CaptureSettings(Section):
+    """``[capture]``: chat messages that become ideas."""
+
+    reaction: str = Field(
+        default="",
+        max_length=64,
+        description="Reacting with this emoji to a message offers it to its author as an "
+        "idea (empty: off). On Discord it needs the privileged Message Content intent.",
+    )
+
+
 class NoticesSettings(Section):
     """``[notices]``: direct messages to the followers of an idea."""
 
@@ -630,6 +641,7 @@ class Settings(BaseSettings):
     webhooks: WebhooksSettings = Field(default_factory=WebhooksSettings)
     data: DataSettings = Field(default_factory=DataSettings)
     notices: NoticesSettings = Field(default_factory=NoticesSettings)
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
 
     _config_file: Path | None = PrivateAttr(default=None)
 
