@@ -16,6 +16,8 @@ CONTEXT = "command name"
 
 #: Command path words and group names (`/idea submit`, `/mod`).
 COMMANDS: tuple[str, ...] = (
+    # TRANSLATORS: every "command name" is a name Discord shows in the slash command menu:
+    # lowercase, no spaces (use - or _), 32 characters at most; members type it after `/`.
     pN_("command name", "add"),
     pN_("command name", "advance"),
     pN_("command name", "approve"),
@@ -79,6 +81,8 @@ COMMANDS: tuple[str, ...] = (
 
 #: Option names (`title:`, `challenge:`).
 OPTIONS: tuple[str, ...] = (
+    # TRANSLATORS: an option's name of a slash command (`title:`), also a form field's
+    # label: lowercase, no spaces (use _), 32 characters at most.
     pN_("command name", "accept_terms"),
     pN_("command name", "anonymous"),
     pN_("command name", "author"),
