@@ -52,10 +52,15 @@ class FormField:
         return field_label(self.option.name)
 
 
+def option_words(option_name: str) -> str:
+    """An option's name as the member's slash command shows it, in words (`accept terms`),
+    in the language in force."""
+    return p_(NAME_CONTEXT, option_name).replace("_", " ").strip() or option_name
+
+
 def field_label(option_name: str) -> str:
-    """A form field's label: its option's name as the member's slash command shows it
-    (`Title`, `Accept terms`), in the language in force."""
-    name = p_(NAME_CONTEXT, option_name).replace("_", " ").strip() or option_name
+    """A form field's label: its option's name, capitalised (`Title`, `Accept terms`)."""
+    name = option_words(option_name)
     return (name[:1].upper() + name[1:])[:LABEL_MAX]
 
 

@@ -27,10 +27,10 @@ from adapters.discord.forms import (
     FORM_TIMEOUT_S,
     CommandForm,
     ReasonForm,
-    field_label,
     form_fields,
     form_submission,
     needs_form,
+    option_words,
     submitted_values,
 )
 from adapters.discord.localise import local_name
@@ -320,8 +320,8 @@ class Interactions:
             with speaking_to(interaction):
                 kept = tuple(
                     # TRANSLATORS: a field of a refused form, with what the member typed;
-                    # {name} is the field's name ("Title", "Description").
-                    (_("Your {name} (copy it to try again)", name=field_label(name)), text)
+                    # {name} is the field's name ("title", "description").
+                    (_("Your {name} (copy it to try again)", name=option_words(name)), text)
                     for name, text in echo.items()
                 )
             card = Card(card.title, card.body, card.fields + kept, card.footer)
