@@ -19,6 +19,7 @@ import discord
 from discord import app_commands
 from discord.enums import AppCommandOptionType
 
+from adapters.discord.localise import description, group_description
 from bot.commands import registry
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.settings import LimitsSettings
@@ -30,22 +31,9 @@ Completer = Callable[
     [discord.Interaction, CommandSpec, Option, str], Awaitable[list[app_commands.Choice[str]]]
 ]
 
-DESCRIPTION_MAX = 100
 STRING_MAX = 6000
 GUILD_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 MANAGE_SERVER = discord.Permissions(manage_guild=True)
-
-GROUP_NOUNS = {
-    "idea": "Your ideas",
-    "challenge": "Challenges",
-    "mod": "Moderation",
-    "cocreate": "Cocreate",
-}
-
-
-def short(text: str, limit: int = DESCRIPTION_MAX) -> str:
-    text = " ".join(text.split()) or "…"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _Passthrough(app_commands.Transformer):
@@ -177,14 +165,9 @@ def make_callback(
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     callback.__qualname__ = callback.__name__ = "cocreate_" + "_".join(spec.path)
     callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-        o.name: short(o.description) for o in spec.options
+        o.name: description(o.description) for o in spec.options
     }
     return callback
-
-
-def group_description(name: str, children: list[str]) -> str:
-    subs = ", ".join(dict.fromkeys(children))
-    return short(f"{GROUP_NOUNS.get(name, name.capitalize())}: {subs}")
 
 
 def _conflicts(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -234,18 +217,18 @@ def build_commands(
         if prefix in groups:
             return groups[prefix]
         under = [(p, s) for p, s in paths.items() if p[: len(prefix)] == prefix]
-        leaves = [s for _, s in under]
+        leaves = [s for _path, s in under]
         parent = group(prefix[:-1]) if len(prefix) > 1 else None
-        description = group_description(prefix[-1], [p[len(prefix)] for p, _ in under])
+        about = group_description(prefix[-1], [p[len(prefix)] for p, _spec in under])
         if parent is None:
             made = app_commands.Group(
                 name=prefix[-1],
-                description=description,
+                description=about,
                 allowed_contexts=GUILD_ONLY,
                 default_permissions=MANAGE_SERVER if all(s.moderator for s in leaves) else None,
             )
         else:
-            made = app_commands.Group(name=prefix[-1], description=description, parent=parent)
+            made = app_commands.Group(name=prefix[-1], description=about, parent=parent)
         groups[prefix] = made  # a subgroup adds itself to its parent
         if parent is None:
             out.append(made)
@@ -256,7 +239,7 @@ def build_commands(
         if len(path) == 1:
             command: app_commands.Command[Any, ..., Any] = app_commands.Command(
                 name=path[0],
-                description=short(spec.description),
+                description=description(spec.description),
                 callback=cast(Any, callback),
                 allowed_contexts=GUILD_ONLY,
             )
@@ -268,7 +251,7 @@ def build_commands(
         parent = group(path[:-1])
         command = app_commands.Command(
             name=path[-1],
-            description=short(spec.description),
+            description=description(spec.description),
             callback=cast(Any, callback),
             parent=parent,
         )
@@ -301,6 +284,8 @@ _OPTION_KEYS = (
     "max_length",
     "channel_types",
     "options",
+    "name_localizations",
+    "description_localizations",
 )
 
 
@@ -318,13 +303,15 @@ def _option_signature(option: Mapping[str, Any]) -> dict[str, Any]:
             value = sorted(value or [])
         elif key == "options":
             value = [_option_signature(o) for o in value or []]
+        elif key in ("name_localizations", "description_localizations"):
+            value = dict(sorted((value or {}).items()))  # none and {} alike
         out[key] = value
     return out
 
 
 def commands_signature(commands: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """What matters of a list of command payloads, ours or as Discord returns them: two
-    lists with the same signature need no sync."""
+    """What matters of a list of command payloads, ours or as Discord returns them (with
+    their localisations): two lists with the same signature need no sync."""
     out = []
     for command in commands:
         permissions = command.get("default_member_permissions")

@@ -16,7 +16,9 @@ from typing import Any
 
 import discord
 
+from adapters.discord.localise import NAME_CONTEXT
 from bot.commands.spec import TEXT_KINDS, CommandSpec, Option, OptionKind
+from bot.i18n import _, p_
 from bot.messages import OptionValue
 from bot.settings import LimitsSettings
 
@@ -24,6 +26,7 @@ MODAL_ROWS_MAX = 5
 TITLE_MAX = 45
 LABEL_MAX = 45
 DESCRIPTION_MAX = 100
+BUTTON_LABEL_MAX = 80
 TEXT_INPUT_MAX = 4000
 #: How long an opened form waits for its answer (an interaction token lasts 15 minutes).
 FORM_TIMEOUT_S = 900.0
@@ -46,7 +49,19 @@ class FormField:
 
     @property
     def label(self) -> str:
-        return self.option.name.replace("_", " ").capitalize()[:LABEL_MAX]
+        return field_label(self.option.name)
+
+
+def option_words(option_name: str) -> str:
+    """An option's name as the member's slash command shows it, in words (`accept terms`),
+    in the language in force."""
+    return p_(NAME_CONTEXT, option_name).replace("_", " ").strip() or option_name
+
+
+def field_label(option_name: str) -> str:
+    """A form field's label: its option's name, capitalised (`Title`, `Accept terms`)."""
+    name = option_words(option_name)
+    return (name[:1].upper() + name[1:])[:LABEL_MAX]
 
 
 def form_fields(spec: CommandSpec, limits: LimitsSettings) -> list[FormField]:
@@ -89,14 +104,16 @@ def needs_form(spec: CommandSpec, given: Mapping[str, OptionValue], limits: Limi
 
 
 def form_title(spec: CommandSpec, given: Mapping[str, OptionValue]) -> str:
-    """`Submit an idea to a challenge`, `Edit your idea · #12` (45 characters at most)."""
-    title = re.sub(r"\s*\([^)]*\)", "", spec.description).strip() or spec.name
+    """`Submit an idea to a challenge`, `Edit your idea · #12` (45 characters at most), in
+    the language in force."""
+    title = re.sub(r"\s*\([^)]*\)", "", _(spec.description)).strip() or spec.name
     idea = next(
         (given[o.name] for o in spec.options if o.kind is OptionKind.IDEA and o.name in given), None
     )
-    if idea is not None:
-        title = f"{title} · #{str(idea).lstrip('#')}"
-    return title[:TITLE_MAX]
+    if idea is None:
+        return title[:TITLE_MAX]
+    number = f" · #{str(idea).lstrip('#')}"
+    return title[: max(TITLE_MAX - len(number), 0)].rstrip() + number[:TITLE_MAX]
 
 
 def submitted_values(
@@ -123,7 +140,7 @@ def form_submission(
     custom_id = str(data.get("custom_id", ""))
     if not custom_id.startswith(FORM_PREFIX):
         return None
-    path, _, _ = custom_id.removeprefix(FORM_PREFIX).rpartition(":")
+    path, _sep, _key = custom_id.removeprefix(FORM_PREFIX).rpartition(":")
     fields: dict[str, str | bool] = {}
     for row in data.get("components") or []:
         inner: Mapping[str, Any] = row.get("component") or next(
@@ -174,16 +191,16 @@ class CommandForm(discord.ui.Modal):
                     max_length=f.max_length,
                     default=str(prefill)[: f.max_length or TEXT_INPUT_MAX] if prefill else None,
                     placeholder=(
-                        "leave empty to keep the current text"
+                        _("leave empty to keep the current text")
                         if spec.edits_existing
-                        else f.option.description[:DESCRIPTION_MAX]
-                    ),
+                        else _(f.option.description)
+                    )[:DESCRIPTION_MAX],
                 )
             self.inputs[f.option.name] = component
             self.add_item(
                 discord.ui.Label(
                     text=f.label,
-                    description=f.option.description[:DESCRIPTION_MAX] if f.checkbox else None,
+                    description=_(f.option.description)[:DESCRIPTION_MAX] if f.checkbox else None,
                     component=component,
                 )
             )
@@ -212,7 +229,7 @@ class ReasonForm(discord.ui.Modal):
         self, number: int, on_submit: Callable[[discord.Interaction, str], Awaitable[None]]
     ) -> None:
         super().__init__(
-            title=f"Reject idea #{number}"[:TITLE_MAX],
+            title=_("Reject idea #{number}", number=number)[:TITLE_MAX],
             timeout=FORM_TIMEOUT_S,
             custom_id=f"cocreate:reject:{number}:{uuid.uuid4().hex[:12]}",
         )
@@ -221,9 +238,9 @@ class ReasonForm(discord.ui.Modal):
             style=discord.TextStyle.paragraph,
             required=False,
             max_length=500,
-            placeholder="why, in a sentence the author can read (optional)",
+            placeholder=_("why, in a sentence the author can read (optional)")[:DESCRIPTION_MAX],
         )
-        self.add_item(discord.ui.Label(text="Reason", component=self.reason))
+        self.add_item(discord.ui.Label(text=_("Reason")[:LABEL_MAX], component=self.reason))
         self._submit = on_submit
 
     async def on_submit(self, interaction: discord.Interaction) -> None:

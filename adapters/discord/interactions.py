@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -19,17 +20,20 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from adapters.discord import render, translate
+from adapters.discord import names, render, translate
 from adapters.discord.commands import zone_choices
 from adapters.discord.forms import (
+    BUTTON_LABEL_MAX,
     FORM_TIMEOUT_S,
     CommandForm,
     ReasonForm,
     form_fields,
     form_submission,
     needs_form,
+    option_words,
     submitted_values,
 )
+from adapters.discord.localise import local_name
 from adapters.discord.resilience import (
     ALREADY_ACKNOWLEDGED,
     RetryPolicy,
@@ -37,9 +41,11 @@ from adapters.discord.resilience import (
     retrying,
 )
 from adapters.discord.settings import discord_settings
+from bot import i18n
 from bot.commands import registry
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.errors import internal_error
+from bot.i18n import _
 from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Reply
 from bot.review import ReviewAction
 from bot.settings import Settings
@@ -52,7 +58,7 @@ log = logging.getLogger("cocreate.discord")
 
 AUTOCOMPLETE_TIMEOUT_S = 2.0
 #: The message context-menu command that turns a message into an idea.
-CAPTURE_MENU = "Submit as idea"
+CAPTURE_MENU = names.CAPTURE_MENU
 CAPTURE = ("idea", "capture")
 CAPTURE_FORM = "cocreate:capture:"
 
@@ -68,8 +74,22 @@ def message_author(message: discord.Message) -> Actor:
     )
 
 
+def interaction_locale(interaction: discord.Interaction) -> str | None:
+    """The language of the member's Discord client (`es-ES`, `pt-BR`), as Discord spells it."""
+    value = getattr(interaction.locale, "value", interaction.locale)
+    return str(value) if value else None
+
+
+def speaking_to(interaction: discord.Interaction) -> AbstractContextManager[str]:
+    """Speak the language of the member's Discord client inside the block: the adapter's own
+    answers, and the forms that open before the core (and the member's own choice of
+    language) is reached."""
+    return i18n.speaking(interaction_locale(interaction))
+
+
 def interaction_actor(interaction: discord.Interaction, moderator_roles: list[str]) -> Actor:
-    """The member who interacts, with the moderator flag the core checks."""
+    """The member who interacts, with the moderator flag the core checks, and the language
+    of their Discord client (the core answers in it unless they chose one)."""
     user = interaction.user
     role_ids = [int(r) for r in getattr(user, "_roles", [])]
     guild = interaction.guild
@@ -88,6 +108,7 @@ def interaction_actor(interaction: discord.Interaction, moderator_roles: list[st
         is_bot=user.bot,
         account_created_at=translate.snowflake_time(user.id),
         joined_at=getattr(user, "joined_at", None),
+        locale=interaction_locale(interaction),
     )
 
 
@@ -139,17 +160,21 @@ class Interactions:
         """The callback of every generated command."""
         options = translate.core_options(values)
         if interaction.guild_id is None:
+            with speaking_to(interaction):
+                card = Card(
+                    _("Cocreate works in a server"), _("Use its commands in a server channel.")
+                )
             await interaction.response.send_message(
-                embed=render.reply_embed(
-                    Card("Cocreate works in a server", "Use its commands in a server channel."),
-                    ok=False,
-                ),
+                embed=render.reply_embed(card, ok=False),
                 ephemeral=True,
                 allowed_mentions=render.NO_MENTIONS,
             )
             return
         if needs_form(spec, options, self.settings.limits):
-            form = CommandForm(spec, options, self.settings.limits, partial(self._form_done, spec))
+            with speaking_to(interaction):
+                form = CommandForm(
+                    spec, options, self.settings.limits, partial(self._form_done, spec)
+                )
             now = time.monotonic()
             for old in [k for k, at in self._forms.items() if now - at > 2 * FORM_TIMEOUT_S]:
                 del self._forms[old]
@@ -181,7 +206,8 @@ class Interactions:
                     interaction, CAPTURE, {**options, **extra}, echo=echo, people=(author,)
                 )
 
-        form = CommandForm(spec, given, self.settings.limits, done)
+        with speaking_to(interaction):
+            form = CommandForm(spec, given, self.settings.limits, done)
         # Not the submission form's id: after a restart, what it carried (the author) is
         # gone, and it must not run as the caller's own idea.
         form.custom_id = f"{CAPTURE_FORM}{uuid.uuid4().hex[:12]}"
@@ -211,11 +237,16 @@ class Interactions:
             return
         if str(data.get("custom_id", "")).startswith(CAPTURE_FORM):
             if await self.defer(interaction):
-                card = Card(
-                    "That form expired",
-                    "Cocreate restarted since it opened. Use **Submit as idea** on the message "
-                    "again.",
-                )
+                with speaking_to(interaction) as tag:
+                    card = Card(
+                        _("That form expired"),
+                        # TRANSLATORS: {menu} is the menu entry on a message, "Submit as idea".
+                        _(
+                            "Cocreate restarted since it opened. Use **{menu}** on the message "
+                            "again.",
+                            menu=local_name(tag, CAPTURE_MENU, menu=True) or CAPTURE_MENU,
+                        ),
+                    )
                 await self.answer(interaction, Reply(card, ok=False))
             return
         found = form_submission(data)
@@ -286,9 +317,13 @@ class Interactions:
         """Replace the thinking message with the reply; a public reply is posted as well."""
         card = reply.card
         if echo and not reply.ok:
-            kept = tuple(
-                (f"Your {name} (copy it to try again)", text) for name, text in echo.items()
-            )
+            with speaking_to(interaction):
+                kept = tuple(
+                    # TRANSLATORS: a field of a refused form, with what the member typed;
+                    # {name} is the field's name ("title", "description").
+                    (_("Your {name} (copy it to try again)", name=option_words(name)), text)
+                    for name, text in echo.items()
+                )
             card = Card(card.title, card.body, card.fields + kept, card.footer)
         embed = render.reply_embed(card, reply.ok)
         attachments = render.attachments_of(reply)
@@ -315,9 +350,11 @@ class Interactions:
                 what="posting a command's public answer",
                 policy=self.policy,
             )
+            with speaking_to(interaction):
+                posted = _("✅ Posted in the channel.")
             await retrying(
                 lambda: interaction.edit_original_response(
-                    content="✅ Posted in the channel.", allowed_mentions=render.NO_MENTIONS
+                    content=posted, allowed_mentions=render.NO_MENTIONS
                 ),
                 what="answering a command",
                 policy=self.policy,
@@ -370,9 +407,9 @@ class Interactions:
     ) -> None:
         """Approve or Reject on a review post, run as the member who clicked."""
         if action is ReviewAction.REJECT:
-            await interaction.response.send_modal(
-                ReasonForm(number, partial(self._rejected, number, interaction.message))
-            )
+            with speaking_to(interaction):
+                form = ReasonForm(number, partial(self._rejected, number, interaction.message))
+            await interaction.response.send_modal(form)
             return
         if await self.defer(interaction):
             await self._decide(interaction, interaction.message, action, number)
@@ -421,11 +458,11 @@ class Interactions:
         log.warning("interaction %s failed in discord.py: %s", interaction.id, error)
         if interaction.response.is_done():
             return
+        with speaking_to(interaction):
+            card = Card(_("That didn't work"), _("That command isn't available right now."))
         try:
             await interaction.response.send_message(
-                embed=render.reply_embed(
-                    Card("That didn't work", "That command isn't available right now."), ok=False
-                ),
+                embed=render.reply_embed(card, ok=False),
                 ephemeral=True,
                 allowed_mentions=render.NO_MENTIONS,
             )
@@ -446,7 +483,8 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rend
         approve = action is ReviewAction.APPROVE
         super().__init__(
             discord.ui.Button(
-                label=action.label,
+                # in the language in force: the community's, where the review post is made
+                label=_(action.label)[:BUTTON_LABEL_MAX],
                 style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
                 custom_id=render.review_custom_id(action, number),
             )

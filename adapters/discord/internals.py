@@ -69,12 +69,36 @@ def gateway_sessions(client: discord.Client) -> set[str]:
 def rest(client: discord.Client) -> Any:
     """discord.py's REST client (`discord.http.HTTPClient`).
 
-    Why private: three calls have no public form that costs the same.
+    Why private: these calls have no public form that costs the same.
     - `get_message` and `get_reaction_users` read a post's reactors page by page, each page
       retried on its own at the rate limit; the public `Reaction.users()` needs the message
       fetched as a `Message` first and pages without retries of ours.
     - `add_role` grants a badge role in one call; `Member.add_roles` needs the member
       fetched first (the member cache is off).
-    - `get_global_commands` and `get_guild_commands` give the registered commands as the
-      JSON the tree's `to_dict()` compares with; `fetch_commands()` gives models."""
+    (`registered_commands` below reads the registered commands through it.)"""
     return client.http
+
+
+async def registered_commands(
+    client: discord.Client, application_id: int, guild_id: int | None
+) -> list[dict[str, Any]]:
+    """The commands registered globally (`guild_id` None) or in a guild, as Discord's JSON,
+    with their full `name_localizations` and `description_localizations`.
+
+    Why private: `HTTPClient.get_global_commands` and `get_guild_commands` (and the public
+    `fetch_commands()`) do not ask for the localisations (`with_localizations=true`), so a
+    changed translation would go unnoticed; `Route` and `HTTPClient.request` send the
+    request with discord.py's rate limiting and retries."""
+    if guild_id is None:
+        route = discord.http.Route(
+            "GET", "/applications/{application_id}/commands", application_id=application_id
+        )
+    else:
+        route = discord.http.Route(
+            "GET",
+            "/applications/{application_id}/guilds/{guild_id}/commands",
+            application_id=application_id,
+            guild_id=guild_id,
+        )
+    found = await rest(client).request(route, params={"with_localizations": "true"})
+    return [dict(c) for c in found or []]

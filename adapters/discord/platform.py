@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from adapters.discord import internals, translate
+from adapters.discord import internals, names, translate
 from adapters.discord.client import configure_endpoints, make_client
 from adapters.discord.commands import GUILD_ONLY, build_commands, commands_signature
 from adapters.discord.forms import form_option_names
-from adapters.discord.interactions import CAPTURE_MENU, Interactions, ReviewButton
+from adapters.discord.interactions import Interactions, ReviewButton
+from adapters.discord.localise import CatalogueTranslator
 from adapters.discord.publisher import DiscordPublisher
 from adapters.discord.reactions import ReactionRelay
 from adapters.discord.reconcile import DiscordReconciler
@@ -54,17 +55,19 @@ TOKEN_MISSING = (
 )
 
 
-def command_tree(
+async def command_tree(
     client: discord.Client, interactions: Interactions | None, settings: Settings
 ) -> app_commands.CommandTree[Any]:
-    """The app command tree of every command spec, on `client`."""
+    """The app command tree of every command spec, on `client`, with the translator that
+    gives the synced commands their names and descriptions in our languages."""
     tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
+    await tree.set_translator(CatalogueTranslator())
     optional = {spec.path: form_option_names(spec, settings.limits) for spec in registry.specs}
 
     async def not_running(interaction: discord.Interaction, spec: Any, values: Any) -> None:
         raise RuntimeError("commands built for syncing only")
 
-    async def no_choices(*_: Any) -> list[app_commands.Choice[str]]:
+    async def no_choices(*_args: Any) -> list[app_commands.Choice[str]]:
         return []
 
     run = interactions.slash if interactions else not_running
@@ -81,7 +84,7 @@ def command_tree(
     # Content intent needed).
     tree.add_command(
         app_commands.ContextMenu(
-            name=CAPTURE_MENU,
+            name=names.CAPTURE_MENU,
             callback=capture,
             type=discord.AppCommandType.message,
             allowed_contexts=GUILD_ONLY,
@@ -244,7 +247,7 @@ class DiscordPlatform:
 
     async def setup(self, client: discord.Client) -> None:
         """discord.py's setup_hook: the command tree, the persistent review buttons, sync."""
-        self.tree = command_tree(client, self.interactions, self.settings)
+        self.tree = await command_tree(client, self.interactions, self.settings)
         client.add_dynamic_items(ReviewButton)
         await self.sync_commands(self.tree)
 
@@ -273,11 +276,14 @@ class DiscordPlatform:
         app_id = client.application_id
         if app_id is None:
             return False
-        if guild is None:
-            theirs = await internals.rest(client).get_global_commands(app_id)
-        else:
-            theirs = await internals.rest(client).get_guild_commands(app_id, guild.id)
-        ours = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+        theirs = await internals.registered_commands(client, app_id, guild.id if guild else None)
+        translator = tree.translator
+        ours = [
+            await command.get_translated_payload(tree, translator)
+            if translator is not None
+            else command.to_dict(tree)
+            for command in tree.get_commands(guild=guild)
+        ]
         return commands_signature(ours) == commands_signature(list(theirs))
 
     async def interaction(self, interaction: discord.Interaction) -> None:

@@ -20,6 +20,7 @@ from adapters.discord.interactions import review_view
 from adapters.discord.resilience import RetryPolicy, describe, is_gone, retrying
 from adapters.discord.settings import DiscordSettings
 from bot.conversations import STATUS_TAGS, DirectMessageClosed, thread_name
+from bot.i18n import _
 from bot.messages import (
     MODERATORS,
     Attachment,
@@ -266,7 +267,8 @@ class DiscordPublisher:
             if err.code == CANNOT_MESSAGE_USER:
                 raise DirectMessageClosed(describe(err)) from err
             raise
-        return "your direct messages"
+        # TRANSLATORS: where a member's direct message went, in "Sent to {where}."
+        return _("your direct messages")
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         """Keep a forum post's status tag in step: the other status tags come off, the
@@ -367,14 +369,31 @@ class DiscordPublisher:
             receipt.message_id,
             receipt.channel_id,
         )
+        channel = f"<#{receipt.channel_id}>"
+        if idea_number is not None:
+            # TRANSLATORS: {channel} is a channel mention; keep the command as it is.
+            text = _(
+                "The post of idea #{number} in {channel} was deleted by hand. Its votes so far "
+                "still count. To take the idea out of the challenge, use "
+                "`/mod status #{number} declined`; to bring it back, ask its author to "
+                "withdraw it and submit it again.",
+                number=idea_number,
+                channel=channel,
+            )
+        else:
+            # TRANSLATORS: {channel} is a channel mention; keep the command as it is.
+            text = _(
+                "The post of an idea in {channel} was deleted by hand. Its votes so far still "
+                "count. To take the idea out of the challenge, use `/mod status` with its "
+                "number and `declined`; to bring it back, ask its author to withdraw it and "
+                "submit it again.",
+                channel=channel,
+            )
         await self.tell_moderators(
             int(community.external_id),
             f"gone:{receipt.message_id}",
-            "A post of an idea was deleted",
-            f"The post of {what} in <#{receipt.channel_id}> was deleted by hand. Its votes so "
-            "far still count. To take the idea out of the challenge, use "
-            f"`/mod status #{idea_number} declined`; to bring it back, ask its author to "
-            "withdraw it and submit it again.",
+            _("A post of an idea was deleted"),
+            text,
         )
 
     async def badge_awarded(
@@ -436,10 +455,17 @@ class DiscordPublisher:
             await self.tell_moderators(
                 guild_id,
                 f"role:{role_id}",
-                "A badge role could not be given",
-                f"<@{member_external_id}> earned {badge.label}, but I could not give them "
-                f"the role <@&{role_id}>: I need the Manage Roles permission, and my own role "
-                "must be above that one. Later badges will be tried again.",
+                _("A badge role could not be given"),
+                # TRANSLATORS: {member} and {role} are mentions; {badge} is the badge's name.
+                # "Manage Roles" is Discord's name of the permission, as Discord shows it.
+                _(
+                    "{member} earned {badge}, but I could not give them the role {role}: I need "
+                    "the Manage Roles permission, and my own role must be above that one. Later "
+                    "badges will be tried again.",
+                    member=f"<@{member_external_id}>",
+                    badge=_(badge.label),
+                    role=f"<@&{role_id}>",
+                ),
             )
         except Exception as err:
             log.warning(

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
+from bot.i18n import n_
 from bot.messages import Card, PostKind
 
 #: Every message the bot sends pings nobody.
@@ -136,7 +137,16 @@ def card_embed(card: Card, colour: int = REPLY_COLOUR) -> discord.Embed:
         room_for_note = len(fields) - n > 1
         if len(kept) >= FIELDS_MAX - (1 if room_for_note else 0) or cost > budget - 40:
             left = len(fields) - n
-            kept.append((BLANK, f"{ELLIPSIS} and {left} more part(s) not shown here"))
+            kept.append(
+                (
+                    BLANK,
+                    n_(
+                        "… and {n} more part not shown here",
+                        "… and {n} more parts not shown here",
+                        left,
+                    ),
+                )
+            )
             break
         kept.append((name, value))
         budget -= cost

@@ -34,7 +34,7 @@ async def sync_commands(settings: Settings) -> int:
     client = discord.Client(intents=intents())
     try:
         await client.login(config.token.get_secret_value())
-        tree = command_tree(client, None, settings)
+        tree = await command_tree(client, None, settings)
         synced = await tree.sync()
     except discord.LoginFailure:
         log.error("Discord refused the token (COCREATE_DISCORD__TOKEN)")

@@ -97,6 +97,8 @@ class Person:
     joined_at: datetime = field(default_factory=lambda: datetime(2024, 1, 1, tzinfo=UTC))
     bot: bool = False
     nick: str | None = None
+    #: the language of their Discord client, sent with each of their interactions
+    locale: str = "en-US"
 
     @property
     def user(self) -> Json:
@@ -215,6 +217,17 @@ def embed_text(embed: Json) -> str:
     parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
     parts.append((embed.get("footer") or {}).get("text", ""))
     return "\n".join(x for x in parts if x)
+
+
+_LOCALISATIONS = ("name_localizations", "description_localizations")
+
+
+def _unlocalised(command: Json) -> Json:
+    """A registered command as Discord lists it without `with_localizations=true`."""
+    out = {k: v for k, v in command.items() if k not in _LOCALISATIONS}
+    if "options" in command:
+        out["options"] = [_unlocalised(o) for o in command["options"]]
+    return out
 
 
 def _json_response(
@@ -541,7 +554,11 @@ class FakeDiscord:
                     }
                     for c in body or []
                 ]
-            return _json_response(self.commands.get(scope, []))
+            registered = self.commands.get(scope, [])
+            if method == "GET" and record.query.get("with_localizations") != "true":
+                # Without `with_localizations`, Discord leaves the localisations out.
+                registered = [_unlocalised(c) for c in registered]
+            return _json_response(registered)
         if m := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
             return self._interaction_callback(int(m.group(1)), body)
         if m := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/(@original|\d+))?", path):
@@ -1202,6 +1219,7 @@ class FakeDiscord:
             message_payload=message,
             token=f"tok-{interaction_id}-{uuid.uuid4().hex[:8]}",
             app_permissions=p.MEMBER_PERMISSIONS,
+            locale=person.locale,
         )
 
     async def send_interaction(self, payload: Json) -> InteractionRecord:

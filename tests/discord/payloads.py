@@ -296,6 +296,7 @@ def interaction(
     message_payload: Json | None = None,
     token: str | None = None,
     app_permissions: int = 0,
+    locale: str = "en-US",
 ) -> Json:
     """INTERACTION_CREATE: `kind` 2 command, 3 component, 4 autocomplete, 5 modal submit."""
     payload: Json = {
@@ -304,7 +305,7 @@ def interaction(
         "type": kind,
         "token": token or f"tok-{interaction_id}",
         "version": 1,
-        "locale": "en-US",
+        "locale": locale,
         "guild_locale": "en-US",
         "app_permissions": str(app_permissions),
         "entitlements": [],

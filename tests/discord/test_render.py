@@ -58,7 +58,7 @@ def test_long_cards_stay_within_discord_limits() -> None:
     assert len(data["fields"]) <= render.FIELDS_MAX
     assert all(len(f["value"]) <= render.FIELD_VALUE_MAX for f in data["fields"])
     assert embed_length(data) <= render.EMBED_TOTAL_MAX
-    assert "more part(s) not shown" in data["fields"][-1]["value"]
+    assert "not shown here" in data["fields"][-1]["value"]
 
 
 def test_a_long_field_is_split_at_line_ends() -> None:
