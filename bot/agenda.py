@@ -580,11 +580,12 @@ class Agenda:
                     raise LookupError(f"no publisher for platform {target.platform}")
                 thread_target = split_target(where.channel_id)
                 thread: ThreadRef | None = None
+                # what the platform adds (review buttons) is in the post's language
                 if thread_target is not None:
-                    receipt = await publisher.post_in_thread(ref, thread_target, content.card)
+                    with i18n.speaking(community.locale):
+                        receipt = await publisher.post_in_thread(ref, thread_target, content.card)
                     landed = channel
                 else:
-                    # what the platform adds (review buttons) in the post's language
                     with i18n.speaking(community.locale):
                         receipt = await publisher.publish(ref, content.post(where.channel_id))
                     landed = venue(receipt.channel_id, target.id, community.id)
@@ -805,18 +806,28 @@ def _failure_card(
     deadline: str,
 ) -> Card:
     """The moderators' notice of a post that keeps failing, in the language in force."""
-    what = item.describe()
+    payload = item.outgoing.payload() if item.outgoing else None
+    what = outbox.describe(str(item.kind), item.period, payload)
+    slug = item.challenge.slug
     body = (
-        # TRANSLATORS: {post} says which post ("the final results in {challenge}"); {error}
-        # is the platform's error, in English
+        # TRANSLATORS: {post} says which post ("the final results"), {challenge} is the
+        # challenge's short name; {error} is the platform's error, in English
         _(
-            "{post} could not be sent to {channels}: {error}",
+            "{post} in {challenge} could not be sent to {channels}: {error}",
             post=what,
+            challenge=slug,
             channels=", ".join(channels),
             error=why,
         )
         if channels
-        else _("{post} could not be sent: {error}", post=what, error=why)
+        # TRANSLATORS: {post} says which post ("the final results"), {challenge} is the
+        # challenge's short name; {error} is the platform's error, in English
+        else _(
+            "{post} in {challenge} could not be sent: {error}",
+            post=what,
+            challenge=slug,
+            error=why,
+        )
     )
     then = (
         # TRANSLATORS: `/mod posts retry:{id}` is a command: keep it as it is

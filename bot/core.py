@@ -441,7 +441,8 @@ class Cocreate:
                 if publisher is None:
                     continue
                 try:
-                    await publisher.update(community.ref, receipt, post)
+                    with i18n.speaking(community.locale):  # what the platform adds to it
+                        await publisher.update(community.ref, receipt, post)
                 except Exception:
                     log.exception("could not update the post of idea %s", idea_id)
             status = _tag(idea.status)
