@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot import loop, notices, outbox, reminders, rounds
+from bot import i18n, loop, notices, outbox, reminders, rounds
 from bot.conversations import split_target, thread_name
 from bot.counting import Counting
 from bot.cron import fire_times
@@ -40,6 +40,7 @@ from bot.digest import (
     submissions_closed_notice,
     weekly_results,
 )
+from bot.i18n import _, n_
 from bot.messages import (
     MODERATORS,
     Attachment,
@@ -260,7 +261,7 @@ class Agenda:
                     upcoming = fire_times(
                         c.settings.schedule, c.settings.timezone, after, now + timedelta(days=32)
                     )
-                    times += [at for _, at in upcoming[:1]]
+                    times += [at for _slot, at in upcoming[:1]]
             for p in pending:
                 if p.state == "retry" and p.next_attempt_at is not None:
                     times.append(p.next_attempt_at)
@@ -465,7 +466,10 @@ class Agenda:
                 ):
                     continue  # another process made it
                 if posting and ready.carrier is not None:
-                    claimed = await self.claim(store, ready.carrier, ready.posts(), now)
+                    community = await store.community_by_id(community_id)
+                    with i18n.speaking(community.locale):  # a public post
+                        posts = ready.posts()
+                    claimed = await self.claim(store, ready.carrier, posts, now)
             log.info(
                 "you said, we did of %s in community %s: %d ideas",
                 slot[0],
@@ -481,7 +485,7 @@ class Agenda:
         self, store: Store, challenge_id: int, posts: Sequence[Post], now: datetime
     ) -> list[int]:
         """Claim a command's posts in its transaction; `send` them once it committed."""
-        return [post_id for post_id, _ in await self._claim(store, challenge_id, posts, now)]
+        return [post_id for post_id, _due in await self._claim(store, challenge_id, posts, now)]
 
     async def claim(
         self, store: Store, challenge: Challenge, posts: Sequence[Post], now: datetime
@@ -555,7 +559,8 @@ class Agenda:
                 await self._activity(item.challenge.id)
             async with self.db.transaction() as store:
                 community = await store.community_by_id(item.challenge.community_id)
-                content, awards = await self._content(store, item)
+                with i18n.speaking(community.locale):  # public posts: the community's language
+                    content, awards = await self._content(store, item)
             channels = content.channels
             sent_channels = {r.split(" ", 1)[0] for r in receipts}
             todo = [c for c in content.channels if c not in sent_channels]
@@ -575,11 +580,14 @@ class Agenda:
                     raise LookupError(f"no publisher for platform {target.platform}")
                 thread_target = split_target(where.channel_id)
                 thread: ThreadRef | None = None
+                # what the platform adds (review buttons) is in the post's language
                 if thread_target is not None:
-                    receipt = await publisher.post_in_thread(ref, thread_target, content.card)
+                    with i18n.speaking(community.locale):
+                        receipt = await publisher.post_in_thread(ref, thread_target, content.card)
                     landed = channel
                 else:
-                    receipt = await publisher.publish(ref, content.post(where.channel_id))
+                    with i18n.speaking(community.locale):
+                        receipt = await publisher.publish(ref, content.post(where.channel_id))
                     landed = venue(receipt.channel_id, target.id, community.id)
                     if content.kind is PostKind.IDEA and content.idea_id is not None:
                         thread = await self._open_thread(publisher, ref, receipt, content)
@@ -705,23 +713,15 @@ class Agenda:
         """A notice in the moderators' channel (best effort: the platform may be down)."""
         deadline = item.due_at + timedelta(hours=self.settings.give_up_hours)
         tz = item.challenge.settings.timezone
-        where = f" to {', '.join(channels)}" if channels else ""
-        then = (
-            "Cocreate has stopped trying. `/mod posts retry:{id}` tries again."
-            if gave_up
-            else f"Cocreate keeps trying (next in {_span(delay)}) until {when(deadline, tz)}. "
-            "`/mod posts` lists the posts waiting; `/mod posts cancel:{id}` stops this one."
-        ).format(id=post_id)
-        card = Card(
-            f"⚠️ A post could not be sent ({attempts} tries)",
-            f"{item.describe()} could not be sent{where}: {why}\n{then}",
-        )
         try:
             async with self.db.transaction() as store:
                 community = await store.community_by_id(item.challenge.community_id)
             publisher = self.publishers.get(community.platform)
             if publisher is None:
                 return
+            with i18n.speaking(community.locale):  # the moderators' channel: a public post
+                card = _failure_card(post_id, item, attempts, channels, why, gave_up, delay,
+                                     when(deadline, tz))  # fmt: skip
             ref = community.ref
             await publisher.publish(ref, Post(MODERATORS, PostKind.NOTICE, card))
             async with self.db.transaction() as store:
@@ -763,7 +763,7 @@ class Agenda:
         card, awards = await final_results(store, self.rewards, self.counting, c, self.clock.now())
         following = await store.rounds.next_round(c.id)
         if following is not None:
-            field = ("Next round", rounds.next_round_line(following))
+            field = (_("Next round"), rounds.next_round_line(following))
             card = replace(card, fields=(*card.fields, field))
         await webhook_results.final(store, c, self.clock.now())
         await self._final_places(store, c)
@@ -793,6 +793,63 @@ class Agenda:
                 if post_id is not None:
                     posts.append(post_id)
         self._places[c.id] = posts
+
+
+def _failure_card(
+    post_id: int,
+    item: Due,
+    attempts: int,
+    channels: Sequence[str],
+    why: str,
+    gave_up: bool,
+    delay: timedelta,
+    deadline: str,
+) -> Card:
+    """The moderators' notice of a post that keeps failing, in the language in force."""
+    payload = item.outgoing.payload() if item.outgoing else None
+    what = outbox.describe(str(item.kind), item.period, payload)
+    slug = item.challenge.slug
+    body = (
+        # TRANSLATORS: {post} says which post ("the final results"), {challenge} is the
+        # challenge's short name; {error} is the platform's error, in English
+        _(
+            "{post} in {challenge} could not be sent to {channels}: {error}",
+            post=what,
+            challenge=slug,
+            channels=", ".join(channels),
+            error=why,
+        )
+        if channels
+        # TRANSLATORS: {post} says which post ("the final results"), {challenge} is the
+        # challenge's short name; {error} is the platform's error, in English
+        else _(
+            "{post} in {challenge} could not be sent: {error}",
+            post=what,
+            challenge=slug,
+            error=why,
+        )
+    )
+    then = (
+        # TRANSLATORS: `/mod posts retry:{id}` is a command: keep it as it is
+        _("Cocreate has stopped trying. `/mod posts retry:{id}` tries again.", id=post_id)
+        if gave_up
+        # TRANSLATORS: `/mod posts` and `/mod posts cancel:{id}` are commands: keep them
+        else _(
+            "Cocreate keeps trying (next in {delay}) until {deadline}. `/mod posts` lists the "
+            "posts waiting; `/mod posts cancel:{id}` stops this one.",
+            delay=_span(delay),
+            deadline=deadline,
+            id=post_id,
+        )
+    )
+    return Card(
+        n_(
+            "⚠️ A post could not be sent ({n} try)",
+            "⚠️ A post could not be sent ({n} tries)",
+            attempts,
+        ),
+        f"{body}\n{then}",
+    )
 
 
 def _idea_title(card_title: str) -> str:
@@ -837,7 +894,7 @@ def _lapsed(post: ScheduledPost, now: datetime) -> bool:
     ran on this host and is gone."""
     if post.claimed_at + CLAIM_LEASE <= now:
         return True
-    host, _, rest = post.claimed_by.partition(":")
+    host, _sep, rest = post.claimed_by.partition(":")
     pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
         return False
@@ -852,7 +909,11 @@ def _lapsed(post: ScheduledPost, now: datetime) -> bool:
 
 def _span(delay: timedelta) -> str:
     seconds = int(delay.total_seconds())
-    return f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"
+    if seconds >= 120:
+        # TRANSLATORS: a delay in minutes, abbreviated
+        return _("{minutes} min", minutes=i18n.number(seconds // 60))
+    # TRANSLATORS: a delay in seconds, abbreviated
+    return _("{seconds} s", seconds=i18n.number(seconds))
 
 
 def _just_before(at: datetime) -> datetime:

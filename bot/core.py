@@ -32,6 +32,7 @@ from bot.events import (
     postings,
 )
 from bot.grammar import GrammarError, parse_line
+from bot.i18n import _, n_
 from bot.ingest import ReactionIngest
 from bot.messages import (
     Actor,
@@ -242,12 +243,12 @@ class Cocreate:
         except StorageUnavailable as err:
             log.warning("%s not run: the database is not answering (%s)", name, err)
             card = Card(
-                "Cocreate can't reach its database",
-                "Nothing was changed. Please try again in a minute.",
+                _("Cocreate can't reach its database"),
+                _("Nothing was changed. Please try again in a minute."),
             )
             return Reply(card, ok=False), "unavailable"
         except (GrammarError, TextError) as err:
-            return Reply(Card("That didn't work", str(err)), ok=False), "refused"
+            return Reply(Card(_("That didn't work"), str(err)), ok=False), "refused"
         except Exception:
             return internal_error(log, "in %s", name), "error"
         return reply, "ok" if reply.ok else "refused"
@@ -255,12 +256,19 @@ class Cocreate:
     async def _run(self, inv: Invocation, name: str) -> Reply:
         spec = registry.find(inv.command)
         if spec is None:
-            raise UserError(f"Unknown command `/{' '.join(inv.command)}`. Try `/cocreate help`.")
+            raise UserError(
+                # TRANSLATORS: {command} and `/cocreate help` are commands: keep them as they are
+                _(
+                    "Unknown command `{command}`. Try `/cocreate help`.",
+                    command="/" + " ".join(inv.command),
+                )
+            )
         if spec.moderator and not inv.actor.is_moderator:
-            raise PermissionDenied(f"Only moderators can use `{spec.name}`.")
+            # TRANSLATORS: {command} is a command's name: it stays as it is
+            raise PermissionDenied(_("Only moderators can use `{command}`.", command=spec.name))
         args = bind(spec, inv.options, inv.positionals, inv.spilled)
         if inv.actor.is_bot:
-            raise UserError("Bots can't use Cocreate's commands.")
+            raise UserError(_("Bots can't use Cocreate's commands."))
         now = self.clock.now()
         key = (inv.community.platform, inv.community.external_id)
         async with self.db.transaction() as store:
@@ -302,8 +310,12 @@ class Cocreate:
                 card=reply.unsent
                 or replace(
                     reply.card,
-                    footer=f"{len(unsent)} post(s) will be sent as soon as "
-                    f"{community.platform.capitalize()} answers.",
+                    footer=n_(
+                        "{n} post will be sent as soon as {platform} answers.",
+                        "{n} posts will be sent as soon as {platform} answers.",
+                        len(unsent),
+                        platform=community.platform.capitalize(),
+                    ),
                 ),
             )
         return reply
@@ -325,19 +337,23 @@ class Cocreate:
         if message.for_other is not None:
             name = display_inline(message.for_other, 80)
             note = (
-                f"{name} got a direct message about it."
+                _("{name} got a direct message about it.", name=name)
                 if where
-                else f"I couldn't send {name} a direct message: they find it with `/ideas mine`."
+                # TRANSLATORS: `/ideas mine` is a command: keep it as it is
+                else _(
+                    "I couldn't send {name} a direct message: they find it with `/ideas mine`.",
+                    name=name,
+                )
             )
             return replace(reply, card=replace(reply.card, footer=_joined(reply.card.footer, note)))
         if where:
-            note = f"Sent to {where}."
+            note = _("Sent to {where}.", where=where)
             return replace(reply, card=replace(reply.card, footer=_joined(reply.card.footer, note)))
         if message.attachments:
-            note = "I couldn't send you a direct message, so the file is here (only you see it)."
+            note = _("I couldn't send you a direct message, so the file is here (only you see it).")
             card = replace(reply.card, footer=_joined(reply.card.footer, note))
         else:  # the message itself, privately
-            note = "I couldn't send you a direct message, so here it is (only you see it)."
+            note = _("I couldn't send you a direct message, so here it is (only you see it).")
             card = replace(message.card, footer=_joined(message.card.footer, note))
         return replace(
             reply, card=card, attachments=reply.attachments + message.attachments, ephemeral=True
@@ -425,7 +441,8 @@ class Cocreate:
                 if publisher is None:
                     continue
                 try:
-                    await publisher.update(community.ref, receipt, post)
+                    with i18n.speaking(community.locale):  # what the platform adds to it
+                        await publisher.update(community.ref, receipt, post)
                 except Exception:
                     log.exception("could not update the post of idea %s", idea_id)
             status = _tag(idea.status)
@@ -451,19 +468,23 @@ class Cocreate:
         if idea.merged_into_id is not None:
             head = await store.idea(idea.merged_into_id)
             merged_into = head.number if head else None
-        shown = "anonymous" if idea.anonymous else author.display_name
-        card = idea_card(idea, challenge, shown, merged_into=merged_into)
         emoji = challenge.settings.vote_emoji
         posts = await store.idea_post_messages(idea.id)
-        where = await _communities(store, [community_id for community_id, _, _ in posts])
-        return [
-            (
-                where[community_id],
-                PostReceipt(channel_id, message_id),
-                Post(channel_id, PostKind.IDEA, card, idea.id, idea.number, emoji),
+        where = await _communities(store, [community_id for community_id, _ch, _m in posts])
+        out = []
+        for community_id, channel_id, message_id in posts:
+            community = where[community_id]
+            with i18n.speaking(community.locale):  # a public post: the community's language
+                shown = _("anonymous") if idea.anonymous else author.display_name
+                card = idea_card(idea, challenge, shown, merged_into=merged_into)
+            out.append(
+                (
+                    community,
+                    PostReceipt(channel_id, message_id),
+                    Post(channel_id, PostKind.IDEA, card, idea.id, idea.number, emoji),
+                )
             )
-            for community_id, channel_id, message_id in posts
-        ]
+        return out
 
     # -- conversations -----------------------------------------------------------
 
@@ -635,7 +656,7 @@ class Cocreate:
         self,
         platform: str,
         closed_within: timedelta,
-        mine: Callable[[CommunityRef], bool] = lambda _: True,
+        mine: Callable[[CommunityRef], bool] = lambda _ref: True,
         *,
         why: str = "after start",
         retry_s: float = 1.0,
@@ -765,8 +786,11 @@ class Cocreate:
                 publisher = self.publishers.get(community.platform)
                 if publisher is not None:
                     ref = community.ref
-                    await publisher.badge_awarded(
-                        ref, members[award.member_id].external_id, award.kind
-                    )
+                    member = members[award.member_id]
+                    # a direct message to them: in their language
+                    with i18n.speaking(
+                        i18n.resolve(member.locale, member.platform_locale, community.locale)
+                    ):
+                        await publisher.badge_awarded(ref, member.external_id, award.kind)
         except Exception:
             log.exception("announcing %d badges failed", len(awards))

@@ -6,21 +6,23 @@ from __future__ import annotations
 import logging
 import uuid
 
+from bot.i18n import _
 from bot.messages import Card, Reply
 
 
 class UserError(Exception):
     """Something the person can fix; the message says what happened and what to do."""
 
-    def __init__(self, message: str, *, title: str = "That didn't work") -> None:
+    def __init__(self, message: str, *, title: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.title = title
+        #: raised in the language of the answer: the default title is written in it too
+        self.title = title if title is not None else _("That didn't work")
 
 
 class PermissionDenied(UserError):
     def __init__(self, message: str) -> None:
-        super().__init__(message, title="Moderators only")
+        super().__init__(message, title=_("Moderators only"))
 
 
 class StorageUnavailable(Exception):
@@ -43,6 +45,14 @@ def internal_error(logger: logging.Logger, what: str, *args: object) -> Reply:
 
 def internal_error_reply(error_id: str | None = None) -> Reply:
     """Every platform's answer to an error on our side (with its id, once logged)."""
-    tell = f"; if it keeps failing, tell a moderator the error id {error_id}" if error_id else ""
-    card = Card("Something went wrong on our side", f"Nothing was changed. Please try again{tell}.")
+    tell = (
+        _(
+            "Nothing was changed. Please try again; if it keeps failing, tell a moderator "
+            "the error id {error_id}.",
+            error_id=error_id,
+        )
+        if error_id
+        else _("Nothing was changed. Please try again.")
+    )
+    card = Card(_("Something went wrong on our side"), tell)
     return Reply(card, error_id=error_id, ok=False)

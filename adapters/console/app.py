@@ -31,6 +31,7 @@ from bot.clock import OffsetClock
 from bot.conversations import DirectMessageClosed
 from bot.core import parse_invocation
 from bot.grammar import GrammarError, parse_duration, parse_idea_number
+from bot.i18n import _
 from bot.messages import (
     MODERATORS,
     Actor,
@@ -134,7 +135,8 @@ class ConsolePublisher:
         self.write("\n".join([f"[DM to {safe(member_external_id)}] {first}", *rest]))
         for path in saved:
             self.write(f"  📎 {path}")
-        return ", ".join(str(p) for p in saved) or "the console"
+        # TRANSLATORS: where a direct message went, in "Sent to {where}."
+        return ", ".join(str(p) for p in saved) or _("the console")
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         """The console has no forum tags."""
@@ -143,7 +145,7 @@ class ConsolePublisher:
         self, community: CommunityRef, thread: ThreadRef
     ) -> ThreadActivity | None:
         listed = self.threads.get(f"{thread.channel_id}>{thread.thread_id}", [])
-        people = [who for who, _ in listed if who != "Cocreate"]
+        people = [who for who, _text in listed if who != "Cocreate"]
         return ThreadActivity(len(people), frozenset(people), includes_own=False)
 
     def save(self, attachments: Iterable[Attachment]) -> list[Path]:
@@ -170,7 +172,12 @@ class ConsolePublisher:
     async def badge_awarded(
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:
-        self.write(f"(🎖️ {safe(member_external_id)} earned {badge.label})")
+        # the bot's message to the member who earned it, as the console shows it
+        self.write(
+            "("
+            + _("🎖️ {member} earned {badge}", member=safe(member_external_id), badge=_(badge.label))
+            + ")"
+        )
 
     async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
         card = post.card

@@ -11,6 +11,7 @@ from adapters.memory.settings import memory_settings
 from bot.conversations import DirectMessageClosed
 from bot.core import parse_invocation
 from bot.grammar import GrammarError
+from bot.i18n import _
 from bot.messages import (
     MODERATORS,
     Actor,
@@ -82,7 +83,7 @@ class MemoryPlatform:
         try:
             invocation = parse_invocation(text, self.community, channel, actor(member))
         except GrammarError as err:
-            return Reply(Card("Not understood", str(err)), ok=False)
+            return Reply(Card(_("Not understood"), str(err)), ok=False)
         return await self.core.handle_command(invocation)
 
     async def reaction(
@@ -159,7 +160,8 @@ class MemoryPlatform:
         if member is None or not member.dms_open:
             raise DirectMessageClosed(f"{member_external_id} accepts no direct messages")
         self.chat.direct(member_external_id, card_text(card), attachments)
-        return "your direct messages"
+        # TRANSLATORS: where a direct message went, in "Sent to {where}."
+        return _("your direct messages")
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         message = self.chat.messages.get(thread.thread_id)
@@ -172,7 +174,7 @@ class MemoryPlatform:
         message = self.chat.messages.get(thread.thread_id)
         if message is None:
             return None
-        people = [who for who, _ in message.replies if who != BOT]
+        people = [who for who, _text in message.replies if who != BOT]
         return ThreadActivity(len(people), frozenset(people), includes_own=False)
 
     # -- Reconciler --------------------------------------------------------------------

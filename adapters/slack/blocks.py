@@ -16,6 +16,7 @@ from typing import Any
 
 from adapters.slack.translate import block_id
 from bot.commands.spec import CommandSpec, Option, OptionKind
+from bot.i18n import N_, _
 from bot.messages import Card
 from bot.review import ReviewAction
 from bot.settings import LimitsSettings
@@ -30,6 +31,7 @@ HEADER_TEXT = 150
 CONTEXT_TEXT = 2000
 FALLBACK_TEXT = 300
 MODAL_TITLE = 24
+BUTTON_TEXT = 75
 
 APPROVE_ACTION = "cocreate_review_approve"
 REJECT_ACTION = "cocreate_review_reject"
@@ -42,22 +44,35 @@ def review_action(action_id: str) -> ReviewAction:
 
 FORM_CALLBACK = "cocreate_form"
 
-#: Short modal titles (Slack allows 24 characters) and submit labels.
+#: Short modal titles (Slack allows 24 characters: longer translations are cut) and submit
+#: labels, translated where they are shown.
 FORM_TITLES: dict[tuple[str, ...], tuple[str, str]] = {
-    ("idea", "submit"): ("Submit an idea", "Submit"),
-    ("idea", "edit"): ("Edit an idea", "Save"),
-    ("idea", "capture"): ("Submit as idea", "Submit"),
-    ("challenge", "create"): ("New challenge", "Create"),
+    # TRANSLATORS: the title of a form; Slack shows at most 24 characters
+    ("idea", "submit"): (N_("Submit an idea"), N_("Submit")),
+    # TRANSLATORS: the title of a form; Slack shows at most 24 characters
+    ("idea", "edit"): (N_("Edit an idea"), N_("Save")),
+    # TRANSLATORS: the title of a form; Slack shows at most 24 characters
+    ("idea", "capture"): (N_("Submit as idea"), N_("Submit")),
+    # TRANSLATORS: the title of a form; Slack shows at most 24 characters
+    ("challenge", "create"): (N_("New challenge"), N_("Create")),
 }
+#: Examples shown in empty form fields, translated where they are shown; those without
+#: words (a time zone, a cron line, an idea number) are the same in every language.
 _PLACEHOLDERS = {
-    OptionKind.WHEN: "7d, or 2026-03-31 18:00",
-    OptionKind.DURATION: "30d, 12h or 0",
+    # TRANSLATORS: what a member may type: `7d` (7 days) and the date stay as they are
+    OptionKind.WHEN: N_("7d, or 2026-03-31 18:00"),
+    # TRANSLATORS: what a member may type: `30d`, `12h` and `0` stay as they are
+    OptionKind.DURATION: N_("30d, 12h or 0"),
     OptionKind.CRON: "0 9 * * mon",
     OptionKind.TIMEZONE: "Europe/Paris",
-    OptionKind.EMOJI: "👍 or :partyparrot:",
-    OptionKind.CHALLENGE: "title or short name (empty: the one running here)",
+    # TRANSLATORS: what a member may type: the emoji and `:partyparrot:` stay as they are
+    OptionKind.EMOJI: N_("👍 or :partyparrot:"),
+    OptionKind.CHALLENGE: N_("title or short name (empty: the one running here)"),
     OptionKind.IDEA: "#12",
 }
+_TRANSLATED_PLACEHOLDERS = frozenset(
+    {OptionKind.WHEN, OptionKind.DURATION, OptionKind.EMOJI, OptionKind.CHALLENGE}
+)
 
 
 def escape(text: str) -> str:
@@ -140,7 +155,8 @@ def fit(blocks: list[Block], limit: int) -> list[Block]:
     """At most `limit` blocks; a note says when something was cut."""
     if len(blocks) <= limit:
         return blocks
-    note = {"type": "context", "elements": [mrkdwn("…shortened: Slack shows at most this much.")]}
+    shortened = escape(_("…shortened: Slack shows at most this much."))
+    note = {"type": "context", "elements": [mrkdwn(shortened)]}
     return [*blocks[: limit - 1], note]
 
 
@@ -169,7 +185,7 @@ def review_message(card: Card, idea_number: int | None) -> dict[str, Any]:
             {
                 "type": "button",
                 "action_id": ACTION_IDS[action],
-                "text": plain(action.label),
+                "text": plain(_(action.label), BUTTON_TEXT),
                 "style": "primary" if action is ReviewAction.APPROVE else "danger",
                 "value": value,
             }
@@ -203,8 +219,11 @@ def home_view(cards: Iterable[Card]) -> dict[str, Any]:
             "elements": [
                 mrkdwn(
                     escape(
-                        "Submit with /idea submit · vote by reacting to idea posts · "
-                        "/cocreate help for everything else"
+                        # TRANSLATORS: /idea submit and /cocreate help are commands: keep them
+                        _(
+                            "Submit with /idea submit · vote by reacting to idea posts · "
+                            "/cocreate help for everything else"
+                        )
                     )
                 )
             ],
@@ -226,7 +245,7 @@ def _element(option: Option, limits: LimitsSettings) -> dict[str, Any]:
         return {
             "type": "checkboxes",
             "action_id": "value",
-            "options": [{"text": plain(clip(option.description, 75)), "value": "yes"}],
+            "options": [{"text": plain(_(option.description), BUTTON_TEXT), "value": "yes"}],
         }
     if kind is OptionKind.INT:
         element: dict[str, Any] = {
@@ -265,7 +284,8 @@ def _element(option: Option, limits: LimitsSettings) -> dict[str, Any]:
         element["max_length"] = min(int(limit or 3000), 3000)
     placeholder = _PLACEHOLDERS.get(kind)
     if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
+        shown = _(placeholder) if kind in _TRANSLATED_PLACEHOLDERS else placeholder
+        element["placeholder"] = plain(shown, 150)
     return element
 
 
@@ -279,7 +299,11 @@ def form_view(
 ) -> dict[str, Any]:
     """A modal asking for a command's options, built from its spec; `initial` prefills
     text fields (a captured message)."""
-    default_title, submit = FORM_TITLES.get(spec.path, (spec.name, "Submit"))
+    # a command's name (the form's default title) stays as it is typed
+    default_title, submit = FORM_TITLES.get(spec.path, (spec.name, N_("Submit")))
+    if spec.path in FORM_TITLES:
+        default_title = _(default_title)
+    submit = _(submit)
     blocks: list[Block] = []
     for option in options:
         element = _element(option, limits)
@@ -294,28 +318,30 @@ def form_view(
             "optional": not spec.form_requires(option),
         }
         if option.kind is not OptionKind.BOOL:
-            block["hint"] = plain(clip(option.description, 2000))
+            block["hint"] = plain(_(option.description), 2000)
         blocks.append(block)
     return {
         "type": "modal",
         "callback_id": FORM_CALLBACK,
         "title": plain(title or default_title, MODAL_TITLE),
         "submit": plain(submit, MODAL_TITLE),
-        "close": plain("Cancel"),
+        "close": plain(_("Cancel"), MODAL_TITLE),
         "private_metadata": json.dumps(metadata, separators=(",", ":")),
         "blocks": fit(blocks, VIEW_BLOCKS),
     }
 
 
 def result_view(card: Card, title: str = "Cocreate") -> dict[str, Any]:
-    """A modal showing the outcome of a form: the core's reply."""
+    """A modal showing the outcome of a form: the core's reply (its title, the product's
+    name, is the same in every language)."""
+    done = [{"type": "section", "text": mrkdwn(escape(_("Done.")))}]
     return {
         "type": "modal",
         "title": plain(title, MODAL_TITLE),
-        "close": plain("Close"),
-        "blocks": fit(card_blocks(card) or [{"type": "section", "text": mrkdwn("Done.")}], 100),
+        "close": plain(_("Close"), MODAL_TITLE),
+        "blocks": fit(card_blocks(card) or done, 100),
     }
 
 
 def working_view() -> dict[str, Any]:
-    return result_view(Card("⏳ Working on it", "This view updates when it's done."))
+    return result_view(Card(_("⏳ Working on it"), _("This view updates when it's done.")))

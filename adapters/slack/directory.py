@@ -1,5 +1,6 @@
-"""Who a Slack user is for the core: their name, whether they are a bot, and whether they
-moderate (workspace admins and owners, or `slack.admins` user ids and user group ids)."""
+"""Who a Slack user is for the core: their name, whether they are a bot, whether they
+moderate (workspace admins and owners, or `slack.admins` user ids and user group ids), and
+the language Slack reports for them (`users.info` with `include_locale`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class Profile:
     name: str
     is_bot: bool
     is_admin: bool
+    #: Slack's locale for the user ("es-ES"); None when Slack did not say
+    locale: str | None = None
 
 
 def profile_of(user: Mapping[str, Any], fallback_name: str = "") -> Profile:
@@ -45,6 +48,7 @@ def profile_of(user: Mapping[str, Any], fallback_name: str = "") -> Profile:
         name=str(name),
         is_bot=bool(user.get("is_bot") or user.get("is_app_user")),
         is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+        locale=str(user["locale"]) if user.get("locale") else None,
     )
 
 
@@ -82,6 +86,7 @@ class Directory:
             display_name=profile.name if profile else name_hint,
             is_moderator=moderator,
             is_bot=bool(profile and profile.is_bot),
+            locale=profile.locale if profile else None,
         )
 
     async def profile(
@@ -93,7 +98,7 @@ class Directory:
         if hit is not None and hit[0] > now:
             return hit[1]
         try:
-            response = await client.users_info(user=user_id)
+            response = await client.users_info(user=user_id, include_locale=True)
         except SlackApiError as err:
             log.warning("users.info for %s failed: %s", user_id, err.response.get("error"))
             return None
@@ -130,6 +135,12 @@ class Directory:
             return members  # not cached: try again next time
         self._groups[key] = (now + self.ttl_s, members)
         return members
+
+    def cached_locale(self, team_id: str, user_id: str) -> str | None:
+        """The user's Slack locale if it is known already (no call to Slack: for answers
+        that must come at once, such as opening a form)."""
+        hit = self._profiles.get((team_id, user_id))
+        return hit[1].locale if hit is not None and hit[0] > self._now() else None
 
     def forget(self, team_id: str, user_id: str) -> None:
         self._profiles.pop((team_id, user_id), None)

@@ -32,15 +32,17 @@ from adapters.slack.directory import Directory
 from adapters.slack.installations import InstallationStore
 from adapters.slack.publisher import upload
 from adapters.slack.reactions import ReactionDesk
-from adapters.slack.replays import STORAGE_DOWN, ReplayGuard, keys_of
+from adapters.slack.replays import ReplayGuard, keys_of, storage_down
 from adapters.slack.translate import FormMetadata, SlashCommand, community, obj, team_of, text
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
+from bot import i18n
 from bot.commands import registry
 from bot.commands.args import convert
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.core import parse_invocation
 from bot.errors import StorageUnavailable, UserError, internal_error, internal_error_reply
 from bot.grammar import GrammarError
+from bot.i18n import _
 from bot.messages import Actor, Attachment, Card, Invocation, OptionValue, Reply
 from bot.ports import Core
 from bot.settings import Settings
@@ -139,7 +141,8 @@ class SlackHandlers:
         except StorageUnavailable:
             log.warning("%s not run: the database is down", what)
             client = await self.workspaces.client(command.team_id)
-            await self.reply(client, command, Reply(STORAGE_DOWN, ok=False))
+            with i18n.speaking(self.directory.cached_locale(command.team_id, command.user_id)):
+                await self.reply(client, command, Reply(storage_down(), ok=False))
             return
         if not first:
             return
@@ -147,10 +150,19 @@ class SlackHandlers:
         actor = await self.directory.actor(
             client, command.team_id, command.user_id, command.user_name
         )
+        # What this adapter says itself is in the language Slack reports for them (the core
+        # answers in their own choice, if they made one).
+        with i18n.speaking(actor.locale):
+            await self.answer_command(client, command, actor)
+
+    async def answer_command(
+        self, client: AsyncWebClient, command: SlashCommand, actor: Actor
+    ) -> None:
         try:
             inv = parse_invocation(command.line, command.community, command.channel_id, actor)
         except GrammarError as err:
-            await self.reply(client, command, Reply(Card("That didn't work", str(err)), ok=False))
+            refused = Card(_("That didn't work"), str(err))
+            await self.reply(client, command, Reply(refused, ok=False))
             return
         spec = registry.find(inv.command)
         inv = translate.slack_invocation(inv, spec)
@@ -173,9 +185,9 @@ class SlackHandlers:
         if reply.attachments:
             sent = await self.send_files(client, command.user_id, reply.attachments)
             note = (
-                "The file is in your direct messages with Cocreate."
+                _("The file is in your direct messages with Cocreate.")
                 if sent
-                else "The file could not be sent; please try again."
+                else _("The file could not be sent; please try again.")
             )
             card = replace(card, footer=" · ".join(t for t in (card.footer, note) if t))
         content = blocks.message(card)
@@ -213,16 +225,21 @@ class SlackHandlers:
         metadata = FormMetadata(spec.path, command.channel_id, inv.positionals)
         title = None
         if spec.path == ("idea", "edit") and inv.positionals:
-            title = f"Edit idea {inv.positionals[0]}"
+            # TRANSLATORS: a form's title (Slack shows at most 24 characters); {idea} is "#12"
+            title = _("Edit idea {idea}", idea=inv.positionals[0])
         view = blocks.form_view(spec, options, metadata.as_dict(), self.settings.limits, title)
         try:
             await client.views_open(trigger_id=command.trigger_id, view=view)
         except SlackApiError as err:
             log.warning("views.open for %s failed: %s", spec.name, err.response.get("error"))
             hint = Card(
-                "The form didn't open",
-                f"Slack said `{err.response.get('error')}`. You can type it instead: "
-                f"`{spec.usage}`",
+                _("The form didn't open"),
+                # TRANSLATORS: {error} is Slack's error code, {usage} the command to type
+                _(
+                    "Slack said `{error}`. You can type it instead: `{usage}`",
+                    error=err.response.get("error"),
+                    usage=spec.usage,
+                ),
             )
             await self.reply(client, command, Reply(hint, ok=False))
 
@@ -241,8 +258,22 @@ class SlackHandlers:
         if spec is None or not channel or not ts:
             return
         client = await self.workspaces.client(team)
+        # no call to Slack before the form opens: their language if it is known already
+        with i18n.speaking(self.directory.cached_locale(team, text(obj(body, "user"), "id"))):
+            await self.capture_form(client, spec, body, message, author, ts, channel)
+
+    async def capture_form(
+        self,
+        client: AsyncWebClient,
+        spec: CommandSpec,
+        body: dict[str, Any],
+        message: Mapping[str, Any],
+        author: str,
+        ts: str,
+        channel: str,
+    ) -> None:
         if not author or message.get("bot_id"):
-            refusal = Card("That didn't work", "Only a member's message can become an idea.")
+            refusal = Card(_("That didn't work"), _("Only a member's message can become an idea."))
             url = text(body, "response_url")
             if not url or not await self.api.respond(
                 url, {"response_type": "ephemeral", **blocks.message(refusal)}
@@ -284,6 +315,21 @@ class SlackHandlers:
         if not self.ours(team, context):
             await ack()
             return
+        user = obj(body, "user")
+        with i18n.speaking(self.directory.cached_locale(team, text(user, "id"))):
+            await self.submit_form(ack, body, view, request, started, metadata, spec)
+
+    async def submit_form(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        request: AsyncBoltRequest,
+        started: float,
+        metadata: FormMetadata,
+        spec: CommandSpec,
+    ) -> None:
+        team = team_of(body)
         positionals = metadata.positionals
         fields = [
             o for o in translate.form_options(spec, positionals) if o.name not in metadata.given
@@ -298,7 +344,7 @@ class SlackHandlers:
             first = await self.replays.first_time(keys, f"form {spec.name}")
         except StorageUnavailable:
             log.warning("form %s not run: the database is down", spec.name)
-            await ack(**self.form_answer(Reply(STORAGE_DOWN, ok=False), fields))
+            await ack(**self.form_answer(Reply(storage_down(), ok=False), fields))
             return
         if not first:
             await ack()
@@ -310,12 +356,13 @@ class SlackHandlers:
             f"form {spec.name}",
         )
         budget = self.tuning.form_budget_s - (asyncio.get_running_loop().time() - started)
-        done, _ = await asyncio.wait({task}, timeout=max(budget, 0.0))
+        done, _pending = await asyncio.wait({task}, timeout=max(budget, 0.0))
         if task in done:
             await ack(**self.form_answer(task.result() or internal_error_reply(), fields))
             return
         await ack(response_action="update", view=blocks.working_view())
-        self.work.spawn(self.finish_form(team, text(view, "id"), task), "form result")
+        locale = i18n.current()
+        self.work.spawn(self.finish_form(team, text(view, "id"), task, locale), "form result")
 
     def field_errors(
         self, spec: CommandSpec, fields: Sequence[Option], options: Mapping[str, OptionValue]
@@ -326,7 +373,7 @@ class SlackHandlers:
             value = options.get(option.name)
             if value is None:
                 if spec.form_requires(option):
-                    errors[translate.block_id(option)] = "Please fill this in."
+                    errors[translate.block_id(option)] = _("Please fill this in.")
                 continue
             try:
                 convert(option, value)
@@ -377,12 +424,17 @@ class SlackHandlers:
             "errors": {translate.block_id(field): blocks.clip(message, ERROR_TEXT)},
         }
 
-    async def finish_form(self, team: str, view_id: str, task: asyncio.Task[Reply | None]) -> None:
-        reply = await task or internal_error_reply()
+    async def finish_form(
+        self, team: str, view_id: str, task: asyncio.Task[Reply | None], locale: str
+    ) -> None:
+        reply = await task
         client = await self.workspaces.client(team)
-        title = "Cocreate" if reply.ok else "Not done"
+        with i18n.speaking(locale):
+            reply = reply or internal_error_reply()
+            title = "Cocreate" if reply.ok else _("Not done")
+            view = blocks.result_view(reply.card, title)
         try:
-            await client.views_update(view_id=view_id, view=blocks.result_view(reply.card, title))
+            await client.views_update(view_id=view_id, view=view)
         except SlackApiError as err:
             log.info("form result not shown: %s", err.response.get("error"))
 
@@ -402,7 +454,9 @@ class SlackHandlers:
         for path, options in HOME_COMMANDS:
             inv = Invocation(community(team), channel, actor, path, options)
             cards.append((await self.core.handle_command(inv)).card)
-        await client.views_publish(user_id=user_id, view=blocks.home_view(cards))
+        with i18n.speaking(actor.locale):
+            view = blocks.home_view(cards)
+        await client.views_publish(user_id=user_id, view=view)
 
     # -- the app removed from a workspace --------------------------------------------------
 
@@ -460,7 +514,11 @@ class SlackHandlers:
         except StorageUnavailable:
             log.warning("review button not run: the database is down")
             if response_url:
-                await self.api.respond(response_url, {**payload, **blocks.message(STORAGE_DOWN)})
+                with i18n.speaking(
+                    self.directory.cached_locale(team, text(obj(body, "user"), "id"))
+                ):
+                    down = blocks.message(storage_down())
+                await self.api.respond(response_url, {**payload, **down})
             return
         if not first:
             return
@@ -476,7 +534,9 @@ class SlackHandlers:
             await self.api.respond(response_url, {**payload, **blocks.message(reply.card)})
         message = obj(body, "message")
         if reply.ok and text(message, "ts") and channel:
-            await self.mark_reviewed(client, channel, message, decision.verdict(actor.display_name))
+            with i18n.speaking(actor.locale):
+                verdict = decision.verdict(actor.display_name)
+            await self.mark_reviewed(client, channel, message, verdict)
 
     async def mark_reviewed(
         self,

@@ -23,6 +23,7 @@ from adapters.slack.config import Sleep
 from adapters.slack.emoji import reaction_emoji, reaction_name, same_emoji
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
 from bot.conversations import DirectMessageClosed
+from bot.i18n import _
 from bot.messages import (
     MODERATORS,
     Actor,
@@ -130,7 +131,8 @@ class SlackPublisher:
             raise
         if attachments and not await upload(client, channel, attachments):
             raise RuntimeError("the files of a direct message could not be uploaded")
-        return "your direct messages with Cocreate"
+        # TRANSLATORS: where a direct message went, in "Sent to {where}."
+        return _("your direct messages with Cocreate")
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         """Slack has no forum tags: the status is told in the thread."""
@@ -211,8 +213,9 @@ class SlackPublisher:
     ) -> None:
         """A direct message (the app's Messages tab) to the member who earned it."""
         card = Card(
-            f"🎖️ You earned {badge.label}",
-            "See your badges and points in the Home tab of Cocreate, or with /cocreate badges.",
+            _("🎖️ You earned {badge}", badge=_(badge.label)),
+            # TRANSLATORS: /cocreate badges is a command: keep it as it is
+            _("See your badges and points in the Home tab of Cocreate, or with /cocreate badges."),
         )
         try:
             client = await self.workspaces.client(community.external_id)

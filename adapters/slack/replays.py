@@ -13,16 +13,22 @@ import logging
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.i18n import _
 from bot.messages import Card
 from bot.ports import Core
 
 log = logging.getLogger("cocreate.slack")
 
-#: what a person is told when the check could not be made
-STORAGE_DOWN = Card(
-    "Not done",
-    "Cocreate could not reach its database. Nothing was changed; please try again in a moment.",
-)
+
+def storage_down() -> Card:
+    """What a person is told when the check could not be made."""
+    return Card(
+        _("Not done"),
+        _(
+            "Cocreate could not reach its database. Nothing was changed; please try again in "
+            "a moment."
+        ),
+    )
 
 
 def _digest(text: str) -> str:

@@ -141,7 +141,9 @@ class FakeSlack:
         admin: bool = False,
         owner: bool = False,
         bot: bool = False,
+        locale: str = "en-US",
     ) -> None:
+        """`locale`: what users.info reports when asked with `include_locale`."""
         self.users[user_id] = {
             "id": user_id,
             "team_id": team_id,
@@ -154,6 +156,7 @@ class FakeSlack:
             "is_bot": bot,
             "is_app_user": False,
             "profile": {"display_name": name, "real_name": name},
+            "locale": locale,
         }
 
     def fail(self, method: str, *faults: Fault) -> None:
@@ -378,7 +381,9 @@ class FakeSlack:
         user = self.users.get(str(args.get("user")))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": user}
+        if str(args.get("include_locale", "")).lower() in ("1", "true"):
+            return {"ok": True, "user": user}
+        return {"ok": True, "user": {k: v for k, v in user.items() if k != "locale"}}
 
     def _usergroups_users_list(self, team: Team, args: dict[str, Any]) -> dict[str, Any]:
         users = self.usergroups.get((team.team_id, str(args.get("usergroup"))))
