@@ -104,9 +104,9 @@ async def tell(
     # Each is told in their own language (a direct message), written now: notices are stored.
     people = await store.members_by_ids({f.member_id for f in followers})
     communities: dict[int, Community] = {}
-    for member in people.values():
-        if member.community_id not in communities:
-            communities[member.community_id] = await store.community_by_id(member.community_id)
+    for person in people.values():
+        if person.community_id not in communities:
+            communities[person.community_id] = await store.community_by_id(person.community_id)
     if community_id not in communities:
         communities[community_id] = await store.community_by_id(community_id)
     rows = []
