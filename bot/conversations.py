@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.i18n import _, n_
 from bot.messages import Card, CommunityRef, PostReceipt, ThreadActivity, ThreadRef
 from bot.model import IdeaStatus
 
@@ -90,10 +91,15 @@ class Activity:
 
     def describe(self) -> str:
         if not self.replies and not self.repliers:
-            return "no replies yet"
-        r = "reply" if self.replies == 1 else "replies"
-        p = "person" if self.repliers == 1 else "people"
-        return f"{self.replies} {r} from {self.repliers} {p}"
+            return _("no replies yet")
+        # TRANSLATORS: followed by "from {n} person/people" (the next message)
+        replies = n_("{n} reply", "{n} replies", self.replies)
+        return n_(
+            "{replies} from {n} person",
+            "{replies} from {n} people",
+            self.repliers,
+            replies=replies,
+        )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.i18n import N_, _
 from bot.messages import CommunityRef
 
 
@@ -88,26 +89,28 @@ class BadgeKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return BADGE_LABELS[self]
+        """The badge's name, in the language in force (`BADGE_LABELS` has the English)."""
+        return _(BADGE_LABELS[self])
 
 
 BADGE_LABELS = {
-    BadgeKind.SPARK: "💡 Spark",
-    BadgeKind.VOICE: "🗳️ Voice",
-    BadgeKind.CROWD_FAVOURITE: "🔥 Crowd favourite",
-    BadgeKind.GOLD: "🥇 Podium (1st)",
-    BadgeKind.SILVER: "🥈 Podium (2nd)",
-    BadgeKind.BRONZE: "🥉 Podium (3rd)",
-    BadgeKind.SHIPPED: "🚀 Shipped",
-    BadgeKind.REGULAR: "📅 Regular",
+    BadgeKind.SPARK: N_("💡 Spark"),
+    BadgeKind.VOICE: N_("🗳️ Voice"),
+    BadgeKind.CROWD_FAVOURITE: N_("🔥 Crowd favourite"),
+    BadgeKind.GOLD: N_("🥇 Podium (1st)"),
+    BadgeKind.SILVER: N_("🥈 Podium (2nd)"),
+    BadgeKind.BRONZE: N_("🥉 Podium (3rd)"),
+    BadgeKind.SHIPPED: N_("🚀 Shipped"),
+    BadgeKind.REGULAR: N_("📅 Regular"),
 }
 
 PODIUM = (BadgeKind.GOLD, BadgeKind.SILVER, BadgeKind.BRONZE)
 
-RANKING_RULE = (
+#: Shown translated: `_(RANKING_RULE)`, `_(PODIUM_RULE)`.
+RANKING_RULE = N_(
     "Ideas are ranked by counted votes, highest first; a tie goes to the idea submitted earlier."
 )
-PODIUM_RULE = (
+PODIUM_RULE = N_(
     "Podium places go to the first three ideas with votes, one place per member; "
     "the next idea moves up."
 )

@@ -23,11 +23,14 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
+from bot import i18n
 from bot.conversations import DirectMessageClosed, Follower, NewNotice, Notice, target
+from bot.i18n import N_, _, n_
 from bot.messages import Card, Post, PostKind, ThreadRef
 from bot.metrics import Metrics
 from bot.model import Challenge, Community, Idea, IdeaStatus, Standing
 from bot.ports import Clock, Database, Publisher, Store
+from bot.render import status_name
 from bot.settings import NoticesSettings
 from bot.tasks import Background
 from bot.text import display_inline
@@ -46,8 +49,20 @@ Sleep = Callable[[float], Awaitable[None]]
 
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
+#: A podium place, as "… finished {where}" says it.
+PLACES = {
+    1: N_("{medal} 1st place"),
+    2: N_("{medal} 2nd place"),
+    3: N_("{medal} 3rd place"),
+}
+
 
 def _ordinal(n: int) -> str:
+    """A rank as an ordinal in English ("11th"); other languages write it their way
+    (`{n}.`, `{n}º`), from the catalogue."""
+    if i18n.current() != i18n.DEFAULT:
+        # TRANSLATORS: an ordinal number (a rank), like 4th; {n} is the number
+        return _("{n}th", n=i18n.number(n))
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
@@ -61,8 +76,9 @@ def heading(idea: Idea) -> str:
 IN_THREAD = Follower(0, "", "", "thread")
 
 
-def _whose(f: Follower) -> str:
-    return "Your idea " if f.why == "author" else ""
+def _yours(f: Follower) -> bool:
+    """The follower is the idea's author: the notice says "Your idea …"."""
+    return f.why == "author"
 
 
 # -- writing notices -------------------------------------------------------------------
@@ -85,9 +101,25 @@ async def tell(
     if voter_ideas is None:  # whose votes count for it: its own, and its duplicates'
         voter_ideas = await store.family(idea.id)
     followers = await store.conversations.followers(idea.id, idea.author_id, voter_ideas)
+    # Each is told in their own language (a direct message), written now: notices are stored.
+    people = await store.members_by_ids({f.member_id for f in followers})
+    communities: dict[int, Community] = {}
+    for person in people.values():
+        if person.community_id not in communities:
+            communities[person.community_id] = await store.community_by_id(person.community_id)
+    if community_id not in communities:
+        communities[community_id] = await store.community_by_id(community_id)
     rows = []
     for follower in followers:
-        card = card_for(follower)
+        member = people.get(follower.member_id)
+        community = communities[member.community_id if member else community_id]
+        language = i18n.resolve(
+            member.locale if member else None,
+            member.platform_locale if member else None,
+            community.locale,
+        )
+        with i18n.speaking(language):
+            card = card_for(follower)
         if card is not None:
             private = idea.anonymous and follower.why == "author"
             rows.append(
@@ -116,40 +148,64 @@ async def thread_posts(store: Store, idea_ids: Sequence[int], card: Card) -> tup
 
 def approved(idea: Idea) -> Callable[[Follower], Card]:
     def card(f: Follower) -> Card:
-        return Card(
-            f"✅ {_whose(f)}{heading(idea)} is approved", "It is posted for voting: share it!"
+        title = (
+            _("✅ Your idea {idea} is approved", idea=heading(idea))
+            if _yours(f)
+            else _("✅ {idea} is approved", idea=heading(idea))
         )
+        return Card(title, _("It is posted for voting: share it!"))
 
     return card
 
 
 def rejected(idea: Idea, reason: str | None) -> Callable[[Follower], Card]:
-    why = f"Reason: {display_inline(reason, 500)}" if reason else "No reason was given."
-
     def card(f: Follower) -> Card:
-        return Card(f"🚫 {_whose(f)}{heading(idea)} was not accepted", why)
+        why = (
+            _("Reason: {reason}", reason=display_inline(reason, 500))
+            if reason
+            else _("No reason was given.")
+        )
+        title = (
+            _("🚫 Your idea {idea} was not accepted", idea=heading(idea))
+            if _yours(f)
+            else _("🚫 {idea} was not accepted", idea=heading(idea))
+        )
+        return Card(title, why)
 
     return card
 
 
 def status_changed(idea: Idea, status: IdeaStatus, note: str | None) -> Callable[[Follower], Card]:
-    body = f"Status: {status.value}" + (f" — {display_inline(note, 300)}" if note else "")
-
     def card(f: Follower) -> Card:
-        return Card(f"📣 {_whose(f)}{heading(idea)} is now {status.value}", body)
+        shown = status_name(status)
+        body = (
+            _("Status: {status} — {note}", status=shown, note=display_inline(note, 300))
+            if note
+            else _("Status: {status}", status=shown)
+        )
+        title = (
+            _("📣 Your idea {idea} is now {status}", idea=heading(idea), status=shown)
+            if _yours(f)
+            else _("📣 {idea} is now {status}", idea=heading(idea), status=shown)
+        )
+        return Card(title, body)
 
     return card
 
 
 def merged(dup: Idea, into: Idea) -> Callable[[Follower], Card]:
     def card(f: Follower) -> Card:
-        title = f"🔗 {_whose(f)}{heading(dup)} was merged into {heading(into)}"
+        title = (
+            _("🔗 Your idea {idea} was merged into {into}", idea=heading(dup), into=heading(into))
+            if _yours(f)
+            else _("🔗 {idea} was merged into {into}", idea=heading(dup), into=heading(into))
+        )
         if f.why == "author":
-            body = f"Its votes now count for {heading(into)}, each member once."
+            body = _("Its votes now count for {into}, each member once.", into=heading(into))
         elif f.why == "vote":
-            body = f"Your vote now counts for {heading(into)}."
+            body = _("Your vote now counts for {into}.", into=heading(into))
         else:
-            body = f"The conversation goes on under {heading(into)}."
+            body = _("The conversation goes on under {into}.", into=heading(into))
         return Card(title, body)
 
     return card
@@ -158,18 +214,25 @@ def merged(dup: Idea, into: Idea) -> Callable[[Follower], Card]:
 def placed(standing: Standing, challenge: Challenge) -> Callable[[Follower], Card]:
     idea = standing.idea
     medal = MEDALS.get(standing.place or 0, "")
-    where = (
-        f"{medal} {_ordinal(standing.place)} place"
-        if standing.place
-        else f"{_ordinal(standing.rank)} of the ideas"
-    )
-    votes = f"{standing.votes} vote" + ("" if standing.votes == 1 else "s")
 
     def card(f: Follower) -> Card:
-        return Card(
-            f"🏁 {_whose(f)}{heading(idea)} finished {where}",
-            f"Final results of {display_inline(challenge.title, 100)}: {votes}.",
+        if standing.place:
+            where = _(PLACES[standing.place], medal=medal)
+        else:
+            # TRANSLATORS: {rank} is a number; English adds 1st, 2nd, 3rd… itself
+            where = _("{rank} of the ideas", rank=_ordinal(standing.rank))
+        title = (
+            _("🏁 Your idea {idea} finished {where}", idea=heading(idea), where=where)
+            if _yours(f)
+            else _("🏁 {idea} finished {where}", idea=heading(idea), where=where)
         )
+        body = n_(
+            "Final results of {challenge}: {n} vote.",
+            "Final results of {challenge}: {n} votes.",
+            standing.votes,
+            challenge=display_inline(challenge.title, 100),
+        )
+        return Card(title, body)
 
     return card
 
@@ -327,11 +390,16 @@ class NoticeDelivery:
                     )
                 else:
                     # By name, never a mention: a notice in a thread pings nobody.
-                    card = Card(
-                        notice.title,
-                        f"For {display_inline(name, 60)} (direct messages are closed): "
-                        f"{notice.body}",
-                    )
+                    # In the thread: public, in the community's language.
+                    with i18n.speaking(community.locale):
+                        card = Card(
+                            notice.title,
+                            _(
+                                "For {name} (direct messages are closed): {body}",
+                                name=display_inline(name, 60),
+                                body=notice.body,
+                            ),
+                        )
                     await publisher.post_in_thread(ref, thread, card)
                     via = "thread"
                     async with self.db.transaction() as store:

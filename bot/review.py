@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.i18n import _
 from bot.messages import OptionValue
 
 
@@ -15,7 +16,7 @@ class ReviewAction(StrEnum):
 
     @property
     def label(self) -> str:
-        return "Approve" if self is ReviewAction.APPROVE else "Reject"
+        return _("Approve") if self is ReviewAction.APPROVE else _("Reject")
 
     @property
     def command(self) -> tuple[str, ...]:
@@ -30,5 +31,6 @@ class ReviewAction(StrEnum):
 
     def verdict(self, who: str) -> str:
         """What the review post says once decided."""
-        done = "✅ Approved" if self is ReviewAction.APPROVE else "🚫 Rejected"
-        return f"{done} by {who}"
+        if self is ReviewAction.APPROVE:
+            return _("✅ Approved by {who}", who=who)
+        return _("🚫 Rejected by {who}", who=who)

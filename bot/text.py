@@ -24,7 +24,9 @@ from typing import TypeVar
 
 from rapidfuzz.distance import Indel
 
+from bot import i18n
 from bot.emoji import SKIN_TONES
+from bot.i18n import _, n_
 
 __all__ = [
     "TextError",
@@ -105,29 +107,48 @@ def clean_user_text(text: str, *, max_len: int, field: str, multiline: bool) -> 
     for ch in text:
         if ch == "\n" or ch in _LINE_SEPARATORS:
             if not multiline:
-                raise TextError(f"The {field} must be a single line.")
+                raise TextError(_("The `{field}` text must be a single line.", field=field))
             continue
         if ch == "\t":
             continue
         category = unicodedata.category(ch)
         if category == "Cc":
             raise TextError(
-                f"The {field} contains an invisible control character (U+{ord(ch):04X}); "
-                "please remove it."
+                _(
+                    "The `{field}` text contains an invisible control character ({code}); "
+                    "please remove it.",
+                    field=field,
+                    code=f"U+{ord(ch):04X}",
+                )
             )
         if category == "Cs":
-            raise TextError(f"The {field} contains a broken character; please retype it.")
+            raise TextError(
+                _("The `{field}` text contains a broken character; please retype it.", field=field)
+            )
         if ch in _BIDI_CONTROLS:
             bidi_found = True
     if bidi_found:
-        raise TextError(f"The {field} contains invisible direction controls; please remove them.")
+        raise TextError(
+            _(
+                "The `{field}` text contains invisible direction controls; please remove them.",
+                field=field,
+            )
+        )
 
     if all(_is_invisible(ch) for ch in text):
-        raise TextError(f"The {field} is empty.")
+        raise TextError(_("The `{field}` text is empty.", field=field))
 
     length = len(text)
     if length > max_len:
-        raise TextError(f"The {field} is {length} characters long; the limit is {max_len}.")
+        raise TextError(
+            n_(
+                "The `{field}` text is {n} character long; the limit is {limit}.",
+                "The `{field}` text is {n} characters long; the limit is {limit}.",
+                length,
+                field=field,
+                limit=i18n.number(max_len),
+            )
+        )
     return text
 
 
@@ -462,7 +483,7 @@ def similar_items(
         offer(
             base + _RATIO_WEIGHT * ratio(joined, candidate_joined, score_cutoff=cutoff), index, key
         )
-    return [keys[-negated] for _, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]
+    return [keys[-negated] for _score, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]
 
 
 def message_as_idea(content: str, title_max: int) -> dict[str, str]:
@@ -472,7 +493,7 @@ def message_as_idea(content: str, title_max: int) -> dict[str, str]:
     text = content.strip()
     if not text:
         return {}
-    first, _, rest = text.partition("\n")
+    first, _newline, rest = text.partition("\n")
     title = " ".join(first.split())
     if len(title) > title_max:
         title = title[: max(title_max - 1, 1)].rstrip() + "…"

@@ -54,7 +54,7 @@ def test_clean_allows_tab() -> None:
 
 @pytest.mark.parametrize("text", ["line one\nline two", "a\r\nb", "a\rb", "a\u2028b", "a\u2029b"])
 def test_single_line_field_rejects_line_breaks(text: str) -> None:
-    with pytest.raises(TextError, match=r"^The title must be a single line\.$"):
+    with pytest.raises(TextError, match=r"^The `title` text must be a single line\.$"):
         clean_title(text)
 
 
@@ -66,16 +66,16 @@ def test_multiline_field_accepts_line_breaks() -> None:
     "text", ["", " ", "\n\t \r\n", "\u200b", "\u200d\u200c", "\ufeff", "\u3164", "\u2800 \u00ad"]
 )
 def test_empty_or_invisible(text: str) -> None:
-    with pytest.raises(TextError, match=r"^The title is empty\.$"):
+    with pytest.raises(TextError, match=r"^The `title` text is empty\.$"):
         clean_title(text)
-    with pytest.raises(TextError, match=r"^The description is empty\.$"):
+    with pytest.raises(TextError, match=r"^The `description` text is empty\.$"):
         clean_description(text)
 
 
 def test_length_limit_counts_code_points() -> None:
     with pytest.raises(TextError) as info:
         clean_title("x" * 134)
-    assert str(info.value) == "The title is 134 characters long; the limit is 100."
+    assert str(info.value) == "The `title` text is 134 characters long; the limit is 100."
     assert clean_title("x" * 100) == "x" * 100
     # 100 code points, each one 4 bytes in UTF-8 and 2 UTF-16 units: still fine.
     assert clean_title("🍓" * 100) == "🍓" * 100
@@ -96,7 +96,9 @@ def test_length_counts_combining_marks_as_code_points() -> None:
     "char", ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\x80", "\x85", "\x9f"]
 )
 def test_control_characters_rejected(char: str) -> None:
-    with pytest.raises(TextError, match=r"^The title contains an invisible control character"):
+    with pytest.raises(
+        TextError, match=r"^The `title` text contains an invisible control character"
+    ):
         clean_title(f"Salted{char}caramel")
     with pytest.raises(TextError, match="control character"):
         clean_description(f"Salted\n{char}caramel")
@@ -114,7 +116,10 @@ def test_control_character_message_names_the_code_point() -> None:
 def test_bidi_controls_rejected(char: str) -> None:
     with pytest.raises(TextError) as info:
         clean_title(f"admin{char}txt.exe")
-    assert str(info.value) == "The title contains invisible direction controls; please remove them."
+    assert (
+        str(info.value)
+        == "The `title` text contains invisible direction controls; please remove them."
+    )
 
 
 def test_lone_surrogate_rejected() -> None:
@@ -150,7 +155,7 @@ def test_clean_either_returns_stripped_text_or_raises(text: str) -> None:
     try:
         result = clean_title(text)
     except TextError as exc:
-        assert str(exc).startswith("The title ")
+        assert str(exc).startswith("The `title` text ")
     else:
         assert result == text.strip()
         assert len(result) <= 100

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from bot import i18n
 from bot.commands.context import Context
 from bot.commands.ideas import (
     ACCEPT_TERMS,
@@ -27,16 +28,19 @@ from bot.commands.ideas import (
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.events import DirectMessage
+from bot.i18n import N_, _, n_
 from bot.messages import Card, Reply
 from bot.model import Challenge, IdeaStatus, Member, Phase
-from bot.render import quoted
+from bot.render import quoted, status_name
 from bot.text import clean_user_text, display_inline, neutralize_mentions
 
 SOURCE_MAX = 500
 _SOURCE = re.compile(r"https://[^\s<>\"'`]{1," + str(SOURCE_MAX) + "}")
 
-AUTHOR = Option("author", OptionKind.MEMBER, "whose message it was", required=True, positional=True)
-SOURCE = Option("source", OptionKind.TEXT, "a link to the message")
+AUTHOR = Option(
+    "author", OptionKind.MEMBER, N_("whose message it was"), required=True, positional=True
+)
+SOURCE = Option("source", OptionKind.TEXT, N_("a link to the message"))
 
 
 def source_link(raw: Any) -> str | None:
@@ -45,7 +49,7 @@ def source_link(raw: Any) -> str | None:
         return None
     text = str(raw).strip()
     if not _SOURCE.fullmatch(text):
-        raise UserError("`source:` takes the message's link, such as https://…")
+        raise UserError(_("`source:` takes the message's link, such as https://…"))
     return text
 
 
@@ -56,7 +60,7 @@ def _open(challenge: Challenge) -> bool:
 @registry.command(
     "idea",
     "capture",
-    description="Turn a member's message into their idea; they confirm it before it's posted",
+    description=N_("Turn a member's message into their idea; they confirm it before it's posted"),
     options=(
         AUTHOR,
         CHALLENGE,
@@ -64,8 +68,8 @@ def _open(challenge: Challenge) -> bool:
         DESCRIPTION,
         SOURCE,
         # Only for your own message: the author chooses these when they confirm.
-        Option("anonymous", OptionKind.BOOL, "your own message: hide your name"),
-        Option("accept_terms", OptionKind.BOOL, "your own message: accept the terms"),
+        Option("anonymous", OptionKind.BOOL, N_("your own message: hide your name")),
+        Option("accept_terms", OptionKind.BOOL, N_("your own message: accept the terms")),
     ),
     example='/idea capture @ana title:"Oat milk" description:"Ana asked for it in #general"',
 )
@@ -75,25 +79,35 @@ async def capture(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if author.id == ctx.member.id:
         return await submit_own(ctx, {k: v for k, v in args.items() if k != "author"}, source)
     if author.is_bot:
-        raise UserError("A bot's message can't become an idea: ideas belong to members.")
+        raise UserError(_("A bot's message can't become an idea: ideas belong to members."))
     challenge = await ctx.challenge(args.get("challenge"), _open, "to submit to")
     why = submissions_closed(challenge, ctx)
     if why:
         raise UserError(why)
     if author.blocked:
-        raise UserError(f"{display_inline(author.display_name, 80)} can't submit ideas here.")
+        raise UserError(
+            _("{name} can't submit ideas here.", name=display_inline(author.display_name, 80))
+        )
     if "title" not in args or "description" not in args:
         raise UserError(
-            'An idea needs a title and a description: `/idea capture @member title:"…" '
-            'description:"…"`.'
+            _(
+                'An idea needs a title and a description: `/idea capture @member title:"…" '
+                'description:"…"`.'
+            )
         )
     # Each capture sends the author a direct message: no more waiting than they may submit.
     waiting = await ctx.store.count_ideas(challenge.id, (IdeaStatus.AWAITING_AUTHOR,), author.id)
     if waiting >= challenge.settings.ideas_per_member:
         raise UserError(
-            f"{display_inline(author.display_name, 80)} already has {waiting} captured ideas "
-            f"waiting for them in {quoted(challenge.title)}. Let them confirm or decline those "
-            "first."
+            n_(
+                "{name} already has {n} captured idea waiting for them in {challenge}. "
+                "Let them confirm or decline it first.",
+                "{name} already has {n} captured ideas waiting for them in {challenge}. "
+                "Let them confirm or decline those first.",
+                waiting,
+                name=display_inline(author.display_name, 80),
+                challenge=quoted(challenge.title),
+            )
         )
     limits = ctx.settings.limits
     title = clean_user_text(args["title"], max_len=limits.title_max, field="title", multiline=False)
@@ -118,20 +132,19 @@ async def capture(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if source:
         await ctx.store.update_idea(idea.id, source_url=source)
     await ctx.audit("idea.capture", f"#{idea.number}", f"for {author.display_name}")
-    ctx.emit(
-        DirectMessage(
-            ctx.here.ref,
-            author.external_id,
-            ask_author(ctx, author, idea.number, challenge, title, description, source),
-            for_other=author.display_name,
-        )
-    )
+    # The author is asked in their own language.
+    with i18n.speaking(i18n.resolve(author.locale, author.platform_locale, ctx.community.locale)):
+        asked = ask_author(ctx, author, idea.number, challenge, title, description, source)
+    ctx.emit(DirectMessage(ctx.here.ref, author.external_id, asked, for_other=author.display_name))
     name = display_inline(author.display_name, 80)
     return Reply(
         Card(
-            f"📨 Idea #{idea.number} waits for {name}",
-            f"It is {name}'s idea, posted only once they confirm it; they can edit it first "
-            "or decline it.",
+            _("📨 Idea #{number} waits for {name}", number=idea.number, name=name),
+            _(
+                "It is {name}'s idea, posted only once they confirm it; they can edit it first "
+                "or decline it.",
+                name=name,
+            ),
         )
     )
 
@@ -147,30 +160,61 @@ def ask_author(
 ) -> Card:
     """The direct message asking the author to confirm, edit or decline."""
     by = display_inline(ctx.member.display_name, 80)
-    where = display_inline(ctx.here.name, 80) if ctx.here.name else "the community"
-    return Card(
-        f"💡 Your message as idea #{number}?",
-        f"{by} suggests your message as an idea for {quoted(challenge.title)}:\n"
-        f"“{display_inline(title, 200)}”\n{neutralize_mentions(description)}",
-        (("From the message", source),) if source else (),
-        f"In {where}: `/idea confirm #{number}` posts it as yours, "
-        f"`/idea edit #{number}` changes it first, `/idea decline #{number}` drops it.",
+    body = _(
+        "{by} suggests your message as an idea for {challenge}:",
+        by=by,
+        challenge=quoted(challenge.title),
     )
+    how = (
+        _(
+            "In {where}: `/idea confirm #{number}` posts it as yours, "
+            "`/idea edit #{number}` changes it first, `/idea decline #{number}` drops it.",
+            where=display_inline(ctx.here.name, 80),
+            number=number,
+        )
+        if ctx.here.name
+        else _(
+            "In the community: `/idea confirm #{number}` posts it as yours, "
+            "`/idea edit #{number}` changes it first, `/idea decline #{number}` drops it.",
+            number=number,
+        )
+    )
+    return Card(
+        _("💡 Your message as idea #{number}?", number=number),
+        f"{body}\n“{display_inline(title, 200)}”\n{neutralize_mentions(description)}",
+        ((_("From the message"), source),) if source else (),
+        how,
+    )
+
+
+#: What `/idea confirm` and `/idea decline` say when the idea isn't the caller's to
+#: decide, or isn't waiting: (not the author, not waiting), by command.
+_NOT_AWAITING = {
+    "confirm": (
+        N_("Only the author of #{number} can confirm it."),
+        N_("#{number} is {status}: there is nothing to confirm."),
+    ),
+    "decline": (
+        N_("Only the author of #{number} can decline it."),
+        N_("#{number} is {status}: there is nothing to decline."),
+    ),
+}
 
 
 async def _awaiting(ctx: Context, number: int, doing: str) -> Any:
     idea = await ctx.idea(number)
+    not_author, not_waiting = _NOT_AWAITING[doing]
     if idea.author_id != ctx.member.id:
-        raise UserError(f"Only the author of #{idea.number} can {doing} it.")
+        raise UserError(_(not_author, number=idea.number))
     if idea.status is not IdeaStatus.AWAITING_AUTHOR:
-        raise UserError(f"#{idea.number} is {idea.status.value}: there is nothing to {doing}.")
+        raise UserError(_(not_waiting, number=idea.number, status=status_name(idea.status)))
     return idea
 
 
 @registry.command(
     "idea",
     "confirm",
-    description="Confirm an idea captured from your message: it is posted as yours",
+    description=N_("Confirm an idea captured from your message: it is posted as yours"),
     options=(
         IDEA,
         ANONYMOUS,
@@ -186,9 +230,14 @@ async def confirm(ctx: Context, args: Mapping[str, Any]) -> Reply:
         ctx,
         challenge,
         args,
-        accept="Add `accept_terms:yes` to accept them: "
-        f"`/idea confirm #{idea.number} accept_terms:yes`.",
-        make_room=f"Withdraw one with `/idea withdraw #n`, or `/idea decline #{idea.number}`.",
+        accept=_(
+            "Add `accept_terms:yes` to accept them: `/idea confirm #{number} accept_terms:yes`.",
+            number=idea.number,
+        ),
+        make_room=_(
+            "Withdraw one with `/idea withdraw #n`, or `/idea decline #{number}`.",
+            number=idea.number,
+        ),
     )
     review = challenge.settings.review
     status = IdeaStatus.PENDING if review else IdeaStatus.PUBLISHED
@@ -203,7 +252,7 @@ async def confirm(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
     idea = replace(idea, status=status, anonymous=anonymous, published_at=published_at)
     first, unsent = await enter(ctx, challenge, idea, ctx.member.display_name)
-    title = f"💡 Idea #{idea.number} is in!"
+    title = _("💡 Idea #{number} is in!", number=idea.number)
     return Reply(
         Card(title, first),
         unsent=Card(title, unsent) if unsent else None,
@@ -213,11 +262,16 @@ async def confirm(ctx: Context, args: Mapping[str, Any]) -> Reply:
 @registry.command(
     "idea",
     "decline",
-    description="Decline an idea captured from your message: it is never posted",
+    description=N_("Decline an idea captured from your message: it is never posted"),
     options=(IDEA,),
     example="/idea decline #12",
 )
 async def decline(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await _awaiting(ctx, args["idea"], "decline")
     await ctx.store.update_idea(idea.id, status=IdeaStatus.WITHDRAWN.value, updated_at=ctx.now)
-    return Reply(Card(f"🗑️ #{idea.number} is declined", "It is not posted, and stays yours."))
+    return Reply(
+        Card(
+            _("🗑️ #{number} is declined", number=idea.number),
+            _("It is not posted, and stays yours."),
+        )
+    )

@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot import privacy
+from bot import i18n, privacy
 from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
 from bot.conversations import Activity
 from bot.errors import UserError
 from bot.events import IdeaPublished, IdeaSubmitted
 from bot.finding import ROADMAP_STATUSES, SEARCH_MAX, IdeaQuery
+from bot.i18n import N_, _, n_
 from bot.messages import MODERATORS, Card, Post, PostKind, Reply
 from bot.model import PUBLIC_STATUSES, Challenge, Idea, IdeaStatus, Phase
 from bot.render import (
@@ -20,6 +21,7 @@ from bot.render import (
     idea_heading,
     more_line,
     quoted,
+    status_name,
     status_text,
     vote_text,
     when,
@@ -28,17 +30,17 @@ from bot.text import clean_user_text, display_inline, neutralize_mentions, simil
 from bot.webhooks import events as webhook_events
 
 IDEA = Option(
-    "idea", OptionKind.IDEA, "the idea's number, like #12", required=True, positional=True
+    "idea", OptionKind.IDEA, N_("the idea's number, like #12"), required=True, positional=True
 )
 CHALLENGE = Option(
     "challenge",
     OptionKind.CHALLENGE,
-    "the challenge (by default the one running here)",
+    N_("the challenge (by default the one running here)"),
     positional=True,
 )
-TITLE = Option("title", OptionKind.TEXT, "a short title", limit="title_max")
+TITLE = Option("title", OptionKind.TEXT, N_("a short title"), limit="title_max")
 DESCRIPTION = Option(
-    "description", OptionKind.LONG_TEXT, "what it is and why", limit="description_max"
+    "description", OptionKind.LONG_TEXT, N_("what it is and why"), limit="description_max"
 )
 COUNTED_FOR_LIMIT = (
     IdeaStatus.PENDING,
@@ -51,7 +53,7 @@ def author_label(ctx: Context, idea: Idea, name: str) -> str:
     shown = privacy.author_shown(idea, name, moderator=False)
     if shown is not None:
         return shown
-    return f"anonymous ({name})" if ctx.is_moderator else "anonymous"
+    return _("anonymous ({name})", name=name) if ctx.is_moderator else _("anonymous")
 
 
 def votes_visible(ctx: Context, challenge: Challenge) -> bool:
@@ -59,8 +61,9 @@ def votes_visible(ctx: Context, challenge: Challenge) -> bool:
 
 
 def idea_posts(idea: Idea, challenge: Challenge, author: str) -> list[Post]:
-    """One post per venue, each with the vote reaction added by the bot."""
-    shown = "anonymous" if idea.anonymous else author
+    """One post per venue, each with the vote reaction added by the bot. Public: the caller
+    renders them in the community's language (`ctx.publicly()`)."""
+    shown = _("anonymous") if idea.anonymous else author
     return [
         Post(
             venue,
@@ -75,16 +78,21 @@ def idea_posts(idea: Idea, challenge: Challenge, author: str) -> list[Post]:
 
 
 def review_post(idea: Idea, challenge: Challenge, author: str) -> Post:
-    """For the moderators' channel, where adapters add Approve and Reject buttons."""
+    """For the moderators' channel, where adapters add Approve and Reject buttons. Public:
+    the caller renders it in the community's language (`ctx.publicly()`)."""
     card = idea_card(idea, challenge, author)
     return Post(
         MODERATORS,
         PostKind.REVIEW,
         Card(
-            f"🗂️ Review {idea_heading(idea)}",
+            _("🗂️ Review {idea}", idea=idea_heading(idea)),
             card.body,
             card.fields,
-            f"/mod approve #{idea.number} · /mod reject #{idea.number} reason",
+            # TRANSLATORS: commands; only "reason" (what a moderator types there) may change
+            _(
+                "/mod approve #{number} · /mod reject #{number} reason",
+                number=idea.number,
+            ),
         ),
         idea_id=None,
         idea_number=idea.number,
@@ -97,22 +105,51 @@ def submissions_closed(challenge: Challenge, ctx: Context) -> str | None:
     tz = challenge.settings.timezone
     deadline = challenge.submissions_close_at
     if challenge.phase is Phase.DRAFT:
-        return f"Challenge {name} hasn't opened yet. Watch this channel for the announcement."
+        return _(
+            "Challenge {name} hasn't opened yet. Watch this channel for the announcement.",
+            name=name,
+        )
     if challenge.phase is Phase.CLOSED:
-        return f"Challenge {name} is closed. See the results with `/results {challenge.slug}`."
+        return _(
+            "Challenge {name} is closed. See the results with `/results {slug}`.",
+            name=name,
+            slug=challenge.slug,
+        )
     if challenge.phase is Phase.VOTING or (deadline is not None and ctx.now >= deadline):
-        closed = f" on {when(deadline, tz)}" if deadline else ""
         until = challenge.voting_close_at
-        voting = f" until {when(until, tz)}" if until else ""
-        return (
-            f"Challenge {name} closed its submissions{closed}; voting is open{voting}. "
-            f"See the ideas with `/ideas {challenge.slug}`."
+        values = {"name": name, "slug": challenge.slug}
+        if deadline and until:
+            return _(
+                "Challenge {name} closed its submissions on {closed}; voting is open until "
+                "{until}. See the ideas with `/ideas {slug}`.",
+                closed=when(deadline, tz),
+                until=when(until, tz),
+                **values,
+            )
+        if deadline:
+            return _(
+                "Challenge {name} closed its submissions on {closed}; voting is open. "
+                "See the ideas with `/ideas {slug}`.",
+                closed=when(deadline, tz),
+                **values,
+            )
+        if until:
+            return _(
+                "Challenge {name} closed its submissions; voting is open until {until}. "
+                "See the ideas with `/ideas {slug}`.",
+                until=when(until, tz),
+                **values,
+            )
+        return _(
+            "Challenge {name} closed its submissions; voting is open. "
+            "See the ideas with `/ideas {slug}`.",
+            **values,
         )
     return None
 
 
-ANONYMOUS = Option("anonymous", OptionKind.BOOL, "hide your name from other members")
-ACCEPT_TERMS = Option("accept_terms", OptionKind.BOOL, "accept the challenge's terms")
+ANONYMOUS = Option("anonymous", OptionKind.BOOL, N_("hide your name from other members"))
+ACCEPT_TERMS = Option("accept_terms", OptionKind.BOOL, N_("accept the challenge's terms"))
 
 
 def may_submit(ctx: Context, challenge: Challenge) -> None:
@@ -122,8 +159,10 @@ def may_submit(ctx: Context, challenge: Challenge) -> None:
         raise UserError(why)
     if ctx.member.blocked:
         raise UserError(
-            "You can't submit ideas in this community right now. "
-            "Ask a moderator if you think this is a mistake."
+            _(
+                "You can't submit ideas in this community right now. "
+                "Ask a moderator if you think this is a mistake."
+            )
         )
 
 
@@ -131,26 +170,39 @@ async def within_terms_and_limit(
     ctx: Context, challenge: Challenge, args: Mapping[str, Any], *, accept: str, make_room: str
 ) -> None:
     """The challenge's terms are accepted and the caller has room under its idea limit;
-    `accept` and `make_room` say how, for the command at hand."""
+    `accept` and `make_room` say how, for the command at hand (each a whole sentence, in the
+    language in force)."""
     terms = challenge.settings.terms
     if terms and not args.get("accept_terms"):
         raise UserError(
-            f"Challenge {quoted(challenge.title)} has terms: “{display_inline(terms, 300)}”. "
+            _(
+                "Challenge {name} has terms: “{terms}”.",
+                name=quoted(challenge.title),
+                terms=display_inline(terms, 300),
+            )
+            + " "
             + accept
         )
     mine = await ctx.store.count_ideas(challenge.id, COUNTED_FOR_LIMIT, ctx.member.id)
     allowed = challenge.settings.ideas_per_member
     if mine >= allowed:
         raise UserError(
-            f"You have submitted {mine} ideas to {quoted(challenge.title)}, the limit is "
-            f"{allowed}. {make_room}"
+            n_(
+                "You have submitted {n} idea to {name}, the limit is {limit}.",
+                "You have submitted {n} ideas to {name}, the limit is {limit}.",
+                mine,
+                name=quoted(challenge.title),
+                limit=i18n.number(allowed),
+            )
+            + " "
+            + make_room
         )
 
 
 @registry.command(
     "idea",
     "submit",
-    description="Submit an idea to a challenge",
+    description=N_("Submit an idea to a challenge"),
     options=(
         CHALLENGE,
         TITLE,
@@ -173,7 +225,7 @@ async def submit_own(ctx: Context, args: Mapping[str, Any], source: str | None =
     may_submit(ctx, challenge)
     if "title" not in args or "description" not in args:
         raise UserError(
-            'An idea needs a title and a description: `/idea submit title:"…" description:"…"`.'
+            _('An idea needs a title and a description: `/idea submit title:"…" description:"…"`.')
         )
     limits = ctx.settings.limits
     title = clean_user_text(args["title"], max_len=limits.title_max, field="title", multiline=False)
@@ -184,8 +236,8 @@ async def submit_own(ctx: Context, args: Mapping[str, Any], source: str | None =
         ctx,
         challenge,
         args,
-        accept="Add `accept_terms:yes` to accept them and submit.",
-        make_room="You can withdraw one with `/idea withdraw #n`.",
+        accept=_("Add `accept_terms:yes` to accept them and submit."),
+        make_room=_("You can withdraw one with `/idea withdraw #n`."),
     )
     similar = similar_items(
         f"{title} {description}",
@@ -215,13 +267,18 @@ async def submit_own(ctx: Context, args: Mapping[str, Any], source: str | None =
     first, unsent = await enter(ctx, challenge, idea, ctx.member.display_name)
     lines = []
     if similar:
-        refs = " and ".join(f"#{n}" for n in similar)
-        lines.append(f"Looks similar to {refs}: you can vote for those too.")
+        refs = ", ".join(f"#{n}" for n in similar)
+        lines.append(_("Looks similar to {refs}: you can vote for those too.", refs=refs))
     if privacy.tallies_sealed(challenge) and not review:
-        lines.append("Ideas in a sealed challenge stay as posted: a moderator can fix one.")
+        lines.append(_("Ideas in a sealed challenge stay as posted: a moderator can fix one."))
     else:
-        lines.append(f"Change it with `/idea edit #{idea.number}` until it gets its first vote.")
-    title = f"💡 Idea #{idea.number} is in!"
+        lines.append(
+            _(
+                "Change it with `/idea edit #{number}` until it gets its first vote.",
+                number=idea.number,
+            )
+        )
+    title = _("💡 Idea #{number} is in!", number=idea.number)
     return Reply(
         Card(title, "\n".join([first, *lines])),
         unsent=Card(title, "\n".join([unsent, *lines])) if unsent else None,
@@ -236,26 +293,29 @@ async def enter(ctx: Context, challenge: Challenge, idea: Idea, author: str) -> 
         ctx.store, challenge, idea, webhook_events.IDEA_SUBMITTED, str(idea.id), ctx.now
     )
     if idea.status is IdeaStatus.PENDING:
-        queued = (review_post(idea, challenge, author),)
+        with ctx.publicly():
+            queued = (review_post(idea, challenge, author),)
         ctx.emit(IdeaSubmitted(challenge, queued, idea))
-        return "Moderators will review it first; it is posted once approved.", ""
+        return _("Moderators will review it first; it is posted once approved."), ""
     await webhook_events.idea_event(
         ctx.store, challenge, idea, webhook_events.IDEA_PUBLISHED, str(idea.id), ctx.now
     )
     ctx.awarded(await ctx.rewards.idea_published(ctx.store, idea, ctx.now))
-    posts = tuple(idea_posts(idea, challenge, author))
+    with ctx.publicly():
+        posts = tuple(idea_posts(idea, challenge, author))
     ctx.emit(IdeaPublished(challenge, posts, idea))
     emoji = neutralize_mentions(challenge.settings.vote_emoji)
-    return f"It is posted for voting with {emoji}.", (
-        f"It is saved; it will be posted for voting with {emoji} as soon as "
-        f"{ctx.platform_name} answers."
+    return _("It is posted for voting with {emoji}.", emoji=emoji), _(
+        "It is saved; it will be posted for voting with {emoji} as soon as {platform} answers.",
+        emoji=emoji,
+        platform=ctx.platform_name,
     )
 
 
 @registry.command(
     "idea",
     "edit",
-    description="Edit your idea (until someone else votes for it)",
+    description=N_("Edit your idea (until someone else votes for it)"),
     options=(IDEA, TITLE, DESCRIPTION),
     form=True,
     example='/idea edit #12 title:"Salted caramel crunch"',
@@ -264,24 +324,38 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
     own = idea.author_id == ctx.member.id
     if not (own or ctx.is_moderator):
-        raise UserError(f"Only the author of #{idea.number} or a moderator can edit it.")
+        raise UserError(
+            _("Only the author of #{number} or a moderator can edit it.", number=idea.number)
+        )
     if not ctx.is_moderator:
         challenge = await ctx.challenge_of(idea)
         if privacy.tallies_sealed(challenge) and idea.published_at is not None:
             # Refusing only once it has votes would tell that it has some.
             raise UserError(
-                f"In a sealed challenge an idea stays as it was posted, so that no vote is "
-                f"for a text that changed. Ask a moderator if #{idea.number} must be fixed."
+                _(
+                    "In a sealed challenge an idea stays as it was posted, so that no vote is "
+                    "for a text that changed. Ask a moderator if #{number} must be fixed.",
+                    number=idea.number,
+                )
             )
         if idea.first_foreign_vote_at is not None:
             raise UserError(
-                f"#{idea.number} already has votes, so it can't change any more. "
-                "Ask a moderator if something must be fixed."
+                _(
+                    "#{number} already has votes, so it can't change any more. "
+                    "Ask a moderator if something must be fixed.",
+                    number=idea.number,
+                )
             )
     if idea.status in (IdeaStatus.WITHDRAWN, IdeaStatus.MERGED, IdeaStatus.REJECTED):
-        raise UserError(f"#{idea.number} is {idea.status.value} and can't be edited.")
+        raise UserError(
+            _(
+                "#{number} is {status} and can't be edited.",
+                number=idea.number,
+                status=status_name(idea.status),
+            )
+        )
     if not ctx.is_moderator:
-        await _refuse_when_closed(ctx, idea, "edited")
+        await _refuse_when_closed(ctx, idea, _CLOSED_EDIT)
     limits = ctx.settings.limits
     changes: dict[str, Any] = {}
     if "title" in args:
@@ -296,39 +370,61 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
             multiline=True,
         )
     if not changes:
-        raise UserError(f'Say what changes: `/idea edit #{idea.number} title:"…" description:"…"`.')
+        raise UserError(
+            _(
+                'Say what changes: `/idea edit #{number} title:"…" description:"…"`.',
+                number=idea.number,
+            )
+        )
     await ctx.store.update_idea(idea.id, updated_at=ctx.now, **changes)
     if not own:
         await ctx.audit("idea.edit", f"#{idea.number}", ", ".join(sorted(changes)))
     ctx.changed(idea.id)
-    return Reply(Card(f"✏️ #{idea.number} is updated", "Its posts show the new text."))
+    return Reply(
+        Card(_("✏️ #{number} is updated", number=idea.number), _("Its posts show the new text."))
+    )
 
 
-async def _refuse_when_closed(ctx: Context, idea: Idea, what: str) -> Challenge:
-    """A closed challenge's results are final: its ideas stay as they were judged."""
+#: Why an idea of a closed challenge can't change, for each command that would change it.
+_CLOSED_EDIT = N_(
+    "{name} is closed and its results are final, so #{number} can't be edited any more. "
+    "A moderator can still set its status."
+)
+_CLOSED_WITHDRAW = N_(
+    "{name} is closed and its results are final, so #{number} can't be withdrawn any more. "
+    "A moderator can still set its status."
+)
+
+
+async def _refuse_when_closed(ctx: Context, idea: Idea, refusal: str) -> Challenge:
+    """A closed challenge's results are final: its ideas stay as they were judged.
+    `refusal` is the message that says so (`_CLOSED_EDIT`, `_CLOSED_WITHDRAW`)."""
     challenge = await ctx.challenge_of(idea)
     if challenge.phase is Phase.CLOSED:
-        raise UserError(
-            f"{quoted(challenge.title)} is closed and its results are final, so "
-            f"#{idea.number} can't be {what} any more. A moderator can still set its status."
-        )
+        raise UserError(_(refusal, name=quoted(challenge.title), number=idea.number))
     return challenge
 
 
 @registry.command(
     "idea",
     "withdraw",
-    description="Withdraw your idea",
+    description=N_("Withdraw your idea"),
     options=(IDEA,),
     example="/idea withdraw #12",
 )
 async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
     if idea.author_id != ctx.member.id:
-        raise UserError(f"Only the author can withdraw #{idea.number}.")
+        raise UserError(_("Only the author can withdraw #{number}.", number=idea.number))
     if idea.status not in (IdeaStatus.PENDING, IdeaStatus.PUBLISHED):
-        raise UserError(f"#{idea.number} is {idea.status.value} and can't be withdrawn now.")
-    challenge = await _refuse_when_closed(ctx, idea, "withdrawn")
+        raise UserError(
+            _(
+                "#{number} is {status} and can't be withdrawn now.",
+                number=idea.number,
+                status=status_name(idea.status),
+            )
+        )
+    challenge = await _refuse_when_closed(ctx, idea, _CLOSED_WITHDRAW)
 
     async def withdraw() -> None:
         await ctx.store.update_idea(idea.id, status=IdeaStatus.WITHDRAWN.value, updated_at=ctx.now)
@@ -340,13 +436,18 @@ async def withdraw(ctx: Context, args: Mapping[str, Any]) -> Reply:
     withdrawn = replace(idea, status=IdeaStatus.WITHDRAWN)
     await webhook_events.status_changed(ctx.store, challenge, withdrawn, idea.status.value, ctx.now)
     ctx.changed(idea.id)
-    return Reply(Card(f"↩️ #{idea.number} is withdrawn", "It no longer takes part in the ranking."))
+    return Reply(
+        Card(
+            _("↩️ #{number} is withdrawn", number=idea.number),
+            _("It no longer takes part in the ranking."),
+        )
+    )
 
 
 @registry.command(
     "idea",
     "show",
-    description="Show an idea, its status and its votes",
+    description=N_("Show an idea, its status and its votes"),
     options=(IDEA,),
     example="/idea show #12",
 )
@@ -358,7 +459,7 @@ async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if idea.merged_into_id is not None:
         head = await ctx.store.idea(idea.merged_into_id)
         merged_into = head.number if head else None
-    votes = vote_text(idea.vote_count) if votes_visible(ctx, challenge) else "sealed until close"
+    votes = vote_text(idea.vote_count) if votes_visible(ctx, challenge) else _("sealed until close")
     card = idea_card(
         idea,
         challenge,
@@ -367,12 +468,16 @@ async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
         merged_into=merged_into,
     )
     if idea.status is IdeaStatus.PUBLISHED:
-        card = Card(card.title, card.body, (*card.fields, ("Status", "published")), card.footer)
+        status = (_("Status"), status_name(IdeaStatus.PUBLISHED))
+        card = Card(card.title, card.body, (*card.fields, status), card.footer)
     # The conversation: what the platform counts, never what was said (and never a rank).
     activity = (await ctx.store.conversations.activity([idea.id])).get(idea.id, Activity())
     if (await ctx.store.conversations.threads_of([idea.id]))[idea.id]:
         card = Card(
-            card.title, card.body, (*card.fields, ("Discussion", activity.describe())), card.footer
+            card.title,
+            card.body,
+            (*card.fields, (_("Discussion"), activity.describe())),
+            card.footer,
         )
     return Reply(card)
 
@@ -388,14 +493,21 @@ def status_of(choice: str) -> IdeaStatus:
 
 @registry.command(
     "ideas",
-    description="List ideas: a challenge's, yours (mine), by status, or by words in them",
+    description=N_("List ideas: a challenge's, yours (mine), by status, or by words in them"),
     options=(
         CHALLENGE,
-        Option("sort", OptionKind.CHOICE, "top (most votes) or new", choices=("top", "new")),
-        Option("page", OptionKind.INT, "page number", min_value=1, max_value=10_000),
-        Option("mine", OptionKind.BOOL, "only your own ideas (or type /ideas mine)"),
-        Option("status", OptionKind.CHOICE, "only ideas with this status", choices=STATUS_CHOICES),
-        Option("search", OptionKind.TEXT, "words in the title or description", limit="title_max"),
+        Option("sort", OptionKind.CHOICE, N_("top (most votes) or new"), choices=("top", "new")),
+        Option("page", OptionKind.INT, N_("page number"), min_value=1, max_value=10_000),
+        Option("mine", OptionKind.BOOL, N_("only your own ideas (or type /ideas mine)")),
+        Option(
+            "status",
+            OptionKind.CHOICE,
+            N_("only ideas with this status"),
+            choices=STATUS_CHOICES,
+        ),
+        Option(
+            "search", OptionKind.TEXT, N_("words in the title or description"), limit="title_max"
+        ),
     ),
     aliases=(("cocreate", "ideas"),),
     example="/ideas search:caramel",
@@ -422,7 +534,7 @@ def _search_text(raw: str | None) -> str | None:
         clean_user_text(raw, max_len=SEARCH_MAX, field="search", multiline=False).split()
     )
     if len(text) < 2:
-        raise UserError("Search for at least 2 characters, like `/ideas search:caramel`.")
+        raise UserError(_("Search for at least 2 characters, like `/ideas search:caramel`."))
     return text
 
 
@@ -446,16 +558,23 @@ async def _found_ideas(ctx: Context, args: Mapping[str, Any], search: str | None
     page = args.get("page", 1)
     total = await ctx.store.finding.count_found(query)
     found = await ctx.store.finding.find_ideas(query, limit=size, offset=(page - 1) * size)
-    what = _described(args, status, search)
-    where = f" in {quoted(scope[0].title)}" if args.get("challenge") else ""
-    title = f"{what}{where}"
+    title = _described(
+        args, status, search, quoted(scope[0].title) if args.get("challenge") else None
+    )
     command = _command_line(args, status, search)
     if not found:
         body = (
-            f"Nothing found. `{command}` looks in every challenge here; `/ideas` lists "
-            "a challenge's ideas."
+            _(
+                "Nothing found. `{command}` looks in every challenge here; `/ideas` lists "
+                "a challenge's ideas.",
+                command=command,
+            )
             if page == 1
-            else f"There is no page {page}. `{command}` shows the first page."
+            else _(
+                "There is no page {page}. `{command}` shows the first page.",
+                page=page,
+                command=command,
+            )
         )
         return Reply(Card(title, body))
     authors = await ctx.store.members_by_ids({i.author_id for i in found})
@@ -470,9 +589,9 @@ async def _found_ideas(ctx: Context, args: Mapping[str, Any], search: str | None
             parts.append(status_text(idea))
         if not args.get("mine"):
             name = authors[idea.author_id].display_name if idea.author_id in authors else "?"
-            parts.append(f"by {display_inline(author_label(ctx, idea, name), 40)}")
+            parts.append(_("by {name}", name=display_inline(author_label(ctx, idea, name), 40)))
         elif idea.anonymous:
-            parts.append("anonymous to others")
+            parts.append(_("anonymous to others"))
         if several:
             parts.append(display_inline(challenge.title, 40))
         lines.append(" · ".join(parts[:1]) + (" — " + " · ".join(parts[1:]) if parts[1:] else ""))
@@ -482,16 +601,45 @@ async def _found_ideas(ctx: Context, args: Mapping[str, Any], search: str | None
     if more:
         body += f"\n{more}"
     pages = (total + size - 1) // size
-    return Reply(Card(title, body, footer=f"Page {page} of {pages} · newest first"))
+    footer = _("Page {page} of {pages} · newest first", page=page, pages=pages)
+    return Reply(Card(title, body, footer=footer))
 
 
-def _described(args: Mapping[str, Any], status: IdeaStatus | None, search: str | None) -> str:
-    what = "Your ideas" if args.get("mine") else "Ideas"
-    if status is not None:
-        what += f" {status.value}" if status is not IdeaStatus.MERGED else " merged"
-    if search:
-        what += f" matching “{display_inline(search, 60)}”"
-    return f"🔎 {what}"
+#: The title of found ideas, by (yours, with a status, with words, in one challenge).
+_FOUND_TITLES = {
+    (False, False, False, False): N_("🔎 Ideas"),
+    (False, False, False, True): N_("🔎 Ideas in {challenge}"),
+    (False, False, True, False): N_("🔎 Ideas matching “{search}”"),
+    (False, False, True, True): N_("🔎 Ideas matching “{search}” in {challenge}"),
+    # TRANSLATORS: {status} is an idea status, like "planned" or "in progress"
+    (False, True, False, False): N_("🔎 Ideas {status}"),
+    (False, True, False, True): N_("🔎 Ideas {status} in {challenge}"),
+    (False, True, True, False): N_("🔎 Ideas {status} matching “{search}”"),
+    (False, True, True, True): N_("🔎 Ideas {status} matching “{search}” in {challenge}"),
+    (True, False, False, False): N_("🔎 Your ideas"),
+    (True, False, False, True): N_("🔎 Your ideas in {challenge}"),
+    (True, False, True, False): N_("🔎 Your ideas matching “{search}”"),
+    (True, False, True, True): N_("🔎 Your ideas matching “{search}” in {challenge}"),
+    (True, True, False, False): N_("🔎 Your ideas {status}"),
+    (True, True, False, True): N_("🔎 Your ideas {status} in {challenge}"),
+    (True, True, True, False): N_("🔎 Your ideas {status} matching “{search}”"),
+    (True, True, True, True): N_("🔎 Your ideas {status} matching “{search}” in {challenge}"),
+}
+
+
+def _described(
+    args: Mapping[str, Any],
+    status: IdeaStatus | None,
+    search: str | None,
+    challenge: str | None,
+) -> str:
+    key = (bool(args.get("mine")), status is not None, bool(search), challenge is not None)
+    return _(
+        _FOUND_TITLES[key],
+        status=status_name(status) if status is not None else "",
+        search=display_inline(search, 60) if search else "",
+        challenge=challenge or "",
+    )
 
 
 def _command_line(args: Mapping[str, Any], status: IdeaStatus | None, search: str | None) -> str:
@@ -515,7 +663,7 @@ async def _challenge_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
     sort = args.get("sort", "top" if visible else "new")
     note = ""
     if sort == "top" and not visible:
-        sort, note = "new", "Tallies are sealed until the close, so this is newest first."
+        sort, note = "new", _("Tallies are sealed until the close, so this is newest first.")
     size = ctx.settings.limits.page_size
     page = args.get("page", 1)
     public = [s for s in IdeaStatus if s.public]
@@ -525,11 +673,15 @@ async def _challenge_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
     if not ideas:
         body = (
-            "No ideas yet. Submit one with `/idea submit`."
+            _("No ideas yet. Submit one with `/idea submit`.")
             if page == 1
-            else f"There is no page {page}. `/ideas {challenge.slug}` shows the first page."
+            else _(
+                "There is no page {page}. `{command}` shows the first page.",
+                page=page,
+                command=f"/ideas {challenge.slug}",
+            )
         )
-        return Reply(Card(f"Ideas for {quoted(challenge.title)}", body))
+        return Reply(Card(_("Ideas for {name}", name=quoted(challenge.title)), body))
     lines = []
     for idea in ideas:
         tally = f" — {vote_text(idea.vote_count)}" if visible else ""
@@ -542,14 +694,21 @@ async def _challenge_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
     if more:
         lines.append(more)
-    footer = f"Page {page} of {pages} · sorted by {sort}"
+    footer = _(_SORTED_FOOTERS[sort], page=page, pages=pages)
     body = "\n".join(lines) + (f"\n\n{note}" if note else "")
-    return Reply(Card(f"Ideas for {quoted(challenge.title)}", body, footer=footer))
+    return Reply(Card(_("Ideas for {name}", name=quoted(challenge.title)), body, footer=footer))
+
+
+#: The footer of a challenge's ideas, by `sort:`.
+_SORTED_FOOTERS = {
+    "top": N_("Page {page} of {pages} · sorted by top"),
+    "new": N_("Page {page} of {pages} · sorted by new"),
+}
 
 
 @registry.command(
     "roadmap",
-    description="What became of the ideas: planned, in progress and implemented",
+    description=N_("What became of the ideas: planned, in progress and implemented"),
     aliases=(("cocreate", "roadmap"),),
     example="/roadmap",
 )
@@ -587,32 +746,37 @@ async def roadmap_card(ctx: Context) -> Card:
         for idea in ideas:
             name = authors[idea.author_id].display_name if idea.author_id in authors else "?"
             note = f" — {display_inline(idea.status_note, 120)}" if idea.status_note else ""
-            lines.append(
-                f"{idea_heading(idea)} · by {display_inline(author_label(ctx, idea, name), 40)}"
-                f" · {display_inline(challenges[idea.challenge_id].title, 40)}{note}"
+            line = _(
+                "{idea} · by {name} · {challenge}",
+                idea=idea_heading(idea),
+                name=display_inline(author_label(ctx, idea, name), 40),
+                challenge=display_inline(challenges[idea.challenge_id].title, 40),
             )
+            lines.append(f"{line}{note}")
         more = more_line(
             counts[status] - len(ideas), f"/ideas status:{status.value.replace(' ', '_')}"
         )
         if more:
             lines.append(more)
-        fields.append((f"{_ROADMAP_ICONS[status]} {status.value.capitalize()}", "\n".join(lines)))
+        fields.append((_(_ROADMAP_HEADINGS[status]), "\n".join(lines)))
     if not fields:
         return Card(
-            "🗺️ Roadmap",
-            "No idea is planned, in progress or implemented yet. Moderators set a status "
-            "with `/mod status #n planned`.",
+            _("🗺️ Roadmap"),
+            _(
+                "No idea is planned, in progress or implemented yet. Moderators set a status "
+                "with `/mod status #n planned`."
+            ),
         )
     return Card(
-        "🗺️ Roadmap",
-        "What became of the community's ideas, across challenges, newest first.",
+        _("🗺️ Roadmap"),
+        _("What became of the community's ideas, across challenges, newest first."),
         tuple(fields),
-        footer="`/idea show #n` for one idea · `/ideas status:planned` for the whole list",
+        footer=_("`/idea show #n` for one idea · `/ideas status:planned` for the whole list"),
     )
 
 
-_ROADMAP_ICONS = {
-    IdeaStatus.PLANNED: "📌",
-    IdeaStatus.IN_PROGRESS: "🛠️",
-    IdeaStatus.IMPLEMENTED: "🚀",
+_ROADMAP_HEADINGS = {
+    IdeaStatus.PLANNED: N_("📌 Planned"),
+    IdeaStatus.IN_PROGRESS: N_("🛠️ In progress"),
+    IdeaStatus.IMPLEMENTED: N_("🚀 Implemented"),
 }
