@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.model import BadgeKind, Challenge, Community, Idea, Member
+from bot.model import BADGE_LABELS, BadgeKind, Challenge, Community, Idea, Member
 from bot.webhooks.ports import NewDelivery
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ async def badge_awarded(
         member = None if anonymous else (await store.members_by_ids([member_id]))[member_id]
         found = await store.challenges_by_ids([challenge_id]) if challenge_id else []
         return {
-            "badge": {"kind": kind.value, "label": kind.label},
+            "badge": {"kind": kind.value, "label": BADGE_LABELS[kind]},
             "member": member_data(member),
             "anonymous": anonymous,
             "challenge": challenge_data(found[0]) if found else None,
