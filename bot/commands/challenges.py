@@ -359,8 +359,11 @@ async def _check_title_free(ctx: Context, title: str, except_id: int | None = No
     ),
     moderator=True,
     form=True,
-    example='/challenge create title:"Next flavour" brief:"Which ice cream next?" '
-    "submissions_close:7d voting_close:14d",
+    # TRANSLATORS: translate only the quoted title and brief
+    example=N_(
+        '/challenge create title:"Next flavour" brief:"Which ice cream next?" '
+        "submissions_close:7d voting_close:14d"
+    ),
 )
 async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
     blank = ChallengeSettings(

@@ -126,7 +126,7 @@ def explain(spec: CommandSpec, moderator: bool) -> Card:
     """One command: what it does, how it is written, an example, and each option."""
     fields: list[tuple[str, str]] = [(_("Usage"), f"`{spec.usage}`")]
     if spec.example:
-        fields.append((_("Example"), f"`{spec.example}`"))
+        fields.append((_("Example"), f"`{_(spec.example)}`"))
     options = [_option_line(o) for o in spec.options]
     if options:
         fields.append((_("Options"), "\n".join(options)))
