@@ -88,7 +88,7 @@ async def badge_lines(store: Store, badges: Sequence[Badge]) -> list[str]:
     lines = []
     for b in badges:
         who = _("anonymous") if b.idea_id in secret else names[b.member_id].display_name
-        lines.append(f"{_(b.kind.label)} — {display_inline(who, 60)}")
+        lines.append(f"{b.kind.label} — {display_inline(who, 60)}")
     return lines
 
 

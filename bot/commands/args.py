@@ -11,7 +11,6 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
-from bot import i18n
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.errors import UserError
 from bot.grammar import (
@@ -283,11 +282,7 @@ def _integer(option: Option, value: OptionValue) -> int:
         except ValueError:
             raise GrammarError(_("`{value}` is not a whole number.", value=value)) from None
     if option.min_value is not None and number < option.min_value:
-        raise GrammarError(
-            _("the smallest allowed is {value}.", value=i18n.number(option.min_value))
-        )
+        raise GrammarError(_("the smallest allowed is {value}.", value=option.min_value))
     if option.max_value is not None and number > option.max_value:
-        raise GrammarError(
-            _("the largest allowed is {value}.", value=i18n.number(option.max_value))
-        )
+        raise GrammarError(_("the largest allowed is {value}.", value=option.max_value))
     return number

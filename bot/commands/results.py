@@ -178,7 +178,7 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
     }
     lines = []
     for b in earned:
-        badge = _(b.kind.label)
+        badge = b.kind.label
         number = numbers[b.idea_id] if b.idea_id in numbers and b.per_idea else None
         where = display_inline(titles[b.challenge_id], 60) if b.challenge_id in titles else None
         zone = (
