@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.counting import Counting
+from bot.i18n import _, n_
 from bot.messages import Card
 from bot.model import (
     PODIUM_RULE,
@@ -22,7 +23,7 @@ from bot.model import (
 )
 from bot.ports import Store
 from bot.privacy import tallies_sealed
-from bot.render import challenge_card, idea_heading, plural, standings_lines, when
+from bot.render import challenge_card, idea_heading, standings_lines, when
 from bot.rewards import Award, Rewards
 from bot.text import display_inline, neutralize_mentions
 from bot.votelog import Figures
@@ -52,7 +53,7 @@ async def rising_lines(
 ) -> list[str]:
     """The ideas that gained most counted votes in [start, end), by the vote log."""
     rising = await store.rising(challenge.id, start, end, RISING)
-    ideas = await store.ideas_by_ids([idea_id for idea_id, _ in rising])
+    ideas = await store.ideas_by_ids([idea_id for idea_id, _gained in rising])
     return [
         f"{idea_heading(ideas[i])} +{gained}"
         for i, gained in rising
@@ -64,14 +65,20 @@ async def discussed_lines(store: Store, challenge: Challenge, limit: int = DISCU
     """The ideas with most replies in their threads, as the platforms count them (never
     what was said, and never a bearing on the ranking)."""
     top = await store.conversations.most_discussed(challenge.id, limit)
-    ideas = await store.ideas_by_ids([idea_id for idea_id, _ in top])
+    ideas = await store.ideas_by_ids([idea_id for idea_id, _activity in top])
     return [f"{idea_heading(ideas[i])} — {a.describe()}" for i, a in top if i in ideas]
 
 
 async def participation(store: Store, challenge: Challenge) -> str:
     ideas = await store.count_ideas(challenge.id, PUBLIC_STATUSES)
     voters, votes = await store.challenge_participation(challenge.id)
-    return f"{plural(ideas, 'idea')} · {plural(voters, 'voter')} · {plural(votes, 'vote')}"
+    return " · ".join(
+        (
+            n_("{n} idea", "{n} ideas", ideas),
+            n_("{n} voter", "{n} voters", voters),
+            n_("{n} vote", "{n} votes", votes),
+        )
+    )
 
 
 async def badge_lines(store: Store, badges: Sequence[Badge]) -> list[str]:
@@ -80,7 +87,7 @@ async def badge_lines(store: Store, badges: Sequence[Badge]) -> list[str]:
     secret = await anonymous_ideas(store, badges)
     lines = []
     for b in badges:
-        who = "anonymous" if b.idea_id in secret else names[b.member_id].display_name
+        who = _("anonymous") if b.idea_id in secret else names[b.member_id].display_name
         lines.append(f"{b.kind.label} — {display_inline(who, 60)}")
     return lines
 
@@ -98,12 +105,19 @@ def announcement(challenge: Challenge) -> Card:
 
 def submissions_closed_notice(challenge: Challenge) -> Card:
     until = challenge.voting_close_at
-    voting = f" until {when(until, challenge.settings.timezone)}" if until else ""
+    emoji = neutralize_mentions(challenge.settings.vote_emoji)
     return Card(
-        f"⏳ Submissions for {display_inline(challenge.title, 100)} are closed",
-        f"Voting continues{voting}: react with "
-        f"{neutralize_mentions(challenge.settings.vote_emoji)} to the ideas "
-        "you like.",
+        _(
+            "⏳ Submissions for {title} are closed",
+            title=display_inline(challenge.title, 100),
+        ),
+        _(
+            "Voting continues until {at}: react with {emoji} to the ideas you like.",
+            at=when(until, challenge.settings.timezone),
+            emoji=emoji,
+        )
+        if until
+        else _("Voting continues: react with {emoji} to the ideas you like.", emoji=emoji),
     )
 
 
@@ -123,26 +137,40 @@ async def final_results(
         awards += await rewards.crowd_favourites(store, challenge, everyone, now)
     lines = standings_lines(ranked, sealed=False)
     if total > FINAL_LINES:
-        lines.append(f"…and {total - FINAL_LINES} more: `/ideas {challenge.slug}`")
-    fields = [("Participation", await participation(store, challenge))]
+        lines.append(
+            n_(
+                "…and {n} more: `/ideas {slug}`",
+                "…and {n} more: `/ideas {slug}`",
+                total - FINAL_LINES,
+                slug=challenge.slug,
+            )
+        )
+    fields = [(_("Participation"), await participation(store, challenge))]
     earned = await store.badges(challenge.community_id, challenge_id=challenge.id)
     if earned:
-        fields.append(("Badges", "\n".join(await badge_lines(store, earned))))
+        fields.append((_("Badges"), "\n".join(await badge_lines(store, earned))))
     entries, head = await store.chain(challenge.id)
     fields.append(
         (
-            "Vote log",
-            f"{entries} {'entry' if entries == 1 else 'entries'} · head {head}\n"
-            f"Moderators export it with `/export {challenge.slug} format:votes`; "
-            "`cocreate audit verify` checks it.",
+            _("Vote log"),
+            n_("{n} entry · head {head}", "{n} entries · head {head}", entries, head=head)
+            + "\n"
+            + _(
+                "Moderators export it with `/export {slug} format:votes`; "
+                "`cocreate audit verify` checks it.",
+                slug=challenge.slug,
+            ),
         )
     )
-    rules = RANKING_RULE + " " + ("" if challenge.settings.multiple_places else PODIUM_RULE)
+    rules = [_(RANKING_RULE)]
+    if not challenge.settings.multiple_places:
+        rules.append(_(PODIUM_RULE))
+    rules.append(_("Thank you all for taking part!"))
     card = Card(
-        f"🏆 Final results: {display_inline(challenge.title, 100)}",
-        "\n".join(lines) or "No ideas were submitted.",
+        _("🏆 Final results: {title}", title=display_inline(challenge.title, 100)),
+        "\n".join(lines) or _("No ideas were submitted."),
         tuple(fields),
-        footer=rules.strip() + " Thank you all for taking part!",
+        footer=" ".join(rules),
     )
     return card, awards
 
@@ -165,7 +193,10 @@ class Week:
     def votes_text(self) -> str:
         """ "7 votes", or with removals (withdrawn, voided, merged) "votes +7 −3"."""
         v = self.votes
-        return f"votes {v.text()}" if v.removed else plural(v.added, "vote")
+        if v.removed:
+            # TRANSLATORS: {figures} are the votes added and removed: +7 −3
+            return _("votes {figures}", figures=v.text())
+        return n_("{n} vote", "{n} votes", v.added)
 
 
 async def week(store: Store, challenge: Challenge, start: datetime, end: datetime) -> Week:
@@ -183,16 +214,26 @@ def nudge(challenge: Challenge) -> Card:
     """A quiet week's post instead of its results: what members can do, and until when."""
     tz = challenge.settings.timezone
     subs, closes = challenge.submissions_close_at, challenge.voting_close_at
-    steps = []
+    steps = [_("No new ideas and no votes this week.")]
     if challenge.phase is Phase.OPEN:
-        until = f" until {when(subs, tz)}" if subs else ""
-        steps.append(f"Share an idea with `/idea submit`{until}.")
+        steps.append(
+            _("Share an idea with `/idea submit` until {at}.", at=when(subs, tz))
+            if subs
+            else _("Share an idea with `/idea submit`.")
+        )
     emoji = neutralize_mentions(challenge.settings.vote_emoji)
-    deadline = f"; voting closes {when(closes, tz)}" if closes else ""
-    steps.append(f"Vote with {emoji} on the ideas you like{deadline}.")
+    steps.append(
+        _(
+            "Vote with {emoji} on the ideas you like; voting closes {at}.",
+            emoji=emoji,
+            at=when(closes, tz),
+        )
+        if closes
+        else _("Vote with {emoji} on the ideas you like.", emoji=emoji)
+    )
     return Card(
-        f"👋 A quiet week in {display_inline(challenge.title, 100)}",
-        "No new ideas and no votes this week. " + " ".join(steps),
+        _("👋 A quiet week in {title}", title=display_inline(challenge.title, 100)),
+        " ".join(steps),
     )
 
 
@@ -208,22 +249,27 @@ async def weekly_results(store: Store, challenge: Challenge, end: datetime) -> C
         top = [Standing(0, idea, 0) for idea in newest]
     else:
         top = await standings(store, challenge, limit=WEEKLY_TOP)
-    body = "\n".join(standings_lines(top, sealed=sealed)) or "No ideas yet: be the first!"
+    body = "\n".join(standings_lines(top, sealed=sealed)) or _("No ideas yet: be the first!")
     this = await week(store, challenge, start, end)
     fields = [
         (
-            "This week",
-            f"{plural(this.new_ideas, 'new idea')} · {plural(this.votes.voters, 'voter')} · "
-            f"{this.votes_text()}",
+            _("This week"),
+            " · ".join(
+                (
+                    n_("{n} new idea", "{n} new ideas", this.new_ideas),
+                    n_("{n} voter", "{n} voters", this.votes.voters),
+                    this.votes_text(),
+                )
+            ),
         )
     ]
     if not sealed:
         lines = await rising_lines(store, challenge, start, end)
         if lines:
-            fields.append(("Rising", "\n".join(lines)))
+            fields.append((_("Rising"), "\n".join(lines)))
     discussed = await discussed_lines(store, challenge)
     if discussed:
-        fields.append(("Most discussed", "\n".join(discussed)))
+        fields.append((_("Most discussed"), "\n".join(discussed)))
     earned = [
         b
         for b in await store.badges(challenge.community_id, challenge_id=challenge.id)
@@ -232,20 +278,20 @@ async def weekly_results(store: Store, challenge: Challenge, end: datetime) -> C
         and not (sealed and b.kind is BadgeKind.CROWD_FAVOURITE)
     ]
     if earned:
-        fields.append(("Badges this week", "\n".join(await badge_lines(store, earned))))
+        fields.append((_("Badges this week"), "\n".join(await badge_lines(store, earned))))
     deadline = (
         challenge.submissions_close_at
         if challenge.phase is Phase.OPEN
         else challenge.voting_close_at
     )
     next_step = (
-        f"Ideas are welcome until {when(deadline, challenge.settings.timezone)}. "
+        _("Ideas are welcome until {at}.", at=when(deadline, challenge.settings.timezone)) + " "
         if challenge.phase is Phase.OPEN and deadline
         else ""
     )
     return Card(
-        f"📊 This week in {display_inline(challenge.title, 100)}",
-        body if not sealed else body + "\nTallies stay sealed until the close.",
+        _("📊 This week in {title}", title=display_inline(challenge.title, 100)),
+        body if not sealed else body + "\n" + _("Tallies stay sealed until the close."),
         tuple(fields),
-        footer=next_step + RANKING_RULE,
+        footer=next_step + _(RANKING_RULE),
     )

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from rapidfuzz.distance import Indel
 
+from bot.i18n import N_, _
 from bot.text import display_inline
 
 __all__ = [
@@ -116,11 +117,28 @@ def _read_quoted(text: str, start: int, option: str | None = None) -> tuple[str,
         i += 1
     opening = text[start]
     closing = _QUOTES[opening][0]
-    where = f"the value of `{option}` " if option else ""
+    at = _show(text[start:], 30)
+    if option:
+        raise GrammarError(
+            # TRANSLATORS: {option} is an option's name; {opening} and {closing} are quotes
+            _(
+                "A quote is not closed: the value of `{option}` starts with {opening} at "
+                "`{at}` but no {closing} ends it. Close it, or leave the quote out of the text.",
+                option=option,
+                opening=opening,
+                at=at,
+                closing=closing,
+            )
+        )
     raise GrammarError(
-        f"A quote is not closed: {where}starts with {opening} at "
-        f"`{_show(text[start:], 30)}` but no {closing} ends it. "
-        f"Close it, or leave the quote out of the text."
+        # TRANSLATORS: {opening} and {closing} are quotes
+        _(
+            "A quote is not closed: starts with {opening} at `{at}` but no {closing} ends it. "
+            "Close it, or leave the quote out of the text.",
+            opening=opening,
+            at=at,
+            closing=closing,
+        )
     )
 
 
@@ -172,11 +190,15 @@ def _format_command(words: Collection[str]) -> str:
     return "/" + " ".join(words)
 
 
-def _list_commands(commands: Sequence[tuple[str, ...]], joiner: str = " or ") -> str:
+def _list_commands(commands: Sequence[tuple[str, ...]]) -> str:
+    return ", ".join(f"`{_format_command(c)}`" for c in commands)
+
+
+def _did_you_mean(commands: Sequence[tuple[str, ...]]) -> str:
     shown = [f"`{_format_command(c)}`" for c in commands]
     if len(shown) == 1:
-        return shown[0]
-    return ", ".join(shown[:-1]) + joiner + shown[-1]
+        return _("Did you mean {command}?", command=shown[0])
+    return _("Did you mean {commands} or {last}?", commands=", ".join(shown[:-1]), last=shown[-1])
 
 
 #: How alike a typed word and a command's word must be to suggest it (0 to 1).
@@ -211,7 +233,7 @@ def nearest_commands(
     if not scored:
         return []
     longest = scored[0][0]
-    return [command for length, _, command in scored if length == longest][:limit]
+    return [command for length, _ratio, command in scored if length == longest][:limit]
 
 
 def _unknown_command(words: list[str], known: set[tuple[str, ...]]) -> GrammarError:
@@ -225,18 +247,29 @@ def _unknown_command(words: list[str], known: set[tuple[str, ...]]) -> GrammarEr
             break
     near = nearest_commands(words, known)
     shown_words = words[: max((len(c) for c in near), default=prefix + 1)]
-    message = f"Unknown command `{_show(_format_command(shown_words))}`."
+    sentences = [_("Unknown command `{command}`.", command=_show(_format_command(shown_words)))]
     if near:
-        message += f" Did you mean {_list_commands(near)}?"
+        sentences.append(_did_you_mean(near))
     if prefix:
         group = tuple(lowered[:prefix])
         below = sorted(c for c in known if c[:prefix] == group and c != group)
         if below:
-            message += f" The `{_format_command(group)}` commands: {_list_commands(below, ', ')}."
+            sentences.append(
+                _(
+                    "The `{group}` commands: {commands}.",
+                    group=_format_command(group),
+                    commands=_list_commands(below),
+                )
+            )
     elif known:
         tops = sorted({(c[0],) for c in known})
-        message += f" The commands: {_list_commands(tops, ', ')}; `/cocreate help` explains them."
-    return GrammarError(message)
+        sentences.append(
+            _(
+                "The commands: {commands}; `/cocreate help` explains them.",
+                commands=_list_commands(tops),
+            )
+        )
+    return GrammarError(" ".join(sentences))
 
 
 def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> ParsedLine:
@@ -263,9 +296,13 @@ def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> Parsed
     if body.startswith("/"):
         body = body[1:]
     tokens = _tokenize(body)
-    example = f" such as `{_format_command(min(known))}`" if known else ""
+    example = _format_command(min(known)) if known else ""
     if not tokens:
-        raise GrammarError(f"The command is empty. Type a command{example}.")
+        raise GrammarError(
+            _("The command is empty. Type a command such as `{example}`.", example=example)
+            if example
+            else _("The command is empty. Type a command.")
+        )
 
     words: list[str] = []
     for token in tokens:
@@ -273,7 +310,11 @@ def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> Parsed
             break
         words.append(token.text)
     if not words:
-        raise GrammarError(f"Start with the name of a command{example}.")
+        raise GrammarError(
+            _("Start with the name of a command such as `{example}`.", example=example)
+            if example
+            else _("Start with the name of a command.")
+        )
 
     lowered = tuple(w.lower() for w in words)
     command: tuple[str, ...] | None = None
@@ -302,7 +343,7 @@ def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> Parsed
             continue
         name, value = token.option, token.text
         if name in options:
-            raise GrammarError(f"Option `{name}` is given twice.")
+            raise GrammarError(_("Option `{name}` is given twice.", name=name))
         quoted = token.quoted
         if value == "" and not token.quoted:
             # "title: Salted" -- the value is the next argument, unless that is an option.
@@ -311,7 +352,7 @@ def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> Parsed
                 quoted = rest[i].quoted
                 i += 1
             else:
-                raise GrammarError(f'Option `{name}` has no value; write {name}:"…".')
+                raise GrammarError(_('Option `{name}` has no value; write {name}:"…".', name=name))
         options[name] = value
         loose = None if quoted else name
     return ParsedLine(command, tuple(positionals), options, spilled)
@@ -326,7 +367,7 @@ _DURATION_RE = re.compile(
     re.IGNORECASE,
 )
 _MAX_DURATION = timedelta(days=365)
-_DURATION_HELP = "Durations look like 90m, 36h, 7d or 2w."
+_DURATION_HELP = N_("Durations look like 90m, 36h, 7d or 2w.")
 
 
 def _match_duration(text: str) -> timedelta | None:
@@ -348,11 +389,13 @@ def parse_duration(text: str) -> timedelta:
     """
     duration = _match_duration(text)
     if duration is None:
-        raise GrammarError(f"`{_show(text)}` is not a duration. {_DURATION_HELP}")
+        raise GrammarError(
+            _("`{text}` is not a duration.", text=_show(text)) + " " + _(_DURATION_HELP)
+        )
     if duration <= timedelta(0):
-        raise GrammarError(f"A duration must be longer than zero. {_DURATION_HELP}")
+        raise GrammarError(_("A duration must be longer than zero.") + " " + _(_DURATION_HELP))
     if duration > _MAX_DURATION:
-        raise GrammarError("A duration can be at most 365 days (52w1d).")
+        raise GrammarError(_("A duration can be at most 365 days (52w1d)."))
     return duration
 
 
@@ -379,7 +422,9 @@ _DATETIME_RE = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt]|\s+)([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
     r"\s*(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2})?)?"
 )
-_WHEN_HELP = "Write a date like 2026-03-10, a time like 2026-03-10 18:00, or a duration like 7d."
+_WHEN_HELP = N_(
+    "Write a date like 2026-03-10, a time like 2026-03-10 18:00, or a duration like 7d."
+)
 
 
 def _local_to_utc(day: date, at: time, tz: zoneinfo.ZoneInfo | timezone, original: str) -> datetime:
@@ -387,21 +432,23 @@ def _local_to_utc(day: date, at: time, tz: zoneinfo.ZoneInfo | timezone, origina
         local = datetime.combine(day, at, tzinfo=tz).replace(fold=0)
         return local.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
-        raise GrammarError(f"`{_show(original)}` is out of range. {_WHEN_HELP}") from exc
+        raise GrammarError(
+            _("`{text}` is out of range.", text=_show(original)) + " " + _(_WHEN_HELP)
+        ) from exc
 
 
 def _make_date(year: str, month: str, day: str, original: str) -> date:
     try:
         return date(int(year), int(month), int(day))
     except ValueError as exc:
-        raise GrammarError(f"There is no such date: `{_show(original)}`.") from exc
+        raise GrammarError(_("There is no such date: `{text}`.", text=_show(original))) from exc
 
 
 def _make_time(hour: str, minute: str, second: str | None, original: str) -> time:
     try:
         return time(int(hour), int(minute), int(second or 0))
     except ValueError as exc:
-        raise GrammarError(f"There is no such time: `{_show(original)}`.") from exc
+        raise GrammarError(_("There is no such time: `{text}`.", text=_show(original))) from exc
 
 
 def parse_when(text: str, tz: zoneinfo.ZoneInfo, now: datetime) -> datetime | timedelta:
@@ -422,7 +469,7 @@ def parse_when(text: str, tz: zoneinfo.ZoneInfo, now: datetime) -> datetime | ti
     """
     stripped = text.strip()
     if not stripped:
-        raise GrammarError(f"The time is empty. {_WHEN_HELP}")
+        raise GrammarError(_("The time is empty.") + " " + _(_WHEN_HELP))
 
     if _match_duration(stripped) is not None:
         return parse_duration(stripped)
@@ -443,7 +490,9 @@ def parse_when(text: str, tz: zoneinfo.ZoneInfo, now: datetime) -> datetime | ti
         elif sign:
             offset = timedelta(hours=int(off_h), minutes=int(off_m or 0))
             if offset >= timedelta(hours=24):
-                raise GrammarError(f"The time offset in `{_show(stripped)}` is too large.")
+                raise GrammarError(
+                    _("The time offset in `{text}` is too large.", text=_show(stripped))
+                )
             zone = timezone(-offset if sign == "-" else offset)
         return _local_to_utc(day, at, zone, stripped)
 
@@ -458,7 +507,9 @@ def parse_when(text: str, tz: zoneinfo.ZoneInfo, now: datetime) -> datetime | ti
             result = _local_to_utc(today + timedelta(days=1), at, tz, stripped)
         return result
 
-    raise GrammarError(f"I don't understand the time `{_show(stripped)}`. {_WHEN_HELP}")
+    raise GrammarError(
+        _("I don't understand the time `{text}`.", text=_show(stripped)) + " " + _(_WHEN_HELP)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,7 +527,10 @@ def parse_bool(text: str) -> bool:
         return True
     if word in _FALSE_WORDS:
         return False
-    raise GrammarError(f"`{_show(text)}` is not yes or no. Use yes or no (or on/off).")
+    raise GrammarError(
+        # TRANSLATORS: yes, no, on and off are what members type: keep them in English
+        _("`{text}` is not yes or no. Use yes or no (or on/off).", text=_show(text))
+    )
 
 
 _IDEA_NUMBER_RE = re.compile(r"#?([0-9]{1,12})")
@@ -487,10 +541,10 @@ def parse_idea_number(text: str) -> int:
     """An idea number written ``#12`` or ``12`` (ASCII digits), from 1 to 10^9."""
     match = _IDEA_NUMBER_RE.fullmatch(text.strip())
     if match is None:
-        raise GrammarError("Ideas are written like #12.")
+        raise GrammarError(_("Ideas are written like #12."))
     number = int(match.group(1))
     if not 1 <= number <= _MAX_IDEA_NUMBER:
-        raise GrammarError("Ideas are written like #12.")
+        raise GrammarError(_("Ideas are written like #12."))
     return number
 
 
@@ -516,20 +570,48 @@ class _CronField:
     low: int
     high: int
     names: Mapping[str, int]
-    hint: str
+    #: the error for a value out of this field's range, `{value}` the value typed
+    invalid: str
 
 
 _CRON_FIELDS = (
-    _CronField("minute", 0, 59, {}, "use numbers from 0 to 59"),
-    _CronField("hour", 0, 23, {}, "use numbers from 0 to 23"),
-    _CronField("day-of-month", 1, 31, {}, "use numbers from 1 to 31"),
-    _CronField("month", 1, 12, _MONTH_NAMES, "use numbers from 1 to 12 or names such as jan"),
+    _CronField(
+        "minute",
+        0,
+        59,
+        {},
+        N_("The minute field `{value}` is not valid: use numbers from 0 to 59."),
+    ),
+    _CronField(
+        "hour", 0, 23, {}, N_("The hour field `{value}` is not valid: use numbers from 0 to 23.")
+    ),
+    _CronField(
+        "day-of-month",
+        1,
+        31,
+        {},
+        N_("The day-of-month field `{value}` is not valid: use numbers from 1 to 31."),
+    ),
+    _CronField(
+        "month",
+        1,
+        12,
+        _MONTH_NAMES,
+        # TRANSLATORS: jan is what members type: keep it in English
+        N_(
+            "The month field `{value}` is not valid: use numbers from 1 to 12 or names such as jan."
+        ),
+    ),
     _CronField(
         "day-of-week",
         0,
         7,
         _DAY_NAMES,
-        "use numbers from 0 to 7 (0 and 7 are Sunday) or names such as mon",
+        # TRANSLATORS: mon is what members type: keep it in English
+        N_(
+            "The day-of-week field `{value}` is not valid: use numbers from 0 to 7 (0 and 7 "
+            "are Sunday) or names such as mon."
+        ),
     ),
 )
 _CRON_ITEM_RE = re.compile(
@@ -544,7 +626,7 @@ _CRON_MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-_CRON_HELP = (
+_CRON_HELP = N_(
     "A schedule has 5 fields (minute hour day-of-month month day-of-week), "
     "for example `0 9 * * mon`."
 )
@@ -598,10 +680,10 @@ def parse_cron(text: str) -> str:
         return _CRON_MACROS[lowered]
     fields = lowered.split()
     if len(fields) != len(_CRON_FIELDS):
-        raise GrammarError(f"`{_show(text)}` is not a schedule. {_CRON_HELP}")
+        raise GrammarError(_("`{text}` is not a schedule.", text=_show(text)) + " " + _(_CRON_HELP))
     for spec, value in zip(_CRON_FIELDS, fields, strict=True):
         if not all(_cron_item_ok(spec, item) for item in value.split(",")):
-            raise GrammarError(f"The {spec.name} field `{_show(value)}` is not valid: {spec.hint}.")
+            raise GrammarError(_(spec.invalid, value=_show(value)))
     return " ".join(fields)
 
 
@@ -651,12 +733,15 @@ def parse_timezone(text: str) -> str:
     """
     name = text.strip()
     if not name:
-        raise GrammarError("The time zone is empty. Use an IANA name such as Europe/Paris.")
+        raise GrammarError(_("The time zone is empty. Use an IANA name such as Europe/Paris."))
     if name.lower() == "utc":
         return "UTC"
     canonical = _zone_names().get(name.lower())
     if canonical is None:
         raise GrammarError(
-            f"Unknown time zone `{_show(text)}`. Use an IANA name such as Europe/Paris."
+            _(
+                "Unknown time zone `{text}`. Use an IANA name such as Europe/Paris.",
+                text=_show(text),
+            )
         )
     return canonical

@@ -23,19 +23,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.i18n import N_, _, n_
 from bot.messages import Card, Post, PostKind
 from bot.model import ROADMAP_STATUSES, Challenge, IdeaStatus, Phase
 from bot.ports import Store
-from bot.render import plural, when
+from bot.render import when
 from bot.text import display_inline
 
 #: at most this many ideas of each status are named; the rest are counted
 PER_STATUS = 10
 
 HEADINGS = {
-    IdeaStatus.IMPLEMENTED: "🚀 Implemented",
-    IdeaStatus.IN_PROGRESS: "🔨 In progress",
-    IdeaStatus.PLANNED: "🗓️ Planned",
+    IdeaStatus.IMPLEMENTED: N_("🚀 Implemented"),
+    IdeaStatus.IN_PROGRESS: N_("🔨 In progress"),
+    IdeaStatus.PLANNED: N_("🗓️ Planned"),
 }
 
 
@@ -110,6 +111,7 @@ class Prepared:
 
     @property
     def card(self) -> Card:
+        """The post in the language in force (a public post: the community's)."""
         return card(self.moved, self.since, self.timezone)
 
     def posts(self) -> tuple[Post, ...]:
@@ -138,14 +140,20 @@ async def prepare(store: Store, community_id: int, now: datetime, timezone: str)
 
 
 def _line(m: Moved) -> str:
-    who = "anonymous" if m.anonymous else display_inline(m.author, 60)
-    text = (
-        f"#{m.number} {display_inline(m.title, 80)} — by {who}, "
-        f"in {display_inline(m.challenge, 60)}"
-    )
+    who = _("anonymous") if m.anonymous else display_inline(m.author, 60)
+    values = {
+        "number": m.number,
+        "title": display_inline(m.title, 80),
+        "author": who,
+        "challenge": display_inline(m.challenge, 60),
+    }
     if m.note:
-        text += f": {display_inline(m.note, 120)}"
-    return text
+        return _(
+            "#{number} {title} — by {author}, in {challenge}: {note}",
+            note=display_inline(m.note, 120),
+            **values,
+        )
+    return _("#{number} {title} — by {author}, in {challenge}", **values)
 
 
 def card(moved: Sequence[Moved], since: datetime | None, timezone: str) -> Card:
@@ -159,17 +167,33 @@ def card(moved: Sequence[Moved], since: datetime | None, timezone: str) -> Card:
             continue
         lines = [_line(m) for m in ideas[:PER_STATUS]]
         if len(ideas) > PER_STATUS:
-            lines.append(f"…and {len(ideas) - PER_STATUS} more")
-        fields.append((HEADINGS[status], "\n".join(lines)))
-    period = f"since {when(since, timezone)}" if since else "so far"
-    body = (
-        f"What became of your ideas {period}: {plural(len(moved), 'idea')} moved on."
-        if moved
-        else f"No idea has moved to planned, in progress or implemented {period}."
-    )
+            lines.append(n_("…and {n} more", "…and {n} more", len(ideas) - PER_STATUS))
+        fields.append((_(HEADINGS[status]), "\n".join(lines)))
+    if since:
+        at = when(since, timezone)
+        body = (
+            n_(
+                "What became of your ideas since {at}: {n} idea moved on.",
+                "What became of your ideas since {at}: {n} ideas moved on.",
+                len(moved),
+                at=at,
+            )
+            if moved
+            else _("No idea has moved to planned, in progress or implemented since {at}.", at=at)
+        )
+    else:
+        body = (
+            n_(
+                "What became of your ideas so far: {n} idea moved on.",
+                "What became of your ideas so far: {n} ideas moved on.",
+                len(moved),
+            )
+            if moved
+            else _("No idea has moved to planned, in progress or implemented so far.")
+        )
     return Card(
-        "📣 You said, we did",
+        _("📣 You said, we did"),
         body,
         tuple(fields),
-        footer="Thank you for every idea and every vote: keep them coming with /idea submit.",
+        footer=_("Thank you for every idea and every vote: keep them coming with /idea submit."),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.i18n import _, n_
 from bot.messages import Card
 from bot.model import Challenge, Phase
 from bot.render import when
@@ -81,19 +82,20 @@ def current(challenge: Challenge, key: str, now: datetime, default_hours: float)
 
 def describe(key: str) -> str:
     if key.partition("@")[0] == SUBMISSIONS:
-        return "the reminder that submissions close"
-    return "the reminder that voting closes"
+        return _("the reminder that submissions close")
+    return _("the reminder that voting closes")
 
 
 def _left(span: timedelta) -> str:
     """ "in 24 hours", "in 3 days", "in 45 minutes", rounded to the nearest unit."""
     minutes = max(round(span.total_seconds() / 60), 1)
     if minutes < 90:
-        return f"in {minutes} minute{'s' if minutes != 1 else ''}"
+        return n_("in {n} minute", "in {n} minutes", minutes)
     hours = round(minutes / 60)
     if hours < 48:
-        return f"in {hours} hours"
-    return f"in {round(hours / 24)} days"
+        return n_("in {n} hour", "in {n} hours", hours)
+    days = round(hours / 24)
+    return n_("in {n} day", "in {n} days", days)
 
 
 def card(challenge: Challenge, key: str, now: datetime) -> Card:
@@ -103,26 +105,43 @@ def card(challenge: Challenge, key: str, now: datetime) -> Card:
     title = display_inline(challenge.title, 100)
     emoji = neutralize_mentions(challenge.settings.vote_emoji)
     subs, closes = challenge.submissions_close_at, challenge.voting_close_at
-    vote = f"React with {emoji} to the ideas you like; `/ideas {challenge.slug}` lists them."
+    vote = _(
+        "React with {emoji} to the ideas you like; `/ideas {slug}` lists them.",
+        emoji=emoji,
+        slug=challenge.slug,
+    )
     if which == SUBMISSIONS and subs is not None:
-        then = f" Voting stays open until {when(closes, tz)}." if closes else ""
-        return Card(
-            f"⏰ Last call for ideas: {title}",
-            f"Submissions close {_left(subs - now)}, on {when(subs, tz)}. Share yours with "
-            f"`/idea submit {challenge.slug}`.{then}",
-            footer=vote,
+        # TRANSLATORS: {left} is how long is left: "in 3 days"
+        body = _(
+            "Submissions close {left}, on {at}. Share yours with `/idea submit {slug}`.",
+            left=_left(subs - now),
+            at=when(subs, tz),
+            slug=challenge.slug,
         )
+        if closes:
+            body += " " + _("Voting stays open until {at}.", at=when(closes, tz))
+        return Card(_("⏰ Last call for ideas: {title}", title=title), body, footer=vote)
     assert closes is not None
     if challenge.phase is Phase.OPEN and subs == closes:
         return Card(
-            f"⏰ Last call: {title}",
-            f"Submissions and voting close {_left(closes - now)}, on {when(closes, tz)}. "
-            f"Share an idea with `/idea submit {challenge.slug}` and vote for the ones you like.",
+            _("⏰ Last call: {title}", title=title),
+            # TRANSLATORS: {left} is how long is left: "in 3 days"
+            _(
+                "Submissions and voting close {left}, on {at}. Share an idea with "
+                "`/idea submit {slug}` and vote for the ones you like.",
+                left=_left(closes - now),
+                at=when(closes, tz),
+                slug=challenge.slug,
+            ),
             footer=vote,
         )
     return Card(
-        f"⏰ Voting closes soon: {title}",
-        f"Voting closes {_left(closes - now)}, on {when(closes, tz)}. After that the results "
-        "are final.",
+        _("⏰ Voting closes soon: {title}", title=title),
+        # TRANSLATORS: {left} is how long is left: "in 3 days"
+        _(
+            "Voting closes {left}, on {at}. After that the results are final.",
+            left=_left(closes - now),
+            at=when(closes, tz),
+        ),
         footer=vote,
     )

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import i18n
 from bot.chart import activity_chart
 from bot.digest import (
     WEEKLY_TOP,
@@ -23,12 +24,13 @@ from bot.digest import (
     week,
 )
 from bot.export import to_csv
+from bot.i18n import _, n_
 from bot.messages import Attachment, Card
 from bot.model import Challenge, Standing
 from bot.periods import results_periods
 from bot.ports import Store
 from bot.privacy import tallies_sealed
-from bot.render import idea_heading, plural, when
+from bot.render import idea_heading, when
 from bot.text import display_inline, slugify
 from bot.weeks import results_week
 
@@ -38,18 +40,24 @@ CHART_SPAN = timedelta(days=27)
 
 def trend(now: int, before: int | None, shown: str | None = None) -> str:
     """`now` (as `shown`) against the week before; None: there was no week before."""
-    text = str(now) if shown is None else shown
+    text = i18n.number(now) if shown is None else shown
     if before is None:
-        return f"{text} (first week)"
+        return _("{figure} (first week)", figure=text)
     if now == before:
-        return f"{text} (same as the week before)"
+        return _("{figure} (same as the week before)", figure=text)
     sign = "▲" if now > before else "▼"
-    return f"{text} ({sign}{abs(now - before)} on the week before)"
+    return _(
+        # TRANSLATORS: {change} is an arrow and a number: ▲3
+        "{figure} ({change} on the week before)",
+        figure=text,
+        change=f"{sign}{i18n.number(abs(now - before))}",
+    )
 
 
 def _votes(w: Week) -> str:
     v = w.votes
-    return f"{v.text()}, net {v.net}" if v.removed else v.text()
+    # TRANSLATORS: {figures} are the votes added and removed: +7 −3
+    return _("{figures}, net {net}", figures=v.text(), net=v.net) if v.removed else v.text()
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -58,8 +66,9 @@ def _days(start: date, end: date) -> list[date]:
 
 def _contributors(active: set[int], returning: set[int]) -> str:
     return (
-        f"{plural(len(returning), 'returning member')} · "
-        f"{plural(len(active - returning), 'new member')}"
+        n_("{n} returning member", "{n} returning members", len(returning))
+        + " · "
+        + n_("{n} new member", "{n} new members", len(active - returning))
     )
 
 
@@ -78,9 +87,10 @@ async def brand_report(
         opened, last = start.astimezone(tz), (challenge.closed_at or end).astimezone(tz)
         fields = await _whole(store, challenge, start, end)
         zone = challenge.settings.timezone
-        body = (
-            f"The whole challenge, from {when(start, zone)} to "
-            f"{when(challenge.closed_at or end, zone)}."
+        body = _(
+            "The whole challenge, from {start} to {end}.",
+            start=when(start, zone),
+            end=when(challenge.closed_at or end, zone),
         )
         days = _days(opened.date(), last.date())
     else:
@@ -88,15 +98,17 @@ async def brand_report(
         last = (end - timedelta(microseconds=1)).astimezone(tz)
         first = challenge.opened_at is None or start <= challenge.opened_at
         fields = await _week(store, challenge, start, end, sealed, first=first)
+        to = when(end, challenge.settings.timezone)
         body = (
-            f"The {'first ' if first else ''}week to {when(end, challenge.settings.timezone)}"
-            + ("." if first else ", compared with the week before.")
+            _("The first week to {end}.", end=to)
+            if first
+            else _("The week to {end}, compared with the week before.", end=to)
         )
         days = _days(max(start.astimezone(tz).date(), last.date() - CHART_SPAN), last.date())
-    fields.append(("Top ideas", _top(top, sealed)))
+    fields.append((_("Top ideas"), _top(top, sealed)))
     discussed = await discussed_lines(store, challenge, WEEKLY_TOP)
     if discussed:
-        fields.append(("Most discussed", "\n".join(discussed)))
+        fields.append((_("Most discussed"), "\n".join(discussed)))
     png = await _chart(store, challenge, days, top, sealed)
     stem = f"{slugify(challenge.title) or 'challenge'}-{last.date().isoformat()}" + (
         "-final" if final else ""
@@ -106,12 +118,14 @@ async def brand_report(
         Attachment(f"{stem}-activity.png", png, "image/png"),
         Attachment(f"{stem}-ideas.csv", to_csv(rows, public=True, sealed=sealed), "text/csv"),
     )
+    name = display_inline(challenge.title, 100)
     card = Card(
-        f"📈 {'Final brand report' if final else 'Brand report'}: "
-        f"{display_inline(challenge.title, 100)}",
-        body + (" Tallies stay sealed until the close." if sealed else ""),
+        _("📈 Final brand report: {title}", title=name)
+        if final
+        else _("📈 Brand report: {title}", title=name),
+        body + (" " + _("Tallies stay sealed until the close.") if sealed else ""),
         tuple(fields),
-        footer="The chart shows votes and ideas per day; the CSV holds every idea.",
+        footer=_("The chart shows votes and ideas per day; the CSV holds every idea."),
     )
     return card, files
 
@@ -134,16 +148,16 @@ async def _week(
         before = await week(store, challenge, *results_week(challenge, start))
         active_before = len((await store.contributors(challenge.id, before.start, start))[0])
     fields = [
-        ("New ideas", trend(this.new_ideas, before.new_ideas if before else None)),
-        ("Active members", trend(len(active), active_before)),
-        ("Votes", trend(this.votes.net, before.votes.net if before else None, _votes(this))),
-        ("Voters", trend(this.votes.voters, before.votes.voters if before else None)),
-        ("Contributors", _contributors(active, returning)),
+        (_("New ideas"), trend(this.new_ideas, before.new_ideas if before else None)),
+        (_("Active members"), trend(len(active), active_before)),
+        (_("Votes"), trend(this.votes.net, before.votes.net if before else None, _votes(this))),
+        (_("Voters"), trend(this.votes.voters, before.votes.voters if before else None)),
+        (_("Contributors"), _contributors(active, returning)),
     ]
     if not sealed:
         rising = await rising_lines(store, challenge, start, end)
         if rising:
-            fields.append(("Rising", "\n".join(rising)))
+            fields.append((_("Rising"), "\n".join(rising)))
     return fields
 
 
@@ -156,24 +170,42 @@ async def _whole(
     lines = []
     for n, (a, b) in enumerate(periods, start=1):
         w = await week(store, challenge, a, b)
-        to = "the close" if n == len(periods) else when(b, challenge.settings.timezone)
-        lines.append(
-            f"Week {n}, to {to}: {plural(w.new_ideas, 'new idea')} · votes {w.votes.text()}"
-        )
+        ideas = n_("{n} new idea", "{n} new ideas", w.new_ideas)
+        # TRANSLATORS: {figures} are the votes added and removed: +7 −3
+        votes = _("votes {figures}", figures=w.votes.text())
+        if n == len(periods):
+            line = _(
+                "Week {week}, to the close: {ideas} · {votes}",
+                week=i18n.number(n),
+                ideas=ideas,
+                votes=votes,
+            )
+        else:
+            line = _(
+                "Week {week}, to {end}: {ideas} · {votes}",
+                week=i18n.number(n),
+                end=when(b, challenge.settings.timezone),
+                ideas=ideas,
+                votes=votes,
+            )
+        lines.append(line)
     return [
         (
-            "Totals",
-            f"{await participation(store, challenge)} · {plural(len(active), 'active member')}",
+            _("Totals"),
+            f"{await participation(store, challenge)} · "
+            + n_("{n} active member", "{n} active members", len(active)),
         ),
-        ("Week by week", "\n".join(lines) or "no weeks"),
-        ("Contributors", _contributors(active, returning)),
+        (_("Week by week"), "\n".join(lines) or _("no weeks")),
+        (_("Contributors"), _contributors(active, returning)),
     ]
 
 
 def _top(top: Sequence[Standing], sealed: bool) -> str:
     if sealed:
-        return "sealed until the close"
-    return "\n".join(f"{idea_heading(s.idea)} — {s.votes}" for s in top) or "none yet"
+        return _("sealed until the close")
+    return "\n".join(f"{idea_heading(s.idea)} — {i18n.number(s.votes)}" for s in top) or _(
+        "none yet"
+    )
 
 
 async def _chart(

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from bot.digest import standings
 from bot.grammar import GrammarError, format_duration, parse_duration
+from bot.i18n import _, n_
 from bot.model import REPEATS, Challenge, ChallengeSettings, Phase
 from bot.ports import Store
 from bot.render import when
@@ -226,15 +227,15 @@ async def recap(store: Store, challenge: Challenge) -> tuple[str, str] | None:
         return None
     previous = found[0]
     podium = [s for s in await standings(store, previous, limit=10) if s.on_podium]
-    label = f"Last round's podium ({display_inline(previous.title, 60)})"
+    label = _("Last round's podium ({title})", title=display_inline(previous.title, 60))
     if not podium:
-        return label, "No idea won a place last round: yours could be the first!"
+        return label, _("No idea won a place last round: yours could be the first!")
     names = await store.members_by_ids({s.idea.author_id for s in podium})
     lines = []
     for s in podium:
-        who = "anonymous" if s.idea.anonymous else names[s.idea.author_id].display_name
+        who = _("anonymous") if s.idea.anonymous else names[s.idea.author_id].display_name
         medal = {1: "🥇", 2: "🥈", 3: "🥉"}[s.place or 3]
-        votes = f"{s.votes} vote" if s.votes == 1 else f"{s.votes} votes"
+        votes = n_("{n} vote", "{n} votes", s.votes)
         lines.append(
             f"{medal} #{s.idea.number} {display_inline(s.idea.title, 80)} — "
             f"{display_inline(who, 60)} · {votes}"
@@ -245,5 +246,10 @@ async def recap(store: Store, challenge: Challenge) -> tuple[str, str] | None:
 def next_round_line(following: Challenge) -> str:
     """What the final results say of the round after."""
     opens = following.opens_at
-    at = f" opens {when(opens, following.settings.timezone)}" if opens else " is ready"
-    return f"`{following.slug}`{at}, with the same settings and venues."
+    if opens:
+        return _(
+            "`{slug}` opens {at}, with the same settings and venues.",
+            slug=following.slug,
+            at=when(opens, following.settings.timezone),
+        )
+    return _("`{slug}` is ready, with the same settings and venues.", slug=following.slug)

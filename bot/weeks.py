@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
+from bot.i18n import _
 from bot.model import Challenge
 
 #: A challenge's first weekly results come at its first scheduled time at least this
@@ -36,34 +37,44 @@ def season_weeks(at: datetime, season_months: int) -> tuple[str, str]:
     return first_monday.isoformat(), last_monday.isoformat()
 
 
-def season_label(at: datetime, season_months: int) -> str:
+def season_label(at: datetime, season_months: int, *, shown: bool = False) -> str:
+    """`Q1 2026`, `season 1 of 2026`; `shown` in the language in force (else as the REST
+    API gives it)."""
     day = at.astimezone(UTC).date()
     index = (day.month - 1) // season_months + 1
     if season_months == 3:
+        if shown:
+            # TRANSLATORS: a quarter of the year, as in Q1 2026
+            return _("Q{index} {year}", index=index, year=day.year)
         return f"Q{index} {day.year}"
+    if shown:
+        return _("season {index} of {year}", index=index, year=day.year)
     return f"season {index} of {day.year}"
 
 
 def leaderboard_period(
-    period: str, week: str | None, now: datetime, season_months: int
+    period: str, week: str | None, now: datetime, season_months: int, *, shown: bool = False
 ) -> tuple[str, str | None, str | None]:
     """(label, first week, last week) of a leaderboard: `period` is week, season or all;
-    `week`, a date in a past week, makes it that week. UserError for a date that isn't."""
+    `week`, a date in a past week, makes it that week. UserError for a date that isn't.
+    The label is in the language in force when `shown` in chat (else as the REST API gives
+    it)."""
     at = now
     if week is not None:
         try:
             day_in_week = date.fromisoformat(week.strip())
         except ValueError:
-            raise UserError("`week` is a date in that week, like 2026-03-02.") from None
+            raise UserError(_("`week` is a date in that week, like 2026-03-02.")) from None
         period = "week"
         at = datetime(day_in_week.year, day_in_week.month, day_in_week.day, tzinfo=UTC)
     if period == "week":
         monday = week_of(at)
-        return f"week of {monday}", monday, monday
+        label = _("week of {monday}", monday=monday) if shown else f"week of {monday}"
+        return label, monday, monday
     if period == "season":
         first, last = season_weeks(at, season_months)
-        return season_label(at, season_months), first, last
-    return "all time", None, None
+        return season_label(at, season_months, shown=shown), first, last
+    return (_("all time") if shown else "all time"), None, None
 
 
 def week_before(end: datetime, timezone: str) -> datetime:

@@ -21,6 +21,7 @@ from bot.grammar import (
     parse_idea_number,
     parse_timezone,
 )
+from bot.i18n import _, n_
 from bot.messages import OptionValue
 from bot.text import display_inline
 
@@ -70,9 +71,17 @@ def _refuse_spilled(
         whole = " ".join((typed, *words))
         left = " ".join(words)
         raise UserError(
-            f"`{name}:` took only `{_quote_for_code(typed)}`: an option's value ends at the "
-            f"first space, so `{_quote_for_code(left)}` was left over. Put a value with "
-            f'spaces in quotes: `{name}:"{_quote_for_code(whole)}"`. Usage: `{spec.usage}`'
+            # TRANSLATORS: {name} is an option's name, typed as it is
+            _(
+                "`{name}:` took only `{typed}`: an option's value ends at the first space, "
+                "so `{left}` was left over. Put a value with spaces in quotes: "
+                '`{name}:"{whole}"`. Usage: `{usage}`',
+                name=name,
+                typed=_quote_for_code(typed),
+                left=_quote_for_code(left),
+                whole=_quote_for_code(whole),
+                usage=spec.usage,
+            )
         )
 
 
@@ -104,24 +113,54 @@ def bind(
             raw[option.name] = values.pop(0)
     if values:
         extra = " ".join(values)
-        raise UserError(f"I don't know what to do with `{extra}`. Usage: `{spec.usage}`")
+        raise UserError(
+            _(
+                "I don't know what to do with `{extra}`. Usage: `{usage}`",
+                extra=extra,
+                usage=spec.usage,
+            )
+        )
     for name, value in options.items():
         named = spec.option(name)
         if named is None:
             known = [o.name for o in spec.options]
             close = nearest_option(name, known)
-            hint = f" Did you mean `{close}:`?" if close else ""
-            raise UserError(f"`{spec.name}` has no option `{name}`.{hint} Usage: `{spec.usage}`")
+            if close:
+                raise UserError(
+                    _(
+                        "`{command}` has no option `{name}`. Did you mean `{close}:`? "
+                        "Usage: `{usage}`",
+                        command=spec.name,
+                        name=name,
+                        close=close,
+                        usage=spec.usage,
+                    )
+                )
+            raise UserError(
+                _(
+                    "`{command}` has no option `{name}`. Usage: `{usage}`",
+                    command=spec.name,
+                    name=name,
+                    usage=spec.usage,
+                )
+            )
         if name in raw:
-            raise UserError(f"`{name}` is given twice. Usage: `{spec.usage}`")
+            raise UserError(
+                _("`{name}` is given twice. Usage: `{usage}`", name=name, usage=spec.usage)
+            )
         raw[name] = value
     args: dict[str, Any] = {}
     for option in spec.options:
         if option.name not in raw:
             if option.required:
                 raise UserError(
-                    f"`{spec.name}` needs `{option.name}` ({option.description}). "
-                    f"Usage: `{spec.usage}`"
+                    _(
+                        "`{command}` needs `{name}` ({description}). Usage: `{usage}`",
+                        command=spec.name,
+                        name=option.name,
+                        description=_(option.description),
+                        usage=spec.usage,
+                    )
                 )
             continue
         args[option.name] = convert(option, raw[option.name])
@@ -156,7 +195,8 @@ def convert(option: Option, value: OptionValue) -> Any:
             _check_storable(option, value)
         return _convert(option, value)
     except GrammarError as err:
-        raise UserError(f"`{option.name}`: {err}") from None
+        # TRANSLATORS: {name} is an option's name; {problem} says what is wrong with its value
+        raise UserError(_("`{name}`: {problem}", name=option.name, problem=str(err))) from None
 
 
 def _check_storable(option: Option, text: str) -> None:
@@ -164,13 +204,13 @@ def _check_storable(option: Option, text: str) -> None:
     lone surrogates and NUL anywhere, any control character outside free text, and
     references longer than their columns."""
     if any(0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00" for ch in text):
-        raise GrammarError("contains characters that can't be stored; please retype it.")
+        raise GrammarError(_("contains characters that can't be stored; please retype it."))
     if option.kind in (OptionKind.TEXT, OptionKind.LONG_TEXT):
         return  # free text: clean_user_text checks it with its field's own rules
     if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise GrammarError("contains control characters.")
+        raise GrammarError(_("contains control characters."))
     if option.kind in (OptionKind.MEMBER, OptionKind.CHANNEL) and len(text) > REFERENCE_MAX * 8:
-        raise GrammarError("is too long.")
+        raise GrammarError(_("is too long."))
 
 
 def _convert(option: Option, value: OptionValue) -> Any:
@@ -189,7 +229,13 @@ def _convert(option: Option, value: OptionValue) -> Any:
     if kind is OptionKind.CHOICE:
         choice = _choice_key(text)
         if choice not in option.choices:
-            raise GrammarError(f"choose one of {', '.join(option.choices)} (not `{text}`).")
+            raise GrammarError(
+                _(
+                    "choose one of {choices} (not `{text}`).",
+                    choices=", ".join(option.choices),
+                    text=text,
+                )
+            )
         return choice
     if kind is OptionKind.DURATION:
         return (
@@ -198,37 +244,45 @@ def _convert(option: Option, value: OptionValue) -> Any:
     if kind is OptionKind.CRON:
         schedule = parse_cron(text)
         if len(schedule) > 100:
-            raise GrammarError("that schedule is too long; use ranges such as 0-59/5.")
+            raise GrammarError(_("that schedule is too long; use ranges such as 0-59/5."))
         return schedule
     if kind is OptionKind.TIMEZONE:
         return parse_timezone(text)
     if kind in (OptionKind.MEMBER, OptionKind.CHANNEL):
         ref = strip_reference(text)
         if not ref:
-            raise GrammarError(f"name a {kind.value}.")
+            raise GrammarError(
+                _("name a member.") if kind is OptionKind.MEMBER else _("name a channel.")
+            )
         if len(ref) > REFERENCE_MAX and kind is OptionKind.MEMBER:
-            raise GrammarError(f"no member has a name or id that long ({len(ref)} characters).")
+            raise GrammarError(
+                n_(
+                    "no member has a name or id that long ({n} character).",
+                    "no member has a name or id that long ({n} characters).",
+                    len(ref),
+                )
+            )
         return ref
     if kind is OptionKind.EMOJI:
         emoji = text.strip()
         if not _EMOJI.fullmatch(emoji):
-            raise GrammarError("give one emoji, such as 👍 or :tada:.")
+            raise GrammarError(_("give one emoji, such as 👍 or :tada:."))
         return emoji
     return text
 
 
 def _integer(option: Option, value: OptionValue) -> int:
     if isinstance(value, bool):
-        raise GrammarError("give a whole number.")
+        raise GrammarError(_("give a whole number."))
     if isinstance(value, int):
         number = value
     else:
         try:
             number = int(str(value).strip())
         except ValueError:
-            raise GrammarError(f"`{value}` is not a whole number.") from None
+            raise GrammarError(_("`{value}` is not a whole number.", value=value)) from None
     if option.min_value is not None and number < option.min_value:
-        raise GrammarError(f"the smallest allowed is {option.min_value}.")
+        raise GrammarError(_("the smallest allowed is {value}.", value=option.min_value))
     if option.max_value is not None and number > option.max_value:
-        raise GrammarError(f"the largest allowed is {option.max_value}.")
+        raise GrammarError(_("the largest allowed is {value}.", value=option.max_value))
     return number

@@ -14,6 +14,7 @@ from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.grammar import format_duration, parse_duration, parse_when
+from bot.i18n import N_, _, n_, p_, pN_
 from bot.messages import Card, Reply
 from bot.model import REPEATS, Challenge, ChallengeSettings, Phase
 from bot.render import challenge_card, quoted, settings_fields, when
@@ -29,59 +30,80 @@ DEFAULT_SCHEDULE = "0 9 * * mon"
 CHALLENGE = Option(
     "challenge",
     OptionKind.CHALLENGE,
-    "the challenge's title or short name",
+    N_("the challenge's title or short name"),
     required=True,
     positional=True,
 )
 #: left out, the command takes the one challenge that fits it (a draft to open, …)
 CHALLENGE_OR_ONLY = replace(
-    CHALLENGE, required=False, description="the challenge (left out: the only one that fits)"
+    CHALLENGE, required=False, description=N_("the challenge (left out: the only one that fits)")
 )
 
 SETTINGS_OPTIONS = (
-    Option("title", OptionKind.TEXT, "the question, short", limit="title_max"),
-    Option("brief", OptionKind.LONG_TEXT, "what the brand asks and why"),
-    Option("terms", OptionKind.LONG_TEXT, "rules or terms submitters accept"),
-    Option("submissions_close", OptionKind.WHEN, "duration from opening (7d) or a date"),
-    Option("voting_close", OptionKind.WHEN, "duration from opening (14d) or a date"),
-    Option("venue", OptionKind.CHANNEL, "channel(s) for idea posts, comma-separated"),
-    Option("emoji", OptionKind.EMOJI, "the vote reaction (default 👍)"),
+    Option("title", OptionKind.TEXT, N_("the question, short"), limit="title_max"),
+    Option("brief", OptionKind.LONG_TEXT, N_("what the brand asks and why")),
+    Option("terms", OptionKind.LONG_TEXT, N_("rules or terms submitters accept")),
+    Option("submissions_close", OptionKind.WHEN, N_("duration from opening (7d) or a date")),
+    Option("voting_close", OptionKind.WHEN, N_("duration from opening (14d) or a date")),
+    Option("venue", OptionKind.CHANNEL, N_("channel(s) for idea posts, comma-separated")),
+    Option("emoji", OptionKind.EMOJI, N_("the vote reaction (default 👍)")),
     Option(
         "ideas_per_member",
         OptionKind.INT,
-        "ideas each member may submit",
+        N_("ideas each member may submit"),
         min_value=1,
         max_value=100,
     ),
-    Option("review", OptionKind.BOOL, "moderators approve ideas before they are posted"),
-    Option("self_votes", OptionKind.BOOL, "an author's vote on their own idea counts"),
-    Option("min_account_age", OptionKind.DURATION, "minimum account age for a vote to count"),
-    Option("min_member_age", OptionKind.DURATION, "minimum membership age for a vote to count"),
-    Option("sealed", OptionKind.BOOL, "hide tallies until the close"),
-    Option("multiple_places", OptionKind.BOOL, "one member may hold several podium places"),
-    Option("schedule", OptionKind.CRON, "weekly results, cron text (default Monday 09:00)"),
-    Option("timezone", OptionKind.TIMEZONE, "time zone for deadlines and the schedule"),
-    Option("report_venue", OptionKind.CHANNEL, "channel for the brand team's report"),
+    Option("review", OptionKind.BOOL, N_("moderators approve ideas before they are posted")),
+    Option("self_votes", OptionKind.BOOL, N_("an author's vote on their own idea counts")),
+    Option("min_account_age", OptionKind.DURATION, N_("minimum account age for a vote to count")),
+    Option("min_member_age", OptionKind.DURATION, N_("minimum membership age for a vote to count")),
+    Option("sealed", OptionKind.BOOL, N_("hide tallies until the close")),
+    Option("multiple_places", OptionKind.BOOL, N_("one member may hold several podium places")),
+    Option("schedule", OptionKind.CRON, N_("weekly results, cron text (default Monday 09:00)")),
+    Option("timezone", OptionKind.TIMEZONE, N_("time zone for deadlines and the schedule")),
+    Option("report_venue", OptionKind.CHANNEL, N_("channel for the brand team's report")),
     Option(
         "repeat",
         OptionKind.CHOICE,
-        "when it closes, the next round opens: weekly, monthly, quarterly (or off)",
+        N_("when it closes, the next round opens: weekly, monthly, quarterly (or off)"),
         choices=(*REPEATS, "off"),
     ),
-    Option("reminder", OptionKind.DURATION, "remind the venues this long before each deadline"),
+    Option("reminder", OptionKind.DURATION, N_("remind the venues this long before each deadline")),
 )
 
 
 def _venues(text: str, name: str = "venue") -> list[str]:
     venues = [strip_reference(v) for v in text.replace(" ", ",").split(",") if v.strip()]
     if not venues:
-        raise UserError(f"`{name}` names no channel.")
+        raise UserError(_("`{name}` names no channel.", name=name))
     if any(len(v) > REFERENCE_MAX for v in venues):
-        raise UserError(f"`{name}`: a channel id or name is at most {REFERENCE_MAX} characters.")
+        raise UserError(
+            n_(
+                "`{name}`: a channel id or name is at most {n} character.",
+                "`{name}`: a channel id or name is at most {n} characters.",
+                REFERENCE_MAX,
+                name=name,
+            )
+        )
     return list(dict.fromkeys(venues))
 
 
 DEADLINES = ("submissions_close", "voting_close")
+
+#: a phase as the list of challenges names it
+PHASE_NAMES = {
+    Phase.DRAFT: pN_("phase", "draft"),
+    Phase.OPEN: pN_("phase", "open"),
+    Phase.VOTING: pN_("phase", "voting"),
+    Phase.CLOSED: pN_("phase", "closed"),
+}
+#: `/challenge open` of a challenge that has opened already
+ALREADY = {
+    Phase.OPEN: N_("Challenge {title} is already open."),
+    Phase.VOTING: N_("Challenge {title} is already voting."),
+    Phase.CLOSED: N_("Challenge {title} is already closed."),
+}
 
 
 def _running(c: Challenge) -> bool:
@@ -107,7 +129,15 @@ def _deadline_spec(name: str, raw: str, tz: str, now: datetime) -> str:
     if isinstance(value, timedelta):
         return format_duration(value)
     if value > now + DEADLINE_HORIZON:
-        raise UserError(f"`{name}` is more than {DEADLINE_HORIZON.days // 365} years away.")
+        years = DEADLINE_HORIZON.days // 365
+        raise UserError(
+            n_(
+                "`{name}` is more than {n} year away.",
+                "`{name}` is more than {n} years away.",
+                years,
+                name=name,
+            )
+        )
     return value.isoformat()
 
 
@@ -162,8 +192,14 @@ def _check_deadlines(
         if not _is_duration(spec):
             return _at(at, tz)
         if draft:
-            return f"{spec} after the opening ({_at(at, tz)} if it opened now)"
-        return f"{spec} after the opening, {_at(at, tz)}"
+            # TRANSLATORS: {duration} is written as typed (7d); {at} is a date and time
+            return _(
+                "{duration} after the opening ({at} if it opened now)",
+                duration=spec,
+                at=_at(at, tz),
+            )
+        # TRANSLATORS: {duration} is written as typed (7d); {at} is a date and time
+        return _("{duration} after the opening, {at}", duration=spec, at=_at(at, tz))
 
     specs = {"submissions_close": s.submissions_close, "voting_close": s.voting_close}
     for key in DEADLINES:
@@ -176,29 +212,69 @@ def _check_deadlines(
             continue
         if _is_duration(spec):
             raise UserError(
-                f"`{key}:{spec}` counts from the opening on {_at(opening, tz)}, so it would be "
-                f"{_at(at, tz)}, which has already passed. "
-                + (hint or "Choose a longer duration or a date in the future.")
+                _(
+                    "`{option}:{duration}` counts from the opening on {opening}, so it would "
+                    "be {at}, which has already passed.",
+                    option=key,
+                    duration=spec,
+                    opening=_at(opening, tz),
+                    at=_at(at, tz),
+                )
+                + " "
+                + (hint or _("Choose a longer duration or a date in the future."))
             )
         raise UserError(
-            f"`{key}` is {_at(at, tz)}, which has already passed. "
-            + (hint or "Choose a time in the future.")
+            _("`{option}` is {at}, which has already passed.", option=key, at=_at(at, tz))
+            + " "
+            + (hint or _("Choose a time in the future."))
         )
     submissions, voting = _schedule(s, opening, closed_submissions)
     if changed and submissions and voting and voting < submissions:
+        closed = closed_submissions is not None or s.submissions_close is None
         sub = (
-            f"closed on {_at(submissions, tz)}"
-            if closed_submissions is not None or s.submissions_close is None
-            else f"is {shown(s.submissions_close, submissions)}"
+            _at(submissions, tz)
+            if closed or s.submissions_close is None
+            else shown(s.submissions_close, submissions)
         )
-        vote = f"is {shown(s.voting_close, voting)}" if s.voting_close else ""
+        vote = shown(s.voting_close, voting) if s.voting_close else _at(voting, tz)
         if "submissions_close" in changed:
-            text = f"`submissions_close` {sub}, after `voting_close`, which {vote}."
+            text = (
+                _(
+                    "`submissions_close` closed on {submissions}, after `voting_close`, which "
+                    "is {voting}.",
+                    submissions=sub,
+                    voting=vote,
+                )
+                if closed
+                else _(
+                    "`submissions_close` is {submissions}, after `voting_close`, which is "
+                    "{voting}.",
+                    submissions=sub,
+                    voting=vote,
+                )
+            )
         else:
-            text = f"`voting_close` {vote}, before `submissions_close`, which {sub}."
+            text = (
+                _(
+                    "`voting_close` is {voting}, before `submissions_close`, which closed on "
+                    "{submissions}.",
+                    submissions=sub,
+                    voting=vote,
+                )
+                if closed
+                else _(
+                    "`voting_close` is {voting}, before `submissions_close`, which is "
+                    "{submissions}.",
+                    submissions=sub,
+                    voting=vote,
+                )
+            )
         raise UserError(
-            f"{text} Submissions must close no later than voting does. "
-            + (hint or "Move one of them.")
+            text
+            + " "
+            + _("Submissions must close no later than voting does.")
+            + " "
+            + (hint or _("Move one of them."))
         )
     return submissions, voting
 
@@ -244,7 +320,7 @@ def _apply(ctx: Context, base: ChallengeSettings, args: Mapping[str, Any]) -> Ch
     if "report_venue" in args:
         (report,) = ctx.venues(_venues(args["report_venue"], "report_venue")[:1])
         if len(report) > REFERENCE_MAX:
-            raise UserError("That channel's id is too long for a report venue.")
+            raise UserError(_("That channel's id is too long for a report venue."))
         changes["report_venue"] = report
     tz = changes.get("timezone", base.timezone)
     for key in DEADLINES:
@@ -265,20 +341,29 @@ async def _unique_slug(ctx: Context, title: str) -> str:
 async def _check_title_free(ctx: Context, title: str, except_id: int | None = None) -> None:
     for c in await ctx.store.challenges(ctx.community.id):
         if c.id != except_id and c.title.casefold() == title.casefold():
-            raise UserError(f"There is already a challenge called {quoted(title)} (`{c.slug}`).")
+            raise UserError(
+                _(
+                    "There is already a challenge called {title} (`{slug}`).",
+                    title=quoted(title),
+                    slug=c.slug,
+                )
+            )
 
 
 @registry.command(
     "challenge",
     "create",
-    description="Create a challenge (as a draft)",
+    description=N_("Create a challenge (as a draft)"),
     options=tuple(
         replace(o, required=True) if o.name in ("title", "brief") else o for o in SETTINGS_OPTIONS
     ),
     moderator=True,
     form=True,
-    example='/challenge create title:"Next flavour" brief:"Which ice cream next?" '
-    "submissions_close:7d voting_close:14d",
+    # TRANSLATORS: translate only the quoted title and brief
+    example=N_(
+        '/challenge create title:"Next flavour" brief:"Which ice cream next?" '
+        "submissions_close:7d voting_close:14d"
+    ),
 )
 async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
     blank = ChallengeSettings(
@@ -309,9 +394,12 @@ async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
     await ctx.audit("challenge.create", slug, display_inline(settings.title, 100))
     return Reply(
         Card(
-            f"📝 Challenge {quoted(settings.title)} is ready as a draft",
-            f"Its short name is `{slug}`. Check it with `/challenge info {slug}`, change it "
-            f"with `/challenge edit {slug}`, and open it with `/challenge open {slug}`.",
+            _("📝 Challenge {title} is ready as a draft", title=quoted(settings.title)),
+            _(
+                "Its short name is `{slug}`. Check it with `/challenge info {slug}`, change it "
+                "with `/challenge edit {slug}`, and open it with `/challenge open {slug}`.",
+                slug=slug,
+            ),
         )
     )
 
@@ -319,32 +407,54 @@ async def create(ctx: Context, args: Mapping[str, Any]) -> Reply:
 @registry.command(
     "challenge",
     "edit",
-    description="Change a challenge's settings",
+    description=N_("Change a challenge's settings"),
     options=(CHALLENGE_OR_ONLY, *SETTINGS_OPTIONS),
     moderator=True,
     example="/challenge edit next-flavour voting_close:21d sealed:yes",
 )
 async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args.get("challenge"), _not_closed, "to edit")
+    challenge = await ctx.challenge(
+        args.get("challenge"), _not_closed, question=_("Which challenge to edit?")
+    )
     changed = sorted(k for k in args if k != "challenge")
     if not changed:
         raise UserError(
-            f"Say what changes, for example `/challenge edit {challenge.slug} sealed:yes`."
+            _(
+                "Say what changes, for example `/challenge edit {slug} sealed:yes`.",
+                slug=challenge.slug,
+            )
         )
     if challenge.phase is Phase.CLOSED:
-        raise UserError(f"Challenge {quoted(challenge.title)} is closed; its settings are final.")
+        raise UserError(
+            _(
+                "Challenge {title} is closed; its settings are final.",
+                title=quoted(challenge.title),
+            )
+        )
     settings = _apply(ctx, challenge.settings, args)
     deadlines = [k for k in DEADLINES if k in args]
     closed_submissions = _closed_submissions(challenge)
     if closed_submissions is not None and "submissions_close" in args:
         tz = settings.timezone
         until = challenge.voting_close_at
-        open_until = f" (voting is open until {when(until, tz)})" if until else ""
+        if until:
+            raise UserError(
+                _(
+                    "Challenge {title} closed its submissions on {closed}; they can't open "
+                    "again. Change `voting_close` instead (voting is open until {until}).",
+                    title=quoted(challenge.title),
+                    closed=when(closed_submissions, tz),
+                    until=when(until, tz),
+                )
+            )
         raise UserError(
-            f"Challenge {quoted(challenge.title)} closed its submissions on "
-            f"{when(closed_submissions, tz)}; they can't open again. Change `voting_close` "
-            f"instead{open_until}."
+            _(
+                "Challenge {title} closed its submissions on {closed}; they can't open "
+                "again. Change `voting_close` instead.",
+                title=quoted(challenge.title),
+                closed=when(closed_submissions, tz),
+            )
         )
     if challenge.phase.running and challenge.opened_at is not None:
         # Durations count from the real opening; only the deadlines named are checked for
@@ -364,7 +474,7 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if "venue" in args:  # the venues in this community; those elsewhere stay
         kept = elsewhere(challenge.venues, ctx.here.id, ctx.community.id)
         await ctx.store.set_venues(challenge.id, kept + ctx.venues(_venues(args["venue"])))
-    news = ""
+    news = []
     if challenge.phase.running and challenge.opened_at is not None:
         submissions, voting = _schedule(settings, challenge.opened_at, closed_submissions)
         await ctx.store.set_phase(
@@ -375,17 +485,17 @@ async def edit(ctx: Context, args: Mapping[str, Any]) -> Reply:
         )
         tz = settings.timezone
         if "submissions_close" in deadlines and submissions is not None:
-            news += f" Submissions now close on {when(submissions, tz)}."
+            news.append(_("Submissions now close on {at}.", at=when(submissions, tz)))
         if "voting_close" in deadlines and voting is not None:
-            news += f" Voting now closes on {when(voting, tz)}."
+            news.append(_("Voting now closes on {at}.", at=when(voting, tz)))
     if settings.sealed != challenge.settings.sealed:
         # Received votes are credited while unsealed, and at the close while sealed.
         await ctx.counting.credit(ctx.store, replace(challenge, settings=settings))
     await ctx.audit("challenge.edit", challenge.slug, ", ".join(changed))
     return Reply(
         Card(
-            f"⚙️ Challenge {quoted(settings.title)} is updated",
-            f"Changed: {', '.join(changed)}.{news}",
+            _("⚙️ Challenge {title} is updated", title=quoted(settings.title)),
+            " ".join([_("Changed: {options}.", options=", ".join(changed)), *news]),
         )
     )
 
@@ -400,23 +510,27 @@ def _closed_submissions(challenge: Challenge) -> datetime | None:
 @registry.command(
     "challenge",
     "open",
-    description="Open a challenge",
+    description=N_("Open a challenge"),
     options=(CHALLENGE_OR_ONLY,),
     moderator=True,
     example="/challenge open next-flavour",
 )
 async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args.get("challenge"), _draft, "to open")
+    challenge = await ctx.challenge(
+        args.get("challenge"), _draft, question=_("Which challenge to open?")
+    )
     if challenge.phase is not Phase.DRAFT:
-        raise UserError(f"Challenge {quoted(challenge.title)} is already {challenge.phase.value}.")
+        raise UserError(_(ALREADY[challenge.phase], title=quoted(challenge.title)))
     s = challenge.settings
     submissions, voting = _check_deadlines(
         s,
         [k for k in DEADLINES if getattr(s, k) is not None],
         opening=ctx.now,
         now=ctx.now,
-        hint=f"Fix it with `/challenge edit {challenge.slug}`, then open the challenge.",
+        hint=_(
+            "Fix it with `/challenge edit {slug}`, then open the challenge.", slug=challenge.slug
+        ),
     )
     await ctx.store.set_phase(
         challenge.id,
@@ -431,8 +545,8 @@ async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     await ctx.audit("challenge.open", challenge.slug)
     return Reply(
         Card(
-            f"🚀 Challenge {quoted(challenge.title)} is open",
-            "The announcement is posted. Members submit with `/idea submit`.",
+            _("🚀 Challenge {title} is open", title=quoted(challenge.title)),
+            _("The announcement is posted. Members submit with `/idea submit`."),
         )
     )
 
@@ -440,14 +554,16 @@ async def open_(ctx: Context, args: Mapping[str, Any]) -> Reply:
 @registry.command(
     "challenge",
     "advance",
-    description="Move a challenge to its next phase now",
+    description=N_("Move a challenge to its next phase now"),
     options=(CHALLENGE_OR_ONLY,),
     moderator=True,
     example="/challenge advance next-flavour",
 )
 async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args.get("challenge"), _not_closed, "to advance")
+    challenge = await ctx.challenge(
+        args.get("challenge"), _not_closed, question=_("Which challenge to advance?")
+    )
     args = {**args, "challenge": challenge.slug}
     if challenge.phase is Phase.DRAFT:
         return await open_(ctx, args)
@@ -457,27 +573,35 @@ async def advance(ctx: Context, args: Mapping[str, Any]) -> Reply:
             ctx.store, challenge, Phase.OPEN.value, Phase.VOTING.value, ctx.now, "moderator"
         )
         await ctx.audit("challenge.advance", challenge.slug, "voting")
-        return Reply(Card(f"Challenge {quoted(challenge.title)} is now in voting", ""))
+        return Reply(
+            Card(_("Challenge {title} is now in voting", title=quoted(challenge.title)), "")
+        )
     return await close(ctx, args)
 
 
 @registry.command(
     "challenge",
     "close",
-    description="Close a challenge and post the final results",
+    description=N_("Close a challenge and post the final results"),
     options=(CHALLENGE_OR_ONLY,),
     moderator=True,
     example="/challenge close next-flavour",
 )
 async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args.get("challenge"), _running, "to close")
+    challenge = await ctx.challenge(
+        args.get("challenge"), _running, question=_("Which challenge to close?")
+    )
     if challenge.phase is Phase.CLOSED:
-        raise UserError(f"Challenge {quoted(challenge.title)} is already closed.")
+        raise UserError(_(ALREADY[Phase.CLOSED], title=quoted(challenge.title)))
     if challenge.phase is Phase.DRAFT:
         raise UserError(
-            f"Challenge {quoted(challenge.title)} never opened; delete it with "
-            f"`/challenge delete {challenge.slug}` instead."
+            _(
+                "Challenge {title} never opened; delete it with `/challenge delete {slug}` "
+                "instead.",
+                title=quoted(challenge.title),
+                slug=challenge.slug,
+            )
         )
     await ctx.store.set_phase(challenge.id, Phase.CLOSED, closed_at=ctx.now)
     await webhook_events.phase_changed(
@@ -485,46 +609,58 @@ async def close(ctx: Context, args: Mapping[str, Any]) -> Reply:
     )
     await ctx.audit("challenge.close", challenge.slug)
     following = await rounds.make_next_round(ctx.store, challenge, ctx.now, ctx.now)
-    news = ""
+    body = _("The final results and the podium are posted.")
     if following is not None and following.opens_at is not None:
-        news = (
-            f" It repeats {challenge.settings.repeat}: the next round, `{following.slug}`, "
-            f"opens {when(following.opens_at, following.settings.timezone)}. Change it with "
-            f"`/challenge edit {following.slug}`, or delete it to end the series."
-        )
-    return Reply(
-        Card(
-            f"🏆 Challenge {quoted(challenge.title)} is closed",
-            "The final results and the podium are posted." + news,
-        )
-    )
+        repeats = {
+            "weekly": N_(
+                "It repeats weekly: the next round, `{slug}`, opens {at}. Change it with "
+                "`/challenge edit {slug}`, or delete it to end the series."
+            ),
+            "monthly": N_(
+                "It repeats monthly: the next round, `{slug}`, opens {at}. Change it with "
+                "`/challenge edit {slug}`, or delete it to end the series."
+            ),
+            "quarterly": N_(
+                "It repeats quarterly: the next round, `{slug}`, opens {at}. Change it with "
+                "`/challenge edit {slug}`, or delete it to end the series."
+            ),
+        }
+        news = repeats.get(challenge.settings.repeat or "", repeats["weekly"])
+        at = when(following.opens_at, following.settings.timezone)
+        body += " " + _(news, slug=following.slug, at=at)
+    return Reply(Card(_("🏆 Challenge {title} is closed", title=quoted(challenge.title)), body))
 
 
 @registry.command(
     "challenge",
     "delete",
-    description="Delete a draft or closed challenge",
+    description=N_("Delete a draft or closed challenge"),
     options=(CHALLENGE_OR_ONLY,),
     moderator=True,
     example="/challenge delete old-draft",
 )
 async def delete(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.reschedule()
-    challenge = await ctx.challenge(args.get("challenge"), _deletable, "to delete")
+    challenge = await ctx.challenge(
+        args.get("challenge"), _deletable, question=_("Which challenge to delete?")
+    )
     if challenge.phase.running:
         raise UserError(
-            f"Challenge {quoted(challenge.title)} is running; close it first with "
-            f"`/challenge close {challenge.slug}`."
+            _(
+                "Challenge {title} is running; close it first with `/challenge close {slug}`.",
+                title=quoted(challenge.title),
+                slug=challenge.slug,
+            )
         )
     await ctx.store.delete_challenge(challenge.id, ctx.now)
     await ctx.audit("challenge.delete", challenge.slug)
-    return Reply(Card(f"🗑️ Challenge {quoted(challenge.title)} is deleted", ""))
+    return Reply(Card(_("🗑️ Challenge {title} is deleted", title=quoted(challenge.title)), ""))
 
 
 @registry.command(
     "challenge",
     "list",
-    description="What is running, and in which phase",
+    description=N_("What is running, and in which phase"),
     example="/challenge list",
 )
 async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
@@ -535,27 +671,36 @@ async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
         if privacy.challenge_visible(c, moderator=ctx.is_moderator)
     ]
     if not found:
-        return Reply(Card("No challenges yet", "Moderators start one with `/challenge create`."))
+        return Reply(
+            Card(_("No challenges yet"), _("Moderators start one with `/challenge create`."))
+        )
     lines = [
         f"`{c.slug}` {display_inline(c.title, 80)} — {_phase_line(c)}"
         for c in sorted(found, key=lambda c: (order[c.phase], -c.id))
     ]
-    return Reply(Card("Challenges", "\n".join(lines), footer="Details: /challenge info <name>"))
+    return Reply(
+        Card(
+            _("Challenges"),
+            "\n".join(lines),
+            # TRANSLATORS: /challenge info is a command; <name> may be translated
+            footer=_("Details: /challenge info <name>"),
+        )
+    )
 
 
 def _phase_line(c: Challenge) -> str:
     tz = c.settings.timezone
     if c.phase is Phase.OPEN and c.submissions_close_at:
-        return f"open for ideas until {when(c.submissions_close_at, tz)}"
+        return _("open for ideas until {at}", at=when(c.submissions_close_at, tz))
     if c.phase is Phase.VOTING and c.voting_close_at:
-        return f"voting until {when(c.voting_close_at, tz)}"
-    return c.phase.value
+        return _("voting until {at}", at=when(c.voting_close_at, tz))
+    return p_("phase", PHASE_NAMES[c.phase])
 
 
 @registry.command(
     "challenge",
     "info",
-    description="A challenge's brief, phase, deadlines and rules",
+    description=N_("A challenge's brief, phase, deadlines and rules"),
     options=(replace(CHALLENGE, required=False),),
     example="/challenge info next-flavour",
 )
@@ -565,6 +710,6 @@ async def info(ctx: Context, args: Mapping[str, Any]) -> Reply:
         lambda c: privacy.challenge_visible(c, moderator=ctx.is_moderator),
     )
     if not privacy.challenge_visible(challenge, moderator=ctx.is_moderator):
-        raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
+        raise UserError(_("Challenge {title} hasn't opened yet.", title=quoted(challenge.title)))
     card = challenge_card(challenge)
     return Reply(replace(card, fields=(*card.fields, *settings_fields(challenge))))

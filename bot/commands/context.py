@@ -13,6 +13,7 @@ from bot import i18n, logs
 from bot.counting import Counting
 from bot.errors import PermissionDenied, UserError
 from bot.events import BadgesAwarded, Event, IdeasChanged, ScheduleChanged
+from bot.i18n import N_, _, n_
 from bot.messages import Actor
 from bot.model import Challenge, Community, Idea, Member, Phase
 from bot.ports import AuditEntry, Store
@@ -20,6 +21,20 @@ from bot.rewards import Award, Rewards
 from bot.settings import Settings
 from bot.text import display_inline
 from bot.venues import venue
+
+#: the question asked when a command names no challenge and several fit, by what the
+#: command was doing (the older `doing=` argument of `Context.challenge`)
+WHICH_CHALLENGE = {
+    "": N_("Which challenge?"),
+    "to edit": N_("Which challenge to edit?"),
+    "to open": N_("Which challenge to open?"),
+    "to advance": N_("Which challenge to advance?"),
+    "to close": N_("Which challenge to close?"),
+    "to delete": N_("Which challenge to delete?"),
+    "to post": N_("Which challenge to post?"),
+    "to export": N_("Which challenge to export?"),
+    "to submit to": N_("Which challenge to submit to?"),
+}
 
 
 @dataclass
@@ -87,9 +102,11 @@ class Context:
         """Deadlines or phases changed: the agenda runs once the command has committed."""
         self.emit(ScheduleChanged(self.community.id))
 
-    def require_moderator(self, what: str) -> None:
+    def require_moderator(self, refusal: str = "") -> None:
+        """Refuse a member who is not a moderator, with a whole sentence already
+        translated (`_("Only moderators can merge ideas.")`)."""
         if not self.is_moderator:
-            raise PermissionDenied(f"Only moderators can {what}.")
+            raise PermissionDenied(refusal or _("Only moderators can do that."))
 
     async def audit(self, action: str, target: str, detail: str = "") -> None:
         source = None if self.here.id == self.community.id else self.here.id
@@ -103,21 +120,26 @@ class Context:
         ref: str | None,
         fits: Callable[[Challenge], bool] | None = None,
         doing: str = "",
+        *,
+        question: str | None = None,
     ) -> Challenge:
         """A challenge by slug or title; when omitted, the one challenge that `fits` the
         command (by default: one not closed, else any), preferring one running in this
-        channel. The command's log lines name it from here on. `doing` says in an error
-        what the challenge was wanted for ("to open")."""
-        found = await self._challenge(ref, fits, doing)
+        channel. The command's log lines name it from here on. `question` is what an error
+        asks when several fit, a whole translated sentence (`_("Which challenge to open?")`);
+        `doing` is the older way ("to open"), one of `WHICH_CHALLENGE`'s keys."""
+        if question is None:
+            question = _(WHICH_CHALLENGE.get(doing.strip(), WHICH_CHALLENGE[""]))
+        found = await self._challenge(ref, fits, question)
         logs.note(challenge=found.slug)
         return found
 
     async def _challenge(
-        self, ref: str | None, fits: Callable[[Challenge], bool] | None, doing: str
+        self, ref: str | None, fits: Callable[[Challenge], bool] | None, question: str
     ) -> Challenge:
         found = await self.store.challenges(self.community.id)
         if ref is None or not ref.strip():
-            return self._only_fitting(found, fits, doing)
+            return self._only_fitting(found, fits, question)
         key = ref.strip().strip("\"'“”").casefold()
         for c in found:
             if key in (c.slug.casefold(), c.title.casefold()):
@@ -125,13 +147,22 @@ class Context:
         prefix = [c for c in found if c.title.casefold().startswith(key)]
         if len(prefix) == 1:
             return prefix[0]
-        names = ", ".join(f"`{c.slug}`" for c in found[:5]) or "none yet"
+        called = display_inline(ref, 60)
+        if not found:
+            raise UserError(
+                _("No challenge called '{called}' here. Challenges: none yet.", called=called)
+            )
+        names = ", ".join(f"`{c.slug}`" for c in found[:5])
         raise UserError(
-            f"No challenge called '{display_inline(ref, 60)}' here. Challenges: {names}."
+            _(
+                "No challenge called '{called}' here. Challenges: {names}.",
+                called=called,
+                names=names,
+            )
         )
 
     def _only_fitting(
-        self, found: list[Challenge], fits: Callable[[Challenge], bool] | None, doing: str
+        self, found: list[Challenge], fits: Callable[[Challenge], bool] | None, question: str
     ) -> Challenge:
         """The challenge a command means when none is named: the only one that fits the
         command in the community, else the only one of those running in this channel,
@@ -152,14 +183,22 @@ class Context:
                 return narrowed[0]
         if not found:
             raise UserError(
-                "There is no challenge yet. Moderators start one with `/challenge create`."
+                _("There is no challenge yet. Moderators start one with `/challenge create`.")
             )
         options = candidates
         shown = options[:5]
         names = ", ".join(f"`{c.slug}`" for c in shown)
-        more = f" and {len(options) - len(shown)} more" if len(options) > len(shown) else ""
-        purpose = f" {doing}" if doing else ""
-        raise UserError(f"Which challenge{purpose}? Name one of: {names}{more}.")
+        if len(options) > len(shown):
+            more = len(options) - len(shown)
+            name_one = n_(
+                "Name one of: {names} and {n} more.",
+                "Name one of: {names} and {n} more.",
+                more,
+                names=names,
+            )
+        else:
+            name_one = _("Name one of: {names}.", names=names)
+        raise UserError(f"{question} {name_one}")
 
     async def idea(self, number: int) -> Idea:
         """An idea of this community that the caller may see."""
@@ -168,7 +207,9 @@ class Context:
         if idea is None or not (
             idea.published_at is not None or self.is_moderator or idea.author_id == self.member.id
         ):
-            raise UserError(f"There is no idea #{number} here. `/ideas` lists the ideas.")
+            raise UserError(
+                _("There is no idea #{number} here. `/ideas` lists the ideas.", number=number)
+            )
         return idea
 
     async def challenge_of(self, idea: Idea) -> Challenge:
@@ -176,7 +217,9 @@ class Context:
             if challenge.id == idea.challenge_id:
                 logs.note(challenge=challenge.slug)
                 return challenge
-        raise UserError(f"Idea #{idea.number} belongs to a challenge that was deleted.")
+        raise UserError(
+            _("Idea #{number} belongs to a challenge that was deleted.", number=idea.number)
+        )
 
     async def target_member(self, ref: str) -> Member:
         """A member of this community by platform id or display name."""
@@ -188,9 +231,14 @@ class Context:
             return named[0]
         if len(named) > 1:
             raise UserError(
-                f"Several members are called '{display_inline(ref, 40)}'; mention them instead."
+                _(
+                    "Several members are called '{name}'; mention them instead.",
+                    name=display_inline(ref, 40),
+                )
             )
-        raise UserError(f"I don't know a member '{display_inline(ref, 40)}' in this community.")
+        raise UserError(
+            _("I don't know a member '{name}' in this community.", name=display_inline(ref, 40))
+        )
 
     async def recount(
         self,

@@ -10,6 +10,7 @@ from bot.commands.context import Context
 from bot.commands.spec import CommandSpec, Option, OptionKind, registry
 from bot.errors import UserError
 from bot.grammar import nearest_commands
+from bot.i18n import N_, _
 from bot.messages import Card, Reply
 from bot.model import RANKING_RULE
 from bot.text import display_inline
@@ -17,7 +18,7 @@ from bot.text import display_inline
 COMMAND = Option(
     "command",
     OptionKind.TEXT,
-    "a command to explain, like idea submit",
+    N_("a command to explain, like idea submit"),
     positional=True,
     greedy=True,
 )
@@ -28,7 +29,7 @@ POINTER = ("help",)
 @registry.command(
     "cocreate",
     "help",
-    description="What Cocreate does, and its commands",
+    description=N_("What Cocreate does, and its commands"),
     options=(COMMAND,),
     example="/cocreate help idea submit",
 )
@@ -36,28 +37,32 @@ async def help_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if args.get("command", "").strip():
         return Reply(explain(find(args["command"]), ctx.is_moderator))
     member = [s for s in registry.specs if not s.moderator and s.path != POINTER]
-    lines = [f"`{s.usage}`{_also(s)} — {s.description}" for s in member]
-    fields = [("Commands", "\n".join(lines))]
+    lines = [f"`{s.usage}`{_also(s)} — {_(s.description)}" for s in member]
+    fields = [(_("Commands"), "\n".join(lines))]
     if ctx.is_moderator:
-        mod = [f"`{s.usage}`{_also(s)} — {s.description}" for s in registry.specs if s.moderator]
-        fields.append(("Moderators", "\n".join(mod)))
-    fields.append(("Ranking", RANKING_RULE))
+        mod = [f"`{s.usage}`{_also(s)} — {_(s.description)}" for s in registry.specs if s.moderator]
+        fields.append((_("Moderators"), "\n".join(mod)))
+    fields.append((_("Ranking"), _(RANKING_RULE)))
     return Reply(
         Card(
-            "👋 Cocreate runs co-creation challenges here",
-            "A brand asks a question, members submit ideas, and everyone votes by reacting "
-            "to the idea posts. Results are posted, and badges reward taking part.",
+            _("👋 Cocreate runs co-creation challenges here"),
+            _(
+                "A brand asks a question, members submit ideas, and everyone votes by reacting "
+                "to the idea posts. Results are posted, and badges reward taking part."
+            ),
             tuple(fields),
-            footer="`/cocreate help <command>` explains one command, with an example "
-            "(`/cocreate help idea submit`). Ideas are written #12; durations 90m, 36h, 7d "
-            "or 2w.",
+            footer=_(
+                "`/cocreate help <command>` explains one command, with an example "
+                "(`/cocreate help idea submit`). Ideas are written #12; durations 90m, 36h, 7d "
+                "or 2w."
+            ),
         )
     )
 
 
 @registry.command(
     *POINTER,
-    description="Help: the same as /cocreate help",
+    description=N_("Help: the same as /cocreate help"),
     options=(COMMAND,),
     aliases=(("cocreate",),),
     example="/help ideas",
@@ -65,7 +70,7 @@ async def help_(ctx: Context, args: Mapping[str, Any]) -> Reply:
 async def pointer(ctx: Context, args: Mapping[str, Any]) -> Reply:
     reply = await help_(ctx, args)
     card = reply.card
-    note = "This is `/cocreate help`: the command to remember for help on Cocreate."
+    note = _("This is `/cocreate help`: the command to remember for help on Cocreate.")
     return Reply(Card(card.title, f"{card.body}\n\n{note}".strip(), card.fields, card.footer))
 
 
@@ -86,49 +91,96 @@ def find(typed: str) -> CommandSpec:
     if group:
         names = ", ".join(f"`{s.name}`" for s in group)
         raise UserError(
-            f"`{shown}` is a group of commands: {names}. "
-            f"Name one, like `/cocreate help {' '.join(group[0].path)}`."
+            _(
+                "`{shown}` is a group of commands: {names}. Name one, like "
+                "`/cocreate help {example}`.",
+                shown=shown,
+                names=names,
+                example=" ".join(group[0].path),
+            )
         )
-    near = nearest_commands(words, registry.paths)
-    hint = " Did you mean " + " or ".join(f"`/{' '.join(c)}`" for c in near) + "?" if near else ""
-    raise UserError(
-        f"There is no command `{shown}`.{hint} `/cocreate help` lists every command.",
-        title="No such command",
-    )
+    near = [f"`/{' '.join(c)}`" for c in nearest_commands(words, registry.paths)]
+    if len(near) == 1:
+        text = _(
+            "There is no command `{shown}`. Did you mean {command}? `/cocreate help` lists "
+            "every command.",
+            shown=shown,
+            command=near[0],
+        )
+    elif near:
+        text = _(
+            "There is no command `{shown}`. Did you mean {commands} or {last}? "
+            "`/cocreate help` lists every command.",
+            shown=shown,
+            commands=", ".join(near[:-1]),
+            last=near[-1],
+        )
+    else:
+        text = _(
+            "There is no command `{shown}`. `/cocreate help` lists every command.", shown=shown
+        )
+    raise UserError(text, title=_("No such command"))
 
 
 def explain(spec: CommandSpec, moderator: bool) -> Card:
     """One command: what it does, how it is written, an example, and each option."""
-    fields: list[tuple[str, str]] = [("Usage", f"`{spec.usage}`")]
+    fields: list[tuple[str, str]] = [(_("Usage"), f"`{spec.usage}`")]
     if spec.example:
-        fields.append(("Example", f"`{spec.example}`"))
+        fields.append((_("Example"), f"`{_(spec.example)}`"))
     options = [_option_line(o) for o in spec.options]
     if options:
-        fields.append(("Options", "\n".join(options)))
+        fields.append((_("Options"), "\n".join(options)))
     if spec.aliases:
-        fields.append(("Also", ", ".join(f"`/{' '.join(a)}`" for a in spec.aliases)))
-    who = "Moderators only." if spec.moderator else ""
+        fields.append((_("Also"), ", ".join(f"`/{' '.join(a)}`" for a in spec.aliases)))
+    who = _("Moderators only.") if spec.moderator else ""
     if spec.moderator and not moderator:
-        who = "Moderators only: you can't use it here."
+        who = _("Moderators only: you can't use it here.")
+    what = f"{_(spec.description)}."
     return Card(
         f"❓ {spec.name}",
-        " ".join(part for part in (f"{spec.description}.", who) if part),
+        " ".join(part for part in (what, who) if part),
         tuple(fields),
-        footer="`/cocreate help` lists every command.",
+        footer=_("`/cocreate help` lists every command."),
     )
 
 
 def _option_line(option: Option) -> str:
-    how = (
-        "one of " + ", ".join(c.replace("_", " ") for c in option.choices)
-        if option.choices
-        else option.kind.value
-    )
-    need = "required" if option.required else "optional"
     written = option.placeholder if option.positional else f"{option.name}:…"
-    return f"`{written}` — {option.description} ({how}, {need})"
+    description = _(option.description)
+    if option.choices:
+        choices = ", ".join(c.replace("_", " ") for c in option.choices)
+        if option.required:
+            return _(
+                "`{written}` — {description} (one of {choices}, required)",
+                written=written,
+                description=description,
+                choices=choices,
+            )
+        return _(
+            "`{written}` — {description} (one of {choices}, optional)",
+            written=written,
+            description=description,
+            choices=choices,
+        )
+    if option.required:
+        return _(
+            "`{written}` — {description} ({kind}, required)",
+            written=written,
+            description=description,
+            kind=option.kind.label,
+        )
+    return _(
+        "`{written}` — {description} ({kind}, optional)",
+        written=written,
+        description=description,
+        kind=option.kind.label,
+    )
 
 
 def _also(spec: CommandSpec) -> str:
     """Other names of a command: Slack reaches `/results` as `/cocreate results`."""
-    return "".join(f" (or `/{' '.join(alias)}`)" for alias in spec.aliases if len(alias) > 1)
+    return "".join(
+        _(" (or `{command}`)", command="/" + " ".join(alias))
+        for alias in spec.aliases
+        if len(alias) > 1
+    )

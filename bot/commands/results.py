@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot import loop, privacy, votelog
+from bot import i18n, loop, privacy, votelog
 from bot.commands.context import Context
 from bot.commands.ideas import CHALLENGE
 from bot.commands.spec import Option, OptionKind, registry
@@ -14,16 +14,17 @@ from bot.digest import anonymous_ideas, participation, standings, weekly_results
 from bot.errors import UserError
 from bot.events import LoopPosted, ResultsPosted
 from bot.export import to_csv, to_json
+from bot.i18n import N_, _, n_
 from bot.messages import Attachment, Card, Post, PostKind, Reply
 from bot.model import PUBLIC_STATUSES, RANKING_RULE, Challenge, Phase
-from bot.render import more_line, plural, quoted, standings_lines, when
+from bot.render import more_line, quoted, standings_lines, when
 from bot.text import display_inline
 from bot.weeks import leaderboard_period
 
 
 @registry.command(
     "results",
-    description="The current standings of a challenge",
+    description=N_("The current standings of a challenge"),
     options=(CHALLENGE,),
     aliases=(("cocreate", "results"),),
     example="/results next-flavour",
@@ -31,28 +32,56 @@ from bot.weeks import leaderboard_period
 async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
     challenge = await ctx.challenge(args.get("challenge"), _opened)
     if challenge.phase is Phase.DRAFT:
-        raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
+        raise UserError(_("Challenge {title} hasn't opened yet.", title=quoted(challenge.title)))
     sealed = privacy.tallies_sealed(challenge)
     if sealed and not ctx.is_moderator:
         until = challenge.voting_close_at
-        on = f" on {when(until, challenge.settings.timezone)}" if until else ""
+        title = quoted(challenge.title)
+        if until:
+            raise UserError(
+                _(
+                    "Tallies for {title} are sealed until the close on {at}. "
+                    "`/ideas {slug}` lists the ideas meanwhile.",
+                    title=title,
+                    at=when(until, challenge.settings.timezone),
+                    slug=challenge.slug,
+                )
+            )
         raise UserError(
-            f"Tallies for {quoted(challenge.title)} are sealed until the close{on}. "
-            f"`/ideas {challenge.slug}` lists the ideas meanwhile."
+            _(
+                "Tallies for {title} are sealed until the close. "
+                "`/ideas {slug}` lists the ideas meanwhile.",
+                title=title,
+                slug=challenge.slug,
+            )
         )
     top = await standings(ctx.store, challenge, limit=10)
-    heading = "Final results" if challenge.phase is Phase.CLOSED else "Standings"
     lines = standings_lines(top, sealed=False)
     total = await ctx.store.count_ideas(challenge.id, PUBLIC_STATUSES)
     more = more_line(total - len(top), f"/ideas {challenge.slug} sort:top")
-    body = "\n".join([*lines, more] if more and lines else lines) or "No ideas yet."
-    note = " (sealed for members: only moderators see this)" if sealed else ""
+    body = "\n".join([*lines, more] if more and lines else lines) or _("No ideas yet.")
+    name = display_inline(challenge.title, 100)
+    if challenge.phase is Phase.CLOSED:
+        title = (
+            _(
+                "📊 Final results: {title} (sealed for members: only moderators see this)",
+                title=name,
+            )
+            if sealed
+            else _("📊 Final results: {title}", title=name)
+        )
+    else:
+        title = (
+            _("📊 Standings: {title} (sealed for members: only moderators see this)", title=name)
+            if sealed
+            else _("📊 Standings: {title}", title=name)
+        )
     return Reply(
         Card(
-            f"📊 {heading}: {display_inline(challenge.title, 100)}{note}",
+            title,
             body,
-            (("Participation", await participation(ctx.store, challenge)),),
-            footer=RANKING_RULE,
+            ((_("Participation"), await participation(ctx.store, challenge)),),
+            footer=_(RANKING_RULE),
         )
     )
 
@@ -67,50 +96,68 @@ def _period(ctx: Context, args: Mapping[str, Any]) -> tuple[str, str | None, str
         args.get("week"),
         ctx.now,
         ctx.settings.leaderboard.season_months,
+        shown=True,
     )
 
 
 @registry.command(
     "leaderboard",
-    description="Points of the week, the season or all time",
+    description=N_("Points of the week, the season or all time"),
     options=(
         Option(
-            "period", OptionKind.CHOICE, "week, season or all", choices=("week", "season", "all")
+            "period",
+            OptionKind.CHOICE,
+            N_("week, season or all"),
+            choices=("week", "season", "all"),
         ),
-        Option("week", OptionKind.TEXT, "a date in a past week, like 2026-03-02"),
+        Option("week", OptionKind.TEXT, N_("a date in a past week, like 2026-03-02")),
     ),
     aliases=(("cocreate", "leaderboard"),),
     example="/leaderboard period:week",
 )
 async def leaderboard(ctx: Context, args: Mapping[str, Any]) -> Reply:
     label, first, last = _period(ctx, args)
-    period = label
     top, mine, ranked = await ctx.store.leaderboard_of(
         ctx.community.id, ctx.rewards.weights, first, last, 10, ctx.member.id
     )
     lines = [
-        f"{r.rank}. {display_inline(r.display_name, 60)} — {plural(r.points, 'point')}" for r in top
+        f"{r.rank}. {display_inline(r.display_name, 60)} — "
+        + n_("{n} point", "{n} points", r.points)
+        for r in top
     ]
-    footer = (
-        f"You: {plural(mine.points, 'point')}, rank {mine.rank} of {ranked}"
+    footer = [
+        n_(
+            "You: {n} point, rank {rank} of {ranked}",
+            "You: {n} points, rank {rank} of {ranked}",
+            mine.points,
+            rank=i18n.number(mine.rank),
+            ranked=i18n.number(ranked),
+        )
         if mine
-        else "Submit ideas and vote to earn points."
-    )
-    if period == "all time":
+        else _("Submit ideas and vote to earn points.")
+    ]
+    if first is None and last is None:  # all time
         public, total = await ctx.store.member_points(
             ctx.community.id, ctx.member.id, ctx.rewards.weights
         )
         if total > public:
-            footer += f" · +{total - public} from your anonymous ideas, shown only to you"
-    footer += " · Tied members share a rank."
-    body = "\n".join(lines) or "Nobody has points in this period yet."
-    return Reply(Card(f"🏅 Leaderboard · {label}", body, footer=footer))
+            footer.append(
+                _(
+                    "+{points} from your anonymous ideas, shown only to you",
+                    points=i18n.number(total - public),
+                )
+            )
+    footer.append(_("Tied members share a rank."))
+    body = "\n".join(lines) or _("Nobody has points in this period yet.")
+    return Reply(
+        Card(_("🏅 Leaderboard · {period}", period=label), body, footer=" · ".join(footer))
+    )
 
 
 @registry.command(
     "badges",
-    description="Your badges and points, or another member's",
-    options=(Option("member", OptionKind.MEMBER, "a member (default: you)", positional=True),),
+    description=N_("Your badges and points, or another member's"),
+    options=(Option("member", OptionKind.MEMBER, N_("a member (default: you)"), positional=True),),
     aliases=(("cocreate", "badges"),),
     example="/badges @ana",
 )
@@ -131,56 +178,86 @@ async def badges(ctx: Context, args: Mapping[str, Any]) -> Reply:
     }
     lines = []
     for b in earned:
-        idea = f" for #{numbers[b.idea_id]}" if b.idea_id in numbers and b.per_idea else ""
-        where = (
-            f" in {display_inline(titles[b.challenge_id], 60)}" if b.challenge_id in titles else ""
-        )
+        badge = b.kind.label
+        number = numbers[b.idea_id] if b.idea_id in numbers and b.per_idea else None
+        where = display_inline(titles[b.challenge_id], 60) if b.challenge_id in titles else None
         zone = (
             challenges[b.challenge_id].settings.timezone
             if b.challenge_id in challenges
             else ctx.settings.core.default_timezone
         )
-        lines.append(f"{b.kind.label}{idea}{where} · {when(b.awarded_at, zone)}")
+        at = when(b.awarded_at, zone)
+        if number is not None and where is not None:
+            line = _(
+                "{badge} for #{number} in {challenge} · {at}",
+                badge=badge,
+                number=number,
+                challenge=where,
+                at=at,
+            )
+        elif number is not None:
+            line = _("{badge} for #{number} · {at}", badge=badge, number=number, at=at)
+        elif where is not None:
+            line = _("{badge} in {challenge} · {at}", badge=badge, challenge=where, at=at)
+        else:
+            line = f"{badge} · {at}"
+        lines.append(line)
     public, total = await ctx.store.member_points(ctx.community.id, member.id, ctx.rewards.weights)
     own = member.id == ctx.member.id
-    who = "You have" if own else f"{display_inline(member.display_name, 60)} has"
-    body = "\n".join(lines) or "No badges yet: submit an idea or vote to earn the first."
+    body = "\n".join(lines) or _("No badges yet: submit an idea or vote to earn the first.")
     if own or ctx.is_moderator:
-        footer = f"{plural(total, 'point')} all time"
+        footer = n_("{n} point all time", "{n} points all time", total)
         if total > public:
-            footer += f" ({total - public} from anonymous ideas: others see {public})"
+            footer += " " + _(
+                "({anonymous} from anonymous ideas: others see {public})",
+                anonymous=i18n.number(total - public),
+                public=i18n.number(public),
+            )
     else:
-        footer = f"{plural(public, 'point')} all time"
-    return Reply(Card(f"🎖️ {who} {plural(len(earned), 'badge')}", body, footer=footer))
+        footer = n_("{n} point all time", "{n} points all time", public)
+    title = (
+        n_("🎖️ You have {n} badge", "🎖️ You have {n} badges", len(earned))
+        if own
+        else n_(
+            "🎖️ {name} has {n} badge",
+            "🎖️ {name} has {n} badges",
+            len(earned),
+            name=display_inline(member.display_name, 60),
+        )
+    )
+    return Reply(Card(title, body, footer=footer))
 
 
 @registry.command(
     "results",
     "post",
-    description="Post the current results in the challenge's venues now",
+    description=N_("Post the current results in the challenge's venues now"),
     options=(CHALLENGE,),
     moderator=True,
     aliases=(("cocreate", "results", "post"),),
     example="/results post next-flavour",
 )
 async def post_results(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args.get("challenge"), _opened, "to post")
+    challenge = await ctx.challenge(
+        args.get("challenge"), _opened, question=_("Which challenge to post?")
+    )
     if challenge.phase is Phase.DRAFT:
-        raise UserError(f"Challenge {quoted(challenge.title)} hasn't opened yet.")
-    card = await weekly_results(ctx.store, challenge, ctx.now)
+        raise UserError(_("Challenge {title} hasn't opened yet.", title=quoted(challenge.title)))
+    with ctx.publicly():
+        card = await weekly_results(ctx.store, challenge, ctx.now)
     posts = tuple(Post(v, PostKind.RESULTS, card) for v in challenge.venues)
     ctx.emit(ResultsPosted(challenge, posts))
     await ctx.audit("results.post", challenge.slug)
-    return Reply(Card(f"📊 Results for {quoted(challenge.title)} are posted", ""))
+    return Reply(Card(_("📊 Results for {title} are posted", title=quoted(challenge.title)), ""))
 
 
 @registry.command(
     "results",
     "loop",
-    description='"You said, we did": the ideas that became planned, in progress or implemented',
+    description=N_('"You said, we did": the ideas that became planned, in progress or implemented'),
     example="/results loop preview:yes",
     options=(
-        Option("preview", OptionKind.BOOL, "moderators: show it only to you, without posting"),
+        Option("preview", OptionKind.BOOL, N_("moderators: show it only to you, without posting")),
     ),
     aliases=(("cocreate", "results", "loop"),),
 )
@@ -192,55 +269,82 @@ async def results_loop(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ready = await loop.prepare(ctx.store, ctx.community.id, ctx.now, tz)
     if not ctx.is_moderator or args.get("preview", False):
         card = ready.card
-        how = (
-            "Only you see this. `/results loop` posts it to "
-            + (", ".join(f"#{c}" for c in ready.channels) or "the challenges' channels")
-            if ctx.is_moderator
-            else "Only you see this: it is what the next post in the channels will list."
-        )
+        channels = ", ".join(f"#{c}" for c in ready.channels)
+        if not ctx.is_moderator:
+            how = _("Only you see this: it is what the next post in the channels will list.")
+        elif channels:
+            how = _("Only you see this. `/results loop` posts it to {channels}", channels=channels)
+        else:
+            how = _("Only you see this. `/results loop` posts it to the challenges' channels")
         return Reply(Card(card.title, card.body, card.fields, footer=how))
-    since = f" since the last one ({when(ready.since, ready.timezone)})" if ready.since else ""
+    last = when(ready.since, ready.timezone) if ready.since else None
     if not ready.moved:
         raise UserError(
-            f"No idea has moved to planned, in progress or implemented{since}, so there is "
-            "nothing to post. `/mod status #n planned` tells the community what is coming."
+            _(
+                "No idea has moved to planned, in progress or implemented since the last one "
+                "({at}), so there is nothing to post. `/mod status #n planned` tells the "
+                "community what is coming.",
+                at=last,
+            )
+            if last
+            else _(
+                "No idea has moved to planned, in progress or implemented, so there is "
+                "nothing to post. `/mod status #n planned` tells the community what is coming."
+            )
         )
     if ready.carrier is None:
         raise UserError(
-            "There is no channel to post to yet: it goes to the venues of the running "
-            "challenges (or of the last one that closed)."
+            _(
+                "There is no channel to post to yet: it goes to the venues of the running "
+                "challenges (or of the last one that closed)."
+            )
         )
     period = f"demand:{ctx.now:%Y-%m-%dT%H:%M}"
     if not await ctx.store.loop.claim(
         ctx.community.id, period, ready.since, ctx.now, len(ready.moved), ctx.now
     ):
-        raise UserError('"You said, we did" was posted a moment ago; look in the channels.')
-    ctx.emit(LoopPosted(ready.carrier, ready.posts()))
-    await ctx.audit("results.loop", "you said, we did", plural(len(ready.moved), "idea"))
+        raise UserError(_('"You said, we did" was posted a moment ago; look in the channels.'))
+    with ctx.publicly():
+        posts = ready.posts()
+    ctx.emit(LoopPosted(ready.carrier, posts))
+    moved = len(ready.moved)
+    await ctx.audit("results.loop", "you said, we did", f"{moved} idea{'' if moved == 1 else 's'}")
     channels = ", ".join(f"#{c}" for c in ready.channels)
-    return Reply(
-        Card(
-            '📣 "You said, we did" is posted',
-            f"{plural(len(ready.moved), 'idea')}{since}, in {channels}. The next one lists "
-            "what moves from now on.",
+    body = (
+        n_(
+            "{n} idea since the last one ({at}), in {channels}. The next one lists what moves "
+            "from now on.",
+            "{n} ideas since the last one ({at}), in {channels}. The next one lists what moves "
+            "from now on.",
+            moved,
+            at=last,
+            channels=channels,
+        )
+        if last
+        else n_(
+            "{n} idea, in {channels}. The next one lists what moves from now on.",
+            "{n} ideas, in {channels}. The next one lists what moves from now on.",
+            moved,
+            channels=channels,
         )
     )
+    return Reply(Card(_('📣 "You said, we did" is posted'), body))
 
 
 @registry.command(
     "export",
-    description="A challenge's ideas with status, votes, authors and timestamps, as a file",
+    description=N_("A challenge's ideas with status, votes, authors and timestamps, as a file"),
     options=(
         Option(
             "challenge",
             OptionKind.CHALLENGE,
-            "the challenge (left out: the only one that has opened)",
+            N_("the challenge (left out: the only one that has opened)"),
             positional=True,
         ),
         Option(
             "format",
             OptionKind.CHOICE,
-            "csv (default), json, or votes (the vote log, shareable: members as pseudonyms)",
+            N_("csv (default), json, or votes (the vote log, shareable: members as pseudonyms)"),
             choices=("csv", "json", "votes"),
         ),
     ),
@@ -249,7 +353,9 @@ async def results_loop(ctx: Context, args: Mapping[str, Any]) -> Reply:
     example="/export next-flavour format:json",
 )
 async def export(ctx: Context, args: Mapping[str, Any]) -> Reply:
-    challenge = await ctx.challenge(args.get("challenge"), _opened, "to export")
+    challenge = await ctx.challenge(
+        args.get("challenge"), _opened, question=_("Which challenge to export?")
+    )
     stem = f"{challenge.slug}-{ctx.now:%Y%m%d-%H%M}"
     if args.get("format") == "votes":
         return await _export_votes(ctx, challenge, stem)
@@ -261,8 +367,8 @@ async def export(ctx: Context, args: Mapping[str, Any]) -> Reply:
     await ctx.audit("export", challenge.slug, file.filename)
     return Reply(
         Card(
-            f"📦 Export of {quoted(challenge.title)}",
-            f"{plural(len(rows), 'idea')} in {file.filename}.",
+            _("📦 Export of {title}", title=quoted(challenge.title)),
+            n_("{n} idea in {file}.", "{n} ideas in {file}.", len(rows), file=file.filename),
         ),
         attachments=(file,),
     )
@@ -285,9 +391,16 @@ async def _export_votes(ctx: Context, challenge: Challenge, stem: str) -> Reply:
     await ctx.audit("export", challenge.slug, file.filename)
     return Reply(
         Card(
-            f"📦 Vote log of {quoted(challenge.title)}",
-            f"{count} entries, head {head}, in {file.filename}. Members appear as "
-            "pseudonyms, so it can be shared; `cocreate audit verify FILE` checks it.",
+            _("📦 Vote log of {title}", title=quoted(challenge.title)),
+            n_(
+                "{n} entry, head {head}, in {file}. Members appear as pseudonyms, so it can be "
+                "shared; `cocreate audit verify FILE` checks it.",
+                "{n} entries, head {head}, in {file}. Members appear as pseudonyms, so it can "
+                "be shared; `cocreate audit verify FILE` checks it.",
+                count,
+                head=head,
+                file=file.filename,
+            ),
         ),
         attachments=(file,),
     )

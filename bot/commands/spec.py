@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from bot.i18n import p_, pN_
+
 if TYPE_CHECKING:
     from bot.commands.context import Context
     from bot.messages import Reply
@@ -28,11 +30,36 @@ class OptionKind(StrEnum):
     CRON = "cron"
     TIMEZONE = "time zone"
 
+    @property
+    def label(self) -> str:
+        """The kind as people read it, in the language in force (`<deadline>`)."""
+        return p_("option kind", KIND_NAMES[self])
+
+
+#: what each kind of option is called where usage shows it (`submissions_close:<deadline>`)
+KIND_NAMES: dict[OptionKind, str] = {
+    OptionKind.TEXT: pN_("option kind", "text"),
+    OptionKind.LONG_TEXT: pN_("option kind", "long text"),
+    OptionKind.INT: pN_("option kind", "integer"),
+    OptionKind.BOOL: pN_("option kind", "yes/no"),
+    OptionKind.CHOICE: pN_("option kind", "choice"),
+    OptionKind.DURATION: pN_("option kind", "duration"),
+    OptionKind.WHEN: pN_("option kind", "deadline"),
+    OptionKind.IDEA: pN_("option kind", "idea"),
+    OptionKind.CHALLENGE: pN_("option kind", "challenge"),
+    OptionKind.MEMBER: pN_("option kind", "member"),
+    OptionKind.CHANNEL: pN_("option kind", "channel"),
+    OptionKind.EMOJI: pN_("option kind", "emoji"),
+    OptionKind.CRON: pN_("option kind", "cron"),
+    OptionKind.TIMEZONE: pN_("option kind", "time zone"),
+}
+
 
 @dataclass(frozen=True)
 class Option:
     name: str
     kind: OptionKind
+    #: marked with `N_` where declared, translated where shown
     description: str
     required: bool = False
     positional: bool = False
@@ -63,6 +90,7 @@ TEXT_KINDS = (OptionKind.TEXT, OptionKind.LONG_TEXT)
 @dataclass(frozen=True)
 class CommandSpec:
     path: tuple[str, ...]
+    #: marked with `N_` where declared, translated where shown (`_(spec.description)`)
     description: str
     options: tuple[Option, ...]
     handler: Handler
@@ -85,7 +113,7 @@ class CommandSpec:
             if o.positional:
                 parts.append(o.placeholder)
             elif o.required:
-                parts.append(f"{o.name}:<{o.kind.value}>")
+                parts.append(f"{o.name}:<{o.kind.label}>")
         optional = [o.name for o in self.options if not o.positional and not o.required]
         if optional:
             parts.append("[" + " ".join(f"{n}:…" for n in optional) + "]")
