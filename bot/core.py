@@ -263,10 +263,6 @@ class Cocreate:
                     command="/" + " ".join(inv.command),
                 )
             )
-        if spec.moderator and not inv.actor.is_moderator:
-            # TRANSLATORS: {command} is a command's name: it stays as it is
-            raise PermissionDenied(_("Only moderators can use `{command}`.", command=spec.name))
-        args = bind(spec, inv.options, inv.positionals, inv.spilled)
         if inv.actor.is_bot:
             raise UserError(_("Bots can't use Cocreate's commands."))
         now = self.clock.now()
@@ -292,7 +288,12 @@ class Cocreate:
                 rewards=self.rewards,
                 counting=self.counting,
             )
+            # From here on, the member's language; a refusal rolls the transaction back.
             i18n.switch(ctx.locale)
+            if spec.moderator and not inv.actor.is_moderator:
+                # TRANSLATORS: {command} is a command's name: it stays as it is
+                raise PermissionDenied(_("Only moderators can use `{command}`.", command=spec.name))
+            args = bind(spec, inv.options, inv.positionals, inv.spilled)
             reply = await spec.handler(ctx, args)
             claimed = []  # the events' posts, claimed with the change: sent exactly once
             for event in postings(ctx.events):

@@ -137,7 +137,7 @@ def explain(spec: CommandSpec, moderator: bool) -> Card:
         who = _("Moderators only: you can't use it here.")
     what = f"{_(spec.description)}."
     return Card(
-        f"❓ {spec.name}",
+        _("❓ {command}", command=spec.name),
         " ".join(part for part in (what, who) if part),
         tuple(fields),
         footer=_("`/cocreate help` lists every command."),

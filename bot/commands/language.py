@@ -103,6 +103,7 @@ async def community_language(ctx: Context, args: Mapping[str, Any]) -> Reply:
     ctx.community = replace(ctx.community, locale=chosen)
     if ctx.here.id == ctx.community.id:
         ctx.here = ctx.community
+    i18n.switch(ctx.locale)  # the moderator's own answers follow it unless they chose one
     await ctx.audit("language", chosen or i18n.DEFAULT)
     language = i18n.language_name(chosen or i18n.DEFAULT)
     return Reply(
