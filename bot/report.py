@@ -50,7 +50,7 @@ def trend(now: int, before: int | None, shown: str | None = None) -> str:
         # TRANSLATORS: {change} is an arrow and a number: ▲3
         "{figure} ({change} on the week before)",
         figure=text,
-        change=f"{sign}{i18n.number(abs(now - before))}",
+        change=sign + i18n.number(abs(now - before)),
     )
 
 

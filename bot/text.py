@@ -118,7 +118,7 @@ def clean_user_text(text: str, *, max_len: int, field: str, multiline: bool) -> 
                     "The `{field}` text contains an invisible control character ({code}); "
                     "please remove it.",
                     field=field,
-                    code=f"U+{ord(ch):04X}",
+                    code="U+" + format(ord(ch), "04X"),
                 )
             )
         if category == "Cs":

@@ -462,9 +462,9 @@ class DiscordPublisher:
                     "{member} earned {badge}, but I could not give them the role {role}: I need "
                     "the Manage Roles permission, and my own role must be above that one. Later "
                     "badges will be tried again.",
-                    member=f"<@{member_external_id}>",
+                    member="<@" + member_external_id + ">",
                     badge=_(badge.label),
-                    role=f"<@&{role_id}>",
+                    role="<@&" + str(role_id) + ">",
                 ),
             )
         except Exception as err:

@@ -678,7 +678,7 @@ async def _challenge_ideas(ctx: Context, args: Mapping[str, Any]) -> Reply:
             else _(
                 "There is no page {page}. `{command}` shows the first page.",
                 page=page,
-                command=f"/ideas {challenge.slug}",
+                command="/ideas " + challenge.slug,
             )
         )
         return Reply(Card(_("Ideas for {name}", name=quoted(challenge.title)), body))
