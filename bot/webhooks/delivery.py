@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
+from bot import i18n
+from bot.i18n import _, n_
 from bot.messages import MODERATORS, Card, Post, PostKind
 from bot.metrics import Metrics
 from bot.ports import Clock, Database, Publisher, Store
@@ -49,6 +51,20 @@ def backoff(settings: WebhooksSettings, attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed try."""
     seconds = settings.retry_base_seconds * 2 ** min(attempts - 1, 30)
     return timedelta(seconds=min(seconds, settings.retry_max_seconds))
+
+
+def disabled_reason(endpoint: Endpoint) -> str:
+    """Why an endpoint was disabled, for people, in the language in force (the stored
+    reason, in English, is what the operators' log and the database keep)."""
+    since = endpoint.failing_since
+    if endpoint.failures and since is not None:
+        return n_(
+            "{n} delivery in a row failed since {since}",
+            "{n} deliveries in a row failed since {since}",
+            endpoint.failures,
+            since=when(since, "UTC"),
+        )
+    return _("it kept failing")
 
 
 class WebhookDelivery:
@@ -216,7 +232,7 @@ class WebhookDelivery:
             "Cocreate-Delivery": str(delivery.id),
         }
         try:
-            url, host, _ = addresses.parse(endpoint.url, allow_private=allow_private)
+            url, host, _port = addresses.parse(endpoint.url, allow_private=allow_private)
             ip = addresses.literal(host)
             if not allow_private and ip is not None and not addresses.public(ip):
                 return None, f"{ip} is not a public address"
@@ -261,13 +277,21 @@ class WebhookDelivery:
                 if not await store.webhooks.claim_notice(endpoint.id, now):
                     continue
                 community = await store.community_by_id(endpoint.community_id)
-            card = Card(
-                f"⚠️ Webhook {endpoint.id} is disabled",
-                f"Cocreate stopped sending events to {display_inline(endpoint.url, 120)}: "
-                f"{endpoint.disabled_reason or 'it kept failing'}.\n"
-                f"`/mod webhook log {endpoint.id}` shows the answers; "
-                f"`/mod webhook enable {endpoint.id}` sends again what waits.",
-            )
+            # A post in the moderators' channel: in the community's language.
+            with i18n.speaking(community.locale):
+                card = Card(
+                    _("⚠️ Webhook {number} is disabled", number=endpoint.id),
+                    # TRANSLATORS: {reason} is why, such as "5 deliveries in a row failed
+                    # since …"; the commands stay as they are.
+                    _(
+                        "Cocreate stopped sending events to {url}: {reason}.\n"
+                        "`/mod webhook log {number}` shows the answers; "
+                        "`/mod webhook enable {number}` sends again what waits.",
+                        url=display_inline(endpoint.url, 120),
+                        reason=disabled_reason(endpoint),
+                        number=endpoint.id,
+                    ),
+                )
             publisher = self.publishers.get(community.platform)
             try:
                 if publisher is None:
