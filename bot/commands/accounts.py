@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import accounts
 from bot.commands.context import Context
+from bot.commands.moderation import platform_name
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.events import DirectMessage
@@ -65,7 +66,7 @@ async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
             _(
                 "Your {platform} account and your other one now count as one person: "
                 "one vote per idea, one set of points and badges, one place on the leaderboard.",
-                platform=ctx.platform_name,
+                platform=platform_name(ctx.here.platform),
             ),
         )
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import member_data
 from bot.commands.context import Context
-from bot.commands.moderation import MEMBER
+from bot.commands.moderation import MEMBER, platform_name
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.events import DirectMessage
@@ -101,7 +101,7 @@ async def _forget(ctx: Context, member: Member, code: str | None, *, own: bool) 
                 "here, and your name wherever it was kept. Your ideas stay, under "
                 '"{former}", and your votes keep counting anonymously, so published results '
                 "stay true. This cannot be undone.",
-                platform=ctx.platform_name,
+                platform=platform_name(ctx.here.platform),
                 former=former,
             )
             # TRANSLATORS: the commands stay as they are.
@@ -123,7 +123,7 @@ async def _forget(ctx: Context, member: Member, code: str | None, *, own: bool) 
                 "here, and their name wherever it was kept. Their ideas stay, under "
                 '"{former}", and their votes keep counting anonymously, so published results '
                 "stay true. This cannot be undone.",
-                platform=ctx.platform_name,
+                platform=platform_name(ctx.here.platform),
                 former=former,
             )
             # TRANSLATORS: the command stays as it is.

@@ -106,7 +106,7 @@ async def approve(ctx: Context, args: Mapping[str, Any]) -> Reply:
             # TRANSLATORS: {platform} is Discord or Slack.
             _(
                 "It will be posted for voting as soon as {platform} answers.",
-                platform=ctx.platform_name,
+                platform=platform_name(ctx.here.platform),
             ),
         ),
     )

@@ -19,7 +19,7 @@ from bot.messages import Card, Reply
 from bot.render import when
 from bot.text import display_inline
 from bot.webhooks import addresses
-from bot.webhooks.delivery import disabled_reason
+from bot.webhooks.delivery import disabled_reason, error_text
 from bot.webhooks.events import EVENT_TYPES, PING, body, member_data
 from bot.webhooks.ports import ACTIVE, DELIVERED, PENDING, Delivery, Endpoint, NewDelivery
 from bot.webhooks.signing import new_secret
@@ -286,15 +286,17 @@ def _log_line(d: Delivery, tz: str) -> str:
     elif d.state == PENDING and not d.attempts:
         outcome = _("⏳ waiting")
     elif d.state == PENDING:
-        # TRANSLATORS: {error} is the endpoint's answer or the network's error, in English.
+        # TRANSLATORS: {error} is the endpoint's answer, or why it could not be reached.
         outcome = _(
             "🔁 {error}; next try {when}",
-            error=display_inline(d.last_error or "", 80),
+            error=display_inline(error_text(d.last_error or ""), 80),
             when=when(d.next_attempt_at, tz),
         )
     else:
-        # TRANSLATORS: {error} is the endpoint's answer or the network's error, in English.
-        outcome = _("❌ given up: {error}", error=display_inline(d.last_error or "", 80))
+        # TRANSLATORS: {error} is the endpoint's answer, or why it could not be reached.
+        outcome = _(
+            "❌ given up: {error}", error=display_inline(error_text(d.last_error or ""), 80)
+        )
     tries = " · " + n_("{n} try", "{n} tries", d.attempts) if d.attempts > 1 else ""
     line = _(
         "{when} · webhook {number} · `{event}` · {outcome}",

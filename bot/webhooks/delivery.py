@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -25,7 +26,7 @@ from datetime import datetime, timedelta
 import aiohttp
 
 from bot import i18n
-from bot.i18n import _, n_
+from bot.i18n import N_, _, n_
 from bot.messages import MODERATORS, Card, Post, PostKind
 from bot.metrics import Metrics
 from bot.ports import Clock, Database, Publisher, Store
@@ -65,6 +66,39 @@ def disabled_reason(endpoint: Endpoint) -> str:
             since=when(since, "UTC"),
         )
     return _("it kept failing")
+
+
+#: The reasons a try failed that this worker writes (in English, into the delivery's row),
+#: as people read them: (the stored form, its message).
+_ERRORS = (
+    (re.compile(r"no answer within (?P<seconds>\S+) s"), N_("no answer within {seconds} s")),
+    (
+        re.compile(r"(?P<address>\S+) is not a public address"),
+        N_("{address} is not a public address"),
+    ),
+    (
+        re.compile(r"(?P<host>\S+) now points to (?P<address>\S+), not a public address"),
+        N_("{host} now points to {address}, not a public address"),
+    ),
+    (
+        re.compile(r"The host `(?P<host>[^`]*)` can't be found \((?P<error>.*)\)\."),
+        N_("The host `{host}` can't be found ({error})."),
+    ),
+    (
+        re.compile(r"The host `(?P<host>[^`]*)` has no address\."),
+        N_("The host `{host}` has no address."),
+    ),
+)
+
+
+def error_text(error: str) -> str:
+    """Why a try failed, in the language in force: the worker's own reasons are translated;
+    an endpoint's answer (`HTTP 500`) and a system's error stay as they were."""
+    for pattern, message in _ERRORS:
+        found = pattern.fullmatch(error)
+        if found is not None:
+            return _(message, **found.groupdict())
+    return _(error) if error else error  # a message of bot.webhooks.addresses
 
 
 class WebhookDelivery:
