@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.counting import Counting
 from bot.errors import UserError
+from bot.i18n import _
 from bot.model import Community, Member
 from bot.organisations import code_hash, new_link_code
 
@@ -94,34 +95,38 @@ async def redeem(
     accounts = store.accounts
     hashed = stored(code)
     found = await store.organisations.link_code(hashed)
-    again = "Ask for a new one with `/cocreate link`."
     if found is None:
-        raise UserError(f"That code is not known. {again}")
+        raise UserError(_("That code is not known. Ask for a new one with `/cocreate link`."))
     if found.used_at is not None:
-        raise UserError(f"That code was used already. {again}")
+        raise UserError(_("That code was used already. Ask for a new one with `/cocreate link`."))
     if found.expires_at < now:
-        raise UserError(f"That code has expired. {again}")
+        raise UserError(_("That code has expired. Ask for a new one with `/cocreate link`."))
     if found.community_id == here.id:
         raise UserError(
-            "That code comes from this community: confirm it with your account on the "
-            "other platform."
+            _(
+                "That code comes from this community: confirm it with your account on the "
+                "other platform."
+            )
         )
     if await store.organisations.home_of(found.community_id) != home:
         raise UserError(
-            "That code comes from a community that is not linked with this one: accounts "
-            "link within one organisation (moderators link communities with `/mod org link`)."
+            _(
+                "That code comes from a community that is not linked with this one: accounts "
+                "link within one organisation (moderators link communities with "
+                "`/mod org link`)."
+            )
         )
     person = await accounts.person_of(found.created_by) or found.created_by
     if account == person:
-        raise UserError("These accounts are linked already.")
+        raise UserError(_("These accounts are linked already."))
     if await accounts.person_of(account) is not None or await accounts.has_account_in(
         person, here.id
     ):
         raise UserError(
-            "One of these accounts is linked already: each person has one account per community."
+            _("One of these accounts is linked already: each person has one account per community.")
         )
     if await store.organisations.use_link_code(hashed, here.id, now) is None:
-        raise UserError(f"That code was used already. {again}")
+        raise UserError(_("That code was used already. Ask for a new one with `/cocreate link`."))
     await _merge(store, counting, account, person, home, now)
     return person
 

@@ -22,11 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from babel.numbers import format_decimal
+
+from bot import i18n
 from bot.agenda import Agenda
+from bot.i18n import _, n_
 from bot.messages import MODERATORS, Card, Post, PostKind
 from bot.model import Challenge, Idea
 from bot.ports import Clock, Database, RecentVote, Store
-from bot.render import age, idea_heading, plural, when
+from bot.render import age, idea_heading, when
 from bot.settings import AlertsSettings
 from bot.text import display_inline
 from bot.votes import EVENT
@@ -74,8 +78,16 @@ def judge(recent: Sequence[RecentVote], usual: float, settings: AlertsSettings) 
         found.append(
             Finding(
                 Rule.PACE,
-                f"{plural(n, 'vote')} in the last {window}, where an idea of this challenge "
-                f"usually gets {usual:.1f} in that time.",
+                # TRANSLATORS: {window} is a duration, such as "2 hours" or "90 minutes".
+                n_(
+                    "{n} vote in the last {window}, where an idea of this challenge "
+                    "usually gets {usual} in that time.",
+                    "{n} votes in the last {window}, where an idea of this challenge "
+                    "usually gets {usual} in that time.",
+                    n,
+                    window=window,
+                    usual=_tenths(usual),
+                ),
             )
         )
     newcomers = sum(is_new(v, settings) for v in recent)
@@ -83,19 +95,35 @@ def judge(recent: Sequence[RecentVote], usual: float, settings: AlertsSettings) 
         found.append(
             Finding(
                 Rule.NEWCOMERS,
-                f"{newcomers} of its {plural(n, 'vote')} in the last {window} come from "
-                f"accounts younger than {settings.young_account_days} days or members who "
-                f"joined less than {settings.young_member_days} days ago.",
+                # TRANSLATORS: {window} is a duration, such as "2 hours" or "90 minutes".
+                n_(
+                    "{newcomers} of its {n} vote in the last {window} come from accounts "
+                    "younger than {account_days} days or members who joined less than "
+                    "{member_days} days ago.",
+                    "{newcomers} of its {n} votes in the last {window} come from accounts "
+                    "younger than {account_days} days or members who joined less than "
+                    "{member_days} days ago.",
+                    n,
+                    newcomers=i18n.number(newcomers),
+                    window=window,
+                    account_days=i18n.number(settings.young_account_days),
+                    member_days=i18n.number(settings.young_member_days),
+                ),
             )
         )
     return found
 
 
+def _tenths(value: float) -> str:
+    """A number with one decimal, as the language in force writes it ("0.5", "0,5")."""
+    return format_decimal(value, format="#,##0.0", locale=i18n.current().replace("-", "_"))
+
+
 def _span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes % 60:
-        return plural(minutes, "minute")
-    return plural(minutes // 60, "hour")
+        return n_("{n} minute", "{n} minutes", minutes)
+    return n_("{n} hour", "{n} hours", minutes // 60)
 
 
 def voter_line(vote: RecentVote, timezone: str) -> str:
@@ -105,9 +133,11 @@ def voter_line(vote: RecentVote, timezone: str) -> str:
     return " · ".join(
         (
             display_inline(vote.display_name, 40),
-            f"account {age(vote.at - account)}" if account else "account age unknown",
-            f"joined {age(vote.at - joined)}" if joined else "join date unknown",
-            f"voted {when(vote.at, timezone)}",
+            # TRANSLATORS: {age} is how old the voter's account was, such as "2 d".
+            _("account {age}", age=age(vote.at - account)) if account else _("account age unknown"),
+            # TRANSLATORS: {age} is how long ago the voter joined, such as "3 h".
+            _("joined {age}", age=age(vote.at - joined)) if joined else _("join date unknown"),
+            _("voted {when}", when=when(vote.at, timezone)),
         )
     )
 
@@ -118,14 +148,19 @@ def alert_card(
     tz = challenge.settings.timezone
     latest = [voter_line(v, tz) for v in list(recent)[-SHOWN:][::-1]]
     return Card(
-        f"🚨 Unusual votes on {idea_heading(idea)}",
+        _("🚨 Unusual votes on {idea}", idea=idea_heading(idea)),
         "\n".join(f.evidence for f in findings),
         (
-            ("Challenge", display_inline(challenge.title, 100)),
-            ("Latest voters (ages when they voted)", "\n".join(latest)),
+            (_("Challenge"), display_inline(challenge.title, 100)),
+            (_("Latest voters (ages when they voted)"), "\n".join(latest)),
         ),
-        footer=f"/mod voters #{idea.number} lists every voter · "
-        f"/mod void <member> {challenge.slug} voids a member's votes (/mod unvoid restores them)",
+        # TRANSLATORS: the commands stay as they are; <member> is what the moderator types.
+        footer=_(
+            "/mod voters #{number} lists every voter · /mod void <member> {challenge} voids "
+            "a member's votes (/mod unvoid restores them)",
+            number=idea.number,
+            challenge=challenge.slug,
+        ),
     )
 
 
@@ -198,8 +233,12 @@ class Watch:
                 if idea.challenge_id not in paces:
                     continue  # deleted
                 challenge, usual = paces[idea.challenge_id]
+                community = await store.community_by_id(challenge.community_id)
+                # A post in the moderators' channel: in the community's language.
+                with i18n.speaking(community.locale):
+                    judged_now = judge(votes, usual, self.settings)
                 findings = []
-                for f in judge(votes, usual, self.settings):
+                for f in judged_now:
                     if (head, f.rule) in self._alerted:
                         continue
                     claimed.add((head, f.rule))
@@ -218,7 +257,8 @@ class Watch:
                     log.warning(
                         "brigading alert on idea %d: %s", head, ", ".join(f.rule for f in findings)
                     )
-                    card = alert_card(idea, challenge, findings, votes)
+                    with i18n.speaking(community.locale):
+                        card = alert_card(idea, challenge, findings, votes)
                     post_ids += await self.agenda.enqueue(
                         store, challenge.id, [Post(MODERATORS, PostKind.NOTICE, card)], now
                     )

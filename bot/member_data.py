@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from bot.i18n import N_
 from bot.model import Community, Member
 from bot.ports import PointWeights, Store
 
-#: How a forgotten member is shown everywhere.
-FORMER_MEMBER = "a former member"
+#: How a forgotten member is shown everywhere (kept as their name in English; shown with
+#: `_(FORMER_MEMBER)`).
+FORMER_MEMBER = N_("a former member")
 #: The prefix of the placeholder that replaces a forgotten member's platform id.
 PLACEHOLDER_PREFIX = "forgotten-"
 FORMAT = "cocreate.member-data"

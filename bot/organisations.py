@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.errors import UserError
+from bot.i18n import _
 from bot.model import Community
 
 LINK_VALID = timedelta(minutes=15)
@@ -32,7 +33,7 @@ _CODE_LENGTH = 8
 
 def new_link_code() -> str:
     """`ABCD-EFGH`: 40 bits, plenty for a code that works once within minutes."""
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
+    raw = "".join(secrets.choice(_ALPHABET) for _index in range(_CODE_LENGTH))
     return f"{raw[:4]}-{raw[4:]}"
 
 
@@ -98,33 +99,40 @@ async def redeem(store: OrganisationStore, code: str, community: Community, now:
     hashed = code_hash(code)
     found = await store.link_code(hashed)
     if found is None:
-        raise UserError("That code is not known. Ask for a new one with `/mod org link`.")
+        raise UserError(_("That code is not known. Ask for a new one with `/mod org link`."))
     if found.community_id == community.id:
         raise UserError(
-            "That code comes from this community: a moderator of the other community "
-            "confirms the link there with `/mod org join`."
+            _(
+                "That code comes from this community: a moderator of the other community "
+                "confirms the link there with `/mod org join`."
+            )
         )
     if found.used_at is not None:
-        raise UserError("That code was used already. Ask for a new one with `/mod org link`.")
+        raise UserError(_("That code was used already. Ask for a new one with `/mod org link`."))
     if found.expires_at < now:
-        raise UserError("That code has expired. Ask for a new one with `/mod org link`.")
+        raise UserError(_("That code has expired. Ask for a new one with `/mod org link`."))
     issuer = found.community_id
     theirs = await store.organisation_of(issuer)
     ours = await store.organisation_of(community.id)
     if ours is not None and ours == theirs:
-        raise UserError("These communities are linked already.")
+        raise UserError(_("These communities are linked already."))
     if ours is not None:
         raise UserError(
-            "This community belongs to another organisation: leave it first with `/mod org leave`."
+            _(
+                "This community belongs to another organisation: leave it first with "
+                "`/mod org leave`."
+            )
         )
     if await store.has_challenges(community.id):
         raise UserError(
-            "This community has challenges of its own, and the organisation keeps its "
-            "challenges in the community that issued the code. Link the other way round: "
-            "run `/mod org link` here, and `/mod org join` in the other community."
+            _(
+                "This community has challenges of its own, and the organisation keeps its "
+                "challenges in the community that issued the code. Link the other way round: "
+                "run `/mod org link` here, and `/mod org join` in the other community."
+            )
         )
     if await store.use_link_code(hashed, community.id, now) is None:
-        raise UserError("That code was used already. Ask for a new one with `/mod org link`.")
+        raise UserError(_("That code was used already. Ask for a new one with `/mod org link`."))
     if theirs is None:
         theirs = await store.found_organisation(community.name, issuer, now)
     await store.join_organisation(theirs, community.id, now)

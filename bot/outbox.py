@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import reminders
+from bot.i18n import _
 from bot.messages import Card, Post, PostKind
 
 #: The `kind` of a command's post in the scheduled posts' table.
@@ -78,13 +79,24 @@ class Outgoing:
 
     def describe(self) -> str:
         """What the post is: "the post of idea #12"."""
-        idea = f" of idea #{self.idea_number}" if self.idea_number is not None else ""
+        number = self.idea_number
+        if number is None:
+            return {
+                PostKind.IDEA: _("the post"),
+                PostKind.REVIEW: _("the review post"),
+                PostKind.NOTICE: _("an update"),
+                PostKind.RESULTS: _("a results post"),
+                PostKind.ANNOUNCEMENT: _("an announcement post"),
+                PostKind.REPORT: _("a report post"),
+            }[self.kind]
         return {
-            PostKind.IDEA: f"the post{idea}",
-            PostKind.REVIEW: f"the review post{idea}",
-            PostKind.NOTICE: f"an update{idea}",
-            PostKind.RESULTS: "a results post",
-        }.get(self.kind, f"a {self.kind.value} post{idea}")
+            PostKind.IDEA: _("the post of idea #{number}", number=number),
+            PostKind.REVIEW: _("the review post of idea #{number}", number=number),
+            PostKind.NOTICE: _("an update of idea #{number}", number=number),
+            PostKind.RESULTS: _("a results post"),
+            PostKind.ANNOUNCEMENT: _("an announcement post of idea #{number}", number=number),
+            PostKind.REPORT: _("a report post of idea #{number}", number=number),
+        }[self.kind]
 
 
 def group(posts: Sequence[Post]) -> list[Outgoing]:
@@ -121,10 +133,15 @@ def describe(kind: str, period: str, payload: str | None) -> str:
     if kind == reminders.KIND:
         return reminders.describe(period)
     if kind == "report":
-        return "the final brand report" if period == "final" else f"the brand report of {period}"
+        if period == "final":
+            return _("the final brand report")
+        # TRANSLATORS: {period} is a week, such as "2026-W10".
+        return _("the brand report of {period}", period=period)
+    if kind == "weekly":
+        # TRANSLATORS: {period} is a week, such as "2026-W10".
+        return _("the weekly results of {period}", period=period)
     return {
-        "announce": "the announcement",
-        "voting": "the notice that submissions closed",
-        "weekly": f"the weekly results of {period}",
-        "final": "the final results",
+        "announce": _("the announcement"),
+        "voting": _("the notice that submissions closed"),
+        "final": _("the final results"),
     }.get(kind, f"{kind} {period}")

@@ -260,9 +260,9 @@ async def test_moderator_actions_are_audited(h: Harness) -> None:
     await h.ok("/mod block ben")
     log = (await h.ok("/mod log")).card.body.splitlines()
     assert [line.split(" · ", 2)[2] for line in log[:3]] == [
-        "member.block Ben",
-        "idea.status #1 (planned)",
-        "challenge.open flavour",
+        "blocked Ben",
+        "set the status of #1 to planned",
+        "opened the challenge flavour",
     ]
     assert "can't submit ideas" in await h.refused('/idea submit title:"x" description:"y"', "ben")
 

@@ -186,8 +186,8 @@ async def test_moderation_works_from_the_linked_community_and_the_log_says_where
     notices = [p for p in both.slack.of_kind(PostKind.NOTICE) if p.channel_id == "C-IDEAS"]
     assert notices and any("planned" in str(p.card).lower() for p in notices)
     log = (await both.h.ok("/mod log")).card.body
-    assert "Mod on Slack (Partners) · idea.status #1 (planned)" in log
-    assert "Mod · challenge.create flavour" in log  # taken in the challenge's community
+    assert "Mod on Slack (Partners) · set the status of #1 to planned" in log
+    assert "Mod · created the challenge flavour" in log  # taken in the challenge's community
 
 
 async def test_editing_venues_from_one_community_keeps_the_others(both: Both) -> None:

@@ -239,7 +239,7 @@ async def test_forgetme_erases_the_member_and_keeps_the_results(
     updated = [post for _, post in h.publisher.updates if post.idea_number == ideas["zelda"]]
     assert updated and ("By", FORMER_MEMBER) in updated[-1].card.fields
     log = (await h.ok("/mod log")).card.body
-    assert f"member.forget {FORMER_MEMBER}" in log
+    assert f"forgot {FORMER_MEMBER}" in log
     board = (await h.ok("/leaderboard period:all")).card.body
     assert FORMER_MEMBER in board
 
@@ -279,7 +279,7 @@ async def test_mod_forget_is_for_moderators_and_confirmed(
     h.clock.advance(timedelta(minutes=14))
     await h.ok(f"/mod forget {WHO} confirm:{found.group(1)}")
     assert [t for t, row in await every_row(database) if WHO in row.lower()] == []
-    assert f"member.forget {FORMER_MEMBER} (by a moderator)" in (await h.ok("/mod log")).card.body
+    assert f"forgot {FORMER_MEMBER} (by a moderator)" in (await h.ok("/mod log")).card.body
     shown = (await h.ok(f"/idea show #{number}")).card.fields
     assert ("Votes", "1 vote") in shown and ("By", FORMER_MEMBER) in shown
     assert "already forgotten" in await h.refused(f'/mod forget "{FORMER_MEMBER}"')

@@ -6,23 +6,45 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot import notices, outbox
+from bot import i18n, notices, outbox
 from bot.alerts import is_new, voter_line
 from bot.commands.context import Context
 from bot.commands.ideas import IDEA, idea_posts
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.events import IdeaMerged, IdeaPublished, IdeaRejected, StatusChanged
+from bot.i18n import N_, _, n_, p_
+from bot.member_data import FORMER_MEMBER
 from bot.messages import Card, Post, PostKind, Reply
 from bot.model import SETTABLE_STATUSES, Community, Idea, IdeaStatus, Phase
 from bot.ports import PointsDelta, RecentVote
-from bot.render import idea_heading, plural, when
+from bot.render import idea_heading, when
 from bot.text import clean_user_text, display_inline
 from bot.webhooks import events as webhook_events
 
-MEMBER = Option("member", OptionKind.MEMBER, "the member", required=True, positional=True)
+MEMBER = Option("member", OptionKind.MEMBER, N_("the member"), required=True, positional=True)
 VOTERS_SHOWN = 40
 STATUS_CHOICES = tuple(s.value.replace(" ", "_") for s in SETTABLE_STATUSES)
+
+#: An idea's status as people read it.
+STATUS_NAMES: dict[IdeaStatus, str] = {
+    IdeaStatus.PENDING: N_("pending review"),
+    IdeaStatus.PUBLISHED: N_("published"),
+    IdeaStatus.REJECTED: N_("rejected"),
+    IdeaStatus.WITHDRAWN: N_("withdrawn"),
+    IdeaStatus.MERGED: N_("merged"),
+    IdeaStatus.SHORTLISTED: N_("shortlisted"),
+    IdeaStatus.PLANNED: N_("planned"),
+    IdeaStatus.IN_PROGRESS: N_("in progress"),
+    IdeaStatus.IMPLEMENTED: N_("implemented"),
+    IdeaStatus.DECLINED: N_("declined"),
+    IdeaStatus.AWAITING_AUTHOR: N_("awaiting author"),
+}
+
+
+def status_name(status: IdeaStatus) -> str:
+    """An idea's status in the language in force ("in progress")."""
+    return _(STATUS_NAMES[status])
 
 
 async def _publish(ctx: Context, idea: Idea) -> None:
@@ -38,7 +60,8 @@ async def _publish(ctx: Context, idea: Idea) -> None:
     await webhook_events.status_changed(ctx.store, challenge, published, idea.status.value, ctx.now)
     ctx.awarded(await ctx.rewards.idea_published(ctx.store, published, ctx.now))
     author = (await ctx.store.members_by_ids([idea.author_id]))[idea.author_id]
-    posts = tuple(idea_posts(published, challenge, author.display_name))
+    with ctx.publicly():
+        posts = tuple(idea_posts(published, challenge, author.display_name))
     ctx.emit(IdeaPublished(challenge, posts, published))
     await notices.tell(
         ctx.store, ctx.community.id, idea, "approved", f"approve:{idea.id}",
@@ -57,7 +80,7 @@ def _note(ctx: Context, text: str | None) -> str | None:
 @registry.command(
     "mod",
     "approve",
-    description="Approve an idea waiting for review",
+    description=N_("Approve an idea waiting for review"),
     options=(IDEA,),
     moderator=True,
     example="/mod approve #12",
@@ -65,28 +88,50 @@ def _note(ctx: Context, text: str | None) -> str | None:
 async def approve(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
     if idea.status is not IdeaStatus.PENDING:
-        raise UserError(f"#{idea.number} is {idea.status.value}, not waiting for review.")
+        # TRANSLATORS: {status} is the idea's status, such as "rejected" or "planned".
+        raise UserError(
+            _(
+                "#{number} is {status}, not waiting for review.",
+                number=idea.number,
+                status=status_name(idea.status),
+            )
+        )
     await _publish(ctx, idea)
     await ctx.audit("idea.approve", f"#{idea.number}")
-    title = f"✅ #{idea.number} is approved"
+    title = _("✅ #{number} is approved", number=idea.number)
     return Reply(
-        Card(title, "It is posted for voting."),
-        unsent=Card(title, f"It will be posted for voting as soon as {ctx.platform_name} answers."),
+        Card(title, _("It is posted for voting.")),
+        unsent=Card(
+            title,
+            # TRANSLATORS: {platform} is Discord or Slack.
+            _(
+                "It will be posted for voting as soon as {platform} answers.",
+                platform=platform_name(ctx.here.platform),
+            ),
+        ),
     )
 
 
 @registry.command(
     "mod",
     "reject",
-    description="Reject an idea, with a reason the author can read",
-    options=(IDEA, Option("reason", OptionKind.TEXT, "why", positional=True, greedy=True)),
+    description=N_("Reject an idea, with a reason the author can read"),
+    options=(IDEA, Option("reason", OptionKind.TEXT, N_("why"), positional=True, greedy=True)),
     moderator=True,
-    example="/mod reject #12 not about ice cream",
+    # TRANSLATORS: `/mod reject #12` stays as it is; the reason after it may be translated.
+    example=N_("/mod reject #12 not about ice cream"),
 )
 async def reject(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
     if idea.status not in (IdeaStatus.PENDING, IdeaStatus.PUBLISHED):
-        raise UserError(f"#{idea.number} is {idea.status.value} and can't be rejected now.")
+        # TRANSLATORS: {status} is the idea's status, such as "withdrawn" or "merged".
+        raise UserError(
+            _(
+                "#{number} is {status} and can't be rejected now.",
+                number=idea.number,
+                status=status_name(idea.status),
+            )
+        )
     reason = _note(ctx, args.get("reason"))
 
     async def reject() -> None:
@@ -111,38 +156,52 @@ async def reject(ctx: Context, args: Mapping[str, Any]) -> Reply:
         ctx.store, ctx.community.id, idea, "rejected", f"reject:{idea.id}",
         notices.rejected(idea, reason), ctx.now,
     )  # fmt: skip
-    told = notices.rejected(idea, reason)(notices.IN_THREAD)
+    with ctx.publicly():
+        told = notices.rejected(idea, reason)(notices.IN_THREAD)
     ctx.emit(IdeaRejected(challenge, await notices.thread_posts(ctx.store, [idea.id], told), idea))
     await ctx.audit("idea.reject", f"#{idea.number}", reason or "")
     return Reply(
-        Card(f"🚫 #{idea.number} is rejected", "The author sees the reason with `/idea show`.")
+        Card(
+            _("🚫 #{number} is rejected", number=idea.number),
+            _("The author sees the reason with `/idea show`."),
+        )
     )
 
 
 @registry.command(
     "mod",
     "status",
-    description="Set an idea's status, and tell the community",
+    description=N_("Set an idea's status, and tell the community"),
     options=(
         IDEA,
         Option(
             "status",
             OptionKind.CHOICE,
-            "the new status",
+            N_("the new status"),
             required=True,
             positional=True,
             choices=STATUS_CHOICES,
         ),
-        Option("note", OptionKind.TEXT, "a note for the community", positional=True, greedy=True),
+        Option(
+            "note", OptionKind.TEXT, N_("a note for the community"), positional=True, greedy=True
+        ),
     ),
     moderator=True,
-    example="/mod status #12 planned Coming in May",
+    # TRANSLATORS: `/mod status #12 planned` stays as it is; the note after it may be translated.
+    example=N_("/mod status #12 planned Coming in May"),
 )
 async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
     idea = await ctx.idea(args["idea"])
     new = IdeaStatus(args["status"].replace("_", " "))
     if idea.status in (IdeaStatus.WITHDRAWN, IdeaStatus.MERGED, IdeaStatus.REJECTED):
-        raise UserError(f"#{idea.number} is {idea.status.value}; its status can't change now.")
+        # TRANSLATORS: {status} is the idea's status, such as "withdrawn" or "merged".
+        raise UserError(
+            _(
+                "#{number} is {status}; its status can't change now.",
+                number=idea.number,
+                status=status_name(idea.status),
+            )
+        )
     before = idea.status
     if idea.status is IdeaStatus.PENDING:
         await _publish(ctx, idea)
@@ -161,8 +220,13 @@ async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
         await webhook_events.status_changed(
             ctx.store, challenge, changed, before.value, ctx.now, note
         )
-    body = f"Status: {new.value}" + (f" — {display_inline(note, 300)}" if note else "")
-    notice = Card(f"📣 Update on {idea_heading(idea)}", body)
+    with ctx.publicly():
+        body = (
+            _("Status: {status} — {note}", status=status_name(new), note=display_inline(note, 300))
+            if note
+            else _("Status: {status}", status=status_name(new))
+        )
+        notice = Card(_("📣 Update on {idea}", idea=idea_heading(idea)), body)
     # A forum venue hears it in the idea's own forum post (a post of its own would clutter
     # the forum); the other venues get the update.
     threads = (await ctx.store.conversations.threads_of([idea.id]))[idea.id]
@@ -173,23 +237,34 @@ async def status(ctx: Context, args: Mapping[str, Any]) -> Reply:
         key = f"status:{idea.id}:{new.value}:{ctx.now.isoformat()}"
         await notices.tell(ctx.store, ctx.community.id, idea, "status", key, tell_them, ctx.now)
     # The thread hears the status, and the moderator's note, even when only the note changed.
-    told = notices.status_changed(idea, new, note)(notices.IN_THREAD)
+    with ctx.publicly():
+        told = notices.status_changed(idea, new, note)(notices.IN_THREAD)
     posts += await notices.thread_posts(ctx.store, [idea.id], told)
     ctx.emit(StatusChanged(challenge, posts, idea, new))
     ctx.changed(idea.id)
     await ctx.audit("idea.status", f"#{idea.number}", new.value)
-    return Reply(Card(f"#{idea.number} is now {new.value}", "The community is told in the venues."))
+    return Reply(
+        Card(
+            # TRANSLATORS: {status} is the idea's new status, such as "planned".
+            _("#{number} is now {status}", number=idea.number, status=status_name(new)),
+            _("The community is told in the venues."),
+        )
+    )
 
 
 @registry.command(
     "mod",
     "merge",
-    description="Merge a duplicate into another idea; votes move, once per member",
+    description=N_("Merge a duplicate into another idea; votes move, once per member"),
     options=(
         Option(
-            "duplicate", OptionKind.IDEA, "the duplicate, like #7", required=True, positional=True
+            "duplicate",
+            OptionKind.IDEA,
+            N_("the duplicate, like #7"),
+            required=True,
+            positional=True,
         ),
-        Option("into", OptionKind.IDEA, "the idea that stays, like #3", required=True),
+        Option("into", OptionKind.IDEA, N_("the idea that stays, like #3"), required=True),
     ),
     moderator=True,
     example="/mod merge #14 into:#12",
@@ -202,11 +277,17 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
         assert head is not None
         target = head
     if dup.id == target.id:
-        raise UserError("An idea can't be merged into itself.")
+        raise UserError(_("An idea can't be merged into itself."))
     if dup.challenge_id != target.challenge_id:
-        raise UserError(f"#{dup.number} and #{target.number} belong to different challenges.")
+        raise UserError(
+            _(
+                "#{number} and #{other} belong to different challenges.",
+                number=dup.number,
+                other=target.number,
+            )
+        )
     if not dup.status.public or not target.status.public:
-        raise UserError("Only published ideas can be merged.")
+        raise UserError(_("Only published ideas can be merged."))
     challenge = await ctx.challenge_of(dup)
     family = await ctx.store.family(dup.id)  # whose voters hear where their votes went
 
@@ -247,23 +328,40 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
         ctx.store, ctx.community.id, dup, "merged", key, tell_them, ctx.now, voter_ideas=family
     )
     # Both threads are told, each naming the other.
-    here = Card(
-        f"🔗 {notices.heading(dup)} is merged into {notices.heading(target)}",
-        f"Its votes count for {notices.heading(target)}; the conversation goes on in its thread.",
-    )
-    there = Card(
-        f"🔗 {notices.heading(dup)} was merged into this idea",
-        f"Its votes count here now; its own thread stays as it was: {notices.heading(dup)}.",
-    )
+    with ctx.publicly():
+        here = Card(
+            _(
+                "🔗 {idea} is merged into {other}",
+                idea=notices.heading(dup),
+                other=notices.heading(target),
+            ),
+            _(
+                "Its votes count for {other}; the conversation goes on in its thread.",
+                other=notices.heading(target),
+            ),
+        )
+        there = Card(
+            _("🔗 {idea} was merged into this idea", idea=notices.heading(dup)),
+            _(
+                "Its votes count here now; its own thread stays as it was: {idea}.",
+                idea=notices.heading(dup),
+            ),
+        )
     posts = await notices.thread_posts(ctx.store, [dup.id], here)
     posts += await notices.thread_posts(ctx.store, [target.id], there)
     ctx.emit(IdeaMerged(challenge, posts, merged, target))
     await ctx.audit("idea.merge", f"#{dup.number}", f"into #{target.number}")
     return Reply(
         Card(
-            f"🔗 #{dup.number} is merged into #{target.number}",
-            f"#{target.number} now has {len(after[target.id])} votes (each member once). "
-            f"Undo with `/mod unmerge #{dup.number}`.",
+            _("🔗 #{number} is merged into #{other}", number=dup.number, other=target.number),
+            n_(
+                "#{other} now has {n} vote (each member once). Undo with `/mod unmerge #{number}`.",
+                "#{other} now has {n} votes (each member once). "
+                "Undo with `/mod unmerge #{number}`.",
+                len(after[target.id]),
+                number=dup.number,
+                other=target.number,
+            ),
         )
     )
 
@@ -271,7 +369,7 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
 @registry.command(
     "mod",
     "unmerge",
-    description="Undo a merge",
+    description=N_("Undo a merge"),
     options=(IDEA,),
     moderator=True,
     example="/mod unmerge #14",
@@ -279,7 +377,7 @@ async def merge(ctx: Context, args: Mapping[str, Any]) -> Reply:
 async def unmerge(ctx: Context, args: Mapping[str, Any]) -> Reply:
     dup = await ctx.idea(args["idea"])
     if dup.merged_into_id is None:
-        raise UserError(f"#{dup.number} is not merged into another idea.")
+        raise UserError(_("#{number} is not merged into another idea.", number=dup.number))
     head = dup.merged_into_id
     challenge = await ctx.challenge_of(dup)
 
@@ -300,29 +398,35 @@ async def unmerge(ctx: Context, args: Mapping[str, Any]) -> Reply:
     unmerged = replace(dup, status=IdeaStatus.PUBLISHED, merged_into_id=None)
     await webhook_events.status_changed(ctx.store, challenge, unmerged, dup.status.value, ctx.now)
     await ctx.audit("idea.unmerge", f"#{dup.number}")
-    return Reply(Card(f"✂️ #{dup.number} stands on its own again", "Its own votes count for it."))
+    return Reply(
+        Card(
+            _("✂️ #{number} stands on its own again", number=dup.number),
+            _("Its own votes count for it."),
+        )
+    )
 
 
 async def _set_block(ctx: Context, args: Mapping[str, Any], blocked: bool) -> Reply:
     member = await ctx.target_member(args["member"])
     if member.id == ctx.member.id:
-        raise UserError("You can't block or unblock yourself.")
+        raise UserError(_("You can't block or unblock yourself."))
     await ctx.store.set_blocked(member.id, blocked)
     name = display_inline(member.display_name, 60)
     await ctx.audit("member.block" if blocked else "member.unblock", name)
     if blocked:
         return Reply(
             Card(
-                f"⛔ {name} is blocked", "They can't submit ideas, and their new votes don't count."
+                _("⛔ {name} is blocked", name=name),
+                _("They can't submit ideas, and their new votes don't count."),
             )
         )
-    return Reply(Card(f"✅ {name} is unblocked", "They can take part again."))
+    return Reply(Card(_("✅ {name} is unblocked", name=name), _("They can take part again.")))
 
 
 @registry.command(
     "mod",
     "block",
-    description="Stop a member from submitting and voting",
+    description=N_("Stop a member from submitting and voting"),
     options=(MEMBER,),
     moderator=True,
     example="/mod block @spammer",
@@ -334,7 +438,7 @@ async def block(ctx: Context, args: Mapping[str, Any]) -> Reply:
 @registry.command(
     "mod",
     "unblock",
-    description="Let a blocked member take part again",
+    description=N_("Let a blocked member take part again"),
     options=(MEMBER,),
     moderator=True,
     example="/mod unblock @spammer",
@@ -343,7 +447,7 @@ async def unblock(ctx: Context, args: Mapping[str, Any]) -> Reply:
     return await _set_block(ctx, args, False)
 
 
-CHALLENGE = Option("challenge", OptionKind.CHALLENGE, "the challenge", positional=True)
+CHALLENGE = Option("challenge", OptionKind.CHALLENGE, N_("the challenge"), positional=True)
 
 
 async def _set_void(ctx: Context, args: Mapping[str, Any], voiding: bool) -> Reply:
@@ -355,12 +459,18 @@ async def _set_void(ctx: Context, args: Mapping[str, Any], voiding: bool) -> Rep
     title = display_inline(challenge.title, 60)
     if challenge.phase is Phase.CLOSED:
         raise UserError(
-            f"{title} is closed: its results are final, and its votes stay as they are."
+            _(
+                "{challenge} is closed: its results are final, and its votes stay as they are.",
+                challenge=title,
+            )
         )
     held = await ctx.store.voided_members([challenge.id], [member.id])
     if bool(held) == voiding:
-        state = "are already void" if voiding else "are not void"
-        raise UserError(f"{name}'s votes in {title} {state}.")
+        raise UserError(
+            _("{name}'s votes in {challenge} are already void.", name=name, challenge=title)
+            if voiding
+            else _("{name}'s votes in {challenge} are not void.", name=name, challenge=title)
+        )
     rows = await ctx.store.member_votes(challenge.id, member.id)
     voted = await ctx.store.ideas_by_ids({r.idea_id for r in rows})
     heads = {i.merged_into_id or i.id for i in voted.values()}
@@ -382,29 +492,54 @@ async def _set_void(ctx: Context, args: Mapping[str, Any], voiding: bool) -> Rep
     ctx.changed(*heads)
     await ctx.audit("member.void" if voiding else "member.unvoid", name, challenge.slug)
     numbers = ", ".join(f"#{i.number}" for i in sorted(voted.values(), key=lambda i: i.number))
-    what = plural(len(rows), "vote") + (f" ({numbers})" if numbers else "")
-    count = "counts" if len(rows) == 1 else "count"
+    n = len(rows)
     if voiding:
-        return Reply(
-            Card(
-                f"🧹 {name}'s votes in {title} are void",
-                f"{what} no longer {count}, and their new votes in this challenge don't "
-                f"count either. `/mod unvoid {member.external_id} {challenge.slug}` restores "
-                "them all.",
+        if numbers:
+            body = n_(
+                "{n} vote ({numbers}) no longer counts, and their new votes in this challenge "
+                "don't count either. `/mod unvoid {member} {challenge}` restores them all.",
+                "{n} votes ({numbers}) no longer count, and their new votes in this challenge "
+                "don't count either. `/mod unvoid {member} {challenge}` restores them all.",
+                n,
+                numbers=numbers,
+                member=member.external_id,
+                challenge=challenge.slug,
             )
+        else:
+            body = n_(
+                "{n} vote no longer counts, and their new votes in this challenge "
+                "don't count either. `/mod unvoid {member} {challenge}` restores them all.",
+                "{n} votes no longer count, and their new votes in this challenge "
+                "don't count either. `/mod unvoid {member} {challenge}` restores them all.",
+                n,
+                member=member.external_id,
+                challenge=challenge.slug,
+            )
+        return Reply(
+            Card(_("🧹 {name}'s votes in {challenge} are void", name=name, challenge=title), body)
+        )
+    if numbers:
+        body = n_(
+            "{n} vote ({numbers}) counts again, those cast while they were void included.",
+            "{n} votes ({numbers}) count again, those cast while they were void included.",
+            n,
+            numbers=numbers,
+        )
+    else:
+        body = n_(
+            "{n} vote counts again, those cast while they were void included.",
+            "{n} votes count again, those cast while they were void included.",
+            n,
         )
     return Reply(
-        Card(
-            f"♻️ {name}'s votes in {title} count again",
-            f"{what} {count} again, those cast while they were void included.",
-        )
+        Card(_("♻️ {name}'s votes in {challenge} count again", name=name, challenge=title), body)
     )
 
 
 @registry.command(
     "mod",
     "void",
-    description="Void a member's votes in a challenge (suspected brigading)",
+    description=N_("Void a member's votes in a challenge (suspected brigading)"),
     options=(MEMBER, CHALLENGE),
     moderator=True,
     example="/mod void @brigader next-flavour",
@@ -416,7 +551,7 @@ async def void(ctx: Context, args: Mapping[str, Any]) -> Reply:
 @registry.command(
     "mod",
     "unvoid",
-    description="Restore a member's voided votes in a challenge",
+    description=N_("Restore a member's voided votes in a challenge"),
     options=(MEMBER, CHALLENGE),
     moderator=True,
     example="/mod unvoid @brigader next-flavour",
@@ -428,7 +563,7 @@ async def unvoid(ctx: Context, args: Mapping[str, Any]) -> Reply:
 @registry.command(
     "mod",
     "voters",
-    description="An idea's voters: account and join ages, and when they voted",
+    description=N_("An idea's voters: account and join ages, and when they voted"),
     options=(IDEA,),
     moderator=True,
     example="/mod voters #12",
@@ -454,27 +589,40 @@ async def voters(ctx: Context, args: Mapping[str, Any]) -> Reply:
     new = sum(is_new(v, ctx.settings.alerts) for v in recent)
     lines = [
         voter_line(r, tz)
-        + (f" · on #{numbers[v.idea_id]}" if v.idea_id != idea.id else "")
-        + (" · void" if v.voided else "")
+        # TRANSLATORS: a vote cast on another idea merged into this one
+        + (" · " + _("on #{number}", number=numbers[v.idea_id]) if v.idea_id != idea.id else "")
+        + (" · " + p_("a voided vote", "void") if v.voided else "")
         for r, v in zip(recent, rows, strict=True)
     ][:VOTERS_SHOWN]
     if len(rows) > VOTERS_SHOWN:
-        lines.append(f"…and {len(rows) - VOTERS_SHOWN} older votes.")
+        older = len(rows) - VOTERS_SHOWN
+        lines.append(n_("…and {n} older vote.", "…and {n} older votes.", older))
     alerts = ctx.settings.alerts
     return Reply(
         Card(
-            f"🗳️ Voters of {idea_heading(idea)}",
-            "\n".join(lines) or "Nobody has voted yet.",
+            _("🗳️ Voters of {idea}", idea=idea_heading(idea)),
+            "\n".join(lines) or _("Nobody has voted yet."),
             (
                 (
-                    "New accounts or members",
-                    f"{new} of {plural(len(rows), 'vote')} (accounts under "
-                    f"{alerts.young_account_days} days, members under "
-                    f"{alerts.young_member_days} days)",
+                    _("New accounts or members"),
+                    n_(
+                        "{new} of {n} vote (accounts under {account_days} days, members "
+                        "under {member_days} days)",
+                        "{new} of {n} votes (accounts under {account_days} days, members "
+                        "under {member_days} days)",
+                        len(rows),
+                        new=i18n.number(new),
+                        account_days=i18n.number(alerts.young_account_days),
+                        member_days=i18n.number(alerts.young_member_days),
+                    ),
                 ),
             ),
-            footer="Ages are as the platform gave them, at the time of the vote. "
-            f"/mod void <member> {challenge.slug} voids a member's votes.",
+            # TRANSLATORS: `/mod void` stays as it is; <member> is what the moderator types.
+            footer=_(
+                "Ages are as the platform gave them, at the time of the vote. "
+                "/mod void <member> {challenge} voids a member's votes.",
+                challenge=challenge.slug,
+            ),
         )
     )
 
@@ -482,7 +630,7 @@ async def voters(ctx: Context, args: Mapping[str, Any]) -> Reply:
 @registry.command(
     "mod",
     "queue",
-    description="Ideas waiting for review",
+    description=N_("Ideas waiting for review"),
     options=(CHALLENGE,),
     moderator=True,
     example="/mod queue",
@@ -496,58 +644,179 @@ async def queue(ctx: Context, args: Mapping[str, Any]) -> Reply:
     for challenge in chosen:
         for idea in await ctx.store.ideas(challenge.id, [IdeaStatus.PENDING]):
             lines.append(f"{idea_heading(idea)} · {display_inline(challenge.title, 40)}")
-    body = "\n".join(lines) or "Nothing is waiting for review."
-    return Reply(Card("🗂️ Review queue", body, footer="/mod approve #n · /mod reject #n reason"))
+    body = "\n".join(lines) or _("Nothing is waiting for review.")
+    return Reply(
+        Card(
+            _("🗂️ Review queue"),
+            body,
+            # TRANSLATORS: the commands stay as they are; "reason" is what the moderator types.
+            footer=_("/mod approve #n · /mod reject #n reason"),
+        )
+    )
+
+
+#: What `/mod log` says of each moderator action (its key in the log): `{target}` is what
+#: it was done to; a message with `{detail}` says the detail itself, otherwise the detail
+#: follows in brackets.
+AUDIT_ACTIONS: dict[str, str] = {
+    "idea.approve": N_("approved {target}"),
+    "idea.reject": N_("rejected {target}"),
+    # TRANSLATORS: {detail} is the idea's new status, such as "planned".
+    "idea.status": N_("set the status of {target} to {detail}"),
+    "idea.merge": N_("merged {target} into {detail}"),
+    "idea.unmerge": N_("unmerged {target}"),
+    "idea.edit": N_("edited {target}"),
+    # TRANSLATORS: {detail} is the name of the member the idea was captured for.
+    "idea.capture": N_("captured {target} for {detail}"),
+    "member.block": N_("blocked {target}"),
+    "member.unblock": N_("unblocked {target}"),
+    "member.void": N_("voided the votes of {target}"),
+    "member.unvoid": N_("restored the votes of {target}"),
+    "member.forget": N_("forgot {target}"),
+    "post.cancel": N_("cancelled post {target}"),
+    "post.retry": N_("tried post {target} again"),
+    "challenge.create": N_("created the challenge {target}"),
+    "challenge.edit": N_("edited the challenge {target}"),
+    "challenge.open": N_("opened the challenge {target}"),
+    "challenge.advance": N_("moved the challenge {target} on"),
+    "challenge.close": N_("closed the challenge {target}"),
+    "challenge.delete": N_("deleted the challenge {target}"),
+    "results.post": N_("posted the results of {target}"),
+    "results.loop": N_("posted “You said, we did”"),
+    "export": N_("exported {target}"),
+    # TRANSLATORS: {target} is a language tag, such as "de" or "pt-BR".
+    "language": N_("set the community's language to {target}"),
+    "token.create": N_("created API token {target}"),
+    "token.revoke": N_("revoked API token {target}"),
+    "webhook.add": N_("added webhook {target}"),
+    "webhook.remove": N_("removed webhook {target}"),
+    "webhook.enable": N_("enabled webhook {target}"),
+    "org.link": N_("issued a code to link a community"),
+    "org.join": N_("linked this community into organisation {target}"),
+    "org.leave": N_("unlinked this community from its organisation"),
+}
+#: The words the log keeps before what an action was done to ("token 3") and before its
+#: detail ("into #3"), by action: the message says them in the language in force.
+_TARGET_PREFIXES = {
+    "token.create": "token ",
+    "token.revoke": "token ",
+    "webhook.add": "webhook ",
+    "webhook.remove": "webhook ",
+    "webhook.enable": "webhook ",
+    "org.join": "organisation ",
+}
+_DETAIL_PREFIXES = {"idea.merge": "into ", "idea.capture": "for "}
+#: Details the log keeps in words.
+AUDIT_DETAILS: dict[str, str] = {
+    "at their own request": N_("at their own request"),
+    "by a moderator": N_("by a moderator"),
+    "voting": N_("to voting"),
+}
+
+
+def _unprefixed(text: str, prefix: str | None) -> str:
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
+
+
+def _audit_detail(action: str, detail: str) -> str:
+    if action == "idea.status":
+        found = next((s for s in IdeaStatus if s.value == detail), None)
+        return status_name(found) if found is not None else detail
+    if action == "results.loop":
+        count = detail.split(" ", 1)[0]
+        if count.isdigit():
+            return n_("{n} idea", "{n} ideas", int(count))
+    if detail in AUDIT_DETAILS:
+        return _(AUDIT_DETAILS[detail])
+    return _unprefixed(detail, _DETAIL_PREFIXES.get(action))
+
+
+def audit_text(action: str, target: str, detail: str) -> str:
+    """A moderator action as `/mod log` says it: "blocked Ben (spam)"."""
+    message = AUDIT_ACTIONS.get(action)
+    target = _unprefixed(target, _TARGET_PREFIXES.get(action))
+    if target == FORMER_MEMBER:
+        target = _(FORMER_MEMBER)
+    shown = display_inline(_audit_detail(action, detail), 80) if detail else ""
+    if message is None:
+        text = f"{action} {target}"
+    elif "{detail}" in message:
+        return _(message, target=target, detail=shown)
+    else:
+        text = _(message, target=target)
+    return f"{text} ({shown})" if shown else text
 
 
 @registry.command(
-    "mod", "log", description="Recent moderator actions", moderator=True, example="/mod log"
+    "mod", "log", description=N_("Recent moderator actions"), moderator=True, example="/mod log"
 )
 async def audit_log(ctx: Context, args: Mapping[str, Any]) -> Reply:
     entries = await ctx.store.audit_entries(ctx.community.id, limit=20)
     names = await ctx.store.members_by_ids({e.actor_id for e in entries})
     sources = {i: await ctx.store.community_by_id(i) for i in {e.source_id for e in entries} if i}
     tz = ctx.settings.core.default_timezone
-    lines = [
-        f"{when(e.at, tz)} · {display_inline(names[e.actor_id].display_name, 40)}"
-        + (f" on {_where(sources[e.source_id])}" if e.source_id else "")
-        + f" · {e.action} {e.target}"
-        + (f" ({display_inline(e.detail, 80)})" if e.detail else "")
-        for e in entries
-    ]
-    return Reply(Card("📜 Moderator log", "\n".join(lines) or "No moderator actions yet."))
+    lines = []
+    for e in entries:
+        at = when(e.at, tz)
+        actor = display_inline(names[e.actor_id].display_name, 40)
+        if actor == FORMER_MEMBER:
+            actor = _(FORMER_MEMBER)
+        action = audit_text(e.action, e.target, e.detail)
+        if e.source_id:
+            # TRANSLATORS: {where} is a linked community, such as "Slack (Acme)".
+            line = _(
+                "{when} · {actor} on {where} · {action}",
+                when=at,
+                actor=actor,
+                where=_where(sources[e.source_id]),
+                action=action,
+            )
+        else:
+            line = _("{when} · {actor} · {action}", when=at, actor=actor, action=action)
+        lines.append(line)
+    return Reply(Card(_("📜 Moderator log"), "\n".join(lines) or _("No moderator actions yet.")))
+
+
+#: Platforms whose name is a word of the language.
+PLATFORM_NAMES = {"console": N_("Console")}
+
+
+def platform_name(platform: str) -> str:
+    """A platform as people call it: "Slack", "Discord", "Console"."""
+    named = PLATFORM_NAMES.get(platform)
+    return _(named) if named is not None else platform.capitalize()
 
 
 def _where(community: Community) -> str:
     """A linked community as the log names it: "Slack (Acme)"."""
-    return f"{community.platform.capitalize()} ({display_inline(community.name, 40)})"
+    return f"{platform_name(community.platform)} ({display_inline(community.name, 40)})"
 
 
 #: The largest number a platform's integer option carries (Discord's: 2^53 - 1).
 POST_NUMBER_MAX = 2**53 - 1
 POST_STATES = {
-    "retry": "waiting to be tried again",
-    "claimed": "being sent",
-    "failed": "given up on",
+    "retry": N_("waiting to be tried again"),
+    "claimed": N_("being sent"),
+    "failed": N_("given up on"),
 }
 
 
 @registry.command(
     "mod",
     "posts",
-    description="Posts not sent yet (or given up on); cancel one, or try one again now",
+    description=N_("Posts not sent yet (or given up on); cancel one, or try one again now"),
     options=(
         Option(
             "cancel",
             OptionKind.INT,
-            "the number of a post to stop trying",
+            N_("the number of a post to stop trying"),
             min_value=1,
             max_value=POST_NUMBER_MAX,
         ),
         Option(
             "retry",
             OptionKind.INT,
-            "the number of a post to try again now",
+            N_("the number of a post to try again now"),
             min_value=1,
             max_value=POST_NUMBER_MAX,
         ),
@@ -568,17 +837,26 @@ async def posts(ctx: Context, args: Mapping[str, Any]) -> Reply:
         )
         if not moved:
             raise UserError(
-                f"Post {post_id} is not waiting here. `/mod posts` lists those that are."
+                _(
+                    "Post {number} is not waiting here. `/mod posts` lists those that are.",
+                    number=post_id,
+                )
             )
         await ctx.audit("post.cancel" if cancel else "post.retry", str(post_id))
         if not cancel:
             ctx.reschedule()
         if cancel:
             return Reply(
-                Card(f"🛑 Post {post_id} is cancelled", "Cocreate stops trying to send it.")
+                Card(
+                    _("🛑 Post {number} is cancelled", number=post_id),
+                    _("Cocreate stops trying to send it."),
+                )
             )
         return Reply(
-            Card(f"🔁 Post {post_id} is tried again now", "`/mod posts` shows how it went.")
+            Card(
+                _("🔁 Post {number} is tried again now", number=post_id),
+                _("`/mod posts` shows how it went."),
+            )
         )
     waiting = await ctx.store.unsent_posts(ctx.community.id)
     slugs = {c.id: c.slug for c in await ctx.store.challenges(ctx.community.id)}
@@ -586,19 +864,38 @@ async def posts(ctx: Context, args: Mapping[str, Any]) -> Reply:
     lines = []
     for p in waiting[:20]:
         what = outbox.describe(p.kind, p.period, p.payload)
-        state = POST_STATES.get(p.state, p.state)
-        retry = f", next try {when(p.next_attempt_at, tz)}" if p.next_attempt_at else ""
+        state = _(POST_STATES[p.state]) if p.state in POST_STATES else p.state
         error = f" — {display_inline(p.last_error, 120)}" if p.last_error else ""
-        lines.append(
-            f"{p.id} · {what} in {slugs.get(p.challenge_id, '?')} · {state} after "
-            f"{p.attempts} tries{retry}{error}"
-        )
+        where = slugs.get(p.challenge_id, "?")
+        if p.next_attempt_at:
+            line = n_(
+                "{number} · {what} in {challenge} · {state} after {n} try, next try {when}",
+                "{number} · {what} in {challenge} · {state} after {n} tries, next try {when}",
+                p.attempts,
+                number=p.id,
+                what=what,
+                challenge=where,
+                state=state,
+                when=when(p.next_attempt_at, tz),
+            )
+        else:
+            line = n_(
+                "{number} · {what} in {challenge} · {state} after {n} try",
+                "{number} · {what} in {challenge} · {state} after {n} tries",
+                p.attempts,
+                number=p.id,
+                what=what,
+                challenge=where,
+                state=state,
+            )
+        lines.append(line + error)
     if len(waiting) > 20:
-        lines.append(f"…and {len(waiting) - 20} more.")
+        lines.append(n_("…and {n} more.", "…and {n} more.", len(waiting) - 20))
     return Reply(
         Card(
-            "📮 Posts not sent yet",
-            "\n".join(lines) or "Every post has been sent.",
-            footer="/mod posts cancel:N stops one · /mod posts retry:N tries one again now",
+            _("📮 Posts not sent yet"),
+            "\n".join(lines) or _("Every post has been sent."),
+            # TRANSLATORS: the commands stay as they are.
+            footer=_("/mod posts cancel:N stops one · /mod posts retry:N tries one again now"),
         )
     )

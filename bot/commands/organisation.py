@@ -6,14 +6,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.commands.context import Context
+from bot.commands.moderation import platform_name
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
+from bot.i18n import N_, _, n_
 from bot.messages import Card, Reply
 from bot.organisations import LINK_VALID, code_hash, new_link_code, redeem
 from bot.text import display_inline
 
 CODE = Option(
-    "code", OptionKind.TEXT, "the code from the other community", required=True, positional=True
+    "code",
+    OptionKind.TEXT,
+    N_("the code from the other community"),
+    required=True,
+    positional=True,
 )
 
 
@@ -21,7 +27,7 @@ CODE = Option(
     "mod",
     "org",
     "link",
-    description="A one-time code that links another community with this one",
+    description=N_("A one-time code that links another community with this one"),
     moderator=True,
     example="/mod org link",
 )
@@ -34,10 +40,17 @@ async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
     minutes = int(LINK_VALID.total_seconds() // 60)
     return Reply(
         Card(
-            f"🔗 Link code: {code}",
-            f"Give it to a moderator of the other community (Discord, Slack or the console). "
-            f"They confirm the link there with `/mod org join {code}` within {minutes} "
-            "minutes. It works once; nothing is linked until they do.",
+            _("🔗 Link code: {code}", code=code),
+            n_(
+                "Give it to a moderator of the other community (Discord, Slack or the console). "
+                "They confirm the link there with `/mod org join {code}` within {n} "
+                "minute. It works once; nothing is linked until they do.",
+                "Give it to a moderator of the other community (Discord, Slack or the console). "
+                "They confirm the link there with `/mod org join {code}` within {n} "
+                "minutes. It works once; nothing is linked until they do.",
+                minutes,
+                code=code,
+            ),
         )
     )
 
@@ -46,7 +59,7 @@ async def link(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "mod",
     "org",
     "join",
-    description="Confirm a link with the community that gave you this code",
+    description=N_("Confirm a link with the community that gave you this code"),
     options=(CODE,),
     moderator=True,
     example="/mod org join ABCD-EFGH",
@@ -55,7 +68,10 @@ async def join(ctx: Context, args: Mapping[str, Any]) -> Reply:
     organisation = await redeem(ctx.store.organisations, args["code"], ctx.here, ctx.now)
     await ctx.audit("org.join", f"organisation {organisation}")
     return Reply(
-        Card("🔗 Linked", "This community now belongs to the organisation:\n" + await _list(ctx)),
+        Card(
+            _("🔗 Linked"),
+            _("This community now belongs to the organisation:") + "\n" + await _list(ctx),
+        ),
         ephemeral=False,
     )
 
@@ -64,22 +80,22 @@ async def join(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "mod",
     "org",
     "show",
-    description="The communities linked with this one",
+    description=N_("The communities linked with this one"),
     moderator=True,
     example="/mod org show",
 )
 async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
     listed = await _list(ctx)
     if not listed:
-        return Reply(Card("No linked communities", "Link one with `/mod org link`."))
-    return Reply(Card("🔗 Linked communities", listed))
+        return Reply(Card(_("No linked communities"), _("Link one with `/mod org link`.")))
+    return Reply(Card(_("🔗 Linked communities"), listed))
 
 
 @registry.command(
     "mod",
     "org",
     "leave",
-    description="Unlink this community from the others",
+    description=N_("Unlink this community from the others"),
     moderator=True,
     example="/mod org leave",
 )
@@ -87,15 +103,17 @@ async def leave(ctx: Context, args: Mapping[str, Any]) -> Reply:
     store = ctx.store.organisations
     home = await store.home_of(ctx.here.id)
     if home is None:
-        raise UserError("This community is not linked with any other.")
+        raise UserError(_("This community is not linked with any other."))
     if home.id == ctx.here.id:
         raise UserError(
-            "This community keeps the organisation's challenges: the other communities "
-            "leave first (`/mod org leave` there)."
+            _(
+                "This community keeps the organisation's challenges: the other communities "
+                "leave first (`/mod org leave` there)."
+            )
         )
     await ctx.store.organisations.leave_organisation(ctx.here.id)
     await ctx.audit("org.leave", "")
-    return Reply(Card("✂️ Unlinked", "This community stands on its own again."))
+    return Reply(Card(_("✂️ Unlinked"), _("This community stands on its own again.")))
 
 
 async def _list(ctx: Context) -> str:
@@ -104,8 +122,8 @@ async def _list(ctx: Context) -> str:
     if organisation is None:
         return ""
     return "\n".join(
-        f"• {display_inline(c.name, 80)} ({c.platform.capitalize()})"
-        + (" — keeps the challenges" if n == 0 else "")
-        + (" — this one" if c.id == ctx.here.id else "")
+        f"• {display_inline(c.name, 80)} ({platform_name(c.platform)})"
+        + (" — " + _("keeps the challenges") if n == 0 else "")
+        + (" — " + _("this one") if c.id == ctx.here.id else "")
         for n, c in enumerate(await store.communities_of(organisation))
     )

@@ -14,10 +14,12 @@ from typing import Any
 from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
+from bot.i18n import N_, _, n_
 from bot.messages import Card, Reply
 from bot.render import when
 from bot.text import display_inline
 from bot.webhooks import addresses
+from bot.webhooks.delivery import disabled_reason, error_text
 from bot.webhooks.events import EVENT_TYPES, PING, body, member_data
 from bot.webhooks.ports import ACTIVE, DELIVERED, PENDING, Delivery, Endpoint, NewDelivery
 from bot.webhooks.signing import new_secret
@@ -27,7 +29,7 @@ ENDPOINT_MAX = 2**53 - 1
 ENDPOINT = Option(
     "endpoint",
     OptionKind.INT,
-    "the webhook's number, from `/mod webhook list`",
+    N_("the webhook's number, from `/mod webhook list`"),
     required=True,
     positional=True,
     min_value=1,
@@ -45,36 +47,50 @@ def _events(text: str | None) -> tuple[str, ...]:
         return EVENT_TYPES
     unknown = [w for w in words if w.casefold() not in EVENT_TYPES]
     if unknown:
+        # TRANSLATORS: the event names and `all` stay as they are.
         raise UserError(
-            f"There is no event `{display_inline(unknown[0], 40)}`. Events: "
-            + ", ".join(f"`{e}`" for e in EVENT_TYPES)
-            + " (or `all`, the default)."
+            _(
+                "There is no event `{event}`. Events: {events} (or `all`, the default).",
+                event=display_inline(unknown[0], 40),
+                events=", ".join(f"`{e}`" for e in EVENT_TYPES),
+            )
         )
     return tuple(e for e in EVENT_TYPES if e in {w.casefold() for w in words})
 
 
 def _describe(e: Endpoint, tz: str) -> str:
-    events = "all events" if set(e.events) >= set(EVENT_TYPES) else ", ".join(e.events)
+    events = _("all events") if set(e.events) >= set(EVENT_TYPES) else ", ".join(e.events)
     line = f"**{e.id}** · {display_inline(e.url, 120)} · {events}"
     if e.state != ACTIVE:
-        since = f" since {when(e.disabled_at, tz)}" if e.disabled_at else ""
-        line += f"\n    ⛔ disabled{since}: {display_inline(e.disabled_reason or '', 160)}"
+        why = display_inline(disabled_reason(e), 160)
+        if e.disabled_at:
+            disabled = _(
+                "⛔ disabled since {when}: {reason}", when=when(e.disabled_at, tz), reason=why
+            )
+        else:
+            disabled = _("⛔ disabled: {reason}", reason=why)
+        line += "\n    " + disabled
     elif e.failures:
-        line += f"\n    ⚠️ {e.failures} failed deliveries in a row"
+        line += "\n    " + n_(
+            "⚠️ {n} failed delivery in a row", "⚠️ {n} failed deliveries in a row", e.failures
+        )
     return line
 
 
 async def _endpoint(ctx: Context, number: int) -> Endpoint:
     found = await ctx.store.webhooks.endpoint(ctx.community.id, number)
     if found is None:
-        raise UserError(f"There is no webhook {number} here. `/mod webhook list` lists them.")
+        raise UserError(
+            _("There is no webhook {number} here. `/mod webhook list` lists them.", number=number)
+        )
     return found
 
 
 def _check_enabled(ctx: Context) -> None:
     if not ctx.settings.webhooks.enabled:
+        # TRANSLATORS: `webhooks.enabled` is a setting's name: it stays as it is.
         raise UserError(
-            "Webhooks are turned off on this Cocreate (`webhooks.enabled`); ask its operator."
+            _("Webhooks are turned off on this Cocreate (`webhooks.enabled`); ask its operator.")
         )
 
 
@@ -82,15 +98,19 @@ def _check_enabled(ctx: Context) -> None:
     "mod",
     "webhook",
     "add",
-    description="Send this community's events to an HTTPS endpoint",
+    description=N_("Send this community's events to an HTTPS endpoint"),
     options=(
         Option(
-            "url", OptionKind.TEXT, "the endpoint's https:// URL", required=True, positional=True
+            "url",
+            OptionKind.TEXT,
+            N_("the endpoint's https:// URL"),
+            required=True,
+            positional=True,
         ),
         Option(
             "events",
             OptionKind.TEXT,
-            "event types, comma-separated (default: all)",
+            N_("event types, comma-separated (default: all)"),
             positional=True,
             greedy=True,
         ),
@@ -108,29 +128,54 @@ async def add(ctx: Context, args: Mapping[str, Any]) -> Reply:
             RESOLVE_TIMEOUT_S,
         )
     except TimeoutError:
-        raise UserError("The URL's host did not resolve in time; try again.") from None
+        raise UserError(_("The URL's host did not resolve in time; try again.")) from None
     existing = await ctx.store.webhooks.endpoints(ctx.community.id)
     same = [e for e in existing if e.url == url]
     if same:
-        raise UserError(f"That URL is webhook {same[0].id} already. `/mod webhook list` shows it.")
+        raise UserError(
+            _(
+                "That URL is webhook {number} already. `/mod webhook list` shows it.",
+                number=same[0].id,
+            )
+        )
     if len(existing) >= settings.max_endpoints:
         raise UserError(
-            f"This community has {len(existing)} webhooks, the most allowed. "
-            "Remove one with `/mod webhook remove N` first."
+            n_(
+                "This community has {n} webhook, the most allowed. "
+                "Remove one with `/mod webhook remove N` first.",
+                "This community has {n} webhooks, the most allowed. "
+                "Remove one with `/mod webhook remove N` first.",
+                len(existing),
+            )
         )
     secret = new_secret()
     number = await ctx.store.webhooks.add_endpoint(
         ctx.community.id, url, events, secret, ctx.member.id, ctx.now
     )
     await ctx.audit("webhook.add", f"webhook {number}", url)
-    listed = "all events" if events == EVENT_TYPES else ", ".join(events)
+    if events == EVENT_TYPES:
+        sends = _(
+            "Cocreate sends all events to {url}, signed with this secret:",
+            url=display_inline(url, 120),
+        )
+    else:
+        # TRANSLATORS: {events} lists event names, such as "idea.published, results.final".
+        sends = _(
+            "Cocreate sends {events} to {url}, signed with this secret:",
+            events=", ".join(events),
+            url=display_inline(url, 120),
+        )
     return Reply(
         Card(
-            f"🪝 Webhook {number} added",
-            f"Cocreate sends {listed} to {display_inline(url, 120)}, signed with this secret:\n"
-            f"`{secret}`\n"
-            "Keep it now: it is shown only this once. Check the `Cocreate-Signature` "
-            f"header with it (see the README). Try it with `/mod webhook test {number}`.",
+            _("🪝 Webhook {number} added", number=number),
+            sends
+            + f"\n`{secret}`\n"
+            # TRANSLATORS: `Cocreate-Signature` is an HTTP header's name: it stays as it is.
+            + _(
+                "Keep it now: it is shown only this once. Check the `Cocreate-Signature` "
+                "header with it (see the README). Try it with `/mod webhook test {number}`.",
+                number=number,
+            ),
         )
     )
 
@@ -139,7 +184,7 @@ async def add(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "mod",
     "webhook",
     "list",
-    description="This community's webhooks",
+    description=N_("This community's webhooks"),
     moderator=True,
     example="/mod webhook list",
 )
@@ -147,13 +192,14 @@ async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     found = await ctx.store.webhooks.endpoints(ctx.community.id)
     tz = ctx.settings.core.default_timezone
     body_text = "\n".join(_describe(e, tz) for e in found) or (
-        "No webhooks yet. Add one with `/mod webhook add https://…`."
+        _("No webhooks yet. Add one with `/mod webhook add https://…`.")
     )
     return Reply(
         Card(
-            "🪝 Webhooks",
+            _("🪝 Webhooks"),
             body_text,
-            footer="/mod webhook test N · /mod webhook log [N] · /mod webhook remove N",
+            # TRANSLATORS: the commands stay as they are; N is a webhook's number.
+            footer=_("/mod webhook test N · /mod webhook log [N] · /mod webhook remove N"),
         )
     )
 
@@ -162,7 +208,7 @@ async def list_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "mod",
     "webhook",
     "remove",
-    description="Stop sending events to a webhook, and forget it",
+    description=N_("Stop sending events to a webhook, and forget it"),
     options=(ENDPOINT,),
     moderator=True,
     example="/mod webhook remove 2",
@@ -173,8 +219,8 @@ async def remove(ctx: Context, args: Mapping[str, Any]) -> Reply:
     await ctx.audit("webhook.remove", f"webhook {endpoint.id}", endpoint.url)
     return Reply(
         Card(
-            f"🗑️ Webhook {endpoint.id} is removed",
-            "Nothing more is sent to it, and its secret and delivery log are deleted.",
+            _("🗑️ Webhook {number} is removed", number=endpoint.id),
+            _("Nothing more is sent to it, and its secret and delivery log are deleted."),
         )
     )
 
@@ -183,7 +229,7 @@ async def remove(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "mod",
     "webhook",
     "enable",
-    description="Send to a disabled webhook again",
+    description=N_("Send to a disabled webhook again"),
     options=(ENDPOINT,),
     moderator=True,
     example="/mod webhook enable 2",
@@ -192,13 +238,13 @@ async def enable(ctx: Context, args: Mapping[str, Any]) -> Reply:
     _check_enabled(ctx)
     endpoint = await _endpoint(ctx, args["endpoint"])
     if endpoint.state == ACTIVE:
-        raise UserError(f"Webhook {endpoint.id} is not disabled.")
+        raise UserError(_("Webhook {number} is not disabled.", number=endpoint.id))
     await ctx.store.webhooks.enable_endpoint(endpoint.id, ctx.now)
     await ctx.audit("webhook.enable", f"webhook {endpoint.id}", endpoint.url)
     return Reply(
         Card(
-            f"✅ Webhook {endpoint.id} is enabled again",
-            "The events waiting for it are sent now.",
+            _("✅ Webhook {number} is enabled again", number=endpoint.id),
+            _("The events waiting for it are sent now."),
         )
     )
 
@@ -207,7 +253,7 @@ async def enable(ctx: Context, args: Mapping[str, Any]) -> Reply:
     "mod",
     "webhook",
     "test",
-    description="Send a test event (`ping`) to a webhook",
+    description=N_("Send a test event (`ping`) to a webhook"),
     options=(ENDPOINT,),
     moderator=True,
     example="/mod webhook test 2",
@@ -217,7 +263,10 @@ async def test(ctx: Context, args: Mapping[str, Any]) -> Reply:
     endpoint = await _endpoint(ctx, args["endpoint"])
     if endpoint.state != ACTIVE:
         raise UserError(
-            f"Webhook {endpoint.id} is disabled; `/mod webhook enable {endpoint.id}` first."
+            _(
+                "Webhook {number} is disabled; `/mod webhook enable {number}` first.",
+                number=endpoint.id,
+            )
         )
     key = f"{PING}:{uuid.uuid4().hex}"
     data = {"webhook": endpoint.id, "requested_by": member_data(ctx.member)}
@@ -225,8 +274,8 @@ async def test(ctx: Context, args: Mapping[str, Any]) -> Reply:
     await ctx.store.webhooks.add_deliveries([NewDelivery(endpoint.id, key, PING, text)], ctx.now)
     return Reply(
         Card(
-            f"📨 A test event is on its way to webhook {endpoint.id}",
-            f"`/mod webhook log {endpoint.id}` shows how it was answered.",
+            _("📨 A test event is on its way to webhook {number}", number=endpoint.id),
+            _("`/mod webhook log {number}` shows how it was answered.", number=endpoint.id),
         )
     )
 
@@ -235,29 +284,40 @@ def _log_line(d: Delivery, tz: str) -> str:
     if d.state == DELIVERED:
         outcome = f"✅ {d.last_status}"
     elif d.state == PENDING and not d.attempts:
-        outcome = "⏳ waiting"
+        outcome = _("⏳ waiting")
     elif d.state == PENDING:
-        outcome = (
-            f"🔁 {display_inline(d.last_error or '', 80)}; next try {when(d.next_attempt_at, tz)}"
+        # TRANSLATORS: {error} is the endpoint's answer, or why it could not be reached.
+        outcome = _(
+            "🔁 {error}; next try {when}",
+            error=display_inline(error_text(d.last_error or ""), 80),
+            when=when(d.next_attempt_at, tz),
         )
     else:
-        outcome = f"❌ given up: {display_inline(d.last_error or '', 80)}"
-    tries = f" · {d.attempts} tries" if d.attempts > 1 else ""
-    return (
-        f"{when(d.created_at, tz)} · webhook {d.endpoint_id} · `{d.event_type}` · {outcome}{tries}"
+        # TRANSLATORS: {error} is the endpoint's answer, or why it could not be reached.
+        outcome = _(
+            "❌ given up: {error}", error=display_inline(error_text(d.last_error or ""), 80)
+        )
+    tries = " · " + n_("{n} try", "{n} tries", d.attempts) if d.attempts > 1 else ""
+    line = _(
+        "{when} · webhook {number} · `{event}` · {outcome}",
+        when=when(d.created_at, tz),
+        number=d.endpoint_id,
+        event=d.event_type,
+        outcome=outcome,
     )
+    return line + tries
 
 
 @registry.command(
     "mod",
     "webhook",
     "log",
-    description="Recent webhook deliveries and how they were answered",
+    description=N_("Recent webhook deliveries and how they were answered"),
     options=(
         Option(
             "endpoint",
             OptionKind.INT,
-            "only this webhook",
+            N_("only this webhook"),
             positional=True,
             min_value=1,
             max_value=ENDPOINT_MAX,
@@ -274,8 +334,8 @@ async def log(ctx: Context, args: Mapping[str, Any]) -> Reply:
     tz = ctx.settings.core.default_timezone
     return Reply(
         Card(
-            "📬 Webhook deliveries",
-            "\n".join(_log_line(d, tz) for d in found) or "Nothing was sent yet.",
-            footer="Newest first. A failed delivery is tried again with backoff.",
+            _("📬 Webhook deliveries"),
+            "\n".join(_log_line(d, tz) for d in found) or _("Nothing was sent yet."),
+            footer=_("Newest first. A failed delivery is tried again with backoff."),
         )
     )

@@ -15,6 +15,7 @@ from aiohttp.abc import ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from bot.errors import UserError
+from bot.i18n import _
 
 MAX_URL = 500
 #: characters RFC 3986 never allows unencoded (and chat markup uses)
@@ -33,7 +34,10 @@ async def resolve(host: str, port: int) -> list[str]:
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as err:
-        raise AddressRefused(f"The host `{host}` can't be found ({err}).") from None
+        # TRANSLATORS: {error} is the system's own message, in English.
+        raise AddressRefused(
+            _("The host `{host}` can't be found ({error}).", host=host, error=err)
+        ) from None
     return sorted({str(info[4][0]) for info in infos})
 
 
@@ -59,34 +63,38 @@ def parse(url: str, *, allow_private: bool) -> tuple[str, str, int]:
     if text.startswith("<") and text.endswith(">"):  # Slack's link markup: <url> or <url|label>
         text = text[1:-1].split("|", 1)[0]
     if not text:
-        raise AddressRefused("Give the endpoint's URL: `/mod webhook add https://…`.")
+        raise AddressRefused(_("Give the endpoint's URL: `/mod webhook add https://…`."))
     if len(text) > MAX_URL:
-        raise AddressRefused(f"That URL is too long: at most {MAX_URL} characters.")
+        raise AddressRefused(_("That URL is too long: at most {most} characters.", most=MAX_URL))
     if not text.isascii() or not text.isprintable() or any(c.isspace() for c in text):
         raise AddressRefused(
-            "That URL has spaces or characters outside plain ASCII; write an "
-            "internationalised host in its `xn--` form."
+            _(
+                "That URL has spaces or characters outside plain ASCII; write an "
+                "internationalised host in its `xn--` form."
+            )
         )
     if any(c in _UNSAFE for c in text):
         raise AddressRefused(
-            "That URL has characters a URL can't hold as they are (such as `<`, `>` or "
-            "quotes); percent-encode them."
+            _(
+                "That URL has characters a URL can't hold as they are (such as `<`, `>` or "
+                "quotes); percent-encode them."
+            )
         )
     try:
         parts = urlsplit(text)
         port = parts.port
         host = parts.hostname
     except ValueError:
-        raise AddressRefused("That isn't a valid URL.") from None
+        raise AddressRefused(_("That isn't a valid URL.")) from None
     schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme.lower() not in schemes:
-        raise AddressRefused("Webhooks go to `https://` URLs only.")
+        raise AddressRefused(_("Webhooks go to `https://` URLs only."))
     if not host:
-        raise AddressRefused("That URL has no host.")
+        raise AddressRefused(_("That URL has no host."))
     if parts.username or parts.password:
-        raise AddressRefused("Put no user name or password in the URL: events are signed.")
+        raise AddressRefused(_("Put no user name or password in the URL: events are signed."))
     if parts.fragment:
-        raise AddressRefused("A webhook URL can't have a `#fragment`.")
+        raise AddressRefused(_("A webhook URL can't have a `#fragment`."))
     default = 443 if parts.scheme.lower() == "https" else 80
     return text, host, port or default
 
@@ -100,13 +108,24 @@ async def check(url: str, *, allow_private: bool, resolver: Resolver = resolve) 
     ip = literal(host)
     addresses = [ip] if ip else await resolver(host, port)
     if not addresses:
-        raise AddressRefused(f"The host `{host}` has no address.")
+        raise AddressRefused(_("The host `{host}` has no address.", host=host))
     private = [a for a in addresses if not public(a)]
-    if private:
-        what = f"`{host}` is" if ip else f"`{host}` points to {private[0]},"
+    if private and ip:
         raise AddressRefused(
-            f"{what} a loopback, private or link-local address: Cocreate only sends events "
-            "to public addresses."
+            _(
+                "`{host}` is a loopback, private or link-local address: Cocreate only sends "
+                "events to public addresses.",
+                host=host,
+            )
+        )
+    if private:
+        raise AddressRefused(
+            _(
+                "`{host}` points to {address}, a loopback, private or link-local address: "
+                "Cocreate only sends events to public addresses.",
+                host=host,
+                address=private[0],
+            )
         )
     return text
 

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -24,6 +25,8 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
+from bot import i18n
+from bot.i18n import N_, _, n_
 from bot.messages import MODERATORS, Card, Post, PostKind
 from bot.metrics import Metrics
 from bot.ports import Clock, Database, Publisher, Store
@@ -49,6 +52,53 @@ def backoff(settings: WebhooksSettings, attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed try."""
     seconds = settings.retry_base_seconds * 2 ** min(attempts - 1, 30)
     return timedelta(seconds=min(seconds, settings.retry_max_seconds))
+
+
+def disabled_reason(endpoint: Endpoint) -> str:
+    """Why an endpoint was disabled, for people, in the language in force (the stored
+    reason, in English, is what the operators' log and the database keep)."""
+    since = endpoint.failing_since
+    if endpoint.failures and since is not None:
+        return n_(
+            "{n} delivery in a row failed since {since}",
+            "{n} deliveries in a row failed since {since}",
+            endpoint.failures,
+            since=when(since, "UTC"),
+        )
+    return _("it kept failing")
+
+
+#: The reasons a try failed that this worker writes (in English, into the delivery's row),
+#: as people read them: (the stored form, its message).
+_ERRORS = (
+    (re.compile(r"no answer within (?P<seconds>\S+) s"), N_("no answer within {seconds} s")),
+    (
+        re.compile(r"(?P<address>\S+) is not a public address"),
+        N_("{address} is not a public address"),
+    ),
+    (
+        re.compile(r"(?P<host>\S+) now points to (?P<address>\S+), not a public address"),
+        N_("{host} now points to {address}, not a public address"),
+    ),
+    (
+        re.compile(r"The host `(?P<host>[^`]*)` can't be found \((?P<error>.*)\)\."),
+        N_("The host `{host}` can't be found ({error})."),
+    ),
+    (
+        re.compile(r"The host `(?P<host>[^`]*)` has no address\."),
+        N_("The host `{host}` has no address."),
+    ),
+)
+
+
+def error_text(error: str) -> str:
+    """Why a try failed, in the language in force: the worker's own reasons are translated;
+    an endpoint's answer (`HTTP 500`) and a system's error stay as they were."""
+    for pattern, message in _ERRORS:
+        found = pattern.fullmatch(error)
+        if found is not None:
+            return _(message, **found.groupdict())
+    return _(error) if error else error  # a message of bot.webhooks.addresses
 
 
 class WebhookDelivery:
@@ -216,7 +266,7 @@ class WebhookDelivery:
             "Cocreate-Delivery": str(delivery.id),
         }
         try:
-            url, host, _ = addresses.parse(endpoint.url, allow_private=allow_private)
+            url, host, _port = addresses.parse(endpoint.url, allow_private=allow_private)
             ip = addresses.literal(host)
             if not allow_private and ip is not None and not addresses.public(ip):
                 return None, f"{ip} is not a public address"
@@ -261,13 +311,21 @@ class WebhookDelivery:
                 if not await store.webhooks.claim_notice(endpoint.id, now):
                     continue
                 community = await store.community_by_id(endpoint.community_id)
-            card = Card(
-                f"⚠️ Webhook {endpoint.id} is disabled",
-                f"Cocreate stopped sending events to {display_inline(endpoint.url, 120)}: "
-                f"{endpoint.disabled_reason or 'it kept failing'}.\n"
-                f"`/mod webhook log {endpoint.id}` shows the answers; "
-                f"`/mod webhook enable {endpoint.id}` sends again what waits.",
-            )
+            # A post in the moderators' channel: in the community's language.
+            with i18n.speaking(community.locale):
+                card = Card(
+                    _("⚠️ Webhook {number} is disabled", number=endpoint.id),
+                    # TRANSLATORS: {reason} is why, such as "5 deliveries in a row failed
+                    # since …"; the commands stay as they are.
+                    _(
+                        "Cocreate stopped sending events to {url}: {reason}.\n"
+                        "`/mod webhook log {number}` shows the answers; "
+                        "`/mod webhook enable {number}` sends again what waits.",
+                        url=display_inline(endpoint.url, 120),
+                        reason=disabled_reason(endpoint),
+                        number=endpoint.id,
+                    ),
+                )
             publisher = self.publishers.get(community.platform)
             try:
                 if publisher is None:
