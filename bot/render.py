@@ -63,6 +63,16 @@ def status_name(status: IdeaStatus) -> str:
     return _(STATUS_NAMES[status])
 
 
+#: Platforms whose name is a word of the language.
+PLATFORM_NAMES = {"console": N_("Console")}
+
+
+def platform_name(platform: str) -> str:
+    """A platform as people call it: "Slack", "Discord", "Console"."""
+    named = PLATFORM_NAMES.get(platform)
+    return _(named) if named is not None else platform.capitalize()
+
+
 def phase_name(phase: Phase) -> str:
     """A challenge phase in the language in force ("voting")."""
     return _(PHASE_NAMES[phase])
@@ -307,11 +317,6 @@ def more_line(remaining: int, command: str) -> str:
     return n_(
         "… and {n} more: `{command}`", "… and {n} more: `{command}`", remaining, command=command
     )
-
-
-def plural(n: int, word: str) -> str:
-    """English only: `n_` replaces it where a text is shown to people."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def age(delta: timedelta) -> str:

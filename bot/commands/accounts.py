@@ -8,13 +8,13 @@ from typing import Any
 
 from bot import accounts
 from bot.commands.context import Context
-from bot.commands.moderation import platform_name
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.events import DirectMessage
 from bot.i18n import N_, _, n_
 from bot.messages import Card, Reply
 from bot.organisations import LINK_VALID
+from bot.render import platform_name
 
 
 @registry.command(

@@ -17,6 +17,7 @@ from bot.i18n import N_, _, n_
 from bot.messages import Actor
 from bot.model import Challenge, Community, Idea, Member, Phase
 from bot.ports import AuditEntry, Store
+from bot.render import platform_name
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
 from bot.text import display_inline
@@ -85,7 +86,7 @@ class Context:
     @property
     def platform_name(self) -> str:
         """The community's platform as people call it ("Slack")."""
-        return self.here.platform.capitalize()
+        return platform_name(self.here.platform)
 
     def emit(self, event: Event) -> None:
         self.events.append(event)

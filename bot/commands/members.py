@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import member_data
 from bot.commands.context import Context
-from bot.commands.moderation import MEMBER, platform_name
+from bot.commands.moderation import MEMBER
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.events import DirectMessage
@@ -16,6 +16,7 @@ from bot.i18n import N_, _, n_
 from bot.member_data import CONFIRM_WINDOW, FORMER_MEMBER, Subject
 from bot.messages import Attachment, Card, Reply
 from bot.model import Member
+from bot.render import platform_name
 from bot.text import display_inline
 
 CONFIRM = Option("confirm", OptionKind.TEXT, N_("the code the first reply gave you"))

@@ -18,33 +18,13 @@ from bot.member_data import FORMER_MEMBER
 from bot.messages import Card, Post, PostKind, Reply
 from bot.model import SETTABLE_STATUSES, Community, Idea, IdeaStatus, Phase
 from bot.ports import PointsDelta, RecentVote
-from bot.render import idea_heading, when
+from bot.render import idea_heading, platform_name, status_name, when
 from bot.text import clean_user_text, display_inline
 from bot.webhooks import events as webhook_events
 
 MEMBER = Option("member", OptionKind.MEMBER, N_("the member"), required=True, positional=True)
 VOTERS_SHOWN = 40
 STATUS_CHOICES = tuple(s.value.replace(" ", "_") for s in SETTABLE_STATUSES)
-
-#: An idea's status as people read it.
-STATUS_NAMES: dict[IdeaStatus, str] = {
-    IdeaStatus.PENDING: N_("pending review"),
-    IdeaStatus.PUBLISHED: N_("published"),
-    IdeaStatus.REJECTED: N_("rejected"),
-    IdeaStatus.WITHDRAWN: N_("withdrawn"),
-    IdeaStatus.MERGED: N_("merged"),
-    IdeaStatus.SHORTLISTED: N_("shortlisted"),
-    IdeaStatus.PLANNED: N_("planned"),
-    IdeaStatus.IN_PROGRESS: N_("in progress"),
-    IdeaStatus.IMPLEMENTED: N_("implemented"),
-    IdeaStatus.DECLINED: N_("declined"),
-    IdeaStatus.AWAITING_AUTHOR: N_("awaiting author"),
-}
-
-
-def status_name(status: IdeaStatus) -> str:
-    """An idea's status in the language in force ("in progress")."""
-    return _(STATUS_NAMES[status])
 
 
 async def _publish(ctx: Context, idea: Idea) -> None:
@@ -775,16 +755,6 @@ async def audit_log(ctx: Context, args: Mapping[str, Any]) -> Reply:
             line = _("{when} · {actor} · {action}", when=at, actor=actor, action=action)
         lines.append(line)
     return Reply(Card(_("📜 Moderator log"), "\n".join(lines) or _("No moderator actions yet.")))
-
-
-#: Platforms whose name is a word of the language.
-PLATFORM_NAMES = {"console": N_("Console")}
-
-
-def platform_name(platform: str) -> str:
-    """A platform as people call it: "Slack", "Discord", "Console"."""
-    named = PLATFORM_NAMES.get(platform)
-    return _(named) if named is not None else platform.capitalize()
 
 
 def _where(community: Community) -> str:

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.commands.context import Context
-from bot.commands.moderation import platform_name
 from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.i18n import N_, _, n_
 from bot.messages import Card, Reply
 from bot.organisations import LINK_VALID, code_hash, new_link_code, redeem
+from bot.render import platform_name
 from bot.text import display_inline
 
 CODE = Option(
