@@ -84,6 +84,9 @@ async def test_a_bots_message_and_an_empty_one_are_not_captured(
     general = world.fake.channel(world.guild, "general")
     empty = world.fake.say(world.ana, general, "   ")
     await bot.received(await world.fake.react(world.ben.id, int(empty["id"]), "💡"))
+    helper = world.fake.add_person(world.guild, "Helper", bot=True)
+    said = world.fake.say(helper, general, "Oat milk lattes\nPlease add oat milk")
+    await bot.received(await world.fake.react(world.ben.id, int(said["id"]), "💡"))
     assert world.fake.dms_to(world.ana) == [] and world.fake.dms_to(world.ben) == []
     assert await idea_status(bot, world, 1) is None
 
