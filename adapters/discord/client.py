@@ -2,7 +2,9 @@
 
 - Endpoints come from the settings (`api_base_url`, `gateway_url`), for proxies and tests.
 - Intents: guilds (channels and roles) and guild message reactions (votes). Neither is
-  privileged; slash commands, modals and buttons need no intent at all.
+  privileged; slash commands, modals and buttons need no intent at all. Only with
+  `capture.reaction` set, the privileged Message Content intent too: a message captured
+  by reacting to it is read over REST, and its text needs it.
 - Every gateway event parser is guarded: a malformed or unexpected payload is logged and
   skipped instead of raising out of `connect()` and stopping the bot.
 - Reaction events are taken at the parser, where the gateway sequence number of the
@@ -56,11 +58,13 @@ def configure_endpoints(settings: DiscordSettings) -> None:
     internals.set_endpoints(settings.api_base_url, settings.gateway_url)
 
 
-def intents() -> discord.Intents:
-    """Only what Cocreate uses; nothing privileged."""
+def intents(*, message_content: bool = False) -> discord.Intents:
+    """Only what Cocreate uses; nothing privileged unless `message_content` (capturing a
+    message by reacting to it)."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_reactions = True
+    wanted.message_content = message_content
     return wanted
 
 
@@ -154,15 +158,17 @@ def make_client(
     identify_delay: float | None = None,
     connections: int = 32,
     http_trace: aiohttp.TraceConfig | None = None,
+    message_content: bool = False,
 ) -> discord.Client:
     """An auto-sharded client when shards are configured, a plain one otherwise.
 
     REST calls share a pool of `connections` kept-alive connections (discord.py's default
-    opens one per call in flight, so a burst of commands means a burst of handshakes)."""
+    opens one per call in flight, so a burst of commands means a burst of handshakes).
+    `message_content`: ask for the privileged Message Content intent (`capture.reaction`)."""
     options: dict[str, Any] = {
         "connector": aiohttp.TCPConnector(limit=connections),
         "http_trace": http_trace,
-        "intents": intents(),
+        "intents": intents(message_content=message_content),
         "allowed_mentions": discord.AllowedMentions.none(),
         "chunk_guilds_at_startup": False,
         "member_cache_flags": discord.MemberCacheFlags.none(),

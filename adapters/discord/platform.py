@@ -37,6 +37,7 @@ from adapters.discord.reconcile import DiscordReconciler
 from adapters.discord.resilience import RetryPolicy, describe
 from adapters.discord.settings import discord_settings
 from bot.api_calls import api_trace
+from bot.capturing import capture_emoji
 from bot.commands import registry
 from bot.errors import StorageUnavailable
 from bot.messages import CommunityRef
@@ -158,10 +159,18 @@ class DiscordPlatform:
             guild_ready_timeout=self.guild_ready_timeout,
             identify_delay=self.identify_delay,
             http_trace=api_trace(self.app.metrics, translate.PLATFORM, translate.discord_route),
+            message_content=capture_emoji(self.settings.capture.reaction) is not None,
         )
         self.client = client
-        self.reactions = ReactionRelay(self.app, client)
         self.publisher = DiscordPublisher(client, config, self.policy)
+        self.reactions = ReactionRelay(
+            self.app,
+            client,
+            capture=self.settings.capture.reaction,
+            publisher=self.publisher,
+            title_max=int(self.settings.limits.title_max),
+            policy=self.policy,
+        )
         self.reconciler = DiscordReconciler(
             self.app,
             client,

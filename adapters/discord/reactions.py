@@ -9,6 +9,11 @@ asked for earlier loses to it.
 
 An outage is logged by the core once, not once per event; an event the core could not
 apply is logged here in one line (the core logged the cause).
+
+With `capture.reaction` set, adding that emoji to a member's message (not one of the bot's
+posts) never reaches the vote path: the message is read over REST (its text needs the
+Message Content intent) and offered to its author as an idea (`bot.capturing`), the
+reactor's answer sent to them by direct message.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from adapters.discord import translate
-from adapters.discord.resilience import describe
+from adapters.discord.interactions import message_author
+from adapters.discord.resilience import RetryPolicy, describe, retrying
+from bot.capturing import capture_emoji, capture_invocation, offer
 from bot.ingest import DEFERRED
-from bot.messages import ReactionEvent
+from bot.messages import ReactionAction, ReactionEvent
 
 if TYPE_CHECKING:
-    from bot.ports import Core
+    from bot.ports import Core, Publisher
 
 log = logging.getLogger("cocreate.discord")
 
@@ -32,9 +39,23 @@ log = logging.getLogger("cocreate.discord")
 class ReactionRelay:
     """Gateway reaction dispatches to `Cocreate.handle_reaction`, one task per event."""
 
-    def __init__(self, app: Core, client: discord.Client) -> None:
+    def __init__(
+        self,
+        app: Core,
+        client: discord.Client,
+        *,
+        capture: str = "",
+        publisher: Publisher | None = None,
+        title_max: int = 100,
+        policy: RetryPolicy = RetryPolicy(),
+    ) -> None:
         self.app = app
         self.client = client
+        #: the emoji that offers a message to its author as an idea (None: off)
+        self.capture = capture_emoji(capture)
+        self.publisher = publisher
+        self.title_max = title_max
+        self.policy = policy
         self.work = app.task_group("discord reactions")
         #: whether the core stopped keeping events (its outage buffer is full) since the
         #: last one it applied: their posts are read back, and the log says so once
@@ -71,7 +92,67 @@ class ReactionRelay:
             return
         if reaction is None:
             return
+        if self._captures(reaction, data):
+            return
         self.work.spawn(self._submit(reaction), "reaction", queued=False)
+
+    def _captures(self, event: ReactionEvent, data: Any) -> bool:
+        """Whether the reaction is the capture emoji added to a message that is not the
+        bot's own (an idea post, where it stays what it always was): it is then captured,
+        and never reaches the vote path."""
+        if (
+            self.capture is None
+            or event.action is not ReactionAction.ADD
+            or event.member is None
+            or not event.emoji
+            or not translate.same_emoji(event.emoji, self.capture)
+        ):
+            return False
+        author_id = data.get("message_author_id")
+        me = self.client.user
+        if author_id is not None and me is not None and str(author_id) == str(me.id):
+            return False
+        self.work.spawn(self._capture(event), "capture by reaction", queued=False)
+        return True
+
+    async def _capture(self, event: ReactionEvent) -> None:
+        guild_id = int(event.community.external_id)
+        channel = self.client.get_partial_messageable(int(event.channel_id), guild_id=guild_id)
+        try:
+            message = await retrying(
+                lambda: channel.fetch_message(int(event.message_id)),
+                what="reading a message reacted to for a capture",
+                policy=self.policy,
+            )
+        except Exception as err:
+            log.warning(
+                "message %s not captured, it could not be read: %s",
+                event.message_id,
+                describe(err),
+            )
+            return
+        me = self.client.user
+        if me is not None and message.author.id == me.id:
+            await self._submit(event)  # one of the bot's posts: as any reaction to it
+            return
+        assert event.member is not None
+        link = f"https://discord.com/channels/{guild_id}/{event.channel_id}/{event.message_id}"
+        invocation = capture_invocation(
+            event.community,
+            event.channel_id,
+            event.member,
+            message_author(message),
+            message.content or "",
+            link,
+            self.title_max,
+        )
+        if invocation is None:
+            log.debug("message %s not captured: a bot's, or without text", event.message_id)
+            return
+        try:
+            await offer(self.app, self.publisher, invocation)
+        except Exception as err:
+            log.warning("message %s not captured: %s", event.message_id, describe(err))
 
     async def _submit(self, event: ReactionEvent) -> None:
         try:

@@ -13,10 +13,12 @@ from adapters.slack.directory import Directory
 from adapters.slack.handlers import SlackHandlers
 from adapters.slack.installations import InstallationStore, OAuthStateStore, codec_for
 from adapters.slack.publisher import SlackPublisher, SlackReconciler
+from adapters.slack.reactions import ReactionCapture
 from adapters.slack.runner import HttpRunner, SocketRunner
 from adapters.slack.settings import slack_settings
 from adapters.slack.translate import PLATFORM
 from adapters.slack.workspaces import Workspaces
+from bot.capturing import capture_emoji
 from bot.ports import Core
 from bot.settings import Settings
 from bot.tasks import Background
@@ -109,6 +111,16 @@ class SlackPlatform:
             states=self.states,
             before_authorize=handlers.reactions.before_authorize,
         )
+        if capture_emoji(self.settings.capture.reaction):
+            handlers.reactions.capture = ReactionCapture(
+                self.core,
+                self.workspaces,
+                self.directory,
+                self.work,
+                self.publisher,
+                self.settings.capture.reaction,
+                int(self.settings.limits.title_max),
+            )
         handlers.register(bolt)
         self.core.add_publisher(PLATFORM, self.publisher)
         self.core.add_reconciler(PLATFORM, self.reconciler)

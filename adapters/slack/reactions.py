@@ -9,6 +9,12 @@ looked up for at most `Tuning.reactor_lookup_s`: the ack must reach Slack within
 With OAuth installs, bolt's authorization reads the installation from our database first,
 and when that fails it answers 200 itself: `before_authorize` makes that lookup for a
 reaction event, and answers 503 when the database is down.
+
+With `capture.reaction` set, that emoji added to a member's message (Slack names the
+message's author: `item_user`, the app's bot user for its own posts) never reaches the
+vote path: it is answered 200 at once, and `ReactionCapture` reads the message
+(conversations.history, or conversations.replies for a reply in a thread: the
+`channels:history` scope) and offers it to its author as an idea (`bot.capturing`).
 """
 
 from __future__ import annotations
@@ -21,17 +27,20 @@ from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
 from adapters.slack.config import Tuning
 from adapters.slack.directory import Directory
+from adapters.slack.emoji import canonical_emoji
 from adapters.slack.runner import RECEIVED_AT
-from adapters.slack.translate import ReactionRef, text
+from adapters.slack.translate import ReactionRef, obj, text
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
+from bot.capturing import capture_emoji, capture_invocation, is_capture_emoji, offer
 from bot.errors import StorageUnavailable
-from bot.messages import Actor, ReactionOutcome
-from bot.ports import Core
+from bot.messages import Actor, ReactionAction, ReactionOutcome
+from bot.ports import Core, Publisher
 from bot.tasks import Background
 
 log = logging.getLogger("cocreate.slack")
@@ -73,6 +82,8 @@ class ReactionDesk:
         self.directory = directory
         self.work = work
         self.tuning = tuning
+        #: capturing messages by reacting to them (`capture.reaction`), when it is on
+        self.capture: ReactionCapture | None = None
 
     async def before_authorize(self, request: AsyncBoltRequest, next_: Next) -> BoltResponse:
         """For bolt's `before_authorize`: the installation of a reaction event's workspace
@@ -105,6 +116,10 @@ class ReactionDesk:
         context = request.context
         if ref is None or not self.workspaces.serves(
             ref.team_id, context.bot_user_id, context.enterprise_id
+        ):
+            return done()
+        if self.capture is not None and self.capture.takes(
+            ref, text(obj(request.body, "event"), "item_user"), context.bot_user_id
         ):
             return done()
         try:
@@ -146,6 +161,90 @@ class ReactionDesk:
             )
             actor = Actor(external_id=ref.user_id, display_name="")
         return actor
+
+
+class ReactionCapture:
+    """The capture emoji added to a member's message: the message offered to its author as
+    an idea, in the background (the event is answered at once), the reactor's answer sent
+    to them by direct message."""
+
+    def __init__(
+        self,
+        core: Core,
+        workspaces: Workspaces,
+        directory: Directory,
+        work: Background,
+        publisher: Publisher,
+        emoji: str,
+        title_max: int,
+    ) -> None:
+        self.core = core
+        self.workspaces = workspaces
+        self.directory = directory
+        self.work = work
+        self.publisher = publisher
+        self.emoji = canonical_emoji(emoji) if capture_emoji(emoji) else ""
+        self.title_max = title_max
+
+    def takes(self, ref: ReactionRef, author: str, bot_user: str | None) -> bool:
+        """Whether the reaction is a capture, kept from the vote path (then started): the
+        capture emoji added to a message that is not the app's own (its idea posts, where
+        it stays what it always was)."""
+        if ref.action is not ReactionAction.ADD or not is_capture_emoji(self.emoji, ref.emoji):
+            return False
+        if not author or author == bot_user:
+            return False
+        if ref.channel_id.startswith("D"):
+            log.info("a capture reaction in a direct message ignored")
+            return True
+        self.work.spawn(self.capture(ref), "capture by reaction")
+        return True
+
+    async def capture(self, ref: ReactionRef) -> None:
+        try:
+            client = await self.workspaces.client(ref.team_id)
+            message = await read_message(client, ref.channel_id, ref.message_ts)
+            author = text(message, "user") if message else ""
+            if message is None or not author or message.get("bot_id"):
+                log.info("message %s not captured: a bot's, or not found", ref.message_ts)
+                return
+            reactor = await self.directory.actor(client, ref.team_id, ref.user_id)
+            invocation = capture_invocation(
+                translate.community(ref.team_id),
+                ref.channel_id,
+                reactor,
+                await self.directory.actor(client, ref.team_id, author),
+                translate.message_text(text(message, "text")),
+                translate.message_link(ref.channel_id, ref.message_ts),
+                self.title_max,
+            )
+            if invocation is None:
+                log.info("message %s not captured: a bot's, or without text", ref.message_ts)
+                return
+            await offer(self.core, self.publisher, invocation)
+        except Exception as err:
+            log.warning("message %s not captured: %s", ref.message_ts, type(err).__name__)
+
+
+async def read_message(client: AsyncWebClient, channel: str, ts: str) -> Mapping[str, Any] | None:
+    """One message of a channel: from its history, else (a reply in a thread) from its
+    thread. None when Slack has no such message, or will not say."""
+    try:
+        history = await client.conversations_history(
+            channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+        for message in history.get("messages") or []:
+            if isinstance(message, Mapping) and message.get("ts") == ts:
+                return message
+        replies = await client.conversations_replies(
+            channel=channel, ts=ts, latest=ts, oldest=ts, inclusive=True, limit=2
+        )
+        for message in replies.get("messages") or []:
+            if isinstance(message, Mapping) and message.get("ts") == ts:
+                return message
+    except SlackApiError as err:
+        log.warning("message %s could not be read: %s", ts, err.response.get("error"))
+    return None
 
 
 def note(ref: ReactionRef, outcome: ReactionOutcome) -> None:

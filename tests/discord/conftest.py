@@ -27,10 +27,15 @@ WAIT = 10.0
 
 
 def settings_for(
-    fake: FakeDiscord, data_dir: Path, *, storage: dict[str, Any] | None = None, **discord: Any
+    fake: FakeDiscord,
+    data_dir: Path,
+    *,
+    storage: dict[str, Any] | None = None,
+    capture: dict[str, Any] | None = None,
+    **discord: Any,
 ) -> Settings:
     """Defaults (an empty config file: a cocreate.toml nearby changes nothing) pointed at
-    the fake, with `storage` and `discord` keys on top."""
+    the fake, with `storage`, `capture` and `discord` keys on top."""
     data_dir.mkdir(parents=True, exist_ok=True)
     empty = data_dir / "empty.toml"
     empty.write_text("", encoding="utf-8")
@@ -42,7 +47,8 @@ def settings_for(
         "COCREATE_DISCORD__API_BASE_URL": fake.base_url,
         "COCREATE_DISCORD__GATEWAY_URL": fake.gateway_url,
     }
-    for section, keys in (("STORAGE", storage or {}), ("DISCORD", discord)):
+    sections = (("STORAGE", storage or {}), ("CAPTURE", capture or {}), ("DISCORD", discord))
+    for section, keys in sections:
         for key, value in keys.items():
             name = f"COCREATE_{section}__{key.upper()}"
             environ[name] = value if isinstance(value, str) else json.dumps(value)

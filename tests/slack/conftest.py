@@ -231,8 +231,14 @@ class World:
             added=added,
             event_id=kw.pop("event_id", None) or self.next_event_id(),
             team=kw.pop("team", "T1"),
+            # Slack names the message's author: the app's bot user for its own posts
+            item_user=kw.pop("item_user", None) or self.author_of(message),
         )
         return await self.event(payload, **kw)
+
+    def author_of(self, message: tuple[str, str]) -> str:
+        found = self.fake.messages.get(message)
+        return found.user if found is not None and found.user else "UBOT"
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
         status, body, _ = await self.post(

@@ -58,6 +58,20 @@ class Message:
     thread_ts: str | None = None
     #: the users of the replies in its thread, one per reply (the app's too)
     repliers: list[str] = field(default_factory=list)
+    #: who wrote it: a member's id, or the app's bot user (with its bot id)
+    user: str = ""
+    bot_id: str = ""
+
+    def as_payload(self) -> dict[str, Any]:
+        """As conversations.history and conversations.replies list it."""
+        out: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
+        if self.user:
+            out["user"] = self.user
+        if self.bot_id:
+            out["bot_id"] = self.bot_id
+        if self.thread_ts:
+            out["thread_ts"] = self.thread_ts
+        return out
 
 
 class FakeSlack:
@@ -285,7 +299,7 @@ class FakeSlack:
             parent.repliers.append(team.bot_user)
         message = Message(
             channel, ts, team.team_id, str(args.get("text", "")), args.get("blocks") or [],
-            thread_ts=thread_ts,
+            thread_ts=thread_ts, user=team.bot_user, bot_id=team.bot_id,
         )  # fmt: skip
         self.messages[(channel, ts)] = message
         return {
@@ -295,8 +309,38 @@ class FakeSlack:
             "message": {"ts": ts, "text": message.text},
         }
 
+    def _conversations_history(self, team: Team, args: dict[str, Any]) -> dict[str, Any]:
+        """The channel's messages (not replies in threads), newest first, between `oldest`
+        and `latest` (both included with `inclusive`), at most `limit`."""
+        channel = str(args["channel"])
+        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
+        latest, oldest = args.get("latest"), args.get("oldest")
+
+        def within(ts: str) -> bool:
+            value = float(ts)
+            if latest is not None and (
+                value > float(latest) or (value == float(latest)) > inclusive
+            ):
+                return False
+            return oldest is None or not (
+                value < float(oldest) or (value == float(oldest)) > inclusive
+            )
+
+        found = [m for m in self.posts(channel) if within(m.ts)]
+        found.sort(key=lambda m: float(m.ts), reverse=True)
+        found = found[: int(args.get("limit", 100))]
+        return {"ok": True, "messages": [m.as_payload() for m in found], "has_more": False}
+
     def _conversations_replies(self, team: Team, args: dict[str, Any]) -> dict[str, Any]:
-        parent = self.messages.get((str(args["channel"]), str(args["ts"])))
+        channel = str(args["channel"])
+        parent = self.messages.get((channel, str(args["ts"])))
+        if parent is not None and parent.thread_ts is not None:
+            reply = parent  # a reply's ts: its thread, the parent first, then the reply
+            parent = self.messages.get((channel, reply.thread_ts or ""))
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            messages = [{**parent.as_payload(), "thread_ts": parent.ts}, reply.as_payload()]
+            return {"ok": True, "messages": messages, "has_more": False}
         if parent is None:
             return {"ok": False, "error": "thread_not_found"}
         head: dict[str, Any] = {"type": "message", "ts": parent.ts, "text": parent.text}
@@ -314,7 +358,7 @@ class FakeSlack:
         parent = self.messages[message]
         ts = f"1700000000.{next(self._ts):06d}"
         self.messages[(parent.channel, ts)] = Message(
-            parent.channel, ts, parent.team, text, [], thread_ts=parent.ts
+            parent.channel, ts, parent.team, text, [], thread_ts=parent.ts, user=user
         )
         parent.repliers.append(user)
 
@@ -330,7 +374,7 @@ class FakeSlack:
         """`user` writes a message in `channel` (no event: the app reads no messages);
         returns it as a message shortcut's payload carries it."""
         ts = f"1700000000.{next(self._ts):06d}"
-        self.messages[(channel, ts)] = Message(channel, ts, team, text, [])
+        self.messages[(channel, ts)] = Message(channel, ts, team, text, [], user=user)
         return {"type": "message", "user": user, "ts": ts, "text": text, "team": team}
 
     def dms(self, user: str) -> list[Message]:
