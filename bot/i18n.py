@@ -40,6 +40,7 @@ __all__ = [
     "LOCALES",
     "N_",
     "_",
+    "babel_name",
     "current",
     "language_name",
     "n_",
@@ -63,7 +64,8 @@ LOCALES = ("en", "es", "de", "fr", "pt-BR")
 _current: ContextVar[str] = ContextVar("cocreate_locale", default=DEFAULT)
 
 
-def _babel_name(tag: str) -> str:
+def babel_name(tag: str) -> str:
+    """The tag as Babel and gettext name the language: `pt_BR`."""
     return tag.replace("-", "_")
 
 
@@ -121,14 +123,14 @@ def catalogue(tag: str) -> NullTranslations:
     """The compiled catalogue of a shipped language (English: the messages themselves)."""
     if tag == DEFAULT:
         return NullTranslations()
-    folder = LOCALE_DIR / _babel_name(tag) / "LC_MESSAGES"
+    folder = LOCALE_DIR / babel_name(tag) / "LC_MESSAGES"
     po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as f:
             return Translations(f, domain=DOMAIN)
     with po.open("rb") as f:
         compiled = io.BytesIO()
-        write_mo(compiled, read_po(f, locale=_babel_name(tag), domain=DOMAIN))
+        write_mo(compiled, read_po(f, locale=babel_name(tag), domain=DOMAIN))
     compiled.seek(0)
     return Translations(compiled, domain=DOMAIN)
 
@@ -173,7 +175,7 @@ def in_language(tag: str, message: str, /) -> str:
 
 def number(n: int | float) -> str:
     """A number as the language writes it (`1,234`, `1.234`, `1 234`)."""
-    return format_decimal(n, locale=_babel_name(_current.get()))
+    return format_decimal(n, locale=babel_name(_current.get()))
 
 
 def short_datetime(local: datetime) -> str:
@@ -181,7 +183,7 @@ def short_datetime(local: datetime) -> str:
     tag = _current.get()
     if tag == DEFAULT:  # the form English readers here know: Tue 10 Mar 2026, 18:00
         return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
-    babel_tag = _babel_name(tag)
+    babel_tag = babel_name(tag)
     day = format_skeleton("yMMMEd", local, locale=babel_tag)
     return f"{day}, {format_time(local, 'HH:mm', locale=babel_tag)}"
 
@@ -189,7 +191,7 @@ def short_datetime(local: datetime) -> str:
 def language_name(tag: str) -> str:
     """The language's own name for itself: `Español`, `Deutsch`, `Português (Brasil)`."""
     try:
-        name = Locale.parse(_babel_name(tag)).get_display_name() or tag
+        name = Locale.parse(babel_name(tag)).get_display_name() or tag
     except (UnknownLocaleError, ValueError):
         return tag
     return name[:1].upper() + name[1:]
