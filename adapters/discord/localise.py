@@ -39,6 +39,8 @@ DISCORD_LOCALES: dict[discord.Locale, str] = {
 }
 
 NAME_CONTEXT = "command name"
+#: a message menu entry ("Submit as idea"): words, with spaces and capitals
+MENU_CONTEXT = "menu name"
 #: A slash command, group or option name as Discord takes it (lowercase where a letter has
 #: a lowercase form; letters, digits, `-` and `_`).
 NAME_RULE = re.compile(r"^[-_\w]{1,32}$")
@@ -76,7 +78,7 @@ def valid_name(name: str, *, menu: bool = False) -> bool:
 def local_name(tag: str, name: str, *, menu: bool = False) -> str | None:
     """A name in a language, or None when it has no translation Discord would take."""
     with i18n.speaking(tag):
-        translated = p_(NAME_CONTEXT, name)
+        translated = p_(MENU_CONTEXT if menu else NAME_CONTEXT, name)
     if translated == name or not valid_name(translated, menu=menu):
         return None
     return translated

@@ -140,4 +140,4 @@ OPTIONS: tuple[str, ...] = (
 
 #: The message context-menu command (its name may have spaces and capitals).
 # TRANSLATORS: the menu entry on a message that turns it into an idea (32 characters at most)
-CAPTURE_MENU = pN_("command name", "Submit as idea")
+CAPTURE_MENU = pN_("menu name", "Submit as idea")
