@@ -42,7 +42,7 @@ class Catalogue(NullTranslations):
         return self.messages.get(message, message)
 
     def pgettext(self, context: str, message: str) -> str:
-        if context != "command name":
+        if context not in ("command name", "menu name"):
             return message
         return self.names.get(message, message)
 
