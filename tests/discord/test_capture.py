@@ -180,9 +180,7 @@ async def test_edit_opens_the_form_and_its_submission_edits_the_idea(
     assert "Oat milk flat whites" in world.fake.idea_message(1)["embeds"][0]["title"]
 
 
-async def test_the_buttons_work_after_a_restart(
-    new_bot: Callable[..., Bot], world: World
-) -> None:
+async def test_the_buttons_work_after_a_restart(new_bot: Callable[..., Bot], world: World) -> None:
     first = await new_bot().start()
     await running_challenge(world)
     await captured(world, "Oat milk lattes\nPlease add oat milk @everyone")
