@@ -90,6 +90,36 @@ class ReactionOutcome:
     duplicate: bool = False
 
 
+class ActionStyle(StrEnum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class CardAction:
+    """A button under a card that runs a command about one idea as the member who clicks
+    (so the core's own checks decide): `/idea confirm #n`, or with `form`, the command's
+    form for `#n` first (`/idea edit #n`). Platforms without buttons show the command."""
+
+    #: the button's text, already in the language of the card
+    label: str
+    command: tuple[str, ...]
+    idea_number: int
+    form: bool = False
+    style: ActionStyle = ActionStyle.DEFAULT
+
+    @property
+    def options(self) -> dict[str, OptionValue]:
+        """The command's options: the idea (`#n`)."""
+        return {"idea": self.idea_number}
+
+    @property
+    def usage(self) -> str:
+        """The command as typed: `/idea confirm #4`."""
+        return f"/{' '.join(self.command)} #{self.idea_number}"
+
+
 @dataclass(frozen=True)
 class Card:
     """Rich content; every string is literal text that renderers escape for their platform."""
@@ -98,6 +128,9 @@ class Card:
     body: str = ""
     fields: tuple[tuple[str, str], ...] = ()
     footer: str = ""
+    #: buttons under the card (a direct message asking its reader to decide); renderers
+    #: without buttons may list their commands, or leave them out
+    actions: tuple[CardAction, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,12 @@ async def test_a_captured_idea_waits_for_its_author_then_is_posted(h: Harness) -
     assert "Mod suggests your message" in dm[1].body
     assert "@\u200beveryone" in dm[1].body  # nothing pings
     assert "/idea confirm #1" in dm[1].footer
+    # Buttons for the platforms that have them: each runs its command as who clicks.
+    assert [(a.label, a.usage, a.form) for a in dm[1].actions] == [
+        ("Confirm", "/idea confirm #1", False),
+        ("Edit", "/idea edit #1", True),
+        ("Decline", "/idea decline #1", False),
+    ]
     assert dict(dm[1].fields)["From the message"] == LINK
     # Nobody else sees it, and moderators can't approve it in the author's place.
     assert "no idea #1" in await h.refused("/idea show #1", "ben")

@@ -448,3 +448,29 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "more.txt"
     path.write_text(text)
     return path
+
+
+def test_a_captured_idea_lists_what_its_buttons_run(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    script = tmp_path / "capture.txt"
+    script.write_text(
+        "\n".join(
+            [
+                ":as Host --mod",
+                '/challenge create title:"Flavour" brief:"What next?"',
+                "/challenge open flavour",
+                ":as Zelda",
+                "/cocreate help",
+                ":as Host --mod",
+                '/idea capture zelda title:"Oat milk" description:"Zelda asked for it"',
+            ]
+        )
+        + "\n"
+    )
+    status, out = run(capsys, "--script", str(script))
+    assert status == 0, out
+    assert "[DM to zelda] 💡 Your message as idea #1?" in out, out
+    assert (
+        "  [Confirm] /idea confirm #1 · [Edit] /idea edit #1 · [Decline] /idea decline #1" in out
+    ), out

@@ -26,6 +26,8 @@ def card_text(card: Card, indent: str = "  ") -> list[str]:
             lines += [f"{indent}  {v}" for v in value_lines]
     if card.footer:
         lines.append(f"{indent}— {safe(card.footer)}")
+    if card.actions:  # no buttons here: the commands they run
+        lines.append(indent + " · ".join(f"[{safe(a.label)}] {a.usage}" for a in card.actions))
     return lines
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from functools import partial
@@ -24,6 +25,7 @@ from adapters.discord import names, render, translate
 from adapters.discord.commands import zone_choices
 from adapters.discord.forms import (
     BUTTON_LABEL_MAX,
+    FORM_PREFIX,
     FORM_TIMEOUT_S,
     CommandForm,
     ReasonForm,
@@ -46,7 +48,16 @@ from bot.commands import registry
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.errors import internal_error
 from bot.i18n import _
-from bot.messages import Actor, Card, CommunityRef, Invocation, OptionValue, Reply
+from bot.messages import (
+    ActionStyle,
+    Actor,
+    Card,
+    CardAction,
+    CommunityRef,
+    Invocation,
+    OptionValue,
+    Reply,
+)
 from bot.review import ReviewAction
 from bot.settings import Settings
 from bot.text import message_as_idea
@@ -61,6 +72,10 @@ AUTOCOMPLETE_TIMEOUT_S = 2.0
 CAPTURE_MENU = names.CAPTURE_MENU
 CAPTURE = ("idea", "capture")
 CAPTURE_FORM = "cocreate:capture:"
+#: The key of a form opened from a card's button in a direct message (Edit on a captured
+#: idea), after the command in its custom id: the community's guild and the idea, so that
+#: a submission after a restart still runs in the right community.
+_DM_FORM_KEY = re.compile(r"dm(?P<guild>[0-9]{1,20})-(?P<number>[0-9]{1,9})-[0-9a-f]{1,32}")
 
 
 def message_author(message: discord.Message) -> Actor:
@@ -251,13 +266,20 @@ class Interactions:
             return
         found = form_submission(data)
         spec = registry.find(found[0]) if found else None
-        if found is None or spec is None or interaction.guild_id is None:
+        if found is None or spec is None:
             return
         typed = submitted_values(form_fields(spec, self.settings.limits), found[1])
+        community: CommunityRef | None = None
+        if interaction.guild_id is None:  # a card's form in a DM: its key names the guild
+            key = _DM_FORM_KEY.fullmatch(str(data.get("custom_id", "")).rpartition(":")[2])
+            if key is None:
+                return
+            community = translate.community(key["guild"])
+            typed["idea"] = int(key["number"])
         log.info("a /%s form opened before a restart was submitted", " ".join(spec.path))
         if await self.defer(interaction):
             echo = {k: str(v) for k, v in typed.items() if isinstance(v, str)}
-            await self.run(interaction, spec.path, typed, echo=echo)
+            await self.run(interaction, spec.path, typed, echo=echo, community=community)
 
     async def defer(self, interaction: discord.Interaction) -> bool:
         """The acknowledgement: an ephemeral "thinking…" that the reply will replace."""
@@ -290,9 +312,11 @@ class Interactions:
         *,
         echo: Mapping[str, str] | None = None,
         people: tuple[Actor, ...] = (),
+        community: CommunityRef | None = None,
     ) -> Reply | None:
-        """Hand an acknowledged command to the core and answer with its reply."""
-        community = interaction_community(interaction)
+        """Hand an acknowledged command to the core and answer with its reply. `community`:
+        the one a direct message's button names (a DM is in no guild)."""
+        community = community or interaction_community(interaction)
         if community is None:
             return None
         task = asyncio.current_task()
@@ -301,6 +325,8 @@ class Interactions:
             task.add_done_callback(self._running.discard)
         try:
             actor = interaction_actor(interaction, self.moderator_roles)
+            if interaction.guild_id is None:  # a DM: no roles or permissions of the guild
+                actor = replace(actor, is_moderator=False)
             invocation = Invocation(
                 community, str(interaction.channel_id), actor, path, dict(options), people=people
             )
@@ -449,6 +475,63 @@ class Interactions:
         except Exception as err:
             log.warning("could not mark review post %s: %s", message.id, describe(err))
 
+    # -- card buttons (a captured idea's Confirm / Edit / Decline) ------------------------
+
+    async def card_action(
+        self, interaction: discord.Interaction, guild_id: int, action: CardAction
+    ) -> None:
+        """A card's button, run as the member who clicked in the community its id names:
+        the command straight away, or its form first (Edit). The core decides."""
+        spec = registry.find(action.command)
+        takes_idea = spec is not None and any(
+            o.name == "idea" and o.kind is OptionKind.IDEA for o in spec.options
+        )
+        if spec is None or not takes_idea or interaction.guild_id not in (None, guild_id):
+            log.info("card button %s ignored", action.command)
+            return
+        community = translate.community(guild_id)
+        if action.form and spec.form:
+            with speaking_to(interaction):
+                form = CommandForm(
+                    spec,
+                    action.options,
+                    self.settings.limits,
+                    partial(self._card_form_done, spec, community),
+                )
+            form.custom_id = (
+                f"{FORM_PREFIX}{'-'.join(spec.path)}:"
+                f"dm{guild_id}-{action.idea_number}-{uuid.uuid4().hex[:12]}"
+            )
+            self._forms[form.custom_id] = time.monotonic()
+            await interaction.response.send_modal(form)
+            return
+        message = interaction.message
+        if not await self.defer(interaction):
+            return
+        reply = await self.run(interaction, spec.path, action.options, community=community)
+        if reply is None or not reply.ok or message is None:
+            return
+        try:  # decided: the message loses its buttons
+            await retrying(
+                lambda: message.edit(view=None, allowed_mentions=render.NO_MENTIONS),
+                what="taking the buttons off a direct message",
+                policy=self.policy,
+            )
+        except Exception as err:
+            log.warning("could not take the buttons off message %s: %s", message.id,
+                        describe(err))  # fmt: skip
+
+    async def _card_form_done(
+        self,
+        spec: CommandSpec,
+        community: CommunityRef,
+        interaction: discord.Interaction,
+        options: dict[str, OptionValue],
+        echo: dict[str, str],
+    ) -> None:
+        if await self.defer(interaction):
+            await self.run(interaction, spec.path, options, echo=echo, community=community)
+
     # -- errors --------------------------------------------------------------------------
 
     async def tree_error(
@@ -508,6 +591,60 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rend
             log.warning("review click with no handler: %s", self.custom_id)
             return
         await handler.review(interaction, self.action, self.number)
+
+
+_BUTTON_STYLES = {
+    ActionStyle.DEFAULT: discord.ButtonStyle.secondary,
+    ActionStyle.PRIMARY: discord.ButtonStyle.success,
+    ActionStyle.DANGER: discord.ButtonStyle.danger,
+}
+
+
+class CardButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=render.ACTION_TEMPLATE):
+    """A card's button (Confirm, Edit, Decline on a captured idea's direct message). Its
+    custom id holds the guild, the command, the idea and whether the form opens, so clicks
+    work after a restart without any stored state."""
+
+    def __init__(self, guild_id: int, action: CardAction) -> None:
+        super().__init__(
+            discord.ui.Button(
+                # in the card's language already (the reader's)
+                label=action.label[:BUTTON_LABEL_MAX] or None,
+                style=_BUTTON_STYLES[action.style],
+                custom_id=render.action_custom_id(guild_id, action),
+            )
+        )
+        self.guild_id = guild_id
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: Any,
+        /,
+    ) -> CardButton:
+        path = tuple(str(match["command"]).split("-"))
+        action = CardAction("", path, int(match["number"]), form=bool(match["form"]))
+        return cls(int(match["guild"]), action)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        handler = getattr(interaction.client, "cocreate_interactions", None)
+        if handler is None:
+            log.warning("card button click with no handler: %s", self.custom_id)
+            return
+        await handler.card_action(interaction, self.guild_id, self.action)
+
+
+def card_view(guild_id: int, actions: Sequence[CardAction]) -> discord.ui.View | None:
+    """The buttons of a card (five to a row, as Discord lays them out), or None."""
+    if not actions:
+        return None
+    view = discord.ui.View(timeout=None)
+    for action in actions[:25]:
+        view.add_item(CardButton(guild_id, action))
+    return view
 
 
 def review_view(number: int) -> discord.ui.View:

@@ -29,7 +29,7 @@ from adapters.discord import internals, names, translate
 from adapters.discord.client import configure_endpoints, make_client
 from adapters.discord.commands import GUILD_ONLY, build_commands, commands_signature
 from adapters.discord.forms import form_option_names
-from adapters.discord.interactions import Interactions, ReviewButton
+from adapters.discord.interactions import CardButton, Interactions, ReviewButton
 from adapters.discord.localise import CatalogueTranslator
 from adapters.discord.publisher import DiscordPublisher
 from adapters.discord.reactions import ReactionRelay
@@ -255,9 +255,10 @@ class DiscordPlatform:
     # -- client hooks --------------------------------------------------------------------
 
     async def setup(self, client: discord.Client) -> None:
-        """discord.py's setup_hook: the command tree, the persistent review buttons, sync."""
+        """discord.py's setup_hook: the command tree, the persistent review and card buttons,
+        sync."""
         self.tree = await command_tree(client, self.interactions, self.settings)
-        client.add_dynamic_items(ReviewButton)
+        client.add_dynamic_items(ReviewButton, CardButton)
         await self.sync_commands(self.tree)
 
     async def sync_commands(self, tree: app_commands.CommandTree[Any]) -> None:

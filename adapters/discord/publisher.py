@@ -16,7 +16,7 @@ from typing import Any
 import discord
 
 from adapters.discord import internals, render
-from adapters.discord.interactions import review_view
+from adapters.discord.interactions import card_view, review_view
 from adapters.discord.resilience import RetryPolicy, describe, is_gone, retrying
 from adapters.discord.settings import DiscordSettings
 from bot.conversations import STATUS_TAGS, DirectMessageClosed, thread_name
@@ -246,6 +246,9 @@ class DiscordPublisher:
         if not member_external_id.isdigit():
             raise DirectMessageClosed(f"{member_external_id!r} is not a Discord user id")
         embed = render.post_embed(card, PostKind.NOTICE)
+        # its buttons (a captured idea's Confirm / Edit / Decline) name the community
+        view = card_view(int(community.external_id), card.actions)
+        extra: dict[str, Any] = {"view": view} if view is not None else {}
         nonce = new_nonce()
         try:
             dm = await retrying(
@@ -259,6 +262,7 @@ class DiscordPublisher:
                     files=render.files(attachments),
                     allowed_mentions=render.NO_MENTIONS,
                     nonce=nonce,
+                    **extra,
                 ),
                 what="sending a direct message",
                 policy=self.policy,

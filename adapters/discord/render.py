@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import discord
 
 from bot.i18n import n_
-from bot.messages import Card, PostKind
+from bot.messages import Card, CardAction, PostKind
 
 #: Every message the bot sends pings nobody.
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -46,6 +46,16 @@ WARNING_COLOUR = 0xE67E22
 REVIEW_PREFIX = "cocreate:review"
 REVIEW_TEMPLATE = r"cocreate:review:(?P<action>approve|reject):(?P<number>[0-9]{1,9})"
 _REVIEW_RE = re.compile(REVIEW_TEMPLATE)
+
+# The buttons of a card (a captured idea's Confirm / Edit / Decline, in a direct message):
+# the custom id carries the community's guild (a DM has none), the command, the idea and
+# whether the command's form opens first, so the click is rebuilt after a restart too.
+ACTION_PREFIX = "cocreate:act"
+ACTION_TEMPLATE = (
+    r"cocreate:act:(?P<guild>[0-9]{1,20}):(?P<command>[a-z]+(?:-[a-z]+){0,2})"
+    r":(?P<number>[0-9]{1,9})(?P<form>:form)?"
+)
+_ACTION_RE = re.compile(ACTION_TEMPLATE)
 
 
 _SPECIAL = re.compile(r"([\\*_~|`\[\]])")
@@ -185,6 +195,20 @@ def parse_review_custom_id(custom_id: str) -> tuple[str, int] | None:
     if match is None:
         return None
     return match.group("action"), int(match.group("number"))
+
+
+def action_custom_id(guild_id: int | str, action: CardAction) -> str:
+    form = ":form" if action.form else ""
+    return f"{ACTION_PREFIX}:{guild_id}:{'-'.join(action.command)}:{action.idea_number}{form}"
+
+
+def parse_action_custom_id(custom_id: str) -> tuple[int, tuple[str, ...], int, bool] | None:
+    """(guild id, command path, idea number, opens the form) of a card button's id."""
+    match = _ACTION_RE.fullmatch(custom_id)
+    if match is None:
+        return None
+    path = tuple(match.group("command").split("-"))
+    return int(match.group("guild")), path, int(match.group("number")), bool(match.group("form"))
 
 
 def files(attachments: Iterable[object]) -> list[discord.File]:

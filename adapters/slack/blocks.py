@@ -17,7 +17,7 @@ from typing import Any
 from adapters.slack.translate import block_id
 from bot.commands.spec import CommandSpec, Option, OptionKind
 from bot.i18n import N_, _
-from bot.messages import Card
+from bot.messages import ActionStyle, Card, CardAction
 from bot.review import ReviewAction
 from bot.settings import LimitsSettings
 
@@ -40,6 +40,43 @@ ACTION_IDS = {ReviewAction.APPROVE: APPROVE_ACTION, ReviewAction.REJECT: REJECT_
 
 def review_action(action_id: str) -> ReviewAction:
     return ReviewAction.APPROVE if action_id == APPROVE_ACTION else ReviewAction.REJECT
+
+
+#: A card's buttons (a captured idea's Confirm / Edit / Decline): the action id names the
+#: command (and `:form` when its form opens first), the value the idea; the workspace is
+#: the payload's team, so a click in a direct message runs in the right community.
+CARD_ACTION = "cocreate_act:"
+_ACTION_STYLES = {ActionStyle.PRIMARY: "primary", ActionStyle.DANGER: "danger"}
+
+
+def card_action_id(action: CardAction) -> str:
+    return f"{CARD_ACTION}{'-'.join(action.command)}{':form' if action.form else ''}"
+
+
+def card_action(action_id: str, value: str) -> CardAction | None:
+    """The button a click names (without its label), or None when it is not one of ours."""
+    if not action_id.startswith(CARD_ACTION) or not value.isdigit() or len(value) > 9:
+        return None
+    command, _sep, form = action_id.removeprefix(CARD_ACTION).partition(":")
+    path = tuple(command.split("-"))
+    if form not in ("", "form") or not all(w.isalpha() and w.islower() for w in path):
+        return None
+    return CardAction("", path, int(value), form=form == "form")
+
+
+def actions_block(actions: Sequence[CardAction]) -> Block:
+    elements = []
+    for action in actions[:25]:
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": card_action_id(action),
+            "text": plain(action.label, BUTTON_TEXT),
+            "value": str(action.idea_number),
+        }
+        if action.style in _ACTION_STYLES:
+            button["style"] = _ACTION_STYLES[action.style]
+        elements.append(button)
+    return {"type": "actions", "block_id": f"act:{actions[0].idea_number}", "elements": elements}
 
 
 FORM_CALLBACK = "cocreate_form"
@@ -168,8 +205,12 @@ def fallback_text(card: Card) -> str:
 
 
 def message(card: Card) -> dict[str, Any]:
-    """`text` and `blocks` for chat.postMessage, chat.update or a response_url."""
-    return {"text": fallback_text(card), "blocks": fit(card_blocks(card), MESSAGE_BLOCKS)}
+    """`text` and `blocks` for chat.postMessage, chat.update or a response_url; the card's
+    buttons, if it has any, last."""
+    if not card.actions:
+        return {"text": fallback_text(card), "blocks": fit(card_blocks(card), MESSAGE_BLOCKS)}
+    shown = fit(card_blocks(card), MESSAGE_BLOCKS - 1)
+    return {"text": fallback_text(card), "blocks": [*shown, actions_block(card.actions)]}
 
 
 def review_message(card: Card, idea_number: int | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -43,7 +44,7 @@ from bot.core import parse_invocation
 from bot.errors import StorageUnavailable, UserError, internal_error, internal_error_reply
 from bot.grammar import GrammarError
 from bot.i18n import _
-from bot.messages import Actor, Attachment, Card, Invocation, OptionValue, Reply
+from bot.messages import Actor, Attachment, Card, CardAction, Invocation, OptionValue, Reply
 from bot.ports import Core
 from bot.settings import Settings
 from bot.tasks import Background
@@ -97,6 +98,7 @@ class SlackHandlers:
         bolt.event("tokens_revoked")(self.on_tokens_revoked)
         bolt.action(blocks.APPROVE_ACTION)(self.on_review)
         bolt.action(blocks.REJECT_ACTION)(self.on_review)
+        bolt.action(re.compile("^" + re.escape(blocks.CARD_ACTION)))(self.on_card_action)
         bolt.view(blocks.FORM_CALLBACK)(self.on_form)
         bolt.shortcut(translate.CAPTURE_CALLBACK)(self.on_capture)
 
@@ -537,6 +539,88 @@ class SlackHandlers:
             with i18n.speaking(actor.locale):
                 verdict = decision.verdict(actor.display_name)
             await self.mark_reviewed(client, channel, message, verdict)
+
+    # -- card buttons (a captured idea's Confirm / Edit / Decline) ------------------------
+
+    async def on_card_action(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        context: AsyncBoltContext,
+        request: AsyncBoltRequest,
+    ) -> None:
+        """A card's button: its command as the member who clicked, in the payload's
+        workspace (a direct message is in no channel of it); Edit opens the command's form
+        first, within the trigger's 3 seconds, so before any database work."""
+        await ack()
+        team = team_of(body)
+        chosen = blocks.card_action(text(action, "action_id"), text(action, "value"))
+        spec = registry.find(chosen.command) if chosen is not None else None
+        if chosen is None or spec is None or not self.ours(team, context):
+            log.info("card button %r ignored", text(action, "action_id")[:40])
+            return
+        if not any(o.name == "idea" and o.kind is OptionKind.IDEA for o in spec.options):
+            return
+        if chosen.form and spec.form:
+            client = await self.workspaces.client(team)
+            with i18n.speaking(self.directory.cached_locale(team, text(obj(body, "user"), "id"))):
+                await self.card_form(client, body, spec, chosen)
+            return
+        keys = keys_of(request, text(body, "trigger_id"))
+        self.work.spawn(self.run_card_action(team, body, spec, chosen, keys), "card button")
+
+    async def card_form(
+        self, client: AsyncWebClient, body: dict[str, Any], spec: CommandSpec, chosen: CardAction
+    ) -> None:
+        """The command's form for the idea, as `/idea edit #n` alone opens it."""
+        positionals = (f"#{chosen.idea_number}",)
+        channel = text(obj(body, "channel"), "id") or text(obj(body, "container"), "channel_id")
+        metadata = FormMetadata(spec.path, channel, positionals)
+        options = translate.form_options(spec, positionals)
+        title = None
+        if spec.path == ("idea", "edit"):
+            # TRANSLATORS: a form's title (Slack shows at most 24 characters); {idea} is "#12"
+            title = _("Edit idea {idea}", idea=positionals[0])
+        view = blocks.form_view(spec, options, metadata.as_dict(), self.settings.limits, title)
+        try:
+            await client.views_open(trigger_id=text(body, "trigger_id"), view=view)
+        except SlackApiError as err:
+            log.warning("views.open for a card button failed: %s", err.response.get("error"))
+
+    async def run_card_action(
+        self,
+        team: str,
+        body: dict[str, Any],
+        spec: CommandSpec,
+        chosen: CardAction,
+        keys: list[str],
+    ) -> None:
+        response_url = text(body, "response_url")
+        payload = {"response_type": "ephemeral", "replace_original": False}
+        user = obj(body, "user")
+        try:
+            first = await self.replays.first_time(keys, "card button")
+        except StorageUnavailable:
+            log.warning("card button not run: the database is down")
+            if response_url:
+                with i18n.speaking(self.directory.cached_locale(team, text(user, "id"))):
+                    down = blocks.message(storage_down())
+                await self.api.respond(response_url, {**payload, **down})
+            return
+        if not first:
+            return
+        client = await self.workspaces.client(team)
+        actor = await self.directory.actor(client, team, text(user, "id"), text(user, "username"))
+        channel = text(obj(body, "channel"), "id") or text(obj(body, "container"), "channel_id")
+        inv = Invocation(community(team), channel, actor, spec.path, chosen.options)
+        reply = await self.core.handle_command(inv)
+        if response_url:
+            await self.api.respond(response_url, {**payload, **blocks.message(reply.card)})
+        message = obj(body, "message")
+        if reply.ok and text(message, "ts") and channel:
+            # decided: the buttons give way to what happened
+            await self.mark_reviewed(client, channel, message, reply.card.title)
 
     async def mark_reviewed(
         self,

@@ -29,7 +29,7 @@ from bot.commands.spec import Option, OptionKind, registry
 from bot.errors import UserError
 from bot.events import DirectMessage
 from bot.i18n import N_, _, n_
-from bot.messages import Card, Reply
+from bot.messages import ActionStyle, Card, CardAction, Reply
 from bot.model import Challenge, IdeaStatus, Member, Phase
 from bot.render import quoted, status_name
 from bot.text import clean_user_text, display_inline, neutralize_mentions
@@ -184,6 +184,20 @@ def ask_author(
         f"{body}\n“{display_inline(title, 200)}”\n{neutralize_mentions(description)}",
         ((_("From the message"), source),) if source else (),
         how,
+        author_actions(number),
+    )
+
+
+def author_actions(number: int) -> tuple[CardAction, ...]:
+    """The buttons of that message: each runs its command as whoever clicks, so only the
+    author gets anywhere; Edit opens the `/idea edit #n` form first."""
+    return (
+        # TRANSLATORS: a button: posts the captured idea as the member's own
+        CardAction(_("Confirm"), ("idea", "confirm"), number, style=ActionStyle.PRIMARY),
+        # TRANSLATORS: a button: opens a form to change the captured idea first
+        CardAction(_("Edit"), ("idea", "edit"), number, form=True),
+        # TRANSLATORS: a button: drops the captured idea, which is never posted
+        CardAction(_("Decline"), ("idea", "decline"), number, style=ActionStyle.DANGER),
     )
 
 

@@ -776,10 +776,20 @@ class FakeDiscord:
             guild_id=None,
             content=body.get("content") or "",
             embeds=body.get("embeds") or [],
-            components=[],
+            components=body.get("components") or [],
         )
         self.dms.append((user_id, data))
+        self.messages[int(data["id"])] = data  # its buttons can be clicked, it can be edited
         return _json_response(data)
+
+    def dm_messages(self, person: Person) -> list[Json]:
+        """The direct messages the bot sent this person, as Discord keeps them."""
+        return [self.messages.get(int(m["id"]), m) for u, m in self.dms if u == person.id]
+
+    def _dm_channel_ref(self, channel_id: int) -> Json:
+        user_id = self.dm_channels[channel_id]
+        person = next(x for (_, uid), x in self.people.items() if uid == user_id)
+        return {"id": str(channel_id), "type": 1, "recipients": [person.user], "flags": 0}
 
     def dms_to(self, person: Person) -> list[str]:
         """The titles of the embeds of the direct messages the bot sent this person."""
@@ -1314,6 +1324,10 @@ class FakeDiscord:
         payload = record.payload
         who = person or self._person_of(payload)
         data = {"custom_id": modal["custom_id"], "components": components}
+        if "guild_id" not in payload:  # a modal opened in a direct message
+            return await self.send_interaction(
+                self._dm_interaction(5, data, who, int(payload["channel"]["id"]))
+            )
         return await self.send_interaction(
             self._interaction(
                 5, data, who, int(payload["channel"]["id"]), guild=self.guilds[who.guild_id]
@@ -1328,7 +1342,35 @@ class FakeDiscord:
             self._interaction(3, data, person, int(message["channel_id"]), message=message)
         )
 
+    async def click_dm(self, person: Person, message: Json, custom_id: str) -> InteractionRecord:
+        """`person` clicks the button `custom_id` on a direct message the bot sent: the
+        interaction has a user and no guild (nor member, roles or permissions)."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        current = self.messages.get(int(message["id"]), message)
+        payload = self._dm_interaction(3, data, person, int(current["channel_id"]), current)
+        return await self.send_interaction(payload)
+
+    def _dm_interaction(
+        self, kind: int, data: Json, person: Person, channel_id: int, message: Json | None = None
+    ) -> Json:
+        interaction_id = p.snowflake()
+        return p.interaction(
+            interaction_id=interaction_id,
+            application_id=self.app_id,
+            kind=kind,
+            data=data,
+            guild_id=None,
+            channel=self._dm_channel_ref(channel_id),
+            user_payload=person.user,
+            message_payload=message,
+            token=f"tok-{interaction_id}-{uuid.uuid4().hex[:8]}",
+            locale=person.locale,
+        )
+
     def _person_of(self, payload: Json) -> Person:
+        if "member" not in payload:  # a direct message: the person of that user id
+            user_id = int(payload["user"]["id"])
+            return next(x for (_, uid), x in self.people.items() if uid == user_id)
         user_id = int(payload["member"]["user"]["id"])
         return self.people[(int(payload["guild_id"]), user_id)]
 

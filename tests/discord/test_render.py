@@ -10,7 +10,7 @@ from adapters.discord import render
 from adapters.discord.commands import commands_signature
 from adapters.discord.forms import form_fields, form_title, needs_form
 from bot.commands import registry
-from bot.messages import Card, PostKind
+from bot.messages import Card, CardAction, PostKind
 from bot.settings import load_settings
 
 
@@ -128,3 +128,23 @@ def test_the_command_signature_ignores_what_discord_adds() -> None:
     assert commands_signature(ours) == commands_signature(theirs)
     changed = [{**theirs[0], "description": "Moderators"}]
     assert commands_signature(ours) != commands_signature(changed)
+
+
+def test_a_card_buttons_custom_id_names_the_guild_command_and_idea() -> None:
+    edit = CardAction("Edit", ("idea", "edit"), 12, form=True)
+    custom_id = render.action_custom_id(123456789012345678, edit)
+    assert custom_id == "cocreate:act:123456789012345678:idea-edit:12:form"
+    assert len(custom_id) <= 100
+    assert render.parse_action_custom_id(custom_id) == (
+        123456789012345678,
+        ("idea", "edit"),
+        12,
+        True,
+    )
+    assert render.parse_action_custom_id("cocreate:act:1:idea-confirm:12") == (
+        1,
+        ("idea", "confirm"),
+        12,
+        False,
+    )
+    assert render.parse_action_custom_id("cocreate:act:x:idea-confirm:12") is None

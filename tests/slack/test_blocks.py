@@ -8,7 +8,7 @@ from typing import Any
 
 from adapters.slack import blocks
 from bot.commands import registry
-from bot.messages import Card
+from bot.messages import ActionStyle, Card, CardAction
 from bot.settings import LimitsSettings
 from bot.text import display_inline, neutralize_mentions
 
@@ -129,3 +129,26 @@ def test_the_home_view_stays_within_a_hundred_blocks() -> None:
     view = blocks.home_view(cards)
     assert view["type"] == "home"
     assert len(view["blocks"]) <= blocks.VIEW_BLOCKS
+
+
+def test_a_cards_buttons_come_last_and_name_their_command() -> None:
+    actions = (
+        CardAction("Confirm", ("idea", "confirm"), 7, style=ActionStyle.PRIMARY),
+        CardAction("Edit", ("idea", "edit"), 7, form=True),
+    )
+    out = blocks.message(Card("💡 Your message as idea #7?", "Text", actions=actions))
+    last = out["blocks"][-1]
+    assert last["type"] == "actions"
+    assert [(e["action_id"], e["value"], e.get("style")) for e in last["elements"]] == [
+        ("cocreate_act:idea-confirm", "7", "primary"),
+        ("cocreate_act:idea-edit:form", "7", None),
+    ]
+    back = blocks.card_action("cocreate_act:idea-edit:form", "7")
+    assert back == CardAction("", ("idea", "edit"), 7, form=True)
+    for action_id, value in [
+        ("cocreate_act:idea-confirm", "7x"),
+        ("cocreate_act:idea-confirm:other", "7"),
+        ("cocreate_act:Idea-confirm", "7"),
+        ("cocreate_review_approve", "7"),
+    ]:
+        assert blocks.card_action(action_id, value) is None
