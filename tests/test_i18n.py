@@ -330,7 +330,7 @@ async def test_a_member_chooses_their_language_and_posts_keep_the_communitys(
     assert reply.card.title == _spanish("🌐 From now on I answer you in {language}").format(
         language="Español"
     )
-    await h.ok("/idea submit title:\"Salted caramel\" description:\"Tasty.\"", "ana")
+    await h.ok('/idea submit title:"Salted caramel" description:"Tasty."', "ana")
     idea_post = h.publisher.sent[-1].post.card
     with i18n.speaking("de"):
         german_fields = {i18n._("By"), i18n._("Challenge")}
