@@ -65,6 +65,8 @@ log = logging.getLogger("cocreate")
 #: how long a community read for a command serves the next ones (its settings changed by
 #: another process are seen within this time)
 COMMUNITY_FRESH_S = 60.0
+#: members whose choice of language is remembered for the adapters (then it starts over)
+CHOSEN_KEPT = 100_000
 
 
 def _joined(*parts: str) -> str:
@@ -152,6 +154,9 @@ class Cocreate:
         self.webhooks = WebhookDelivery(db, settings.webhooks, clock, self.publishers, self.metrics)
         # Their badge.awarded events are in the outbox: deliver them now.
         self.bus.subscribe(BadgesAwarded, self._wake_webhooks)
+        #: each member's own choice of language, as their last command here showed it, by
+        #: (platform, community, member): what adapters write before the core answers
+        self._chosen: dict[tuple[str, str, str], str | None] = {}
         #: communities as committed, by platform reference, and when they were read: their
         #: settings (the language) changed by another process are seen within a minute
         self._communities: dict[tuple[str, str], tuple[Community, float]] = {}
@@ -299,6 +304,9 @@ class Cocreate:
             for event in postings(ctx.events):
                 claimed += await self.agenda.claim(store, event.challenge, event.posts, now)
         self._communities[key] = (ctx.here, read_at)  # as the command left it (its language)
+        if len(self._chosen) >= CHOSEN_KEPT:
+            self._chosen.clear()
+        self._chosen[(*key, inv.actor.external_id)] = ctx.member.locale
         self.webhooks.wake()  # the command may have written events to the outbox
         unsent = await self.agenda.send_claimed(claimed)
         await self.bus.publish(ctx.events)
@@ -320,6 +328,17 @@ class Cocreate:
                 ),
             )
         return reply
+
+    def language_of(
+        self, community: CommunityRef, member_external_id: str, platform_locale: str | None
+    ) -> str:
+        key = (community.platform, community.external_id)
+        known, _read_at = self._communities.get(key, (None, 0.0))
+        return i18n.resolve(
+            self._chosen.get((*key, member_external_id)),
+            platform_locale,
+            known.locale if known is not None else None,
+        )
 
     async def _send_direct(self, message: DirectMessage, reply: Reply) -> Reply:
         """Send a command's private message; the reply says where it went, or carries its

@@ -95,13 +95,6 @@ def interaction_locale(interaction: discord.Interaction) -> str | None:
     return str(value) if value else None
 
 
-def speaking_to(interaction: discord.Interaction) -> AbstractContextManager[str]:
-    """Speak the language of the member's Discord client inside the block: the adapter's own
-    answers, and the forms that open before the core (and the member's own choice of
-    language) is reached."""
-    return i18n.speaking(interaction_locale(interaction))
-
-
 def interaction_actor(interaction: discord.Interaction, moderator_roles: list[str]) -> Actor:
     """The member who interacts, with the moderator flag the core checks, and the language
     of their Discord client (the core answers in it unless they chose one)."""
@@ -175,7 +168,7 @@ class Interactions:
         """The callback of every generated command."""
         options = translate.core_options(values)
         if interaction.guild_id is None:
-            with speaking_to(interaction):
+            with self.speaking_to(interaction):
                 card = Card(
                     _("Cocreate works in a server"), _("Use its commands in a server channel.")
                 )
@@ -186,7 +179,7 @@ class Interactions:
             )
             return
         if needs_form(spec, options, self.settings.limits):
-            with speaking_to(interaction):
+            with self.speaking_to(interaction):
                 form = CommandForm(
                     spec, options, self.settings.limits, partial(self._form_done, spec)
                 )
@@ -198,6 +191,16 @@ class Interactions:
             return
         if await self.defer(interaction):
             await self.run(interaction, spec.path, options)
+
+    def speaking_to(self, interaction: discord.Interaction) -> AbstractContextManager[str]:
+        """Speak the member's language inside the block, for the adapter's own answers and
+        the forms that open before the core has the command: their own choice as the core
+        last saw it, else their Discord client's, else the community's."""
+        locale = interaction_locale(interaction)
+        community = interaction_community(interaction)
+        if community is not None:
+            locale = self.app.language_of(community, str(interaction.user.id), locale)
+        return i18n.speaking(locale)
 
     async def capture(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """ "Submit as idea" on a message: the submission form, prefilled with its text,
@@ -221,7 +224,7 @@ class Interactions:
                     interaction, CAPTURE, {**options, **extra}, echo=echo, people=(author,)
                 )
 
-        with speaking_to(interaction):
+        with self.speaking_to(interaction):
             form = CommandForm(spec, given, self.settings.limits, done)
         # Not the submission form's id: after a restart, what it carried (the author) is
         # gone, and it must not run as the caller's own idea.
@@ -252,7 +255,7 @@ class Interactions:
             return
         if str(data.get("custom_id", "")).startswith(CAPTURE_FORM):
             if await self.defer(interaction):
-                with speaking_to(interaction) as tag:
+                with self.speaking_to(interaction) as tag:
                     card = Card(
                         _("That form expired"),
                         # TRANSLATORS: {menu} is the menu entry on a message, "Submit as idea".
@@ -343,7 +346,7 @@ class Interactions:
         """Replace the thinking message with the reply; a public reply is posted as well."""
         card = reply.card
         if echo and not reply.ok:
-            with speaking_to(interaction):
+            with self.speaking_to(interaction):
                 kept = tuple(
                     # TRANSLATORS: a field of a refused form, with what the member typed;
                     # {name} is the field's name ("title", "description").
@@ -376,7 +379,7 @@ class Interactions:
                 what="posting a command's public answer",
                 policy=self.policy,
             )
-            with speaking_to(interaction):
+            with self.speaking_to(interaction):
                 posted = _("✅ Posted in the channel.")
             await retrying(
                 lambda: interaction.edit_original_response(
@@ -433,7 +436,7 @@ class Interactions:
     ) -> None:
         """Approve or Reject on a review post, run as the member who clicked."""
         if action is ReviewAction.REJECT:
-            with speaking_to(interaction):
+            with self.speaking_to(interaction):
                 form = ReasonForm(number, partial(self._rejected, number, interaction.message))
             await interaction.response.send_modal(form)
             return
@@ -491,7 +494,7 @@ class Interactions:
             return
         community = translate.community(guild_id)
         if action.form and spec.form:
-            with speaking_to(interaction):
+            with self.speaking_to(interaction):
                 form = CommandForm(
                     spec,
                     action.options,
@@ -541,7 +544,7 @@ class Interactions:
         log.warning("interaction %s failed in discord.py: %s", interaction.id, error)
         if interaction.response.is_done():
             return
-        with speaking_to(interaction):
+        with self.speaking_to(interaction):
             card = Card(_("That didn't work"), _("That command isn't available right now."))
         try:
             await interaction.response.send_message(

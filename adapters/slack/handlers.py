@@ -16,6 +16,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
@@ -143,7 +144,7 @@ class SlackHandlers:
         except StorageUnavailable:
             log.warning("%s not run: the database is down", what)
             client = await self.workspaces.client(command.team_id)
-            with i18n.speaking(self.directory.cached_locale(command.team_id, command.user_id)):
+            with self.speaking_to(command.team_id, command.user_id):
                 await self.reply(client, command, Reply(storage_down(), ok=False))
             return
         if not first:
@@ -154,7 +155,7 @@ class SlackHandlers:
         )
         # What this adapter says itself is in the language Slack reports for them (the core
         # answers in their own choice, if they made one).
-        with i18n.speaking(actor.locale):
+        with self.speaking_to(command.team_id, actor.external_id, actor.locale):
             await self.answer_command(client, command, actor)
 
     async def answer_command(
@@ -261,7 +262,7 @@ class SlackHandlers:
             return
         client = await self.workspaces.client(team)
         # no call to Slack before the form opens: their language if it is known already
-        with i18n.speaking(self.directory.cached_locale(team, text(obj(body, "user"), "id"))):
+        with self.speaking_to(team, text(obj(body, "user"), "id")):
             await self.capture_form(client, spec, body, message, author, ts, channel)
 
     async def capture_form(
@@ -318,7 +319,7 @@ class SlackHandlers:
             await ack()
             return
         user = obj(body, "user")
-        with i18n.speaking(self.directory.cached_locale(team, text(user, "id"))):
+        with self.speaking_to(team, text(user, "id")):
             await self.submit_form(ack, body, view, request, started, metadata, spec)
 
     async def submit_form(
@@ -440,6 +441,16 @@ class SlackHandlers:
         except SlackApiError as err:
             log.info("form result not shown: %s", err.response.get("error"))
 
+    def speaking_to(
+        self, team: str, user_id: str, platform_locale: str | None = None
+    ) -> AbstractContextManager[str]:
+        """Speak the member's language inside the block, for what the adapter writes itself
+        (forms, refusals, the App Home's frame): their own choice as the core last saw it,
+        else their Slack language (as given, or as `users.info` told it before: no call to
+        Slack here), else the workspace's."""
+        known = platform_locale or self.directory.cached_locale(team, user_id)
+        return i18n.speaking(self.core.language_of(community(team), user_id, known))
+
     # -- App Home --------------------------------------------------------------------------
 
     async def on_home(self, ack: Ack, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -456,7 +467,7 @@ class SlackHandlers:
         for path, options in HOME_COMMANDS:
             inv = Invocation(community(team), channel, actor, path, options)
             cards.append((await self.core.handle_command(inv)).card)
-        with i18n.speaking(actor.locale):
+        with self.speaking_to(team, user_id, actor.locale):
             view = blocks.home_view(cards)
         await client.views_publish(user_id=user_id, view=view)
 
@@ -516,9 +527,7 @@ class SlackHandlers:
         except StorageUnavailable:
             log.warning("review button not run: the database is down")
             if response_url:
-                with i18n.speaking(
-                    self.directory.cached_locale(team, text(obj(body, "user"), "id"))
-                ):
+                with self.speaking_to(team, text(obj(body, "user"), "id")):
                     down = blocks.message(storage_down())
                 await self.api.respond(response_url, {**payload, **down})
             return
@@ -564,7 +573,7 @@ class SlackHandlers:
             return
         if chosen.form and spec.form:
             client = await self.workspaces.client(team)
-            with i18n.speaking(self.directory.cached_locale(team, text(obj(body, "user"), "id"))):
+            with self.speaking_to(team, text(obj(body, "user"), "id")):
                 await self.card_form(client, body, spec, chosen)
             return
         keys = keys_of(request, text(body, "trigger_id"))
@@ -604,7 +613,7 @@ class SlackHandlers:
         except StorageUnavailable:
             log.warning("card button not run: the database is down")
             if response_url:
-                with i18n.speaking(self.directory.cached_locale(team, text(user, "id"))):
+                with self.speaking_to(team, text(user, "id")):
                     down = blocks.message(storage_down())
                 await self.api.respond(response_url, {**payload, **down})
             return

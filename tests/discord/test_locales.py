@@ -234,6 +234,18 @@ async def test_forms_open_in_the_language_of_the_client(
     assert "El título de tu idea" in placeholders, placeholders
 
 
+async def test_forms_follow_the_members_own_choice_over_the_client(
+    translated: dict[str, Catalogue], bot: Bot, world: World
+) -> None:
+    world.ana.locale = "es-ES"
+    chosen = await world.run(world.ana, "cocreate language", {"language": "de"})
+    assert "Deutsch" in chosen.embed["title"], chosen.text()
+    record = await world.fake.command(world.ana, world.ideas, "idea submit")
+    await asyncio.wait_for(record.answered.wait(), WAIT)
+    assert record.callback is not None and record.callback["type"] == 9, record.callback
+    assert record.callback["data"]["title"] == "Eine Idee einreichen"
+
+
 async def test_dates_are_written_in_the_language_of_the_client(bot: Bot, world: World) -> None:
     created = await world.run(
         world.maya,

@@ -72,3 +72,17 @@ async def test_the_adapters_own_words_follow_the_slack_locale(
     refused = await world.ask("/idea bogus", user="U_ESTE")
     assert refused.startswith("Eso no funcionó"), refused
     assert (await world.ask("/idea bogus", user="U_ANA")).startswith("That didn't work")
+
+
+async def test_the_adapters_own_words_follow_the_members_choice_over_slack(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a member chose a language, what the adapter says itself is in it too."""
+    english = i18n.catalogue("en")
+    spanish = _Spanish()
+    monkeypatch.setattr(i18n, "catalogue", lambda tag: spanish if tag == "es" else english)
+    world.fake.add_user("U_ENID", "Enid", locale="en-US")
+    assert (await world.ask("/idea bogus", user="U_ENID")).startswith("That didn't work")
+    await world.ask("/cocreate language es", user="U_ENID")
+    refused = await world.ask("/idea bogus", user="U_ENID")
+    assert refused.startswith("Eso no funcionó"), refused
