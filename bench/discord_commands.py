@@ -199,6 +199,14 @@ class StubCore:
     async def complete_ideas(self, *args: Any) -> list[Any]:
         return []
 
+    def task_group(self, name: str, limit: int = 64) -> Any:
+        from bot.tasks import Background
+
+        return Background(name, limit)
+
+    def language_of(self, community: Any, member_external_id: str, locale: str | None) -> str:
+        return "en"
+
     async def drain(self) -> None:
         pass
 

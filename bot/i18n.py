@@ -175,7 +175,13 @@ def in_language(tag: str, message: str, /) -> str:
 
 def number(n: int | float) -> str:
     """A number as the language writes it (`1,234`, `1.234`, `1 234`)."""
-    return format_decimal(n, locale=babel_name(_current.get()))
+    return _number(_current.get(), n)
+
+
+@functools.lru_cache(maxsize=8192)
+def _number(tag: str, n: int | float) -> str:
+    # Babel takes tens of microseconds a number; counts repeat (votes, points, places).
+    return format_decimal(n, locale=babel_name(tag))
 
 
 def short_datetime(local: datetime) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +25,11 @@ from bot.webhooks.ports import (
 )
 from storage.schema import webhook_deliveries as wd
 from storage.schema import webhook_endpoints as we
+
+#: every event a command emits asks this: built once
+_SUBSCRIBERS = select(we).where(
+    (we.c.community_id == bindparam("community_id")) & (we.c.state == ACTIVE)
+)
 
 
 def _endpoint(row: Any) -> Endpoint:
@@ -145,9 +150,7 @@ class SqlWebhooks:
         )
 
     async def subscribers(self, community_id: int, event_type: str) -> list[Endpoint]:
-        rows = await self.conn.execute(
-            select(we).where((we.c.community_id == community_id) & (we.c.state == ACTIVE))
-        )
+        rows = await self.conn.execute(_SUBSCRIBERS, {"community_id": community_id})
         return [e for e in map(_endpoint, rows) if event_type in e.events]
 
     async def disable_endpoint(self, endpoint_id: int, reason: str, now: datetime) -> bool:
