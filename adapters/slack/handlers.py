@@ -294,10 +294,7 @@ class SlackHandlers:
         view = blocks.form_view(
             spec, fields, metadata.as_dict(), self.settings.limits, initial=prefill
         )
-        try:
-            await client.views_open(trigger_id=text(body, "trigger_id"), view=view)
-        except SlackApiError as err:
-            log.warning("views.open for a capture failed: %s", err.response.get("error"))
+        await open_form(client, body, view, "a capture")
 
     async def on_form(
         self,
@@ -592,10 +589,7 @@ class SlackHandlers:
             # TRANSLATORS: a form's title (Slack shows at most 24 characters); {idea} is "#12"
             title = _("Edit idea {idea}", idea=positionals[0])
         view = blocks.form_view(spec, options, metadata.as_dict(), self.settings.limits, title)
-        try:
-            await client.views_open(trigger_id=text(body, "trigger_id"), view=view)
-        except SlackApiError as err:
-            log.warning("views.open for a card button failed: %s", err.response.get("error"))
+        await open_form(client, body, view, "a card button")
 
     async def run_card_action(
         self,
@@ -649,3 +643,14 @@ class SlackHandlers:
             )
         except (SlackApiError, UnknownWorkspace) as err:
             log.info("review post not updated: %s", err)
+
+
+async def open_form(
+    client: AsyncWebClient, body: dict[str, Any], view: dict[str, Any], what: str
+) -> None:
+    """Open a form on the interaction that asked for it (a shortcut, a button); a refusal
+    is logged (the trigger expired: the member clicks again)."""
+    try:
+        await client.views_open(trigger_id=text(body, "trigger_id"), view=view)
+    except SlackApiError as err:
+        log.warning("views.open for %s failed: %s", what, err.response.get("error"))
