@@ -204,7 +204,7 @@ class StubCore:
 
         return Background(name, limit)
 
-    def language_of(self, community: Any, member_external_id: str, locale: str | None) -> str:
+    def language_of(self, community: Any, member_external_id: Any, locale: Any = None) -> str:
         return "en"
 
     async def drain(self) -> None:

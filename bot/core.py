@@ -330,12 +330,15 @@ class Cocreate:
         return reply
 
     def language_of(
-        self, community: CommunityRef, member_external_id: str, platform_locale: str | None
+        self,
+        community: CommunityRef,
+        member_external_id: str | None,
+        platform_locale: str | None = None,
     ) -> str:
         key = (community.platform, community.external_id)
         known, _read_at = self._communities.get(key, (None, 0.0))
         return i18n.resolve(
-            self._chosen.get((*key, member_external_id)),
+            self._chosen.get((*key, member_external_id)) if member_external_id else None,
             platform_locale,
             known.locale if known is not None else None,
         )
@@ -808,9 +811,7 @@ class Cocreate:
                     ref = community.ref
                     member = members[award.member_id]
                     # a direct message to them: in their language
-                    with i18n.speaking(
-                        i18n.resolve(member.locale, member.platform_locale, community.locale)
-                    ):
+                    with i18n.speaking(member.reads(community)):
                         await publisher.badge_awarded(ref, member.external_id, award.kind)
         except Exception:
             log.exception("announcing %d badges failed", len(awards))

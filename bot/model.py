@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot import i18n
 from bot.i18n import N_, _
 from bot.messages import CommunityRef
 
@@ -148,6 +149,12 @@ class Member:
     #: last reported for them; None: not known
     locale: str | None = None
     platform_locale: str | None = None
+
+    def reads(self, community: Community) -> str:
+        """The language to write to them in when they are not asking (a notice, a direct
+        message): their choice, else what their platform last reported, else the
+        community's."""
+        return i18n.resolve(self.locale, self.platform_locale, community.locale)
 
 
 @dataclass(frozen=True)

@@ -113,12 +113,7 @@ async def tell(
     for follower in followers:
         member = people.get(follower.member_id)
         community = communities[member.community_id if member else community_id]
-        language = i18n.resolve(
-            member.locale if member else None,
-            member.platform_locale if member else None,
-            community.locale,
-        )
-        with i18n.speaking(language):
+        with i18n.speaking(member.reads(community) if member else community.locale):
             card = card_for(follower)
         if card is not None:
             private = idea.anonymous and follower.why == "author"

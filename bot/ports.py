@@ -720,11 +720,15 @@ class Core(Protocol):
 
     async def handle_command(self, inv: Invocation) -> Reply: ...
     def language_of(
-        self, community: CommunityRef, member_external_id: str, platform_locale: str | None
+        self,
+        community: CommunityRef,
+        member_external_id: str | None,
+        platform_locale: str | None = None,
     ) -> str:
         """The language to write to a member in before the core has their command (a form,
         an adapter's own refusal): their own choice as their last command here showed it,
-        else the platform's locale for them, else the community's, else English."""
+        else the platform's locale for them, else the community's, else English. No member:
+        the community's (what an adapter adds to a public post, such as a review's verdict)."""
         ...
 
     async def handle_reaction(

@@ -467,8 +467,11 @@ class Interactions:
         if reply is None or not reply.ok or message is None:
             return
         embeds = [e.copy() for e in message.embeds]
+        community = interaction_community(interaction)
         if embeds:
-            embeds[0].set_footer(text=action.verdict(interaction.user.display_name))
+            # on the public review post: in the community's language, like the post
+            with i18n.speaking(self.app.language_of(community, None) if community else None):
+                embeds[0].set_footer(text=action.verdict(interaction.user.display_name))
         try:
             await retrying(
                 lambda: message.edit(embeds=embeds, view=None, allowed_mentions=render.NO_MENTIONS),

@@ -542,7 +542,8 @@ class SlackHandlers:
             await self.api.respond(response_url, {**payload, **blocks.message(reply.card)})
         message = obj(body, "message")
         if reply.ok and text(message, "ts") and channel:
-            with i18n.speaking(actor.locale):
+            # on the public review post: in the community's language, like the post
+            with i18n.speaking(self.core.language_of(community(team), None)):
                 verdict = decision.verdict(actor.display_name)
             await self.mark_reviewed(client, channel, message, verdict)
 

@@ -133,7 +133,7 @@ async def capture(ctx: Context, args: Mapping[str, Any]) -> Reply:
         await ctx.store.update_idea(idea.id, source_url=source)
     await ctx.audit("idea.capture", f"#{idea.number}", f"for {author.display_name}")
     # The author is asked in their own language.
-    with i18n.speaking(i18n.resolve(author.locale, author.platform_locale, ctx.community.locale)):
+    with i18n.speaking(author.reads(ctx.community)):
         asked = ask_author(ctx, author, idea.number, challenge, title, description, source)
     ctx.emit(DirectMessage(ctx.here.ref, author.external_id, asked, for_other=author.display_name))
     name = display_inline(author.display_name, 80)
