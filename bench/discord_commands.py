@@ -53,7 +53,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import Workdir, emit, percentile, target
+from bench._support import Workdir, emit, percentile, quiet_collector, target
 from tests.discord.fake import FakeDiscord, Guild, InteractionRecord, Person
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -385,6 +385,7 @@ async def measure(
         if contender.needs_challenge:
             await setup_challenge(scene, options.ideas)
         await burst(scene, command_mix(scene, 50, rng))
+        quiet_collector()
         fast = await burst(scene, command_mix(scene, options.commands, rng))
         steady = await paced(scene, command_mix(scene, options.commands, rng), options.rate)
     finally:

@@ -97,6 +97,7 @@ from bench._support import (
     emit,
     peak_rss_mb,
     percentile,
+    quiet_collector,
     target,
     vocabulary,
 )
@@ -850,6 +851,7 @@ async def _run(
         tally.attach(app)
         profiler = cProfile.Profile()
         profiler.enable()
+    quiet_collector()  # as `cocreate run` does once it has started (cocreate/cli.py)
     d = await deliver(app, clock, plan.events, CONCURRENCY, max_seconds)
     if profiler is not None:
         profiler.disable()

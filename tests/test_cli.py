@@ -408,3 +408,18 @@ def test_data_purge_deletes_communities_whose_grace_period_is_over(
             for t in ("communities", "members", "challenges")
         ]
     assert counts == [0, 0, 0]
+
+
+def test_start_up_objects_are_put_out_of_the_collectors_sight() -> None:
+    """`cocreate run` freezes what start-up made, so full collections skip it."""
+    import gc
+
+    from cocreate.cli import _settle_heap
+
+    made_at_start_up = [object() for _ in range(3)]
+    try:
+        _settle_heap()
+        assert gc.get_freeze_count() >= len(made_at_start_up)
+        assert not any(o is made_at_start_up for o in gc.get_objects())
+    finally:
+        gc.unfreeze()
