@@ -383,6 +383,13 @@ class HttpSettings(Section):
         description="Serve the read-only REST API under /api (only to holders of a token "
         "from /mod token create).",
     )
+    api_requests_per_minute: int = Field(
+        default=120,
+        ge=1,
+        le=1_000_000,
+        description="Requests one API token may make a minute, in each process (as many at "
+        "once); past that the API answers 429 with Retry-After.",
+    )
 
 
 class LoggingSettings(Section):

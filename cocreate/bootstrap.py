@@ -85,7 +85,13 @@ def rest_api(app: Cocreate, settings: Settings) -> web.Application:
     """The REST API (/api) on the core's database, clock and point weights."""
     from bot.api import Api, api_app
 
-    api = Api(app.db, app.clock, app.rewards.weights, settings.leaderboard.season_months)
+    api = Api(
+        app.db,
+        app.clock,
+        app.rewards.weights,
+        settings.leaderboard.season_months,
+        settings.http.api_requests_per_minute,
+    )
     return api_app(api)
 
 

@@ -40,7 +40,15 @@ SECRET_AUTHOR = "Zed"
 
 
 def api_settings(**extra: str) -> Settings:
-    return load_settings(environ={"COCREATE_HTTP__PORT": "0", **extra})
+    """The [http] server on a free port; the harness's clock stands still, so no token's
+    rate would refill: the rate limit has its own test."""
+    return load_settings(
+        environ={
+            "COCREATE_HTTP__PORT": "0",
+            "COCREATE_HTTP__API_REQUESTS_PER_MINUTE": "1000000",
+            **extra,
+        }
+    )
 
 
 async def make_token(h: Harness, name: str = "Brand dashboard", **kw: Any) -> str:
@@ -429,7 +437,7 @@ async def test_a_database_that_does_not_answer_is_a_503(sqlite_database: SqlData
     flaky = FlakyDatabase(sqlite_database)
     h = Harness(sqlite_database, api_settings())
     token = await make_token(h)
-    api = Api(flaky, h.clock, h.app.rewards.weights, 3)  # type: ignore[arg-type]
+    api = Api(flaky, h.clock, h.app.rewards.weights, 3, 60)  # type: ignore[arg-type]
     server = WebServer("127.0.0.1", 0, h.app.metrics, {}, {"/api": lambda: api_app(api)})
     await server.start()
     try:
@@ -444,3 +452,34 @@ async def test_a_database_that_does_not_answer_is_a_503(sqlite_database: SqlData
     finally:
         await server.stop()
         await h.close()
+
+
+async def test_a_token_past_its_rate_is_told_when_to_come_back(
+    sqlite_database: SqlDatabase,
+) -> None:
+    """Each token has its own bucket: as many requests at once as its rate a minute, then
+    at that pace; past it a 429 says when to come back."""
+    h = Harness(sqlite_database, api_settings(COCREATE_HTTP__API_REQUESTS_PER_MINUTE="3"))
+    token, other = await make_token(h), await make_token(h, "Spreadsheet")
+    async with serving(h) as base, aiohttp.ClientSession() as http:
+        client = Client(http, base, token)
+        for _ in range(3):
+            await client.get("/api/v1/leaderboard")
+        async with http.get(
+            f"{base}/api/v1/challenges", headers={"Authorization": f"Bearer {token}"}
+        ) as refused:
+            assert refused.status == 429
+            assert refused.headers["Retry-After"] == "20"  # 3 a minute: one every 20 s
+            error = (await refused.json())["error"]
+            assert error["code"] == "rate_limited" and "3 a minute" in error["message"]
+        await client.get("/api/v1/challenges", token=other)  # its own bucket
+        h.clock.advance(timedelta(seconds=19))
+        await client.get("/api/v1/challenges", 429)
+        h.clock.advance(timedelta(seconds=1))
+        await client.get("/api/v1/challenges")
+        await client.get("/api/v1/challenges", 429)
+        h.clock.advance(timedelta(minutes=5))  # refills to 3, no more
+        for _ in range(3):
+            await client.get("/api/v1/challenges")
+        await client.get("/api/v1/challenges", 429)
+    await h.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -42,6 +43,17 @@ def not_found(message: str) -> ApiError:
 def unauthorized(message: str, *, invalid: bool) -> ApiError:
     challenge = REALM + (', error="invalid_token"' if invalid else "")
     return ApiError(401, "unauthorized", message, {"WWW-Authenticate": challenge})
+
+
+def rate_limited(per_minute: int, wait_s: float) -> ApiError:
+    seconds = max(math.ceil(wait_s), 1)
+    return ApiError(
+        429,
+        "rate_limited",
+        f"Too many requests with this token: up to {per_minute} a minute. "
+        f"Try again in {seconds} s.",
+        {"Retry-After": str(seconds)},
+    )
 
 
 def error_response(

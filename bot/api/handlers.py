@@ -11,7 +11,8 @@ from aiohttp import web
 
 from bot import privacy
 from bot.api.auth import community_of, presented_token
-from bot.api.errors import bad_request, json_errors, not_found
+from bot.api.errors import bad_request, json_errors, not_found, rate_limited
+from bot.api.limits import RateLimit
 from bot.api.openapi import document
 from bot.api.pagination import page, page_request
 from bot.api.views import MODERATOR, challenge_json, idea_json, leader_json, standing_json
@@ -20,6 +21,7 @@ from bot.errors import UserError
 from bot.export import to_csv, to_json
 from bot.model import PUBLIC_STATUSES, Challenge, IdeaStatus, Phase
 from bot.ports import Clock, Database, PointWeights, Store
+from bot.tokens import token_digest
 from bot.weeks import leaderboard_period
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -30,15 +32,22 @@ STATUS_FILTERS = {s.value: s for s in PUBLIC_STATUSES}
 
 
 class Api:
-    """The endpoints, on the core's database, clock and point weights."""
+    """The endpoints, on the core's database, clock and point weights; each token may
+    make `per_minute` requests a minute."""
 
     def __init__(
-        self, db: Database, clock: Clock, weights: PointWeights, season_months: int
+        self,
+        db: Database,
+        clock: Clock,
+        weights: PointWeights,
+        season_months: int,
+        per_minute: int,
     ) -> None:
         self.db = db
         self.clock = clock
         self.weights = weights
         self.season_months = season_months
+        self.limit = RateLimit(per_minute, clock)
 
     def routes(self) -> list[web.RouteDef]:
         get = _get_only
@@ -57,9 +66,13 @@ class Api:
     @asynccontextmanager
     async def _reading(self, request: web.Request, *takes: str) -> AsyncIterator[tuple[Store, int]]:
         """The store, and the community of the request's token; 401 without a valid one,
-        then 400 for a query parameter other than those the endpoint `takes` (a typo such as
-        `limt` is told, not ignored)."""
+        429 past the token's rate (before the database is asked), then 400 for a query
+        parameter other than those the endpoint `takes` (a typo such as `limt` is told,
+        not ignored)."""
         token = presented_token(request.headers.get("Authorization", ""))
+        wait_s = self.limit.wait(token_digest(token))
+        if wait_s:
+            raise rate_limited(self.limit.per_minute, wait_s)
         async with self.db.transaction() as store:
             community_id = await community_of(store, token, self.clock.now())
             _known(request, takes)

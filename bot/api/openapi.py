@@ -225,6 +225,16 @@ def _operation(
             "Only GET.",
             {"Allow": {"required": True, "schema": {"type": "string"}}},
         ),
+        "429": _error(
+            "Too many requests with this token (`[http] api_requests_per_minute`).",
+            {
+                "Retry-After": {
+                    "description": "Seconds until the token may ask again.",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                }
+            },
+        ),
         "503": _error("The database is not answering; try again later."),
     }
     if missing:
