@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -17,7 +16,7 @@ from bot import logs
 from bot.plugins import platform_plugins
 from bot.ports import Service
 from bot.settings import ConfigError, Settings, load_settings, render_effective
-from cocreate.startup import DatabaseUnreachable, check_platforms
+from cocreate.startup import DatabaseUnreachable, check_platforms, settle_heap
 
 EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 1
@@ -168,24 +167,13 @@ async def _run(settings: Settings) -> int:
             await service.start()
             started.append(service)
             logging.getLogger("cocreate").info("%s started", service.name)
-        _settle_heap()
+        settle_heap()
         await stop.wait()
     finally:
         for service in reversed(started):
             await service.stop()
         await app.stop()
     return 0
-
-
-def _settle_heap() -> None:
-    """Put what start-up made (modules, classes, settings, the command tree) out of the
-    garbage collector's sight. A full collection looks at every object the collector
-    tracks, and on a small machine one over the bot's start-up objects stops the event
-    loop for 100-200 ms: long enough to delay the acks that arrive meanwhile past the
-    platforms' patience. Frozen objects are never collected; start-up's live as long as
-    the process, so nothing is kept that would otherwise have been freed."""
-    gc.collect()
-    gc.freeze()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

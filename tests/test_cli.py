@@ -414,11 +414,11 @@ def test_start_up_objects_are_put_out_of_the_collectors_sight() -> None:
     """`cocreate run` freezes what start-up made, so full collections skip it."""
     import gc
 
-    from cocreate.cli import _settle_heap
+    from cocreate.startup import settle_heap
 
     made_at_start_up = [object() for _ in range(3)]
     try:
-        _settle_heap()
+        settle_heap()
         assert gc.get_freeze_count() >= len(made_at_start_up)
         assert not any(o is made_at_start_up for o in gc.get_objects())
     finally:
