@@ -36,6 +36,7 @@ from bot.model import (
     Member,
     Phase,
 )
+from bot.text import Candidates
 from bot.tokens import ApiTokenStore
 from bot.webhooks.ports import WebhookStore
 
@@ -366,9 +367,10 @@ class Store(ApiTokenStore, Protocol):
     ) -> list[Idea]: ...
     async def idea_texts(
         self, challenge_id: int, statuses: Collection[IdeaStatus]
-    ) -> list[tuple[int, str]]:
-        """(number, "title description") of the challenge's ideas, oldest first: what the
-        duplicate hint compares, without loading whole ideas."""
+    ) -> Candidates[int]:
+        """(number, "title description") of the challenge's ideas, oldest first, prepared
+        for the duplicate hint: what it compares, without loading whole ideas. The same
+        object serves later calls; callers only read it."""
 
     async def ideas_after(
         self, challenge_id: int, statuses: Collection[IdeaStatus], after: int, limit: int

@@ -19,8 +19,8 @@ import functools
 import heapq
 import re
 import unicodedata
-from collections.abc import Iterable
-from typing import TypeVar
+from collections.abc import Iterable, Iterator
+from typing import Generic, TypeVar
 
 from rapidfuzz.distance import Indel
 
@@ -422,30 +422,82 @@ def similarity(a: str, b: str) -> float:
     )
 
 
+class Candidates(Generic[K]):
+    """Texts to compare submissions with, prepared once: each one's words, and for each
+    word the candidates that have it, so that :func:`similar_items` looks only at those
+    that share a word with the query (none other can reach a threshold of 0.5 or more).
+    Kept per challenge by the repository (`storage/idea_texts.py`); in order, the oldest
+    first: that order breaks ties."""
+
+    def __init__(self, items: Iterable[tuple[K, str]] = ()) -> None:
+        self._keys: list[K] = []
+        self._texts: list[str] = []
+        self._prepared: list[_Prepared] = []
+        #: word -> the positions of the candidates that have it
+        self._by_word: dict[str, list[int]] = {}
+        #: the positions of the candidates without usable words (scored by `_fallback_score`)
+        self._wordless: list[int] = []
+        for key, text in items:
+            self.append(key, text)
+
+    def append(self, key: K, text: str) -> None:
+        position = len(self._keys)
+        prepared = _prepared(text)
+        self._keys.append(key)
+        self._texts.append(text)
+        self._prepared.append(prepared)
+        for word in prepared.words:
+            self._by_word.setdefault(word, []).append(position)
+        if not prepared.words:
+            self._wordless.append(position)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[tuple[K, str]]:
+        return zip(self._keys, self._texts, strict=True)
+
+    def _reachable(self, words: frozenset[str], threshold: float) -> Iterable[int]:
+        """The positions of the candidates that may score `threshold` or more against a
+        query with these words. Without a shared word a candidate scores its character
+        ratio alone, weighted by `_RATIO_WEIGHT`, and that ratio is below 1 for texts with
+        different words: under `threshold` once the threshold is `_RATIO_WEIGHT` or more.
+        A candidate without words is scored by its text (`_fallback_score`): always looked
+        at."""
+        if not words or threshold < _RATIO_WEIGHT:
+            return range(len(self._keys))
+        found: set[int] = set(self._wordless)
+        found.update(*(self._by_word.get(word, ()) for word in words))
+        return found
+
+
 def similar_items(
     text: str, candidates: Iterable[tuple[K, str]], threshold: float, limit: int
 ) -> list[K]:
     """Keys of the ``candidates`` whose :func:`similarity` to ``text`` is >= ``threshold``.
 
     Best matches first (ties keep the candidates' order), at most ``limit`` keys.  The query is
-    prepared once and the exact Jaccard part of every candidate's score is counted first;
-    then the candidates are scored from the highest Jaccard part down, each asking rapidfuzz
-    for the character ratio with the least that could still matter as ``score_cutoff``.  The
-    best matches so far raise that least, and once even a perfect ratio could not be enough,
-    no later candidate can be: so thousands of candidates cost little more than their word
-    sets.  Scores are exactly those of :func:`similarity`.
+    prepared once; only candidates that could reach the threshold are looked at (those
+    sharing a word with it, from the :class:`Candidates`' word lists), and the exact Jaccard
+    part of each one's score is counted first; then they are scored from the highest Jaccard
+    part down, each asking rapidfuzz for the character ratio with the least that could still
+    matter as ``score_cutoff``.  The best matches so far raise that least, and once even a
+    perfect ratio could not be enough, no later candidate can be: so thousands of candidates
+    cost little more than the few that share a word.  Scores are exactly those of
+    :func:`similarity`.
     """
     if limit <= 0:
         return []
+    pool = candidates if isinstance(candidates, Candidates) else Candidates(candidates)
     query = _prepared(text)
     words, joined = query.words, query.joined
     size = len(words)
     # The best `limit` so far, as a min-heap of (score, -index): a candidate enters when it
-    # beats the worst of them (higher score, or the same score and earlier).
+    # beats the worst of them (higher score, or the same score and earlier). The order in
+    # which candidates are offered does not change the result.
     best: list[tuple[float, int]] = []
-    keys: dict[int, K] = {}
 
-    def offer(score: float, index: int, key: K) -> None:
+    def offer(score: float, index: int) -> None:
         if score < threshold:
             return
         entry = (score, -index)
@@ -453,37 +505,33 @@ def similar_items(
             heapq.heappush(best, entry)
         elif entry > best[0]:
             heapq.heapreplace(best, entry)
-        else:
-            return
-        keys[index] = key
 
-    # (-Jaccard part, index, words joined, key) of the candidates the ratio decides.
-    pending: list[tuple[float, int, str, K]] = []
-    for index, (key, candidate_text) in enumerate(candidates):
-        candidate = _prepared(candidate_text)
+    # (-Jaccard part, index, words joined) of the candidates the ratio decides.
+    pending: list[tuple[float, int, str]] = []
+    prepared = pool._prepared
+    for index in pool._reachable(words, threshold):
+        candidate = prepared[index]
         other = candidate.words
         if not size or not other:
-            offer(_fallback_score(query, candidate), index, key)
+            offer(_fallback_score(query, candidate), index)
         elif joined == candidate.joined:
-            offer(1.0, index, key)
+            offer(1.0, index)
         else:
             # The Jaccard index, its union counted from the sizes (`_jaccard`, inlined).
             shared = len(words & other)
             base = _JACCARD_WEIGHT * (shared / (size + len(other) - shared))
-            pending.append((-base, index, candidate.joined, key))
+            pending.append((-base, index, candidate.joined))
     pending.sort()
     ratio = Indel.normalized_similarity
-    for negated, index, candidate_joined, key in pending:
+    for negated, index, candidate_joined in pending:
         base = -negated
         floor = max(threshold, best[0][0]) if len(best) == limit else threshold
         needed = (floor - base) / _RATIO_WEIGHT
         if needed > _UNREACHABLE:
             break  # and so for every later candidate: their Jaccard parts are no higher
         cutoff = needed - _CUTOFF_SLACK if needed > _CUTOFF_SLACK else 0.0
-        offer(
-            base + _RATIO_WEIGHT * ratio(joined, candidate_joined, score_cutoff=cutoff), index, key
-        )
-    return [keys[-negated] for _score, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]
+        offer(base + _RATIO_WEIGHT * ratio(joined, candidate_joined, score_cutoff=cutoff), index)
+    return [pool._keys[-negated] for _score, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]
 
 
 def message_as_idea(content: str, title_max: int) -> dict[str, str]:

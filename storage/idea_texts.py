@@ -20,17 +20,20 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Engine
 
+from bot.text import Candidates
+
 #: challenges kept per database
 KEPT = 32
 
 #: (id, submitted at, number, status, "title description") of an idea
 Row = tuple[int, datetime, int, str, str]
-Texts = list[tuple[int, str]]
+#: (number, "title description") of the ideas, prepared for the duplicate hint
+Texts = Candidates[int]
 
 
 class ChallengeTexts:
     """One challenge's ideas as of `version`, and their texts by set of statuses, oldest
-    first (submission time, then number)."""
+    first (submission time, then number), prepared for the duplicate hint."""
 
     def __init__(self, version: int) -> None:
         self.version = version
@@ -46,11 +49,15 @@ class ChallengeTexts:
             if before is not None:
                 changed = True
             elif not changed:
-                for statuses, (order, texts) in self._lists.items():
-                    if row[3] in statuses:
-                        at = bisect.bisect(order, (row[1], row[2]))
-                        order.insert(at, (row[1], row[2]))
-                        texts.insert(at, (row[2], row[4]))
+                for statuses, (order, texts) in list(self._lists.items()):
+                    if row[3] not in statuses:
+                        continue
+                    at = bisect.bisect(order, (row[1], row[2]))
+                    if at < len(order):  # not the newest: its place is in the middle
+                        del self._lists[statuses]
+                        continue
+                    order.append((row[1], row[2]))
+                    texts.append(row[2], row[4])
         if changed:  # an idea edited or moved to another status: lists made again
             self._lists.clear()
         self.version = version
@@ -61,9 +68,9 @@ class ChallengeTexts:
             rows = sorted((r[1], r[2], r[4]) for r in self._ideas.values() if r[3] in statuses)
             found = self._lists[statuses] = (
                 [(at, number) for at, number, _ in rows],
-                [(number, text) for _, number, text in rows],
+                Candidates((number, text) for _, number, text in rows),
             )
-        return list(found[1])
+        return found[1]
 
 
 class KeptTexts:

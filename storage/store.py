@@ -51,6 +51,7 @@ from bot.ports import (
     RecentVote,
     VoteRow,
 )
+from bot.text import Candidates
 from bot.votelog import GENESIS
 from storage import idea_texts
 from storage import statements as sql
@@ -902,7 +903,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
 
     async def idea_texts(
         self, challenge_id: int, statuses: Collection[IdeaStatus]
-    ) -> list[tuple[int, str]]:
+    ) -> Candidates[int]:
         db = await self._commands()
         # The version first: the ideas read after it are at least as new (idea_texts.py).
         [(version,)] = await db.fetch("ideas_version", challenge_id)

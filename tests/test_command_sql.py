@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.messages import CommunityRef
 from bot.model import PUBLIC_STATUSES, IdeaStatus, Phase
 from bot.ports import PointsDelta, PointWeights, VoteRow
-from bot.text import similar_items, similarity
+from bot.text import Candidates, similar_items, similarity
+from storage import idea_texts
 from storage import statements as sql
 from storage.database import SqlDatabase, create_engine
 from storage.schema import ideas, scheduled_posts, votes
@@ -113,7 +114,7 @@ async def test_idea_reads_and_counts_match_core(database: SqlDatabase) -> None:
                 idea.id
             )
         assert await store.idea_by_number(community.id, 99) is None
-        assert await store.idea_texts(challenge_id, PUBLIC_STATUSES) == await _texts(
+        assert list(await store.idea_texts(challenge_id, PUBLIC_STATUSES)) == await _texts(
             store, challenge_id
         )
         public = [s.value for s in PUBLIC_STATUSES]
@@ -217,20 +218,34 @@ async def test_a_command_post_is_claimed_once(database: SqlDatabase) -> None:
 
 def test_similar_items_are_the_best_scores_in_candidate_order() -> None:
     """The hints are the `limit` best `similarity` scores at or above the threshold, ties to
-    the earlier candidate, whatever order the candidates are scored in."""
+    the earlier candidate, whatever order the candidates are scored in; the same from a
+    list, and from `Candidates` kept and added to (which look only at the candidates that
+    share a word with the query, when the threshold allows)."""
     rng = random.Random(11)
     words = ["salted", "caramel", "mint", "chip", "vanilla", "oat", "chai", "yuzu", "fig"]
     words += ["rose", "maple", "cocoa", "idea"]
+    others = ["lemon", "sorbet", "basil", "plum", "rosé", "mapel", "coco", "chia"]
     candidates = [
         (n, " ".join(rng.choice(words) for _ in range(rng.randint(1, 6)))) for n in range(300)
     ]
-    candidates += [(300, "🙂"), (301, "the and of"), (302, candidates[5][1])]
-    for query in [candidates[5][1], "salted caramels", "🙂", "mint oat", "fig rose idea chai"]:
+    candidates += [
+        (n, " ".join(rng.choice(others) for _ in range(rng.randint(1, 4)))) for n in range(300, 400)
+    ]
+    candidates += [(400, "🙂"), (401, "the and of"), (402, candidates[5][1]), (403, "🙂 🙂")]
+    kept: Candidates[int] = Candidates()
+    for n, text in candidates:
+        kept.append(n, text)
+    assert list(kept) == candidates
+    queries = [candidates[5][1], "salted caramels", "🙂", "mint oat", "fig rose idea chai"]
+    queries += ["lemon basil", "maple cocoa chia", "the of"]
+    for query in queries:
         for threshold in (0.3, 0.5, 0.8):
             for limit in (1, 3, 10):
                 scored = [(similarity(query, text), -n, n) for n, text in candidates]
                 best = sorted((s for s in scored if s[0] >= threshold), reverse=True)[:limit]
-                assert similar_items(query, candidates, threshold, limit) == [n for *_, n in best]
+                expected = [n for *_, n in best]
+                assert similar_items(query, candidates, threshold, limit) == expected
+                assert similar_items(query, kept, threshold, limit) == expected
 
 
 async def _another(database: SqlDatabase) -> SqlDatabase:
@@ -284,10 +299,10 @@ async def test_kept_idea_texts_follow_changes_made_by_another_process(
                     await store.update_idea(rng.choice(made), status=status.value)
             for reader in (database, other):
                 async with reader.transaction() as store:
-                    assert await store.idea_texts(challenge_id, PUBLIC_STATUSES) == await _texts(
-                        store, challenge_id
-                    )
-                    assert await store.idea_texts(second_id, PUBLIC_STATUSES) == []
+                    assert list(
+                        await store.idea_texts(challenge_id, PUBLIC_STATUSES)
+                    ) == await _texts(store, challenge_id)
+                    assert list(await store.idea_texts(second_id, PUBLIC_STATUSES)) == []
     finally:
         await other.close()
 
@@ -312,3 +327,20 @@ async def test_a_post_records_where_it_landed_then_that_it_is_sent(database: Sql
         )
     assert (post.state, post.message_ids, sent_at) == ("sent", ("c1 m1", "c2 m2"), NOW)
     assert (post.last_error, post.next_attempt_at) == (None, None)
+
+
+def test_kept_texts_stay_in_submission_order_whatever_order_they_arrive_in() -> None:
+    """An idea stamped later but submitted earlier (another process's) takes its place in
+    the kept texts, and the duplicate hint's ties still go to the earlier idea."""
+    texts = idea_texts.ChallengeTexts(0)
+    public = frozenset({"published"})
+    at = [NOW + timedelta(minutes=n) for n in range(4)]
+    texts.merge(1, [(1, at[0], 1, "published", "mint chip"), (3, at[2], 3, "published", "oat")])
+    assert list(texts.texts(public)) == [(1, "mint chip"), (3, "oat")]
+    texts.merge(2, [(4, at[3], 4, "published", "mint chip")])  # the newest: added at the end
+    texts.merge(3, [(2, at[1], 2, "published", "chip mint")])  # earlier: in its place
+    kept = texts.texts(public)
+    assert list(kept) == [(1, "mint chip"), (2, "chip mint"), (3, "oat"), (4, "mint chip")]
+    assert similar_items("mint chip", kept, 0.5, 3) == [1, 2, 4]
+    texts.merge(4, [(3, at[2], 3, "declined", "oat")])  # moved out of the statuses
+    assert [n for n, _ in texts.texts(public)] == [1, 2, 4]
