@@ -32,11 +32,14 @@ from bot.model import Challenge, Community, Idea, IdeaStatus, Standing
 from bot.ports import Clock, Database, Publisher, Store
 from bot.render import status_name
 from bot.settings import NoticesSettings
-from bot.tasks import Background
+from bot.tasks import Background, WorkSignal
 from bot.text import display_inline
 from bot.venues import venue
 
 log = logging.getLogger(__name__)
+
+#: notices this process wrote (`NoticeDelivery.wake` looks when it moves)
+NOTICES = WorkSignal()
 
 SENT = "sent"
 FAILED = "failed"
@@ -120,7 +123,10 @@ async def tell(
             rows.append(
                 NewNotice(idea.id, follower.member_id, key, kind, card.title, card.body, private)
             )
-    return await store.conversations.add_notices(community_id, rows, now)
+    written = await store.conversations.add_notices(community_id, rows, now)
+    if written:
+        NOTICES.note()
+    return written
 
 
 async def thread_posts(store: Store, idea_ids: Sequence[int], card: Card) -> tuple[Post, ...]:
@@ -263,6 +269,8 @@ class NoticeDelivery:
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._running: asyncio.Task[None | None] | None = None
         self._again = False
+        #: `NOTICES.count` when the worker last looked (`start` looks in any case)
+        self._looked_at = NOTICES.count
         self._next_slot: float | None = None
         self._poller: asyncio.Task[None] | None = None
         self._stopped = False
@@ -273,7 +281,7 @@ class NoticeDelivery:
         """Deliver what waits (notices of changes made before a restart), and look again
         every `poll_seconds` for retries that fell due."""
         self._stopped = False
-        self.wake()
+        self.look()
         if self._poller is None and self.settings.enabled:
             self._poller = asyncio.create_task(self._poll(), name="cocreate-notices-poll")
 
@@ -288,11 +296,17 @@ class NoticeDelivery:
     async def _poll(self) -> None:
         while not self._stopped:
             await asyncio.sleep(self.settings.poll_seconds)
-            self.wake()
+            self.look()
 
     def wake(self) -> None:
-        """Changes with notices committed: deliver them in the background (one runner at
-        a time; a wake during a run makes it look again)."""
+        """After a commit: deliver in the background the notices this process wrote since
+        the last look (one runner at a time; a wake during a run makes it look again).
+        Other processes' notices, and retries that fell due, are found by the poll."""
+        if NOTICES.count != self._looked_at:
+            self.look()
+
+    def look(self) -> None:
+        """Deliver whatever is due now (at start, and at each poll)."""
         if not self.settings.enabled or self._stopped:
             return
         self._again = True
@@ -302,6 +316,7 @@ class NoticeDelivery:
     async def _run(self) -> None:
         while self._again and not self._stopped:
             self._again = False
+            self._looked_at = NOTICES.count
             while not self._stopped and await self.deliver_batch():
                 pass
 

@@ -68,3 +68,15 @@ class Background:
                 task.cancel()
             await asyncio.gather(*cancelled, return_exceptions=True)
         return len(cancelled)
+
+
+class WorkSignal:
+    """How many times this process wrote work for a background worker (in transactions
+    that may since have committed): the worker looks when the count moved, not after
+    every command and reaction batch. Other processes' work is found by its poll."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def note(self) -> None:
+        self.count += 1

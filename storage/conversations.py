@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.conversations import Activity, Follower, IdeaThread, Prefs
 from bot.messages import ThreadRef
 from bot.model import PUBLIC_STATUSES
+from storage.hot_commands import CommandSql
+from storage.hot_votes import hot
 from storage.notices import SqlNotices
 from storage.schema import (
     idea_follows,
@@ -56,18 +58,16 @@ class SqlConversations(SqlNotices):
     async def add_thread(
         self, community_id: int, idea_id: int, thread: ThreadRef, now: datetime
     ) -> None:
-        await self.conn.execute(
-            self._insert(idea_threads)
-            .values(
-                community_id=community_id,
-                idea_id=idea_id,
-                channel_id=thread.channel_id,
-                thread_id=thread.thread_id,
-                forum=thread.forum,
-                opened_at=now,
-                replies=0,
-            )
-            .on_conflict_do_nothing(index_elements=["community_id", "channel_id", "thread_id"])
+        # Every submission opens one: straight to the driver (storage/hot_commands.py).
+        db = CommandSql(await hot(self.conn))
+        await db.fetch(
+            "add_thread",
+            community_id,
+            idea_id,
+            thread.channel_id,
+            thread.thread_id,
+            thread.forum,
+            db.time(now),
         )
 
     async def threads_of(self, idea_ids: Collection[int]) -> dict[int, list[IdeaThread]]:

@@ -41,6 +41,11 @@ _KEY_TAKEN = 'ON CONFLICT ("key") DO NOTHING RETURNING "key"'
 _SENT = "UPDATE scheduled_posts SET state = 'sent', last_error = NULL, next_attempt_at = NULL,"
 _CLAIMED = "ON CONFLICT (challenge_id, kind, period) DO NOTHING RETURNING id"
 _IN = "(SELECT value FROM json_each(?))"
+_NEW_THREAD = (
+    "INSERT INTO idea_threads (community_id, idea_id, channel_id, thread_id, forum, "
+    "opened_at, replies) "
+)
+_THREAD_KNOWN = "ON CONFLICT (community_id, channel_id, thread_id) DO NOTHING"
 
 SQLITE: dict[str, str] = {
     "challenges": (
@@ -95,6 +100,7 @@ SQLITE: dict[str, str] = {
     "post_sent": f"{_SENT} message_ids = ?, sent_at = ? WHERE id = ?",
     "forget_request_keys": "DELETE FROM request_keys WHERE seen_at < ?",
     "add_request_key": f"{_REQUEST_KEY}VALUES (?, ?) {_KEY_TAKEN}",
+    "add_thread": f"{_NEW_THREAD}VALUES (?, ?, ?, ?, ?, ?, 0) {_THREAD_KNOWN}",
 }
 
 POSTGRES: dict[str, str] = {
@@ -157,6 +163,7 @@ POSTGRES: dict[str, str] = {
     "post_sent": f"{_SENT} message_ids = $1, sent_at = $2 WHERE id = $3",
     "forget_request_keys": "DELETE FROM request_keys WHERE seen_at < $1",
     "add_request_key": f"{_REQUEST_KEY}VALUES ($1, $2) {_KEY_TAKEN}",
+    "add_thread": f"{_NEW_THREAD}VALUES ($1, $2, $3, $4, $5, $6, 0) {_THREAD_KNOWN}",
 }
 
 

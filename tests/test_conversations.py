@@ -239,14 +239,14 @@ async def test_a_claim_that_died_with_its_process_is_sent_once_its_lease_ran_out
         )
     assert len(claimed) == 3
     h.app.settings.notices.enabled = True
-    h.app.notices.wake()
+    h.app.notices.look()  # the poll
     await h.app.drain()
     assert h.publisher.dms == []  # held by the claim
     h.clock.advance(timedelta(minutes=3))
-    h.app.notices.wake()
+    h.app.notices.look()
     await h.app.drain()
     assert sorted(who for who, *_ in h.publisher.dms) == ["ana", "ben", "cleo"]
-    h.app.notices.wake()
+    h.app.notices.look()
     await h.app.drain()
     assert len(h.publisher.dms) == 3
 
@@ -380,3 +380,32 @@ async def test_a_process_that_stops_mid_burst_gives_back_what_it_did_not_send(
     await h.app.drain()
     assert len(h.publisher.dms) == 21
     assert Counter(who for who, *_ in h.publisher.dms).most_common(1)[0][1] == 1
+
+
+async def test_the_notice_worker_looks_only_after_notices_were_written(
+    new_harness: object,
+) -> None:
+    """A command that tells no follower starts no delivery (each look is a write
+    transaction); one that does is delivered at once, without waiting for the poll."""
+    h: Harness = new_harness()  # type: ignore[operator]
+    looks = 0
+    deliver = h.app.notices.deliver_batch
+
+    async def counted() -> int:
+        nonlocal looks
+        looks += 1
+        return await deliver()
+
+    h.app.notices.deliver_batch = counted  # type: ignore[method-assign]
+    await h.challenge()
+    await h.app.drain()
+    looks = 0  # the look at start is done
+    await h.submit("ana", "Mango")
+    await h.react(1, "ben")
+    await h.ok("/ideas")
+    await h.app.drain()
+    assert looks == 0 and h.publisher.dms == []
+    await h.ok("/mod status #1 planned")  # Ana (the author) and Ben (a voter) are told
+    await h.app.drain()
+    assert looks >= 1
+    assert sorted(who for who, *_ in h.publisher.dms) == ["ana", "ben"]

@@ -7,20 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.tasks import WorkSignal
 
-class OutboxSignal:
-    """How many times this process made deliveries due (in transactions that may since
-    have committed): the worker looks at the outbox when that moves, not after every
-    command and reaction batch. Other processes' deliveries are found by its poll."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def note(self) -> None:
-        self.count += 1
-
-
-OUTBOX = OutboxSignal()
+#: deliveries this process made due (bot/webhooks/delivery.py looks when it moves)
+OUTBOX = WorkSignal()
 
 ACTIVE = "active"
 DISABLED = "disabled"
