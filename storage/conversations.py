@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, select, update
+from sqlalchemy import bindparam, case, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,6 +29,19 @@ from storage.schema import (
 
 _t = idea_threads.c
 _r = thread_repliers.c
+
+# `/idea show` reads these for every idea shown: built once (storage/statements.py).
+_IDEAS: Any = bindparam("ids", expanding=True)
+_THREADS_OF = select(idea_threads).where(_t.idea_id.in_(_IDEAS)).order_by(_t.id)
+_REPLIES = (
+    select(_t.idea_id, func.sum(_t.replies)).where(_t.idea_id.in_(_IDEAS)).group_by(_t.idea_id)
+)
+_REPLIERS = (
+    select(_t.idea_id, func.count(func.distinct(_r.member_ref)))
+    .select_from(thread_repliers.join(idea_threads, _r.thread_id == _t.id))
+    .where(_t.idea_id.in_(_IDEAS))
+    .group_by(_t.idea_id)
+)
 
 
 def _thread(row: Any) -> IdeaThread:
@@ -74,9 +87,7 @@ class SqlConversations(SqlNotices):
         out: dict[int, list[IdeaThread]] = {i: [] for i in idea_ids}
         if not idea_ids:
             return out
-        rows = await self.conn.execute(
-            select(idea_threads).where(_t.idea_id.in_(list(idea_ids))).order_by(_t.id)
-        )
+        rows = await self.conn.execute(_THREADS_OF, {"ids": list(idea_ids)})
         for row in rows:
             out[row.idea_id].append(_thread(row))
         return out
@@ -140,31 +151,12 @@ class SqlConversations(SqlNotices):
     async def activity(self, idea_ids: Collection[int]) -> dict[int, Activity]:
         if not idea_ids:
             return {}
-        ids = list(idea_ids)
-        replies: dict[int, int] = {
-            r[0]: r[1]
-            for r in (
-                await self.conn.execute(
-                    select(_t.idea_id, func.sum(_t.replies))
-                    .where(_t.idea_id.in_(ids))
-                    .group_by(_t.idea_id)
-                )
-            ).all()
-        }
-        people: dict[int, int] = {
-            r[0]: r[1]
-            for r in (
-                await self.conn.execute(
-                    select(_t.idea_id, func.count(func.distinct(_r.member_ref)))
-                    .select_from(thread_repliers.join(idea_threads, _r.thread_id == _t.id))
-                    .where(_t.idea_id.in_(ids))
-                    .group_by(_t.idea_id)
-                )
-            ).all()
-        }
+        ids = {"ids": list(idea_ids)}
+        replies: dict[int, int] = dict((await self.conn.execute(_REPLIES, ids)).tuples().all())
+        people: dict[int, int] = dict((await self.conn.execute(_REPLIERS, ids)).tuples().all())
         return {
             i: Activity(int(replies.get(i) or 0), int(people.get(i) or 0))
-            for i in ids
+            for i in idea_ids
             if i in replies or i in people
         }
 
