@@ -46,6 +46,13 @@ _NEW_THREAD = (
     "opened_at, replies) "
 )
 _THREAD_KNOWN = "ON CONFLICT (community_id, channel_id, thread_id) DO NOTHING"
+#: the first community of the organisation a community is in (every command asks)
+_HOME_OF = (
+    "SELECT c.id, c.platform, c.external_id, c.name, c.audit_key, c.locale FROM communities c "
+    "JOIN organisation_members m ON m.community_id = c.id "
+    "JOIN organisation_members mine ON mine.organisation_id = m.organisation_id "
+    "WHERE mine.community_id = {} ORDER BY m.joined_at, c.id LIMIT 1"
+)
 
 SQLITE: dict[str, str] = {
     "challenges": (
@@ -101,6 +108,7 @@ SQLITE: dict[str, str] = {
     "forget_request_keys": "DELETE FROM request_keys WHERE seen_at < ?",
     "add_request_key": f"{_REQUEST_KEY}VALUES (?, ?) {_KEY_TAKEN}",
     "add_thread": f"{_NEW_THREAD}VALUES (?, ?, ?, ?, ?, ?, 0) {_THREAD_KNOWN}",
+    "home_of": _HOME_OF.format("?"),
 }
 
 POSTGRES: dict[str, str] = {
@@ -164,6 +172,7 @@ POSTGRES: dict[str, str] = {
     "forget_request_keys": "DELETE FROM request_keys WHERE seen_at < $1",
     "add_request_key": f"{_REQUEST_KEY}VALUES ($1, $2) {_KEY_TAKEN}",
     "add_thread": f"{_NEW_THREAD}VALUES ($1, $2, $3, $4, $5, $6, 0) {_THREAD_KNOWN}",
+    "home_of": _HOME_OF.format("$1"),
 }
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import Community
 from bot.organisations import LINK_VALID, LinkCode
+from storage.hot_commands import CommandSql
+from storage.hot_votes import hot
 from storage.schema import (
     challenges,
     communities,
@@ -19,24 +21,6 @@ from storage.schema import (
 
 _c = link_codes.c
 _m = organisation_members.c
-_mine = organisation_members.alias("mine")
-#: the first community of the organisation a community is in: built once, as every command
-#: runs it (an alias made per call costs more than the query)
-_HOME_OF = (
-    select(
-        communities.c.id,
-        communities.c.platform,
-        communities.c.external_id,
-        communities.c.name,
-        communities.c.audit_key,
-        communities.c.locale,
-    )
-    .join(organisation_members, _m.community_id == communities.c.id)
-    .join(_mine, _mine.c.organisation_id == _m.organisation_id)
-    .where(_mine.c.community_id == bindparam("community_id"))
-    .order_by(_m.joined_at, communities.c.id)
-    .limit(1)
-)
 
 
 class SqlOrganisations:
@@ -128,8 +112,9 @@ class SqlOrganisations:
 
     async def home_of(self, community_id: int) -> Community | None:
         """One look-up (every command makes it): the first community of its organisation."""
-        row = (await self.conn.execute(_HOME_OF, {"community_id": community_id})).first()
-        return None if row is None else Community(*row)
+        db = CommandSql(await hot(self.conn))  # straight to the driver (hot_commands.py)
+        rows = await db.fetch("home_of", community_id)
+        return Community(*rows[0]) if rows else None
 
     async def has_challenges(self, community_id: int) -> bool:
         found = await self.conn.scalar(
