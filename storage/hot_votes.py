@@ -116,6 +116,7 @@ SQLITE: dict[str, str] = {
         f"SELECT {MEMBER_COLUMNS} FROM {_LINKED_MEMBERS} "
         f"WHERE community_id = ? AND external_id IN {_IN}"
     ),
+    "members_by_ids": f"SELECT {MEMBER_COLUMNS} FROM {_LINKED_MEMBERS} WHERE id IN {_IN}",
     "voided": (
         f"SELECT challenge_id, member_id FROM voids WHERE challenge_id IN {_IN} "
         f"AND member_id IN {_IN}"
@@ -255,6 +256,9 @@ POSTGRES: dict[str, str] = {
     ),
     "merged_into": (
         "SELECT id, merged_into_id FROM ideas WHERE merged_into_id = ANY($1::bigint[])"
+    ),
+    "members_by_ids": (
+        f"SELECT {MEMBER_COLUMNS} FROM {_LINKED_MEMBERS} WHERE id = ANY($1::bigint[])"
     ),
     "members_by_external": (
         f"SELECT {MEMBER_COLUMNS} FROM unnest($2::varchar[]) AS k(e) CROSS JOIN LATERAL ("

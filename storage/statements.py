@@ -43,7 +43,6 @@ COMMUNITY = select(communities).where(
 MEMBERS_BY_EXTERNAL = select(members).where(
     (members.c.community_id == bindparam("community_id")) & members.c.external_id.in_(_in("ids"))
 )
-MEMBERS_BY_IDS = select(members).where(members.c.id.in_(_in("ids")))
 LIVE_CHALLENGES = select(challenges).where(
     (challenges.c.community_id == bindparam("community_id")) & challenges.c.deleted_at.is_(None)
 )

@@ -113,6 +113,23 @@ def _member(row: Row[Any]) -> Member:
     )
 
 
+def _member_of(r: Sequence[Any], time: Callable[[Any], Any]) -> Member:
+    """A member from a row of the hot path's `MEMBER_COLUMNS` (storage/hot_votes.py)."""
+    return Member(
+        id=r[0],
+        community_id=r[1],
+        external_id=r[2],
+        display_name=r[3],
+        is_bot=bool(r[4]),
+        first_seen_at=time(r[5]),
+        account_created_at=time(r[6]),
+        joined_at=time(r[7]),
+        blocked=bool(r[8]),
+        locale=r[10],
+        platform_locale=r[11],
+    )
+
+
 #: The columns of an `Idea`, in the order of its fields (`_idea_of`).
 _IDEA_COLUMNS = (
     ideas.c.id,
@@ -682,19 +699,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         t = db.read_time
         for chunk in _chunks(external_ids):
             for r in await db.fetch("members_by_external", community_id, db.ids(chunk)):
-                out[r[2]] = Member(
-                    id=r[0],
-                    community_id=r[1],
-                    external_id=r[2],
-                    display_name=r[3],
-                    is_bot=bool(r[4]),
-                    first_seen_at=t(r[5]),
-                    account_created_at=t(r[6]),
-                    joined_at=t(r[7]),
-                    blocked=bool(r[8]),
-                    locale=r[10],
-                    platform_locale=r[11],
-                )
+                out[r[2]] = _member_of(r, t)
                 if r[9] is not None and linked is not None:
                     linked[r[0]] = r[9]
         return out
@@ -723,9 +728,13 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
 
     async def members_by_ids(self, ids: Collection[int]) -> dict[int, Member]:
         out: dict[int, Member] = {}
+        if not ids:
+            return out
+        db = await self._driver()
+        t = db.read_time
         for chunk in _chunks(list(ids)):
-            rows = await self.conn.execute(sql.MEMBERS_BY_IDS, {"ids": list(chunk)})
-            out.update({r.id: _member(r) for r in rows})
+            for r in await db.fetch("members_by_ids", db.ids(chunk)):
+                out[r[0]] = _member_of(r, t)
         return out
 
     async def set_blocked(self, member_id: int, blocked: bool) -> None:
