@@ -103,7 +103,8 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers queue on the database lock up front instead of failing to upgrade later.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to sqlite3, as every transaction begins so (inline_sqlite.py).
+        conn.connection.driver_connection._conn.execute("BEGIN IMMEDIATE")
 
     return engine
 
