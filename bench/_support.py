@@ -4,7 +4,6 @@ on a throwaway SQLite file, figures and the final JSON line."""
 from __future__ import annotations
 
 import collections
-import gc
 import itertools
 import json
 import random
@@ -213,15 +212,6 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def quiet_collector() -> None:
-    """Before a measured run: put what the benchmark's own process holds (the fake
-    platform's records, the planned load) out of the garbage collector's sight, so that a
-    full collection of the harness (100-300 ms on these machines) does not stall the fake
-    in the middle of a run and add its pause to whichever contender is being measured."""
-    gc.collect()
-    gc.freeze()
 
 
 def target(label: str, value: float, limit: float, unit: str, *, at_least: bool = False) -> str:

@@ -47,11 +47,11 @@ from bench._support import (
     check,
     command,
     emit,
-    quiet_collector,
 )
 from bench.votes import START, Sizes, setup
 from bot.messages import Actor
 from cocreate.bootstrap import build
+from cocreate.startup import settle_heap
 
 RUNS = 200
 IDEAS = 1000
@@ -82,7 +82,7 @@ async def run(profiled: str | None) -> dict[str, Any]:
     try:
         await setup(app, clock, Sizes(IDEAS, IDEAS, 1000, 400), random.Random(1))
         await app.drain()
-        quiet_collector()
+        settle_heap()  # as `cocreate run` does once it has started
         profiler = cProfile.Profile() if profiled else None
         costs: dict[str, float] = {}
         for name, make in commands(random.Random(2)).items():

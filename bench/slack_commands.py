@@ -59,7 +59,8 @@ if __package__ in (None, ""):
 import aiohttp
 
 from adapters.slack.config import Tuning
-from bench._support import Workdir, emit, percentile, quiet_collector, target
+from bench._support import Workdir, emit, percentile, target
+from cocreate.startup import settle_heap
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
 
@@ -105,7 +106,6 @@ async def _serve(kind: str, workdir: Path, api_url: str, work_limit: int) -> Non
     from adapters.slack.platform import SlackPlatform
     from adapters.slack.runner import HttpRunner
     from cocreate.bootstrap import build
-    from cocreate.startup import settle_heap
 
     settings = _settings(workdir, api_url)
     stop: list[Any] = []
@@ -152,7 +152,7 @@ async def _fake() -> None:
         fake.add_user(f"U{n:04d}", f"Member {n}")
     for n in range(IDEAS_MAX):
         fake.add_user(f"S{n:04d}", f"Seed member {n}")
-    quiet_collector()
+    settle_heap()  # the fake's users, out of the collector's sight
     print(f"PORT {fake.port}", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await fake.stop()
@@ -368,7 +368,7 @@ async def run(
                     if kind == "adapter":
                         await answered(http, fake, f"w{kind}-", WARMUP)
                     bodies = workload(count, fake, f"m{kind}", 2, ideas)
-                    quiet_collector()
+                    settle_heap()  # the planned load, likewise
                     began = time.perf_counter()
                     latencies, seconds = await send_all(http, server.port, bodies, concurrency)
                     results[kind] = figures(latencies, seconds)

@@ -97,7 +97,6 @@ from bench._support import (
     emit,
     peak_rss_mb,
     percentile,
-    quiet_collector,
     target,
     vocabulary,
 )
@@ -105,6 +104,7 @@ from bot.core import Cocreate
 from bot.messages import Actor, ReactionAction, ReactionEvent
 from bot.weeks import week_of
 from cocreate.bootstrap import build
+from cocreate.startup import settle_heap
 from storage.database import create_engine
 from storage.schema import reaction_log, votes
 
@@ -851,7 +851,7 @@ async def _run(
         tally.attach(app)
         profiler = cProfile.Profile()
         profiler.enable()
-    quiet_collector()  # as `cocreate run` does once it has started (cocreate/cli.py)
+    settle_heap()  # as `cocreate run` does once it has started
     d = await deliver(app, clock, plan.events, CONCURRENCY, max_seconds)
     if profiler is not None:
         profiler.disable()

@@ -451,9 +451,6 @@ class Candidates(Generic[K]):
         if not prepared.words:
             self._wordless.append(position)
 
-    def __len__(self) -> int:
-        return len(self._keys)
-
     def __iter__(self) -> Iterator[tuple[K, str]]:
         return zip(self._keys, self._texts, strict=True)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.api.errors import unauthorized
 from bot.ports import Store
-from bot.tokens import looks_like_token, token_digest
+from bot.tokens import looks_like_token
 
 
 def presented_token(authorization: str) -> str:
@@ -24,10 +24,11 @@ def presented_token(authorization: str) -> str:
     return token
 
 
-async def community_of(store: Store, token: str, now: datetime) -> int:
-    """The id of the token's community, its use recorded; ApiError 401 for a token that
-    is unknown or revoked. Found by its digest: the token itself is compared nowhere."""
-    found = await store.api_token_by_digest(token_digest(token))
+async def community_of(store: Store, digest: str, now: datetime) -> int:
+    """The id of the community of the token with this digest (`token_digest`), its use
+    recorded; ApiError 401 for a token that is unknown or revoked. The token itself is
+    compared nowhere."""
+    found = await store.api_token_by_digest(digest)
     if found is None or not found.active:
         raise unauthorized("This token is unknown or was revoked.", invalid=True)
     await store.api_token_used(found.id, now)

@@ -69,12 +69,12 @@ class Api:
         429 past the token's rate (before the database is asked), then 400 for a query
         parameter other than those the endpoint `takes` (a typo such as `limt` is told,
         not ignored)."""
-        token = presented_token(request.headers.get("Authorization", ""))
-        wait_s = self.limit.wait(token_digest(token))
+        digest = token_digest(presented_token(request.headers.get("Authorization", "")))
+        wait_s = self.limit.wait(digest)
         if wait_s:
             raise rate_limited(self.limit.per_minute, wait_s)
         async with self.db.transaction() as store:
-            community_id = await community_of(store, token, self.clock.now())
+            community_id = await community_of(store, digest, self.clock.now())
             _known(request, takes)
             yield store, community_id
 
