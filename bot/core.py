@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot import i18n, logs
 from bot.agenda import Agenda
@@ -15,6 +16,7 @@ from bot.alerts import Watch
 from bot.commands import registry
 from bot.commands.args import bind
 from bot.commands.context import Context
+from bot.commands.spec import OUTSIDE, CommandSpec
 from bot.conversations import STATUS_TAGS, DirectMessageClosed
 from bot.counting import Counting
 from bot.errors import PermissionDenied, StorageUnavailable, UserError, internal_error
@@ -258,6 +260,19 @@ class Cocreate:
             return internal_error(log, "in %s", name), "error"
         return reply, "ok" if reply.ok else "refused"
 
+    async def _outside(self, spec: CommandSpec, inv: Invocation) -> Any:
+        """What the command needs from the world outside (a DNS lookup), found before its
+        transaction begins, so that no database lock waits on it. None when it needs
+        nothing, or will be refused anyway: to a non-moderator, or for its arguments (the
+        refusal is told inside the transaction, in the member's language)."""
+        if spec.outside is None or (spec.moderator and not inv.actor.is_moderator):
+            return None
+        try:
+            args = bind(spec, inv.options, inv.positionals, inv.spilled)
+        except (UserError, TextError):
+            return None
+        return await spec.outside(args, self.settings)
+
     async def _run(self, inv: Invocation, name: str) -> Reply:
         spec = registry.find(inv.command)
         if spec is None:
@@ -270,6 +285,7 @@ class Cocreate:
             )
         if inv.actor.is_bot:
             raise UserError(_("Bots can't use Cocreate's commands."))
+        outside = await self._outside(spec, inv)
         now = self.clock.now()
         key = (inv.community.platform, inv.community.external_id)
         async with self.db.transaction() as store:
@@ -299,6 +315,8 @@ class Cocreate:
                 # TRANSLATORS: {command} is a command's name: it stays as it is
                 raise PermissionDenied(_("Only moderators can use `{command}`.", command=spec.name))
             args = bind(spec, inv.options, inv.positionals, inv.spilled)
+            if outside is not None:
+                args[OUTSIDE] = outside
             reply = await spec.handler(ctx, args)
             claimed = []  # the events' posts, claimed with the change: sent exactly once
             for event in postings(ctx.events):

@@ -14,7 +14,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.errors import StorageConflict, StorageUnavailable
+from bot.errors import StorageConflict, StorageUnavailable, UserError
 from bot.ports import Clock
 from storage import inline_sqlite
 from storage.store import SqlStore
@@ -51,12 +51,17 @@ def _causes(err: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(item))
         yield item
-        todo += [getattr(item, "orig", None), item.__cause__, item.__context__]
+        todo += [getattr(item, "orig", None), item.__cause__]
+        if not item.__suppress_context__:  # `raise … from None` disowns what it handled
+            todo.append(item.__context__)
 
 
 def classify(err: BaseException) -> type[Exception] | None:
     """`StorageUnavailable` or `StorageConflict` when the database, not the statement, is
-    why `err` happened; None otherwise (a bug, a constraint: those stay as they are)."""
+    why `err` happened; None otherwise (a bug, a constraint, a refusal: those stay as they
+    are, even when they were raised while handling a timeout or an OSError of their own)."""
+    if isinstance(err, UserError):
+        return None
     for cause in _causes(err):
         if isinstance(cause, _CONFLICT):
             return StorageConflict

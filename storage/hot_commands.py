@@ -59,6 +59,10 @@ SQLITE: dict[str, str] = {
         f"SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE community_id = ? "
         "AND deleted_at IS NULL ORDER BY id"
     ),
+    "challenges_by_ids": (
+        f"SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE id IN {_IN} "
+        "AND deleted_at IS NULL ORDER BY id"
+    ),
     "venues": (
         f"SELECT challenge_id, channel_id FROM venues WHERE challenge_id IN {_IN} ORDER BY id"
     ),
@@ -84,6 +88,10 @@ SQLITE: dict[str, str] = {
         f"{_NEW_IDEA}VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING {IDEA_COLUMNS}"
     ),
     "count_ideas": f"SELECT count(*) FROM ideas WHERE challenge_id = ? AND status IN {_IN}",
+    "counted_votes": (
+        "SELECT count(*), coalesce(sum(vote_count), 0) FROM ideas WHERE challenge_id = ? "
+        f"AND status IN {_IN}"
+    ),
     "count_ideas_by": (
         f"SELECT count(*) FROM ideas WHERE challenge_id = ? AND status IN {_IN} AND author_id = ?"
     ),
@@ -116,6 +124,10 @@ POSTGRES: dict[str, str] = {
         f"SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE community_id = $1 "
         "AND deleted_at IS NULL ORDER BY id"
     ),
+    "challenges_by_ids": (
+        f"SELECT {CHALLENGE_COLUMNS} FROM challenges WHERE id = ANY($1::bigint[]) "
+        "AND deleted_at IS NULL ORDER BY id"
+    ),
     "venues": (
         "SELECT challenge_id, channel_id FROM venues WHERE challenge_id = ANY($1::bigint[]) "
         "ORDER BY id"
@@ -144,6 +156,10 @@ POSTGRES: dict[str, str] = {
     ),
     "count_ideas": (
         "SELECT count(*) FROM ideas WHERE challenge_id = $1 AND status = ANY($2::varchar[])"
+    ),
+    "counted_votes": (
+        "SELECT count(*), coalesce(sum(vote_count), 0) FROM ideas WHERE challenge_id = $1 "
+        "AND status = ANY($2::varchar[])"
     ),
     "count_ideas_by": (
         "SELECT count(*) FROM ideas WHERE challenge_id = $1 AND status = ANY($2::varchar[]) "

@@ -86,20 +86,6 @@ class ScheduleRepository:
         rows = await self.conn.execute(select(challenges).where(live).order_by(challenges.c.id))
         return await self._with_venues(list(rows))
 
-    async def challenges_by_ids(
-        self, ids: Collection[int], *, with_venues: bool = True
-    ) -> list[Challenge]:
-        """These challenges, of whichever community, unless deleted (without their venues
-        when `with_venues` is False: the reaction writer needs only the rules)."""
-        if not ids:
-            return []
-        rows = await self.conn.execute(
-            select(challenges)
-            .where(challenges.c.id.in_(list(ids)) & challenges.c.deleted_at.is_(None))
-            .order_by(challenges.c.id)
-        )
-        return await self._with_venues(list(rows), with_venues)
-
     async def advance_phase(
         self, challenge_id: int, from_phases: Collection[Phase], to: Phase, **times: datetime | None
     ) -> bool:

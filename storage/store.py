@@ -800,9 +800,27 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
 
     async def _live_challenges(self, community_id: int) -> list[Challenge]:
         db = await self._commands()
-        rows = await db.fetch("challenges", community_id)
+        return await self._challenges_of(db, await db.fetch("challenges", community_id))
+
+    async def challenges_by_ids(
+        self, ids: Collection[int], *, with_venues: bool = True
+    ) -> list[Challenge]:
+        """These challenges, of whichever community, unless deleted, by id (without their
+        venues when `with_venues` is False: the reaction writer needs only the rules).
+        Read on the driver: the reaction writer and the alerts ask with every batch."""
+        if not ids:
+            return []
+        db = await self._commands()
+        rows = await db.fetch("challenges_by_ids", db.ids(sorted(ids)))
+        return await self._challenges_of(db, rows, with_venues)
+
+    async def _challenges_of(
+        self, db: CommandSql, rows: list[Sequence[Any]], with_venues: bool = True
+    ) -> list[Challenge]:
+        """Challenges from driver rows of `CHALLENGE_COLUMNS`, with their venues (unless
+        `with_venues` is False)."""
         by_challenge: dict[int, list[str]] = {}
-        if rows:
+        if rows and with_venues:
             for challenge_id, channel_id in await db.fetch("venues", db.ids([r[0] for r in rows])):
                 by_challenge.setdefault(challenge_id, []).append(channel_id)
         t = db.read_time
@@ -1466,16 +1484,12 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         return out
 
     async def counted_votes(self, challenge_id: int) -> tuple[int, int]:
-        """(public ideas, their counted votes) of a challenge (a covering index answers)."""
-        row = (
-            await self.conn.execute(
-                select(func.count(), func.coalesce(func.sum(ideas.c.vote_count), 0)).where(
-                    (ideas.c.challenge_id == challenge_id)
-                    & ideas.c.status.in_([s.value for s in PUBLIC_STATUSES])
-                )
-            )
-        ).one()
-        return int(row[0]), int(row[1])
+        """(public ideas, their counted votes) of a challenge (a covering index answers; on
+        the driver: the alerts ask after every batch of votes)."""
+        db = await self._commands()
+        public = db.ids([s.value for s in PUBLIC_STATUSES])
+        rows = await db.fetch("counted_votes", challenge_id, public)
+        return int(rows[0][0]), int(rows[0][1])
 
     async def add_received(
         self, community_id: int, challenge_id: int, rows: Sequence[Received]

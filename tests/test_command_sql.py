@@ -17,7 +17,7 @@ from bot.text import Candidates, similar_items, similarity
 from storage import idea_texts
 from storage import statements as sql
 from storage.database import SqlDatabase, create_engine
-from storage.schema import ideas, scheduled_posts, votes
+from storage.schema import challenges, ideas, scheduled_posts, votes
 from storage.store import SqlStore
 from tests.test_storage import NOW, add_members, challenge_settings, new_idea, seed
 
@@ -41,7 +41,7 @@ async def test_the_live_challenges_with_their_venues_are_what_core_reads(
         )
         await store.set_phase(second, Phase.OPEN, opened_at=NOW)
         await store.delete_challenge(gone, NOW)
-        other, _, _ = await seed(store, CommunityRef("discord", "guild-9", "Nine"))
+        other, _, other_first = await seed(store, CommunityRef("discord", "guild-9", "Nine"))
     async with database.transaction() as store:
         for community_id in (community.id, other.id):
             core = list(
@@ -49,12 +49,24 @@ async def test_the_live_challenges_with_their_venues_are_what_core_reads(
             )
             assert await store.challenges(community_id) == await store._with_venues(core)
         assert [c.id for c in await store.challenges(community.id)] == [first, second]
+        wanted = [second, gone, first, other_first, 999]
+        core = list(
+            await store.conn.execute(
+                select(challenges)
+                .where(challenges.c.id.in_(wanted) & challenges.c.deleted_at.is_(None))
+                .order_by(challenges.c.id)
+            )
+        )
+        by_ids = await store.challenges_by_ids(wanted)
+        assert by_ids == await store._with_venues(core)
+        assert [(c.id, c.venues) for c in by_ids] == [
+            (first, ("chan-1",)),
+            (second, ("a", "b")),
+            (other_first, ("chan-1",)),
+        ]
         some = await store.challenges_by_ids([second, first], with_venues=False)
         assert [(c.id, c.venues) for c in some] == [(first, ()), (second, ())]
-        assert [c.venues for c in some] == [
-            (),
-            (),
-        ]
+        assert await store.challenges_by_ids([]) == []
 
 
 async def test_idea_pages_are_the_ranked_and_newest_lists(database: SqlDatabase) -> None:
@@ -139,6 +151,9 @@ async def test_idea_reads_and_counts_match_core(database: SqlDatabase) -> None:
             ),
         )
         assert await store.challenge_participation(challenge_id) == (voters, counted) == (2, 2)
+        # two public ideas (the withdrawn one is not), and the votes they count
+        assert await store.counted_votes(challenge_id) == (2, counted)
+        assert await store.counted_votes(challenge_id + 99) == (0, 0)
         assert await store.community_by_id(community.id) == community
 
 

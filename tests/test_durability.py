@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.core import Cocreate
-from bot.errors import StorageUnavailable
+from bot.errors import StorageUnavailable, UserError
 from bot.ingest import DEFERRED
 from bot.messages import IdeaPostRef, PostKind, ReactionAction, ReactionEvent
 from bot.votes import Effect
 from scheduler import Timer
-from storage.database import SqlDatabase
+from storage.database import SqlDatabase, classify
 from storage.schema import member_week_points, members, reaction_log, received_points
 from storage.store import SqlStore
 from tests.faults import FlakyDatabase, PausingDatabase
@@ -416,3 +416,37 @@ async def test_final_results_wait_for_a_read_back_that_the_database_interrupted(
     finals = [p for p in h.publisher.of_kind(PostKind.RESULTS) if "Final" in p.card.title]
     assert len(finals) == 1 and platform.calls == 2  # read back again before it was posted
     await h.close()
+
+
+def test_only_the_database_makes_an_error_the_databases() -> None:
+    """A refusal, or an error that disowned what it handled (`from None`), is not a
+    database outage, even when raised while handling a timeout or an OSError."""
+
+    def raised(make: Any) -> BaseException:
+        try:
+            make()
+        except Exception as err:
+            return err
+        raise AssertionError("nothing raised")
+
+    def refusal_after_timeout() -> None:
+        try:
+            raise TimeoutError
+        except TimeoutError:
+            raise UserError("The URL's host did not resolve in time; try again.")  # noqa: B904
+
+    def disowned() -> None:
+        try:
+            raise OSError("not found")
+        except OSError:
+            raise ValueError("a bad value") from None
+
+    def outage() -> None:
+        try:
+            raise ConnectionRefusedError
+        except OSError as err:
+            raise RuntimeError("the pool gave up") from err
+
+    assert classify(raised(refusal_after_timeout)) is None
+    assert classify(raised(disowned)) is None
+    assert classify(raised(outage)) is StorageUnavailable

@@ -9,6 +9,7 @@ import asyncio
 import itertools
 import logging
 import re
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.commands import webhooks as webhook_commands
 from bot.messages import MODERATORS
 from bot.settings import Settings, load_settings
 from bot.webhooks import addresses, events
@@ -439,6 +441,76 @@ async def test_a_public_address_is_accepted_and_a_rebound_one_refused() -> None:
     assert addresses.parse("<https://example.com/a|example.com>", allow_private=False)[1] == (
         "example.com"
     )
+
+
+def _dns(monkeypatch: pytest.MonkeyPatch, answer: Callable[[str, int], Any]) -> None:
+    """The event loop's getaddrinfo, answering with `answer(host, port)`: a coroutine that
+    gives IP addresses, or raises as DNS does."""
+
+    async def getaddrinfo(host: str, port: int, **_: Any) -> list[Any]:
+        found = await answer(host, port)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in found]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", getaddrinfo)
+
+
+async def test_the_host_is_looked_up_while_no_transaction_waits_on_it(
+    new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS can take seconds: the new endpoint's host is looked up before the command's
+    transaction, so that votes and other commands go on meanwhile."""
+    h = new_harness(load_settings(environ={}))
+    asked, answered = asyncio.Event(), asyncio.Event()
+
+    async def slow(host: str, port: int) -> list[str]:
+        asked.set()
+        await answered.wait()
+        return ["93.184.216.34"]
+
+    _dns(monkeypatch, slow)
+    adding = asyncio.create_task(h.ok("/mod webhook add https://hooks.example.com/cocreate"))
+    await asked.wait()
+    # While DNS waits, another command has the database (the timeout only guards against a
+    # test that would otherwise hang on the lock).
+    listed = await asyncio.wait_for(h.ok("/mod webhook list"), 30)
+    assert "No webhooks yet" in listed.card.body
+    answered.set()
+    assert (await adding).card.title == "🪝 Webhook 1 added"
+    assert "hooks.example.com" in (await h.ok("/mod webhook list")).card.body
+
+
+async def test_a_host_that_is_not_found_or_private_is_refused_after_the_lookup(
+    new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = new_harness(load_settings(environ={}))
+
+    async def dns(host: str, port: int) -> list[str]:
+        if host == "nowhere.example.com":
+            raise socket.gaierror(-2, "Name or service not known")
+        return ["10.1.2.3"]
+
+    _dns(monkeypatch, dns)
+    refused = await h.refused("/mod webhook add https://nowhere.example.com/hook")
+    assert "`nowhere.example.com` can't be found" in refused
+    assert "Name or service not known" in refused
+    refused = await h.refused("/mod webhook add https://inside.example.com/hook")
+    assert "points to 10.1.2.3" in refused
+    assert "No webhooks yet" in (await h.ok("/mod webhook list")).card.body
+
+
+async def test_a_lookup_that_takes_too_long_is_told_as_such(
+    new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = new_harness(load_settings(environ={}))
+
+    async def never(host: str, port: int) -> list[str]:
+        await asyncio.Event().wait()
+        return []
+
+    _dns(monkeypatch, never)
+    monkeypatch.setattr(webhook_commands, "RESOLVE_TIMEOUT_S", 0.0)
+    refused = await h.refused("/mod webhook add https://slow.example.com/hook")
+    assert "did not resolve in time" in refused  # a refusal, not "can't reach its database"
 
 
 async def test_a_private_address_is_refused_again_at_delivery(

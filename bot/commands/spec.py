@@ -12,6 +12,7 @@ from bot.i18n import p_, pN_
 if TYPE_CHECKING:
     from bot.commands.context import Context
     from bot.messages import Reply
+    from bot.settings import Settings
 
 
 class OptionKind(StrEnum):
@@ -81,6 +82,10 @@ class Option:
 
 
 Handler = Callable[["Context", Mapping[str, Any]], Awaitable["Reply"]]
+#: given the command's arguments and the settings, what it needs from outside
+Outside = Callable[[Mapping[str, Any], "Settings"], Awaitable[Any]]
+#: the argument that carries what `CommandSpec.outside` found (no option has this name)
+OUTSIDE = "(outside)"
 
 
 #: what members type as free text
@@ -101,6 +106,10 @@ class CommandSpec:
     form: bool = False
     #: one line as a member would type it, shown by `/cocreate help <command>`
     example: str = ""
+    #: what the command waits for from the world outside (a DNS lookup), run before its
+    #: transaction so that no database lock waits with it; its result reaches the
+    #: handler as the argument `OUTSIDE`
+    outside: Outside | None = None
 
     @property
     def name(self) -> str:
@@ -154,10 +163,11 @@ class Registry:
         aliases: tuple[tuple[str, ...], ...] = (),
         form: bool = False,
         example: str = "",
+        outside: Outside | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             spec = CommandSpec(
-                path, description, options, handler, moderator, aliases, form, example
+                path, description, options, handler, moderator, aliases, form, example, outside
             )
             self.specs.append(spec)
             for key in (path, *aliases):

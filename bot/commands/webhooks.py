@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.commands.context import Context
-from bot.commands.spec import Option, OptionKind, registry
+from bot.commands.spec import OUTSIDE, Option, OptionKind, registry
 from bot.errors import UserError
 from bot.i18n import N_, _, n_
 from bot.messages import Card, Reply
 from bot.render import when
+from bot.settings import Settings
 from bot.text import display_inline
 from bot.webhooks import addresses
 from bot.webhooks.delivery import disabled_reason, error_text
@@ -35,7 +36,7 @@ ENDPOINT = Option(
     min_value=1,
     max_value=ENDPOINT_MAX,
 )
-#: DNS may not hold a command's transaction longer than this.
+#: How long the lookup of a new endpoint's host may take.
 RESOLVE_TIMEOUT_S = 5.0
 LOG_LINES = 15
 
@@ -94,6 +95,16 @@ def _check_enabled(ctx: Context) -> None:
         )
 
 
+async def _look_up(args: Mapping[str, Any], settings: Settings) -> addresses.Looked | None:
+    """The new endpoint's host, looked up before the command's transaction."""
+    if not settings.webhooks.enabled:
+        return None
+    allow_private = settings.webhooks.allow_private
+    return await addresses.look_up(
+        args["url"], allow_private=allow_private, timeout_s=RESOLVE_TIMEOUT_S
+    )
+
+
 @registry.command(
     "mod",
     "webhook",
@@ -117,14 +128,20 @@ def _check_enabled(ctx: Context) -> None:
     ),
     moderator=True,
     example="/mod webhook add https://hooks.example.com/cocreate idea.published,results.final",
+    outside=_look_up,
 )
 async def add(ctx: Context, args: Mapping[str, Any]) -> Reply:
     _check_enabled(ctx)
     events = _events(args.get("events"))
     settings = ctx.settings.webhooks
+    looked: addresses.Looked | None = args.get(OUTSIDE)
     try:
         url = await asyncio.wait_for(
-            addresses.check(args["url"], allow_private=settings.allow_private),
+            addresses.check(
+                args["url"],
+                allow_private=settings.allow_private,
+                resolver=looked.resolver if looked else addresses.resolve,
+            ),
             RESOLVE_TIMEOUT_S,
         )
     except TimeoutError:

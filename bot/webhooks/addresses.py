@@ -9,6 +9,7 @@ import errno
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp.abc import ResolveResult
@@ -30,15 +31,61 @@ class AddressRefused(UserError):
 
 async def resolve(host: str, port: int) -> list[str]:
     """The host's addresses, by the event loop's getaddrinfo."""
-    loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return await _addresses_of(host, port)
     except (OSError, UnicodeError) as err:
-        # TRANSLATORS: {error} is the system's own message, in English.
-        raise AddressRefused(
-            _("The host `{host}` can't be found ({error}).", host=host, error=err)
-        ) from None
+        raise _not_found(host, err) from None
+
+
+async def _addresses_of(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return sorted({str(info[4][0]) for info in infos})
+
+
+def _not_found(host: str, error: object) -> AddressRefused:
+    # TRANSLATORS: {error} is the system's own message, in English.
+    return AddressRefused(_("The host `{host}` can't be found ({error}).", host=host, error=error))
+
+
+@dataclass(frozen=True)
+class Looked:
+    """A host's addresses, looked up before a command's transaction began (so that no
+    database lock waits on DNS); `check` takes its `resolver`, which answers with them, and
+    tells a failed or timed-out lookup only then, in the member's language."""
+
+    host: str
+    port: int
+    addresses: tuple[str, ...] = ()
+    #: the system's message when the host was not found
+    error: str = ""
+    timed_out: bool = False
+
+    async def resolver(self, host: str, port: int) -> list[str]:
+        if (host, port) != (self.host, self.port):
+            return await resolve(host, port)  # not what was looked up
+        if self.timed_out:
+            raise TimeoutError
+        if self.error:
+            raise _not_found(host, self.error)
+        return list(self.addresses)
+
+
+async def look_up(url: str, *, allow_private: bool, timeout_s: float) -> Looked | None:
+    """The addresses of the URL's host, looked up for `check`; None when it will need none
+    (a URL it refuses as written, an IP address, or any address allowed)."""
+    try:
+        _, host, port = parse(url, allow_private=allow_private)
+    except AddressRefused:
+        return None
+    if allow_private or literal(host):
+        return None
+    try:
+        found = await asyncio.wait_for(_addresses_of(host, port), timeout_s)
+    except TimeoutError:
+        return Looked(host, port, timed_out=True)
+    except (OSError, UnicodeError) as err:
+        return Looked(host, port, error=str(err))
+    return Looked(host, port, tuple(found))
 
 
 def public(address: str) -> bool:
