@@ -486,6 +486,13 @@ class WebhooksSettings(Section):
         default=5, gt=0, description="The delivery worker looks for due deliveries this often."
     )
     max_endpoints: int = Field(default=10, ge=1, description="Endpoints per community.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key the endpoints' signing secrets are derived from (secret, env only; "
+        "keep it: a new key changes every secret). Unset: no endpoint can be added.",
+    )
+
+    _strip_secrets = field_validator("secret_key")(blank_secret)
 
 
 class DataSettings(Section):

@@ -507,7 +507,10 @@ webhook_endpoints = Table(
     Column("url", String(500), nullable=False),
     # The event types it receives, space-separated.
     Column("events", Text, nullable=False),
-    # The signing secret: kept to sign with, shown once, never logged.
+    # The signing secret is derived from this salt and the operator's key (never stored).
+    Column("secret_salt", String(64)),
+    # Only endpoints added before secrets were derived (migration 0016) keep theirs here;
+    # "" for the others.
     Column("secret", String(100), nullable=False),
     Column("created_by", Id, _fk("members.id"), nullable=False),
     Column("created_at", When(), nullable=False),

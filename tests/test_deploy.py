@@ -59,7 +59,7 @@ def test_compose_runs_cocreate_on_postgresql_with_secrets_from_the_environment()
     compose = (ROOT / "compose.yaml").read_text()
     assert "image: postgres:" in compose and "build: ." in compose
     assert "COCREATE_STORAGE__URL: postgresql://" in compose
-    for secret in re.findall(r"(COCREATE_\w*(?:TOKEN|SECRET)): (.*)", compose):
+    for secret in re.findall(r"(COCREATE_\w*(?:TOKEN|SECRET)\w*): (.*)", compose):
         assert secret[1] == f"${{{secret[0]}:-}}", secret  # only ever from the environment
 
 

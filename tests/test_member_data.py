@@ -35,6 +35,7 @@ def settings(**extra: str) -> Settings:
     return load_settings(
         environ={
             "COCREATE_WEBHOOKS__ALLOW_PRIVATE": "true",
+            "COCREATE_WEBHOOKS__SECRET_KEY": "a key",
             "COCREATE_HTTP__PORT": "0",
             **extra,
         }

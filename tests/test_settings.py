@@ -293,6 +293,7 @@ def test_secret_keys() -> None:
         "slack.signing_secret",
         "slack.app_token",
         "slack.client_secret",
+        "webhooks.secret_key",
     }
 
 

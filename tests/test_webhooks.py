@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import select, update
 
 from bot.commands import webhooks as webhook_commands
 from bot.messages import MODERATORS
@@ -25,8 +26,9 @@ from bot.settings import Settings, load_settings
 from bot.webhooks import addresses, events
 from bot.webhooks.delivery import backoff
 from bot.webhooks.ports import NewDelivery
-from bot.webhooks.signing import HEADER, header, verify
+from bot.webhooks.signing import HEADER, derived_secret, header, verify
 from storage.database import SqlDatabase
+from storage.schema import webhook_endpoints
 from tests.conftest import sqlite_database_at
 from tests.harness import Harness
 from tests.webhook_receiver import Receiver, receiver
@@ -34,10 +36,19 @@ from tests.webhook_receiver import Receiver, receiver
 WEEKS = "submissions_close:7d voting_close:14d"
 
 
+#: the operator's key that the endpoints' secrets are derived from
+KEY = "the operator's webhook key"
+
+
 def webhook_settings(**values: object) -> Settings:
-    env = {"COCREATE_WEBHOOKS__ALLOW_PRIVATE": "true"}
+    env = {"COCREATE_WEBHOOKS__ALLOW_PRIVATE": "true", "COCREATE_WEBHOOKS__SECRET_KEY": KEY}
     env.update({f"COCREATE_WEBHOOKS__{k.upper()}": str(v).lower() for k, v in values.items()})
     return load_settings(environ=env)
+
+
+def public_only() -> Settings:
+    """As a real deployment runs: private addresses refused."""
+    return webhook_settings(allow_private=False)
 
 
 @pytest_asyncio.fixture
@@ -408,7 +419,7 @@ async def test_only_moderators_manage_webhooks(hook: tuple[Harness, Receiver]) -
 async def test_private_and_malformed_urls_are_refused(
     new_harness: Callable[..., Harness], url: str, why: str
 ) -> None:
-    h = new_harness(load_settings(environ={}))
+    h = new_harness(public_only())
     refused = await h.refused(f'/mod webhook add "{url}"')
     assert why in refused, refused
     assert "@123456>" not in refused
@@ -459,7 +470,7 @@ async def test_the_host_is_looked_up_while_no_transaction_waits_on_it(
 ) -> None:
     """DNS can take seconds: the new endpoint's host is looked up before the command's
     transaction, so that votes and other commands go on meanwhile."""
-    h = new_harness(load_settings(environ={}))
+    h = new_harness(public_only())
     asked, answered = asyncio.Event(), asyncio.Event()
 
     async def slow(host: str, port: int) -> list[str]:
@@ -482,7 +493,7 @@ async def test_the_host_is_looked_up_while_no_transaction_waits_on_it(
 async def test_a_host_that_is_not_found_or_private_is_refused_after_the_lookup(
     new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    h = new_harness(load_settings(environ={}))
+    h = new_harness(public_only())
 
     async def dns(host: str, port: int) -> list[str]:
         if host == "nowhere.example.com":
@@ -501,7 +512,7 @@ async def test_a_host_that_is_not_found_or_private_is_refused_after_the_lookup(
 async def test_a_lookup_that_takes_too_long_is_told_as_such(
     new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    h = new_harness(load_settings(environ={}))
+    h = new_harness(public_only())
 
     async def never(host: str, port: int) -> list[str]:
         await asyncio.Event().wait()
@@ -574,6 +585,52 @@ async def test_the_secret_is_shown_once_and_never_logged(
     # a second endpoint gets a secret of its own
     other = await h.ok(f"/mod webhook add {got.url}/other")
     assert got.secret not in other.card.body and "whsec_" in other.card.body
+
+
+async def test_the_database_keeps_no_secret_and_signs_nothing_without_the_key(
+    new_harness: Callable[..., Harness], database: SqlDatabase
+) -> None:
+    """What the database keeps of a secret is a salt: the secret is the salt's HMAC under
+    the operator's key, which only the environment holds. Without the key no endpoint is
+    added, and what waits for an endpoint is not sent unsigned: it fails, and is retried."""
+    async with receiver() as got:
+        h = new_harness(webhook_settings())
+        await add_endpoint(h, got, "idea.submitted")
+        async with database.transaction() as store:
+            rows = (await store.conn.execute(select(webhook_endpoints))).mappings().all()
+        assert len(rows) == 1 and rows[0]["secret"] == ""
+        assert got.secret not in repr(dict(rows[0]))
+        assert got.secret == derived_secret(KEY, rows[0]["secret_salt"])
+
+        keyless = new_harness(load_settings(environ={"COCREATE_WEBHOOKS__ALLOW_PRIVATE": "true"}))
+        refused = await keyless.refused(f"/mod webhook add {got.url}/second")
+        assert "`COCREATE_WEBHOOKS__SECRET_KEY`" in refused
+        await keyless.challenge(WEEKS)
+        await keyless.submit("ana", "Salted caramel")
+        assert await keyless.app.webhooks.deliver_due() == 1
+        assert got.requests == []
+        log = (await keyless.ok("/mod webhook log")).card.body
+        assert "nothing to sign with: COCREATE_WEBHOOKS__SECRET_KEY is not set" in log
+        # with the key back, the same delivery goes, signed as the moderator was told
+        h.clock.advance(timedelta(hours=1))
+        assert await h.app.webhooks.deliver_due() == 1
+        assert types(got) == ["idea.submitted"]
+
+
+async def test_an_endpoint_added_before_secrets_were_derived_keeps_its_secret(
+    hook: tuple[Harness, Receiver], database: SqlDatabase
+) -> None:
+    h, got = hook
+    await add_endpoint(h, got, "idea.submitted")
+    got.secret = "whsec_given_before_migration_0016"
+    async with database.transaction() as store:
+        await store.conn.execute(
+            update(webhook_endpoints).values(secret=got.secret, secret_salt=None)
+        )
+    await h.challenge(WEEKS)
+    await h.submit("ana", "Salted caramel")
+    assert await h.app.webhooks.deliver_due() == 1
+    assert types(got) == ["idea.submitted"]  # the receiver checked the old secret
 
 
 # -- replays ---------------------------------------------------------------------------

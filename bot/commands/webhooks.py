@@ -1,7 +1,8 @@
 """`/mod webhook …`: the moderators' HTTPS endpoints, their test events and delivery log.
 
-The signing secret is made here, shown once in the (ephemeral) reply, and kept only to
-sign with: no list, log or audit entry shows it."""
+The signing secret is derived here from a new salt and the operator's key, and shown once
+in the (ephemeral) reply: the database keeps only the salt, and no list, log or audit
+entry shows the secret (bot/webhooks/signing.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from bot.webhooks import addresses
 from bot.webhooks.delivery import disabled_reason, error_text
 from bot.webhooks.events import EVENT_TYPES, PING, body, member_data
 from bot.webhooks.ports import ACTIVE, DELIVERED, PENDING, Delivery, Endpoint, NewDelivery
-from bot.webhooks.signing import new_secret
+from bot.webhooks.signing import SECRET_KEY_ENV, derived_secret, new_salt
 
 #: The largest endpoint number a platform's integer option carries (Discord's: 2^53 - 1).
 ENDPOINT_MAX = 2**53 - 1
@@ -134,6 +135,16 @@ async def add(ctx: Context, args: Mapping[str, Any]) -> Reply:
     _check_enabled(ctx)
     events = _events(args.get("events"))
     settings = ctx.settings.webhooks
+    key = settings.secret_key
+    if key is None:
+        # TRANSLATORS: {variable} is an environment variable's name: it stays as it is.
+        raise UserError(
+            _(
+                "Webhooks need a signing key, which this Cocreate's operator has not set "
+                "(the environment variable `{variable}`); ask them.",
+                variable=SECRET_KEY_ENV,
+            )
+        )
     looked: addresses.Looked | None = args.get(OUTSIDE)
     try:
         url = await asyncio.wait_for(
@@ -165,10 +176,11 @@ async def add(ctx: Context, args: Mapping[str, Any]) -> Reply:
                 len(existing),
             )
         )
-    secret = new_secret()
+    salt = new_salt()
     number = await ctx.store.webhooks.add_endpoint(
-        ctx.community.id, url, events, secret, ctx.member.id, ctx.now
+        ctx.community.id, url, events, salt, ctx.member.id, ctx.now
     )
+    secret = derived_secret(key.get_secret_value(), salt)
     await ctx.audit("webhook.add", f"webhook {number}", url)
     if events == EVENT_TYPES:
         sends = _(

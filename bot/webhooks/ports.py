@@ -27,7 +27,10 @@ class Endpoint:
     url: str
     #: event types it receives
     events: tuple[str, ...]
-    secret: str
+    #: what the signing secret is derived from (bot/webhooks/signing.py)
+    salt: str | None
+    #: the secret of an endpoint added before secrets were derived ("" for any other)
+    stored_secret: str
     state: str
     created_at: datetime
     #: failed deliveries in a row since the last success, and when the first of them failed
@@ -71,7 +74,7 @@ class WebhookStore(Protocol):
         community_id: int,
         url: str,
         events: Sequence[str],
-        secret: str,
+        salt: str,
         created_by: int,
         now: datetime,
     ) -> int: ...

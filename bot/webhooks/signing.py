@@ -1,21 +1,44 @@
 """The `Cocreate-Signature` header, in the style of Stripe's: `t=<unix seconds>,v1=<hex
 HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`. A receiver recomputes it, compares
-in constant time, and refuses a timestamp too far from its own clock (replays)."""
+in constant time, and refuses a timestamp too far from its own clock (replays).
+
+An endpoint's secret is never stored: the database keeps a random salt, and the secret is
+the HMAC of that salt under the operator's key (`COCREATE_WEBHOOKS__SECRET_KEY`, from the
+environment only). A copy of the database, or a backup, signs nothing without the key."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 
+from bot.webhooks.ports import Endpoint
+
 HEADER = "Cocreate-Signature"
+#: where the operator's key comes from (`webhooks.secret_key`, from the environment only)
+SECRET_KEY_ENV = "COCREATE_WEBHOOKS__SECRET_KEY"
 #: Receivers should refuse signatures older (or newer) than this, in seconds.
 TOLERANCE_S = 300
 
 
-def new_secret() -> str:
-    """A signing secret, shown once to the moderator who adds the endpoint."""
-    return "whsec_" + secrets.token_urlsafe(32)
+def new_salt() -> str:
+    """What the database keeps of a new endpoint's secret (nothing secret by itself)."""
+    return secrets.token_urlsafe(24)
+
+
+def derived_secret(key: str, salt: str) -> str:
+    """The signing secret of the endpoint with this salt, under the operator's key."""
+    mac = hmac.new(key.encode(), b"cocreate webhook secret\0" + salt.encode(), hashlib.sha256)
+    return "whsec_" + base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def secret_of(endpoint: Endpoint, key: str | None) -> str | None:
+    """The endpoint's signing secret; None when it is derived and no key is set. An
+    endpoint added before secrets were derived keeps the secret it was given."""
+    if endpoint.stored_secret:
+        return endpoint.stored_secret
+    return derived_secret(key, endpoint.salt) if key and endpoint.salt else None
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
