@@ -65,9 +65,7 @@ class ScheduleRepository:
 
     if TYPE_CHECKING:  # provided by SqlStore
 
-        async def _with_venues(
-            self, rows: list[Row[Any]], with_venues: bool = True
-        ) -> list[Challenge]: ...
+        async def _with_venues(self, rows: list[Row[Any]]) -> list[Challenge]: ...
 
     async def live_challenges(
         self, closed_since: datetime, community_id: int | None = None

@@ -788,10 +788,10 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         command looks its challenge up in (read on the driver)."""
         return await self._live_challenges(community_id)
 
-    async def _with_venues(self, rows: list[Row[Any]], with_venues: bool = True) -> list[Challenge]:
-        """Challenges from their rows, with their venues (unless `with_venues` is False)."""
-        if not rows or not with_venues:
-            return [_challenge(r, ()) for r in rows]
+    async def _with_venues(self, rows: list[Row[Any]]) -> list[Challenge]:
+        """Challenges from their Core rows, with their venues."""
+        if not rows:
+            return []
         venue_rows = await self.conn.execute(sql.VENUES, {"ids": [r.id for r in rows]})
         by_challenge: dict[int, list[str]] = {}
         for v in venue_rows:

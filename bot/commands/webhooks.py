@@ -97,8 +97,9 @@ def _check_enabled(ctx: Context) -> None:
 
 
 async def _look_up(args: Mapping[str, Any], settings: Settings) -> addresses.Looked | None:
-    """The new endpoint's host, looked up before the command's transaction."""
-    if not settings.webhooks.enabled:
+    """The new endpoint's host, looked up before the command's transaction (not when the
+    command will be refused for the settings: no one waits on DNS for a refusal)."""
+    if not settings.webhooks.enabled or settings.webhooks.secret_key is None:
         return None
     allow_private = settings.webhooks.allow_private
     return await addresses.look_up(

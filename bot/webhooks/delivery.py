@@ -33,9 +33,9 @@ from bot.ports import Clock, Database, Publisher, Store
 from bot.render import when
 from bot.settings import WebhooksSettings
 from bot.text import display_inline
-from bot.webhooks import addresses, signing
+from bot.webhooks import addresses
 from bot.webhooks.ports import OUTBOX, Delivery, Endpoint
-from bot.webhooks.signing import HEADER, SECRET_KEY_ENV, header
+from bot.webhooks.signing import HEADER, SECRET_KEY_ENV, header, secret_of
 
 log = logging.getLogger(__name__)
 
@@ -257,7 +257,7 @@ class WebhookDelivery:
         """(status, None) on a 2xx answer; (status or None, why) otherwise."""
         allow_private = self.settings.allow_private
         key = self.settings.secret_key
-        secret = signing.secret_of(endpoint, key.get_secret_value() if key else None)
+        secret = secret_of(endpoint, key.get_secret_value() if key else None)
         if secret is None:
             return None, f"nothing to sign with: {SECRET_KEY_ENV} is not set"
         body = delivery.body.encode()
