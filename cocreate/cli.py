@@ -48,8 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     db = command("db", "database")
     db.add_argument(
         "action",
-        choices=["upgrade", "backup"],
-        help="upgrade: migrate to the newest schema; backup: copy the database to PATH",
+        choices=["upgrade", "backup", "compact"],
+        help="upgrade: migrate to the newest schema; backup: copy the database to PATH; "
+        "compact: rewrite a SQLite file with the page size new files get (bot stopped)",
     )
     db.add_argument("path", nargs="?", type=Path, metavar="PATH", help="where backup writes")
     data = command("data", "members' and communities' data")
@@ -225,6 +226,15 @@ def _command(args: argparse.Namespace) -> int:
         try:
             print(backup(settings.database_url, args.path))
         except BackupError as err:
+            print(f"cocreate: {err}", file=sys.stderr)
+            return EXIT_UNAVAILABLE
+        return 0
+    if args.command == "db" and args.action == "compact":
+        from storage.compact import CompactError, compact
+
+        try:
+            print(compact(settings.database_url))
+        except CompactError as err:
             print(f"cocreate: {err}", file=sys.stderr)
             return EXIT_UNAVAILABLE
         return 0

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 #: How long a new PostgreSQL connection may take before the database counts as down.
 CONNECT_TIMEOUT_S = 3.0
+#: The page size of new SQLite files. A batch of votes inserts into a dozen indexes at
+#: keys spread over the whole index, so each commit writes hundreds of pages to the WAL,
+#: nearly all of them for one or two new entries: 1 KiB pages write a quarter of the
+#: bytes that SQLite's default 4 KiB pages do (the vote benchmark's rate +40-50 %; the
+#: result reads about 10 % slower). `cocreate db compact` rewrites an older file so.
+SQLITE_PAGE_SIZE = 1024
 
 _UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
@@ -99,6 +105,7 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) 
         # Take transaction control from the driver so that BEGIN IMMEDIATE below is ours.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # new files only, before WAL
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")

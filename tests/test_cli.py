@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -359,11 +360,71 @@ def test_a_backup_names_pg_dump_on_postgresql(
 def test_backup_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "backup"]) == EXIT_CONFIG
     assert main(["db", "backup", "x.db"]) == 1  # no database yet
+    assert main(["db", "compact"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         "cocreate: db backup needs a PATH to write to",
         f"cocreate: no SQLite database at data{os.sep}cocreate.db",
+        f"cocreate: no SQLite database at data{os.sep}cocreate.db",
     ]
+
+
+def test_new_databases_get_small_pages_and_compact_rewrites_older_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storage.database import SQLITE_PAGE_SIZE
+
+    script = tmp_path / "make.txt"
+    script.write_text(
+        ':as Maya --mod\n/challenge create title:"Flavours" brief:"Which one?" '
+        "submissions_close:7d voting_close:14d\n/challenge open flavours\n"
+        ':as Ana\n/idea submit title:"Mango chilli" description:"Sweet and hot"\n'
+    )
+    assert main(["console", "--script", str(script)]) == 0
+    db = tmp_path / "data" / "cocreate.db"
+
+    def page_size() -> int:
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            size: int = conn.execute("PRAGMA page_size").fetchone()[0]
+            return size
+
+    assert page_size() == SQLITE_PAGE_SIZE != 4096
+    # A file from before: SQLite's default pages (changed the only way WAL allows).
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as old:
+        old.execute("PRAGMA journal_mode=DELETE")
+        old.execute("PRAGMA page_size=4096")
+        old.execute("VACUUM")
+        old.execute("PRAGMA journal_mode=WAL")
+    assert page_size() == 4096
+    capsys.readouterr()
+    # The bot is reading: nothing changes, and the operator is told why.
+    live = sqlite3.connect(db, isolation_level=None)
+    live.execute("BEGIN")
+    live.execute("SELECT count(*) FROM ideas").fetchall()
+    try:
+        assert main(["db", "compact"]) == 1
+    finally:
+        live.close()
+    assert "stop the bot first" in capsys.readouterr().err
+    assert page_size() == 4096
+    assert main(["db", "compact"]) == 0
+    assert "in pages of 4,096 bytes, now" in capsys.readouterr().out
+    assert page_size() == SQLITE_PAGE_SIZE
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    reader = tmp_path / "read.txt"
+    reader.write_text("/ideas\n")
+    assert main(["console", "--script", str(reader)]) == 0
+    assert "Mango chilli" in capsys.readouterr().out
+
+
+def test_compact_on_postgresql_has_nothing_to_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COCREATE_STORAGE__URL", "postgresql://bot@db.example:5433/cc")
+    assert main(["db", "compact"]) == 0
+    assert "autovacuum" in capsys.readouterr().out
 
 
 def test_a_missing_script_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
