@@ -308,9 +308,8 @@ def test_config_is_taken_after_the_command_too(
     assert "title_max = 42" in capsys.readouterr().out
 
 
-def test_a_backup_taken_while_the_bot_writes_restores_and_reads_back(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _one_idea(tmp_path: Path) -> Path:
+    """A console community with a challenge and the idea "Mango chilli": its database."""
     script = tmp_path / "make.txt"
     script.write_text(
         ':as Maya --mod\n/challenge create title:"Flavours" brief:"Which one?" '
@@ -318,7 +317,13 @@ def test_a_backup_taken_while_the_bot_writes_restores_and_reads_back(
         ':as Ana\n/idea submit title:"Mango chilli" description:"Sweet and hot"\n'
     )
     assert main(["console", "--script", str(script)]) == 0
-    live = sqlite3.connect(tmp_path / "data" / "cocreate.db")
+    return tmp_path / "data" / "cocreate.db"
+
+
+def test_a_backup_taken_while_the_bot_writes_restores_and_reads_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = sqlite3.connect(_one_idea(tmp_path))
     live.execute("BEGIN IMMEDIATE")  # a writer holds the database during the backup
     live.execute("UPDATE ideas SET title = 'not committed'")
     try:
@@ -374,14 +379,7 @@ def test_new_databases_get_small_pages_and_compact_rewrites_older_ones(
 ) -> None:
     from storage.database import SQLITE_PAGE_SIZE
 
-    script = tmp_path / "make.txt"
-    script.write_text(
-        ':as Maya --mod\n/challenge create title:"Flavours" brief:"Which one?" '
-        "submissions_close:7d voting_close:14d\n/challenge open flavours\n"
-        ':as Ana\n/idea submit title:"Mango chilli" description:"Sweet and hot"\n'
-    )
-    assert main(["console", "--script", str(script)]) == 0
-    db = tmp_path / "data" / "cocreate.db"
+    db = _one_idea(tmp_path)
 
     def page_size() -> int:
         with contextlib.closing(sqlite3.connect(db)) as conn:
