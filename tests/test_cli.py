@@ -374,6 +374,14 @@ def test_backup_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
+#: A process that opens the database, reads once and keeps it open until its stdin ends.
+_HOLD_OPEN = (
+    "import sqlite3, sys; conn = sqlite3.connect(sys.argv[1]); "
+    "conn.execute('SELECT count(*) FROM ideas').fetchall(); print('open', flush=True); "
+    "sys.stdin.read()"
+)
+
+
 def test_new_databases_get_small_pages_and_compact_rewrites_older_ones(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -395,7 +403,21 @@ def test_new_databases_get_small_pages_and_compact_rewrites_older_ones(
         old.execute("PRAGMA journal_mode=WAL")
     assert page_size() == 4096
     capsys.readouterr()
-    # The bot is reading: nothing changes, and the operator is told why.
+    # A bot has the file open, idle between transactions, in another process: nothing
+    # changes, and the operator is told why.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_OPEN, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        assert main(["db", "compact"]) == 1
+    finally:
+        holder.communicate("")
+    assert "is open in another process: stop the bot first" in capsys.readouterr().err
+    # This process's own reader in a transaction: the same.
     live = sqlite3.connect(db, isolation_level=None)
     live.execute("BEGIN")
     live.execute("SELECT count(*) FROM ideas").fetchall()
