@@ -27,8 +27,8 @@ CONNECT_TIMEOUT_S = 3.0
 #: The page size of new SQLite files. A batch of votes inserts into a dozen indexes at
 #: keys spread over the whole index, so each commit writes hundreds of pages to the WAL,
 #: nearly all of them for one or two new entries: 1 KiB pages write a quarter of the
-#: bytes that SQLite's default 4 KiB pages do (the vote benchmark's rate +40-50 %; the
-#: result reads about 10 % slower). `cocreate db compact` rewrites an older file so.
+#: bytes that SQLite's default 4 KiB pages do (the vote benchmark's rate about +50 %; the
+#: result reads 5-15 % slower). `cocreate db compact` rewrites an older file so.
 SQLITE_PAGE_SIZE = 1024
 
 _UNAVAILABLE = (
