@@ -217,7 +217,7 @@ class Challenge:
 
 
 # Slots: full standings and exports hold every idea of a challenge (100,000 in
-# bench/results.py, where they took the peak RSS from 210 MB to 200).
+# bench/results.py, where slots took the peak RSS from 210 MB to 200).
 @dataclass(frozen=True, slots=True)
 class Idea:
     id: int

@@ -196,6 +196,7 @@ def _idea_of(row: Sequence[Any], time: Callable[[Any], Any] = _same) -> Idea:
         first_foreign_vote_at,
         source_url,
     ) = row
+    submitted = time(submitted_at)
     return Idea(
         id=id_,
         community_id=community_id,
@@ -209,8 +210,10 @@ def _idea_of(row: Sequence[Any], time: Callable[[Any], Any] = _same) -> Idea:
         status_note=status_note,
         merged_into_id=merged_into_id,
         vote_count=vote_count,
-        submitted_at=time(submitted_at),
-        published_at=time(published_at),
+        submitted_at=submitted,
+        # Published on submission, as most are: one time object for both (a challenge's
+        # full list holds 100,000 of them).
+        published_at=submitted if published_at == submitted_at else time(published_at),
         first_foreign_vote_at=time(first_foreign_vote_at),
         source_url=source_url,
     )
