@@ -8,7 +8,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -110,6 +110,16 @@ def _logging(settings: Settings, to_file: Path | None = None) -> None:
         echo.setLevel(logging.WARNING)
         echo.setFormatter(logs.formatter(settings.logging.format, with_time=False))
         startup.addHandler(echo)
+
+
+def _told(job: Callable[[], str], refusal: type[Exception]) -> int:
+    """Run a maintenance job and print what it says; its refusal is one line on stderr."""
+    try:
+        print(job())
+    except refusal as err:
+        print(f"cocreate: {err}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    return 0
 
 
 async def _upgrade(settings: Settings) -> None:
@@ -223,21 +233,11 @@ def _command(args: argparse.Namespace) -> int:
         if args.path is None:
             print("cocreate: db backup needs a PATH to write to", file=sys.stderr)
             return EXIT_CONFIG
-        try:
-            print(backup(settings.database_url, args.path))
-        except BackupError as err:
-            print(f"cocreate: {err}", file=sys.stderr)
-            return EXIT_UNAVAILABLE
-        return 0
+        return _told(lambda: backup(settings.database_url, args.path), BackupError)
     if args.command == "db" and args.action == "compact":
         from storage.compact import CompactError, compact
 
-        try:
-            print(compact(settings.database_url))
-        except CompactError as err:
-            print(f"cocreate: {err}", file=sys.stderr)
-            return EXIT_UNAVAILABLE
-        return 0
+        return _told(lambda: compact(settings.database_url), CompactError)
     if args.command == "db":
         _logging(settings)
         asyncio.run(_upgrade(settings))
