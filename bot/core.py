@@ -716,7 +716,8 @@ class Cocreate:
                 ]
                 if posts:
                     await self.reconcilers[platform].refresh_reactions(posts)
-                    log.info("%s votes read back %s: %d idea posts", platform, why, len(posts))
+                # Logged when there was nothing to read too: the catch-up is done.
+                log.info("%s votes read back %s: %d idea posts", platform, why, len(posts))
                 return len(posts)
             except StorageUnavailable:
                 log.warning(
