@@ -663,6 +663,7 @@ async def test_a_released_community_comes_through_the_vote_log_migrations(
         assert await current_revision(engine, schema) == head_revision()
         async with database.transaction() as store:
             assert await _snapshot(store) == before
+        await database.close()
 
 
 #: When the sealed variant of challenge A closed: a week after its votes.
@@ -698,7 +699,8 @@ async def test_sealed_challenges_credit_nothing_until_closed_then_all_in_the_clo
 
         await upgrade(engine, schema)
 
-        async with SqlDatabase(engine).transaction() as store:
+        database = SqlDatabase(engine)
+        async with database.transaction() as store:
             challenges = {c.id: c for c in await store.challenges(COMMUNITY)}
             assert all(c.settings.sealed for c in challenges.values())
             # A's votes in the week it closed (W2, not W1 when they were cast); the open B's
@@ -724,3 +726,4 @@ async def test_sealed_challenges_credit_nothing_until_closed_then_all_in_the_clo
             points = await _week_points(store)
             assert points[(FLO, W2, False)] == (0, 0, 0)
             assert not [k for k in points if k[2]]
+        await database.close()

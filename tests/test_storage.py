@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy import UniqueConstraint, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from bot.errors import StorageUnavailable
 from bot.messages import Actor, CommunityRef
 from bot.model import BadgeKind, ChallengeSettings, Community, Idea, IdeaStatus, Member, Phase
 from bot.ports import PointsDelta, PointWeights, Received, VoteRow
@@ -494,6 +496,60 @@ async def test_concurrent_transactions_both_complete(database: SqlDatabase) -> N
         assert await store.member_by_external(community.id, "u-bob") is not None
         assert await store.member_by_external(community.id, "u-carol") is not None
     assert found == {}
+
+
+async def _sqlite_connection_of(database: SqlDatabase) -> sqlite3.Connection:
+    async with database.transaction() as store:
+        raw = await store.conn.get_raw_connection()
+        conn = raw.driver_connection._conn  # type: ignore[union-attr]
+        assert isinstance(conn, sqlite3.Connection)
+        return conn
+
+
+async def test_sqlite_transactions_take_turns_on_one_kept_connection(
+    sqlite_database: SqlDatabase,
+) -> None:
+    first = await _sqlite_connection_of(sqlite_database)
+    assert await _sqlite_connection_of(sqlite_database) is first
+    with pytest.raises(IntegrityError):  # a refused statement: the connection stays
+        async with sqlite_database.transaction() as store:
+            await store.community(GUILD, NOW)
+            await store.conn.exec_driver_sql(
+                "INSERT INTO members (community_id, external_id) VALUES (-1, 'u-x')"
+            )
+    assert await _sqlite_connection_of(sqlite_database) is first
+    async with sqlite_database.transaction() as store:  # and nothing of it was kept
+        assert await store.find_community(GUILD) is None
+
+
+async def test_a_sqlite_connection_the_database_gave_up_on_is_replaced(
+    sqlite_database: SqlDatabase,
+) -> None:
+    first = await _sqlite_connection_of(sqlite_database)
+    with pytest.raises(StorageUnavailable):
+        async with sqlite_database.transaction():
+            raise sqlite3.OperationalError("disk I/O error")
+    second = await _sqlite_connection_of(sqlite_database)
+    assert second is not first
+    with pytest.raises(sqlite3.ProgrammingError):  # the one given up on was closed
+        first.execute("SELECT 1")
+    async with sqlite_database.transaction() as store:
+        assert (await store.community(GUILD, NOW)).id > 0
+
+
+async def test_a_sqlite_transaction_after_close_gets_a_connection_of_its_own(
+    tmp_path: Path,
+) -> None:
+    database = SqlDatabase(create_engine(f"sqlite+aiosqlite:///{tmp_path / 'late.db'}"))
+    await upgrade(database.engine)
+    kept = await _sqlite_connection_of(database)
+    await database.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        kept.execute("SELECT 1")
+    async with database.transaction() as store:  # a task still finishing after the stop
+        assert (await store.community(GUILD, NOW)).id > 0
+    assert database.pool_status().get("checked_out") == 0
+    await database.engine.dispose()
 
 
 #: Another process: takes the write lock, takes idea number 1, holds the lock a moment.

@@ -67,7 +67,8 @@ async def test_installations_and_states_move_to_the_records_and_back(
 
         await upgrade(engine, schema)
         clock = ManualClock(NOW)
-        records = SqlDatabase(engine).records("slack", clock)
+        database = SqlDatabase(engine)
+        records = database.records("slack", clock)
         store = InstallationStore(records, PlainCodec(), ttl_s=0)
         bot = await store.async_find_bot(enterprise_id="E1", team_id="T1")
         assert bot is not None and bot.bot_token == "xoxb-T1"
@@ -101,3 +102,4 @@ async def test_installations_and_states_move_to_the_records_and_back(
                 ("E1", "T2", ""),
                 ("E1", "T3", ""),
             ]
+        await database.close()
