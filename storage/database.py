@@ -170,8 +170,8 @@ class SqlDatabase:
 
     async def _connection(self) -> AsyncConnection:
         """The SQLite connection that this process's transactions take turns on."""
-        if self._held is not None and (self._held.closed or self._held.invalidated):
-            await self._release(invalidate=True)
+        if self._held is not None and self._held.invalidated:  # by SQLAlchemy, on a disconnect
+            await self._release()
         if self._held is None:
             self._held = await self.engine.connect()
         return self._held

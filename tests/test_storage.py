@@ -21,6 +21,7 @@ from bot.messages import Actor, CommunityRef
 from bot.model import BadgeKind, ChallengeSettings, Community, Idea, IdeaStatus, Member, Phase
 from bot.ports import PointsDelta, PointWeights, Received, VoteRow
 from storage.database import SqlDatabase, create_engine
+from storage.hot_votes import SqliteHot, hot
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.schema import member_week_points, metadata
 from storage.store import SqlStore
@@ -500,10 +501,9 @@ async def test_concurrent_transactions_both_complete(database: SqlDatabase) -> N
 
 async def _sqlite_connection_of(database: SqlDatabase) -> sqlite3.Connection:
     async with database.transaction() as store:
-        raw = await store.conn.get_raw_connection()
-        conn = raw.driver_connection._conn  # type: ignore[union-attr]
-        assert isinstance(conn, sqlite3.Connection)
-        return conn
+        driver = await hot(store.conn)
+        assert isinstance(driver, SqliteHot)
+        return driver.conn
 
 
 async def test_sqlite_transactions_take_turns_on_one_kept_connection(
