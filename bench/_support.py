@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import itertools
 import json
+import os
 import random
 import resource
 import shutil
@@ -208,6 +209,15 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
     ms = [s * 1000 for s in samples_s]
     return {"median_ms": round(statistics.median(ms), 3), "best_ms": round(min(ms), 3)}
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def peak_rss_mb() -> float:

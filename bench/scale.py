@@ -53,19 +53,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import chaos_rig as rig
+from bench._support import cpu_seconds
 from bench.chaos import World
 
 TARGET_RATIO = 1.5
 CORES = os.cpu_count() or 1
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _postgres_pids() -> list[int]:
@@ -92,9 +84,9 @@ class CpuShares:
     def _now(self) -> dict[str, float]:
         own = os.times()
         return {
-            "bots": sum(_cpu_seconds(p) for p in self.bot_pids),
+            "bots": sum(cpu_seconds(p) or 0.0 for p in self.bot_pids),
             "fake_and_load": own.user + own.system,
-            "postgres": sum(_cpu_seconds(p) for p in _postgres_pids()),
+            "postgres": sum(cpu_seconds(p) or 0.0 for p in _postgres_pids()),
         }
 
     def per_1000(self, events: int) -> dict[str, float]:

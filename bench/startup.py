@@ -102,7 +102,7 @@ import aiohttp
 
 from adapters.slack.config import Tuning
 from bench import chaos_rig as rig
-from bench._support import emit, percentile, target, vocabulary
+from bench._support import cpu_seconds, emit, percentile, target, vocabulary
 from bot.messages import Actor, CommunityRef
 from tests.slack.fake_slack import Message
 
@@ -332,15 +332,6 @@ def first_log_line(log: Path) -> float | None:
     except OSError:
         return None
     return None
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process so far (Linux /proc), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 async def observe(

@@ -236,7 +236,7 @@ def nearest_commands(
     return [command for length, _ratio, command in scored if length == longest][:limit]
 
 
-def _unknown_command(words: list[str], known: set[tuple[str, ...]]) -> GrammarError:
+def _unknown_command(words: list[str], known: frozenset[tuple[str, ...]]) -> GrammarError:
     """What was typed is no command: the nearest ones, then all of the group typed (or,
     for an unknown first word, every command there is)."""
     lowered = [w.lower() for w in words]
@@ -272,6 +272,25 @@ def _unknown_command(words: list[str], known: set[tuple[str, ...]]) -> GrammarEr
     return GrammarError(" ".join(sentences))
 
 
+@dataclass(frozen=True)
+class _Known:
+    """The commands a line may name, in lower case, the empty path left out."""
+
+    paths: frozenset[tuple[str, ...]]
+    #: the most words of any of them
+    longest: int
+    #: one of them, for the errors that ask for a command
+    example: str
+
+
+@functools.lru_cache(maxsize=4)
+def _known(commands: frozenset[tuple[str, ...]]) -> _Known:
+    """Once per set of commands, not at every line."""
+    paths = frozenset(tuple(part.lower() for part in command) for command in commands) - {()}
+    longest = max((len(c) for c in paths), default=0)
+    return _Known(paths, longest, _format_command(min(paths)) if paths else "")
+
+
 def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> ParsedLine:
     """Parse a slash-command line such as ``/idea submit title:"Salted caramel"``.
 
@@ -290,13 +309,14 @@ def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> Parsed
     Raises :class:`GrammarError` for an empty line, an unknown command (suggesting the closest
     known one), an unclosed quote, an option given twice or an option without a value.
     """
-    known = {tuple(part.lower() for part in command) for command in known_commands}
-    known.discard(())
+    known = _known(
+        known_commands if isinstance(known_commands, frozenset) else frozenset(known_commands)
+    )
     body = text.strip()
     if body.startswith("/"):
         body = body[1:]
     tokens = _tokenize(body)
-    example = _format_command(min(known)) if known else ""
+    example = known.example
     if not tokens:
         raise GrammarError(
             _("The command is empty. Type a command such as `{example}`.", example=example)
@@ -318,12 +338,12 @@ def parse_line(text: str, known_commands: Collection[tuple[str, ...]]) -> Parsed
 
     lowered = tuple(w.lower() for w in words)
     command: tuple[str, ...] | None = None
-    for length in range(min(len(lowered), max((len(c) for c in known), default=0)), 0, -1):
-        if lowered[:length] in known:
+    for length in range(min(len(lowered), known.longest), 0, -1):
+        if lowered[:length] in known.paths:
             command = lowered[:length]
             break
     if command is None:
-        raise _unknown_command(words, known)
+        raise _unknown_command(words, known.paths)
 
     positionals: list[str] = []
     options: dict[str, str] = {}

@@ -73,6 +73,15 @@ class SqlWebhooks:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        #: community id -> its active endpoints, read once per transaction: a command
+        #: emits several events (submitted, published, a badge); any change of an
+        #: endpoint here forgets them
+        self._active: dict[int, list[Endpoint]] = {}
+
+    async def _change(self, statement: Any) -> Any:
+        """Run a statement that changes endpoints."""
+        self._active.clear()
+        return await self.conn.execute(statement)
 
     # -- endpoints -----------------------------------------------------------------
 
@@ -85,7 +94,7 @@ class SqlWebhooks:
         created_by: int,
         now: datetime,
     ) -> int:
-        result = await self.conn.execute(
+        result = await self._change(
             insert(we)
             .values(
                 community_id=community_id,
@@ -125,7 +134,7 @@ class SqlWebhooks:
     async def remove_endpoint(self, community_id: int, endpoint_id: int) -> bool:
         """Delete an endpoint, its secret and its deliveries."""
         await self.conn.execute(delete(wd).where(wd.c.endpoint_id == endpoint_id))
-        result = await self.conn.execute(
+        result = await self._change(
             delete(we).where((we.c.id == endpoint_id) & (we.c.community_id == community_id))
         )
         return bool(result.rowcount)
@@ -133,7 +142,7 @@ class SqlWebhooks:
     async def enable_endpoint(self, endpoint_id: int, now: datetime) -> None:
         """Active again, its run of failures forgotten; what waits is tried at once."""
         OUTBOX.note()
-        await self.conn.execute(
+        await self._change(
             update(we)
             .where(we.c.id == endpoint_id)
             .values(
@@ -152,11 +161,14 @@ class SqlWebhooks:
         )
 
     async def subscribers(self, community_id: int, event_type: str) -> list[Endpoint]:
-        rows = await self.conn.execute(_SUBSCRIBERS, {"community_id": community_id})
-        return [e for e in map(_endpoint, rows) if event_type in e.events]
+        active = self._active.get(community_id)
+        if active is None:
+            rows = await self.conn.execute(_SUBSCRIBERS, {"community_id": community_id})
+            active = self._active[community_id] = [_endpoint(r) for r in rows]
+        return [e for e in active if event_type in e.events]
 
     async def disable_endpoint(self, endpoint_id: int, reason: str, now: datetime) -> bool:
-        result = await self.conn.execute(
+        result = await self._change(
             update(we)
             .where((we.c.id == endpoint_id) & (we.c.state == ACTIVE))
             .values(state=DISABLED, disabled_at=now, disabled_reason=reason)
@@ -165,7 +177,7 @@ class SqlWebhooks:
 
     async def claim_notice(self, endpoint_id: int, now: datetime) -> bool:
         """Take the telling of the moderators that this endpoint was disabled (once)."""
-        result = await self.conn.execute(
+        result = await self._change(
             update(we)
             .where((we.c.id == endpoint_id) & we.c.notified_at.is_(None))
             .values(notified_at=now)
@@ -174,7 +186,7 @@ class SqlWebhooks:
 
     async def release_notice(self, endpoint_id: int) -> None:
         """The notice could not be sent: it is tried again."""
-        await self.conn.execute(update(we).where(we.c.id == endpoint_id).values(notified_at=None))
+        await self._change(update(we).where(we.c.id == endpoint_id).values(notified_at=None))
 
     async def unnotified_disabled(self) -> list[Endpoint]:
         rows = await self.conn.execute(
@@ -270,7 +282,7 @@ class SqlWebhooks:
                 claimed_until=None,
             )
         )
-        await self.conn.execute(
+        await self._change(
             update(we).where(we.c.id == endpoint_id).values(failures=0, failing_since=None)
         )
 
@@ -298,7 +310,7 @@ class SqlWebhooks:
                 claimed_until=None,
             )
         )
-        await self.conn.execute(
+        await self._change(
             update(we)
             .where(we.c.id == endpoint_id)
             .values(

@@ -740,3 +740,19 @@ def test_parse_timezone_unknown() -> None:
 def test_parse_timezone_bad(text: str) -> None:
     with pytest.raises(GrammarError, match="IANA name"):
         parse_timezone(text)
+
+
+def test_a_line_finds_a_command_registered_after_the_last_line() -> None:
+    from bot.commands.spec import Registry
+
+    commands = Registry()
+
+    async def handler() -> None:
+        return None
+
+    commands.command("ideas", description="d")(handler)
+    assert parse_line("/ideas", commands.paths).command == ("ideas",)
+    with pytest.raises(GrammarError):
+        parse_line("/idea show 3", commands.paths)
+    commands.command("idea", "show", description="d")(handler)
+    assert parse_line("/Idea Show 3", commands.paths).command == ("idea", "show")

@@ -757,3 +757,33 @@ async def test_the_outbox_claims_with_a_lease_and_says_when_next(database: SqlDa
         assert states == [("delivered", 204), ("pending", 0), ("pending", 500)]
         assert await store.webhooks.subscribers(community.id, "ping") == []
     await h.close()
+
+
+async def test_subscribers_read_once_a_transaction_follow_its_own_changes(
+    database: SqlDatabase,
+) -> None:
+    """A command emits several events in one transaction, and reads the community's
+    endpoints once; an endpoint added, disabled, enabled or removed in that transaction
+    is seen by the events emitted after it."""
+    h = Harness(database, webhook_settings())
+    await h.ok("/mod webhook list")
+    t0 = h.clock.now()
+    url = "https://hooks.example.com/x"
+    async with database.transaction() as store:
+        community = await store.community(h.community, t0)
+        mod = (await store.ensure_members(community.id, [h.actor("mod", True)], t0))["mod"]
+        hooks = store.webhooks
+        assert await hooks.subscribers(community.id, "idea.submitted") == []
+        endpoint = await hooks.add_endpoint(
+            community.id, url, ["idea.submitted"], "whsec_s", mod.id, t0
+        )
+        found = await hooks.subscribers(community.id, "idea.submitted")
+        assert [e.id for e in found] == [endpoint]
+        assert await hooks.subscribers(community.id, "idea.published") == []
+        await hooks.disable_endpoint(endpoint, "broken", t0)
+        assert await hooks.subscribers(community.id, "idea.submitted") == []
+        await hooks.enable_endpoint(endpoint, t0)
+        assert len(await hooks.subscribers(community.id, "idea.submitted")) == 1
+        await hooks.remove_endpoint(community.id, endpoint)
+        assert await hooks.subscribers(community.id, "idea.submitted") == []
+    await h.close()

@@ -1,8 +1,11 @@
 """Slash commands, forms, autocomplete and review buttons: the 3-second rule and the reply.
 
-Every command acknowledges first: a modal when the command needs a form the member has
-not filled in, otherwise a deferred, ephemeral "thinking" answer. Only then is the core
-called (and the database touched). The core's reply replaces the thinking message.
+A slash command whose form the member has not filled in gets the modal at once. Any
+other slash command goes to the core, and its reply is the interaction's first response
+when it comes within `answer_within_s` (one request, no "thinking" that flickers into
+the answer). Past that, a timer defers it (an ephemeral "thinking…", well within
+Discord's 3 seconds) and the reply replaces the thinking message when it comes. Forms,
+buttons and menus acknowledge first, then call the core.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from functools import partial
@@ -155,6 +158,8 @@ class Interactions:
         # anyway; the others wait here, acknowledged, without crowding the event loop
         # that acknowledges new interactions.
         self._slots = asyncio.Semaphore(in_flight)
+        #: a reply within this many seconds is the first response; 0: always defer first
+        self.answer_within_s = discord_settings(settings).answer_within_s
         self._running: set[asyncio.Task[Any]] = set()
         #: custom ids of the forms opened here, with when: a form submitted that is not
         #: among them was opened before a restart, and no object waits for it
@@ -189,8 +194,7 @@ class Interactions:
             self._forms[form.custom_id] = now
             await interaction.response.send_modal(form)
             return
-        if await self.defer(interaction):
-            await self.run(interaction, spec.path, options)
+        await self.run_answering(interaction, spec.path, options)
 
     def speaking_to(self, interaction: discord.Interaction) -> AbstractContextManager[str]:
         """Speak the member's language inside the block, for the adapter's own answers and
@@ -286,26 +290,80 @@ class Interactions:
 
     async def defer(self, interaction: discord.Interaction) -> bool:
         """The acknowledgement: an ephemeral "thinking…" that the reply will replace."""
+        return await self.respond_first(
+            interaction,
+            lambda: interaction.response.defer(ephemeral=True, thinking=True),
+            "acknowledging interaction",
+        )
+
+    async def respond_first(
+        self,
+        interaction: discord.Interaction,
+        respond: Callable[[], Awaitable[Any]],
+        what: str,
+    ) -> bool:
+        """The interaction's first response, with the short attempts that Discord's
+        3 seconds allow: True once it is made, by this call or an earlier attempt."""
         try:
-            await retrying(
-                lambda: interaction.response.defer(ephemeral=True, thinking=True),
-                what="acknowledging an interaction",
-                policy=self.ack_policy,
-            )
+            await retrying(respond, what=what, policy=self.ack_policy)
         except discord.InteractionResponded:
             return True
         except discord.HTTPException as err:
             if err.code == ALREADY_ACKNOWLEDGED:
                 return True  # an earlier attempt got through
-            log.warning("could not acknowledge interaction %s: %s", interaction.id, describe(err))
+            log.warning("%s %s failed: %s", what, interaction.id, describe(err))
             return False
         except Exception as err:
-            log.warning("could not acknowledge interaction %s: %s", interaction.id, describe(err))
+            log.warning("%s %s failed: %s", what, interaction.id, describe(err))
             return False
         # From the interaction's creation: Discord's own clock runs its 3 s deadline.
         took = (discord.utils.utcnow() - interaction.created_at).total_seconds()
         self.app.metrics.ack_seconds.labels("discord").observe(max(took, 0.0))
         return True
+
+    async def run_answering(
+        self,
+        interaction: discord.Interaction,
+        path: tuple[str, ...],
+        options: Mapping[str, OptionValue],
+    ) -> None:
+        """Run a slash command; its reply is the first response when it comes within
+        `answer_within_s`, otherwise a timer defers the interaction meanwhile and the reply
+        replaces the thinking message."""
+        if self.answer_within_s <= 0:
+            if await self.defer(interaction):
+                await self.run(interaction, path, options)
+            return
+        deferred: list[asyncio.Task[bool]] = []
+        timer = asyncio.get_running_loop().call_later(
+            self.answer_within_s,
+            lambda: deferred.append(asyncio.ensure_future(self.defer(interaction))),
+        )
+        try:
+            reply = await self.reply_to(interaction, path, options)
+        finally:
+            timer.cancel()
+        if reply is None:
+            return
+        if not deferred:
+            await self.answer_first(interaction, reply)
+        elif await deferred[0]:
+            await self.answer(interaction, reply)
+
+    async def answer_first(self, interaction: discord.Interaction, reply: Reply) -> None:
+        """The reply as the interaction's first response: ephemeral unless it is public."""
+        embed = render.reply_embed(reply.card, reply.ok)
+        attachments = render.attachments_of(reply)
+        await self.respond_first(
+            interaction,
+            lambda: interaction.response.send_message(
+                embed=embed,
+                files=render.files(attachments),
+                ephemeral=reply.ephemeral,
+                allowed_mentions=render.NO_MENTIONS,
+            ),
+            "answering interaction",
+        )
 
     async def run(
         self,
@@ -317,8 +375,23 @@ class Interactions:
         people: tuple[Actor, ...] = (),
         community: CommunityRef | None = None,
     ) -> Reply | None:
-        """Hand an acknowledged command to the core and answer with its reply. `community`:
-        the one a direct message's button names (a DM is in no guild)."""
+        """Hand an acknowledged command to the core and answer with its reply."""
+        reply = await self.reply_to(interaction, path, options, people=people, community=community)
+        if reply is not None:
+            await self.answer(interaction, reply, echo)
+        return reply
+
+    async def reply_to(
+        self,
+        interaction: discord.Interaction,
+        path: tuple[str, ...],
+        options: Mapping[str, OptionValue],
+        *,
+        people: tuple[Actor, ...] = (),
+        community: CommunityRef | None = None,
+    ) -> Reply | None:
+        """The core's reply to a command (None outside a community). `community`: the one
+        a direct message's button names (a DM is in no guild)."""
         community = community or interaction_community(interaction)
         if community is None:
             return None
@@ -334,11 +407,9 @@ class Interactions:
                 community, str(interaction.channel_id), actor, path, dict(options), people=people
             )
             async with self._slots:
-                reply = await self.app.handle_command(invocation)
+                return await self.app.handle_command(invocation)
         except Exception:
-            reply = internal_error(log, "handling /%s on Discord", " ".join(path))
-        await self.answer(interaction, reply, echo)
-        return reply
+            return internal_error(log, "handling /%s on Discord", " ".join(path))
 
     async def answer(
         self, interaction: discord.Interaction, reply: Reply, echo: Mapping[str, str] | None = None

@@ -35,6 +35,12 @@ class DiscordSettings(PlatformSection):
     )
     shard_count: int | None = Field(default=None, ge=1, description="Shards; set = auto-sharded.")
     shard_ids: list[int] | None = Field(default=None, description="Shards this process runs.")
+    answer_within_s: float = Field(
+        default=1.5,
+        ge=0,
+        le=2.5,
+        description="A reply this quick is a command's first response; else it defers (0: always).",
+    )
     reconcile_days: int = Field(
         default=7, ge=0, description="Reconcile challenges closed this many days ago or later."
     )

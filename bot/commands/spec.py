@@ -153,6 +153,7 @@ class Registry:
     def __init__(self) -> None:
         self.specs: list[CommandSpec] = []
         self._by_path: dict[tuple[str, ...], CommandSpec] = {}
+        self._paths: frozenset[tuple[str, ...]] | None = None
 
     def command(
         self,
@@ -174,6 +175,7 @@ class Registry:
                 if key in self._by_path:
                     raise ValueError(f"command {key} declared twice")
                 self._by_path[key] = spec
+            self._paths = None
             return handler
 
         return register
@@ -182,8 +184,11 @@ class Registry:
         return self._by_path.get(path)
 
     @property
-    def paths(self) -> list[tuple[str, ...]]:
-        return list(self._by_path)
+    def paths(self) -> frozenset[tuple[str, ...]]:
+        """Every path and alias (the same set until a command is added)."""
+        if self._paths is None:
+            self._paths = frozenset(self._by_path)
+        return self._paths
 
 
 registry = Registry()

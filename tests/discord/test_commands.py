@@ -132,14 +132,40 @@ class GatedDatabase:
         await self.db.close()
 
 
-async def test_commands_acknowledge_before_touching_the_database(bot: Bot, world: World) -> None:
+async def test_a_quick_reply_is_the_first_response(bot: Bot, world: World) -> None:
+    record = await world.run(world.ben, "challenge list")
+    assert record.callback_type == 4, "answered at once: no thinking message to replace"
+    assert record.data["flags"] == 64, "ephemerally"
+    assert record.data["allowed_mentions"] == {"parse": []}
+    assert "challenges" in record.text().lower()
+    assert record.edits == [] and record.followups == []
+
+
+async def test_a_slow_command_is_deferred_in_time_then_answered(bot: Bot, world: World) -> None:
+    bot.platform.interactions.answer_within_s = 0.05
+    gate = GatedDatabase(bot.core.db)
+    bot.core.db = gate
+    record = await world.fake.command(world.ben, world.ideas, "challenge list")
+    await asyncio.wait_for(record.acked.wait(), WAIT)
+    assert gate.entered.is_set(), "the core had the command before the timer ran out"
+    assert record.callback_type == 5
+    assert record.data["flags"] == 64, "thinking, ephemerally"
+    assert not record.answered.is_set(), "the database is still closed"
+    gate.open.set()
+    await asyncio.wait_for(record.answered.wait(), WAIT)
+    assert "challenges" in record.text().lower() and len(record.edits) == 1
+    bot.core.db = gate.db
+
+
+async def test_with_no_time_to_answer_commands_defer_before_the_database(
+    bot: Bot, world: World
+) -> None:
+    bot.platform.interactions.answer_within_s = 0
     gate = GatedDatabase(bot.core.db)
     bot.core.db = gate
     record = await world.fake.command(world.ben, world.ideas, "challenge list")
     await asyncio.wait_for(record.acked.wait(), WAIT)
     assert record.callback_type == 5
-    assert record.data["flags"] == 64, "thinking, ephemerally"
-    assert not record.answered.is_set(), "the database is still closed"
     await asyncio.wait_for(gate.entered.wait(), WAIT)
     assert gate.entered_at is not None and record.callback_at is not None
     assert record.callback_at < gate.entered_at, "acknowledged before the first query"
@@ -164,7 +190,7 @@ async def test_a_form_opens_only_when_text_is_missing(bot: Bot, world: World) ->
     assert post["embeds"][0]["description"] == "Creamier, with oat milk."
     # With the text given, no form.
     direct = await world.run(world.ana, "idea edit", {"idea": "1", "title": "Oat latte XL"})
-    assert direct.callback_type == 5
+    assert direct.callback_type == 4 and "#1" in direct.text()
     # A refused form keeps what was typed, so it can be copied.
     form = await world.run(world.ben, "idea submit", {"challenge": "nope"})
     refused = await world.submit(form, {"Title": "Lost?", "Description": "Long text I typed."})
@@ -173,6 +199,11 @@ async def test_a_form_opens_only_when_text_is_missing(bot: Bot, world: World) ->
 
 async def test_files_travel_with_the_reply(bot: Bot, world: World) -> None:
     await running_challenge(world, (world.ana, "Oat latte"))
+    record = await world.run(world.maya, "export", {"challenge": "snacks"})
+    (answer,) = world.fake.requests_to("POST", rf"/interactions/{record.id}/[^/]+/callback$")
+    assert answer.files and answer.files[0].endswith(".csv"), record.text()
+    # Deferred, the files travel with the edit that replaces the thinking message.
+    bot.platform.interactions.answer_within_s = 0
     record = await world.run(world.maya, "export", {"challenge": "snacks"})
     edits = world.fake.requests_to("PATCH", r"/messages/@original$")
     assert edits[-1].files and edits[-1].files[0].endswith(".csv"), record.text()
@@ -199,11 +230,27 @@ async def test_direct_messages_are_declined_without_the_database(bot: Bot, world
 async def test_a_public_reply_is_posted_and_the_thinking_message_says_so(
     bot: Bot, world: World
 ) -> None:
+    slow = asyncio.Event()
+    held: list[asyncio.Event] = []
+
     async def public(invocation: Invocation) -> Reply:
+        for gate in held:
+            await gate.wait()
         return Reply(Card("📊 For everyone", "Shown to the whole channel."), ephemeral=False)
 
     bot.core.handle_command = public  # type: ignore[method-assign]
+    # In time, the public reply is the first response.
     record = await world.run(world.ben, "results")
+    assert record.callback_type == 4 and record.followups == []
+    assert not int(record.data.get("flags") or 0) & 64, "not ephemeral"
+    assert record.data["embeds"][0]["title"] == "📊 For everyone"
+    assert record.data["allowed_mentions"] == {"parse": []}
+    # Deferred, it follows up in the channel and the thinking message says so.
+    bot.platform.interactions.answer_within_s = 0.05
+    held.append(slow)
+    record = await world.fake.command(world.ben, world.ideas, "results")
+    await asyncio.wait_for(record.acked.wait(), WAIT)
+    slow.set()
     await world.fake.wait_until(lambda: record.followups and record.edits)
     (followup,) = record.followups
     assert not int(followup.get("flags") or 0) & 64, "not ephemeral"

@@ -52,7 +52,7 @@ async def test_closed_direct_messages_put_the_file_in_the_answer(bot: Bot, world
     record = await world.run(world.ben, "mydata")
     assert "couldn't send you a direct message" in record.text(), record.text()
     assert world.fake.direct_messages == []
-    answers = [r for r in world.fake.requests if r.path.startswith("/webhooks/") and r.files]
+    answers = [r for r in world.fake.requests if r.path.startswith("/interactions/") and r.files]
     assert any(f.startswith("cocreate-mydata-discord-") for r in answers for f in r.files)
 
 
