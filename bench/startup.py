@@ -7,7 +7,7 @@ What is run
     pointed at it, with the rig's settings (log level INFO, moderator channel C_MODS,
     scheduler retries 1-5 s, heartbeat 5 s) besides the database URL, ports and secrets.
     Slash commands are POSTed signed, exactly as Slack sends them; their answers come back
-    through the fake's response_urls.
+    in the ack (or through the fake's response_urls when the work took longer).
 
     Set-up (not timed): two fresh databases (SQLite files, or with `--database postgres`
     two fresh databases on the shared PostgreSQL server, dropped afterwards), "baseline"
@@ -21,8 +21,8 @@ What is run
 
     Starts, each measured from just before the process is spawned (time.monotonic()):
     `/cocreate help` is sent as soon as the HTTP port accepts (a refused connection is
-    tried again every 20 ms) until it is answered. first answer = its answer reached the
-    response_url; listening = /healthz answered (polled every 0.1 s); first log line =
+    tried again every 20 ms) until it is answered. first answer = its answer arrived (in
+    the ack, or at the response_url); listening = /healthz answered (polled every 0.1 s); first log line =
     the time stamp of the process's first log line (after the interpreter started, the
     command line and settings were imported and the log configured: what comes before
     it is Python start-up and imports).

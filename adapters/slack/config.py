@@ -35,6 +35,8 @@ class Tuning:
     reactor_lookup_s: float = 1.0
     #: a form submission may wait this long for the core before the modal is acked
     form_budget_s: float = 2.0
+    #: a slash command's answer that comes within this long is its ack; 0: ack first
+    answer_budget_s: float = 1.5
     #: commands handled at once after their ack; more wait their turn
     max_concurrent_work: int = 32
     #: reconcile idea posts after start-up

@@ -1,11 +1,13 @@
-"""Bolt listeners: requests are acked first, then handled in the background.
+"""Bolt listeners: requests are acked within Slack's 3 seconds, the work in the background.
 
-Slash commands, App Home and review buttons are acked at once, with nothing done before
-the ack; the core's work follows in a tracked task and its answer goes back through the
-response_url, views.publish or chat.update. A replayed command or click (the same
-trigger_id or signed body) is dropped there. A form submission is the exception Slack
-imposes: errors can be shown inline only in the ack itself, so the core gets
-`Tuning.form_budget_s` (2 s) to answer; if it needs longer, the modal says it is working
+A slash command's work starts in a tracked task at once, and its answer is the ack when
+it comes within `Tuning.answer_budget_s` (1.5 s): one response, no response_url call.
+Past that the ack goes out empty and the answer follows through the response_url. App
+Home and review buttons are acked at once, with nothing done before the ack; their work
+answers through views.publish or chat.update. A replayed command or click (the same
+trigger_id or signed body) is dropped in the task, and its ack is empty. A form
+submission answers in its ack the same way (Slack shows a form's errors only there),
+within `Tuning.form_budget_s` (2 s); if it needs longer, the modal says it is working
 and is updated when the answer comes. Reaction events are acked only once committed
 (`reactions.py`).
 """
@@ -130,14 +132,30 @@ class SlackHandlers:
         context: AsyncBoltContext,
         request: AsyncBoltRequest,
     ) -> None:
-        await ack()
         command = translate.slash_command(body)
-        if self.ours(command.team_id, context):
-            keys = keys_of(request, command.trigger_id)
-            self.work.spawn(self.run_command(command, keys), f"/{command.group}")
+        if not self.ours(command.team_id, context):
+            await ack()
+            return
+        keys = keys_of(request, command.trigger_id)
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        work = self.work.spawn(self.run_command(command, keys, answer), f"/{command.group}")
+        work.add_done_callback(lambda _: answer.cancel())  # done with nothing to say
+        if self.tuning.answer_budget_s > 0:
+            await asyncio.wait({answer}, timeout=self.tuning.answer_budget_s)
+        if answer.done() and not answer.cancelled():
+            await ack(**answer.result())
+            return
+        answer.cancel()  # too late for the ack: the answer goes to the response_url
+        await ack()
 
-    async def run_command(self, command: SlashCommand, keys: list[str]) -> None:
-        """`keys`: the request's replay keys."""
+    async def run_command(
+        self,
+        command: SlashCommand,
+        keys: list[str],
+        answer: asyncio.Future[dict[str, Any]] | None = None,
+    ) -> None:
+        """`keys`: the request's replay keys; `answer`: where an answer goes while the
+        request still waits for its ack."""
         what = f"/{command.group}"
         try:
             first = await self.replays.first_time(keys, what)
@@ -145,7 +163,7 @@ class SlackHandlers:
             log.warning("%s not run: the database is down", what)
             client = await self.workspaces.client(command.team_id)
             with self.speaking_to(command.team_id, command.user_id):
-                await self.reply(client, command, Reply(storage_down(), ok=False))
+                await self.reply(client, command, Reply(storage_down(), ok=False), answer)
             return
         if not first:
             return
@@ -156,16 +174,20 @@ class SlackHandlers:
         # What this adapter says itself is in the language Slack reports for them (the core
         # answers in their own choice, if they made one).
         with self.speaking_to(command.team_id, actor.external_id, actor.locale):
-            await self.answer_command(client, command, actor)
+            await self.answer_command(client, command, actor, answer)
 
     async def answer_command(
-        self, client: AsyncWebClient, command: SlashCommand, actor: Actor
+        self,
+        client: AsyncWebClient,
+        command: SlashCommand,
+        actor: Actor,
+        answer: asyncio.Future[dict[str, Any]] | None = None,
     ) -> None:
         try:
             inv = parse_invocation(command.line, command.community, command.channel_id, actor)
         except GrammarError as err:
             refused = Card(_("That didn't work"), str(err))
-            await self.reply(client, command, Reply(refused, ok=False))
+            await self.reply(client, command, Reply(refused, ok=False), answer)
             return
         spec = registry.find(inv.command)
         inv = translate.slack_invocation(inv, spec)
@@ -179,11 +201,18 @@ class SlackHandlers:
             await self.open_form(client, command, spec, inv)
             return
         reply = await self.core.handle_command(inv)
-        await self.reply(client, command, reply)
+        await self.reply(client, command, reply, answer)
 
-    async def reply(self, client: AsyncWebClient, command: SlashCommand, reply: Reply) -> None:
-        """Ephemeral answers through the response_url; chat.postEphemeral if that fails.
-        Files (an export) go to the member's direct messages with the app."""
+    async def reply(
+        self,
+        client: AsyncWebClient,
+        command: SlashCommand,
+        reply: Reply,
+        answer: asyncio.Future[dict[str, Any]] | None = None,
+    ) -> None:
+        """The answer: in the ack when the request still waits for it (`answer`), else
+        through the response_url, else chat.postEphemeral. Files (an export) go to the
+        member's direct messages with the app."""
         card = reply.card
         if reply.attachments:
             sent = await self.send_files(client, command.user_id, reply.attachments)
@@ -195,6 +224,9 @@ class SlackHandlers:
             card = replace(card, footer=" · ".join(t for t in (card.footer, note) if t))
         content = blocks.message(card)
         kind = "ephemeral" if reply.ephemeral else "in_channel"
+        if answer is not None and not answer.done():
+            answer.set_result({"response_type": kind, **content})
+            return
         payload = {"response_type": kind, "replace_original": False, **content}
         if command.response_url and await self.api.respond(command.response_url, payload):
             return

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
@@ -155,7 +156,9 @@ class World:
         headers: dict[str, str] | None = None,
         path: str = "/slack/events",
     ) -> tuple[int, str, float]:
-        """A signed POST; returns status, body and seconds until the response."""
+        """A signed POST; returns status, body and seconds until the response. A slash
+        command's answer carried by its ack is kept with the answers to its response_url,
+        under the same key: the member sees either as the command's answer."""
         signed = payloads.sign(secret, body, timestamp or int(time.time()))
         started = time.perf_counter()
         async with self.http.post(
@@ -164,7 +167,12 @@ class World:
             headers={"Content-Type": content_type, **signed, **(headers or {})},
         ) as response:
             text = await response.text()
-        return response.status, text, time.perf_counter() - started
+        took = time.perf_counter() - started
+        response_url = parse_qs(body).get("response_url", [""])[0]
+        if response.status == 200 and text and "/respond/" in response_url:
+            key = response_url.rpartition("/respond/")[2]
+            self.fake.responses.append((key, json.loads(text)))
+        return response.status, text, took
 
     async def command(
         self,
@@ -175,7 +183,8 @@ class World:
         channel: str = "C_IDEAS",
         trigger: str | None = None,
     ) -> str:
-        """Send `/group text` as `user`; returns the response_url key for its answers."""
+        """Send `/group text` as `user`; returns the key of its answers: the one its ack
+        carried, as Slack shows it, and those posted to its response_url."""
         command, _, text = line.partition(" ")
         self._keys += 1
         key = f"r{self._keys}"

@@ -105,6 +105,8 @@ class FakeSlack:
         self.socket: web.WebSocketResponse | None = None
         self.socket_connected = asyncio.Event()
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        #: envelope id -> the response_url key of the slash command it carries
+        self._answer_keys: dict[str, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -527,6 +529,9 @@ class FakeSlack:
             if frame.type != WSMsgType.TEXT:
                 continue
             ack = json.loads(frame.data)
+            key = self._answer_keys.pop(str(ack.get("envelope_id")), None)
+            if key is not None and ack.get("payload"):  # the command's answer, in its ack
+                self.responses.append((key, ack["payload"]))
             future = self._acks.pop(str(ack.get("envelope_id")), None)
             if future is not None and not future.done():
                 future.set_result(ack)
@@ -545,6 +550,9 @@ class FakeSlack:
         envelope_id = str(uuid.uuid4())
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[envelope_id] = future
+        response_url = str(payload.get("response_url", ""))
+        if kind == "slash_commands" and "/respond/" in response_url:
+            self._answer_keys[envelope_id] = response_url.rpartition("/respond/")[2]
         await self.socket.send_json(
             {
                 "envelope_id": envelope_id,

@@ -85,7 +85,7 @@ async def test_cocreate_run_serves_slack_and_stops_on_sigterm(
         keys = iter(range(1, 100))
         async with aiohttp.ClientSession() as http:
 
-            async def send(body: str, content_type: str) -> None:
+            async def send(body: str, content_type: str) -> str:
                 headers = payloads.sign(SIGNING_SECRET, body, int(time.time()))
                 async with http.post(
                     f"http://127.0.0.1:{port}/slack/events",
@@ -93,6 +93,7 @@ async def test_cocreate_run_serves_slack_and_stops_on_sigterm(
                     headers={"Content-Type": content_type, **headers},
                 ) as response:
                     assert response.status == 200
+                    return await response.text()
 
             async def ask(line: str, user: str) -> str:
                 key = f"k{next(keys)}"
@@ -100,7 +101,9 @@ async def test_cocreate_run_serves_slack_and_stops_on_sigterm(
                 fields = payloads.slash_command(
                     group, text, user=user, response_url=fake.response_url(key)
                 )
-                await send(payloads.form_body(fields), "application/x-www-form-urlencoded")
+                ack = await send(payloads.form_body(fields), "application/x-www-form-urlencoded")
+                if ack:  # answered in the ack
+                    return text_of(json.loads(ack))
                 answer = await fake.wait_for(lambda: fake.answers(key), timeout=10)
                 return text_of(answer[-1])
 

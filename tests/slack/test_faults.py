@@ -3,6 +3,7 @@ backoff, deleted messages, channels to join, and acks that never wait for slow w
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -105,24 +106,45 @@ async def test_the_bot_joins_a_public_venue_it_is_not_in(world: World) -> None:
     assert world.fake.posts("C_IDEAS"), "the announcement was posted after joining"
 
 
-async def test_every_request_is_acked_before_slow_work(world: World) -> None:
+async def test_a_quick_answer_is_the_ack_itself(world: World) -> None:
     await open_challenge(world)
-    world.fake.fail("chat.postMessage", Fault(stall=True))  # Slack is slow to post
     fields = payloads.slash_command(
         "/idea",
-        'submit title:"Slow" description:"Slack is slow"',
-        response_url=world.fake.response_url("slow"),
+        'submit title:"Quick" description:"Answered at once"',
+        response_url=world.fake.response_url("quick"),
     )
-    status, body, elapsed = await world.post(
+    status, body, _ = await world.post(
         payloads.form_body(fields), "application/x-www-form-urlencoded"
     )
-    assert status == 200 and body == ""
-    assert elapsed < 1.0, f"the ack took {elapsed:.2f} s"
-    assert world.fake.answers("slow") == []
-    await world.fake.wait_for(lambda: world.fake.of("chat.postMessage")[-1].args.get("blocks"))
-    world.fake.release()
     await world.settle()
-    assert "Idea #1 is in" in text_of(world.fake.answers("slow")[-1])
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral" and "Idea #1 is in" in text_of(answer)
+    assert world.fake.of("chat.postEphemeral") == [], "no second answer"
+    assert world.fake.answers("quick") == [answer], "nothing posted to the response_url"
+
+
+async def test_every_request_is_acked_before_slow_work(tmp_path: Path, fake: FakeSlack) -> None:
+    """A command whose answer is not ready within the budget is acked empty at its end
+    and answered through the response_url once the slow work is done."""
+    async with running_world(tmp_path, fake, answer_budget_s=0.2) as world:
+        await open_challenge(world)
+        world.fake.fail("chat.postMessage", Fault(stall=True))  # Slack is slow to post
+        fields = payloads.slash_command(
+            "/idea",
+            'submit title:"Slow" description:"Slack is slow"',
+            response_url=world.fake.response_url("slow"),
+        )
+        status, body, elapsed = await world.post(
+            payloads.form_body(fields), "application/x-www-form-urlencoded"
+        )
+        assert status == 200 and body == ""
+        assert elapsed < 1.0, f"the ack took {elapsed:.2f} s"
+        assert world.fake.answers("slow") == []
+        await world.fake.wait_for(lambda: world.fake.of("chat.postMessage")[-1].args.get("blocks"))
+        world.fake.release()
+        await world.settle()
+        assert "Idea #1 is in" in text_of(world.fake.answers("slow")[-1])
 
 
 async def test_a_slow_form_is_acked_in_time_and_updated_when_done(

@@ -31,12 +31,14 @@ async def test_a_challenge_runs_in_socket_mode(tmp_path: Path, fake: FakeSlack) 
             return ack
 
         ack = await command('/challenge create title:"Flavour" brief:"b"', "U_MAYA", "c1")
-        assert set(ack) == {"envelope_id"}  # acked at once, with nothing in it
-        assert "ready as a draft" in text_of(fake.answers("c1")[-1])
+        assert "ready as a draft" in text_of(ack["payload"]), "answered in the ack"
+        assert ack["payload"]["response_type"] == "ephemeral"
+        assert fake.answers("c1") == [ack["payload"]], "as Slack shows it, once"
         await command("/challenge open flavour", "U_MAYA", "c2")
 
-        # The form, in Socket Mode too.
-        await command("/idea submit", "U_ANA", "c3")
+        # The form, in Socket Mode too: the ack says nothing, the form opens.
+        ack = await command("/idea submit", "U_ANA", "c3")
+        assert set(ack) == {"envelope_id"}
         view = fake.of("views.open")[-1].args["view"]
         submitted = payloads.view_submission(
             {**view, "id": "V1"}, {"title": "Lavender", "description": "Floral"}, user="U_ANA"
