@@ -22,10 +22,10 @@ What is run
     Starts, each measured from just before the process is spawned (time.monotonic()):
     `/cocreate help` is sent as soon as the HTTP port accepts (a refused connection is
     tried again every 20 ms) until it is answered. first answer = its answer arrived (in
-    the ack, or at the response_url); listening = /healthz answered (polled every 0.1 s); first log line =
-    the time stamp of the process's first log line (after the interpreter started, the
-    command line and settings were imported and the log configured: what comes before
-    it is Python start-up and imports).
+    the ack, or at the response_url); listening = /healthz answered (polled every 0.1 s);
+    first log line = the time stamp of the process's first log line (after the
+    interpreter started, the command line and settings were imported and the log
+    configured: what comes before it is Python start-up and imports).
       fresh     the two set-up starts, on empty databases (migrations included)
       baseline  on the baseline database: the open challenge, no idea posts (nothing to
                 reconcile) - the baseline, in the same run
