@@ -70,6 +70,8 @@ class SlackPlatform:
             self.tuning.monotonic,
         )
         self.work: Background | None = None
+        #: the read-back after start: stopped first at stop (the next start reads again)
+        self._reading_back: asyncio.Task[None] | None = None
         self.http: HttpRunner | None = None
         self.socket: SocketRunner | None = None
 
@@ -146,7 +148,7 @@ class SlackPlatform:
             )
             await self.http.start()
         if self.tuning.reconcile_on_start:
-            self.work.spawn(self.reconcile_recent(), "reconcile after start")
+            self._reading_back = self.work.spawn(self.reconcile_recent(), "reconcile after start")
 
     async def _installed(self, team_id: str) -> None:
         """A workspace installed the app (again): it is not "left" any more."""
@@ -181,6 +183,11 @@ class SlackPlatform:
         if self.http is not None:
             await self.http.stop()
             self.http = None
+        if self._reading_back is not None:
+            # Paced at Tier 3, it may have many minutes to go: not a reason to keep a stop
+            # waiting (nor to be killed at the end of a container's grace period).
+            self._reading_back.cancel()
+            self._reading_back = None
         if self.work is not None:
             await self.work.close(STOP_GRACE_S)
             # Badge messages the core is still announcing need Slack too.

@@ -11,7 +11,7 @@ import pytest
 
 from tests.harness import START
 from tests.slack.conftest import Sleeps, open_challenge, running_world, submit, vote_counts
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import FakeSlack, Fault
 
 
 async def test_reactions_made_while_the_bot_was_down_are_reconciled(
@@ -52,3 +52,24 @@ async def test_reactions_made_while_the_bot_was_down_are_reconciled(
     # The deleted post is skipped and logged; its votes are kept.
     assert "not reconciled: message_not_found" in caplog.text
     assert "reconciled slack:C_IDEAS/" in caplog.text
+
+
+async def test_a_stop_does_not_wait_for_the_read_back(
+    tmp_path: Path, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The read-back after start is paced at Tier 3 (minutes for many posts); a stop
+    ends it at once, and the next start reads back again."""
+    async with running_world(tmp_path, fake) as world:
+        await open_challenge(world)
+        await submit(world, "U_ANA", "Lavender")
+    fake.fail("reactions.get", Fault(stall=True))
+    later = START + timedelta(hours=1)
+    async with running_world(tmp_path, fake, start=later) as world:
+        await fake.wait_for(lambda: fake.of("reactions.get"))  # under way, and stalled
+        await world.platform.stop()
+        assert "unfinished tasks at stop" not in caplog.text
+        assert len(fake.of("reactions.get")) == 1, "not tried again: it was stopped"
+    fake.release()
+    async with running_world(tmp_path, fake, start=later) as world:
+        await world.settle()
+    assert len(fake.of("reactions.get")) == 2, "read back again at the next start"
