@@ -106,16 +106,19 @@ async def test_the_bot_joins_a_public_venue_it_is_not_in(world: World) -> None:
     assert world.fake.posts("C_IDEAS"), "the announcement was posted after joining"
 
 
-async def test_a_quick_answer_is_the_ack_itself(world: World) -> None:
-    await open_challenge(world)
+async def post_submission(world: World, key: str) -> tuple[int, str, float]:
+    """`/idea submit` with its text, answers under `key`: status, ack body, seconds."""
     fields = payloads.slash_command(
         "/idea",
-        'submit title:"Quick" description:"Answered at once"',
-        response_url=world.fake.response_url("quick"),
+        f'submit title:"{key}" description:"Submitted as {key}"',
+        response_url=world.fake.response_url(key),
     )
-    status, body, _ = await world.post(
-        payloads.form_body(fields), "application/x-www-form-urlencoded"
-    )
+    return await world.post(payloads.form_body(fields), "application/x-www-form-urlencoded")
+
+
+async def test_a_quick_answer_is_the_ack_itself(world: World) -> None:
+    await open_challenge(world)
+    status, body, _ = await post_submission(world, "quick")
     await world.settle()
     assert status == 200
     answer = json.loads(body)
@@ -130,14 +133,7 @@ async def test_every_request_is_acked_before_slow_work(tmp_path: Path, fake: Fak
     async with running_world(tmp_path, fake, answer_budget_s=0.2) as world:
         await open_challenge(world)
         world.fake.fail("chat.postMessage", Fault(stall=True))  # Slack is slow to post
-        fields = payloads.slash_command(
-            "/idea",
-            'submit title:"Slow" description:"Slack is slow"',
-            response_url=world.fake.response_url("slow"),
-        )
-        status, body, elapsed = await world.post(
-            payloads.form_body(fields), "application/x-www-form-urlencoded"
-        )
+        status, body, elapsed = await post_submission(world, "slow")
         assert status == 200 and body == ""
         assert elapsed < 1.0, f"the ack took {elapsed:.2f} s"
         assert world.fake.answers("slow") == []
