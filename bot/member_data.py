@@ -278,9 +278,10 @@ def confirmation_code(key: str, member_id: int, now: datetime, *, previous: bool
 
 
 def code_matches(key: str, member_id: int, now: datetime, typed: str) -> bool:
-    given = typed.strip().upper()
+    # As bytes: `compare_digest` refuses str with characters beyond ASCII ("“").
+    given = typed.strip().upper().encode()
     return any(
-        hmac.compare_digest(given, confirmation_code(key, member_id, now, previous=p))
+        hmac.compare_digest(given, confirmation_code(key, member_id, now, previous=p).encode())
         for p in (False, True)
     )
 

@@ -202,6 +202,7 @@ async def test_forgetme_erases_the_member_and_keeps_the_results(
         assert found is not None, first.card.footer
         wrong = "000000" if found.group(1) != "000000" else "111111"
         assert "not right" in await h.refused(f"/forgetme confirm:{wrong}", WHO)
+        assert "not right" in await h.refused('/forgetme confirm:"“ÄÖ”"', WHO)  # not ASCII
         assert await every_row(database) == await every_row(database)  # nothing changed
         assert "Zelda" in " ".join(r for _, r in await every_row(database))
         # Another member's code is not this member's.

@@ -696,6 +696,7 @@ def test_the_signature_verifies_only_the_body_it_signed_and_in_time() -> None:
     assert not verify(secret, value, body, now=t + 301)  # too old: a replay
     assert not verify(secret, "v1=abc", body, now=t)
     assert not verify(secret, "t=x,v1=abc", body, now=t)
+    assert not verify(secret, f"t={t},v1=é", body, now=t)  # not ASCII: no match, no error
     assert verify(secret, f"{value},v1=00", body, now=t)  # several v1 during a rotation
     assert HEADER == "Cocreate-Signature"
 
@@ -712,6 +713,7 @@ def test_the_readme_snippet_verifies_what_cocreate_signs() -> None:
     assert not receiver_verify("whsec_y", header("whsec_x", now, body), body)
     assert not receiver_verify("whsec_x", header("whsec_x", now - 600, body), body)
     assert not receiver_verify("whsec_x", "t=soon,v1=00", body)
+    assert not receiver_verify("whsec_x", f"t={now},v1=é", body)  # not ASCII
 
 
 async def test_the_outbox_claims_with_a_lease_and_says_when_next(database: SqlDatabase) -> None:

@@ -64,5 +64,6 @@ def verify(
         return False
     if abs(now - timestamp) > tolerance:
         return False
-    expected = signature(secret, timestamp, body)
-    return any(hmac.compare_digest(expected, v) for v in parts.get("v1", []))
+    expected = signature(secret, timestamp, body).encode()
+    # As bytes: `compare_digest` raises on str with characters beyond ASCII.
+    return any(hmac.compare_digest(expected, v.encode()) for v in parts.get("v1", []))
