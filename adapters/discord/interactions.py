@@ -4,8 +4,9 @@ A slash command whose form the member has not filled in gets the modal at once. 
 other slash command goes to the core, and its reply is the interaction's first response
 when it comes within `answer_within_s` (one request, no "thinking" that flickers into
 the answer). Past that, a timer defers it (an ephemeral "thinking…", well within
-Discord's 3 seconds) and the reply replaces the thinking message when it comes. Forms,
-buttons and menus acknowledge first, then call the core.
+Discord's 3 seconds) and the reply replaces the thinking message when it comes. A
+submitted form is answered the same way. Buttons and menus acknowledge first, then call
+the core.
 """
 
 from __future__ import annotations
@@ -223,10 +224,9 @@ class Interactions:
             options: dict[str, OptionValue],
             echo: dict[str, str],
         ) -> None:
-            if await self.defer(interaction):
-                await self.run(
-                    interaction, CAPTURE, {**options, **extra}, echo=echo, people=(author,)
-                )
+            await self.run_answering(
+                interaction, CAPTURE, {**options, **extra}, echo=echo, people=(author,)
+            )
 
         with self.speaking_to(interaction):
             form = CommandForm(spec, given, self.settings.limits, done)
@@ -243,8 +243,7 @@ class Interactions:
         options: dict[str, OptionValue],
         echo: dict[str, str],
     ) -> None:
-        if await self.defer(interaction):
-            await self.run(interaction, spec.path, options, echo=echo)
+        await self.run_answering(interaction, spec.path, options, echo=echo)
 
     async def orphaned_form(self, interaction: discord.Interaction) -> None:
         """A form submitted after a restart: the process that opened it is gone, and with
@@ -284,9 +283,8 @@ class Interactions:
             community = translate.community(key["guild"])
             typed["idea"] = int(key["number"])
         log.info("a /%s form opened before a restart was submitted", " ".join(spec.path))
-        if await self.defer(interaction):
-            echo = {k: str(v) for k, v in typed.items() if isinstance(v, str)}
-            await self.run(interaction, spec.path, typed, echo=echo, community=community)
+        echo = {k: str(v) for k, v in typed.items() if isinstance(v, str)}
+        await self.run_answering(interaction, spec.path, typed, echo=echo, community=community)
 
     async def defer(self, interaction: discord.Interaction) -> bool:
         """The acknowledgement: an ephemeral "thinking…" that the reply will replace."""
@@ -326,13 +324,20 @@ class Interactions:
         interaction: discord.Interaction,
         path: tuple[str, ...],
         options: Mapping[str, OptionValue],
+        *,
+        echo: Mapping[str, str] | None = None,
+        people: tuple[Actor, ...] = (),
+        community: CommunityRef | None = None,
     ) -> None:
-        """Run a slash command; its reply is the first response when it comes within
-        `answer_within_s`, otherwise a timer defers the interaction meanwhile and the reply
-        replaces the thinking message."""
+        """Run a slash command or a submitted form; its reply is the first response when
+        it comes within `answer_within_s`, otherwise a timer defers the interaction
+        meanwhile and the reply replaces the thinking message. `echo`: what the member
+        typed into a form, given back with a refusal."""
         if self.answer_within_s <= 0:
             if await self.defer(interaction):
-                await self.run(interaction, path, options)
+                await self.run(
+                    interaction, path, options, echo=echo, people=people, community=community
+                )
             return
         deferred: list[asyncio.Task[bool]] = []
         timer = asyncio.get_running_loop().call_later(
@@ -340,19 +345,23 @@ class Interactions:
             lambda: deferred.append(asyncio.ensure_future(self.defer(interaction))),
         )
         try:
-            reply = await self.reply_to(interaction, path, options)
+            reply = await self.reply_to(
+                interaction, path, options, people=people, community=community
+            )
         finally:
             timer.cancel()
         if reply is None:
             return
         if not deferred:
-            await self.answer_first(interaction, reply)
+            await self.answer_first(interaction, reply, echo)
         elif await deferred[0]:
-            await self.answer(interaction, reply)
+            await self.answer(interaction, reply, echo)
 
-    async def answer_first(self, interaction: discord.Interaction, reply: Reply) -> None:
+    async def answer_first(
+        self, interaction: discord.Interaction, reply: Reply, echo: Mapping[str, str] | None
+    ) -> None:
         """The reply as the interaction's first response: ephemeral unless it is public."""
-        embed = render.reply_embed(reply.card, reply.ok)
+        embed = render.reply_embed(self.card_of(interaction, reply, echo), reply.ok)
         attachments = render.attachments_of(reply)
         await self.respond_first(
             interaction,
@@ -411,21 +420,27 @@ class Interactions:
         except Exception:
             return internal_error(log, "handling /%s on Discord", " ".join(path))
 
+    def card_of(
+        self, interaction: discord.Interaction, reply: Reply, echo: Mapping[str, str] | None
+    ) -> Card:
+        """The reply's card; a refused form's also gives back what the member typed."""
+        card = reply.card
+        if not echo or reply.ok:
+            return card
+        with self.speaking_to(interaction):
+            kept = tuple(
+                # TRANSLATORS: a field of a refused form, with what the member typed;
+                # {name} is the field's name ("title", "description").
+                (_("Your {name} (copy it to try again)", name=option_words(name)), text)
+                for name, text in echo.items()
+            )
+        return Card(card.title, card.body, card.fields + kept, card.footer)
+
     async def answer(
         self, interaction: discord.Interaction, reply: Reply, echo: Mapping[str, str] | None = None
     ) -> None:
         """Replace the thinking message with the reply; a public reply is posted as well."""
-        card = reply.card
-        if echo and not reply.ok:
-            with self.speaking_to(interaction):
-                kept = tuple(
-                    # TRANSLATORS: a field of a refused form, with what the member typed;
-                    # {name} is the field's name ("title", "description").
-                    (_("Your {name} (copy it to try again)", name=option_words(name)), text)
-                    for name, text in echo.items()
-                )
-            card = Card(card.title, card.body, card.fields + kept, card.footer)
-        embed = render.reply_embed(card, reply.ok)
+        embed = render.reply_embed(self.card_of(interaction, reply, echo), reply.ok)
         attachments = render.attachments_of(reply)
         try:
             if reply.ephemeral:

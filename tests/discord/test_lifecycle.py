@@ -32,7 +32,7 @@ async def test_a_whole_challenge(bot: Bot, world: World) -> None:
     created = await world.submit(
         create, {"Title": "Flavour of the year", "Brief": "Which *new* flavour should we launch?"}
     )
-    assert created.callback_type == 5, "a modal submission is deferred before the database"
+    assert created.callback_type == 4, "a submitted form is answered in its first response"
     assert "ready as a draft" in created.embed["title"]
     slug = "flavour-of-the-year"
     assert slug in created.text()
@@ -156,7 +156,7 @@ async def test_a_form_opened_before_a_restart_still_submits(
     submitted = await world.submit(
         submit_form, {"Title": "Salted caramel", "Description": "Sweet and salty."}
     )
-    assert submitted.callback_type == 5
+    assert submitted.callback_type == 4
     assert "#2" in submitted.embed["title"], submitted.text()
     assert world.fake.idea_message(2)["embeds"][0]["title"] == "💡 #2 · Salted caramel"
     # The idea number came with the slash command, not the form: asked again, text kept.
