@@ -16,9 +16,10 @@ What is measured
     * ``bare``: a bolt ``AsyncApp`` with the same settings whose listener acks with a
       constant and does nothing else, under the same aiohttp runner.
 
-    The ratio ``adapter acks/s ÷ bare acks/s`` is what the adapter costs on top of bolt,
-    the core's work after the ack included as far as it competes for the CPU during the
-    burst. A fake Slack Web API (tests/slack/fake_slack.py) on 127.0.0.1 answers both
+    The ratio ``adapter acks/s ÷ bare acks/s`` is printed without a target: an answer
+    ready within 1.5 s is the ack itself, so the adapter's acks wait for the core. Each
+    server's CPU time for the burst, a command (``bot_cpu_ms_per_command``), moves less
+    with the machine's drift than the rates do. A fake Slack Web API (tests/slack/fake_slack.py) on 127.0.0.1 answers both
     servers' calls (auth.test, users.info, chat.postMessage, reactions.add, response_urls)
     from a third process; the load generator is this one.
 
@@ -60,7 +61,7 @@ if __package__ in (None, ""):
 import aiohttp
 
 from adapters.slack.config import Tuning
-from bench._support import Workdir, emit, percentile, target
+from bench._support import Workdir, cpu_seconds, emit, percentile, target
 from cocreate.startup import settle_heap
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -378,6 +379,7 @@ async def run(
                         await answered(http, fake, f"w{kind}-", WARMUP - in_ack)
                     bodies = workload(count, fake, f"m{kind}", 2, ideas)
                     settle_heap()  # the planned load, likewise
+                    cpu_before = cpu_seconds(server.process.pid)
                     began = time.perf_counter()
                     latencies, seconds, in_ack = await send_all(
                         http, server.port, bodies, concurrency
@@ -389,6 +391,11 @@ async def run(
                         done = time.perf_counter() - began
                         results[kind]["all_answered_s"] = round(done, 3)
                         results[kind]["answers_per_s"] = round(count / done, 1)
+                    cpu_after = cpu_seconds(server.process.pid)
+                    if cpu_before is not None and cpu_after is not None:
+                        results[kind]["bot_cpu_ms_per_command"] = round(
+                            (cpu_after - cpu_before) * 1000 / count, 3
+                        )
                     bodies = workload(count, fake, f"p{kind}", 3, ideas)
                     began = time.perf_counter()
                     paced, in_ack = await send_paced(http, server.port, bodies, rate)
@@ -432,13 +439,14 @@ def report(results: dict[str, Any]) -> None:
         if "all_answered_s" in f:
             print(
                 f"  every answer delivered after {f['all_answered_s']:.2f} s "
-                f"({f['answers_per_s']:,.1f} commands/s end to end)"
+                f"({f['answers_per_s']:,.1f} commands/s end to end), "
+                f"{f['answered_in_ack']:,} of them in the ack"
             )
-    print(
-        target(
-            "throughput ratio (adapter / bare)", results["throughput_ratio"], 0.6, "", at_least=True
-        )
-    )
+        if "bot_cpu_ms_per_command" in f:
+            cpu = f["bot_cpu_ms_per_command"]
+            print(f"  the server's CPU a command in the burst: {cpu:.3f} ms")
+    # Not a target: an answer ready within 1.5 s is the ack itself, so the acks wait for it.
+    print(f"  acks ratio (adapter / bare)             {results['throughput_ratio']:>5.2f}")
     print(
         target(
             "answers ratio (adapter / bare acks)", results["answers_ratio"], 0.3, "", at_least=True

@@ -7,6 +7,7 @@ description and the fields. Footers are shown verbatim by Discord, so they are n
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -77,6 +78,7 @@ def _escape_plain(text: str) -> str:
     return _LINE_START.sub(line_start, text)
 
 
+@functools.lru_cache(maxsize=1024)
 def escape(text: str) -> str:
     """Text shown literally in Discord markdown: emphasis, strike-through, spoilers,
     quotes, headings, lists and masked links are escaped.
@@ -84,6 +86,9 @@ def escape(text: str) -> str:
     Backtick pairs on one line stay code spans (Discord shows their content literally,
     links and mentions included), so the core's `/commands` read as code; with an odd
     number of backticks, every one is escaped.
+
+    Kept for the texts seen last: most of what the bot says (help, results, idea titles)
+    is said again and again.
     """
     parts = text.split("`")
     if len(parts) % 2 == 0:
