@@ -58,15 +58,19 @@ What is run
     stored (vote rows); lost (truth − stored); doubled (stored − truth, plus every vote
     by which an idea's vote_count differs from its vote rows); acknowledged vote events
     absent from the reaction log; posts due (each challenge's announcement, each stored
-    idea's post, and each notice and final results that fell due, per venue) and posts
-    made of those, missing, doubled or unexpected; how long after its deadline each
-    notice and final results came; the final results' tallies that differ from the
-    truth; scheduled posts left unsent in the database; badge direct messages beyond the
-    badges stored; reactions.get calls; tracebacks and ERROR lines in the processes' logs
-    (their stderr, and any *.log in their data directories).
+    idea's post, and each notice and final results that fell due, per venue; once a
+    challenge's final results fall due, each idea's final place in its post's thread, in
+    the right thread and with its true votes) and posts made of those, missing, doubled
+    or unexpected; how long after its deadline each notice and final results came; the
+    final results' tallies that differ from the truth; scheduled posts left unsent in
+    the database; badge direct messages beyond the badges stored; notices to followers in
+    their direct messages, and those a member got twice; reactions.get calls; tracebacks
+    and ERROR lines in the processes' logs (their stderr, and any *.log in their data
+    directories).
 
     Targets (printed, never asserted): 0 lost, 0 doubled, every due post made exactly
-    once, 0 tracebacks, every event acknowledged in the end.
+    once, no follower told the same twice, 0 tracebacks, every event acknowledged in the
+    end.
 
 How to run (from the repository root; needs the shared PostgreSQL on 127.0.0.1:5432 for
 kill9-postgres and two-processes, and the system's PostgreSQL binaries for outage)
@@ -404,6 +408,8 @@ class World:
             "moderator_notices": checked.notices,
             "badge_dms": checked.badge_dms,
             "badge_dms_doubled": checked.badge_dms_doubled,
+            "follower_dms": checked.follower_dms,
+            "follower_dms_doubled": checked.follower_dms_doubled,
             "phases": phases,
             "scheduled_posts_not_sent": sum(
                 1 for p in stored.scheduled if p["state"] not in ("sent", "skipped")
@@ -423,6 +429,7 @@ class World:
             and checked.missing == 0
             and checked.doubled == 0
             and checked.unexpected == 0
+            and checked.follower_dms_doubled == 0
             and out["tracebacks"] == 0
             and out["never_acknowledged"] == 0
         )
@@ -687,7 +694,9 @@ def report(result: dict[str, Any]) -> None:
     print(
         f"  phases {r['phases']}; scheduled posts not sent {r['scheduled_posts_not_sent']}; "
         f"moderator notices {r['moderator_notices']}; badge DMs {r['badge_dms']} "
-        f"(beyond the badges stored: {r['badge_dms_doubled']})"
+        f"(beyond the badges stored: {r['badge_dms_doubled']}); notices to followers "
+        f"{r['follower_dms']} (a member told the same more than once: "
+        f"{r['follower_dms_doubled']})"
     )
     print(
         f"  log: {r['tracebacks']} tracebacks, {r['error_lines']} ERROR lines; starts "

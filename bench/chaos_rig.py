@@ -943,6 +943,10 @@ class PostCheck:
     notices: int
     badge_dms: int
     badge_dms_doubled: int
+    #: notices to an idea's followers in their direct messages (its final place, say), and
+    #: those a member got more than once
+    follower_dms: int
+    follower_dms_doubled: int
     final_tallies_wrong: int
     #: "kind slug channel" -> seconds from the deadline to the post (final results, notices)
     delays_s: dict[str, float]
@@ -964,8 +968,13 @@ class Expected:
             self.keys.add(("announce", title, venue, ""))
 
     def idea(self, challenge_title: str, venues: Sequence[str], idea_title: str) -> None:
+        """An idea's post in each venue; once its challenge's final results fall due (call
+        `final` first), its final place told in the post's thread as well."""
+        final = ("final", challenge_title) in self.deadlines
         for venue in venues:
             self.keys.add(("idea", challenge_title, venue, idea_title))
+            if final:
+                self.keys.add(("placed", challenge_title, venue, idea_title))
 
     def voting(self, title: str, slug: str, venues: Sequence[str], closes_at: float) -> None:
         self.slugs[title] = slug
@@ -982,6 +991,25 @@ class Expected:
 
 _IDEA = re.compile(r"^💡 #(\d+) · (.+)$")
 _TALLY = re.compile(r"#(\d+) .*? — (\d+) votes?$")
+#: the final place of an idea, told in its post's thread (bot/notices.py, `placed`)
+_PLACED = re.compile(r"^🏁 #(\d+) (.+?) finished ")
+_PLACED_VOTES = re.compile(r"Final results of .+: (\d+) votes?\.$")
+
+
+def _owner(idea: str, titles: Sequence[str]) -> str:
+    """The title of the challenge an idea's title ("A-01 …") belongs to."""
+    return next((t for t in titles if idea.startswith(t.split()[-1] + "-")), "?")
+
+
+def _misplaced(fake: ChaosSlack, message: Any) -> str | None:
+    """Why a final place told in a thread is wrong, if it is: not in the thread of the
+    idea it names."""
+    placed = _PLACED.match(header_of(message.blocks))
+    parent = fake.messages.get((message.channel, message.thread_ts))
+    found = _IDEA.match(header_of(parent.blocks)) if parent is not None else None
+    if placed is None or found is None or found.group(1) != placed.group(1):
+        return f"idea #{placed.group(1) if placed else '?'}'s final place in another thread"
+    return None
 
 
 def classify(message: Any, titles: Sequence[str]) -> tuple[str, str, str, str] | None:
@@ -991,8 +1019,10 @@ def classify(message: Any, titles: Sequence[str]) -> tuple[str, str, str, str] |
     if header.startswith("💡 "):
         found = _IDEA.match(header)
         idea = found.group(2) if found else header
-        owner = next((t for t in titles if idea.startswith(t.split()[-1] + "-")), "?")
-        return ("idea", owner, channel, idea)
+        return ("idea", _owner(idea, titles), channel, idea)
+    placed = _PLACED.match(header)
+    if placed and message.thread_ts:
+        return ("placed", _owner(placed.group(2), titles), channel, placed.group(2))
     for title in titles:
         if header.startswith("📣 ") and title in header:
             return ("announce", title, channel, "")
@@ -1017,6 +1047,7 @@ def check_posts(
     made: Counter[tuple[str, str, str, str]] = Counter()
     notices = badge_dms = 0
     dms: Counter[tuple[str, str]] = Counter()
+    told: Counter[tuple[str, str]] = Counter()  # followers' notices, by member and title
     wrong = 0
     delays: dict[str, float] = {}
     examples: list[str] = []
@@ -1025,12 +1056,20 @@ def check_posts(
             notices += 1
             continue
         if channel.startswith("D"):
-            badge_dms += 1
-            dms[(channel[1:], header_of(message.blocks))] += 1
+            header = header_of(message.blocks)
+            if header.startswith(BADGE_DM):
+                badge_dms += 1
+                dms[(channel[1:], header)] += 1
+            else:
+                told[(channel[1:], header)] += 1
             continue
         key = classify(message, titles)
         if key is None:
             continue
+        if key[0] == "placed":
+            why = _misplaced(fake, message) or _placed_votes_wrong(message, key, tallies, expected)
+            if why is not None:
+                key = ("other", why, channel, "")
         made[key] += 1
         deadline = expected.deadlines.get((key[0], key[1]))
         posted = fake.posted_at.get((channel, ts))
@@ -1070,10 +1109,35 @@ def check_posts(
         notices=notices,
         badge_dms=badge_dms,
         badge_dms_doubled=badge_dms_beyond(dms, badges),
+        follower_dms=sum(told.values()),
+        follower_dms_doubled=sum(n - 1 for n in told.values()),
         final_tallies_wrong=wrong,
         delays_s=delays,
         examples=examples,
     )
+
+
+def _placed_votes_wrong(
+    message: Any,
+    key: tuple[str, str, str, str],
+    tallies: dict[str, dict[int, int]],
+    expected: Expected,
+) -> str | None:
+    """Why a final place told in a thread is wrong, if it is: its votes are not the truth."""
+    placed = _PLACED.match(header_of(message.blocks))
+    if placed is None:
+        return None
+    number = int(placed.group(1))
+    right = tallies.get(expected.slugs.get(key[1], ""), {}).get(number)
+    for line in text_of({"blocks": message.blocks}).splitlines():
+        found = _PLACED_VOTES.search(line.strip())
+        if found and right is not None and int(found.group(1)) != right:
+            return f"idea #{number} placed with {found.group(1)} votes, truth {right}"
+    return None
+
+
+#: how a badge's direct message begins ("🎖️ You earned 💡 Spark")
+BADGE_DM = "🎖️ You earned "
 
 
 def badge_dms_beyond(dms: Counter[tuple[str, str]], badges: Counter[tuple[str, str]]) -> int:
@@ -1084,7 +1148,7 @@ def badge_dms_beyond(dms: Counter[tuple[str, str]], badges: Counter[tuple[str, s
     stored: Counter[tuple[str, str]] = Counter()
     for (user, kind), n in badges.items():
         with contextlib.suppress(ValueError):
-            stored[(user, f"🎖️ You earned {BadgeKind(kind).label}")] += n
+            stored[(user, f"{BADGE_DM}{BadgeKind(kind).label}")] += n
     return sum(max(0, n - stored[key]) for key, n in dms.items())
 
 

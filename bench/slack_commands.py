@@ -19,9 +19,10 @@ What is measured
     The ratio ``adapter acks/s ÷ bare acks/s`` is printed without a target: an answer
     ready within 1.5 s is the ack itself, so the adapter's acks wait for the core. Each
     server's CPU time for the burst, a command (``bot_cpu_ms_per_command``), moves less
-    with the machine's drift than the rates do. A fake Slack Web API (tests/slack/fake_slack.py) on 127.0.0.1 answers both
-    servers' calls (auth.test, users.info, chat.postMessage, reactions.add, response_urls)
-    from a third process; the load generator is this one.
+    with the machine's drift than the rates do. A fake Slack Web API
+    (tests/slack/fake_slack.py) on 127.0.0.1 answers both servers' calls (auth.test,
+    users.info, chat.postMessage, reactions.add, response_urls) from a third process; the
+    load generator is this one.
 
     The commands: 200 members of one workspace in a running challenge with 1,000 ideas
     (``--ideas``; set up first by seed members, not timed), then a mix of
