@@ -26,6 +26,7 @@ from babel.numbers import format_decimal
 
 from bot import i18n
 from bot.agenda import Agenda
+from bot.errors import log_failure
 from bot.i18n import _, n_
 from bot.messages import MODERATORS, Card, Post, PostKind
 from bot.model import Challenge, Idea
@@ -208,7 +209,7 @@ class Watch:
                 try:
                     await self._judge(heads)
                 except Exception:
-                    log.exception("judging the votes of %d ideas for alerts failed", len(heads))
+                    log_failure(log, "judging the votes of %d ideas for alerts failed", len(heads))
         finally:
             self._running = False
 

@@ -19,7 +19,13 @@ from bot.commands.context import Context
 from bot.commands.spec import OUTSIDE, CommandSpec
 from bot.conversations import STATUS_TAGS, DirectMessageClosed
 from bot.counting import Counting
-from bot.errors import PermissionDenied, StorageUnavailable, UserError, internal_error
+from bot.errors import (
+    PermissionDenied,
+    StorageUnavailable,
+    UserError,
+    internal_error,
+    log_failure,
+)
 from bot.events import (
     BadgesAwarded,
     Bus,
@@ -833,4 +839,4 @@ class Cocreate:
                     with i18n.speaking(member.reads(community)):
                         await publisher.badge_awarded(ref, member.external_id, award.kind)
         except Exception:
-            log.exception("announcing %d badges failed", len(awards))
+            log_failure(log, "announcing %d badges failed", len(awards))

@@ -4,6 +4,7 @@ for an error on our side."""
 from __future__ import annotations
 
 import logging
+import sys
 import uuid
 
 from bot.i18n import _
@@ -41,6 +42,18 @@ def internal_error(logger: logging.Logger, what: str, *args: object) -> Reply:
     error_id = uuid.uuid4().hex[:8]
     logger.exception(f"error %s {what}", error_id, *args, extra={"error_id": error_id})
     return internal_error_reply(error_id)
+
+
+def log_failure(logger: logging.Logger, what: str, *args: object) -> None:
+    """For the exception being handled by background work (`what` says what failed,
+    %-style with `args`): a database that is not answering is expected, and what failed is
+    tried again or read back once it answers, so it is one warning line; anything else is
+    an error, with its traceback."""
+    err = sys.exc_info()[1]
+    if isinstance(err, StorageUnavailable):
+        logger.warning(f"{what}: the database is not answering (%s)", *args, err)
+    else:
+        logger.exception(what, *args)
 
 
 def internal_error_reply(error_id: str | None = None) -> Reply:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bot.errors import log_failure
 from bot.messages import Attachment, Card, CommunityRef, Post
 from bot.model import Challenge, Idea, IdeaStatus
 from bot.rewards import Award
@@ -139,7 +140,7 @@ class Bus:
                     try:
                         await handler(event)
                     except Exception:
-                        log.exception("handling %s failed", type(event).__name__)
+                        log_failure(log, "handling %s failed", type(event).__name__)
 
 
 def postings(events: Sequence[Event]) -> list[Posting]:

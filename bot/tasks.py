@@ -8,6 +8,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from bot.errors import log_failure
+
 log = logging.getLogger("cocreate")
 
 T = TypeVar("T")
@@ -42,7 +44,7 @@ class Background:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("%s: %s failed", self.name, name)
+            log_failure(log, "%s: %s failed", self.name, name)
             return None
 
     @property

@@ -24,6 +24,7 @@ from bot.messages import Actor
 from bot.settings import load_settings
 from cocreate.bootstrap import build, platforms
 from storage.schema import idea_follows
+from tests.faults import FlakyDatabase
 from tests.harness import Harness
 
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -380,6 +381,32 @@ async def test_a_process_that_stops_mid_burst_gives_back_what_it_did_not_send(
     await h.app.drain()
     assert len(h.publisher.dms) == 21
     assert Counter(who for who, *_ in h.publisher.dms).most_common(1)[0][1] == 1
+
+
+async def test_notices_wait_out_a_database_that_does_not_answer_and_go_once_it_does(
+    new_harness: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    h: Harness = new_harness()  # type: ignore[operator]
+    paced(h.app, h.clock)
+    await h.challenge()
+    await h.submit("ana", "Mango")
+    await h.react(1, "ben")
+    h.app.settings.notices.enabled = False  # written, not sent
+    await h.ok("/mod status #1 planned")
+    h.app.settings.notices.enabled = True
+    flaky = FlakyDatabase(h.app.db)
+    h.app.notices.db = flaky  # type: ignore[assignment]
+    flaky.down = True
+    caplog.clear()
+    h.app.notices.look()  # as the poll does
+    await h.app.drain()
+    assert flaky.refused == 1 and h.publisher.dms == []
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "the database is not answering" in caplog.records[0].getMessage()
+    flaky.down = False
+    h.app.notices.look()  # the next poll
+    await h.app.drain()
+    assert sorted(who for who, *_ in h.publisher.dms) == ["ana", "ben"]
 
 
 async def test_the_notice_worker_looks_only_after_notices_were_written(

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from bot.errors import StorageUnavailable
 from bot.tasks import Background
 
 
@@ -21,6 +22,32 @@ async def test_a_failure_is_logged_with_the_group_and_the_work_and_does_not_esca
     task = group.spawn(boom(), "feeding")
     assert await task is None
     assert any("pigeons: feeding failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_database_that_does_not_answer_is_one_warning_line_anything_else_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Background work meets a database that is down during an outage: expected, and what
+    failed is tried again later, so no traceback and no ERROR line; a bug keeps both."""
+    group = Background("cocreate")
+
+    async def down() -> None:
+        raise StorageUnavailable("connection refused")
+
+    async def bug() -> None:
+        raise KeyError("oops")
+
+    caplog.set_level(logging.INFO)
+    await group.spawn(down(), "notices")
+    (warned,) = caplog.records
+    assert warned.levelno == logging.WARNING and warned.exc_info is None
+    assert warned.getMessage() == (
+        "cocreate: notices failed: the database is not answering (connection refused)"
+    )
+    caplog.clear()
+    await group.spawn(bug(), "notices")
+    (failed,) = caplog.records
+    assert failed.levelno == logging.ERROR and failed.exc_info is not None
 
 
 async def test_queued_work_runs_at_most_limit_at_once_and_drain_waits_for_what_it_starts() -> None:

@@ -68,14 +68,15 @@ def decode(raw: bytes) -> str:
         raise Refused(400, "body is not UTF-8") from None
 
 
-def json_text(body: str, content_type: str | None) -> str | None:
-    """The JSON in this body: the body itself, or its `payload=` form field (interactivity);
-    None for plain form fields (a slash command)."""
+def _fields(body: str, content_type: str | None) -> tuple[str | None, dict[str, str]]:
+    """The JSON in this body (the body itself, or its `payload=` form field for
+    interactivity), else its plain form fields (a slash command): each body parsed once."""
     if not body:
-        return None
+        return None, {}
     if content_type == "application/json" or body.startswith("{"):
-        return body
-    return dict(parse_qsl(body, keep_blank_values=True)).get("payload")
+        return body, {}
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    return fields.get("payload"), fields
 
 
 def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
@@ -96,10 +97,9 @@ def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
 
 def parse(body: str, content_type: str | None) -> dict[str, Any]:
     """The payload, or Refused when bolt or our listeners could not take it."""
-    text = json_text(body, content_type)
-    if text is None:
-        payload: Any = dict(parse_qsl(body, keep_blank_values=True))
-    else:
+    text, fields = _fields(body, content_type)
+    payload: Any = fields
+    if text is not None:
         if too_deep(text):
             raise Refused(400, f"JSON nested more than {MAX_DEPTH} levels deep")
         try:
