@@ -46,9 +46,8 @@ def internal_error(logger: logging.Logger, what: str, *args: object) -> Reply:
 
 def log_failure(logger: logging.Logger, what: str, *args: object) -> None:
     """For the exception being handled by background work (`what` says what failed,
-    %-style with `args`): a database that is not answering is expected, and what failed is
-    tried again or read back once it answers, so it is one warning line; anything else is
-    an error, with its traceback."""
+    %-style with `args`): a database that is not answering is what an outage looks like,
+    so it is one warning line; anything else is an error, with its traceback."""
     err = sys.exc_info()[1]
     if isinstance(err, StorageUnavailable):
         logger.warning(f"{what}: the database is not answering (%s)", *args, err)
