@@ -1001,17 +1001,6 @@ def _owner(idea: str, titles: Sequence[str]) -> str:
     return next((t for t in titles if idea.startswith(t.split()[-1] + "-")), "?")
 
 
-def _misplaced(fake: ChaosSlack, message: Any) -> str | None:
-    """Why a final place told in a thread is wrong, if it is: not in the thread of the
-    idea it names."""
-    placed = _PLACED.match(header_of(message.blocks))
-    parent = fake.messages.get((message.channel, message.thread_ts))
-    found = _IDEA.match(header_of(parent.blocks)) if parent is not None else None
-    if placed is None or found is None or found.group(1) != placed.group(1):
-        return f"idea #{placed.group(1) if placed else '?'}'s final place in another thread"
-    return None
-
-
 def classify(message: Any, titles: Sequence[str]) -> tuple[str, str, str, str] | None:
     """A message as (kind, challenge title, channel, idea title), or None if not a post."""
     header = header_of(message.blocks)
@@ -1067,7 +1056,7 @@ def check_posts(
         if key is None:
             continue
         if key[0] == "placed":
-            why = _misplaced(fake, message) or _placed_votes_wrong(message, key, tallies, expected)
+            why = _misplaced(fake, message, key, tallies, expected)
             if why is not None:
                 key = ("other", why, channel, "")
         made[key] += 1
@@ -1117,22 +1106,28 @@ def check_posts(
     )
 
 
-def _placed_votes_wrong(
+def _misplaced(
+    fake: ChaosSlack,
     message: Any,
     key: tuple[str, str, str, str],
     tallies: dict[str, dict[int, int]],
     expected: Expected,
 ) -> str | None:
-    """Why a final place told in a thread is wrong, if it is: its votes are not the truth."""
+    """Why a final place told in a thread is wrong, if it is: not in the thread of the
+    idea it names, or not with that idea's true votes."""
     placed = _PLACED.match(header_of(message.blocks))
     if placed is None:
         return None
     number = int(placed.group(1))
+    parent = fake.messages.get((message.channel, message.thread_ts))
+    found = _IDEA.match(header_of(parent.blocks)) if parent is not None else None
+    if found is None or int(found.group(1)) != number:
+        return f"idea #{number}'s final place in another thread"
     right = tallies.get(expected.slugs.get(key[1], ""), {}).get(number)
     for line in text_of({"blocks": message.blocks}).splitlines():
-        found = _PLACED_VOTES.search(line.strip())
-        if found and right is not None and int(found.group(1)) != right:
-            return f"idea #{number} placed with {found.group(1)} votes, truth {right}"
+        votes = _PLACED_VOTES.search(line.strip())
+        if votes and right is not None and int(votes.group(1)) != right:
+            return f"idea #{number} placed with {votes.group(1)} votes, truth {right}"
     return None
 
 

@@ -222,17 +222,23 @@ async def test_notices_of_a_change_made_before_a_restart_are_sent_once_after_it(
         assert len(room.dms) == 4
 
 
+async def written_not_sent(h: Harness, voters: tuple[str, ...]) -> None:
+    """Ana's idea #1 with these voters, its status set while delivery is off: its
+    followers' notices are written, none sent."""
+    paced(h.app, h.clock)
+    await h.challenge()
+    await h.submit("ana", "Mango")
+    for name in voters:
+        await h.react(1, name)
+    h.app.settings.notices.enabled = False
+    await h.ok("/mod status #1 planned")
+
+
 async def test_a_claim_that_died_with_its_process_is_sent_once_its_lease_ran_out(
     new_harness: object,
 ) -> None:
     h: Harness = new_harness()  # type: ignore[operator]
-    paced(h.app, h.clock)
-    await h.challenge()
-    await h.submit("ana", "Mango")
-    for name in ("ben", "cleo"):
-        await h.react(1, name)
-    h.app.settings.notices.enabled = False  # written, not sent
-    await h.ok("/mod status #1 planned")
+    await written_not_sent(h, ("ben", "cleo"))
     now = h.clock.now()
     async with h.app.db.transaction() as store:  # a process claims them, then dies
         claimed = await store.conversations.claim_notices(
@@ -387,12 +393,7 @@ async def test_notices_wait_out_a_database_that_does_not_answer_and_go_once_it_d
     new_harness: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     h: Harness = new_harness()  # type: ignore[operator]
-    paced(h.app, h.clock)
-    await h.challenge()
-    await h.submit("ana", "Mango")
-    await h.react(1, "ben")
-    h.app.settings.notices.enabled = False  # written, not sent
-    await h.ok("/mod status #1 planned")
+    await written_not_sent(h, ("ben",))
     h.app.settings.notices.enabled = True
     flaky = FlakyDatabase(h.app.db)
     h.app.notices.db = flaky  # type: ignore[assignment]
