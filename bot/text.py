@@ -19,9 +19,12 @@ import functools
 import heapq
 import re
 import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Generic, TypeVar
 
+from rapidfuzz import process
 from rapidfuzz.distance import Indel
 
 from bot import i18n
@@ -433,6 +436,9 @@ class Candidates(Generic[K]):
         self._keys: list[K] = []
         self._texts: list[str] = []
         self._prepared: list[_Prepared] = []
+        #: each one's words sorted and joined, and how many different words it has
+        self._joined: list[str] = []
+        self._sizes: list[int] = []
         #: word -> the positions of the candidates that have it
         self._by_word: dict[str, list[int]] = {}
         #: the positions of the candidates without usable words (scored by `_fallback_score`)
@@ -446,6 +452,8 @@ class Candidates(Generic[K]):
         self._keys.append(key)
         self._texts.append(text)
         self._prepared.append(prepared)
+        self._joined.append(prepared.joined)
+        self._sizes.append(len(prepared.words))
         for word in prepared.words:
             self._by_word.setdefault(word, []).append(position)
         if not prepared.words:
@@ -454,18 +462,20 @@ class Candidates(Generic[K]):
     def __iter__(self) -> Iterator[tuple[K, str]]:
         return zip(self._keys, self._texts, strict=True)
 
-    def _reachable(self, words: frozenset[str], threshold: float) -> Iterable[int]:
-        """The positions of the candidates that may score `threshold` or more against a
-        query with these words. Without a shared word a candidate scores its character
-        ratio alone, weighted by `_RATIO_WEIGHT`, and that ratio is below 1 for texts with
-        different words: under `threshold` once the threshold is `_RATIO_WEIGHT` or more.
-        A candidate without words is scored by its text (`_fallback_score`): always looked
-        at."""
-        if not words or threshold < _RATIO_WEIGHT:
-            return range(len(self._keys))
-        found: set[int] = set(self._wordless)
-        found.update(*(self._by_word.get(word, ()) for word in words))
-        return found
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def sharing(self, words: frozenset[str], threshold: float) -> Iterable[tuple[int, int]]:
+        """(position, words shared with the query) of the candidates with words that may
+        score `threshold` or more against a query with these `words`, counted from the word
+        lists without comparing any two sets. Without a shared word a candidate scores its
+        character ratio alone, weighted by `_RATIO_WEIGHT`, and that ratio is below 1 for
+        texts with different words: under `threshold` once the threshold is
+        `_RATIO_WEIGHT` or more."""
+        shared = Counter(chain.from_iterable(self._by_word.get(word, ()) for word in words))
+        if threshold >= _RATIO_WEIGHT:
+            return shared.items()
+        return ((at, shared[at]) for at, size in enumerate(self._sizes) if size)
 
 
 def similar_items(
@@ -476,12 +486,14 @@ def similar_items(
     Best matches first (ties keep the candidates' order), at most ``limit`` keys.  The query is
     prepared once; only candidates that could reach the threshold are looked at (those
     sharing a word with it, from the :class:`Candidates`' word lists), and the exact Jaccard
-    part of each one's score is counted first; then they are scored from the highest Jaccard
-    part down, each asking rapidfuzz for the character ratio with the least that could still
-    matter as ``score_cutoff``.  The best matches so far raise that least, and once even a
-    perfect ratio could not be enough, no later candidate can be: so thousands of candidates
-    cost little more than the few that share a word.  Scores are exactly those of
-    :func:`similarity`.
+    part of each one's score is counted first (from the word lists, with no two sets
+    compared). Candidates with the same Jaccard part are scored together, from the highest
+    part down: rapidfuzz computes their character ratios in one call, given the least that
+    could still matter as ``score_cutoff``. The best matches so far raise that least, and
+    once even a perfect ratio could not be enough, no lower part can be: so thousands of
+    candidates cost little more than the few that share a word.  Scores are exactly those of
+    :func:`similarity` (texts with the same words score 1.0 as a Jaccard index of 1 and a
+    ratio of 1).
     """
     if limit <= 0:
         return []
@@ -503,31 +515,43 @@ def similar_items(
         elif entry > best[0]:
             heapq.heapreplace(best, entry)
 
-    # (-Jaccard part, index, words joined) of the candidates the ratio decides.
-    pending: list[tuple[float, int, str]] = []
     prepared = pool._prepared
-    for index in pool._reachable(words, threshold):
-        candidate = prepared[index]
-        other = candidate.words
-        if not size or not other:
-            offer(_fallback_score(query, candidate), index)
-        elif joined == candidate.joined:
-            offer(1.0, index)
-        else:
+    for index in pool._wordless if size else range(len(pool)):
+        offer(_fallback_score(query, prepared[index]), index)
+    # The candidates the ratio decides, by their Jaccard part: those with as many words,
+    # as many of them shared, have the same one.
+    by_part: dict[tuple[int, int], list[int]] = defaultdict(list)
+    if size:
+        sizes = pool._sizes
+        for index, shared in pool.sharing(words, threshold):
+            by_part[shared, sizes[index]].append(index)
+    parts = sorted(
+        (
             # The Jaccard index, its union counted from the sizes (`_jaccard`, inlined).
-            shared = len(words & other)
-            base = _JACCARD_WEIGHT * (shared / (size + len(other) - shared))
-            pending.append((-base, index, candidate.joined))
-    pending.sort()
-    ratio = Indel.normalized_similarity
-    for negated, index, candidate_joined in pending:
-        base = -negated
+            # Only candidates with the query's very words can have its very text, and
+            # so a ratio of 1.
+            (_JACCARD_WEIGHT * (shared / (size + count - shared)), shared == count == size, at)
+            for (shared, count), at in by_part.items()
+        ),
+        key=lambda part: part[0],
+        reverse=True,
+    )
+    texts = pool._joined
+    for base, same_words, positions in parts:
         floor = max(threshold, best[0][0]) if len(best) == limit else threshold
         needed = (floor - base) / _RATIO_WEIGHT
-        if needed > _UNREACHABLE:
-            break  # and so for every later candidate: their Jaccard parts are no higher
+        if needed > (1.0 if same_words else _UNREACHABLE):
+            break  # and so for every later part: it is no higher
         cutoff = needed - _CUTOFF_SLACK if needed > _CUTOFF_SLACK else 0.0
-        offer(base + _RATIO_WEIGHT * ratio(joined, candidate_joined, score_cutoff=cutoff), index)
+        scored = process.extract(
+            joined,
+            [texts[index] for index in positions],
+            scorer=Indel.normalized_similarity,
+            score_cutoff=cutoff,
+            limit=None,
+        )
+        for _text, ratio, at in scored:
+            offer(base + _RATIO_WEIGHT * ratio, positions[at])
     return [pool._keys[-negated] for _score, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]
 
 

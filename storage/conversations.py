@@ -30,18 +30,9 @@ from storage.schema import (
 _t = idea_threads.c
 _r = thread_repliers.c
 
-# `/idea show` reads these for every idea shown: built once (storage/statements.py).
+# Built once (storage/statements.py).
 _IDEAS: Any = bindparam("ids", expanding=True)
 _THREADS_OF = select(idea_threads).where(_t.idea_id.in_(_IDEAS)).order_by(_t.id)
-_REPLIES = (
-    select(_t.idea_id, func.sum(_t.replies)).where(_t.idea_id.in_(_IDEAS)).group_by(_t.idea_id)
-)
-_REPLIERS = (
-    select(_t.idea_id, func.count(func.distinct(_r.member_ref)))
-    .select_from(thread_repliers.join(idea_threads, _r.thread_id == _t.id))
-    .where(_t.idea_id.in_(_IDEAS))
-    .group_by(_t.idea_id)
-)
 
 
 def _thread(row: Any) -> IdeaThread:
@@ -149,16 +140,13 @@ class SqlConversations(SqlNotices):
         )
 
     async def activity(self, idea_ids: Collection[int]) -> dict[int, Activity]:
+        """The activity of those of these ideas that have a thread: straight to the driver
+        (storage/hot_commands.py), since `/idea show` asks for every idea it shows."""
         if not idea_ids:
             return {}
-        ids = {"ids": list(idea_ids)}
-        replies: dict[int, int] = dict((await self.conn.execute(_REPLIES, ids)).tuples().all())
-        people: dict[int, int] = dict((await self.conn.execute(_REPLIERS, ids)).tuples().all())
-        return {
-            i: Activity(int(replies.get(i) or 0), int(people.get(i) or 0))
-            for i in idea_ids
-            if i in replies or i in people
-        }
+        db = CommandSql(await hot(self.conn))
+        rows = await db.fetch("activity", db.ids(list(idea_ids)))
+        return {int(i): Activity(int(n or 0), int(people or 0)) for i, n, people in rows}
 
     async def most_discussed(self, challenge_id: int, limit: int) -> list[tuple[int, Activity]]:
         rows = await self.conn.execute(

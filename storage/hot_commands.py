@@ -46,6 +46,12 @@ _NEW_THREAD = (
     "opened_at, replies) "
 )
 _THREAD_KNOWN = "ON CONFLICT (community_id, channel_id, thread_id) DO NOTHING"
+#: each idea's replies over its threads, and how many people took part (`/idea show`)
+_ACTIVITY = (
+    "SELECT t.idea_id, sum(t.replies), (SELECT count(DISTINCT r.member_ref) "
+    "FROM thread_repliers r JOIN idea_threads u ON u.id = r.thread_id "
+    "WHERE u.idea_id = t.idea_id) FROM idea_threads t WHERE t.idea_id {} GROUP BY t.idea_id"
+)
 #: the first community of the organisation a community is in (every command asks)
 _HOME_OF = (
     "SELECT c.id, c.platform, c.external_id, c.name, c.audit_key, c.locale FROM communities c "
@@ -119,6 +125,7 @@ SQLITE: dict[str, str] = {
     "add_request_key": f"{_REQUEST_KEY}VALUES (?, ?) {_KEY_TAKEN}",
     "add_thread": f"{_NEW_THREAD}VALUES (?, ?, ?, ?, ?, ?, 0) {_THREAD_KNOWN}",
     "home_of": _HOME_OF.format("?"),
+    "activity": _ACTIVITY.format(f"IN {_IN}"),
 }
 
 POSTGRES: dict[str, str] = {
@@ -191,6 +198,7 @@ POSTGRES: dict[str, str] = {
     "add_request_key": f"{_REQUEST_KEY}VALUES ($1, $2) {_KEY_TAKEN}",
     "add_thread": f"{_NEW_THREAD}VALUES ($1, $2, $3, $4, $5, $6, 0) {_THREAD_KNOWN}",
     "home_of": _HOME_OF.format("$1"),
+    "activity": _ACTIVITY.format("= ANY($1::bigint[])"),
 }
 
 

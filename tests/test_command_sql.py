@@ -10,14 +10,22 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.messages import CommunityRef
+from bot.conversations import Activity
+from bot.messages import CommunityRef, ThreadRef
 from bot.model import PUBLIC_STATUSES, IdeaStatus, Phase
 from bot.ports import PointsDelta, PointWeights, VoteRow
 from bot.text import Candidates, similar_items, similarity
 from storage import idea_texts
 from storage import statements as sql
 from storage.database import SqlDatabase, create_engine
-from storage.schema import challenges, ideas, scheduled_posts, votes
+from storage.schema import (
+    challenges,
+    idea_threads,
+    ideas,
+    scheduled_posts,
+    thread_repliers,
+    votes,
+)
 from storage.store import SqlStore
 from tests.test_storage import NOW, add_members, challenge_settings, new_idea, seed
 
@@ -359,3 +367,30 @@ def test_kept_texts_stay_in_submission_order_whatever_order_they_arrive_in() -> 
     assert similar_items("mint chip", kept, 0.5, 3) == [1, 2, 4]
     texts.merge(4, [(3, at[2], 3, "declined", "oat")])  # moved out of the statuses
     assert [n for n, _ in texts.texts(public)] == [1, 2, 4]
+
+
+async def test_the_activity_of_ideas_is_summed_over_their_threads(database: SqlDatabase) -> None:
+    """Replies summed over an idea's threads, the people who took part counted once over
+    them all; an idea without a thread has no activity (`/idea show` then shows none)."""
+    async with database.transaction() as store:
+        community, alice, challenge_id = await seed(store)
+        talked, quiet, threadless = [
+            await new_idea(store, community.id, challenge_id, alice.id) for _ in range(3)
+        ]
+        talk = store.conversations
+        for idea, venue in ((talked, "C1"), (talked, "C2"), (quiet, "C1")):
+            await talk.add_thread(community.id, idea.id, ThreadRef(venue, f"T{idea.id}"), NOW)
+        threads = await talk.threads_of([talked.id, quiet.id])
+        first, second = threads[talked.id]
+        await talk.record_activity(first.id, NOW, replies=4, joined=["U1", "U2"])
+        await talk.record_activity(second.id, NOW, replies=3, joined=["U2", "U3"])
+    async with database.transaction() as store:
+        found = await store.conversations.activity([talked.id, quiet.id, threadless.id])
+        assert found == {talked.id: Activity(7, 3), quiet.id: Activity(0, 0)}
+        r = thread_repliers.c
+        core = select(func.count(func.distinct(r.member_ref))).select_from(
+            thread_repliers.join(idea_threads, r.thread_id == idea_threads.c.id)
+        )
+        [(people,)] = await _core_rows(store, core.where(idea_threads.c.idea_id == talked.id))
+        assert people == found[talked.id].repliers
+        assert await store.conversations.activity([]) == {}

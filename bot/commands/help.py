@@ -3,9 +3,11 @@ named, that command explained with an example. `/help`, and `/cocreate` alone, l
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
+from bot import i18n
 from bot.commands.context import Context
 from bot.commands.spec import CommandSpec, Option, OptionKind, registry
 from bot.errors import UserError
@@ -36,12 +38,9 @@ POINTER = ("help",)
 async def help_(ctx: Context, args: Mapping[str, Any]) -> Reply:
     if args.get("command", "").strip():
         return Reply(explain(find(args["command"]), ctx.is_moderator))
-    member = [s for s in registry.specs if not s.moderator and s.path != POINTER]
-    lines = [f"`{s.usage}`{_also(s)} — {_(s.description)}" for s in member]
-    fields = [(_("Commands"), "\n".join(lines))]
+    fields = [(_("Commands"), _listing(i18n.current(), False, len(registry.specs)))]
     if ctx.is_moderator:
-        mod = [f"`{s.usage}`{_also(s)} — {_(s.description)}" for s in registry.specs if s.moderator]
-        fields.append((_("Moderators"), "\n".join(mod)))
+        fields.append((_("Moderators"), _listing(i18n.current(), True, len(registry.specs))))
     fields.append((_("Ranking"), _(RANKING_RULE)))
     return Reply(
         Card(
@@ -174,6 +173,18 @@ def _option_line(option: Option) -> str:
         written=written,
         description=description,
         kind=option.kind.label,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _listing(locale: str, moderators: bool, commands: int) -> str:
+    """One line per command, the members' or the moderators', in the language in force
+    (`locale`, the cache's key); made once per language. `commands`: how many are
+    registered, so that commands a plugin registers later make the list again."""
+    return "\n".join(
+        f"`{s.usage}`{_also(s)} — {_(s.description)}"
+        for s in registry.specs
+        if s.moderator == moderators and s.path != POINTER
     )
 
 

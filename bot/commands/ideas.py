@@ -9,7 +9,6 @@ from typing import Any
 from bot import i18n, privacy
 from bot.commands.context import Context
 from bot.commands.spec import Option, OptionKind, registry
-from bot.conversations import Activity
 from bot.errors import UserError
 from bot.events import IdeaPublished, IdeaSubmitted
 from bot.finding import ROADMAP_STATUSES, SEARCH_MAX, IdeaQuery
@@ -471,8 +470,8 @@ async def show(ctx: Context, args: Mapping[str, Any]) -> Reply:
         status = (_("Status"), status_name(IdeaStatus.PUBLISHED))
         card = Card(card.title, card.body, (*card.fields, status), card.footer)
     # The conversation: what the platform counts, never what was said (and never a rank).
-    activity = (await ctx.store.conversations.activity([idea.id])).get(idea.id, Activity())
-    if (await ctx.store.conversations.threads_of([idea.id]))[idea.id]:
+    activity = (await ctx.store.conversations.activity([idea.id])).get(idea.id)
+    if activity is not None:  # it has a thread
         card = Card(
             card.title,
             card.body,
