@@ -73,6 +73,8 @@ log = logging.getLogger("cocreate")
 #: how long a community read for a command serves the next ones (its settings changed by
 #: another process are seen within this time)
 COMMUNITY_FRESH_S = 60.0
+#: how often the request keys past their keep are deleted (`Cocreate.first_time`)
+KEYS_FORGOTTEN_EVERY = timedelta(minutes=1)
 #: members whose choice of language is remembered for the adapters (then it starts over)
 CHOSEN_KEPT = 100_000
 
@@ -168,6 +170,8 @@ class Cocreate:
         #: communities as committed, by platform reference, and when they were read: their
         #: settings (the language) changed by another process are seen within a minute
         self._communities: dict[tuple[str, str], tuple[Community, float]] = {}
+        #: when this process last deleted the request keys past their keep
+        self._keys_forgotten_at: datetime | None = None
         # Notices are written with the changes they tell of; once those have committed,
         # the worker sends them in the background (bot/notices.py).
         self.notices = NoticeDelivery(
@@ -686,9 +690,18 @@ class Cocreate:
 
     async def first_time(self, *keys: str, keep: timedelta = timedelta(minutes=10)) -> str | None:
         """Record the keys of a request (a signed Slack command, say). Returns the first key
-        seen before, in this process or another, within `keep` (a replay), or None."""
+        seen before, in this process or another, within `keep` (a replay), or None. Keys
+        older than `keep` are forgotten once every `KEYS_FORGOTTEN_EVERY` (not with every
+        request): one may be taken for a replay that long after its `keep`, when no
+        request can bring it back anyway (Slack's signatures last 5 minutes)."""
+        now = self.clock.now()
+        forget = self._keys_forgotten_at is None or (
+            now - self._keys_forgotten_at >= KEYS_FORGOTTEN_EVERY
+        )
         async with self.db.transaction() as store:
-            seen = await store.seen_before(keys, self.clock.now(), keep)
+            seen = await store.seen_before(keys, now, now - keep if forget else None)
+        if forget:
+            self._keys_forgotten_at = now
         return seen[0] if seen else None
 
     async def reconcile_targets(self, platform: str, closed_within: timedelta) -> list[IdeaPostRef]:

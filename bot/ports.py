@@ -442,8 +442,11 @@ class Store(ApiTokenStore, Protocol):
         database decide their votes one at a time; returns what each is merged into."""
         ...
 
-    async def seen_before(self, keys: Sequence[str], now: datetime, keep: timedelta) -> list[str]:
-        """Record a request's keys; those that were recorded within `keep` already."""
+    async def seen_before(
+        self, keys: Sequence[str], now: datetime, forget_before: datetime | None
+    ) -> list[str]:
+        """Record a request's keys; those that were recorded already. `forget_before`:
+        first forget the keys recorded before that time."""
         ...
 
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None: ...

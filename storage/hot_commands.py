@@ -122,7 +122,10 @@ SQLITE: dict[str, str] = {
     "post_progress": "UPDATE scheduled_posts SET message_ids = ? WHERE id = ?",
     "post_sent": f"{_SENT} message_ids = ?, sent_at = ? WHERE id = ?",
     "forget_request_keys": "DELETE FROM request_keys WHERE seen_at < ?",
-    "add_request_key": f"{_REQUEST_KEY}VALUES (?, ?) {_KEY_TAKEN}",
+    # WHERE true: SQLite reads ON CONFLICT after a bare SELECT as a join's constraint
+    "add_request_keys": (
+        f"{_REQUEST_KEY}SELECT value, ?2 FROM json_each(?1) WHERE true {_KEY_TAKEN}"
+    ),
     "add_thread": f"{_NEW_THREAD}VALUES (?, ?, ?, ?, ?, ?, 0) {_THREAD_KNOWN}",
     "home_of": _HOME_OF.format("?"),
     "activity": _ACTIVITY.format(f"IN {_IN}"),
@@ -195,7 +198,7 @@ POSTGRES: dict[str, str] = {
     "post_progress": "UPDATE scheduled_posts SET message_ids = $1 WHERE id = $2",
     "post_sent": f"{_SENT} message_ids = $1, sent_at = $2 WHERE id = $3",
     "forget_request_keys": "DELETE FROM request_keys WHERE seen_at < $1",
-    "add_request_key": f"{_REQUEST_KEY}VALUES ($1, $2) {_KEY_TAKEN}",
+    "add_request_keys": f"{_REQUEST_KEY}SELECT k, $2 FROM unnest($1::varchar[]) AS k {_KEY_TAKEN}",
     "add_thread": f"{_NEW_THREAD}VALUES ($1, $2, $3, $4, $5, $6, 0) {_THREAD_KNOWN}",
     "home_of": _HOME_OF.format("$1"),
     "activity": _ACTIVITY.format("= ANY($1::bigint[])"),

@@ -1217,12 +1217,17 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                 out[int(r[0])] = r[1]
         return out
 
-    async def seen_before(self, keys: Sequence[str], now: datetime, keep: timedelta) -> list[str]:
-        """Record a request's keys; those that were recorded already (within `keep`)."""
+    async def seen_before(
+        self, keys: Sequence[str], now: datetime, forget_before: datetime | None
+    ) -> list[str]:
+        """Record a request's keys; those that were recorded already. `forget_before`:
+        first forget the keys recorded before that time. One statement records them all."""
         db = await self._commands()
-        await db.fetch("forget_request_keys", db.time(now - keep))
-        at = db.time(now)
-        return [key for key in keys if not await db.fetch("add_request_key", key[:128], at)]
+        if forget_before is not None:
+            await db.fetch("forget_request_keys", db.time(forget_before))
+        wanted = [key[:128] for key in keys]
+        added = {key for (key,) in await db.fetch("add_request_keys", db.ids(wanted), db.time(now))}
+        return [key for key in wanted if key not in added]
 
     async def append_reaction_log(self, community_id: int, entries: Sequence[LogEntry]) -> None:
         if not entries:

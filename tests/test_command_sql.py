@@ -199,15 +199,18 @@ async def test_the_leaderboard_of_a_member_is_the_leaderboard(database: SqlDatab
                 assert ranked == len(full)
 
 
-async def test_request_keys_are_seen_once_within_their_keep(database: SqlDatabase) -> None:
-    keep = timedelta(minutes=10)
+async def test_request_keys_are_seen_once_until_forgotten(database: SqlDatabase) -> None:
     async with database.transaction() as store:
-        assert await store.seen_before(["a", "b"], NOW, keep) == []
+        assert await store.seen_before(["a", "b"], NOW, None) == []
     async with database.transaction() as store:
-        assert await store.seen_before(["b", "c"], NOW + timedelta(minutes=1), keep) == ["b"]
+        assert await store.seen_before(["b", "c"], NOW + timedelta(minutes=1), None) == ["b"]
     async with database.transaction() as store:
         later = NOW + timedelta(minutes=11)
-        assert await store.seen_before(["a", "c"], later, keep) == ["c"]
+        assert await store.seen_before(["a", "c"], later, None) == ["a", "c"]
+    async with database.transaction() as store:
+        # "a" was recorded at NOW: forgotten; "c" at NOW + 1 minute: kept
+        forget_before = NOW + timedelta(seconds=30)
+        assert await store.seen_before(["c", "a"], later, forget_before) == ["c"]
 
 
 async def test_a_command_post_is_claimed_once(database: SqlDatabase) -> None:

@@ -317,3 +317,26 @@ async def test_an_idea_post_that_fails_is_saved_told_truthfully_and_posted_later
     assert (await h.react(1, "ben")).effect == "vote added"  # the post is known: votes count
     await h.app.agenda.run_due()
     assert len(h.publisher.of_kind(PostKind.IDEA)) == 1  # sent once
+
+
+async def test_a_request_is_a_replay_within_its_keep_and_its_keys_are_forgotten_after(
+    h: Harness,
+) -> None:
+    """Keys are recorded with each request, and those past their keep deleted at most once
+    a minute: a key comes back as new once its keep and that minute have passed."""
+    keep = timedelta(minutes=10)
+    assert await h.app.first_time("slack:trigger:a", keep=keep) is None
+    h.clock.advance(timedelta(minutes=5))
+    assert await h.app.first_time("slack:trigger:b", "slack:trigger:a", keep=keep) == (
+        "slack:trigger:a"
+    )
+    h.clock.advance(timedelta(minutes=5, seconds=30))  # "a" is past its keep
+    assert await h.app.first_time("slack:trigger:c", keep=keep) is None  # "a" forgotten
+    assert await h.app.first_time("slack:trigger:a", keep=keep) is None
+    h.clock.advance(timedelta(minutes=4, seconds=20))  # "b" is close to the end of its keep
+    assert await h.app.first_time("slack:trigger:d", keep=keep) is None  # keys forgotten
+    # "b" is past its keep 30 s later, but keys were forgotten less than a minute ago
+    h.clock.advance(timedelta(seconds=30))
+    assert await h.app.first_time("slack:trigger:b", keep=keep) == "slack:trigger:b"
+    h.clock.advance(timedelta(minutes=1))
+    assert await h.app.first_time("slack:trigger:b", keep=keep) is None
