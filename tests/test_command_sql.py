@@ -265,7 +265,7 @@ def test_similar_items_are_the_best_scores_in_candidate_order() -> None:
     queries = [candidates[5][1], "salted caramels", "🙂", "mint oat", "fig rose idea chai"]
     queries += ["lemon basil", "maple cocoa chia", "the of"]
     for query in queries:
-        for threshold in (0.3, 0.5, 0.8):
+        for threshold in (0.3, 0.5, 0.8, 1.0):
             for limit in (1, 3, 10):
                 scored = [(similarity(query, text), -n, n) for n, text in candidates]
                 best = sorted((s for s in scored if s[0] >= threshold), reverse=True)[:limit]
