@@ -436,9 +436,6 @@ class Candidates(Generic[K]):
         self._keys: list[K] = []
         self._texts: list[str] = []
         self._prepared: list[_Prepared] = []
-        #: each one's words sorted and joined, and how many different words it has
-        self._joined: list[str] = []
-        self._sizes: list[int] = []
         #: word -> the positions of the candidates that have it
         self._by_word: dict[str, list[int]] = {}
         #: the positions of the candidates without usable words (scored by `_fallback_score`)
@@ -452,8 +449,6 @@ class Candidates(Generic[K]):
         self._keys.append(key)
         self._texts.append(text)
         self._prepared.append(prepared)
-        self._joined.append(prepared.joined)
-        self._sizes.append(len(prepared.words))
         for word in prepared.words:
             self._by_word.setdefault(word, []).append(position)
         if not prepared.words:
@@ -475,7 +470,7 @@ class Candidates(Generic[K]):
         shared = Counter(chain.from_iterable(self._by_word.get(word, ()) for word in words))
         if threshold >= _RATIO_WEIGHT:
             return shared.items()
-        return ((at, shared[at]) for at, size in enumerate(self._sizes) if size)
+        return ((at, shared[at]) for at, text in enumerate(self._prepared) if text.words)
 
 
 def similar_items(
@@ -522,9 +517,8 @@ def similar_items(
     # as many of them shared, have the same one.
     by_part: dict[tuple[int, int], list[int]] = defaultdict(list)
     if size:
-        sizes = pool._sizes
         for index, shared in pool.sharing(words, threshold):
-            by_part[shared, sizes[index]].append(index)
+            by_part[shared, len(prepared[index].words)].append(index)
     parts = sorted(
         (
             # The Jaccard index, its union counted from the sizes (`_jaccard`, inlined).
@@ -536,7 +530,6 @@ def similar_items(
         key=lambda part: part[0],
         reverse=True,
     )
-    texts = pool._joined
     for base, same_words, positions in parts:
         floor = max(threshold, best[0][0]) if len(best) == limit else threshold
         needed = (floor - base) / _RATIO_WEIGHT
@@ -545,7 +538,7 @@ def similar_items(
         cutoff = needed - _CUTOFF_SLACK if needed > _CUTOFF_SLACK else 0.0
         scored = process.extract(
             joined,
-            [texts[index] for index in positions],
+            [prepared[index].joined for index in positions],
             scorer=Indel.normalized_similarity,
             score_cutoff=cutoff,
             limit=None,
