@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot import i18n, loop, notices, outbox, reminders, rounds
+from bot.badge_news import Herald
 from bot.conversations import split_target, thread_name
 from bot.counting import Counting
 from bot.cron import fire_times
@@ -60,6 +61,7 @@ from bot.render import when
 from bot.report import brand_report
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
+from bot.tasks import backoff_seconds
 from bot.venues import Venue, venue
 from bot.webhooks import events as webhook_events
 from bot.webhooks import results as webhook_results
@@ -141,6 +143,7 @@ class Agenda:
         reconcile: Callable[[int, datetime], Awaitable[None]],
         awarded: Callable[[list[Award]], Awaitable[None]],
         metrics: Metrics | None = None,
+        herald: Herald | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics or Metrics()
@@ -153,6 +156,8 @@ class Agenda:
         self.publishers = publishers
         self.reconcile = reconcile
         self.awarded = awarded
+        #: tells platforms of badges that could not be told when they were awarded
+        self.herald = herald
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.on_change: Callable[[], None] | None = None
         #: notices were written (final places): the notice worker sends them
@@ -218,6 +223,8 @@ class Agenda:
             if community_id is not None:
                 return sent
             sent += await self._retry(now) + await self._loop(now)
+            if self.herald is not None:
+                await self.herald.tell_due()
             await self._run_daily(now)
             return sent
 
@@ -267,6 +274,8 @@ class Agenda:
                     times.append(p.next_attempt_at)
                 elif p.state == "claimed":
                     times.append(now if _lapsed(p, now) else p.claimed_at + CLAIM_LEASE)
+            news = await store.badge_news.next_due() if self.herald is not None else None
+            times += [max(news, now)] if news is not None else []
         slot = self._loop_slot(now + timedelta(microseconds=1), now + timedelta(days=370))
         times += [slot[1]] if slot is not None else []
         if await self._anything_due(now):
@@ -670,9 +679,8 @@ class Agenda:
         now = self.clock.now()
         gave_up = now - item.due_at > timedelta(hours=self.settings.give_up_hours)
         delay = timedelta(
-            seconds=min(
-                self.settings.retry_base_seconds * 2 ** min(attempts - 1, 30),
-                self.settings.retry_max_seconds,
+            seconds=backoff_seconds(
+                attempts, self.settings.retry_base_seconds, self.settings.retry_max_seconds
             )
         )
         why = f"{type(err).__name__}: {err}"[:500]

@@ -13,6 +13,7 @@ from typing import Any
 from bot import i18n, logs
 from bot.agenda import Agenda
 from bot.alerts import Watch
+from bot.badge_news import Herald
 from bot.commands import registry
 from bot.commands.args import bind
 from bot.commands.context import Context
@@ -24,7 +25,6 @@ from bot.errors import (
     StorageUnavailable,
     UserError,
     internal_error,
-    log_failure,
 )
 from bot.events import (
     BadgesAwarded,
@@ -141,6 +141,7 @@ class Cocreate:
             buffer=settings.storage.outage_buffer,
             metrics=self.metrics,
         )
+        self.herald = Herald(db, settings.scheduler, clock, self.publishers, self.metrics)
         self.agenda = Agenda(
             db,
             settings,
@@ -151,6 +152,7 @@ class Cocreate:
             self.reconcile_challenge,
             self._awarded,
             self.metrics,
+            herald=self.herald,
         )
         self.watch = Watch(db, settings.alerts, clock, self.agenda)
         self.agenda.every_day("deleting the data of communities that left", self.purge_left)
@@ -828,28 +830,7 @@ class Cocreate:
     async def _awarded(self, awards: list[Award]) -> None:
         """Tell each badge's platform, in the background: a role grant must not hold up
         a command or the reaction writer. A badge earned with an anonymous idea is not
-        told: a role appearing would name the author (the member sees it in /badges)."""
-        public = [a for a in awards if not a.private]
-        if public:
-            self.background.spawn(self._announce(public), "badge announcements", queued=False)
-
-    async def _announce(self, awards: list[Award]) -> None:
-        try:
-            known = {c.id: c for c, _read_at in self._communities.values()}
-            async with self.db.transaction() as store:
-                members = await store.members_by_ids({a.member_id for a in awards})
-                communities = {
-                    cid: known.get(cid) or await store.community_by_id(cid)
-                    for cid in {a.community_id for a in awards}
-                }
-            for award in awards:
-                community = communities[award.community_id]
-                publisher = self.publishers.get(community.platform)
-                if publisher is not None:
-                    ref = community.ref
-                    member = members[award.member_id]
-                    # a direct message to them: in their language
-                    with i18n.speaking(member.reads(community)):
-                        await publisher.badge_awarded(ref, member.external_id, award.kind)
-        except Exception:
-            log_failure(log, "announcing %d badges failed", len(awards))
+        told: a role appearing would name the author (the member sees it in /badges).
+        What fails is told later (bot/badge_news.py)."""
+        if any(not a.private for a in awards):
+            self.background.spawn(self.herald.tell(awards), "badge news", queued=False)

@@ -67,6 +67,12 @@ class Metrics:
             ["kind", "state"],
             registry=r,
         )
+        self.badge_news = Counter(
+            "cocreate_badge_news",
+            "Badges their platform was told of (a role, a message), tried again, or given up.",
+            ["outcome"],
+            registry=r,
+        )
         self.api_calls = Counter(
             "cocreate_platform_api_calls",
             "Calls to a platform's API, by method and status.",

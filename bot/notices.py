@@ -32,7 +32,7 @@ from bot.model import Challenge, Community, Idea, IdeaStatus, Standing
 from bot.ports import Clock, Database, Publisher, Store
 from bot.render import status_name
 from bot.settings import NoticesSettings
-from bot.tasks import Background, WorkSignal
+from bot.tasks import Background, WorkSignal, backoff_seconds
 from bot.text import display_inline
 from bot.venues import venue
 
@@ -422,9 +422,8 @@ class NoticeDelivery:
                 log.warning("gave up notice %s after %d tries: %s", notice.id, attempts, error)
             else:
                 state, via = PENDING, ""
-                delay = min(
-                    self.settings.retry_base_seconds * 2 ** min(attempts - 1, 30),
-                    self.settings.retry_max_seconds,
+                delay = backoff_seconds(
+                    attempts, self.settings.retry_base_seconds, self.settings.retry_max_seconds
                 )
                 next_at = now + timedelta(seconds=delay)
                 log.info("notice %s failed (try %d), again in %.0f s: %s",

@@ -43,6 +43,7 @@ from bot.webhooks.ports import WebhookStore
 if TYPE_CHECKING:
     from bot.accounts import AccountStore
     from bot.agenda import Agenda
+    from bot.badge_news import BadgeNewsStore
     from bot.finding import IdeaFinder
     from bot.loop import LoopStore
     from bot.member_data import MemberDataStore
@@ -316,6 +317,11 @@ class Store(ApiTokenStore, Protocol):
         """Ideas' threads, their activity, follows and notices, in this transaction."""
         ...
 
+    @property
+    def badge_news(self) -> BadgeNewsStore:
+        """The badges whose platform is still to be told, in this transaction."""
+        ...
+
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...
     async def find_community(self, ref: CommunityRef) -> Community | None: ...
     async def community_by_id(self, community_id: int) -> Community: ...
@@ -537,7 +543,14 @@ class Store(ApiTokenStore, Protocol):
         now: datetime,
         challenge_id: int | None = None,
         idea_id: int | None = None,
-    ) -> bool: ...
+        *,
+        announce: bool = False,
+    ) -> int | None:
+        """Award a badge once per key: its id, or None when it was already awarded. With
+        `announce`, its news is written too, for its platform to be told
+        (`bot.badge_news`)."""
+        ...
+
     async def badges(
         self, community_id: int, member_id: int | None = None, challenge_id: int | None = None
     ) -> list[Badge]: ...

@@ -7,7 +7,7 @@ private: the member and moderators see them, others don't."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.model import PODIUM, BadgeKind, Challenge, Idea, Standing
@@ -24,7 +24,10 @@ class Award:
     community_id: int
     member_id: int
     kind: BadgeKind
-    #: earned with an anonymous idea: a public sign of it (a role) would name the author
+    #: its row in the badges' table
+    badge_id: int
+    #: earned with an anonymous idea: a public sign of it (a role) would name the author,
+    #: so its platform is not told (`bot.badge_news`)
     private: bool = False
 
 
@@ -43,15 +46,21 @@ class Rewards:
         now: datetime,
         challenge_id: int | None = None,
         idea_id: int | None = None,
-    ) -> bool:
-        """Award a badge once per key and, in the same transaction, write its badge.awarded
-        event for the community's webhooks. False when it was awarded already."""
-        if not await store.award(community_id, member_id, kind, key, now, challenge_id, idea_id):
-            return False
+        *,
+        private: bool = False,
+    ) -> Award | None:
+        """Award a badge once per key and, in the same transaction, write its news for its
+        platform (unless `private`) and its badge.awarded event for the community's
+        webhooks. None when it was awarded already."""
+        badge_id = await store.award(
+            community_id, member_id, kind, key, now, challenge_id, idea_id, announce=not private
+        )
+        if badge_id is None:
+            return None
         await webhook_events.badge_awarded(
             store, community_id, member_id, kind, key, now, challenge_id, idea_id
         )
-        return True
+        return Award(community_id, member_id, kind, badge_id, private)
 
     @property
     def weights(self) -> PointWeights:
@@ -66,8 +75,12 @@ class Rewards:
         """Points for the author, and 💡 Spark for their first published idea here."""
         published = PointsDelta(idea.author_id, week_of(now), 1, private=idea.anonymous)
         await store.add_points(idea.community_id, [published])
-        regular = await self.regulars(
-            store, idea.community_id, {idea.author_id: idea.challenge_id}, now
+        awards = await self.regulars(
+            store,
+            idea.community_id,
+            {idea.author_id: idea.challenge_id},
+            now,
+            private=idea.anonymous,
         )
         spark = await self._award(
             store,
@@ -78,19 +91,24 @@ class Rewards:
             now,
             idea.challenge_id,
             idea.id,
+            private=idea.anonymous,
         )
-        awards = regular + (
-            [Award(idea.community_id, idea.author_id, BadgeKind.SPARK)] if spark else []
-        )
-        return [replace(a, private=idea.anonymous) for a in awards]
+        return awards + ([spark] if spark else [])
 
     async def regulars(
-        self, store: Store, community_id: int, challenge_of: Mapping[int, int], now: datetime
+        self,
+        store: Store,
+        community_id: int,
+        challenge_of: Mapping[int, int],
+        now: datetime,
+        *,
+        private: bool = False,
     ) -> list[Award]:
         """📅 Regular for taking part (an idea or a vote) in consecutive weeks up to now.
 
         `challenge_of` maps each member who just took part to the challenge they took part
-        in: the badge is stored with it, so that challenge's posts show it."""
+        in: the badge is stored with it, so that challenge's posts show it. `private`: they
+        took part with an anonymous idea."""
         streak = self.badges.regular_weeks
         this_week = datetime.fromisoformat(week_of(now)).date()
         weeks = {(this_week - timedelta(weeks=n)).isoformat() for n in range(streak)}
@@ -100,7 +118,9 @@ class Rewards:
         have = await store.awarded_keys(community_id, keys.values())
         awards = []
         for member_id in sorted(streaks):
-            if keys[member_id] not in have and await self._award(
+            if keys[member_id] in have:
+                continue
+            award = await self._award(
                 store,
                 community_id,
                 member_id,
@@ -108,8 +128,9 @@ class Rewards:
                 keys[member_id],
                 now,
                 challenge_of[member_id],
-            ):
-                awards.append(Award(community_id, member_id, BadgeKind.REGULAR))
+                private=private,
+            )
+            awards += [award] if award else []
         return awards
 
     async def idea_unpublished(self, store: Store, idea: Idea) -> None:
@@ -141,21 +162,9 @@ class Rewards:
         known = known or {}
         ideas = {h: known[h] for h in crossed if h in known}
         ideas.update(await store.ideas_by_ids([h for h in crossed if h not in known]))
-        awards: list[Award] = []
-        for idea in ideas.values():
-            if await self._award(
-                store,
-                community_id,
-                idea.author_id,
-                BadgeKind.CROWD_FAVOURITE,
-                f"crowd:{idea.id}",
-                now,
-                idea.challenge_id,
-                idea.id,
-            ):
-                awards.append(
-                    Award(community_id, idea.author_id, BadgeKind.CROWD_FAVOURITE, idea.anonymous)
-                )
+        awards = [
+            a for i in ideas.values() if (a := await self._crowd(store, community_id, i, now))
+        ]
         awards += await self.regulars(
             store, community_id, {v.member_id: v.challenge_id for v in added}, now
         )
@@ -169,7 +178,7 @@ class Rewards:
             tally = await store.vote_counts_by_member(challenge_id, voters)
             for member_id, n in tally.items():
                 reached = n >= self.badges.voice_votes > n - new_votes[(challenge_id, member_id)]
-                if reached and await self._award(
+                voice = reached and await self._award(
                     store,
                     community_id,
                     member_id,
@@ -177,9 +186,25 @@ class Rewards:
                     f"voice:{challenge_id}:{member_id}",
                     now,
                     challenge_id,
-                ):
-                    awards.append(Award(community_id, member_id, BadgeKind.VOICE))
+                )
+                awards += [voice] if voice else []
         return awards
+
+    async def _crowd(
+        self, store: Store, community_id: int, idea: Idea, now: datetime
+    ) -> Award | None:
+        """🔥 for an idea (once)."""
+        return await self._award(
+            store,
+            community_id,
+            idea.author_id,
+            BadgeKind.CROWD_FAVOURITE,
+            f"crowd:{idea.id}",
+            now,
+            idea.challenge_id,
+            idea.id,
+            private=idea.anonymous,
+        )
 
     async def podium(
         self, store: Store, challenge: Challenge, placed: Sequence[Standing], now: datetime
@@ -192,14 +217,23 @@ class Rewards:
                 continue
             idea, kind, bonus = s.idea, PODIUM[s.place - 1], self.points.podium[s.place - 1]
             key = f"podium:{challenge.id}:{s.place}"
-            if await self._award(
-                store, challenge.community_id, idea.author_id, kind, key, now, challenge.id, idea.id
-            ):
+            award = await self._award(
+                store,
+                challenge.community_id,
+                idea.author_id,
+                kind,
+                key,
+                now,
+                challenge.id,
+                idea.id,
+                private=idea.anonymous,
+            )
+            if award:
                 points = PointsDelta(
                     idea.author_id, week_of(now), bonus=bonus, private=idea.anonymous
                 )
                 await store.add_points(challenge.community_id, [points])
-                awards.append(Award(challenge.community_id, idea.author_id, kind, idea.anonymous))
+                awards.append(award)
         return awards
 
     async def crowd_favourites(
@@ -207,31 +241,17 @@ class Rewards:
     ) -> list[Award]:
         """🔥 for the ideas of a sealed challenge that reached the threshold: at its close,
         since earlier it would have told their tallies."""
-        awards: list[Award] = []
-        for s in ranked:
-            if s.votes >= self.badges.crowd_favourite_votes and await self._award(
-                store,
-                challenge.community_id,
-                s.idea.author_id,
-                BadgeKind.CROWD_FAVOURITE,
-                f"crowd:{s.idea.id}",
-                now,
-                challenge.id,
-                s.idea.id,
-            ):
-                awards.append(
-                    Award(
-                        challenge.community_id,
-                        s.idea.author_id,
-                        BadgeKind.CROWD_FAVOURITE,
-                        s.idea.anonymous,
-                    )
-                )
-        return awards
+        crowd = self.badges.crowd_favourite_votes
+        return [
+            a
+            for s in ranked
+            if s.votes >= crowd
+            and (a := await self._crowd(store, challenge.community_id, s.idea, now))
+        ]
 
     async def shipped(self, store: Store, idea: Idea, now: datetime) -> list[Award]:
         """🚀 Shipped and its points, once, when an idea is marked implemented."""
-        if not await self._award(
+        award = await self._award(
             store,
             idea.community_id,
             idea.author_id,
@@ -240,10 +260,12 @@ class Rewards:
             now,
             idea.challenge_id,
             idea.id,
-        ):
+            private=idea.anonymous,
+        )
+        if award is None:
             return []
         bonus = PointsDelta(
             idea.author_id, week_of(now), bonus=self.points.shipped, private=idea.anonymous
         )
         await store.add_points(idea.community_id, [bonus])
-        return [Award(idea.community_id, idea.author_id, BadgeKind.SHIPPED, idea.anonymous)]
+        return [award]

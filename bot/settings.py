@@ -413,10 +413,15 @@ class SchedulerSettings(Section):
     )
     retry_base_seconds: float = Field(default=2, gt=0, description="First retry delay.")
     retry_max_seconds: float = Field(
-        default=300, gt=0, description="Longest delay between two tries of a post."
+        default=300, gt=0, description="Longest delay between two tries of a post or badge news."
     )
     give_up_hours: float = Field(
-        default=72, gt=0, description="A post still unsent this long after it was due fails."
+        default=72,
+        gt=0,
+        description=(
+            "A post still unsent this long after it was due fails; so does telling a "
+            "badge's platform this long after the award."
+        ),
     )
     heartbeat_seconds: float = Field(
         default=60, gt=0, description="The agenda re-reads the tables at least this often."

@@ -82,3 +82,9 @@ class WorkSignal:
 
     def note(self) -> None:
         self.count += 1
+
+
+def backoff_seconds(attempts: int, base_s: float, max_s: float) -> float:
+    """How long to wait after `attempts` failed tries: doubling from `base_s`, up to
+    `max_s`."""
+    return float(min(base_s * 2 ** min(attempts - 1, 30), max_s))

@@ -152,6 +152,7 @@ SQLITE: dict[str, str] = {
         "awarded_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         'ON CONFLICT (community_id, "key") DO NOTHING RETURNING id'
     ),
+    "badge_news": "INSERT INTO badge_news (badge_id, next_attempt_at) VALUES (?, ?)",
     "add_members": (
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
         "first_seen_at, account_created_at, joined_at, blocked) "
@@ -300,6 +301,7 @@ POSTGRES: dict[str, str] = {
         "awarded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
         'ON CONFLICT (community_id, "key") DO NOTHING RETURNING id'
     ),
+    "badge_news": "INSERT INTO badge_news (badge_id, next_attempt_at) VALUES ($1, $2)",
     "add_members": (
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
         "first_seen_at, account_created_at, joined_at, blocked) "

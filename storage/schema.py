@@ -387,6 +387,21 @@ badges = Table(
     Index("ix_badges_member", "member_id"),
 )
 
+badge_news = Table(
+    "badge_news",
+    metadata,
+    # A badge whose platform is still to be told (a Discord role, a Slack message): written
+    # in the transaction that awards it, deleted once told. A badge earned with an anonymous
+    # idea has none: a role appearing would name the author.
+    Column("badge_id", Id, _fk("badges.id"), primary_key=True, autoincrement=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", When(), nullable=False),
+    Column("claimed_by", String(64)),
+    Column("claimed_until", When()),
+    Column("last_error", Text),
+    Index("ix_badge_news_due", "next_attempt_at"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

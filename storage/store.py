@@ -58,6 +58,7 @@ from storage import statements as sql
 from storage.accounts import SqlAccounts
 from storage.api_reads import ApiReadRepository
 from storage.api_tokens import ApiTokenRepository
+from storage.badge_news import SqlBadgeNews
 from storage.conversations import SqlConversations
 from storage.finding import SqlFinding
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
@@ -542,6 +543,11 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     def conversations(self) -> SqlConversations:
         """Ideas' threads, activity, follows and notices (storage/conversations.py)."""
         return SqlConversations(self.conn)
+
+    @property
+    def badge_news(self) -> SqlBadgeNews:
+        """The badges whose platform is still to be told (storage/badge_news.py)."""
+        return SqlBadgeNews(self.conn)
 
     @property
     def organisations(self) -> SqlOrganisations:
@@ -1664,8 +1670,9 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         now: datetime,
         challenge_id: int | None = None,
         idea_id: int | None = None,
-    ) -> bool:
-        """Award a badge once per key; False when it was already awarded."""
+        *,
+        announce: bool = False,
+    ) -> int | None:
         db = await self._driver()
         inserted = await db.fetch(
             "award",
@@ -1677,7 +1684,12 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
             idea_id,
             db.time(now),
         )
-        return bool(inserted)
+        if not inserted:
+            return None
+        badge_id = int(inserted[0][0])
+        if announce:
+            await db.execute("badge_news", badge_id, db.time(now))
+        return badge_id
 
     async def badges(
         self, community_id: int, member_id: int | None = None, challenge_id: int | None = None

@@ -52,6 +52,8 @@ class RecordingPublisher:
     fail_next: int = 0
     #: fail every publish to these channels
     fail_channels: set[str] = field(default_factory=set)
+    #: fail this many badge grants, then succeed (-1: every one)
+    fail_badges: int = 0
     #: (thread, card) of each post into a thread
     in_threads: list[tuple[ThreadRef, Card]] = field(default_factory=list)
     #: (member id, card, files) of each direct message
@@ -107,6 +109,9 @@ class RecordingPublisher:
     async def badge_awarded(
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:
+        if self.fail_badges:
+            self.fail_badges -= 1
+            raise ConnectionError("platform down")
         self.badges.append((member_external_id, badge))
 
     def of_kind(self, kind: PostKind) -> list[Post]:

@@ -461,7 +461,9 @@ async def test_award_is_idempotent_per_key(database: SqlDatabase) -> None:
         badges = await store.badges(community.id)
         alices = await store.badges(community.id, member_id=alice.id)
 
-    assert (first, again, same_key, other_key, elsewhere) == (True, False, False, True, True)
+    assert (again, same_key) == (None, None)
+    assert first is not None and other_key is not None and elsewhere is not None
+    assert len({first, other_key, elsewhere}) == 3
     assert [(b.member_id, b.kind) for b in badges] == [
         (alice.id, BadgeKind.SPARK),
         (bob.id, BadgeKind.VOICE),
@@ -469,6 +471,58 @@ async def test_award_is_idempotent_per_key(database: SqlDatabase) -> None:
     assert len(alices) == 1
     assert alices[0].challenge_id == challenge_id
     assert alices[0].awarded_at == NOW
+
+
+async def test_badge_news_is_written_with_its_badge_claimed_with_a_lease_and_kept_until_told(
+    database: SqlDatabase,
+) -> None:
+    async with database.transaction() as store:
+        community, alice, challenge_id = await seed(store)
+        [bob] = await add_members(store, community.id, "bob")
+        told = await store.award(
+            community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW, announce=True
+        )
+        quiet = await store.award(community.id, bob.id, BadgeKind.SPARK, "spark:bob", NOW)
+        failing = await store.award(
+            community.id, bob.id, BadgeKind.VOICE, "voice:bob", NOW, challenge_id, announce=True
+        )
+        # a replay of the award writes no second news
+        assert (
+            await store.award(
+                community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW, announce=True
+            )
+            is None
+        )
+    assert told is not None and quiet is not None and failing is not None
+    lease = NOW + timedelta(minutes=10)
+    async with database.transaction() as store:
+        assert await store.badge_news.next_due() == NOW
+        mine = await store.badge_news.claim(NOW, "me", lease, 10, [told])
+        rest = await store.badge_news.claim(NOW, "other", lease, 10)
+        again = await store.badge_news.claim(NOW, "other", lease, 10)
+    assert [(n.badge_id, n.member_id, n.kind, n.attempts) for n in mine] == [
+        (told, alice.id, BadgeKind.SPARK, 0)
+    ]
+    assert mine[0].awarded_at == NOW and mine[0].community_id == community.id
+    # the private badge has no news; claimed news is not claimed twice while its lease runs
+    assert [n.badge_id for n in rest] == [failing]
+    assert again == []
+    later = NOW + timedelta(minutes=1)
+    async with database.transaction() as store:
+        await store.badge_news.told([told])
+        await store.badge_news.retry(failing, 1, later, "HTTP 503")
+        assert await store.badge_news.next_due() == later
+        assert await store.badge_news.claim(NOW, "other", lease, 10) == []
+        [retried] = await store.badge_news.claim(later, "other", lease, 10)
+    assert (retried.badge_id, retried.attempts) == (failing, 1)
+    # a claim whose process died lapses with its lease
+    async with database.transaction() as store:
+        assert await store.badge_news.next_due() == lease
+        [lapsed] = await store.badge_news.claim(lease, "third", lease + timedelta(minutes=10), 10)
+        assert lapsed.badge_id == failing
+        # gone with its community's data
+        await store.member_data.purge_community(community.id)
+        assert await store.badge_news.next_due() is None
 
 
 # -- transactions ------------------------------------------------------------------------

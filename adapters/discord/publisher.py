@@ -17,7 +17,7 @@ import discord
 
 from adapters.discord import internals, render
 from adapters.discord.interactions import card_view, review_view
-from adapters.discord.resilience import RetryPolicy, describe, is_gone, retrying
+from adapters.discord.resilience import RetryPolicy, describe, is_gone, is_transient, retrying
 from adapters.discord.settings import DiscordSettings
 from bot.conversations import STATUS_TAGS, DirectMessageClosed, thread_name
 from bot.i18n import _
@@ -404,7 +404,8 @@ class DiscordPublisher:
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:
         """Grant the role configured for this badge; a missing permission is logged and told
-        to the moderators, never raised."""
+        to the moderators, never raised. A transient failure that outlasts the retries is
+        raised, for the grant to be tried again later."""
         role_ref = self.settings.badge_roles.get(badge.value, "").strip()
         if not role_ref:
             return
@@ -472,6 +473,8 @@ class DiscordPublisher:
                 ),
             )
         except Exception as err:
+            if is_transient(err):
+                raise  # the badge's news is told again later (bot/badge_news.py)
             log.warning(
                 "could not grant role %s for badge %s to %s: %s",
                 role_id,

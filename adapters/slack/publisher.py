@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import blocks
+from adapters.slack.api import SERVER_ERRORS
 from adapters.slack.config import Sleep
 from adapters.slack.emoji import reaction_emoji, reaction_name, same_emoji
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
@@ -52,6 +53,18 @@ GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_close
 
 def _error(err: SlackApiError) -> str:
     return str(err.response.get("error") or err.response.status_code)
+
+
+#: Slack's words for a fault on its side, which passes.
+TEMPORARY_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+def temporary(err: SlackApiError) -> bool:
+    """Whether asking again later may succeed: rate limits and Slack's own faults."""
+    status = err.response.status_code
+    return status == 429 or status in SERVER_ERRORS or err.response.get("error") in TEMPORARY_ERRORS
 
 
 class SlackPublisher:
@@ -211,7 +224,9 @@ class SlackPublisher:
     async def badge_awarded(
         self, community: CommunityRef, member_external_id: str, badge: BadgeKind
     ) -> None:
-        """A direct message (the app's Messages tab) to the member who earned it."""
+        """A direct message (the app's Messages tab) to the member who earned it. A fault on
+        Slack's side that outlasts the client's retries is raised, for it to be sent again
+        later; a refusal (the member is gone, say) is logged."""
         card = Card(
             _("🎖️ You earned {badge}", badge=_(badge.label)),
             # TRANSLATORS: /cocreate badges is a command: keep it as it is
@@ -221,6 +236,8 @@ class SlackPublisher:
             client = await self.workspaces.client(community.external_id)
             await client.chat_postMessage(channel=member_external_id, **blocks.message(card))
         except (SlackApiError, UnknownWorkspace) as err:
+            if isinstance(err, SlackApiError) and temporary(err):
+                raise  # the badge's news is told again later (bot/badge_news.py)
             why = _error(err) if isinstance(err, SlackApiError) else "unknown workspace"
             log.info("badge message to %s not sent: %s", member_external_id, why)
 

@@ -32,6 +32,7 @@ from bot.metrics import Metrics
 from bot.ports import Clock, Database, Publisher, Store
 from bot.render import when
 from bot.settings import WebhooksSettings
+from bot.tasks import backoff_seconds
 from bot.text import display_inline
 from bot.webhooks import addresses
 from bot.webhooks.ports import OUTBOX, Delivery, Endpoint
@@ -50,8 +51,9 @@ ANSWER_READ = 64 * 1024
 
 def backoff(settings: WebhooksSettings, attempts: int) -> timedelta:
     """The wait after the `attempts`-th failed try."""
-    seconds = settings.retry_base_seconds * 2 ** min(attempts - 1, 30)
-    return timedelta(seconds=min(seconds, settings.retry_max_seconds))
+    return timedelta(
+        seconds=backoff_seconds(attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+    )
 
 
 def disabled_reason(endpoint: Endpoint) -> str:

@@ -7,10 +7,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
 from adapters.discord.resilience import RetryPolicy
-from tests.discord.conftest import Bot, World, running_challenge, settings_for, vote_count
+from bot.messages import CommunityRef
+from bot.model import BadgeKind
+from bot.settings import Settings
+from tests.discord.conftest import (
+    FAST,
+    Bot,
+    World,
+    running_challenge,
+    settings_for,
+    vote_count,
+)
 from tests.discord.fake import Fault
 
 
@@ -102,18 +113,24 @@ async def test_reading_votes_back_survives_server_errors(
     assert await vote_count(restarted, world.guild, 1) == 3
 
 
-async def test_badge_roles_are_granted(
-    new_bot: Callable[..., Bot], world: World, tmp_path: Path
-) -> None:
-    fake = world.fake
-    sparks = fake.add_role(world.guild, "Sparks")
+def spark_role(world: World, tmp_path: Path) -> tuple[Settings, int]:
+    """Settings whose 💡 Spark badge grants a role of the guild, and that role's id."""
+    sparks = world.fake.add_role(world.guild, "Sparks")
     settings = settings_for(
-        fake,
+        world.fake,
         tmp_path,
         guild_ids=[world.guild.id],
         moderator_channel=str(world.mods),
         badge_roles={"spark": str(sparks)},
     )
+    return settings, sparks
+
+
+async def test_badge_roles_are_granted(
+    new_bot: Callable[..., Bot], world: World, tmp_path: Path
+) -> None:
+    fake = world.fake
+    settings, sparks = spark_role(world, tmp_path)
     bot = await new_bot(settings).start()
     await running_challenge(world, (world.ana, "Oat latte"))
     await bot.idle()
@@ -122,19 +139,33 @@ async def test_badge_roles_are_granted(
     assert len(grants) == 1
 
 
+async def test_a_badge_role_that_discord_keeps_failing_is_raised_for_a_later_try(
+    new_bot: Callable[..., Bot], world: World, tmp_path: Path
+) -> None:
+    """A 503 that outlasts the retries is raised (the core tells the badge again later:
+    tests/test_badge_news.py); a member who left (404) is not worth another try."""
+    fake = world.fake
+    settings, sparks = spark_role(world, tmp_path)
+    bot = await new_bot(settings).start()
+    publisher = bot.core.publishers["discord"]
+    guild = CommunityRef("discord", str(world.guild.id), "Guild")
+    path = rf"/members/{world.ana.id}/roles/{sparks}$"
+    fake.faults.append(Fault("PUT", path, status=503, count=FAST.attempts))
+    with pytest.raises(discord.HTTPException):
+        await publisher.badge_awarded(guild, str(world.ana.id), BadgeKind.SPARK)
+    assert not fake.role_grants
+    await publisher.badge_awarded(guild, str(world.ana.id), BadgeKind.SPARK)
+    assert (world.guild.id, world.ana.id, sparks) in fake.role_grants
+    fake.faults.append(Fault("PUT", rf"/members/{world.ben.id}/roles/", status=404))
+    await publisher.badge_awarded(guild, str(world.ben.id), BadgeKind.SPARK)  # not raised
+
+
 async def test_a_missing_permission_for_badge_roles_is_told_not_fatal(
     new_bot: Callable[..., Bot], world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = world.fake
     fake.forbid_role_grants = True
-    sparks = fake.add_role(world.guild, "Sparks")
-    settings = settings_for(
-        fake,
-        tmp_path,
-        guild_ids=[world.guild.id],
-        moderator_channel=str(world.mods),
-        badge_roles={"spark": str(sparks)},
-    )
+    settings, sparks = spark_role(world, tmp_path)
     bot = await new_bot(settings).start()
     caplog.set_level(logging.WARNING, logger="cocreate.discord")
     await running_challenge(world, (world.ana, "Oat latte"), (world.ben, "Chai"))

@@ -9,7 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from slack_sdk.errors import SlackApiError
 
+from bot.messages import CommunityRef
+from bot.model import BadgeKind
 from tests.slack import payloads
 from tests.slack.conftest import World, open_challenge, running_world, submit, text_of
 from tests.slack.fake_slack import FakeSlack, Fault
@@ -83,6 +86,32 @@ async def test_an_idea_whose_post_keeps_failing_is_saved_and_posted_when_slack_a
     assert world.fake.messages[post].reactions == {"+1": ["UBOT"]}
     await world.core.agenda.run_due()
     assert len(world.idea_posts()) == 1
+
+
+async def test_a_badge_message_slack_keeps_failing_is_raised_for_a_later_try(
+    world: World,
+) -> None:
+    """A fault on Slack's side that outlasts the retries is raised (the core tells the
+    badge again later: tests/test_badge_news.py); a refusal is not worth another try."""
+    publisher = world.core.publishers["slack"]
+    team = CommunityRef("slack", "T1", "Team")
+
+    def to_ana() -> int:
+        return sum(c.args["channel"] == "U_ANA" for c in world.fake.of("chat.postMessage"))
+
+    world.fake.fail("chat.postMessage", *[Fault(503)] * 10)
+    with pytest.raises(SlackApiError):
+        await publisher.badge_awarded(team, "U_ANA", BadgeKind.SPARK)
+    world.fake.faults.clear()
+    world.fake.fail("chat.postMessage", *[Fault(200, RATELIMITED)] * 10)
+    with pytest.raises(SlackApiError):
+        await publisher.badge_awarded(team, "U_ANA", BadgeKind.SPARK)
+    world.fake.faults.clear()
+    world.fake.fail("chat.postMessage", Fault(200, {"ok": False, "error": "user_not_found"}))
+    await publisher.badge_awarded(team, "U_ANA", BadgeKind.SPARK)  # not raised
+    before = to_ana()
+    await publisher.badge_awarded(team, "U_ANA", BadgeKind.SPARK)
+    assert to_ana() == before + 1
 
 
 async def test_a_deleted_message_is_handled(world: World, caplog: pytest.LogCaptureFixture) -> None:

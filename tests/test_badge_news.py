@@ -1,0 +1,152 @@
+"""Badge news (bot/badge_news.py): each badge's platform is told of it once it has
+committed, again later when that failed or its process died, never for an anonymous
+idea's badge, and given up on only past `scheduler.give_up_hours`, with an error."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from bot.badge_news import LEASE
+from bot.model import BadgeKind
+from tests.harness import Harness
+
+OPEN = "voting_close:14d"
+
+
+def told(h: Harness, outcome: str) -> float:
+    return h.app.metrics.badge_news.labels(outcome)._value.get()  # type: ignore[no-any-return]
+
+
+async def waiting(h: Harness) -> bool:
+    """Whether any badge's news waits to be told."""
+    async with h.app.db.transaction() as store:
+        return await store.badge_news.next_due() is not None
+
+
+async def test_a_badge_the_platform_could_not_take_is_told_when_its_retry_falls_due(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge(OPEN)
+    h.publisher.fail_badges = 1
+    await h.submit("ana", "Salted caramel")
+    await h.app.drain()
+    assert h.publisher.badges == []
+    assert (told(h, "told"), told(h, "retry")) == (0, 1)
+    # the agenda wakes for it, and tells it then (not before)
+    due = await h.app.agenda.next_due()
+    assert due is not None and h.clock.now() < due <= h.clock.now() + timedelta(seconds=2)
+    await h.app.agenda.run_due()
+    assert h.publisher.badges == []
+    h.clock.advance_to(due)
+    await h.app.agenda.run_due()
+    assert h.publisher.badges == [("ana", BadgeKind.SPARK)]
+    # told once: later runs tell nothing again
+    h.tick(60)
+    await h.app.agenda.run_due()
+    assert h.publisher.badges == [("ana", BadgeKind.SPARK)]
+    assert (told(h, "told"), told(h, "retry"), await waiting(h)) == (1, 1, False)
+
+
+async def test_news_its_process_never_told_is_told_by_the_next_agenda_run_of_another(
+    new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashed = new_harness()
+    await crashed.challenge(OPEN)
+
+    async def died_first(*_: object) -> None:  # the process dies once the award committed
+        return None
+
+    monkeypatch.setattr(crashed.app.herald, "tell", died_first)
+    await crashed.submit("ana", "Salted caramel")
+    await crashed.app.drain()
+    assert crashed.publisher.badges == []
+
+    other = new_harness()
+    other.clock.advance_to(crashed.clock.now())
+    assert await other.app.agenda.next_due() == other.clock.now()
+    await other.app.agenda.run_due()
+    assert other.publisher.badges == [("ana", BadgeKind.SPARK)]
+
+
+async def test_a_claim_of_a_process_that_died_while_telling_lapses_with_its_lease(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge(OPEN)
+    stuck = asyncio.Event()
+
+    async def hangs(*_: object) -> None:
+        stuck.set()
+        await asyncio.Event().wait()  # the process dies while the platform is asked
+
+    h.publisher.badge_awarded = hangs  # type: ignore[method-assign]
+    await h.submit("ana", "Salted caramel")
+    await stuck.wait()
+    for task in h.app.background._tasks:
+        task.cancel()
+    other = new_harness()
+    other.clock.advance_to(h.clock.now())
+    await other.app.agenda.run_due()
+    assert other.publisher.badges == []  # claimed by the process that died
+    due = await other.app.agenda.next_due()
+    assert due == h.clock.now() + LEASE
+    other.clock.advance_to(due)
+    await other.app.agenda.run_due()
+    assert other.publisher.badges == [("ana", BadgeKind.SPARK)]
+
+
+async def test_two_processes_sweeping_at_once_tell_each_badge_once(
+    new_harness: Callable[..., Harness],
+) -> None:
+    first, second = new_harness(), new_harness()
+    await first.challenge(OPEN)
+    first.publisher.fail_badges = 3
+    for who in ("ana", "ben", "cleo"):
+        await first.submit(who, f"Idea of {who}")
+    await first.app.drain()
+    assert first.publisher.badges == []
+    for h in (first, second):
+        h.clock.advance_to(first.clock.now() + timedelta(minutes=5))
+    await asyncio.gather(first.app.herald.tell_due(), second.app.herald.tell_due())
+    both = first.publisher.badges + second.publisher.badges
+    assert sorted(both) == [(w, BadgeKind.SPARK) for w in ("ana", "ben", "cleo")]
+
+
+async def test_an_anonymous_ideas_badge_is_never_told_even_by_the_sweep(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge(OPEN)
+    await h.ok('/idea submit title:"Secret" description:"Shh" anonymous:yes', "ana")
+    await h.app.drain()
+    h.tick(60 * 24)
+    await h.app.agenda.run_due()
+    assert h.publisher.badges == []
+    assert not await waiting(h)
+    assert "Spark" in (await h.ok("/badges", "ana")).card.body
+
+
+async def test_a_platform_that_never_takes_it_is_given_up_past_the_give_up_hours(
+    new_harness: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    h = new_harness()
+    await h.challenge(OPEN)
+    h.publisher.fail_badges = -1
+    await h.submit("ana", "Salted caramel")
+    await h.app.drain()
+    hours = h.settings.scheduler.give_up_hours
+    with caplog.at_level(logging.ERROR, logger="bot.badge_news"):
+        await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(hours=hours + 1))
+    assert h.publisher.badges == []
+    assert told(h, "given up") == 1
+    assert told(h, "retry") > 5  # backing off: tried again and again, not every second
+    assert told(h, "retry") < hours * 3600 / h.settings.scheduler.retry_max_seconds + 20
+    assert any("gave up telling of badge" in r.getMessage() for r in caplog.records)
+    assert not await waiting(h)
+    assert "Spark" in (await h.ok("/badges", "ana")).card.body
