@@ -2,14 +2,15 @@
 when the first try fails or the process dies before it.
 
 The transaction that awards a badge also writes its news (`Rewards`), unless the badge
-was earned with an anonymous idea: a role appearing would name the author. Once that
-transaction has committed, the process that awarded it claims the news with a lease and
-tells the platform at once. News whose telling failed is tried again with backoff, by the
-agenda's runs (`tell_due`), in whichever process gets to it first; so is news whose claim
-lapsed because its process died. A platform that cannot be told for `give_up_hours` after
-the award is given up on, with an error in the log: the badge stays, and `/badges` shows
-it. A crash between telling the platform and recording it tells it again once its lease
-runs out: at least once, never lost.
+was earned with an anonymous idea: a role appearing would name the author. The news is
+held for the process that awarded the badge for `LEASE`: once the transaction has
+committed, that process tells the platform at once. News whose telling failed is tried
+again with backoff, by the agenda's runs (`tell_due`), in whichever process claims it
+first; so is news whose process died before telling it, once its `LEASE` has run out. A
+platform that cannot be told for `give_up_hours` after the award is given up on, with an
+error in the log: the badge stays, and `/badges` shows it. A crash between telling the
+platform and recording it tells it again once the lease runs out: at least once, never
+lost.
 """
 
 from __future__ import annotations
@@ -21,20 +22,23 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot import i18n
 from bot.errors import log_failure
 from bot.metrics import Metrics
 from bot.model import BadgeKind
 from bot.ports import Clock, Database, Publisher
-from bot.rewards import Award
 from bot.settings import SchedulerSettings
 from bot.tasks import backoff_seconds
 
+if TYPE_CHECKING:
+    from bot.rewards import Award
+
 log = logging.getLogger(__name__)
 
-#: How long a claim outlives its process: a batch is told in far less.
+#: How long news is held for the process that awarded the badge or claimed the news, before
+#: any process may take it over: telling a batch takes far less.
 LEASE = timedelta(minutes=10)
 #: News claimed at a time.
 BATCH = 50
@@ -55,16 +59,8 @@ class BadgeNews:
 class BadgeNewsStore(Protocol):
     """Badge news, in the caller's transaction."""
 
-    async def claim(
-        self,
-        now: datetime,
-        by: str,
-        until: datetime,
-        limit: int,
-        badge_ids: Collection[int] | None = None,
-    ) -> list[BadgeNews]:
-        """Due news not claimed by a live process (of these badges only, when given),
-        claimed by `by` until `until`."""
+    async def claim(self, now: datetime, by: str, until: datetime, limit: int) -> list[BadgeNews]:
+        """Due news not held by a live process, claimed by `by` until `until`."""
         ...
 
     async def told(self, badge_ids: Collection[int]) -> None:
@@ -99,36 +95,42 @@ class Herald:
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     async def tell(self, awards: Sequence[Award]) -> None:
-        """Badges whose award has just committed (background work: failures are logged
-        and the news waits for `tell_due`)."""
-        ids = {a.badge_id for a in awards if not a.private}
-        if not ids:
+        """Badges this process awarded, whose transaction has just committed: their news
+        is held for it (background work: failures are logged, and the news waits for
+        `tell_due`)."""
+        now = self.clock.now()
+        fresh = [
+            BadgeNews(a.badge_id, a.community_id, a.member_id, a.kind, now, attempts=0)
+            for a in awards
+            if not a.private
+        ]
+        if not fresh:
             return
         try:
-            await self._tell_batch(ids)
+            await self._tell(fresh)
         except Exception:
-            log_failure(log, "telling the platforms of %d badges failed", len(ids))
+            log_failure(log, "telling the platforms of %d badges failed", len(fresh))
 
     async def tell_due(self) -> int:
-        """Tell what fell due; returns how many badges were told or given up on."""
+        """Claim and tell what fell due; returns how many badges were told or given up on."""
         done = 0
         while True:
-            claimed, finished = await self._tell_batch(None)
-            done += finished
-            if claimed < BATCH:
+            now = self.clock.now()
+            async with self.db.transaction() as store:
+                batch = await store.badge_news.claim(now, self.instance, now + LEASE, BATCH)
+            if batch:
+                done += await self._tell(batch)
+            if len(batch) < BATCH:
                 return done
 
     async def next_due(self) -> datetime | None:
         async with self.db.transaction() as store:
             return await store.badge_news.next_due()
 
-    async def _tell_batch(self, badge_ids: Collection[int] | None) -> tuple[int, int]:
-        """Claim and tell one batch; returns how many were claimed and how many finished."""
-        now = self.clock.now()
+    async def _tell(self, batch: Sequence[BadgeNews]) -> int:
+        """Tell news held for this process, and record how that went; returns how many
+        were told or given up on."""
         async with self.db.transaction() as store:
-            batch = await store.badge_news.claim(now, self.instance, now + LEASE, BATCH, badge_ids)
-            if not batch:
-                return 0, 0
             members = await store.members_by_ids({b.member_id for b in batch})
             communities = {
                 cid: await store.community_by_id(cid) for cid in {b.community_id for b in batch}
@@ -173,4 +175,4 @@ class Herald:
             await store.badge_news.told(finished)
             for news, attempts, at, why in retries:
                 await store.badge_news.retry(news.badge_id, attempts, at, why)
-        return len(batch), len(finished)
+        return len(finished)

@@ -544,11 +544,11 @@ class Store(ApiTokenStore, Protocol):
         challenge_id: int | None = None,
         idea_id: int | None = None,
         *,
-        announce: bool = False,
+        news_due: datetime | None = None,
     ) -> int | None:
         """Award a badge once per key: its id, or None when it was already awarded. With
-        `announce`, its news is written too, for its platform to be told
-        (`bot.badge_news`)."""
+        `news_due`, its news is written too, for its platform to be told, due then unless
+        told before (`bot.badge_news`)."""
         ...
 
     async def badges(

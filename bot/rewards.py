@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot import badge_news
 from bot.model import PODIUM, BadgeKind, Challenge, Idea, Standing
 from bot.ports import PointsDelta, PointWeights, Store, VoteRow
 from bot.settings import Settings
@@ -53,7 +54,14 @@ class Rewards:
         platform (unless `private`) and its badge.awarded event for the community's
         webhooks. None when it was awarded already."""
         badge_id = await store.award(
-            community_id, member_id, kind, key, now, challenge_id, idea_id, announce=not private
+            community_id,
+            member_id,
+            kind,
+            key,
+            now,
+            challenge_id,
+            idea_id,
+            news_due=None if private else now + badge_news.LEASE,
         )
         if badge_id is None:
             return None

@@ -1,36 +1,31 @@
 """Badge news (bot/badge_news.py), in the caller's transaction: written with the badge
-(`SqlStore.award`), claimed with a lease, deleted once told."""
+(`SqlStore.award`), held for the process that awarded it until its first attempt falls
+due, then claimed with a lease; deleted once told."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.badge_news import BadgeNews
 from bot.model import BadgeKind
+from storage.hot_votes import Hot
 from storage.schema import badge_news, badges
 
 _n = badge_news.c
 
 
 class SqlBadgeNews:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, driver: Callable[[], Awaitable[Hot]]) -> None:
         self.conn = conn
+        #: the driver-level statements: `told` follows every badge awarded
+        self._driver = driver
 
-    async def claim(
-        self,
-        now: datetime,
-        by: str,
-        until: datetime,
-        limit: int,
-        badge_ids: Collection[int] | None = None,
-    ) -> list[BadgeNews]:
+    async def claim(self, now: datetime, by: str, until: datetime, limit: int) -> list[BadgeNews]:
         due = (_n.next_attempt_at <= now) & (_n.claimed_until.is_(None) | (_n.claimed_until <= now))
-        if badge_ids is not None:
-            due &= _n.badge_id.in_(list(badge_ids))
         candidates = select(_n.badge_id).where(due).order_by(_n.badge_id).limit(limit)
         if self.conn.dialect.name != "sqlite":  # SQLite's writers take turns anyway
             candidates = candidates.with_for_update(skip_locked=True)
@@ -58,7 +53,8 @@ class SqlBadgeNews:
 
     async def told(self, badge_ids: Collection[int]) -> None:
         if badge_ids:
-            await self.conn.execute(delete(badge_news).where(_n.badge_id.in_(list(badge_ids))))
+            db = await self._driver()
+            await db.execute("badge_news_told", db.ids(list(badge_ids)))
 
     async def retry(self, badge_id: int, attempts: int, at: datetime, error: str) -> None:
         await self.conn.execute(

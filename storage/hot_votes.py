@@ -152,7 +152,8 @@ SQLITE: dict[str, str] = {
         "awarded_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         'ON CONFLICT (community_id, "key") DO NOTHING RETURNING id'
     ),
-    "badge_news": "INSERT INTO badge_news (badge_id, next_attempt_at) VALUES (?, ?)",
+    "add_badge_news": "INSERT INTO badge_news (badge_id, next_attempt_at) VALUES (?, ?)",
+    "badge_news_told": f"DELETE FROM badge_news WHERE badge_id IN {_IN}",
     "add_members": (
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
         "first_seen_at, account_created_at, joined_at, blocked) "
@@ -301,7 +302,8 @@ POSTGRES: dict[str, str] = {
         "awarded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
         'ON CONFLICT (community_id, "key") DO NOTHING RETURNING id'
     ),
-    "badge_news": "INSERT INTO badge_news (badge_id, next_attempt_at) VALUES ($1, $2)",
+    "add_badge_news": "INSERT INTO badge_news (badge_id, next_attempt_at) VALUES ($1, $2)",
+    "badge_news_told": "DELETE FROM badge_news WHERE badge_id = ANY($1::bigint[])",
     "add_members": (
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
         "first_seen_at, account_created_at, joined_at, blocked) "

@@ -547,7 +547,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     @property
     def badge_news(self) -> SqlBadgeNews:
         """The badges whose platform is still to be told (storage/badge_news.py)."""
-        return SqlBadgeNews(self.conn)
+        return SqlBadgeNews(self.conn, self._driver)
 
     @property
     def organisations(self) -> SqlOrganisations:
@@ -1671,7 +1671,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         challenge_id: int | None = None,
         idea_id: int | None = None,
         *,
-        announce: bool = False,
+        news_due: datetime | None = None,
     ) -> int | None:
         db = await self._driver()
         inserted = await db.fetch(
@@ -1687,8 +1687,8 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         if not inserted:
             return None
         badge_id = int(inserted[0][0])
-        if announce:
-            await db.execute("badge_news", badge_id, db.time(now))
+        if news_due is not None:
+            await db.execute("add_badge_news", badge_id, db.time(news_due))
         return badge_id
 
     async def badges(

@@ -53,7 +53,7 @@ async def test_a_badge_the_platform_could_not_take_is_told_when_its_retry_falls_
     assert (told(h, "told"), told(h, "retry"), await waiting(h)) == (1, 1, False)
 
 
-async def test_news_its_process_never_told_is_told_by_the_next_agenda_run_of_another(
+async def test_news_its_process_never_told_is_told_by_another_once_its_lease_ran_out(
     new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crashed = new_harness()
@@ -69,33 +69,41 @@ async def test_news_its_process_never_told_is_told_by_the_next_agenda_run_of_ano
 
     other = new_harness()
     other.clock.advance_to(crashed.clock.now())
-    assert await other.app.agenda.next_due() == other.clock.now()
+    await other.app.agenda.run_due()
+    assert other.publisher.badges == []  # held for the process that awarded it
+    due = await other.app.agenda.next_due()
+    assert due == crashed.clock.now() + LEASE
+    other.clock.advance_to(due)
     await other.app.agenda.run_due()
     assert other.publisher.badges == [("ana", BadgeKind.SPARK)]
 
 
 async def test_a_claim_of_a_process_that_died_while_telling_lapses_with_its_lease(
-    new_harness: Callable[..., Harness],
+    new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     h = new_harness()
     await h.challenge(OPEN)
+    h.publisher.fail_badges = 1
+    await h.submit("ana", "Salted caramel")
+    await h.app.drain()
     stuck = asyncio.Event()
 
     async def hangs(*_: object) -> None:
         stuck.set()
         await asyncio.Event().wait()  # the process dies while the platform is asked
 
-    h.publisher.badge_awarded = hangs  # type: ignore[method-assign]
-    await h.submit("ana", "Salted caramel")
+    monkeypatch.setattr(h.publisher, "badge_awarded", hangs)
+    h.tick()
+    claimed_at = h.clock.now()
+    dying = asyncio.create_task(h.app.herald.tell_due())  # claims the retry, then hangs
     await stuck.wait()
-    for task in h.app.background._tasks:
-        task.cancel()
+    dying.cancel()
     other = new_harness()
-    other.clock.advance_to(h.clock.now())
+    other.clock.advance_to(claimed_at)
     await other.app.agenda.run_due()
     assert other.publisher.badges == []  # claimed by the process that died
     due = await other.app.agenda.next_due()
-    assert due == h.clock.now() + LEASE
+    assert due == claimed_at + LEASE
     other.clock.advance_to(due)
     await other.app.agenda.run_due()
     assert other.publisher.badges == [("ana", BadgeKind.SPARK)]

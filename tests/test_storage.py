@@ -27,6 +27,7 @@ from storage.schema import member_week_points, metadata
 from storage.store import SqlStore
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
+LEASE_S = timedelta(minutes=3)
 WEEK_1 = "2026-03-02"
 WEEK_2 = "2026-03-09"
 GUILD = CommunityRef("discord", "guild-1", "Guild One")
@@ -476,50 +477,50 @@ async def test_award_is_idempotent_per_key(database: SqlDatabase) -> None:
 async def test_badge_news_is_written_with_its_badge_claimed_with_a_lease_and_kept_until_told(
     database: SqlDatabase,
 ) -> None:
+    held = NOW + timedelta(minutes=10)
     async with database.transaction() as store:
         community, alice, challenge_id = await seed(store)
         [bob] = await add_members(store, community.id, "bob")
-        told = await store.award(
-            community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW, announce=True
+        due = await store.award(
+            community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW, news_due=NOW
         )
         quiet = await store.award(community.id, bob.id, BadgeKind.SPARK, "spark:bob", NOW)
-        failing = await store.award(
-            community.id, bob.id, BadgeKind.VOICE, "voice:bob", NOW, challenge_id, announce=True
+        kept = await store.award(
+            community.id, bob.id, BadgeKind.VOICE, "voice:bob", NOW, challenge_id, news_due=held
         )
         # a replay of the award writes no second news
-        assert (
-            await store.award(
-                community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW, announce=True
-            )
-            is None
+        replay = await store.award(
+            community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW, news_due=NOW
         )
-    assert told is not None and quiet is not None and failing is not None
-    lease = NOW + timedelta(minutes=10)
+    assert due is not None and quiet is not None and kept is not None and replay is None
     async with database.transaction() as store:
         assert await store.badge_news.next_due() == NOW
-        mine = await store.badge_news.claim(NOW, "me", lease, 10, [told])
-        rest = await store.badge_news.claim(NOW, "other", lease, 10)
-        again = await store.badge_news.claim(NOW, "other", lease, 10)
+        mine = await store.badge_news.claim(NOW, "me", NOW + LEASE_S, 10)
+        again = await store.badge_news.claim(NOW, "other", NOW + LEASE_S, 10)
+    # the badge without news is never claimed, nor news held for its process until due
     assert [(n.badge_id, n.member_id, n.kind, n.attempts) for n in mine] == [
-        (told, alice.id, BadgeKind.SPARK, 0)
+        (due, alice.id, BadgeKind.SPARK, 0)
     ]
     assert mine[0].awarded_at == NOW and mine[0].community_id == community.id
-    # the private badge has no news; claimed news is not claimed twice while its lease runs
-    assert [n.badge_id for n in rest] == [failing]
-    assert again == []
-    later = NOW + timedelta(minutes=1)
+    assert again == []  # nor claimed news while its lease runs
     async with database.transaction() as store:
-        await store.badge_news.told([told])
-        await store.badge_news.retry(failing, 1, later, "HTTP 503")
-        assert await store.badge_news.next_due() == later
-        assert await store.badge_news.claim(NOW, "other", lease, 10) == []
-        [retried] = await store.badge_news.claim(later, "other", lease, 10)
-    assert (retried.badge_id, retried.attempts) == (failing, 1)
+        await store.badge_news.told([due])
+        assert await store.badge_news.next_due() == held
+        [late] = await store.badge_news.claim(held, "other", held + LEASE_S, 10)
+        assert late.badge_id == kept
+        retry_at = held + timedelta(minutes=1)
+        await store.badge_news.retry(kept, 1, retry_at, "HTTP 503")
+        assert await store.badge_news.next_due() == retry_at
+        assert await store.badge_news.claim(held, "other", held + LEASE_S, 10) == []
+        [retried] = await store.badge_news.claim(retry_at, "other", retry_at + LEASE_S, 10)
+    assert (retried.badge_id, retried.attempts) == (kept, 1)
     # a claim whose process died lapses with its lease
     async with database.transaction() as store:
-        assert await store.badge_news.next_due() == lease
-        [lapsed] = await store.badge_news.claim(lease, "third", lease + timedelta(minutes=10), 10)
-        assert lapsed.badge_id == failing
+        assert await store.badge_news.next_due() == retry_at + LEASE_S
+        [lapsed] = await store.badge_news.claim(
+            retry_at + LEASE_S, "third", retry_at + 2 * LEASE_S, 10
+        )
+        assert lapsed.badge_id == kept
         # gone with its community's data
         await store.member_data.purge_community(community.id)
         assert await store.badge_news.next_due() is None
