@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot import i18n, loop, notices, outbox, reminders, rounds
-from bot.badge_news import Herald
 from bot.conversations import split_target, thread_name
 from bot.counting import Counting
 from bot.cron import fire_times
@@ -41,6 +40,7 @@ from bot.digest import (
     submissions_closed_notice,
     weekly_results,
 )
+from bot.followups import FollowUps
 from bot.i18n import _, n_
 from bot.messages import (
     MODERATORS,
@@ -143,7 +143,7 @@ class Agenda:
         reconcile: Callable[[int, datetime], Awaitable[None]],
         awarded: Callable[[list[Award]], Awaitable[None]],
         metrics: Metrics | None = None,
-        herald: Herald | None = None,
+        followups: FollowUps | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics or Metrics()
@@ -156,8 +156,8 @@ class Agenda:
         self.publishers = publishers
         self.reconcile = reconcile
         self.awarded = awarded
-        #: tells platforms of badges that could not be told when they were awarded
-        self.herald = herald
+        #: what changes owe the platforms and could not do when they committed
+        self.followups = followups
         self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.on_change: Callable[[], None] | None = None
         #: notices were written (final places): the notice worker sends them
@@ -223,8 +223,8 @@ class Agenda:
             if community_id is not None:
                 return sent
             sent += await self._retry(now) + await self._loop(now)
-            if self.herald is not None:
-                await self.herald.tell_due()
+            if self.followups is not None:
+                await self.followups.run_due()
             await self._run_daily(now)
             return sent
 
@@ -274,8 +274,8 @@ class Agenda:
                     times.append(p.next_attempt_at)
                 elif p.state == "claimed":
                     times.append(now if _lapsed(p, now) else p.claimed_at + CLAIM_LEASE)
-            news = await store.badge_news.next_due() if self.herald is not None else None
-            times += [max(news, now)] if news is not None else []
+            owed = await store.followups.next_due() if self.followups is not None else None
+            times += [max(owed, now)] if owed is not None else []
         slot = self._loop_slot(now + timedelta(microseconds=1), now + timedelta(days=370))
         times += [slot[1]] if slot is not None else []
         if await self._anything_due(now):

@@ -10,10 +10,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import i18n, logs
+from bot import badge_news, followups, i18n, logs
 from bot.agenda import Agenda
 from bot.alerts import Watch
-from bot.badge_news import Herald
+from bot.badge_news import BadgeNews
 from bot.commands import registry
 from bot.commands.args import bind
 from bot.commands.context import Context
@@ -69,6 +69,9 @@ from bot.votes import Aftermath, VoteBook
 from bot.webhooks.delivery import WebhookDelivery
 
 log = logging.getLogger("cocreate")
+
+#: The follow-ups' kind that shows an idea's posts as the idea now is (`Cocreate.refresh`).
+REFRESH = "refresh"
 
 #: how long a community read for a command serves the next ones (its settings changed by
 #: another process are seen within this time)
@@ -141,7 +144,10 @@ class Cocreate:
             buffer=settings.storage.outage_buffer,
             metrics=self.metrics,
         )
-        self.herald = Herald(db, settings.scheduler, clock, self.publishers, self.metrics)
+        # What a change owes the platforms once it has committed (bot/followups.py).
+        self.followups = followups.FollowUps(db, settings.scheduler, clock, self.metrics)
+        self.followups.handle(badge_news.KIND, BadgeNews(db, self.publishers).tell)
+        self.followups.handle(REFRESH, lambda batch: self.refresh(f.ref for f in batch))
         self.agenda = Agenda(
             db,
             settings,
@@ -152,12 +158,12 @@ class Cocreate:
             self.reconcile_challenge,
             self._awarded,
             self.metrics,
-            herald=self.herald,
+            followups=self.followups,
         )
         self.watch = Watch(db, settings.alerts, clock, self.agenda)
         self.agenda.every_day("deleting the data of communities that left", self.purge_left)
         self.bus = Bus()
-        self.bus.subscribe(IdeasChanged, lambda e: self.refresh(e.idea_ids))
+        self.bus.subscribe(IdeasChanged, lambda e: self.followups.run_now(REFRESH, e.idea_ids))
         self.bus.subscribe(BadgesAwarded, lambda e: self._awarded(list(e.awards)))
         self.bus.subscribe(ScheduleChanged, self._schedule_changed)
         self.background = Background("cocreate")
@@ -333,6 +339,10 @@ class Cocreate:
             claimed = []  # the events' posts, claimed with the change: sent exactly once
             for event in postings(ctx.events):
                 claimed += await self.agenda.claim(store, event.challenge, event.posts, now)
+            # the changed ideas' posts are shown as they now are, at least once
+            changed = {i for e in ctx.events if isinstance(e, IdeasChanged) for i in e.idea_ids}
+            due = now + followups.LEASE
+            await store.followups.add(REFRESH, changed, ctx.community.id, now, due)
         self._communities[key] = (ctx.here, read_at)  # as the command left it (its language)
         if len(self._chosen) >= CHOSEN_KEPT:
             self._chosen.clear()
@@ -476,38 +486,49 @@ class Cocreate:
 
     # -- posts -------------------------------------------------------------------
 
-    async def refresh(self, idea_ids: Iterable[int]) -> None:
+    async def refresh(self, idea_ids: Iterable[int]) -> dict[int, str]:
         """Re-render the posts of these ideas in place (after an edit, a status, a merge),
-        in every venue, on whichever platform it is; a forum post's status tag follows."""
+        in every venue, on whichever platform it is; a forum post's status tag follows.
+        Returns why each idea whose posts could not all be shown failed (the follow-up
+        of the change that owed it tries again: bot/followups.py)."""
+        failed: dict[int, str] = {}
         for idea_id in idea_ids:
-            async with self.db.transaction() as store:
-                idea = await store.idea(idea_id)
-                if idea is None:
-                    continue
-                updates = await self._idea_updates(store, idea)
-                forums = [
-                    t for t in (await store.conversations.threads_of([idea_id]))[idea_id] if t.forum
-                ]
-                where = await _communities(store, [t.community_id for t in forums])
-            for community, receipt, post in updates:
-                publisher = self.publishers.get(community.platform)
-                if publisher is None:
-                    continue
-                try:
+            try:
+                await self._refresh(idea_id)
+            except Exception as err:
+                failed[idea_id] = f"{type(err).__name__}: {err}"[:500]
+        return failed
+
+    async def _refresh(self, idea_id: int) -> None:
+        """One idea's posts and forum tags; every one is tried, the first failure raised."""
+        async with self.db.transaction() as store:
+            idea = await store.idea(idea_id)
+            if idea is None:
+                return
+            updates = await self._idea_updates(store, idea)
+            threads = (await store.conversations.threads_of([idea_id]))[idea_id]
+            forums = [t for t in threads if t.forum]
+            where = await _communities(store, [t.community_id for t in forums])
+        status = _tag(idea.status)
+        errors: list[Exception] = []
+        for community, receipt, post in updates:
+            publisher = self.publishers.get(community.platform)
+            try:
+                if publisher is not None:
                     with i18n.speaking(community.locale):  # what the platform adds to it
                         await publisher.update(community.ref, receipt, post)
-                except Exception:
-                    log.exception("could not update the post of idea %s", idea_id)
-            status = _tag(idea.status)
-            for thread in forums:
-                community = where[thread.community_id]
-                publisher = self.publishers.get(community.platform)
-                if publisher is None or status is None:
-                    continue
-                try:
+            except Exception as err:
+                errors.append(err)
+        for thread in forums:
+            community = where[thread.community_id]
+            publisher = self.publishers.get(community.platform)
+            try:
+                if publisher is not None and status is not None:
                     await publisher.thread_status(community.ref, thread.ref, status)
-                except Exception:
-                    log.exception("could not tag the forum post of idea %s", idea_id)
+            except Exception as err:
+                errors.append(err)
+        if errors:
+            raise errors[0]
 
     async def _idea_updates(
         self, store: Store, idea: Idea
@@ -832,5 +853,7 @@ class Cocreate:
         a command or the reaction writer. A badge earned with an anonymous idea is not
         told: a role appearing would name the author (the member sees it in /badges).
         What fails is told later (bot/badge_news.py)."""
-        if any(not a.private for a in awards):
-            self.background.spawn(self.herald.tell(awards), "badge news", queued=False)
+        public = [a.badge_id for a in awards if not a.private]
+        if public:
+            work = self.followups.run_now(badge_news.KIND, public)
+            self.background.spawn(work, "badge news", queued=False)

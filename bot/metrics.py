@@ -67,10 +67,11 @@ class Metrics:
             ["kind", "state"],
             registry=r,
         )
-        self.badge_news = Counter(
-            "cocreate_badge_news",
-            "Badges their platform was told of (a role, a message), tried again, or given up.",
-            ["outcome"],
+        self.followups = Counter(
+            "cocreate_followups",
+            "Work owed to a platform after a change (a badge to tell, posts to show again), "
+            "by kind and outcome: done, retry, given up.",
+            ["kind", "outcome"],
             registry=r,
         )
         self.api_calls = Counter(

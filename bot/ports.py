@@ -43,8 +43,9 @@ from bot.webhooks.ports import WebhookStore
 if TYPE_CHECKING:
     from bot.accounts import AccountStore
     from bot.agenda import Agenda
-    from bot.badge_news import BadgeNewsStore
+    from bot.badge_news import Awarded
     from bot.finding import IdeaFinder
+    from bot.followups import FollowupStore
     from bot.loop import LoopStore
     from bot.member_data import MemberDataStore
     from bot.metrics import Metrics
@@ -318,8 +319,8 @@ class Store(ApiTokenStore, Protocol):
         ...
 
     @property
-    def badge_news(self) -> BadgeNewsStore:
-        """The badges whose platform is still to be told, in this transaction."""
+    def followups(self) -> FollowupStore:
+        """Work owed to the platforms once a change has committed, in this transaction."""
         ...
 
     async def community(self, ref: CommunityRef, now: datetime) -> Community: ...
@@ -543,12 +544,12 @@ class Store(ApiTokenStore, Protocol):
         now: datetime,
         challenge_id: int | None = None,
         idea_id: int | None = None,
-        *,
-        news_due: datetime | None = None,
     ) -> int | None:
-        """Award a badge once per key: its id, or None when it was already awarded. With
-        `news_due`, its news is written too, for its platform to be told, due then unless
-        told before (`bot.badge_news`)."""
+        """Award a badge once per key: its id, or None when it was already awarded."""
+        ...
+
+    async def badges_by_ids(self, ids: Collection[int]) -> dict[int, Awarded]:
+        """Who holds these badges (those that still exist), where."""
         ...
 
     async def badges(

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import badge_news
+from bot import badge_news, followups
 from bot.model import PODIUM, BadgeKind, Challenge, Idea, Standing
 from bot.ports import PointsDelta, PointWeights, Store, VoteRow
 from bot.settings import Settings
@@ -50,21 +50,15 @@ class Rewards:
         *,
         private: bool = False,
     ) -> Award | None:
-        """Award a badge once per key and, in the same transaction, write its news for its
-        platform (unless `private`) and its badge.awarded event for the community's
-        webhooks. None when it was awarded already."""
-        badge_id = await store.award(
-            community_id,
-            member_id,
-            kind,
-            key,
-            now,
-            challenge_id,
-            idea_id,
-            news_due=None if private else now + badge_news.LEASE,
-        )
+        """Award a badge once per key and, in the same transaction, owe its platform the
+        news (unless `private`: `bot.badge_news`) and write its badge.awarded event for the
+        community's webhooks. None when it was awarded already."""
+        badge_id = await store.award(community_id, member_id, kind, key, now, challenge_id, idea_id)
         if badge_id is None:
             return None
+        if not private:
+            due = now + followups.LEASE
+            await store.followups.add(badge_news.KIND, [badge_id], community_id, now, due)
         await webhook_events.badge_awarded(
             store, community_id, member_id, kind, key, now, challenge_id, idea_id
         )

@@ -152,8 +152,14 @@ SQLITE: dict[str, str] = {
         "awarded_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         'ON CONFLICT (community_id, "key") DO NOTHING RETURNING id'
     ),
-    "add_badge_news": "INSERT INTO badge_news (badge_id, next_attempt_at) VALUES (?, ?)",
-    "badge_news_told": f"DELETE FROM badge_news WHERE badge_id IN {_IN}",
+    # A change made again owes its follow-up again, held for the process that made it.
+    "add_followups": (
+        "INSERT INTO followups (kind, ref, community_id, created_at, next_attempt_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, ref) DO UPDATE SET "
+        "created_at = excluded.created_at, next_attempt_at = excluded.next_attempt_at, "
+        "attempts = 0, claimed_by = NULL, claimed_until = NULL"
+    ),
+    "followups_done": f"DELETE FROM followups WHERE kind = ? AND ref IN {_IN}",
     "add_members": (
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
         "first_seen_at, account_created_at, joined_at, blocked) "
@@ -302,8 +308,13 @@ POSTGRES: dict[str, str] = {
         "awarded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
         'ON CONFLICT (community_id, "key") DO NOTHING RETURNING id'
     ),
-    "add_badge_news": "INSERT INTO badge_news (badge_id, next_attempt_at) VALUES ($1, $2)",
-    "badge_news_told": "DELETE FROM badge_news WHERE badge_id = ANY($1::bigint[])",
+    "add_followups": (
+        "INSERT INTO followups (kind, ref, community_id, created_at, next_attempt_at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, ref) DO UPDATE SET "
+        "created_at = excluded.created_at, next_attempt_at = excluded.next_attempt_at, "
+        "attempts = 0, claimed_by = NULL, claimed_until = NULL"
+    ),
+    "followups_done": "DELETE FROM followups WHERE kind = $1 AND ref = ANY($2::bigint[])",
     "add_members": (
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
         "first_seen_at, account_created_at, joined_at, blocked) "

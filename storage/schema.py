@@ -387,19 +387,22 @@ badges = Table(
     Index("ix_badges_member", "member_id"),
 )
 
-badge_news = Table(
-    "badge_news",
+followups = Table(
+    "followups",
     metadata,
-    # A badge whose platform is still to be told (a Discord role, a Slack message): written
-    # in the transaction that awards it, deleted once told. A badge earned with an anonymous
-    # idea has none: a role appearing would name the author.
-    Column("badge_id", Id, _fk("badges.id"), primary_key=True, autoincrement=False),
+    # Work owed to a platform once a change has committed (bot/followups.py): telling it of
+    # a badge, showing an idea's posts as they now are. Written in the change's transaction,
+    # held for its process until first due, then claimed with a lease; deleted once done.
+    Column("kind", String(16), primary_key=True),
+    Column("ref", Id, primary_key=True, autoincrement=False),
+    Column("community_id", Id, _fk("communities.id"), nullable=False),
+    Column("created_at", When(), nullable=False),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("next_attempt_at", When(), nullable=False),
     Column("claimed_by", String(64)),
     Column("claimed_until", When()),
     Column("last_error", Text),
-    Index("ix_badge_news_due", "next_attempt_at"),
+    Index("ix_followups_due", "next_attempt_at"),
 )
 
 audit_log = Table(

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.badge_news import Awarded
 from bot.messages import Actor, CommunityRef, IdeaPostRef
 from bot.model import (
     PUBLIC_STATUSES,
@@ -58,9 +59,9 @@ from storage import statements as sql
 from storage.accounts import SqlAccounts
 from storage.api_reads import ApiReadRepository
 from storage.api_tokens import ApiTokenRepository
-from storage.badge_news import SqlBadgeNews
 from storage.conversations import SqlConversations
 from storage.finding import SqlFinding
+from storage.followups import SqlFollowups
 from storage.hot_commands import CHALLENGE_COLUMNS, CommandSql
 from storage.hot_votes import Hot, hot
 from storage.loop import SqlLoop
@@ -545,9 +546,9 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         return SqlConversations(self.conn)
 
     @property
-    def badge_news(self) -> SqlBadgeNews:
-        """The badges whose platform is still to be told (storage/badge_news.py)."""
-        return SqlBadgeNews(self.conn, self._driver)
+    def followups(self) -> SqlFollowups:
+        """Work owed to the platforms once a change has committed (storage/followups.py)."""
+        return SqlFollowups(self.conn, self._driver)
 
     @property
     def organisations(self) -> SqlOrganisations:
@@ -1670,8 +1671,6 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         now: datetime,
         challenge_id: int | None = None,
         idea_id: int | None = None,
-        *,
-        news_due: datetime | None = None,
     ) -> int | None:
         db = await self._driver()
         inserted = await db.fetch(
@@ -1684,12 +1683,14 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
             idea_id,
             db.time(now),
         )
-        if not inserted:
-            return None
-        badge_id = int(inserted[0][0])
-        if news_due is not None:
-            await db.execute("add_badge_news", badge_id, db.time(news_due))
-        return badge_id
+        return int(inserted[0][0]) if inserted else None
+
+    async def badges_by_ids(self, ids: Collection[int]) -> dict[int, Awarded]:
+        b = badges.c
+        rows = await self.conn.execute(
+            select(b.id, b.community_id, b.member_id, b.kind).where(b.id.in_(list(ids)))
+        )
+        return {r.id: Awarded(r.community_id, r.member_id, BadgeKind(r.kind)) for r in rows}
 
     async def badges(
         self, community_id: int, member_id: int | None = None, challenge_id: int | None = None

@@ -54,6 +54,8 @@ class RecordingPublisher:
     fail_channels: set[str] = field(default_factory=set)
     #: fail this many badge grants, then succeed (-1: every one)
     fail_badges: int = 0
+    #: fail this many post updates, then succeed
+    fail_updates: int = 0
     #: (thread, card) of each post into a thread
     in_threads: list[tuple[ThreadRef, Card]] = field(default_factory=list)
     #: (member id, card, files) of each direct message
@@ -104,6 +106,9 @@ class RecordingPublisher:
         return receipt
 
     async def update(self, community: CommunityRef, receipt: PostReceipt, post: Post) -> None:
+        if self.fail_updates:
+            self.fail_updates -= 1
+            raise ConnectionError("platform down")
         self.updates.append((receipt, post))
 
     async def badge_awarded(

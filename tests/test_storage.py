@@ -16,7 +16,9 @@ from sqlalchemy import UniqueConstraint, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from bot.badge_news import Awarded
 from bot.errors import StorageUnavailable
+from bot.followups import FollowUp
 from bot.messages import Actor, CommunityRef
 from bot.model import BadgeKind, ChallengeSettings, Community, Idea, IdeaStatus, Member, Phase
 from bot.ports import PointsDelta, PointWeights, Received, VoteRow
@@ -474,56 +476,57 @@ async def test_award_is_idempotent_per_key(database: SqlDatabase) -> None:
     assert alices[0].awarded_at == NOW
 
 
-async def test_badge_news_is_written_with_its_badge_claimed_with_a_lease_and_kept_until_told(
+async def test_followups_are_held_for_their_process_then_claimed_with_a_lease_until_done(
     database: SqlDatabase,
 ) -> None:
     held = NOW + timedelta(minutes=10)
     async with database.transaction() as store:
-        community, alice, challenge_id = await seed(store)
-        [bob] = await add_members(store, community.id, "bob")
-        due = await store.award(
-            community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW, news_due=NOW
-        )
-        quiet = await store.award(community.id, bob.id, BadgeKind.SPARK, "spark:bob", NOW)
-        kept = await store.award(
-            community.id, bob.id, BadgeKind.VOICE, "voice:bob", NOW, challenge_id, news_due=held
-        )
-        # a replay of the award writes no second news
-        replay = await store.award(
-            community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW, news_due=NOW
-        )
-    assert due is not None and quiet is not None and kept is not None and replay is None
+        community, _, _ = await seed(store)
+        await store.followups.add("badge", [7], community.id, NOW, NOW)
+        await store.followups.add("refresh", [3, 4], community.id, NOW, held)
     async with database.transaction() as store:
-        assert await store.badge_news.next_due() == NOW
-        mine = await store.badge_news.claim(NOW, "me", NOW + LEASE_S, 10)
-        again = await store.badge_news.claim(NOW, "other", NOW + LEASE_S, 10)
-    # the badge without news is never claimed, nor news held for its process until due
-    assert [(n.badge_id, n.member_id, n.kind, n.attempts) for n in mine] == [
-        (due, alice.id, BadgeKind.SPARK, 0)
-    ]
-    assert mine[0].awarded_at == NOW and mine[0].community_id == community.id
-    assert again == []  # nor claimed news while its lease runs
+        assert await store.followups.next_due() == NOW
+        mine = await store.followups.claim(NOW, "me", NOW + LEASE_S, 10)
+        again = await store.followups.claim(NOW, "other", NOW + LEASE_S, 10)
+    # what is held for its process is not claimed until due, nor what is claimed
+    assert mine == [FollowUp("badge", 7, NOW, 0)]
+    assert again == []
     async with database.transaction() as store:
-        await store.badge_news.told([due])
-        assert await store.badge_news.next_due() == held
-        [late] = await store.badge_news.claim(held, "other", held + LEASE_S, 10)
-        assert late.badge_id == kept
+        await store.followups.done("badge", [7])
+        assert await store.followups.next_due() == held
+        late = await store.followups.claim(held, "other", held + LEASE_S, 10)
+        assert [(f.kind, f.ref) for f in late] == [("refresh", 3), ("refresh", 4)]
         retry_at = held + timedelta(minutes=1)
-        await store.badge_news.retry(kept, 1, retry_at, "HTTP 503")
-        assert await store.badge_news.next_due() == retry_at
-        assert await store.badge_news.claim(held, "other", held + LEASE_S, 10) == []
-        [retried] = await store.badge_news.claim(retry_at, "other", retry_at + LEASE_S, 10)
-    assert (retried.badge_id, retried.attempts) == (kept, 1)
-    # a claim whose process died lapses with its lease
+        await store.followups.retry(late[0], 1, retry_at, "HTTP 503")
+        await store.followups.done("refresh", [4])
+        assert await store.followups.next_due() == retry_at
+        assert await store.followups.claim(held, "other", held + LEASE_S, 10) == []
+        [retried] = await store.followups.claim(retry_at, "other", retry_at + LEASE_S, 10)
+    assert (retried.ref, retried.attempts) == (3, 1)
     async with database.transaction() as store:
-        assert await store.badge_news.next_due() == retry_at + LEASE_S
-        [lapsed] = await store.badge_news.claim(
+        # a claim whose process died lapses with its lease
+        assert await store.followups.next_due() == retry_at + LEASE_S
+        [lapsed] = await store.followups.claim(
             retry_at + LEASE_S, "third", retry_at + 2 * LEASE_S, 10
         )
-        assert lapsed.badge_id == kept
+        assert lapsed.ref == 3
+        # a change made again owes it again, held for the process that made it
+        await store.followups.add("refresh", [3], community.id, held, held + LEASE_S)
+        assert await store.followups.next_due() == held + LEASE_S
+        [owed] = await store.followups.claim(held + LEASE_S, "fourth", held + 2 * LEASE_S, 10)
+        assert (owed.created_at, owed.attempts) == (held, 0)
         # gone with its community's data
         await store.member_data.purge_community(community.id)
-        assert await store.badge_news.next_due() is None
+        assert await store.followups.next_due() is None
+
+
+async def test_badges_by_ids_say_who_holds_them_where(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        community, alice, _ = await seed(store)
+        spark = await store.award(community.id, alice.id, BadgeKind.SPARK, "spark:alice", NOW)
+        assert spark is not None
+        found = await store.badges_by_ids([spark, spark + 100])
+    assert found == {spark: Awarded(community.id, alice.id, BadgeKind.SPARK)}
 
 
 # -- transactions ------------------------------------------------------------------------

@@ -348,6 +348,8 @@ class DiscordPublisher:
             if is_gone(err):
                 await self.post_gone(community, receipt, post.idea_number)
                 return
+            if is_transient(err):
+                raise  # the change's follow-up shows it again later (bot/followups.py)
             log.warning(
                 "could not update idea #%s's post %s: %s",
                 post.idea_number,
@@ -474,7 +476,7 @@ class DiscordPublisher:
             )
         except Exception as err:
             if is_transient(err):
-                raise  # the badge's news is told again later (bot/badge_news.py)
+                raise  # the award's follow-up tells it again later (bot/followups.py)
             log.warning(
                 "could not grant role %s for badge %s to %s: %s",
                 role_id,

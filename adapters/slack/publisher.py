@@ -47,9 +47,6 @@ log = logging.getLogger("cocreate.slack")
 #: (`cannot_dm_bot`), or the workspace does not allow it (`not_allowed`).
 DM_CLOSED = frozenset({"cannot_dm_bot", "not_allowed"})
 
-#: The message is gone (deleted by someone) or can no longer be changed.
-GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
-
 
 def _error(err: SlackApiError) -> str:
     return str(err.response.get("error") or err.response.status_code)
@@ -212,8 +209,8 @@ class SlackPublisher:
                 channel=receipt.channel_id, ts=receipt.message_id, **blocks.message(post.card)
             )
         except SlackApiError as err:
-            if _error(err) not in GONE:
-                raise
+            if temporary(err):
+                raise  # the change's follow-up shows it again later (bot/followups.py)
             log.info(
                 "post %s in %s was not updated: %s",
                 receipt.message_id,
@@ -237,7 +234,7 @@ class SlackPublisher:
             await client.chat_postMessage(channel=member_external_id, **blocks.message(card))
         except (SlackApiError, UnknownWorkspace) as err:
             if isinstance(err, SlackApiError) and temporary(err):
-                raise  # the badge's news is told again later (bot/badge_news.py)
+                raise  # the award's follow-up tells it again later (bot/followups.py)
             why = _error(err) if isinstance(err, SlackApiError) else "unknown workspace"
             log.info("badge message to %s not sent: %s", member_external_id, why)
 

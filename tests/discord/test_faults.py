@@ -11,7 +11,7 @@ import discord
 import pytest
 
 from adapters.discord.resilience import RetryPolicy
-from bot.messages import CommunityRef
+from bot.messages import Card, CommunityRef, Post, PostKind, PostReceipt
 from bot.model import BadgeKind
 from bot.settings import Settings
 from tests.discord.conftest import (
@@ -158,6 +158,27 @@ async def test_a_badge_role_that_discord_keeps_failing_is_raised_for_a_later_try
     assert (world.guild.id, world.ana.id, sparks) in fake.role_grants
     fake.faults.append(Fault("PUT", rf"/members/{world.ben.id}/roles/", status=404))
     await publisher.badge_awarded(guild, str(world.ben.id), BadgeKind.SPARK)  # not raised
+
+
+async def test_an_idea_post_update_that_discord_keeps_failing_is_raised_for_a_later_try(
+    bot: Bot, world: World
+) -> None:
+    """A 503 that outlasts the retries is raised (the change's follow-up shows the post
+    again later: tests/test_followups.py); a 403 is logged, not worth another try."""
+    (post,) = await running_challenge(world, (world.ana, "Oat latte"))
+    publisher = bot.core.publishers["discord"]
+    guild = CommunityRef("discord", str(world.guild.id), "Guild")
+    receipt = PostReceipt(str(world.ideas), str(post))
+    shown = Post(str(world.ideas), PostKind.IDEA, Card("💡 #1 Oat latte", "Creamy."), 1, 1)
+    path = rf"^/channels/{world.ideas}/messages/{post}$"
+    fake = world.fake
+    fake.faults.append(Fault("PATCH", path, status=503, count=FAST.attempts))
+    with pytest.raises(discord.HTTPException):
+        await publisher.update(guild, receipt, shown)
+    fake.faults.append(Fault("PATCH", path, status=403))
+    await publisher.update(guild, receipt, shown)  # not raised
+    await publisher.update(guild, receipt, shown)
+    assert fake.messages[post]["embeds"][0]["description"] == "Creamy."
 
 
 async def test_a_missing_permission_for_badge_roles_is_told_not_fatal(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.messages import CommunityRef
+from bot.messages import Card, CommunityRef, Post, PostKind, PostReceipt
 from bot.model import BadgeKind
 from tests.slack import payloads
 from tests.slack.conftest import World, open_challenge, running_world, submit, text_of
@@ -112,6 +112,27 @@ async def test_a_badge_message_slack_keeps_failing_is_raised_for_a_later_try(
     before = to_ana()
     await publisher.badge_awarded(team, "U_ANA", BadgeKind.SPARK)
     assert to_ana() == before + 1
+
+
+async def test_an_idea_post_update_slack_keeps_failing_is_raised_for_a_later_try(
+    world: World,
+) -> None:
+    """A fault on Slack's side that outlasts the retries is raised (the change's follow-up
+    shows the post again later: tests/test_followups.py); a refusal is logged."""
+    await open_challenge(world)
+    await submit(world, "U_ANA", "Lavender")
+    ((channel, ts),) = world.idea_posts()
+    publisher = world.core.publishers["slack"]
+    team = CommunityRef("slack", "T1", "Team")
+    shown = Post(channel, PostKind.IDEA, Card("💡 #1 Lavender & honey", "Floral."), 1, 1)
+    world.fake.fail("chat.update", *[Fault(503)] * 10)
+    with pytest.raises(SlackApiError):
+        await publisher.update(team, PostReceipt(channel, ts), shown)
+    world.fake.faults.clear()
+    world.fake.fail("chat.update", Fault(200, {"ok": False, "error": "cant_update_message"}))
+    await publisher.update(team, PostReceipt(channel, ts), shown)  # not raised
+    await publisher.update(team, PostReceipt(channel, ts), shown)
+    assert "Floral." in world.fake.messages[(channel, ts)].text
 
 
 async def test_a_deleted_message_is_handled(world: World, caplog: pytest.LogCaptureFixture) -> None:

@@ -1,6 +1,7 @@
-"""Badge news (bot/badge_news.py): each badge's platform is told of it once it has
-committed, again later when that failed or its process died, never for an anonymous
-idea's badge, and given up on only past `scheduler.give_up_hours`, with an error."""
+"""Follow-ups (bot/followups.py): what a change owes the platforms once it has committed
+is done then, again later when that failed or its process died, and given up only past
+`scheduler.give_up_hours`, with an error. Badge news (bot/badge_news.py) is never owed for
+an anonymous idea's badge; a changed idea's posts are shown again as it now is."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.badge_news import LEASE
+from bot.followups import LEASE
 from bot.model import BadgeKind
 from tests.harness import Harness
 
@@ -19,25 +20,33 @@ OPEN = "voting_close:14d"
 
 
 def told(h: Harness, outcome: str) -> float:
-    return h.app.metrics.badge_news.labels(outcome)._value.get()  # type: ignore[no-any-return]
+    sample = h.app.metrics.registry.get_sample_value(
+        "cocreate_followups_total", {"kind": "badge", "outcome": outcome}
+    )
+    return sample or 0.0
 
 
 async def waiting(h: Harness) -> bool:
-    """Whether any badge's news waits to be told."""
+    """Whether any follow-up waits to be done."""
     async with h.app.db.transaction() as store:
-        return await store.badge_news.next_due() is not None
+        return await store.followups.next_due() is not None
+
+
+async def spark_failed_once(h: Harness) -> Harness:
+    """Ana earns 💡 Spark, and the platform fails to take it once."""
+    await h.challenge(OPEN)
+    h.publisher.fail_badges = 1
+    await h.submit("ana", "Salted caramel")
+    await h.app.drain()
+    return h
 
 
 async def test_a_badge_the_platform_could_not_take_is_told_when_its_retry_falls_due(
     new_harness: Callable[..., Harness],
 ) -> None:
-    h = new_harness()
-    await h.challenge(OPEN)
-    h.publisher.fail_badges = 1
-    await h.submit("ana", "Salted caramel")
-    await h.app.drain()
+    h = await spark_failed_once(new_harness())
     assert h.publisher.badges == []
-    assert (told(h, "told"), told(h, "retry")) == (0, 1)
+    assert (told(h, "done"), told(h, "retry")) == (0, 1)
     # the agenda wakes for it, and tells it then (not before)
     due = await h.app.agenda.next_due()
     assert due is not None and h.clock.now() < due <= h.clock.now() + timedelta(seconds=2)
@@ -50,7 +59,7 @@ async def test_a_badge_the_platform_could_not_take_is_told_when_its_retry_falls_
     h.tick(60)
     await h.app.agenda.run_due()
     assert h.publisher.badges == [("ana", BadgeKind.SPARK)]
-    assert (told(h, "told"), told(h, "retry"), await waiting(h)) == (1, 1, False)
+    assert (told(h, "done"), told(h, "retry"), await waiting(h)) == (1, 1, False)
 
 
 async def test_news_its_process_never_told_is_told_by_another_once_its_lease_ran_out(
@@ -62,7 +71,7 @@ async def test_news_its_process_never_told_is_told_by_another_once_its_lease_ran
     async def died_first(*_: object) -> None:  # the process dies once the award committed
         return None
 
-    monkeypatch.setattr(crashed.app.herald, "tell", died_first)
+    monkeypatch.setattr(crashed.app.followups, "run_now", died_first)
     await crashed.submit("ana", "Salted caramel")
     await crashed.app.drain()
     assert crashed.publisher.badges == []
@@ -81,11 +90,7 @@ async def test_news_its_process_never_told_is_told_by_another_once_its_lease_ran
 async def test_a_claim_of_a_process_that_died_while_telling_lapses_with_its_lease(
     new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    h = new_harness()
-    await h.challenge(OPEN)
-    h.publisher.fail_badges = 1
-    await h.submit("ana", "Salted caramel")
-    await h.app.drain()
+    h = await spark_failed_once(new_harness())
     stuck = asyncio.Event()
 
     async def hangs(*_: object) -> None:
@@ -95,7 +100,7 @@ async def test_a_claim_of_a_process_that_died_while_telling_lapses_with_its_leas
     monkeypatch.setattr(h.publisher, "badge_awarded", hangs)
     h.tick()
     claimed_at = h.clock.now()
-    dying = asyncio.create_task(h.app.herald.tell_due())  # claims the retry, then hangs
+    dying = asyncio.create_task(h.app.followups.run_due())  # claims the retry, then hangs
     await stuck.wait()
     dying.cancel()
     other = new_harness()
@@ -121,7 +126,7 @@ async def test_two_processes_sweeping_at_once_tell_each_badge_once(
     assert first.publisher.badges == []
     for h in (first, second):
         h.clock.advance_to(first.clock.now() + timedelta(minutes=5))
-    await asyncio.gather(first.app.herald.tell_due(), second.app.herald.tell_due())
+    await asyncio.gather(first.app.followups.run_due(), second.app.followups.run_due())
     both = first.publisher.badges + second.publisher.badges
     assert sorted(both) == [(w, BadgeKind.SPARK) for w in ("ana", "ben", "cleo")]
 
@@ -149,12 +154,72 @@ async def test_a_platform_that_never_takes_it_is_given_up_past_the_give_up_hours
     await h.submit("ana", "Salted caramel")
     await h.app.drain()
     hours = h.settings.scheduler.give_up_hours
-    with caplog.at_level(logging.ERROR, logger="bot.badge_news"):
+    with caplog.at_level(logging.ERROR, logger="bot.followups"):
         await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(hours=hours + 1))
     assert h.publisher.badges == []
     assert told(h, "given up") == 1
     assert told(h, "retry") > 5  # backing off: tried again and again, not every second
     assert told(h, "retry") < hours * 3600 / h.settings.scheduler.retry_max_seconds + 20
-    assert any("gave up telling of badge" in r.getMessage() for r in caplog.records)
+    assert any("gave up badge follow-up" in r.getMessage() for r in caplog.records)
     assert not await waiting(h)
     assert "Spark" in (await h.ok("/badges", "ana")).card.body
+
+
+# -- an idea's posts, shown again as it now is ------------------------------------------
+
+
+def shown_status(h: Harness, number: int) -> list[str]:
+    """The status each update of idea #`number`'s post showed, in order."""
+    return [
+        value
+        for _receipt, post in h.publisher.updates
+        if post.idea_number == number
+        for name, value in post.card.fields
+        if name == "Status"
+    ]
+
+
+async def test_a_status_the_platform_could_not_show_is_shown_when_its_retry_falls_due(
+    new_harness: Callable[..., Harness],
+) -> None:
+    h = new_harness()
+    await h.challenge(OPEN)
+    await h.submit("ana", "Salted caramel")
+    h.publisher.fail_updates = 1
+    await h.ok("/mod status #1 planned")
+    assert shown_status(h, 1) == []
+    due = await h.app.agenda.next_due()
+    assert due is not None and h.clock.now() < due <= h.clock.now() + timedelta(seconds=2)
+    h.clock.advance_to(due)
+    await h.app.agenda.run_due()
+    assert shown_status(h, 1) == ["planned"]
+    h.tick(60)
+    await h.app.agenda.run_due()
+    assert len(shown_status(h, 1)) == 1  # shown once
+    assert not await waiting(h)
+
+
+async def test_a_change_its_process_never_showed_is_shown_by_another_once_its_hold_ran_out(
+    new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashed = new_harness()
+    await crashed.challenge(OPEN)
+    await crashed.submit("ana", "Salted caramel")
+    await crashed.app.drain()
+
+    async def died_first(*_: object) -> None:  # the process dies once the change committed
+        return None
+
+    monkeypatch.setattr(crashed.app.followups, "run_now", died_first)
+    await crashed.ok("/mod status #1 planned")
+    assert shown_status(crashed, 1) == []
+    other = new_harness()
+    other.clock.advance_to(crashed.clock.now())
+    await other.app.agenda.run_due()
+    assert shown_status(other, 1) == []  # held for the process that made the change
+    due = await other.app.agenda.next_due()
+    assert due == crashed.clock.now() + LEASE
+    other.clock.advance_to(due)
+    await other.app.agenda.run_due()
+    assert shown_status(other, 1) == ["planned"]
+    assert not await waiting(other)
