@@ -276,10 +276,20 @@ class DiscordPublisher:
 
     async def thread_status(self, community: CommunityRef, thread: ThreadRef, status: str) -> None:
         """Keep a forum post's status tag in step: the other status tags come off, the
-        tags members chose stay."""
+        tags members chose stay. A transient failure that outlasts the retries is raised
+        (the change's follow-up tags it again later: bot/followups.py); a refusal (a post
+        deleted, a missing permission) is logged."""
         if not thread.forum:
             return
-        guild_id = int(community.external_id)
+        try:
+            await self._tag(int(community.external_id), thread, status)
+        except Exception as err:
+            if is_transient(err):
+                raise
+            log.warning("could not tag forum post %s %s: %s",
+                        thread.thread_id, status, describe(err))  # fmt: skip
+
+    async def _tag(self, guild_id: int, thread: ThreadRef, status: str) -> None:
         forum = await self._guild_channel(guild_id, thread.channel_id)
         if not isinstance(forum, discord.ForumChannel):
             return
