@@ -8,8 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import discord
+import pytest
+
 from adapters.discord.translate import community
-from tests.discord.conftest import WAIT, Bot, World, running_challenge
+from bot.messages import ThreadRef
+from tests.discord.conftest import FAST, WAIT, Bot, World, running_challenge
+from tests.discord.fake import Fault
 
 
 def thread_texts(world: World, thread_id: int) -> list[str]:
@@ -143,3 +148,25 @@ async def test_in_a_forum_each_idea_is_a_post_tagged_with_its_status(
         "🏁 Your idea #1 Salted caramel finished 🥇 1st place"
     ]
     assert any("finished 🥇 1st place" in t for t in thread_texts(world, posts[0]))
+
+
+async def test_a_forum_tag_discord_keeps_failing_is_raised_for_a_later_try(
+    bot: Bot, world: World
+) -> None:
+    """A 503 that outlasts the retries is raised (the change's follow-up tags the post
+    again later: tests/test_followups.py); a 403 is logged, not worth another try."""
+    fake = world.fake
+    forum = fake.add_forum(world.guild, "idea-forum")
+    (post,) = await running_challenge(world, (world.ana, "Salted caramel"), venue=forum)
+    await settle(bot)
+    publisher = bot.core.publishers["discord"]
+    thread = ThreadRef(str(forum), str(post), forum=True)
+    path = rf"^/channels/{post}$"
+    fake.faults.append(Fault("PATCH", path, status=503, count=FAST.attempts))
+    with pytest.raises(discord.HTTPException):
+        await publisher.thread_status(community(world.guild.id), thread, "planned")
+    assert fake.tag_names(post) == ["published"]
+    fake.faults.append(Fault("PATCH", path, status=403))
+    await publisher.thread_status(community(world.guild.id), thread, "planned")  # not raised
+    await publisher.thread_status(community(world.guild.id), thread, "planned")
+    assert fake.tag_names(post) == ["planned"]
