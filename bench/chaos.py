@@ -408,6 +408,7 @@ class World:
             "moderator_notices": checked.notices,
             "badge_dms": checked.badge_dms,
             "badge_dms_doubled": checked.badge_dms_doubled,
+            "badge_dms_missing": checked.badge_dms_missing,
             "follower_dms": checked.follower_dms,
             "follower_dms_doubled": checked.follower_dms_doubled,
             "phases": phases,
@@ -430,6 +431,7 @@ class World:
             and checked.doubled == 0
             and checked.unexpected == 0
             and checked.follower_dms_doubled == 0
+            and checked.badge_dms_missing == 0
             and out["tracebacks"] == 0
             and out["never_acknowledged"] == 0
         )
@@ -694,7 +696,8 @@ def report(result: dict[str, Any]) -> None:
     print(
         f"  phases {r['phases']}; scheduled posts not sent {r['scheduled_posts_not_sent']}; "
         f"moderator notices {r['moderator_notices']}; badge DMs {r['badge_dms']} "
-        f"(beyond the badges stored: {r['badge_dms_doubled']}); notices to followers "
+        f"(beyond the badges stored: {r['badge_dms_doubled']}, badges stored but never told: "
+        f"{r['badge_dms_missing']}); notices to followers "
         f"{r['follower_dms']} (a member told the same more than once: "
         f"{r['follower_dms_doubled']})"
     )

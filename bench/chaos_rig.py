@@ -943,6 +943,8 @@ class PostCheck:
     notices: int
     badge_dms: int
     badge_dms_doubled: int
+    #: badges stored whose member got no direct message of them
+    badge_dms_missing: int
     #: notices to an idea's followers in their direct messages (its final place, say), and
     #: those a member got more than once
     follower_dms: int
@@ -1097,7 +1099,8 @@ def check_posts(
         unexpected=sum(unexpected.values()),
         notices=notices,
         badge_dms=badge_dms,
-        badge_dms_doubled=badge_dms_beyond(dms, badges),
+        badge_dms_doubled=beyond(dms, badge_news(badges)),
+        badge_dms_missing=beyond(badge_news(badges), dms),
         follower_dms=sum(told.values()),
         follower_dms_doubled=sum(n - 1 for n in told.values()),
         final_tallies_wrong=wrong,
@@ -1135,16 +1138,24 @@ def _misplaced(
 BADGE_DM = "🎖️ You earned "
 
 
-def badge_dms_beyond(dms: Counter[tuple[str, str]], badges: Counter[tuple[str, str]]) -> int:
-    """Direct messages "You earned <badge>" beyond the badges of that kind stored for the
-    member (a member earns 🗳️ Voice once per challenge, so two can be right)."""
+def beyond(counted: Counter[tuple[str, str]], allowed: Counter[tuple[str, str]]) -> int:
+    """How many of `counted` go beyond what `allowed` allows, key by key: direct messages
+    "You earned <badge>" beyond the badges of that kind stored for the member (a member
+    earns 🗳️ Voice once per challenge, so two can be right), or badges stored beyond the
+    messages that told of them."""
+    return sum(max(0, n - allowed[key]) for key, n in counted.items())
+
+
+def badge_news(badges: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    """(member, kind) of the badges stored, as (member, header) of the messages telling
+    of them."""
     from bot.model import BadgeKind
 
     stored: Counter[tuple[str, str]] = Counter()
     for (user, kind), n in badges.items():
         with contextlib.suppress(ValueError):
             stored[(user, f"{BADGE_DM}{BadgeKind(kind).label}")] += n
-    return sum(max(0, n - stored[key]) for key, n in dms.items())
+    return stored
 
 
 def machine() -> dict[str, Any]:

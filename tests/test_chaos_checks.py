@@ -1,6 +1,6 @@
 """The chaos benchmark's checks of the posts an idea's final place makes (bench/chaos_rig.py):
-one in each of its posts' threads, in the right thread and with its true votes, and no
-follower told the same twice in their direct messages."""
+one in each of its posts' threads, in the right thread and with its true votes, no
+follower told the same twice in their direct messages, and each badge stored told once."""
 
 from __future__ import annotations
 
@@ -99,3 +99,17 @@ def test_followers_told_in_direct_messages_are_not_badges_and_a_second_telling_c
     assert (checked.badge_dms, checked.badge_dms_doubled) == (1, 0)
     _post(fake, "DU0001", "23.0", "🏁 #1 A-01 Divuli finished 🥇 1st place")
     assert rig.check_posts(fake, expected, [TITLE], {}, Counter()).follower_dms_doubled == 1
+
+
+def test_a_badge_stored_but_never_told_is_missing_and_one_told_twice_is_beyond() -> None:
+    fake, expected = _scene()
+    stored = Counter({("U0003", "spark"): 1, ("U0004", "voice"): 2})
+    _post(fake, "DU0003", "22.0", "🎖️ You earned 💡 Spark")
+    _post(fake, "DU0004", "23.0", "🎖️ You earned 🗳️ Voice")
+    checked = rig.check_posts(fake, expected, [TITLE], {}, stored)
+    # Voice was earned in two challenges: one of its two messages never came
+    assert (checked.badge_dms, checked.badge_dms_doubled, checked.badge_dms_missing) == (2, 0, 1)
+    _post(fake, "DU0004", "24.0", "🎖️ You earned 🗳️ Voice")
+    _post(fake, "DU0003", "25.0", "🎖️ You earned 💡 Spark")
+    checked = rig.check_posts(fake, expected, [TITLE], {}, stored)
+    assert (checked.badge_dms, checked.badge_dms_doubled, checked.badge_dms_missing) == (4, 1, 0)
