@@ -125,10 +125,6 @@ class FollowUps:
             if len(batch) < BATCH:
                 return finished
 
-    async def next_due(self) -> datetime | None:
-        async with self.db.transaction() as store:
-            return await store.followups.next_due()
-
     async def _run(self, kind: str, batch: Sequence[FollowUp]) -> int:
         """Do follow-ups held for this process, and record how that went; returns how many
         were done or given up."""

@@ -413,14 +413,14 @@ class SchedulerSettings(Section):
     )
     retry_base_seconds: float = Field(default=2, gt=0, description="First retry delay.")
     retry_max_seconds: float = Field(
-        default=300, gt=0, description="Longest delay between two tries of a post or badge news."
+        default=300, gt=0, description="Longest delay between two tries of a post or a follow-up."
     )
     give_up_hours: float = Field(
         default=72,
         gt=0,
         description=(
-            "A post still unsent this long after it was due fails; so does telling a "
-            "badge's platform this long after the award."
+            "A post still unsent this long after it was due fails; so does a follow-up "
+            "(a badge to tell, posts to show again) this long after it was owed."
         ),
     )
     heartbeat_seconds: float = Field(
