@@ -20,7 +20,6 @@ import asyncio
 import logging
 import os
 import socket
-import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -40,6 +39,7 @@ from bot.digest import (
     submissions_closed_notice,
     weekly_results,
 )
+from bot.errors import failure
 from bot.followups import FollowUps
 from bot.i18n import _, n_
 from bot.messages import (
@@ -61,7 +61,7 @@ from bot.render import when
 from bot.report import brand_report
 from bot.rewards import Award, Rewards
 from bot.settings import Settings
-from bot.tasks import backoff_seconds
+from bot.tasks import backoff_seconds, claimant
 from bot.venues import Venue, venue
 from bot.webhooks import events as webhook_events
 from bot.webhooks import results as webhook_results
@@ -158,7 +158,7 @@ class Agenda:
         self.awarded = awarded
         #: what changes owe the platforms and could not do when they committed
         self.followups = followups
-        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.instance = claimant()
         self.on_change: Callable[[], None] | None = None
         #: notices were written (final places): the notice worker sends them
         self.on_notices: Callable[[], None] | None = None
@@ -683,7 +683,7 @@ class Agenda:
                 attempts, self.settings.retry_base_seconds, self.settings.retry_max_seconds
             )
         )
-        why = f"{type(err).__name__}: {err}"[:500]
+        why = failure(err)
         try:
             async with self.db.transaction() as store:
                 await store.finish_post(

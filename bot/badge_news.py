@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from bot import i18n
+from bot.errors import failure
 from bot.followups import FollowUp
 from bot.model import BadgeKind
 from bot.ports import Database, Publisher
@@ -56,5 +57,5 @@ class BadgeNews:
                 with i18n.speaking(member.reads(community)):
                     await publisher.badge_awarded(community.ref, member.external_id, badge.kind)
             except Exception as err:
-                failed[badge_id] = f"{type(err).__name__}: {err}"[:500]
+                failed[badge_id] = failure(err)
         return failed

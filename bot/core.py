@@ -24,6 +24,7 @@ from bot.errors import (
     PermissionDenied,
     StorageUnavailable,
     UserError,
+    failure,
     internal_error,
 )
 from bot.events import (
@@ -496,7 +497,7 @@ class Cocreate:
             try:
                 await self._refresh(idea_id)
             except Exception as err:
-                failed[idea_id] = f"{type(err).__name__}: {err}"[:500]
+                failed[idea_id] = failure(err)
         return failed
 
     async def _refresh(self, idea_id: int) -> None:

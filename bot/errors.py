@@ -36,6 +36,12 @@ class StorageConflict(Exception):
     deadlock, a serialisation failure): nothing was committed; run it again."""
 
 
+def failure(err: BaseException, limit: int = 500) -> str:
+    """What a failure is recorded as (a post's, a notice's, a follow-up's last error): its
+    type and message, cut to `limit` characters."""
+    return f"{type(err).__name__}: {err}"[:limit]
+
+
 def internal_error(logger: logging.Logger, what: str, *args: object) -> Reply:
     """For the unexpected exception being handled: logs it under a new error id (`what`
     says where, %-style with `args`), and returns the reply that gives the member the id."""

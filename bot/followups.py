@@ -17,19 +17,16 @@ badge's message may come twice).
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.errors import log_failure
+from bot.errors import failure, log_failure
 from bot.metrics import Metrics
 from bot.ports import Clock, Database
 from bot.settings import SchedulerSettings
-from bot.tasks import backoff_seconds
+from bot.tasks import backoff_seconds, claimant
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +92,7 @@ class FollowUps:
         self.settings = settings
         self.clock = clock
         self.metrics = metrics or Metrics()
-        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.instance = claimant()
         self._handlers: dict[str, Handler] = {}
 
     def handle(self, kind: str, handler: Handler) -> None:
@@ -134,7 +131,7 @@ class FollowUps:
                 raise LookupError(f"nothing does follow-ups of kind {kind!r} here")
             failed = dict(await handler(batch))
         except Exception as err:
-            why = f"{type(err).__name__}: {err}"[:500]
+            why = failure(err)
             failed = {f.ref: why for f in batch}
         now = self.clock.now()
         finished = [f.ref for f in batch if f.ref not in failed]

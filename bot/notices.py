@@ -16,15 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot import i18n
 from bot.conversations import DirectMessageClosed, Follower, NewNotice, Notice, target
+from bot.errors import failure
 from bot.i18n import N_, _, n_
 from bot.messages import Card, Post, PostKind, ThreadRef
 from bot.metrics import Metrics
@@ -32,7 +30,7 @@ from bot.model import Challenge, Community, Idea, IdeaStatus, Standing
 from bot.ports import Clock, Database, Publisher, Store
 from bot.render import status_name
 from bot.settings import NoticesSettings
-from bot.tasks import Background, WorkSignal, backoff_seconds
+from bot.tasks import Background, WorkSignal, backoff_seconds, claimant
 from bot.text import display_inline
 from bot.venues import venue
 
@@ -266,7 +264,7 @@ class NoticeDelivery:
         #: how pacing waits and tells time (tests move a clock of their own instead)
         self.sleep = sleep
         self.monotonic = monotonic
-        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.instance = claimant()
         self._running: asyncio.Task[None | None] | None = None
         self._again = False
         #: `NOTICES.count` when the worker last looked (`start` looks in any case)
@@ -416,7 +414,7 @@ class NoticeDelivery:
                         await store.conversations.own_post(community.id, thread)
         except Exception as err:
             now = self.clock.now()
-            error = f"{type(err).__name__}: {err}"[:500]
+            error = failure(err)
             if now - notice.created_at > timedelta(hours=self.settings.give_up_hours):
                 state, via = FAILED, ""
                 log.warning("gave up notice %s after %d tries: %s", notice.id, attempts, error)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -88,3 +91,9 @@ def backoff_seconds(attempts: int, base_s: float, max_s: float) -> float:
     """How long to wait after `attempts` failed tries: doubling from `base_s`, up to
     `max_s`."""
     return float(min(base_s * 2 ** min(attempts - 1, 30), max_s))
+
+
+def claimant() -> str:
+    """This process's name on the claims it takes ("host:pid:tag"): the agenda tells from
+    it whether a claim's process on this host is gone."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

@@ -15,24 +15,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
-import socket
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import aiohttp
 
 from bot import i18n
+from bot.errors import failure
 from bot.i18n import N_, _, n_
 from bot.messages import MODERATORS, Card, Post, PostKind
 from bot.metrics import Metrics
 from bot.ports import Clock, Database, Publisher, Store
 from bot.render import when
 from bot.settings import WebhooksSettings
-from bot.tasks import backoff_seconds
+from bot.tasks import backoff_seconds, claimant
 from bot.text import display_inline
 from bot.webhooks import addresses
 from bot.webhooks.ports import OUTBOX, Delivery, Endpoint
@@ -123,7 +121,7 @@ class WebhookDelivery:
         self.clock = clock
         self.publishers = publishers
         self.metrics = metrics
-        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.instance = claimant()
         self._session: aiohttp.ClientSession | None = None
         self._wake = asyncio.Event()
         #: the outbox signal's count when the worker last looked
@@ -288,11 +286,11 @@ class WebhookDelivery:
         except aiohttp.ClientConnectorError as err:
             if isinstance(err.os_error, addresses.NotPublic):
                 return None, str(err.os_error.strerror)
-            return None, f"{type(err).__name__}: {err}"[:300]
+            return None, failure(err, 300)
         except TimeoutError:
             return None, f"no answer within {self.settings.timeout_seconds:g} s"
         except (aiohttp.ClientError, OSError) as err:
-            return None, f"{type(err).__name__}: {err}"[:300]
+            return None, failure(err, 300)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
