@@ -43,7 +43,9 @@ What is measured
     Scale (``--scale``): the delivery of ``SCALE_EVENTS`` events is measured three times,
     each on a fresh database already holding 10k, 100k and 1M votes of the challenge (with
     their reaction states and vote log entries, spread over the 6 days since it opened),
-    written in bulk by the benchmark (not timed). Reported as ``events_per_s_at_10k`` etc.
+    written in bulk by the benchmark and checkpointed (not timed: the write-back of the
+    preload would otherwise fall into the delivery). Reported as ``events_per_s_at_10k``
+    etc.
 
 JSON keys every run prints (numbers): backend ("sqlite" or "postgresql"), events_per_s,
 p99_ms, baseline_per_s, first_tenth_per_s, last_tenth_per_s; with --scale
