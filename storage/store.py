@@ -1345,7 +1345,8 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     async def votes_for(
         self, idea_ids: Collection[int], member_ids: Collection[int]
     ) -> dict[tuple[int, int], VoteRow]:
-        """The votes of these members on these ideas (the primary key serves the lookup)."""
+        """The votes of these members on these ideas, read member by member (a member's
+        votes are few, however many an idea holds)."""
         out: dict[tuple[int, int], VoteRow] = {}
         if not member_ids or not idea_ids:
             return out
