@@ -41,10 +41,7 @@ class BadgeNews:
         async with self.db.transaction() as store:
             found = await store.badges_by_ids([f.ref for f in batch])
             members = await store.members_by_ids({b.member_id for b in found.values()})
-            communities = {
-                cid: await store.community_by_id(cid)
-                for cid in {b.community_id for b in found.values()}
-            }
+            communities = await store.communities_by_ids(b.community_id for b in found.values())
         failed: dict[int, str] = {}
         for badge_id, badge in found.items():
             community = communities[badge.community_id]

@@ -87,11 +87,6 @@ def _joined(*parts: str) -> str:
     return " · ".join(p for p in parts if p)
 
 
-async def _communities(store: Store, ids: Iterable[int]) -> dict[int, Community]:
-    """These communities by id, each read once (an organisation's venues are on several)."""
-    return {i: await store.community_by_id(i) for i in set(ids)}
-
-
 def _tag(status: IdeaStatus) -> str | None:
     """The forum tag of a status (withdrawn and rejected ideas keep theirs)."""
     return status.value if status.value in STATUS_TAGS else None
@@ -342,8 +337,7 @@ class Cocreate:
                 claimed += await self.agenda.claim(store, event.challenge, event.posts, now)
             # the changed ideas' posts are shown as they now are, at least once
             changed = {i for e in ctx.events if isinstance(e, IdeasChanged) for i in e.idea_ids}
-            due = now + followups.LEASE
-            await store.followups.add(REFRESH, changed, ctx.community.id, now, due)
+            await followups.owe(store.followups, REFRESH, changed, ctx.community.id, now)
         self._communities[key] = (ctx.here, read_at)  # as the command left it (its language)
         if len(self._chosen) >= CHOSEN_KEPT:
             self._chosen.clear()
@@ -509,7 +503,7 @@ class Cocreate:
             updates = await self._idea_updates(store, idea)
             threads = (await store.conversations.threads_of([idea_id]))[idea_id]
             forums = [t for t in threads if t.forum]
-            where = await _communities(store, [t.community_id for t in forums])
+            where = await store.communities_by_ids([t.community_id for t in forums])
         status = _tag(idea.status)
         errors: list[Exception] = []
         for community, receipt, post in updates:
@@ -545,7 +539,7 @@ class Cocreate:
             merged_into = head.number if head else None
         emoji = challenge.settings.vote_emoji
         posts = await store.idea_post_messages(idea.id)
-        where = await _communities(store, [community_id for community_id, _ch, _m in posts])
+        where = await store.communities_by_ids([community_id for community_id, _ch, _m in posts])
         out = []
         for community_id, channel_id, message_id in posts:
             community = where[community_id]
@@ -603,7 +597,7 @@ class Cocreate:
             ideas = await store.ideas(challenge_id, PUBLIC_STATUSES)
             listed = await store.conversations.threads_of([i.id for i in ideas])
             threads = [t for found in listed.values() for t in found]
-            where = await _communities(store, [t.community_id for t in threads])
+            where = await store.communities_by_ids([t.community_id for t in threads])
         for thread in threads:
             community = where[thread.community_id]
             publisher = self.publishers.get(community.platform)

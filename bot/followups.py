@@ -74,6 +74,14 @@ class FollowupStore(Protocol):
         ...
 
 
+async def owe(
+    store: FollowupStore, kind: str, refs: Collection[int], community_id: int, now: datetime
+) -> None:
+    """Owe these in the caller's transaction, held for this process for `LEASE`: it does
+    them once the transaction has committed (`FollowUps.run_now`)."""
+    await store.add(kind, refs, community_id, now, now + LEASE)
+
+
 #: Does a batch of one kind; returns why each that failed did (the others are done).
 Handler = Callable[[Sequence[FollowUp]], Awaitable[Mapping[int, str]]]
 

@@ -333,11 +333,9 @@ class NoticeDelivery:
             people = await store.members_by_ids({n.member_id for n in batch})
             # A follower is told on their own platform (an organisation's challenge has
             # followers on several), in the idea's thread there if their DMs are closed.
-            communities = {
-                cid: await store.community_by_id(cid)
-                for cid in {n.community_id for n in batch}
-                | {m.community_id for m in people.values()}
-            }
+            communities = await store.communities_by_ids(
+                {n.community_id for n in batch} | {m.community_id for m in people.values()}
+            )
             threads = await store.conversations.threads_of({n.idea_id for n in batch})
         for n, notice in enumerate(batch):
             await self._pace()

@@ -57,8 +57,7 @@ class Rewards:
         if badge_id is None:
             return None
         if not private:
-            due = now + followups.LEASE
-            await store.followups.add(badge_news.KIND, [badge_id], community_id, now, due)
+            await followups.owe(store.followups, badge_news.KIND, [badge_id], community_id, now)
         await webhook_events.badge_awarded(
             store, community_id, member_id, kind, key, now, challenge_id, idea_id
         )

@@ -619,6 +619,9 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         (row,) = await db.fetch("community_by_id", community_id)
         return Community(*row)
 
+    async def communities_by_ids(self, ids: Iterable[int]) -> dict[int, Community]:
+        return {i: await self.community_by_id(i) for i in set(ids)}
+
     async def set_community_locale(self, community_id: int, locale: str | None) -> None:
         await self.conn.execute(
             update(communities).where(communities.c.id == community_id).values(locale=locale)
