@@ -10,10 +10,11 @@ What is measured
 
     Reported: events/s over the delivery (and per tenth of it, to show a trend), p50/p99
     latency of one ``handle_reaction`` call (queueing included), the votes stored (read
-    back with sqlite3 and compared with what the events must leave), and a baseline: the
-    same rows (one reaction-log row per delivered event plus the resulting vote rows)
-    written with plain ``sqlite3.executemany`` in one transaction into a fresh WAL file
-    with the same table shapes and indexes. The ratio
+    back with sqlite3 and compared with what the events must leave), the WAL file's size at
+    the end of the delivery (``wal_mb``, which ``storage/inline_sqlite.py`` bounds), and a
+    baseline: the same rows (one reaction-log row per delivered event plus the resulting
+    vote rows) written with plain ``sqlite3.executemany`` in one transaction into a fresh
+    WAL file with the same table shapes and indexes. The ratio
     ``entry_point_events_per_s / baseline_rows_per_s`` says how far the entry point is
     from the raw cost of storing the rows. A second reference, the *stack floor*, writes
     the same rows through this project's own SQLite engine with SQLAlchemy Core (async),
@@ -871,6 +872,9 @@ async def _run(
     d = await deliver(app, clock, plan.events, CONCURRENCY, max_seconds)
     if profiler is not None:
         profiler.disable()
+    # Before the stop: closing the last connection checkpoints and removes the WAL.
+    wal = db_file.with_name(db_file.name + "-wal")
+    wal_mb = wal.stat().st_size / 2**20 if wal.exists() else 0.0
     await app.stop()
     delivered = len(d.latencies)
 
@@ -920,6 +924,7 @@ async def _run(
         "reaction_log_rows": logged,
         "members_stored": members,
         "db_mb": round(db_mb, 1) if backend == "sqlite" else None,
+        "wal_mb": round(wal_mb, 1) if backend == "sqlite" else None,
         "baseline_rows": base_rows,
         "baseline_s": round(base_s, 3),
         "baseline_per_s": round(baseline_per_s, 1),
@@ -958,6 +963,8 @@ async def _run(
         f"  stored: {stored_votes:,} votes (expected {len(expected) + stored:,}), "
         f"{logged:,} reaction-log rows, {members:,} members"
     )
+    if backend == "sqlite":
+        print(f"  WAL file at the end of the delivery {wal_mb:>11,.1f} MB")
     print()
     if backend == "sqlite":
         print(f"baseline: plain sqlite3 executemany, one transaction, WAL: {base_rows:,} rows")

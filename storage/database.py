@@ -115,8 +115,11 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers queue on the database lock up front instead of failing to upgrade later.
-        # Straight to sqlite3, as every transaction begins so (inline_sqlite.py).
-        conn.connection.driver_connection._conn.execute("BEGIN IMMEDIATE")
+        # Straight to sqlite3, as every transaction begins so (inline_sqlite.py), once a WAL
+        # that writes gave no pause to start over is settled.
+        driver = conn.connection.driver_connection
+        driver.settle_wal()
+        driver._conn.execute("BEGIN IMMEDIATE")
 
     return engine
 

@@ -1,0 +1,84 @@
+"""The SQLite WAL stays bounded while writes never pause (storage/inline_sqlite.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage import inline_sqlite
+from storage.database import SqlDatabase, create_engine
+
+KIB = 1024
+
+
+@pytest.fixture
+def small_wal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small thresholds, and the background thread parked: the test takes its steps."""
+    monkeypatch.setattr(inline_sqlite, "CHECKPOINT_POLL_S", 3600.0)
+    monkeypatch.setattr(inline_sqlite, "CHECKPOINT_BYTES", 16 * KIB)
+    monkeypatch.setattr(inline_sqlite, "RESTART_BYTES", 64 * KIB)
+
+
+async def write_blobs(database: SqlDatabase, n: int) -> None:
+    async with database.transaction() as store:
+        for _ in range(n):
+            await store.conn.exec_driver_sql("INSERT INTO blobs VALUES (randomblob(700))")
+
+
+async def test_a_wal_that_never_got_a_pause_starts_over_at_the_next_write(
+    small_wal: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "busy.db"
+    database = SqlDatabase(create_engine(f"sqlite+aiosqlite:///{path}"))
+    wal = Path(f"{path}-wal")
+    try:
+        async with database.transaction() as store:
+            await store.conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
+        checkpointer = inline_sqlite._Checkpointer.of(str(path.resolve()))
+        assert checkpointer is not None
+        reader = sqlite3.connect(path, isolation_level=None)
+        try:
+            for _ in range(3):
+                # A reader on an older snapshot keeps the background checkpoint from copying
+                # the newest frames, as a writer that appends during the copy does.
+                reader.execute("BEGIN")
+                reader.execute("SELECT count(*) FROM blobs").fetchall()
+                await write_blobs(database, 300)
+                grown = wal.stat().st_size
+                assert grown > 4 * 64 * KIB
+                checkpointer.step()  # what the background thread does every poll
+                assert checkpointer.overdue
+                reader.execute("COMMIT")
+
+                await write_blobs(database, 1)
+
+                assert not checkpointer.overdue
+                assert wal.stat().st_size <= 64 * KIB  # started over, cut back to the limit
+        finally:
+            reader.close()
+        async with database.transaction() as store:
+            counted = await store.conn.exec_driver_sql("SELECT count(*) FROM blobs")
+            assert counted.scalar_one() == 3 * 301
+    finally:
+        await database.close()
+
+
+async def test_a_wal_in_use_below_the_limit_is_left_to_the_background(
+    small_wal: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "calm.db"
+    database = SqlDatabase(create_engine(f"sqlite+aiosqlite:///{path}"))
+    try:
+        async with database.transaction() as store:
+            await store.conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
+        checkpointer = inline_sqlite._Checkpointer.of(str(path.resolve()))
+        assert checkpointer is not None
+        checkpointer.step()  # below CHECKPOINT_BYTES: not even looked at
+        assert not checkpointer.overdue
+        await write_blobs(database, 30)  # past CHECKPOINT_BYTES, below RESTART_BYTES
+        checkpointer.step()
+        assert not checkpointer.overdue
+    finally:
+        await database.close()
