@@ -166,7 +166,9 @@ class InlineConnection(aiosqlite.Connection):
         checkpointer = _Checkpointer.of(self._checkpointed)
         if checkpointer is not None and checkpointer.overdue:
             checkpointer.overdue = False
-            checkpoint(self._conn)
+            # Failing, it leaves the transaction to fail or not on its own.
+            with contextlib.suppress(sqlite3.Error):
+                checkpoint(self._conn)
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
