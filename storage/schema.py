@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -39,6 +41,36 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 
 def _fk(target: str, ondelete: str = "CASCADE") -> ForeignKey:
     return ForeignKey(target, ondelete=ondelete)
+
+
+def _only_on(dialect: str, index: Index) -> Index:
+    """An index that this dialect's databases have and the other's do not (its `info`
+    says which to Alembic's comparisons: `on_dialect`)."""
+    index.info["dialect"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
+def on_dialect(dialect: str) -> Callable[..., bool]:
+    """Alembic's `include_object` for a database of this dialect: the schema's objects
+    made for another dialect only are not expected there."""
+
+    def include(obj: Any, _name: Any, _type: Any, reflected: bool, _other: Any) -> bool:
+        info = getattr(obj, "info", None) or {}
+        return reflected or info.get("dialect", dialect) == dialect
+
+    return include
+
+
+def _totals(table: str, *columns: str, counters: tuple[str, ...]) -> tuple[Index, Index]:
+    """A points table's index for the leaderboard's sums, member by member. SQLite reads
+    the counters from it (covering: a board of 10,000 members took 51 ms, 108 ms without
+    them); PostgreSQL scans the table for a board, and without the counters in an index a
+    vote's update of its row stays on the row's page (HOT), with no index to change."""
+    name = f"ix_{table}_totals"
+    return (
+        _only_on("sqlite", Index(name, *columns, *counters)),
+        _only_on("postgresql", Index(name, *columns)),
+    )
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -342,16 +374,13 @@ member_week_points = Table(
     Column("bonus", Integer, nullable=False, default=0),
     PrimaryKeyConstraint("community_id", "member_id", "week", "private"),
     Index("ix_member_week_points_week", "community_id", "week"),
-    # The leaderboard's sums: member by member, without reading the table (covering).
-    Index(
-        "ix_member_week_points_totals",
+    *_totals(
+        "member_week_points",
         "community_id",
         "private",
         "member_id",
         "week",
-        "ideas_published",
-        "votes_cast",
-        "bonus",
+        counters=("ideas_published", "votes_cast", "bonus"),
     ),
 )
 
@@ -368,8 +397,9 @@ received_points = Table(
     Column("votes", Integer, nullable=False),
     PrimaryKeyConstraint("challenge_id", "member_id", "week", "private"),
     Index("ix_received_points_week", "community_id", "week"),
-    # The leaderboard's sums: member by member, without reading the table (covering).
-    Index("ix_received_points_totals", "community_id", "private", "member_id", "week", "votes"),
+    *_totals(
+        "received_points", "community_id", "private", "member_id", "week", counters=("votes",)
+    ),
 )
 
 badges = Table(

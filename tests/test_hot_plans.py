@@ -1,5 +1,6 @@
-"""The reaction writer's reads on PostgreSQL, in the generic plans that asyncpg's prepared
-statements settle on: they read their rows by key, whatever the planner estimates."""
+"""The reaction writer on PostgreSQL: its reads, in the generic plans that asyncpg's
+prepared statements settle on, take their rows by key whatever the planner estimates, and
+its updates of the points' counters stay on their rows' pages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from bot.ports import PointsDelta, Received
 from storage.hot_votes import POSTGRES, PostgresHot, hot
 from storage.store import SqlStore
 from tests.conftest import postgres_database
@@ -81,3 +83,25 @@ async def test_a_batch_reads_the_posts_of_its_own_ideas_by_key() -> None:
         assert found  # the batch's members did react on some of its ideas' posts
         assert sum(_reads(plan, "idea_posts")) <= len(batch_ideas)
         assert sum(_reads(plan, "reaction_states")) <= 5 * MEMBERS
+
+
+async def test_a_vote_counted_again_updates_the_points_rows_on_their_pages() -> None:
+    # No index holds the counters: each update is heap-only (HOT), no index changes.
+    week = "2026-03-02"
+    async with postgres_database() as database:
+        async with database.transaction() as store:
+            community, author, challenge_id = await seed(store)
+            [voter] = await add_members(store, community.id, "voter")
+        async with database.transaction() as store:
+            for _ in range(3):  # the first adds the rows, the next two update them
+                await store.add_points(community.id, [PointsDelta(voter.id, week, votes_cast=1)])
+                await store.add_received(
+                    community.id, challenge_id, [Received(author.id, week, False, 1)]
+                )
+            conn = await _driver(store)
+            rows = await conn.fetch(
+                "SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                "WHERE relname IN ('member_week_points', 'received_points')"
+            )
+        updates = {r["relname"]: (r["n_tup_upd"], r["n_tup_hot_upd"]) for r in rows}
+        assert updates == {"member_week_points": (2, 2), "received_points": (2, 2)}

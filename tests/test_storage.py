@@ -25,7 +25,7 @@ from bot.ports import PointsDelta, PointWeights, Received, VoteRow
 from storage.database import SqlDatabase, create_engine
 from storage.hot_votes import SqliteHot, hot
 from storage.migrate import current_revision, head_revision, upgrade
-from storage.schema import member_week_points, metadata
+from storage.schema import member_week_points, metadata, on_dialect
 from storage.store import SqlStore
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
@@ -121,7 +121,12 @@ def _schema_snapshot(conn: Connection) -> dict[str, Any]:
             for t in tables - {"alembic_version"}
             for fk in inspector.get_foreign_keys(t)
         },
-        "diff": compare_metadata(MigrationContext.configure(conn), metadata),
+        "diff": compare_metadata(
+            MigrationContext.configure(
+                conn, opts={"include_object": on_dialect(conn.dialect.name)}
+            ),
+            metadata,
+        ),
     }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
 from storage.database import create_engine
-from storage.schema import metadata
+from storage.schema import metadata, on_dialect
 
 config = context.config
 target_metadata = metadata
@@ -42,6 +42,7 @@ def _options(dialect_name: str, schema: str | None) -> dict[str, Any]:
         # SQLite alters tables by copying them; later migrations get that for free.
         "render_as_batch": dialect_name == "sqlite",
         "compare_type": True,
+        "include_object": on_dialect(dialect_name),
     }
     if schema is not None:
         options["version_table_schema"] = schema
