@@ -143,6 +143,10 @@ SQLITE: dict[str, str] = {
         "ORDER BY r.occurred_at, r.seq"
     ),
     "awarded_keys": f'SELECT "key" FROM badges WHERE community_id = ? AND "key" IN {_IN}',
+    "badges_by_ids": f"SELECT id, community_id, member_id, kind FROM badges WHERE id IN {_IN}",
+    "has_endpoints": (
+        "SELECT 1 FROM webhook_endpoints WHERE community_id = ? AND state = 'active' LIMIT 1"
+    ),
     "votes_by_member": (
         "SELECT member_id, count(*) FROM votes WHERE challenge_id = ? "
         f"AND member_id IN {_IN} AND NOT voided GROUP BY member_id"
@@ -293,6 +297,12 @@ POSTGRES: dict[str, str] = {
         "CROSS JOIN LATERAL (SELECT * FROM reaction_log WHERE credited_idea_id = k.i "
         "AND occurred_at >= $2 AND counted > 0 AND source = $3 OFFSET 0) AS r "
         "JOIN members AS m ON m.id = r.member_id ORDER BY r.occurred_at, r.seq"
+    ),
+    "badges_by_ids": (
+        "SELECT id, community_id, member_id, kind FROM badges WHERE id = ANY($1::bigint[])"
+    ),
+    "has_endpoints": (
+        "SELECT 1 FROM webhook_endpoints WHERE community_id = $1 AND state = 'active' LIMIT 1"
     ),
     "awarded_keys": (
         'SELECT b."key" FROM unnest($2::varchar[]) AS k(e) CROSS JOIN LATERAL ('

@@ -522,7 +522,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     def webhooks(self) -> SqlWebhooks:
         """The webhooks' endpoints and outbox (storage/webhooks.py), in this transaction."""
         if self._webhooks is None:
-            self._webhooks = SqlWebhooks(self.conn)
+            self._webhooks = SqlWebhooks(self.conn, self._driver)
         return self._webhooks
 
     @property
@@ -1690,11 +1690,15 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         return int(inserted[0][0]) if inserted else None
 
     async def badges_by_ids(self, ids: Collection[int]) -> dict[int, Awarded]:
-        b = badges.c
-        rows = await self.conn.execute(
-            select(b.id, b.community_id, b.member_id, b.kind).where(b.id.in_(list(ids)))
-        )
-        return {r.id: Awarded(r.community_id, r.member_id, BadgeKind(r.kind)) for r in rows}
+        """On the driver: the badge news of every vote batch that awards one asks."""
+        db = await self._driver()
+        out: dict[int, Awarded] = {}
+        for chunk in _chunks(list(ids)):
+            for badge_id, community_id, member_id, kind in await db.fetch(
+                "badges_by_ids", db.ids(chunk)
+            ):
+                out[int(badge_id)] = Awarded(int(community_id), int(member_id), BadgeKind(kind))
+        return out
 
     async def badges(
         self, community_id: int, member_id: int | None = None, challenge_id: int | None = None

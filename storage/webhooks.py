@@ -4,7 +4,7 @@ at the same moment take different rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from bot.webhooks.ports import (
     Endpoint,
     NewDelivery,
 )
+from storage.hot_votes import Hot
 from storage.schema import webhook_deliveries as wd
 from storage.schema import webhook_endpoints as we
 
@@ -71,8 +72,11 @@ def _delivery(row: Any) -> Delivery:
 class SqlWebhooks:
     """The `WebhookStore` port, inside the caller's transaction."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, driver: Callable[[], Awaitable[Hot]]) -> None:
         self.conn = conn
+        #: the driver-level statements: whether anyone subscribes is asked by every event
+        #: that a submission or a vote batch's badge emits
+        self._driver = driver
         #: community id -> its active endpoints, read once per transaction: a command
         #: emits several events (submitted, published, a badge); any change of an
         #: endpoint here forgets them
@@ -163,8 +167,15 @@ class SqlWebhooks:
     async def subscribers(self, community_id: int, event_type: str) -> list[Endpoint]:
         active = self._active.get(community_id)
         if active is None:
-            rows = await self.conn.execute(_SUBSCRIBERS, {"community_id": community_id})
-            active = self._active[community_id] = [_endpoint(r) for r in rows]
+            # Most communities have no endpoint: the driver says so for a fraction of what
+            # Core's statement costs; the endpoints themselves are read only when some are.
+            db = await self._driver()
+            if await db.fetch("has_endpoints", community_id):
+                rows = await self.conn.execute(_SUBSCRIBERS, {"community_id": community_id})
+                active = [_endpoint(r) for r in rows]
+            else:
+                active = []
+            self._active[community_id] = active
         return [e for e in active if event_type in e.events]
 
     async def disable_endpoint(self, endpoint_id: int, reason: str, now: datetime) -> bool:

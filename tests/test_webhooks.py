@@ -781,6 +781,7 @@ async def test_subscribers_read_once_a_transaction_follow_its_own_changes(
         )
         found = await hooks.subscribers(community.id, "idea.submitted")
         assert [e.id for e in found] == [endpoint]
+        assert await hooks.subscribers(community.id + 1, "idea.submitted") == []
         assert await hooks.subscribers(community.id, "idea.published") == []
         await hooks.disable_endpoint(endpoint, "broken", t0)
         assert await hooks.subscribers(community.id, "idea.submitted") == []
