@@ -227,6 +227,10 @@ class Watch:
                 return
             ideas = await store.ideas_by_ids(judged)
             paces = await self._usual_paces(store, {i.challenge_id for i in ideas.values()}, now)
+            # each community read once, however many of its ideas are judged
+            communities = await store.communities_by_ids(
+                {c.community_id for c, _ in paces.values()}
+            )
             for head, votes in judged.items():
                 # Judged again once it gained half as many votes as it has now.
                 self._need[head] = max(len(votes) // 2, self._step)
@@ -234,7 +238,7 @@ class Watch:
                 if idea.challenge_id not in paces:
                     continue  # deleted
                 challenge, usual = paces[idea.challenge_id]
-                community = await store.community_by_id(challenge.community_id)
+                community = communities[challenge.community_id]
                 # A post in the moderators' channel: in the community's language.
                 with i18n.speaking(community.locale):
                     judged_now = judge(votes, usual, self.settings)
