@@ -118,6 +118,7 @@ SQLITE: dict[str, str] = {
     ),
     "claim_post": f"{_CLAIM}VALUES (?, ?, ?, ?, 'claimed', ?, ?, 0, ?) {_CLAIMED}",
     "community_by_id": f"SELECT {COMMUNITY_COLUMNS} FROM communities WHERE id = ?",
+    "communities_by_ids": f"SELECT {COMMUNITY_COLUMNS} FROM communities WHERE id IN {_IN}",
     "add_idea_post": f"{_NEW_POST}VALUES (?, ?, ?, ?, ?)",
     "post_progress": "UPDATE scheduled_posts SET message_ids = ? WHERE id = ?",
     "post_sent": f"{_SENT} message_ids = ?, sent_at = ? WHERE id = ?",
@@ -194,6 +195,9 @@ POSTGRES: dict[str, str] = {
     ),
     "claim_post": f"{_CLAIM}VALUES ($1, $2, $3, $4, 'claimed', $5, $6, 0, $7) {_CLAIMED}",
     "community_by_id": f"SELECT {COMMUNITY_COLUMNS} FROM communities WHERE id = $1",
+    "communities_by_ids": (
+        f"SELECT {COMMUNITY_COLUMNS} FROM communities WHERE id = ANY($1::bigint[])"
+    ),
     "add_idea_post": f"{_NEW_POST}VALUES ($1, $2, $3, $4, $5)",
     "post_progress": "UPDATE scheduled_posts SET message_ids = $1 WHERE id = $2",
     "post_sent": f"{_SENT} message_ids = $1, sent_at = $2 WHERE id = $3",

@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -197,6 +198,18 @@ async def test_the_leaderboard_of_a_member_is_the_leaderboard(database: SqlDatab
                 assert top == full[:10]
                 assert mine == next((r for r in full if r.member_id == member.id), None)
                 assert ranked == len(full)
+
+
+async def test_communities_are_read_together_as_one_by_one(database: SqlDatabase) -> None:
+    async with database.transaction() as store:
+        first, *_ = await seed(store)
+        second, *_ = await seed(store, CommunityRef("slack", "T7", "Seven"))
+    async with database.transaction() as store:
+        both = await store.communities_by_ids([second.id, first.id, second.id])
+        assert both == {c.id: await store.community_by_id(c.id) for c in (first, second)}
+        assert await store.communities_by_ids([]) == {}
+        with pytest.raises(LookupError):
+            await store.communities_by_ids([first.id, second.id + 100])
 
 
 async def test_request_keys_are_seen_once_until_forgotten(database: SqlDatabase) -> None:
