@@ -24,11 +24,13 @@ What is measured
     users.info, chat.postMessage, reactions.add, response_urls) from a third process; the
     load generator is this one.
 
-    The commands: 200 members of one workspace in a running challenge with 1,000 ideas
-    (``--ideas``; set up first by seed members, not timed), then a mix of
-    ``/cocreate results`` (30 %), ``/idea show #n`` (25 %), ``/challenge list`` (20 %),
-    ``/cocreate leaderboard`` (15 %) and ``/idea submit`` (10 %, each posts an idea with
-    the bot's 👍). Fifty warm-up commands precede each measured run.
+    The commands: 1,000 members of one workspace in a running challenge with 1,000 ideas
+    (``--ideas``; set up first by seed members, not timed), then the mix of every command
+    benchmark, 80 % reads and 20 % submissions: ``/cocreate results`` (25 %),
+    ``/idea show #n`` (20 %), ``/challenge list`` (20 %), ``/cocreate leaderboard``
+    (15 %) and ``/idea submit`` (20 %, each posts an idea with the bot's 👍; a member
+    submits at most three ideas over the runs, the challenge's limit). Fifty warm-up
+    commands precede each measured run.
 
     Then the same mix paced at ``--rate`` commands per second (200), each request sent
     on time whatever the others do: the ack p50/p99 of each server at that rate.
@@ -70,10 +72,12 @@ from tests.slack.fake_slack import FakeSlack
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
 CHANNEL = "C_BENCH"
-MEMBERS = 200
+MEMBERS = 1000
 IDEAS = 1000
 RATE = 200.0
-#: seed members, one idea each (the per-member limit)
+#: a member's ideas in the challenge (`limits.ideas_per_member`'s default)
+IDEAS_PER_MEMBER = 3
+#: seed members, one idea each
 IDEAS_MAX = 2000
 SETUP_BATCH = 20
 WARMUP = 50
@@ -204,24 +208,24 @@ def command_body(line: str, user: str, key: str, fake: Child) -> str:
 
 
 def workload(
-    count: int, fake: Child, tag: str, seed: int, ideas: int = IDEAS
+    count: int, fake: Child, tag: str, seed: int, submitted: dict[str, int], ideas: int = IDEAS
 ) -> list[tuple[str, str]]:
-    """(key, body) of `count` commands from the members, in a fixed random order."""
+    """(key, body) of `count` commands from the members, in a fixed random order;
+    `submitted`: each member's submissions so far, kept within the challenge's limit."""
     rng = random.Random(seed)
     out = []
-    submitted: dict[str, int] = {}
     for n in range(count):
         user = f"U{rng.randrange(MEMBERS):04d}"
         roll = rng.random()
-        if roll < 0.30:
+        if roll < 0.25:
             line = "/cocreate results"
-        elif roll < 0.55:
+        elif roll < 0.45:
             line = f"/idea show #{rng.randrange(1, ideas + 1)}"
-        elif roll < 0.75:
+        elif roll < 0.65:
             line = "/challenge list"
-        elif roll < 0.90:
+        elif roll < 0.80:
             line = "/cocreate leaderboard"
-        elif submitted.get(user, 0) < 2:
+        elif submitted.get(user, 0) < IDEAS_PER_MEMBER:
             submitted[user] = submitted.get(user, 0) + 1
             line = f'/idea submit title:"Idea {tag} {n}" description:"From {user}, run {tag}."'
         else:
@@ -374,11 +378,12 @@ async def run(
                 try:
                     if kind == "adapter":
                         await setup(http, server, fake, ideas)
-                    warmup = workload(WARMUP, fake, f"w{kind}", 1, ideas)
+                    submitted: dict[str, int] = {}  # across this server's runs
+                    warmup = workload(WARMUP, fake, f"w{kind}", 1, submitted, ideas)
                     *_, in_ack = await send_all(http, server.port, warmup, 4)
                     if kind == "adapter":
                         await answered(http, fake, f"w{kind}-", WARMUP - in_ack)
-                    bodies = workload(count, fake, f"m{kind}", 2, ideas)
+                    bodies = workload(count, fake, f"m{kind}", 2, submitted, ideas)
                     settle_heap()  # the planned load, likewise
                     cpu_before = cpu_seconds(server.process.pid)
                     began = time.perf_counter()
@@ -397,7 +402,7 @@ async def run(
                         results[kind]["bot_cpu_ms_per_command"] = round(
                             (cpu_after - cpu_before) * 1000 / count, 3
                         )
-                    bodies = workload(count, fake, f"p{kind}", 3, ideas)
+                    bodies = workload(count, fake, f"p{kind}", 3, submitted, ideas)
                     began = time.perf_counter()
                     paced, in_ack = await send_paced(http, server.port, bodies, rate)
                     paced.sort()
