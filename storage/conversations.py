@@ -3,7 +3,7 @@ caller's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from bot.conversations import Activity, Follower, IdeaThread, Prefs
 from bot.messages import ThreadRef
 from bot.model import PUBLIC_STATUSES
 from storage.hot_commands import CommandSql
-from storage.hot_votes import hot
+from storage.hot_votes import Hot, hot
 from storage.notices import SqlNotices
 from storage.schema import (
     idea_follows,
@@ -50,8 +50,12 @@ def _thread(row: Any) -> IdeaThread:
 class SqlConversations(SqlNotices):
     """Threads, activity and follows here; notices in storage/notices.py."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(
+        self, conn: AsyncConnection, driver: Callable[[], Awaitable[Hot]] | None = None
+    ) -> None:
         self.conn = conn
+        #: the driver-level statements of the transaction (its store's, when it has them)
+        self._driver = driver or (lambda: hot(conn))
 
     def _insert(self, table: Any) -> Any:
         dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql
@@ -63,7 +67,7 @@ class SqlConversations(SqlNotices):
         self, community_id: int, idea_id: int, thread: ThreadRef, now: datetime
     ) -> None:
         # Every submission opens one: straight to the driver (storage/hot_commands.py).
-        db = CommandSql(await hot(self.conn))
+        db = CommandSql(await self._driver())
         await db.fetch(
             "add_thread",
             community_id,
@@ -144,7 +148,7 @@ class SqlConversations(SqlNotices):
         (storage/hot_commands.py), since `/idea show` asks for every idea it shows."""
         if not idea_ids:
             return {}
-        db = CommandSql(await hot(self.conn))
+        db = CommandSql(await self._driver())
         rows = await db.fetch("activity", db.ids(list(idea_ids)))
         return {int(i): Activity(int(n or 0), int(people or 0)) for i, n, people in rows}
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from bot.errors import StorageConflict, StorageUnavailable, UserError
 from bot.ports import Clock
 from storage import inline_sqlite
+from storage.hot_votes import SqliteHot
 from storage.store import SqlStore
 
 if TYPE_CHECKING:
@@ -118,6 +119,8 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) 
         # Straight to sqlite3, as every transaction begins so (inline_sqlite.py), once a WAL
         # that writes gave no pause to start over is settled.
         driver = conn.connection.driver_connection
+        if driver._conn.in_transaction:
+            return  # begun on sqlite3 by `SqlDatabase`: this Core statement joins it
         driver.settle_wal()
         driver._conn.execute("BEGIN IMMEDIATE")
 
@@ -130,15 +133,17 @@ class SqlDatabase:
     On SQLite the transactions of a process take turns on one connection, kept open: taking
     a connection from the pool and giving it back cost more than a short transaction
     itself (four greenlet switches and a task, about 0.1 ms of CPU, for each of the two or
-    three transactions of a command). A connection that the database gave up on is
-    replaced at the next transaction."""
+    three transactions of a command), and they begin and commit on sqlite3 itself
+    (`_kept`). A connection that the database gave up on is replaced at the next
+    transaction."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.backend = engine.dialect.name
         # One aiosqlite connection isolates nothing between tasks: serialise writers here.
         self._lock = asyncio.Lock() if self.backend == "sqlite" else None
-        self._held: AsyncConnection | None = None
+        #: the kept SQLite connection and its driver
+        self._held: tuple[AsyncConnection, inline_sqlite.InlineConnection] | None = None
         #: closed: a late transaction (of a task still finishing) takes a connection of its own
         self._closed = False
 
@@ -148,17 +153,17 @@ class SqlDatabase:
         database that is down, or a conflict the database settled by aborting, surfaces as
         `StorageUnavailable` or `StorageConflict`; nothing was committed then."""
         try:
-            async with contextlib.AsyncExitStack() as stack:
-                if self._lock is not None:
-                    await stack.enter_async_context(self._lock)
-                if self._lock is None or self._closed:
-                    conn = await stack.enter_async_context(self.engine.begin())
-                else:
-                    conn = await self._connection()
-                    stack.push_async_exit(self._given_up)  # after the rollback, under the lock
-                    await stack.enter_async_context(conn.begin())
-                yield SqlStore(conn)
-            if self._lock is not None:
+            if self._lock is None:
+                async with self.engine.begin() as conn:
+                    yield SqlStore(conn)
+            else:
+                async with self._lock:
+                    if self._closed:
+                        async with self.engine.begin() as conn:
+                            yield SqlStore(conn)
+                    else:
+                        async with self._kept() as store:
+                            yield store
                 # Statements on SQLite run without giving the event loop a turn: give it one
                 # between transactions, as taking a connection from the pool did, so that
                 # what waits on it (a command's acknowledgement) is not held up for long.
@@ -171,28 +176,55 @@ class SqlDatabase:
                 raise
             raise kind(f"{type(err).__name__}: {err}".splitlines()[0][:300]) from err
 
-    async def _connection(self) -> AsyncConnection:
-        """The SQLite connection that this process's transactions take turns on."""
-        if self._held is not None and self._held.invalidated:  # by SQLAlchemy, on a disconnect
+    @contextlib.asynccontextmanager
+    async def _kept(self) -> AsyncIterator[SqlStore]:
+        """A transaction on the kept SQLite connection, begun and ended on sqlite3 itself:
+        SQLAlchemy's begin and commit switch greenlets several times each (about 35 µs of
+        CPU a transaction, a command makes one to five), and most transactions send it no
+        statement. A Core statement joins the transaction (the engine's begin listener
+        finds it open), and SQLAlchemy then ends it."""
+        conn, driver = await self._connection()
+        raw = driver._conn
+        try:
+            driver.settle_wal()
+            raw.execute("BEGIN IMMEDIATE")
+            yield SqlStore(conn, SqliteHot(raw))
+            if conn.in_transaction():
+                await conn.commit()
+            else:
+                raw.commit()
+        except BaseException as err:
+            try:
+                if conn.in_transaction():
+                    await conn.rollback()
+                elif raw.in_transaction:
+                    raw.rollback()
+            finally:
+                if classify(err) is StorageUnavailable:  # the connection is not kept then
+                    await self._release(invalidate=True)
+            raise
+
+    async def _connection(self) -> tuple[AsyncConnection, inline_sqlite.InlineConnection]:
+        """The SQLite connection that this process's transactions take turns on, and its
+        driver."""
+        if self._held is not None and self._held[0].invalidated:  # by SQLAlchemy, on a disconnect
             await self._release()
         if self._held is None:
-            self._held = await self.engine.connect()
+            conn = await self.engine.connect()
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert isinstance(driver, inline_sqlite.InlineConnection)
+            self._held = conn, driver
         return self._held
-
-    async def _given_up(self, _kind: Any, err: BaseException | None, _tb: Any) -> bool:
-        """When the database is why a transaction failed, its connection is not kept."""
-        if err is not None and classify(err) is StorageUnavailable:
-            await self._release(invalidate=True)
-        return False
 
     async def _release(self, *, invalidate: bool = False) -> None:
         """Give the kept connection back to the pool, or to be closed (`invalidate`)."""
         held, self._held = self._held, None
         if held is not None:
+            conn, _driver = held
             with contextlib.suppress(Exception):  # it is being given up on: any end will do
                 if invalidate:
-                    await held.invalidate()
-                await held.close()
+                    await conn.invalidate()
+                await conn.close()
 
     def records(self, owner: str, clock: Clock) -> SqlRecords:
         from storage.records import SqlRecords

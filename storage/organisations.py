@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.model import Community
 from bot.organisations import LINK_VALID, LinkCode
 from storage.hot_commands import CommandSql
-from storage.hot_votes import hot
+from storage.hot_votes import Hot, hot
 from storage.schema import (
     challenges,
     communities,
@@ -24,8 +25,12 @@ _m = organisation_members.c
 
 
 class SqlOrganisations:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(
+        self, conn: AsyncConnection, driver: Callable[[], Awaitable[Hot]] | None = None
+    ) -> None:
         self.conn = conn
+        #: the driver-level statements of the transaction (its store's, when it has them)
+        self._driver = driver or (lambda: hot(conn))
 
     async def add_link_code(
         self, community_id: int, member_id: int, code_hash: str, now: datetime
@@ -112,7 +117,7 @@ class SqlOrganisations:
 
     async def home_of(self, community_id: int) -> Community | None:
         """One look-up (every command makes it): the first community of its organisation."""
-        db = CommandSql(await hot(self.conn))  # straight to the driver (hot_commands.py)
+        db = CommandSql(await self._driver())  # straight to the driver (hot_commands.py)
         rows = await db.fetch("home_of", community_id)
         return Community(*rows[0]) if rows else None
 

@@ -512,9 +512,10 @@ def _family_head() -> Any:
 class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     """One transaction's view of the database. Every method runs inside it."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, driver: Hot | None = None) -> None:
         self.conn = conn
-        self._hot: Hot | None = None
+        #: the driver's statements, when the transaction's owner has them at hand
+        self._hot: Hot | None = driver
         self._command_sql: CommandSql | None = None
         self._webhooks: SqlWebhooks | None = None
 
@@ -543,7 +544,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     @property
     def conversations(self) -> SqlConversations:
         """Ideas' threads, activity, follows and notices (storage/conversations.py)."""
-        return SqlConversations(self.conn)
+        return SqlConversations(self.conn, self._driver)
 
     @property
     def followups(self) -> SqlFollowups:
@@ -553,7 +554,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     @property
     def organisations(self) -> SqlOrganisations:
         """Organisations and their link codes (storage/organisations.py)."""
-        return SqlOrganisations(self.conn)
+        return SqlOrganisations(self.conn, self._driver)
 
     @property
     def rounds(self) -> SqlRounds:

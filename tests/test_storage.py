@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import UniqueConstraint, inspect, select
+from sqlalchemy import UniqueConstraint, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, StatementError
 
@@ -25,7 +25,7 @@ from bot.ports import PointsDelta, PointWeights, Received, VoteRow
 from storage.database import SqlDatabase, create_engine
 from storage.hot_votes import SqliteHot, hot
 from storage.migrate import current_revision, head_revision, upgrade
-from storage.schema import member_week_points, metadata, on_dialect
+from storage.schema import communities, member_week_points, metadata, on_dialect
 from storage.store import SqlStore
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
@@ -583,6 +583,42 @@ async def test_sqlite_transactions_take_turns_on_one_kept_connection(
     assert await _sqlite_connection_of(sqlite_database) is first
     async with sqlite_database.transaction() as store:  # and nothing of it was kept
         assert await store.find_community(GUILD) is None
+
+
+@pytest.mark.parametrize("core_first", [True, False], ids=["core-first", "driver-first"])
+async def test_a_sqlite_transaction_is_one_for_driver_and_core_statements(
+    sqlite_database: SqlDatabase, core_first: bool
+) -> None:
+    """The kept connection's transactions begin on sqlite3 itself; a Core statement joins
+    the open one, and both kinds commit, or roll back, together."""
+    async with sqlite_database.transaction() as store:
+        community = await store.community(GUILD, NOW)
+    rename = update(communities).where(communities.c.id == community.id).values(name="Renamed")
+
+    async def write(store: SqlStore) -> None:
+        if core_first:
+            await store.conn.execute(rename)
+        await store.ensure_members(community.id, [ALICE], NOW)  # on the driver
+        if not core_first:
+            assert not store.conn.in_transaction()  # open on sqlite3, not in SQLAlchemy
+            await store.conn.execute(rename)
+        assert store.conn.in_transaction()  # the Core statement joined it
+
+    async def kept(store: SqlStore) -> tuple[str, bool]:
+        name = str(await store.conn.scalar(select(communities.c.name)))
+        member = await store.member_by_external(community.id, ALICE.external_id)
+        return name, member is not None
+
+    with pytest.raises(RuntimeError, match="after both"):
+        async with sqlite_database.transaction() as store:
+            await write(store)
+            raise RuntimeError("after both")
+    async with sqlite_database.transaction() as store:
+        assert await kept(store) == ("Guild One", False)
+    async with sqlite_database.transaction() as store:
+        await write(store)
+    async with sqlite_database.transaction() as store:
+        assert await kept(store) == ("Renamed", True)
 
 
 async def test_a_sqlite_connection_the_database_gave_up_on_is_replaced(
