@@ -166,8 +166,8 @@ SQLITE: dict[str, str] = {
     "followups_done": f"DELETE FROM followups WHERE kind = ? AND ref IN {_IN}",
     "add_members": (
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
-        "first_seen_at, account_created_at, joined_at, blocked) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (community_id, external_id) DO NOTHING"
+        "first_seen_at, account_created_at, joined_at, platform_locale, blocked) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (community_id, external_id) DO NOTHING"
     ),
     "first_foreign_votes": (
         "UPDATE ideas SET first_foreign_vote_at = ? WHERE id = ? AND first_foreign_vote_at IS NULL"
@@ -327,8 +327,8 @@ POSTGRES: dict[str, str] = {
     "followups_done": "DELETE FROM followups WHERE kind = $1 AND ref = ANY($2::bigint[])",
     "add_members": (
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
-        "first_seen_at, account_created_at, joined_at, blocked) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "first_seen_at, account_created_at, joined_at, platform_locale, blocked) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
         "ON CONFLICT (community_id, external_id) DO NOTHING"
     ),
     "first_foreign_votes": (

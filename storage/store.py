@@ -665,6 +665,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                         db.time(now),
                         db.time(a.account_created_at),
                         db.time(a.joined_at),
+                        a.locale,
                         False,
                     )
                     for a in missing

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import UniqueConstraint, inspect, select, update
+from sqlalchemy import UniqueConstraint, event, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, StatementError
 
@@ -243,6 +243,32 @@ async def test_ensure_members_creates_and_updates(database: SqlDatabase) -> None
     assert updated["u-alice"].first_seen_at == NOW
     assert updated["u-carol"].first_seen_at == NOW + timedelta(hours=1)
     assert alice == updated["u-alice"]
+
+
+async def test_a_new_member_is_created_whole_in_one_statement(database: SqlDatabase) -> None:
+    """A member's first sight stores everything its platform told (its locale too), on the
+    driver: no update through Core follows the insert."""
+    async with database.transaction() as store:
+        community = await store.community(GUILD, NOW)
+    core_statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        core_statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with database.transaction() as store:
+            created = await store.ensure_members(
+                community.id, [Actor("u-dana", "Dana", locale="pt-BR")], NOW
+            )
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+    async with database.transaction() as store:
+        dana = await store.member_by_external(community.id, "u-dana")
+
+    assert created["u-dana"].platform_locale == "pt-BR"
+    assert dana == created["u-dana"]
+    assert [s for s in core_statements if s.lstrip().upper().startswith("UPDATE")] == []
 
 
 # -- ideas -------------------------------------------------------------------------------
