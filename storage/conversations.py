@@ -15,7 +15,7 @@ from bot.conversations import Activity, Follower, IdeaThread, Prefs
 from bot.messages import ThreadRef
 from bot.model import PUBLIC_STATUSES
 from storage.hot_commands import CommandSql
-from storage.hot_votes import Hot, hot
+from storage.hot_votes import Hot
 from storage.notices import SqlNotices
 from storage.schema import (
     idea_follows,
@@ -50,12 +50,10 @@ def _thread(row: Any) -> IdeaThread:
 class SqlConversations(SqlNotices):
     """Threads, activity and follows here; notices in storage/notices.py."""
 
-    def __init__(
-        self, conn: AsyncConnection, driver: Callable[[], Awaitable[Hot]] | None = None
-    ) -> None:
+    def __init__(self, conn: AsyncConnection, driver: Callable[[], Awaitable[Hot]]) -> None:
         self.conn = conn
-        #: the driver-level statements of the transaction (its store's, when it has them)
-        self._driver = driver or (lambda: hot(conn))
+        #: the driver-level statements of the transaction (its store's)
+        self._driver = driver
 
     def _insert(self, table: Any) -> Any:
         dialect = sqlite if self.conn.dialect.name == "sqlite" else postgresql

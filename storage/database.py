@@ -153,17 +153,14 @@ class SqlDatabase:
         database that is down, or a conflict the database settled by aborting, surfaces as
         `StorageUnavailable` or `StorageConflict`; nothing was committed then."""
         try:
-            if self._lock is None:
-                async with self.engine.begin() as conn:
-                    yield SqlStore(conn)
-            else:
-                async with self._lock:
-                    if self._closed:
-                        async with self.engine.begin() as conn:
-                            yield SqlStore(conn)
-                    else:
-                        async with self._kept() as store:
-                            yield store
+            async with self._lock or contextlib.nullcontext():
+                if self._lock is None or self._closed:
+                    async with self.engine.begin() as conn:
+                        yield SqlStore(conn)
+                else:
+                    async with self._kept() as store:
+                        yield store
+            if self._lock is not None:
                 # Statements on SQLite run without giving the event loop a turn: give it one
                 # between transactions, as taking a connection from the pool did, so that
                 # what waits on it (a command's acknowledgement) is not held up for long.

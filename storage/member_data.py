@@ -19,6 +19,7 @@ from bot.member_data import (
     scrub_text,
 )
 from bot.model import BADGE_LABELS, BadgeKind
+from storage.hot_votes import hot
 from storage.organisations import SqlOrganisations
 from storage.schema import (
     api_tokens,
@@ -433,7 +434,7 @@ class SqlMemberData:
             .where(webhook_endpoints.c.community_id == community_id)
             .scalar_subquery()
         )
-        await SqlOrganisations(self.conn).leave_organisation(community_id)
+        await SqlOrganisations(self.conn, lambda: hot(self.conn)).leave_organisation(community_id)
         await self.conn.execute(
             update(link_codes)
             .where(link_codes.c.used_by_community_id == community_id)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.model import Community
 from bot.organisations import LINK_VALID, LinkCode
 from storage.hot_commands import CommandSql
-from storage.hot_votes import Hot, hot
+from storage.hot_votes import Hot
 from storage.schema import (
     challenges,
     communities,
@@ -25,12 +25,10 @@ _m = organisation_members.c
 
 
 class SqlOrganisations:
-    def __init__(
-        self, conn: AsyncConnection, driver: Callable[[], Awaitable[Hot]] | None = None
-    ) -> None:
+    def __init__(self, conn: AsyncConnection, driver: Callable[[], Awaitable[Hot]]) -> None:
         self.conn = conn
-        #: the driver-level statements of the transaction (its store's, when it has them)
-        self._driver = driver or (lambda: hot(conn))
+        #: the driver-level statements of the transaction (its store's)
+        self._driver = driver
 
     async def add_link_code(
         self, community_id: int, member_id: int, code_hash: str, now: datetime
