@@ -18,6 +18,11 @@ ANALYZE of a table that grew replans it. (Planning every statement for its value
 ``force_custom_plan``, planned each row of every ``executemany`` again: the writer took
 about half as long again.)
 
+On PostgreSQL, the inserts of many rows go as one statement over one array per column
+(``INSERT … SELECT * FROM unnest(…)``, `POSTGRES_BULK`): ``executemany`` sends the rows in
+one round trip, but the server still plans and runs the statement once per row. Updates
+and deletes stay row by row: joined to ``unnest``, their generic plans may scan the table.
+
 Lists go to the database as one parameter (a JSON array on SQLite, an array on
 PostgreSQL), so one statement text serves every length and the drivers' statement caches
 hold. The reads that take members and ideas are driven by the member: a member's votes
@@ -409,6 +414,57 @@ POSTGRES: dict[str, str] = {
 }
 
 
+#: Inserts of many rows as one statement, one array per column. The rows of one call name
+#: distinct keys: an ``ON CONFLICT … DO UPDATE`` may touch a row once (the store merges).
+POSTGRES_BULK: dict[str, str] = {
+    "append_log": (
+        "INSERT INTO reaction_log (community_id, challenge_id, seq, counted, "
+        "credited_idea_id, hash, event_id, post_id, idea_id, member_id, action, emoji, "
+        "occurred_at, recorded_at, source, effect) SELECT * FROM unnest($1::bigint[], "
+        "$2::bigint[], $3::int[], $4::int[], $5::bigint[], $6::varchar[], $7::varchar[], "
+        "$8::bigint[], $9::bigint[], $10::bigint[], $11::varchar[], $12::varchar[], "
+        "$13::timestamptz[], $14::timestamptz[], $15::varchar[], $16::varchar[]) "
+        "ON CONFLICT (community_id, event_id) DO NOTHING"
+    ),
+    "save_states": (
+        "INSERT INTO reaction_states (post_id, member_id, variant, present, changed_at, "
+        "seen_at, synced) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::varchar[], "
+        "$4::boolean[], $5::timestamptz[], $6::timestamptz[], $7::boolean[]) "
+        "ON CONFLICT (post_id, member_id, variant) DO UPDATE SET present = excluded.present, "
+        "changed_at = excluded.changed_at, seen_at = excluded.seen_at, "
+        "synced = excluded.synced"
+    ),
+    "add_votes": (
+        "INSERT INTO votes (idea_id, member_id, challenge_id, cast_at, week, voided) "
+        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[], "
+        "$5::varchar[], $6::boolean[])"
+    ),
+    "add_points": (
+        "INSERT INTO member_week_points (community_id, member_id, week, private, "
+        "ideas_published, votes_cast, bonus) SELECT * FROM unnest($1::bigint[], "
+        "$2::bigint[], $3::varchar[], $4::boolean[], $5::int[], $6::int[], $7::int[]) "
+        "ON CONFLICT (community_id, member_id, week, private) DO UPDATE SET "
+        "ideas_published = member_week_points.ideas_published + excluded.ideas_published, "
+        "votes_cast = member_week_points.votes_cast + excluded.votes_cast, "
+        "bonus = member_week_points.bonus + excluded.bonus"
+    ),
+    "add_received": (
+        "INSERT INTO received_points (community_id, challenge_id, member_id, week, private, "
+        "votes) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+        "$4::varchar[], $5::boolean[], $6::int[]) "
+        "ON CONFLICT (challenge_id, member_id, week, private) DO UPDATE SET "
+        "votes = received_points.votes + excluded.votes"
+    ),
+    "add_members": (
+        "INSERT INTO members (community_id, external_id, display_name, is_bot, "
+        "first_seen_at, account_created_at, joined_at, platform_locale, blocked) "
+        "SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::boolean[], "
+        "$5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::varchar[], "
+        "$9::boolean[]) ON CONFLICT (community_id, external_id) DO NOTHING"
+    ),
+}
+
+
 class PostgresHot(Hot):
     time = staticmethod(_pg_time)
     read_time = staticmethod(_pg_read_time)
@@ -424,7 +480,10 @@ class PostgresHot(Hot):
         await self.conn.execute(POSTGRES[name], *params)
 
     async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
-        await self.conn.executemany(POSTGRES[name], rows)
+        if len(rows) > 1 and name in POSTGRES_BULK:
+            await self.conn.execute(POSTGRES_BULK[name], *map(list, zip(*rows, strict=True)))
+        else:
+            await self.conn.executemany(POSTGRES[name], rows)
 
     def ids(self, values: Sequence[Any]) -> list[Any]:
         return list(values)

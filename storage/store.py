@@ -6,6 +6,7 @@ import bisect
 import functools
 import json
 import secrets
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -1212,6 +1213,8 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
             return
         db = await self._driver()
         time = db.time
+        # One row per reaction, the last state given (PostgreSQL writes them in one statement).
+        latest = {(s.post_id, s.member_id, s.variant): s for s in states}
         await db.executemany(
             "save_states",
             [
@@ -1224,7 +1227,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                     time(s.seen_at),
                     s.synced,
                 )
-                for s in states
+                for s in latest.values()
             ],
         )
 
@@ -1526,14 +1529,15 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
     async def add_received(
         self, community_id: int, challenge_id: int, rows: Sequence[Received]
     ) -> None:
-        if rows:
+        # One row per key, the votes added up (PostgreSQL writes them in one statement).
+        totals = Counter[tuple[int, str, bool]]()
+        for r in rows:
+            totals[(r.member_id, r.week, r.private)] += r.votes
+        if totals:
             db = await self._driver()
             await db.executemany(
                 "add_received",
-                [
-                    (community_id, challenge_id, r.member_id, r.week, r.private, r.votes)
-                    for r in rows
-                ],
+                [(community_id, challenge_id, m, w, p, n) for (m, w, p), n in totals.items()],
             )
 
     async def replace_received(

@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from bot.messages import Actor
 from bot.model import Phase
-from bot.ports import LogEntry, PointsDelta, ReactionState, RecentVote, VoteRow
+from bot.ports import LogEntry, PointsDelta, ReactionState, Received, RecentVote, VoteRow
 from bot.votelog import GENESIS
 from storage import statements as sql
 from storage.database import SqlDatabase
-from storage.schema import member_week_points, reaction_log, votes
+from storage.schema import member_week_points, reaction_log, received_points, votes
 from storage.store import _idea, _member
 from tests.harness import Harness
 
@@ -115,6 +115,10 @@ async def test_the_hot_path_reads_what_core_reads(database: SqlDatabase) -> None
             + [PointsDelta(member_ids[0], "2026-03-02", votes_cast=2)],
         )
         await store.add_vote_counts({idea_ids[0]: 3, idea_ids[1]: -1, idea_ids[2]: 0})
+        # Rows of one call that name one key add up, as rows of separate calls do.
+        received = [Received(m, "2026-03-02", False, 1) for m in member_ids[:3]]
+        await store.add_received(community_id, challenge_id, received + received[:1])
+        await store.add_received(community_id, challenge_id, received[1:2])
 
     some_ideas = idea_ids[:3]
     some_members = member_ids[:12]
@@ -198,6 +202,8 @@ async def test_the_hot_path_reads_what_core_reads(database: SqlDatabase) -> None
         )
         tally: dict[int, int] = {int(r[0]): int(r[1]) for r in points}
         assert tally[member_ids[0]] == 3 and tally[member_ids[1]] == 1
+        got = await conn.execute(select(received_points.c.member_id, received_points.c.votes))
+        assert {r[0]: r[1] for r in got} == {member_ids[0]: 2, member_ids[1]: 2, member_ids[2]: 1}
 
 
 async def _all_posts(store: object, idea_ids: list[int]) -> list[tuple[str, str]]:
