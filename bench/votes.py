@@ -59,7 +59,8 @@ How to run (from the repository root)
     .venv/bin/python bench/votes.py --scale [--database …]   # rate at 10k, 100k, 1M votes
     .venv/bin/python bench/votes.py --max-seconds 0   # full size, every event
     .venv/bin/python bench/votes.py --quick           # sizes / 10, a smoke run
-    .venv/bin/python bench/votes.py --profile         # + cProfile and SQL statements per batch
+    .venv/bin/python bench/votes.py --statements      # + SQL statements per batch, timed
+    .venv/bin/python bench/votes.py --profile         # + cProfile of the delivery as well
 
 The last line of output is one JSON object with every figure.
 """
@@ -69,6 +70,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import functools
 import hashlib
 import os
 import random
@@ -76,7 +78,7 @@ import re
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,6 +129,9 @@ TARGET_PG_P99_MS = 25.0
 SCALE_EVENTS = 20_000
 SCALES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 TARGET_RSS_MB = 300.0
+#: what --statements and --profile ask for
+PROFILE_STATEMENTS = "statements"
+PROFILE_CPU = "cprofile"
 
 
 @dataclass(frozen=True)
@@ -305,23 +310,29 @@ def segment_rates(done_at: list[float], parts: int = 10) -> list[float]:
 
 @dataclass
 class StatementTally:
-    """SQL statements the core sends, by kind, and the time spent in them (with --profile)."""
+    """SQL statements the core sends, by kind, and the time spent in them (--statements,
+    --profile): through SQLAlchemy, by their verb and table; straight to the driver
+    (storage/hot_votes.py), by their name; and the group-commit batches' own time, their
+    transaction's begin and commit included."""
 
     count: collections.Counter[str] = field(default_factory=collections.Counter)
     seconds: dict[str, float] = field(default_factory=lambda: collections.defaultdict(float))
     batches: int = 0
+    batch_seconds: float = 0.0
+    #: what `detach` runs to leave everything as `attach` found it
+    _undo: list[Callable[[], None]] = field(default_factory=list)
 
     def attach(self, app: Cocreate) -> None:
         from sqlalchemy import event
 
+        from storage.hot_votes import PostgresHot, SqliteHot
+
         engine = app.db.engine.sync_engine  # type: ignore[attr-defined]
         starts: dict[int, float] = {}
 
-        @event.listens_for(engine, "before_cursor_execute")
         def _before(conn: Any, cursor: Any, stmt: str, params: Any, ctx: Any, many: Any) -> None:
             starts[id(ctx)] = time.perf_counter()
 
-        @event.listens_for(engine, "after_cursor_execute")
         def _after(conn: Any, cursor: Any, stmt: str, params: Any, ctx: Any, many: Any) -> None:
             key = _statement_kind(stmt)
             self.count[key] += 1
@@ -329,21 +340,57 @@ class StatementTally:
             if started is not None:
                 self.seconds[key] += time.perf_counter() - started
 
+        listeners = {"before_cursor_execute": _before, "after_cursor_execute": _after}
+        for name, listener in listeners.items():
+            event.listen(engine, name, listener)
+            self._undo.append(functools.partial(event.remove, engine, name, listener))
+        for hot in (SqliteHot, PostgresHot):
+            for method in ("fetch", "execute", "executemany"):
+                original = hot.__dict__[method]
+                setattr(hot, method, self._timed(original))
+                self._undo.append(functools.partial(setattr, hot, method, original))
+
         ingest = app.ingest
         apply = ingest._transaction
 
         async def counted(events: list[ReactionEvent]) -> Any:
             self.batches += 1
-            return await apply(events)
+            started = time.perf_counter()
+            try:
+                return await apply(events)
+            finally:
+                self.batch_seconds += time.perf_counter() - started
 
         ingest._transaction = counted  # type: ignore[method-assign]
+        self._undo.append(functools.partial(delattr, ingest, "_transaction"))
+
+    def _timed(self, statement: Any) -> Any:
+        async def timed(hot: Any, name: str, *params: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await statement(hot, name, *params)
+            finally:
+                key = f"driver: {name}"
+                self.count[key] += 1
+                self.seconds[key] += time.perf_counter() - started
+
+        return timed
+
+    def detach(self) -> None:
+        while self._undo:
+            self._undo.pop()()
 
     def report(self) -> None:
         n = max(self.batches, 1)
-        print(f"SQL statements per group-commit batch ({self.batches:,} batches):")
+        print(
+            f"SQL statements per group-commit batch ({self.batches:,} batches, "
+            f"{self.batch_seconds * 1000 / n:.2f} ms each; statements of the background "
+            "work after a batch, such as the brigading watch's, are counted too):"
+        )
         print("  per batch    ms/batch  statement")
-        for key, count in self.count.most_common():
-            print(f"  {count / n:9.1f} {self.seconds[key] * 1000 / n:11.2f}  {key}")
+        by_time = sorted(self.count, key=lambda k: -self.seconds[k])
+        for key in by_time:
+            print(f"  {self.count[key] / n:9.2f} {self.seconds[key] * 1000 / n:11.3f}  {key}")
 
 
 def _statement_kind(stmt: str) -> str:
@@ -794,7 +841,7 @@ async def run(
     sizes: Sizes,
     work: Path,
     max_seconds: float,
-    profile: bool,
+    profile: str | None,
     database: str | None = None,
     stored: int = 0,
     events: int | None = None,
@@ -820,7 +867,7 @@ async def _run(
     backend: str,
     scratch: PostgresScratch | None,
     max_seconds: float,
-    profile: bool,
+    profile: str | None,
     stored: int,
     events: int | None,
 ) -> dict[str, Any]:
@@ -860,18 +907,21 @@ async def _run(
         f"in {time.perf_counter() - t:.1f} s"
     )
 
-    tally = StatementTally()
+    tally = StatementTally() if profile else None
+    if tally is not None:
+        tally.attach(app)
     profiler = None
-    if profile:
+    if profile == PROFILE_CPU:
         import cProfile
 
-        tally.attach(app)
         profiler = cProfile.Profile()
         profiler.enable()
     settle_heap()  # as `cocreate run` does once it has started
     d = await deliver(app, clock, plan.events, CONCURRENCY, max_seconds)
     if profiler is not None:
         profiler.disable()
+    if tally is not None:
+        tally.detach()
     # Before the stop: closing the last connection checkpoints and removes the WAL.
     wal = db_file.with_name(db_file.name + "-wal")
     wal_mb = wal.stat().st_size / 2**20 if wal.exists() else 0.0
@@ -989,11 +1039,12 @@ async def _run(
         print(f"  events/s                           {delivered / floor_s:>12,.0f}")
         print(f"  entry point ÷ stack floor = {events_per_s * floor_s / delivered:.3f}")
 
+    if tally is not None:
+        print()
+        tally.report()
     if profiler is not None:
         import pstats
 
-        print()
-        tally.report()
         print()
         print("cProfile of the delivery, own time (cumulative figures of coroutines mislead):")
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(30)
@@ -1009,7 +1060,7 @@ async def run_scale(
         print(f"\n== scale: {stored:,} votes stored ==")
         sub = work / label
         sub.mkdir()
-        runs[label] = await run(FULL, sub, max_seconds, False, database, stored, events)
+        runs[label] = await run(FULL, sub, max_seconds, None, database, stored, events)
     rates = {label: r["events_per_s"] for label, r in runs.items()}
     ratio = rates["1m"] / max(rates["10k"], 1e-9)
     print()
@@ -1049,7 +1100,17 @@ def main() -> None:
         help=f"stop taking new events after this long (default {DEFAULT_MAX_SECONDS:g}; 0: never)",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the delivery, tally SQL statements"
+        "--profile",
+        action="store_const",
+        const=PROFILE_CPU,
+        help="cProfile the delivery, and tally its SQL statements",
+    )
+    parser.add_argument(
+        "--statements",
+        dest="profile",
+        action="store_const",
+        const=PROFILE_STATEMENTS,
+        help="tally the delivery's SQL statements and time them (no cProfile to slow them)",
     )
     parser.add_argument(
         "--database",

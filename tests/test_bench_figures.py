@@ -1,10 +1,15 @@
-"""The command benchmark's figures count a command the bot never answered, rather than
-waiting for it forever or timing it as answered at zero."""
+"""The benchmarks' own figures: the command benchmark counts a command the bot never
+answered, rather than waiting for it forever or timing it as answered at zero; the vote
+benchmark's statement tally sees the statements that go straight to the driver."""
 
 from __future__ import annotations
 
 from bench.discord_commands import figures_of
+from bench.votes import StatementTally
+from storage.database import SqlDatabase
+from storage.hot_votes import SqliteHot
 from tests.discord.fake import InteractionRecord
+from tests.harness import Harness
 
 
 def _record(n: int, sent: float, acked: float | None, answered: float | None) -> InteractionRecord:
@@ -30,3 +35,25 @@ def test_an_unanswered_command_is_counted_and_left_out_of_the_rates() -> None:
     assert figures["acks_per_s"] == 10.0  # 2 acks by 0.2 s
     assert figures["answer_p50_ms"] > 0
     assert figures["internal_errors"] == 0
+
+
+async def test_the_vote_benchmark_times_the_statements_sent_to_the_driver(
+    sqlite_database: SqlDatabase,
+) -> None:
+    """`bench/votes.py --statements` tallies the hot path's statements by name, and gives
+    the store its own statements back when the delivery is over."""
+    h = Harness(sqlite_database)
+    await h.challenge()
+    number = await h.submit("ann", "Mango")
+    tally = StatementTally()
+    tally.attach(h.app)
+    try:
+        assert (await h.react(number, "bob")).effect == "vote added"
+    finally:
+        tally.detach()
+    await h.react(number, "cat")  # not counted: detached
+    await h.close()
+    assert tally.batches == 1 and tally.batch_seconds > 0
+    assert tally.count["driver: add_votes"] == 1 and tally.count["driver: append_log"] == 1
+    assert tally.seconds["driver: add_votes"] > 0
+    assert SqliteHot.executemany.__qualname__ == "SqliteHot.executemany"
