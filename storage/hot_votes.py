@@ -414,53 +414,34 @@ POSTGRES: dict[str, str] = {
 }
 
 
-#: Inserts of many rows as one statement, one array per column. The rows of one call name
-#: distinct keys: an ``ON CONFLICT … DO UPDATE`` may touch a row once (the store merges).
+def _over_arrays(name: str, types: str) -> str:
+    """The insert `name` of `POSTGRES`, taking an array per column (of these types, in
+    order) where it takes one row."""
+    columns = types.split()
+    row = "VALUES (" + ", ".join(f"${n}" for n in range(1, len(columns) + 1)) + ")"
+    if row not in POSTGRES[name]:
+        raise ValueError(f"{name} does not insert one row of {len(columns)} columns")
+    arrays = ", ".join(f"${n}::{t}[]" for n, t in enumerate(columns, 1))
+    return POSTGRES[name].replace(row, f"SELECT * FROM unnest({arrays})")
+
+
+#: Inserts of many rows as one statement. The rows of one call name distinct keys: an
+#: ``ON CONFLICT … DO UPDATE`` may touch a row once (the store merges).
 POSTGRES_BULK: dict[str, str] = {
-    "append_log": (
-        "INSERT INTO reaction_log (community_id, challenge_id, seq, counted, "
-        "credited_idea_id, hash, event_id, post_id, idea_id, member_id, action, emoji, "
-        "occurred_at, recorded_at, source, effect) SELECT * FROM unnest($1::bigint[], "
-        "$2::bigint[], $3::int[], $4::int[], $5::bigint[], $6::varchar[], $7::varchar[], "
-        "$8::bigint[], $9::bigint[], $10::bigint[], $11::varchar[], $12::varchar[], "
-        "$13::timestamptz[], $14::timestamptz[], $15::varchar[], $16::varchar[]) "
-        "ON CONFLICT (community_id, event_id) DO NOTHING"
+    "append_log": _over_arrays(
+        "append_log",
+        "bigint bigint int int bigint varchar varchar bigint bigint bigint varchar varchar "
+        "timestamptz timestamptz varchar varchar",
     ),
-    "save_states": (
-        "INSERT INTO reaction_states (post_id, member_id, variant, present, changed_at, "
-        "seen_at, synced) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::varchar[], "
-        "$4::boolean[], $5::timestamptz[], $6::timestamptz[], $7::boolean[]) "
-        "ON CONFLICT (post_id, member_id, variant) DO UPDATE SET present = excluded.present, "
-        "changed_at = excluded.changed_at, seen_at = excluded.seen_at, "
-        "synced = excluded.synced"
+    "save_states": _over_arrays(
+        "save_states", "bigint bigint varchar boolean timestamptz timestamptz boolean"
     ),
-    "add_votes": (
-        "INSERT INTO votes (idea_id, member_id, challenge_id, cast_at, week, voided) "
-        "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[], "
-        "$5::varchar[], $6::boolean[])"
-    ),
-    "add_points": (
-        "INSERT INTO member_week_points (community_id, member_id, week, private, "
-        "ideas_published, votes_cast, bonus) SELECT * FROM unnest($1::bigint[], "
-        "$2::bigint[], $3::varchar[], $4::boolean[], $5::int[], $6::int[], $7::int[]) "
-        "ON CONFLICT (community_id, member_id, week, private) DO UPDATE SET "
-        "ideas_published = member_week_points.ideas_published + excluded.ideas_published, "
-        "votes_cast = member_week_points.votes_cast + excluded.votes_cast, "
-        "bonus = member_week_points.bonus + excluded.bonus"
-    ),
-    "add_received": (
-        "INSERT INTO received_points (community_id, challenge_id, member_id, week, private, "
-        "votes) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
-        "$4::varchar[], $5::boolean[], $6::int[]) "
-        "ON CONFLICT (challenge_id, member_id, week, private) DO UPDATE SET "
-        "votes = received_points.votes + excluded.votes"
-    ),
-    "add_members": (
-        "INSERT INTO members (community_id, external_id, display_name, is_bot, "
-        "first_seen_at, account_created_at, joined_at, platform_locale, blocked) "
-        "SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::boolean[], "
-        "$5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::varchar[], "
-        "$9::boolean[]) ON CONFLICT (community_id, external_id) DO NOTHING"
+    "add_votes": _over_arrays("add_votes", "bigint bigint bigint timestamptz varchar boolean"),
+    "add_points": _over_arrays("add_points", "bigint bigint varchar boolean int int int"),
+    "add_received": _over_arrays("add_received", "bigint bigint bigint varchar boolean int"),
+    "add_members": _over_arrays(
+        "add_members",
+        "bigint varchar varchar boolean timestamptz timestamptz timestamptz varchar boolean",
     ),
 }
 
