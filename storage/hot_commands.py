@@ -226,10 +226,11 @@ class CommandSql:
             return rows
         return list(await conn.fetch(POSTGRES[name], *params))
 
-    async def fetch_rendered(self, statement: str) -> list[Sequence[Any]]:
-        """A statement rendered with its values, once per set of values (not per call)."""
+    async def fetch_rendered(self, statement: str, *params: Any) -> list[Sequence[Any]]:
+        """A statement rendered with its values, once per set of values (not per call),
+        with the driver's own placeholders for `params`."""
         conn = self.hot.conn  # type: ignore[attr-defined]
         if self._sqlite:
-            rows: list[Sequence[Any]] = conn.execute(statement).fetchall()
+            rows: list[Sequence[Any]] = conn.execute(statement, params).fetchall()
             return rows
-        return list(await conn.fetch(statement))
+        return list(await conn.fetch(statement, *params))

@@ -453,6 +453,43 @@ def _board_sql(
     return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
+#: The kinds of row `_standing_sql` returns: (_TOP, member, points) for each of the top
+#: rows, (_RANKED, members with points, 0), and (_OWN, points, members with more) for the
+#: member asked about, when they have points.
+_TOP, _RANKED, _OWN = 0, 1, 2
+
+
+@functools.lru_cache(maxsize=64)
+def _standing_sql(
+    dialect: Dialect,
+    community_id: int,
+    weights: PointWeights,
+    first_week: str | None,
+    last_week: str | None,
+    limit: int,
+) -> str:
+    """The top `limit` of `_board`, how many members it ranks, and one member's standing,
+    from the totals summed once; the member is the statement's one parameter, so the text
+    is rendered once per board and period."""
+    totals = _totals(community_id, weights, first_week, last_week)
+    board = totals.cte("totals").prefix_with("MATERIALIZED")
+    top = (
+        select(board.c.member_id, board.c.points)
+        .order_by(board.c.points.desc(), board.c.member_id)
+        .limit(limit)
+        .subquery()
+    )
+    mine = board.alias("mine")
+    above = select(func.count()).where(board.c.points > mine.c.points).scalar_subquery()
+    member: ColumnElement[Any] = literal_column("?" if dialect.name == "sqlite" else "$1")
+    statement = union_all(
+        select(literal_column(str(_TOP)), top.c.member_id, top.c.points),
+        select(literal_column(str(_RANKED)), func.count(), literal_column("0")).select_from(board),
+        select(literal_column(str(_OWN)), mine.c.points, above).where(mine.c.member_id == member),
+    )
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
 def _log_entry(r: Row[Any]) -> LogEntry:
     return LogEntry(
         event_id=r.event_id,
@@ -1629,21 +1666,29 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         member_id: int,
     ) -> tuple[list[LeaderboardRow], LeaderboardRow | None, int]:
         """The first `limit` rows of `leaderboard`, this member's row (None without
-        points), and how many members have points: from one reading of the totals."""
-        # Rendered once per board and period, then run on the driver: a board is
-        # thousands of rows, which Core would make into Rows one by one.
+        points), and how many members have points: from one reading of the totals, which
+        the database ranks, so that only the rows shown come back."""
         db = await self._commands()
-        statement = _board_sql(self.conn.dialect, community_id, weights, first_week, last_week)
-        rows = await db.fetch_rendered(statement)
-        top = list(_ranked(rows[:limit]))
-        points = next((int(p) for m, p in rows if m == member_id), None)
-        names = await self.members_by_ids({m for _, m, _ in top} | {member_id})
-        board = [LeaderboardRow(r, m, names[m].display_name, p) for r, m, p in top]
-        own = None
-        if points is not None:
-            rank = 1 + _members_above(rows, points)
-            own = LeaderboardRow(rank, member_id, names[member_id].display_name, points)
-        return board, own, len(rows)
+        statement = _standing_sql(
+            self.conn.dialect, community_id, weights, first_week, last_week, limit
+        )
+        top: list[tuple[int, int]] = []
+        ranked, own = 0, None
+        for kind, value, other in await db.fetch_rendered(statement, member_id):
+            if kind == _TOP:
+                top.append((value, int(other)))
+            elif kind == _RANKED:
+                ranked = int(value)
+            else:
+                own = int(value), int(other)
+        top.sort(key=lambda row: (-row[1], row[0]))
+        names = await self.members_by_ids({m for m, _ in top} | {member_id})
+        board = [LeaderboardRow(r, m, names[m].display_name, p) for r, m, p in _ranked(top)]
+        mine = None
+        if own is not None:
+            points, above = own
+            mine = LeaderboardRow(1 + above, member_id, names[member_id].display_name, points)
+        return board, mine, ranked
 
     async def member_points(
         self, community_id: int, member_id: int, weights: PointWeights

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.conversations import Activity
 from bot.messages import CommunityRef, ThreadRef
 from bot.model import PUBLIC_STATUSES, IdeaStatus, Phase
-from bot.ports import PointsDelta, PointWeights, VoteRow
+from bot.ports import PointsDelta, PointWeights, Received, VoteRow
 from bot.text import Candidates, similar_items, similarity
 from storage import idea_texts
 from storage import statements as sql
@@ -177,16 +177,26 @@ async def test_a_new_idea_comes_back_as_stored(database: SqlDatabase) -> None:
 
 
 async def test_the_leaderboard_of_a_member_is_the_leaderboard(database: SqlDatabase) -> None:
+    """The standing read for one member (the top rows, theirs, and how many are ranked,
+    which the database works out) is what the whole board says."""
     async with database.transaction() as store:
-        community, alice, _ = await seed(store)
-        members = await add_members(store, community.id, *(f"m{n}" for n in range(12)))
+        community, alice, challenge_id = await seed(store)
+        members = await add_members(store, community.id, *(f"m{n}" for n in range(16)))
         # Ties: several members share a rank.
         await store.add_points(
             community.id,
             [
                 PointsDelta(m.id, "2026-03-02", ideas_published=n % 4, votes_cast=n % 3)
-                for n, m in enumerate(members)
+                for n, m in enumerate(members[:12])
             ],
+        )
+        # Votes received add up with the points earned; m12 and m13 only received some,
+        # and what m14 earned with an anonymous idea is not shown (m15 has nothing).
+        await store.add_received(
+            community.id,
+            challenge_id,
+            [Received(m.id, "2026-03-02", False, n % 3 + 1) for n, m in enumerate(members[:14])]
+            + [Received(members[14].id, "2026-03-02", True, 5)],
         )
     async with database.transaction() as store:
         for first, last in ((None, None), ("2026-03-02", "2026-03-02"), ("2027-01-04", None)):
@@ -198,6 +208,12 @@ async def test_the_leaderboard_of_a_member_is_the_leaderboard(database: SqlDatab
                 assert top == full[:10]
                 assert mine == next((r for r in full if r.member_id == member.id), None)
                 assert ranked == len(full)
+        # All time, m12 and m13 are ranked on what they received alone; m14 and m15 are not.
+        full = await store.leaderboard(community.id, WEIGHTS, None, None, limit=1000)
+        assert [r.member_id for r in full if r.member_id in {m.id for m in members[12:]}] == [
+            members[13].id,
+            members[12].id,
+        ]
 
 
 async def test_communities_are_read_together_as_one_by_one(database: SqlDatabase) -> None:
