@@ -186,6 +186,9 @@ def neutralize_mentions(text: str) -> str:
 
 
 _WHITESPACE_RE = re.compile(r"\s+")
+#: Control characters: Unicode's category Cc is C0, DEL and C1, and stays so.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+_BIDI_RE = re.compile("[" + "".join(sorted(_BIDI_CONTROLS)) + "]")
 
 #: Code points that attach to the previous one; a cut should not happen just before them.
 
@@ -222,9 +225,7 @@ def display_inline(text: str, max_len: int | None = None) -> str:
     if max_len is not None and max_len < 1:
         raise ValueError("max_len must be at least 1")
     # Controls go first: removing them afterwards could join "<" and "@" back together.
-    text = "".join(
-        " " if unicodedata.category(ch) == "Cc" else ch for ch in text if ch not in _BIDI_CONTROLS
-    )
+    text = _CONTROL_RE.sub(" ", _BIDI_RE.sub("", text))
     text = neutralize_mentions(text)
     text = _WHITESPACE_RE.sub(" ", text).strip()
     if max_len is None or len(text) <= max_len:

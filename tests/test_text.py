@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 
 import pytest
 from hypothesis import example, given, settings
@@ -234,6 +235,27 @@ def test_display_inline_neutralizes_mentions() -> None:
 
 def test_display_inline_drops_controls() -> None:
     assert display_inline("a\u202eb\x07c\x00d") == "ab c d"
+
+
+def test_display_inline_drops_exactly_the_control_characters() -> None:
+    """Every code point of Unicode's category Cc shows as a space, and only those; the
+    bidi controls go; everything else stays."""
+    for code in range(0x110000):
+        ch = chr(code)
+        if unicodedata.category(ch) == "Cc":
+            expected = " "
+        elif code in (0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069):
+            expected = ""
+        else:
+            continue
+        assert display_inline(f"a{ch}b") == f"a{expected}b", hex(code)
+    bidi = {0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
+    kept = "".join(
+        chr(c)
+        for c in range(0x20, 0x3000)
+        if unicodedata.category(chr(c)) != "Cc" and c not in bidi and not chr(c).isspace()
+    )
+    assert display_inline(kept) == neutralize_mentions(kept)
 
 
 def test_display_inline_removing_controls_cannot_rebuild_a_mention() -> None:
