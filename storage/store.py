@@ -1674,9 +1674,10 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         )
         top: list[tuple[int, int]] = []
         ranked, own = 0, None
+        # On PostgreSQL the union makes every value numeric: ints again here.
         for kind, value, other in await db.fetch_rendered(statement, member_id):
             if kind == _TOP:
-                top.append((value, int(other)))
+                top.append((int(value), int(other)))
             elif kind == _RANKED:
                 ranked = int(value)
             else:

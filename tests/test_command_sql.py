@@ -206,6 +206,8 @@ async def test_the_leaderboard_of_a_member_is_the_leaderboard(database: SqlDatab
                     community.id, WEIGHTS, first, last, 10, member.id
                 )
                 assert top == full[:10]
+                shown = [*top, *([mine] if mine else [])]
+                assert all(type(r.member_id) is type(r.points) is int for r in shown)
                 assert mine == next((r for r in full if r.member_id == member.id), None)
                 assert ranked == len(full)
         # All time, m12 and m13 are ranked on what they received alone; m14 and m15 are not.
