@@ -473,7 +473,7 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path) -> dict[str, Any]:
     await top10()
     top10_plan = captured.plan(db_file)
     await leaderboard()
-    board = _board_sql(sqlite_dialect(), community.id, weights, first_week, last_week, True)
+    board = _board_sql(sqlite_dialect(), community.id, weights, first_week, last_week)
     leaderboard_plan = captured.plan(db_file, board)
     await results_command()  # its last query is the participation line's
     participation_plan = captured.plan(db_file)

@@ -380,13 +380,9 @@ def _board(
     weights: PointWeights,
     first_week: str | None,
     last_week: str | None,
-    named: bool = False,
 ) -> Any:
-    """`_totals`, highest first; `named`: with each member's display name."""
-    totals = _totals(community_id, weights, first_week, last_week)
-    if not named:
-        return totals.order_by(literal_column("points").desc(), "member_id")
-    board = totals.subquery()
+    """`_totals` with each member's display name, highest first."""
+    board = _totals(community_id, weights, first_week, last_week).subquery()
     return (
         select(board.c.member_id, board.c.points, members.c.display_name)
         .join(members, members.c.id == board.c.member_id)
@@ -446,10 +442,14 @@ def _board_sql(
     weights: PointWeights,
     first_week: str | None,
     last_week: str | None,
-    named: bool = False,
 ) -> str:
-    """`_board` as SQL text with its values in it (numbers and week keys), for the driver."""
-    statement = _board(community_id, weights, first_week, last_week, named)
+    """`_board` as SQL text for the driver."""
+    return _rendered(dialect, _board(community_id, weights, first_week, last_week))
+
+
+def _rendered(dialect: Dialect, statement: Any) -> str:
+    """A statement as SQL text with its values in it (numbers and week keys), rendered
+    once per set of values and then run on the driver."""
     return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -487,7 +487,7 @@ def _standing_sql(
         select(literal_column(str(_RANKED)), func.count(), literal_column("0")).select_from(board),
         select(literal_column(str(_OWN)), mine.c.points, above).where(mine.c.member_id == member),
     )
-    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    return _rendered(dialect, statement)
 
 
 def _log_entry(r: Row[Any]) -> LogEntry:
@@ -1644,7 +1644,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         and the page cut from it."""
         db = await self._commands()
         rows = await db.fetch_rendered(
-            _board_sql(self.conn.dialect, community_id, weights, first_week, last_week, True)
+            _board_sql(self.conn.dialect, community_id, weights, first_week, last_week)
         )
         page = rows[offset : offset + limit]
         if not page:
