@@ -53,7 +53,7 @@ from bot.messages import (
     ThreadRef,
 )
 from bot.metrics import Metrics
-from bot.model import Challenge, Phase
+from bot.model import Challenge, Community, Phase
 from bot.outbox import Outgoing
 from bot.periods import left_to_final, weekly_slots
 from bot.ports import Clock, Database, Publisher, ScheduledPost, SteerableClock, Store
@@ -103,6 +103,8 @@ class Due:
     #: a command's post: what it says
     outgoing: Outgoing | None = None
     notified: bool = False
+    #: a command's post: the community that keeps the challenge, as the command read it
+    community: Community | None = None
 
     def describe(self) -> str:
         payload = self.outgoing.payload() if self.outgoing else None
@@ -129,6 +131,11 @@ class Content:
             self.vote_emoji,
             self.attachments,
         )
+
+
+def _composed(o: Outgoing) -> Content:
+    """A command's post, as the command composed it."""
+    return Content(o.channels, o.kind, o.card, (), o.idea_id, o.idea_number, o.vote_emoji)
 
 
 class Agenda:
@@ -497,12 +504,22 @@ class Agenda:
         return [post_id for post_id, _due in await self._claim(store, challenge_id, posts, now)]
 
     async def claim(
-        self, store: Store, challenge: Challenge, posts: Sequence[Post], now: datetime
+        self,
+        store: Store,
+        challenge: Challenge,
+        posts: Sequence[Post],
+        now: datetime,
+        community: Community | None = None,
     ) -> list[tuple[int, Due]]:
         """Claim a command's posts in its transaction, and keep what they are: once it
-        committed, `send_claimed` sends them without reading them back."""
+        committed, `send_claimed` sends them without reading them back. `community`: the
+        one that keeps the challenge, as the command read it (its posts were composed in
+        its language), so that sending them reads nothing."""
+        keeper = (
+            community if community is not None and community.id == challenge.community_id else None
+        )
         return [
-            (post_id, Due(challenge, outbox.KIND, period, now, outgoing))
+            (post_id, Due(challenge, outbox.KIND, period, now, outgoing, community=keeper))
             for post_id, (period, outgoing) in await self._claim(store, challenge.id, posts, now)
         ]
 
@@ -566,10 +583,14 @@ class Agenda:
                 self._read_back.add(post_id)  # a retry need not read every post again
             if item.kind in (Kind.WEEKLY, Kind.REPORT, Kind.FINAL) and not done:
                 await self._activity(item.challenge.id)
-            async with self.db.transaction() as store:
-                community = await store.community_by_id(item.challenge.community_id)
-                with i18n.speaking(community.locale):  # public posts: the community's language
-                    content, awards = await self._content(store, item)
+            awards: list[Award] = []
+            if item.outgoing is not None and item.community is not None:
+                community, content = item.community, _composed(item.outgoing)
+            else:
+                async with self.db.transaction() as store:
+                    community = await store.community_by_id(item.challenge.community_id)
+                    with i18n.speaking(community.locale):  # public posts: its language
+                        content, awards = await self._content(store, item)
             channels = content.channels
             sent_channels = {r.split(" ", 1)[0] for r in receipts}
             todo = [c for c in content.channels if c not in sent_channels]
@@ -739,10 +760,7 @@ class Agenda:
 
     async def _content(self, store: Store, item: Due) -> tuple[Content, list[Award]]:
         if item.outgoing is not None:
-            o = item.outgoing
-            return Content(
-                o.channels, o.kind, o.card, (), o.idea_id, o.idea_number, o.vote_emoji
-            ), []
+            return _composed(item.outgoing), []
         current = await store.challenges_by_ids([item.challenge.id])
         c = current[0] if current else item.challenge
         venues = tuple(c.venues)

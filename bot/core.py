@@ -334,7 +334,9 @@ class Cocreate:
             reply = await spec.handler(ctx, args)
             claimed = []  # the events' posts, claimed with the change: sent exactly once
             for event in postings(ctx.events):
-                claimed += await self.agenda.claim(store, event.challenge, event.posts, now)
+                claimed += await self.agenda.claim(
+                    store, event.challenge, event.posts, now, ctx.community
+                )
             # the changed ideas' posts are shown as they now are, at least once
             changed = {i for e in ctx.events if isinstance(e, IdeasChanged) for i in e.idea_ids}
             await followups.owe(store.followups, REFRESH, changed, ctx.community.id, now)
