@@ -69,8 +69,11 @@ async def discussed_lines(store: Store, challenge: Challenge, limit: int = DISCU
     return [f"{idea_heading(ideas[i])} — {a.describe()}" for i, a in top if i in ideas]
 
 
-async def participation(store: Store, challenge: Challenge) -> str:
-    ideas = await store.count_ideas(challenge.id, PUBLIC_STATUSES)
+async def participation(store: Store, challenge: Challenge, ideas: int | None = None) -> str:
+    """Ideas, voters and counted votes; `ideas`: the count of public ideas, when the
+    caller has it already."""
+    if ideas is None:
+        ideas = await store.count_ideas(challenge.id, PUBLIC_STATUSES)
     voters, votes = await store.challenge_participation(challenge.id)
     return " · ".join(
         (
@@ -145,7 +148,7 @@ async def final_results(
                 slug=challenge.slug,
             )
         )
-    fields = [(_("Participation"), await participation(store, challenge))]
+    fields = [(_("Participation"), await participation(store, challenge, total))]
     earned = await store.badges(challenge.community_id, challenge_id=challenge.id)
     if earned:
         fields.append((_("Badges"), "\n".join(await badge_lines(store, earned))))

@@ -80,7 +80,7 @@ async def results(ctx: Context, args: Mapping[str, Any]) -> Reply:
         Card(
             title,
             body,
-            ((_("Participation"), await participation(ctx.store, challenge)),),
+            ((_("Participation"), await participation(ctx.store, challenge, total)),),
             footer=_(RANKING_RULE),
         )
     )
