@@ -176,6 +176,9 @@ class Delivery:
     done_at: list[float]
     effects: collections.Counter[str]
     capped: bool
+    #: CPU time of the event loop's thread over the delivery (the writer, the callers and
+    #: the background work; not the checkpoint thread), in seconds
+    loop_cpu_s: float
 
 
 def member_actor(i: int) -> Actor:
@@ -270,6 +273,7 @@ async def deliver(
     effects: collections.Counter[str] = collections.Counter()
     perf = time.perf_counter
     started = perf()
+    cpu_started = time.thread_time()
     deadline = started + max_seconds if max_seconds > 0 else float("inf")
     capped = False
 
@@ -289,9 +293,10 @@ async def deliver(
 
     await asyncio.gather(*(caller() for _ in range(concurrency)))
     elapsed = perf() - started
+    loop_cpu_s = time.thread_time() - cpu_started
     # A caller that stopped at the deadline leaves the others to finish what they took.
     capped = capped and len(latencies) < len(events)
-    return Delivery(elapsed, latencies, done_at, effects, capped)
+    return Delivery(elapsed, latencies, done_at, effects, capped, loop_cpu_s)
 
 
 def segment_rates(done_at: list[float], parts: int = 10) -> list[float]:
@@ -963,6 +968,7 @@ async def _run(
         "elapsed_s": round(d.elapsed, 3),
         "events_per_s": round(events_per_s, 1),
         "entry_point_events_per_s": round(events_per_s, 1),
+        "loop_cpu_us_per_event": round(d.loop_cpu_s * 1e6 / delivered, 1),
         "events_per_s_by_tenth": segments,
         "first_tenth_per_s": segments[0] if segments else None,
         "last_tenth_per_s": segments[-1] if segments else None,
@@ -1000,6 +1006,7 @@ async def _run(
         )
     print(f"  elapsed                            {d.elapsed:>12,.2f} s")
     print(target("throughput", events_per_s, rate_target, "events/s", at_least=True))
+    print(f"  the event loop's CPU an event      {figures['loop_cpu_us_per_event']:>12,.1f} µs")
     if segments:
         print(f"  events/s by tenth of the delivery: {', '.join(f'{r:,.0f}' for r in segments)}")
         print(f"  last tenth ÷ first tenth = {segments[-1] / max(segments[0], 1e-9):.2f}")
