@@ -13,7 +13,10 @@ What is measured
       the core has it within `answer_within_s` (1.5 s), else a deferral ("thinking…");
       the answer latency runs to the response or edit that carries the core's reply.
       The bot process's CPU time for the burst, a command (`bot_cpu_ms_per_command`),
-      moves less with the machine's drift than the rates do. A command still not
+      moves less with the machine's drift than the rates do. `deferred` counts the
+      commands whose first response was a deferral: each costs the bot a second call,
+      so once a burst takes longer than 1.5 s the ratio falls by more than the time
+      alone would say. A command still not
       answered 120 s after the last was sent (its acknowledgement given up on: on a
       loaded machine the fake can be too slow for the adapter's short attempts) is
       counted as `unanswered` and left out of the rates and latencies.
@@ -332,6 +335,7 @@ def figures_of(records: list[InteractionRecord], started: float) -> dict[str, fl
         "answer_p50_ms": round(percentile(answers, 50) * 1000, 2),
         "answer_p99_ms": round(percentile(answers, 99) * 1000, 2),
         "internal_errors": failed,
+        "deferred": sum(1 for r, _ in acked if r.callback_type == 5),
     }
 
 
@@ -461,6 +465,8 @@ async def run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
                 f"ack p50 {values['ack_p50_ms']:>7.2f} p99 {values['ack_p99_ms']:>7.2f} ms  "
                 f"answer p50 {values['answer_p50_ms']:>8.2f} p99 {values['answer_p99_ms']:>8.2f} ms"
             )
+            if values["deferred"]:
+                print(f"    {values['deferred']:,} of {values['commands']:,} deferred first")
             if values["unanswered"]:
                 print(f"    {values['unanswered']:,} of {values['commands']:,} never answered")
     cpu = [(k, fast.get("bot_cpu_ms_per_command")) for k, (fast, _) in results.items()]
