@@ -16,8 +16,10 @@ from bot.clock import ManualClock
 from bot.core import Cocreate
 from bot.cron import fire_times
 from bot.messages import MODERATORS, PostKind
+from bot.model import Community
 from bot.settings import load_settings
 from storage.database import SqlDatabase
+from storage.store import SqlStore
 from tests.harness import START, Harness
 
 WEEKS = "submissions_close:7d voting_close:14d report_venue:brand"
@@ -429,3 +431,33 @@ async def test_a_send_whose_process_on_this_host_is_gone_is_taken_over_at_once(
     assert await h.app.agenda.next_due() == h.clock.now()
     assert await h.app.agenda.run_due() == 1
     assert (await keys(h.app.db))[("weekly", "2026-03-09T09:00")] == "sent"
+
+
+async def test_a_command_post_is_sent_without_reading_its_community_again(
+    new_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command read the community that keeps the challenge, and wrote its post in that
+    community's language: sending the post reads the community no more. A post whose
+    first send failed is retried from its row, which reads it again."""
+    h = new_harness()
+    await h.challenge()
+    reads: list[int] = []
+    read = SqlStore.community_by_id
+
+    async def counted(store: SqlStore, community_id: int) -> Community:
+        reads.append(community_id)
+        return await read(store, community_id)
+
+    monkeypatch.setattr(SqlStore, "community_by_id", counted)
+    await h.submit("ana", "Salted caramel")
+    assert reads == []
+    assert [t for k, _, t in timeline(h) if k == "idea"] == ["💡 #1 · Salted caramel"]
+
+    h.publisher.fail_next = 1
+    await h.submit("ben", "Mint")
+    await h.app.agenda.travel(h.clock, h.clock.now() + timedelta(minutes=1))
+    assert reads and set(reads) == {1}
+    assert [t for k, _, t in timeline(h) if k == "idea"] == [
+        "💡 #1 · Salted caramel",
+        "💡 #2 · Mint",
+    ]
