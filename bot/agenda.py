@@ -515,11 +515,11 @@ class Agenda:
         committed, `send_claimed` sends them without reading them back. `community`: the
         one that keeps the challenge, as the command read it (its posts were composed in
         its language), so that sending them reads nothing."""
-        keeper = (
+        known = (
             community if community is not None and community.id == challenge.community_id else None
         )
         return [
-            (post_id, Due(challenge, outbox.KIND, period, now, outgoing, community=keeper))
+            (post_id, Due(challenge, outbox.KIND, period, now, outgoing, community=known))
             for post_id, (period, outgoing) in await self._claim(store, challenge.id, posts, now)
         ]
 
