@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot.model import BadgeKind, ChallengeSettings, Community, Idea, IdeaStatus,
 from bot.ports import PointsDelta, PointWeights, Received, VoteRow
 from storage.database import SqlDatabase, create_engine
 from storage.hot_votes import SqliteHot, hot
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import HEAD, current_revision, head_revision, upgrade
 from storage.schema import communities, member_week_points, metadata, on_dialect
 from storage.store import SqlStore
 
@@ -172,6 +173,39 @@ async def test_current_revision_is_none_before_the_first_upgrade(tmp_path: Path)
         assert await current_revision(engine) == head_revision()
     finally:
         await engine.dispose()
+
+
+def test_head_is_the_newest_migration_script() -> None:
+    assert head_revision() == HEAD
+
+
+def _upgrade_in_a_new_interpreter(db_file: Path) -> bool:
+    """Runs `upgrade` on the file in a new Python; whether it imported Alembic."""
+    script = (
+        "import asyncio, sys\n"
+        "from storage.database import create_engine\n"
+        "from storage.migrate import upgrade\n"
+        f"engine = create_engine('sqlite+aiosqlite:///{db_file.as_posix()}')\n"
+        "asyncio.run(upgrade(engine))\n"
+        "asyncio.run(engine.dispose())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=60,
+    )
+    return done.stdout.split()[-1] == "True"
+
+
+def test_a_start_on_a_database_at_the_head_leaves_alembic_unloaded(tmp_path: Path) -> None:
+    """Every start upgrades; a database already there costs one query, not Alembic."""
+    db_file = tmp_path / "started.db"
+    assert _upgrade_in_a_new_interpreter(db_file)  # a new file: migrated by Alembic
+    assert not _upgrade_in_a_new_interpreter(db_file)
 
 
 async def test_sqlite_connections_use_wal_foreign_keys_and_the_busy_timeout(
