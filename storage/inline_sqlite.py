@@ -15,7 +15,10 @@ WAL checkpoints run in the background: SQLite's automatic checkpoint would copy 
 into the database inside the commit of whichever transaction crosses its threshold (about
 a fifth of the writer's time under load). Connections opened here turn it off, and a
 thread of their file, with a connection of its own, checkpoints the WAL (PASSIVE: it
-never waits for nor blocks a writer) once it has grown past `CHECKPOINT_BYTES`. The next
+never waits for nor blocks a writer) once it has grown past `CHECKPOINT_BYTES`, and
+again whenever the file was written since its last complete checkpoint: an idle
+process makes no SQLite call at all (a WAL file keeps its size when it starts over, so
+its size alone would call for a checkpoint at every poll, 50 a second). The next
 write transaction after a complete checkpoint starts the WAL over, as before. Durability
 is that of the commits themselves (WAL, ``synchronous=NORMAL``), not of the checkpoints:
 what a commit wrote is in the WAL, and SQLite reads it from there until it is copied.
@@ -53,13 +56,14 @@ CHECKPOINT_POLL_S = 0.02
 RESTART_BYTES = 64 << 20
 
 
-def checkpoint(conn: sqlite3.Connection) -> int:
+def checkpoint(conn: sqlite3.Connection) -> tuple[int, bool]:
     """A PASSIVE checkpoint on this connection: copies what it can into the database
     without waiting for anyone. Returns the bytes of WAL in use (written since the WAL
-    last started over), 0 when another connection was checkpointing."""
-    _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    last started over), 0 when another connection was checkpointing, and whether every
+    frame of it is in the database now."""
+    _busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     (page_size,) = conn.execute("PRAGMA page_size").fetchone()
-    return max(int(frames), 0) * int(page_size)
+    return max(int(frames), 0) * int(page_size), 0 <= int(frames) == int(copied)
 
 
 class _Checkpointer:
@@ -75,6 +79,8 @@ class _Checkpointer:
         self.stopped = threading.Event()
         #: the WAL in use is past RESTART_BYTES: the next write transaction finishes it
         self.overdue = False
+        #: the WAL file's (size, mtime) when a checkpoint last copied all of it
+        self._copied: tuple[int, int] | None = None
         self._conn: sqlite3.Connection | None = None
         self.thread = threading.Thread(
             target=self._run, name=f"sqlite-checkpoint:{os.path.basename(path)}", daemon=True
@@ -120,12 +126,14 @@ class _Checkpointer:
                     self._conn.close()
 
     def step(self) -> None:
-        """One look at the WAL: checkpointed once it has grown past `CHECKPOINT_BYTES`."""
+        """One look at the WAL: checkpointed once it has grown past `CHECKPOINT_BYTES`,
+        unless nothing was written to it since a checkpoint copied all of it."""
         try:
-            size = os.stat(self.path + "-wal").st_size
+            wal = os.stat(self.path + "-wal")
         except OSError:
             return
-        if size < CHECKPOINT_BYTES:
+        seen = (wal.st_size, wal.st_mtime_ns)
+        if wal.st_size < CHECKPOINT_BYTES or seen == self._copied:
             return
         try:
             if self._conn is None:
@@ -137,7 +145,10 @@ class _Checkpointer:
                     isolation_level=None,
                     check_same_thread=False,
                 )
-            self.overdue = checkpoint(self._conn) >= RESTART_BYTES
+            in_use, complete = checkpoint(self._conn)
+            self.overdue = in_use >= RESTART_BYTES
+            # A write during the checkpoint changes the file after `seen`: looked at again.
+            self._copied = seen if complete else None
         except sqlite3.Error:
             # Busy or gone: try again at the next poll (the WAL only grows meanwhile).
             pass

@@ -82,3 +82,38 @@ async def test_a_wal_in_use_below_the_limit_is_left_to_the_background(
         assert not checkpointer.overdue
     finally:
         await database.close()
+
+
+async def test_a_wal_nothing_was_written_to_since_it_was_all_copied_is_not_checkpointed(
+    small_wal: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An idle process makes no SQLite call: the WAL file keeps its size when it starts
+    over, so its size alone would call for a checkpoint at every poll."""
+    copies: list[tuple[int, bool]] = []
+    real = inline_sqlite.checkpoint
+
+    def counted(conn: sqlite3.Connection) -> tuple[int, bool]:
+        copies.append(real(conn))
+        return copies[-1]
+
+    monkeypatch.setattr(inline_sqlite, "checkpoint", counted)
+    path = tmp_path / "idle.db"
+    database = SqlDatabase(create_engine(f"sqlite+aiosqlite:///{path}"))
+    try:
+        async with database.transaction() as store:
+            await store.conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
+        checkpointer = inline_sqlite._Checkpointer.of(str(path.resolve()))
+        assert checkpointer is not None
+        await write_blobs(database, 30)  # past CHECKPOINT_BYTES
+        checkpointer.step()
+        assert len(copies) == 1 and copies[0][1]  # all of it copied
+
+        for _ in range(3):
+            checkpointer.step()
+        assert len(copies) == 1
+
+        await write_blobs(database, 1)
+        checkpointer.step()
+        assert len(copies) == 2
+    finally:
+        await database.close()
