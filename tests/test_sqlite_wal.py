@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -27,17 +29,26 @@ async def write_blobs(database: SqlDatabase, n: int) -> None:
             await store.conn.exec_driver_sql("INSERT INTO blobs VALUES (randomblob(700))")
 
 
-async def test_a_wal_that_never_got_a_pause_starts_over_at_the_next_write(
-    small_wal: None, tmp_path: Path
-) -> None:
-    path = tmp_path / "busy.db"
+@asynccontextmanager
+async def blobs_at(path: Path) -> AsyncIterator[tuple[SqlDatabase, inline_sqlite._Checkpointer]]:
+    """A database file with a table of blobs, and the checkpoints of its WAL."""
     database = SqlDatabase(create_engine(f"sqlite+aiosqlite:///{path}"))
-    wal = Path(f"{path}-wal")
     try:
         async with database.transaction() as store:
             await store.conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
         checkpointer = inline_sqlite._Checkpointer.of(str(path.resolve()))
         assert checkpointer is not None
+        yield database, checkpointer
+    finally:
+        await database.close()
+
+
+async def test_a_wal_that_never_got_a_pause_starts_over_at_the_next_write(
+    small_wal: None, tmp_path: Path
+) -> None:
+    path = tmp_path / "busy.db"
+    wal = Path(f"{path}-wal")
+    async with blobs_at(path) as (database, checkpointer):
         reader = sqlite3.connect(path, isolation_level=None)
         try:
             for _ in range(3):
@@ -61,27 +72,17 @@ async def test_a_wal_that_never_got_a_pause_starts_over_at_the_next_write(
         async with database.transaction() as store:
             counted = await store.conn.exec_driver_sql("SELECT count(*) FROM blobs")
             assert counted.scalar_one() == 3 * 301
-    finally:
-        await database.close()
 
 
 async def test_a_wal_in_use_below_the_limit_is_left_to_the_background(
     small_wal: None, tmp_path: Path
 ) -> None:
-    path = tmp_path / "calm.db"
-    database = SqlDatabase(create_engine(f"sqlite+aiosqlite:///{path}"))
-    try:
-        async with database.transaction() as store:
-            await store.conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
-        checkpointer = inline_sqlite._Checkpointer.of(str(path.resolve()))
-        assert checkpointer is not None
+    async with blobs_at(tmp_path / "calm.db") as (database, checkpointer):
         checkpointer.step()  # below CHECKPOINT_BYTES: not even looked at
         assert not checkpointer.overdue
         await write_blobs(database, 30)  # past CHECKPOINT_BYTES, below RESTART_BYTES
         checkpointer.step()
         assert not checkpointer.overdue
-    finally:
-        await database.close()
 
 
 async def test_a_wal_nothing_was_written_to_since_it_was_all_copied_is_not_checkpointed(
@@ -97,13 +98,7 @@ async def test_a_wal_nothing_was_written_to_since_it_was_all_copied_is_not_check
         return copies[-1]
 
     monkeypatch.setattr(inline_sqlite, "checkpoint", counted)
-    path = tmp_path / "idle.db"
-    database = SqlDatabase(create_engine(f"sqlite+aiosqlite:///{path}"))
-    try:
-        async with database.transaction() as store:
-            await store.conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
-        checkpointer = inline_sqlite._Checkpointer.of(str(path.resolve()))
-        assert checkpointer is not None
+    async with blobs_at(tmp_path / "idle.db") as (database, checkpointer):
         await write_blobs(database, 30)  # past CHECKPOINT_BYTES
         checkpointer.step()
         assert len(copies) == 1 and copies[0][1]  # all of it copied
@@ -115,5 +110,3 @@ async def test_a_wal_nothing_was_written_to_since_it_was_all_copied_is_not_check
         await write_blobs(database, 1)
         checkpointer.step()
         assert len(copies) == 2
-    finally:
-        await database.close()
