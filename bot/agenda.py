@@ -103,7 +103,8 @@ class Due:
     #: a command's post: what it says
     outgoing: Outgoing | None = None
     notified: bool = False
-    #: a command's post: the community that keeps the challenge, as the command read it
+    #: a command's post: the community that keeps the challenge, as read when the post
+    #: was composed (None: read it when sending)
     community: Community | None = None
 
     def describe(self) -> str:
@@ -131,11 +132,6 @@ class Content:
             self.vote_emoji,
             self.attachments,
         )
-
-
-def _composed(o: Outgoing) -> Content:
-    """A command's post, as the command composed it."""
-    return Content(o.channels, o.kind, o.card, (), o.idea_id, o.idea_number, o.vote_emoji)
 
 
 class Agenda:
@@ -485,7 +481,7 @@ class Agenda:
                     community = await store.community_by_id(community_id)
                     with i18n.speaking(community.locale):  # a public post
                         posts = ready.posts()
-                    claimed = await self.claim(store, ready.carrier, posts, now)
+                    claimed = await self.claim(store, ready.carrier, posts, now, community)
             log.info(
                 "you said, we did of %s in community %s: %d ideas",
                 slot[0],
@@ -513,8 +509,8 @@ class Agenda:
     ) -> list[tuple[int, Due]]:
         """Claim a command's posts in its transaction, and keep what they are: once it
         committed, `send_claimed` sends them without reading them back. `community`: the
-        one that keeps the challenge, as the command read it (its posts were composed in
-        its language), so that sending them reads nothing."""
+        one that keeps the challenge, as read when the posts were composed in its
+        language, so that sending them reads nothing."""
         known = (
             community if community is not None and community.id == challenge.community_id else None
         )
@@ -584,8 +580,11 @@ class Agenda:
             if item.kind in (Kind.WEEKLY, Kind.REPORT, Kind.FINAL) and not done:
                 await self._activity(item.challenge.id)
             awards: list[Award] = []
-            if item.outgoing is not None and item.community is not None:
-                community, content = item.community, _composed(item.outgoing)
+            if (o := item.outgoing) is not None:  # a command's post, as it was composed
+                content = Content(
+                    o.channels, o.kind, o.card, (), o.idea_id, o.idea_number, o.vote_emoji
+                )
+                community = item.community or await self._community(item.challenge.community_id)
             else:
                 async with self.db.transaction() as store:
                     community = await store.community_by_id(item.challenge.community_id)
@@ -602,8 +601,7 @@ class Agenda:
                 where = Venue.parse(channel)
                 target = community
                 if where.community_id is not None:
-                    async with self.db.transaction() as store:
-                        target = await store.community_by_id(where.community_id)
+                    target = await self._community(where.community_id)
                 ref = target.ref
                 publisher = self.publishers.get(target.platform)
                 if publisher is None:
@@ -743,8 +741,7 @@ class Agenda:
         deadline = item.due_at + timedelta(hours=self.settings.give_up_hours)
         tz = item.challenge.settings.timezone
         try:
-            async with self.db.transaction() as store:
-                community = await store.community_by_id(item.challenge.community_id)
+            community = await self._community(item.challenge.community_id)
             publisher = self.publishers.get(community.platform)
             if publisher is None:
                 return
@@ -758,9 +755,12 @@ class Agenda:
         except Exception as err:
             log.warning("could not tell the moderators about %s: %s", item.describe(), err)
 
+    async def _community(self, community_id: int) -> Community:
+        async with self.db.transaction() as store:
+            return await store.community_by_id(community_id)
+
     async def _content(self, store: Store, item: Due) -> tuple[Content, list[Award]]:
-        if item.outgoing is not None:
-            return _composed(item.outgoing), []
+        """A scheduled post, made as things are now (`_send` sends a command's as composed)."""
         current = await store.challenges_by_ids([item.challenge.id])
         c = current[0] if current else item.challenge
         venues = tuple(c.venues)
