@@ -26,12 +26,13 @@ if TYPE_CHECKING:
 
 
 async def open_database(settings: Settings, backoff: Backoff | None = None) -> AsyncEngine:
-    """An engine on the configured database, migrated to the newest schema.
+    """An engine on the configured database, migrated to the newest schema, its points by
+    month summed with the configured weekly cap.
 
-    The migration is the first use of the database: while the database does not answer it
-    is tried again for up to `storage.connect_wait_seconds`, then DatabaseUnreachable.
+        The migration is the first use of the database: while the database does not answer it
+        is tried again for up to `storage.connect_wait_seconds`, then DatabaseUnreachable.
     """
-    from storage import migrate
+    from storage import migrate, month_points
     from storage.database import create_engine
 
     engine = create_engine(
@@ -39,10 +40,13 @@ async def open_database(settings: Settings, backoff: Backoff | None = None) -> A
         busy_timeout_ms=settings.storage.busy_timeout_ms,
         echo=settings.storage.echo,
     )
+
+    async def prepare(engine: AsyncEngine) -> None:
+        await migrate.upgrade(engine)
+        await month_points.keep_cap(engine, settings.points.vote_cast_weekly_cap)
+
     try:
-        await wait_for_database(
-            engine, migrate.upgrade, settings.storage.connect_wait_seconds, backoff
-        )
+        await wait_for_database(engine, prepare, settings.storage.connect_wait_seconds, backoff)
     except BaseException:
         await engine.dispose()
         raise

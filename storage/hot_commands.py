@@ -78,6 +78,7 @@ SQLITE: dict[str, str] = {
     ),
     "idea_by_number": f"SELECT {IDEA_COLUMNS} FROM ideas WHERE community_id = ? AND number = ?",
     "ideas_version": "SELECT ideas_version FROM challenges WHERE id = ?",
+    "month_cap": "SELECT vote_cast_weekly_cap FROM point_rules",
     "changed_texts": (
         "SELECT id, submitted_at, number, status, title, description FROM ideas "
         "WHERE challenge_id = ? AND texts_version > ?"
@@ -151,6 +152,7 @@ POSTGRES: dict[str, str] = {
     ),
     "idea_by_number": f"SELECT {IDEA_COLUMNS} FROM ideas WHERE community_id = $1 AND number = $2",
     "ideas_version": "SELECT ideas_version FROM challenges WHERE id = $1",
+    "month_cap": "SELECT vote_cast_weekly_cap FROM point_rules",
     "changed_texts": (
         "SELECT id, submitted_at, number, status, title, description FROM ideas "
         "WHERE challenge_id = $1 AND texts_version > $2"

@@ -32,6 +32,7 @@ from storage.schema import (
     idea_threads,
     ideas,
     link_codes,
+    member_month_points,
     member_week_points,
     members,
     notice_prefs,
@@ -39,6 +40,7 @@ from storage.schema import (
     organisation_members,
     reaction_log,
     reaction_states,
+    received_month_points,
     received_points,
     scheduled_posts,
     thread_repliers,
@@ -455,6 +457,11 @@ class SqlMemberData:
             delete(voids).where(voids.c.challenge_id.in_(of_challenges)),
             delete(received_points).where(received_points.c.community_id == community_id),
             delete(member_week_points).where(member_week_points.c.community_id == community_id),
+            # after their sources, whose triggers write to them
+            delete(received_month_points).where(
+                received_month_points.c.community_id == community_id
+            ),
+            delete(member_month_points).where(member_month_points.c.community_id == community_id),
             delete(badges).where(badges.c.community_id == community_id),
             delete(audit_log).where(audit_log.c.community_id == community_id),
             delete(scheduled_posts).where(scheduled_posts.c.challenge_id.in_(of_challenges)),

@@ -395,6 +395,48 @@ received_points = Table(
     *_totals("received_points", "votes"),
 )
 
+# The points tables summed by month, for the leaderboards of seasons and of all time (a
+# season is whole months: `bot.weeks.season_weeks`). Triggers of the database keep them
+# equal to the weekly rows in every transaction that writes those (migration 0019); they
+# are derived, so they have no foreign keys, and a community's erasure deletes them after
+# their sources. A week is in the month of its Monday (its key's first 7 characters).
+# SQLite keeps each as one B-tree in the order of the leaderboard's sums.
+point_rules = Table(
+    "point_rules",
+    metadata,
+    # One row: the weekly cap on points for votes cast that member_month_points was summed
+    # with; when the settings change it, the start sums the months again (`storage.months`).
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("vote_cast_weekly_cap", Integer, nullable=False),
+)
+
+member_month_points = Table(
+    "member_month_points",
+    metadata,
+    Column("community_id", Id, nullable=False),
+    Column("private", Boolean, nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("ideas_published", Integer, nullable=False),
+    # each week's votes cast up to point_rules' cap, summed
+    Column("votes_cast", Integer, nullable=False),
+    Column("bonus", Integer, nullable=False),
+    PrimaryKeyConstraint("community_id", "private", "member_id", "month"),
+    sqlite_with_rowid=False,
+)
+
+received_month_points = Table(
+    "received_month_points",
+    metadata,
+    Column("community_id", Id, nullable=False),
+    Column("private", Boolean, nullable=False),
+    Column("member_id", Id, nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("votes", Integer, nullable=False),
+    PrimaryKeyConstraint("community_id", "private", "member_id", "month"),
+    sqlite_with_rowid=False,
+)
+
 badges = Table(
     "badges",
     metadata,

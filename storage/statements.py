@@ -20,6 +20,7 @@ from storage.schema import (
     communities,
     idea_posts,
     ideas,
+    member_month_points,
     member_week_points,
     members,
     reaction_log,
@@ -251,12 +252,17 @@ AWARD = _insert_on_conflict(
 )
 
 
-def points(weights: PointWeights) -> Any:
-    """The sum of points over weekly rows, with the weekly cap on votes cast."""
-    t = member_week_points.c
-    capped_cast = case(
-        (t.votes_cast > weights.vote_cast_weekly_cap, weights.vote_cast_weekly_cap),
-        else_=t.votes_cast,
+def points(weights: PointWeights, by_month: bool = False) -> Any:
+    """The sum of points over weekly rows, with the weekly cap on votes cast; `by_month`,
+    over monthly rows, whose votes cast were capped week by week as they were summed."""
+    t = (member_month_points if by_month else member_week_points).c
+    capped_cast = (
+        t.votes_cast
+        if by_month
+        else case(
+            (t.votes_cast > weights.vote_cast_weekly_cap, weights.vote_cast_weekly_cap),
+            else_=t.votes_cast,
+        )
     )
     return func.sum(
         t.ideas_published * weights.idea_published + capped_cast * weights.vote_cast + t.bonus

@@ -55,7 +55,7 @@ from bot.ports import (
 )
 from bot.text import Candidates
 from bot.votelog import GENESIS
-from storage import idea_texts
+from storage import idea_texts, month_points
 from storage import statements as sql
 from storage.accounts import SqlAccounts
 from storage.api_reads import ApiReadRepository
@@ -77,9 +77,11 @@ from storage.schema import (
     communities,
     idea_posts,
     ideas,
+    member_month_points,
     member_week_points,
     members,
     reaction_log,
+    received_month_points,
     received_points,
     venues,
     voids,
@@ -378,11 +380,12 @@ def _ranked(
 def _board(
     community_id: int,
     weights: PointWeights,
-    first_week: str | None,
-    last_week: str | None,
+    first: str | None,
+    last: str | None,
+    by_month: bool,
 ) -> Any:
     """`_totals` with each member's display name, highest first."""
-    board = _totals(community_id, weights, first_week, last_week).subquery()
+    board = _totals(community_id, weights, first, last, by_month).subquery()
     return (
         select(board.c.member_id, board.c.points, members.c.display_name)
         .join(members, members.c.id == board.c.member_id)
@@ -393,11 +396,13 @@ def _board(
 def _totals(
     community_id: int,
     weights: PointWeights,
-    first_week: str | None,
-    last_week: str | None,
+    first: str | None,
+    last: str | None,
+    by_month: bool,
 ) -> Any:
-    """(member_id, points) of the members with points as others see them."""
-    per_member = _points_query(community_id, weights, first_week, last_week, False)
+    """(member_id, points) of the members with points as others see them, from `first` to
+    `last` (weeks, or `by_month` months; None: no bound)."""
+    per_member = _points_query(community_id, weights, first, last, by_month)
     points = func.sum(per_member.c.points)
     return (
         select(per_member.c.member_id, points.label("points"))
@@ -409,24 +414,28 @@ def _totals(
 def _points_query(
     community_id: int,
     weights: PointWeights,
-    first_week: str | None,
-    last_week: str | None,
-    private: bool,
+    first: str | None,
+    last: str | None,
+    by_month: bool,
 ) -> Any:
-    """(member, points) rows of weekly points and received votes, to be summed. Each
-    side is summed member by member from its `_totals` index, in member order."""
-    t, r = member_week_points.c, received_points.c
-    earned = [t.community_id == community_id]
-    received = [r.community_id == community_id]
-    for column, conditions in ((t, earned), (r, received)):
-        if first_week is not None:
-            conditions.append(column.week >= first_week)
-        if last_week is not None:
-            conditions.append(column.week <= last_week)
-        if not private:
-            conditions.append(column.private.is_(False))
+    """(member, points) rows of the points earned and the votes received that others see,
+    to be summed: each side summed member by member from its weeks' `_totals` index, or
+    `by_month` from its months' table, in member order."""
+    if by_month:
+        t, r = member_month_points.c, received_month_points.c
+        periods = t.month, r.month
+    else:
+        t, r = member_week_points.c, received_points.c
+        periods = t.week, r.week
+    earned = [t.community_id == community_id, t.private.is_(False)]
+    received = [r.community_id == community_id, r.private.is_(False)]
+    for period, conditions in zip(periods, (earned, received), strict=True):
+        if first is not None:
+            conditions.append(period >= first)
+        if last is not None:
+            conditions.append(period <= last)
     return union_all(
-        select(t.member_id, sql.points(weights).label("points"))
+        select(t.member_id, sql.points(weights, by_month).label("points"))
         .where(and_(*earned))
         .group_by(t.member_id),
         select(r.member_id, (func.sum(r.votes) * weights.vote_received).label("points"))
@@ -440,11 +449,12 @@ def _board_sql(
     dialect: Dialect,
     community_id: int,
     weights: PointWeights,
-    first_week: str | None,
-    last_week: str | None,
+    first: str | None,
+    last: str | None,
+    by_month: bool,
 ) -> str:
     """`_board` as SQL text for the driver."""
-    return _rendered(dialect, _board(community_id, weights, first_week, last_week))
+    return _rendered(dialect, _board(community_id, weights, first, last, by_month))
 
 
 def _rendered(dialect: Dialect, statement: Any) -> str:
@@ -464,14 +474,15 @@ def _standing_sql(
     dialect: Dialect,
     community_id: int,
     weights: PointWeights,
-    first_week: str | None,
-    last_week: str | None,
+    first: str | None,
+    last: str | None,
+    by_month: bool,
     limit: int,
 ) -> str:
     """The top `limit` of `_board`, how many members it ranks, and one member's standing,
     from the totals summed once; the member is the statement's one parameter, so the text
     is rendered once per board and period."""
-    totals = _totals(community_id, weights, first_week, last_week)
+    totals = _totals(community_id, weights, first, last, by_month)
     board = totals.cte("totals").prefix_with("MATERIALIZED")
     top = (
         select(board.c.member_id, board.c.points)
@@ -1629,6 +1640,19 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
             out.setdefault(int(r[0]), set()).add(r[1])
         return out
 
+    async def _span(
+        self, weights: PointWeights, first_week: str | None, last_week: str | None
+    ) -> tuple[str | None, str | None, bool]:
+        """The bounds a leaderboard sums between, and whether by month: when the range
+        is whole months and the months were summed with these weights' weekly cap."""
+        months = month_points.months_of(first_week, last_week)
+        if months is not None:
+            db = await self._commands()
+            (held,) = (await db.fetch("month_cap"))[0]
+            if held == weights.vote_cast_weekly_cap:
+                return *months, True
+        return first_week, last_week, False
+
     async def leaderboard(
         self,
         community_id: int,
@@ -1643,9 +1667,8 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         read on the driver (Core would make its thousands of rows into Rows one by one)
         and the page cut from it."""
         db = await self._commands()
-        rows = await db.fetch_rendered(
-            _board_sql(self.conn.dialect, community_id, weights, first_week, last_week)
-        )
+        span = await self._span(weights, first_week, last_week)
+        rows = await db.fetch_rendered(_board_sql(self.conn.dialect, community_id, weights, *span))
         page = rows[offset : offset + limit]
         if not page:
             return []
@@ -1669,9 +1692,8 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         points), and how many members have points: from one reading of the totals, which
         the database ranks, so that only the rows shown come back."""
         db = await self._commands()
-        statement = _standing_sql(
-            self.conn.dialect, community_id, weights, first_week, last_week, limit
-        )
+        span = await self._span(weights, first_week, last_week)
+        statement = _standing_sql(self.conn.dialect, community_id, weights, *span, limit)
         top: list[tuple[int, int]] = []
         ranked, own = 0, None
         # On PostgreSQL the union makes every value numeric: ints again here.

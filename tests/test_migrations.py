@@ -616,6 +616,12 @@ async def test_a_released_community_comes_through_the_vote_log_migrations(
                 board = await store.leaderboard(COMMUNITY, weights, week, week, 100)
                 shown = {m: n for m, n in public_totals[week].items() if n > 0}
                 assert {r.member_id: r.points for r in board} == shown
+            # All time is summed by month (0019 summed the weeks there was, by month).
+            board = await store.leaderboard(COMMUNITY, weights, None, None, 100)
+            all_time = {m: sum(t.get(m, 0) for t in public_totals.values()) for m in NAMES}
+            assert {r.member_id: r.points for r in board} == {
+                m: n for m, n in all_time.items() if n > 0
+            }
             for m in NAMES:
                 everything = sum(t.get(m, 0) for t in totals.values())
                 public = sum(t.get(m, 0) for t in public_totals.values())
