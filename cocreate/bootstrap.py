@@ -29,8 +29,8 @@ async def open_database(settings: Settings, backoff: Backoff | None = None) -> A
     """An engine on the configured database, migrated to the newest schema, its points by
     month summed with the configured weekly cap.
 
-        The migration is the first use of the database: while the database does not answer it
-        is tried again for up to `storage.connect_wait_seconds`, then DatabaseUnreachable.
+    The migration is the first use of the database: while the database does not answer it
+    is tried again for up to `storage.connect_wait_seconds`, then DatabaseUnreachable.
     """
     from storage import migrate, month_points
     from storage.database import create_engine
