@@ -34,6 +34,12 @@ What is measured
     vote). 5 % of the ideas are anonymous: their publication and the votes they receive
     are their author's ``private`` rows, which the leaderboard leaves out. Reaction
     states, idea posts and the vote log are not loaded: nothing measured here reads them.
+    The database's triggers sum the weekly points by month as they are loaded, as they
+    do for the bot's own writes.
+
+    ``--history-years N`` adds N earlier years of points: the season's weekly rows again,
+    52, 104, … weeks earlier (no votes, ideas or challenges of their own), which the
+    season's leaderboard must not read.
 
     Targets are printed next to the figures, never asserted: top 10 ≤ 20 ms,
     leaderboard ≤ 100 ms, peak RSS ≤ 200 MB (medians; ``top10_ms``, ``leaderboard_ms``
@@ -42,6 +48,7 @@ What is measured
 How to run (from the repository root)
     .venv/bin/python bench/results.py          # full size
     .venv/bin/python bench/results.py --quick  # sizes / 10, a smoke run
+    .venv/bin/python bench/results.py --history-years 3   # with three earlier years
 
 The last line of output is one JSON object with every figure.
 """
@@ -59,7 +66,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +95,7 @@ from bot.messages import Actor
 from bot.model import Challenge
 from bot.weeks import season_weeks, week_of
 from cocreate.bootstrap import build
-from storage.store import _board_sql
+from storage.store import SqlStore, _board_sql
 
 SEED = 42
 OPENED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the Monday of the season's first week
@@ -158,8 +165,11 @@ def _vote_counts(sizes: Sizes, rng: random.Random) -> list[int]:
     return counts
 
 
-def bulk_load(db_file: Path, sizes: Sizes, community_id: int, challenge_id: int) -> dict[str, int]:
-    """Members, ideas, votes and weekly points in one sqlite3 transaction."""
+def bulk_load(
+    db_file: Path, sizes: Sizes, community_id: int, challenge_id: int, history_years: int = 0
+) -> dict[str, int]:
+    """Members, ideas, votes and weekly points in one sqlite3 transaction; the points again
+    for each of `history_years` earlier years."""
     rng = random.Random(SEED)
     weeks = _week_keys()
     n_weeks = len(weeks)
@@ -241,7 +251,11 @@ def bulk_load(db_file: Path, sizes: Sizes, community_id: int, challenge_id: int)
                 at, at, at, first,
             )  # fmt: skip
 
-    def point_rows() -> Iterator[tuple[Any, ...]]:
+    def earlier(years: int) -> list[str]:
+        """The season's week keys, `years` years (of 52 weeks) earlier."""
+        return [(date.fromisoformat(w) - timedelta(weeks=52 * years)).isoformat() for w in weeks]
+
+    def point_rows(weeks: list[str]) -> Iterator[tuple[Any, ...]]:
         """member_week_points: what members earned themselves, a row per (member, week,
         private) with any."""
         for m in range(sizes.members):
@@ -253,7 +267,7 @@ def bulk_load(db_file: Path, sizes: Sizes, community_id: int, challenge_id: int)
                         member_id = first_member + m
                         yield (community_id, member_id, weeks[w], private, published, cast, 0)
 
-    def received_rows() -> Iterator[tuple[Any, ...]]:
+    def received_rows(weeks: list[str]) -> Iterator[tuple[Any, ...]]:
         """received_points: votes credited to the authors, per (member, week, private)."""
         for m in range(sizes.members):
             for w in range(n_weeks):
@@ -284,16 +298,17 @@ def bulk_load(db_file: Path, sizes: Sizes, community_id: int, challenge_id: int)
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         idea_rows(),
     )
-    conn.executemany(
-        "INSERT INTO member_week_points (community_id, member_id, week, private, "
-        "ideas_published, votes_cast, bonus) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        point_rows(),
-    )
-    conn.executemany(
-        "INSERT INTO received_points (community_id, challenge_id, member_id, week, private, "
-        "votes) VALUES (?, ?, ?, ?, ?, ?)",
-        received_rows(),
-    )
+    for years in range(history_years + 1):
+        conn.executemany(
+            "INSERT INTO member_week_points (community_id, member_id, week, private, "
+            "ideas_published, votes_cast, bonus) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            point_rows(earlier(years)),
+        )
+        conn.executemany(
+            "INSERT INTO received_points (community_id, challenge_id, member_id, week, "
+            "private, votes) VALUES (?, ?, ?, ?, ?, ?)",
+            received_rows(earlier(years)),
+        )
     conn.execute(
         "UPDATE communities SET next_idea_number = ? WHERE id = ?",
         (first_number + sizes.ideas, community_id),
@@ -308,7 +323,7 @@ def bulk_load(db_file: Path, sizes: Sizes, community_id: int, challenge_id: int)
     return rows
 
 
-def check_consistency(db_file: Path, challenge_id: int) -> dict[str, int]:
+def check_consistency(db_file: Path, challenge_id: int, first_week: str) -> dict[str, int]:
     """The invariants the load promises, checked with SQL (not timed)."""
     with sqlite3.connect(db_file) as conn:
         mismatched = conn.execute(
@@ -322,9 +337,10 @@ def check_consistency(db_file: Path, challenge_id: int) -> dict[str, int]:
             "WHERE v.member_id = i.author_id"
         ).fetchone()[0]
         received = conn.execute(
-            "SELECT (SELECT coalesce(sum(votes), 0) FROM received_points), "
-            "(SELECT coalesce(sum(votes_cast), 0) FROM member_week_points), "
-            "(SELECT count(*) FROM votes)"
+            "SELECT (SELECT coalesce(sum(votes), 0) FROM received_points WHERE week >= ?1), "
+            "(SELECT coalesce(sum(votes_cast), 0) FROM member_week_points WHERE week >= ?1), "
+            "(SELECT count(*) FROM votes)",
+            (first_week,),
         ).fetchone()
     conn.close()
     return {
@@ -407,7 +423,7 @@ class CapturedSql:
         return [str(r[-1]) for r in rows]
 
 
-async def run(sizes: Sizes, repeats: Repeats, work: Path) -> dict[str, Any]:
+async def run(sizes: Sizes, repeats: Repeats, work: Path, history_years: int = 0) -> dict[str, Any]:
     db_file = work / "bench.db"
     clock = BenchClock(OPENED)
     app = await build(bench_settings(db_file), clock, {"bench": BenchPublisher()})
@@ -421,9 +437,9 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path) -> dict[str, Any]:
         community = await store.find_community(COMMUNITY)
         assert community is not None
         challenge_id = (await store.challenges(community.id))[0].id
-    rows = bulk_load(db_file, sizes, community.id, challenge_id)
+    rows = bulk_load(db_file, sizes, community.id, challenge_id, history_years)
     load_s = time.perf_counter() - t
-    consistency = check_consistency(db_file, challenge_id)
+    consistency = check_consistency(db_file, challenge_id, season_weeks(NOW, SEASON_MONTHS)[0])
     rss_after_load = peak_rss_mb()
     db_mb = sum(p.stat().st_size for p in work.glob("bench.db*")) / 2**20
     print(
@@ -476,7 +492,8 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path) -> dict[str, Any]:
     top10_plan = captured.plan(db_file)
     await leaderboard()
     async with app.db.transaction() as store:
-        span = await store._span(weights, first_week, last_week)
+        assert isinstance(store, SqlStore)
+        span = await store._span(weights, first_week, last_week)  # by month, or by week
     board = _board_sql(sqlite_dialect(), community.id, weights, *span)
     leaderboard_plan = captured.plan(db_file, board)
     await results_command()  # its last query is the participation line's
@@ -497,6 +514,7 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "benchmark": "results",
         "quick": sizes is QUICK,
+        "history_years": history_years,
         # the figures the targets are about (medians; peak_rss_mb is added at the end)
         "top10_ms": round(by_name["top10"].median_ms, 2),
         "leaderboard_ms": round(by_name["leaderboard"].median_ms, 2),
@@ -553,11 +571,17 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="sizes / 10 (a smoke run)")
+    parser.add_argument(
+        "--history-years",
+        type=int,
+        default=0,
+        help="earlier years of points that the season's leaderboard must not read (default 0)",
+    )
     options = parser.parse_args()
     sizes = QUICK if options.quick else FULL
     work = Workdir()
     try:
-        figures = asyncio.run(run(sizes, Repeats(), work.path))
+        figures = asyncio.run(run(sizes, Repeats(), work.path, options.history_years))
     finally:
         work.close()
     figures["peak_rss_mb"] = peak_rss_mb()

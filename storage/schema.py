@@ -400,7 +400,8 @@ received_points = Table(
 # equal to the weekly rows in every transaction that writes those (migration 0019); they
 # are derived, so they have no foreign keys, and a community's erasure deletes them after
 # their sources. A week is in the month of its Monday (its key's first 7 characters).
-# SQLite keeps each as one B-tree in the order of the leaderboard's sums.
+# Their keys put a season's months together, so that its leaderboard reads those alone
+# however long the history; SQLite keeps each table as that one B-tree.
 point_rules = Table(
     "point_rules",
     metadata,
@@ -421,7 +422,7 @@ member_month_points = Table(
     # each week's votes cast up to point_rules' cap, summed
     Column("votes_cast", Integer, nullable=False),
     Column("bonus", Integer, nullable=False),
-    PrimaryKeyConstraint("community_id", "private", "member_id", "month"),
+    PrimaryKeyConstraint("community_id", "private", "month", "member_id"),
     sqlite_with_rowid=False,
 )
 
@@ -433,7 +434,7 @@ received_month_points = Table(
     Column("member_id", Id, nullable=False),
     Column("month", String(7), nullable=False),
     Column("votes", Integer, nullable=False),
-    PrimaryKeyConstraint("community_id", "private", "member_id", "month"),
+    PrimaryKeyConstraint("community_id", "private", "month", "member_id"),
     sqlite_with_rowid=False,
 )
 

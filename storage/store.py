@@ -420,7 +420,7 @@ def _points_query(
 ) -> Any:
     """(member, points) rows of the points earned and the votes received that others see,
     to be summed: each side summed member by member from its weeks' `_totals` index, or
-    `by_month` from its months' table, in member order."""
+    `by_month` from the months of the range, read together by their key."""
     if by_month:
         t, r = member_month_points.c, received_month_points.c
         periods = t.month, r.month

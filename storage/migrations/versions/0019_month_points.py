@@ -27,7 +27,9 @@ depends_on: str | Sequence[str] | None = None
 #: the settings' default cap ([points] vote_cast_weekly_cap); a start with another sums
 #: the months again (storage.month_points.keep_cap)
 DEFAULT_CAP = 10
-KEYS = ["community_id", "private", "member_id", "month"]
+#: in this order, a season's months are together: its leaderboard reads them alone, however
+#: long the history
+KEYS = ["community_id", "private", "month", "member_id"]
 #: month table: (weekly table, its counters)
 ROLLUPS = {
     "member_month_points": ("member_week_points", ["ideas_published", "votes_cast", "bonus"]),
@@ -45,6 +47,11 @@ def _value(dialect: str, row: str, counter: str) -> str:
     return value
 
 
+def _keys(row: str) -> str:
+    """A month's key (KEYS) from a weekly row's columns (`row`: "", "NEW." or "OLD.")."""
+    return ", ".join(f"substr({row}week, 1, 7)" if k == "month" else f"{row}{k}" for k in KEYS)
+
+
 def _sum_rows(dialect: str, month: str, source: str, counters: list[str], signs: str) -> str:
     """INSERT … SELECT of the sums by month of `source` (rows with a `sign` column when
     `signs`), added to the months already there."""
@@ -55,7 +62,7 @@ def _sum_rows(dialect: str, month: str, source: str, counters: list[str], signs:
     # SQLite: an INSERT … SELECT with an upsert needs a WHERE (its parser's ambiguity).
     return (
         f"INSERT INTO {month} ({keys}, {', '.join(counters)}) "
-        f"SELECT community_id, private, member_id, substr(week, 1, 7), {sums} "
+        f"SELECT {_keys('')}, {sums} "
         f"FROM {source} WHERE true GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
         f"ON CONFLICT ({keys}) DO UPDATE SET {added}"
     )
@@ -64,8 +71,7 @@ def _sum_rows(dialect: str, month: str, source: str, counters: list[str], signs:
 def _sqlite_triggers(month: str, week: str, counters: list[str]) -> list[str]:
     def upsert(row: str, sign: str) -> str:
         values = ", ".join(
-            [f"{row}.community_id, {row}.private, {row}.member_id, substr({row}.week, 1, 7)"]
-            + [f"{sign}{_value('sqlite', row + '.', c)}" for c in counters]
+            [_keys(row + ".")] + [f"{sign}{_value('sqlite', row + '.', c)}" for c in counters]
         )
         added = ", ".join(f"{c} = {c} + excluded.{c}" for c in counters)
         return (
