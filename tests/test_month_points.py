@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from bot.ports import PointsDelta, PointWeights, Received
 from bot.settings import PointsSettings, load_settings
@@ -25,7 +26,7 @@ from storage.schema import (
     received_month_points,
     received_points,
 )
-from storage.store import SqlStore
+from storage.store import SqlStore, _board_sql
 from tests.test_storage import NOW, add_members, challenge_settings, seed
 
 #: Mondays from 2025-12-29 to 2026-07-27: weeks of eight months, a new year included
@@ -272,3 +273,20 @@ async def test_a_start_sums_the_months_with_the_configured_cap(tmp_path: Path) -
     assert await start() == PointsSettings().vote_cast_weekly_cap
     assert await start(COCREATE_POINTS__VOTE_CAST_WEEKLY_CAP="3") == 3
     assert await start() == PointsSettings().vote_cast_weekly_cap
+
+
+async def test_a_season_leaderboard_reads_its_own_months_alone(
+    sqlite_database: SqlDatabase,
+) -> None:
+    """Flat as the history grows: SQLite looks the season's months up by their key."""
+    first, last = season_weeks(datetime(2026, 5, 6, tzinfo=UTC), 3)
+    board = _board_sql(sqlite_dialect(), 1, WEIGHTS, *months_of(first, last) or (None, None), True)
+    async with sqlite_database.transaction() as store:
+        plan = " | ".join(
+            str(row[-1]) for row in await store.conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {board}")
+        )
+    for table in ("member_month_points", "received_month_points"):
+        assert (
+            f"SEARCH {table} USING PRIMARY KEY "
+            "(community_id=? AND private=? AND month>? AND month<?)" in plan
+        ), plan
