@@ -252,9 +252,9 @@ AWARD = _insert_on_conflict(
 )
 
 
-def points(weights: PointWeights, by_month: bool = False) -> Any:
-    """The sum of points over weekly rows, with the weekly cap on votes cast; `by_month`,
-    over monthly rows, whose votes cast were capped week by week as they were summed."""
+def earned(weights: PointWeights, by_month: bool = False) -> Any:
+    """A weekly row's points, with the weekly cap on votes cast; `by_month`, a monthly
+    row's, whose votes cast were capped week by week as they were summed."""
     t = (member_month_points if by_month else member_week_points).c
     capped_cast = (
         t.votes_cast
@@ -264,9 +264,12 @@ def points(weights: PointWeights, by_month: bool = False) -> Any:
             else_=t.votes_cast,
         )
     )
-    return func.sum(
-        t.ideas_published * weights.idea_published + capped_cast * weights.vote_cast + t.bonus
-    )
+    return t.ideas_published * weights.idea_published + capped_cast * weights.vote_cast + t.bonus
+
+
+def points(weights: PointWeights) -> Any:
+    """The sum of points over weekly rows."""
+    return func.sum(earned(weights))
 
 
 RECENT_GAINS = (

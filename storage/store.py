@@ -419,8 +419,9 @@ def _points_query(
     by_month: bool,
 ) -> Any:
     """(member, points) rows of the points earned and the votes received that others see,
-    to be summed: each side summed member by member from its weeks' `_totals` index, or
-    `by_month` from the months of the range, read together by their key."""
+    to be summed by member. From the weeks, each side is summed member by member as its
+    `_totals` index gives them (fewer rows to sort then); `by_month`, the months of the
+    range, read together by their key, come as they are and are summed once."""
     if by_month:
         t, r = member_month_points.c, received_month_points.c
         periods = t.month, r.month
@@ -434,13 +435,16 @@ def _points_query(
             conditions.append(period >= first)
         if last is not None:
             conditions.append(period <= last)
+
+    def rows(member_id: Any, points: Any, conditions: list[Any]) -> Any:
+        if by_month:
+            return select(member_id, points.label("points")).where(and_(*conditions))
+        summed = select(member_id, func.sum(points).label("points"))
+        return summed.where(and_(*conditions)).group_by(member_id)
+
     return union_all(
-        select(t.member_id, sql.points(weights, by_month).label("points"))
-        .where(and_(*earned))
-        .group_by(t.member_id),
-        select(r.member_id, (func.sum(r.votes) * weights.vote_received).label("points"))
-        .where(and_(*received))
-        .group_by(r.member_id),
+        rows(t.member_id, sql.earned(weights, by_month), earned),
+        rows(r.member_id, r.votes * weights.vote_received, received),
     ).subquery()
 
 
