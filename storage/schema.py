@@ -406,37 +406,30 @@ point_rules = Table(
     "point_rules",
     metadata,
     # One row: the weekly cap on points for votes cast that member_month_points was summed
-    # with; when the settings change it, the start sums the months again (`storage.months`).
+    # with; when the settings change it, a start sums the months again (storage/month_points.py).
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("vote_cast_weekly_cap", Integer, nullable=False),
 )
 
-member_month_points = Table(
-    "member_month_points",
-    metadata,
-    Column("community_id", Id, nullable=False),
-    Column("private", Boolean, nullable=False),
-    Column("member_id", Id, nullable=False),
-    Column("month", String(7), nullable=False),
-    Column("ideas_published", Integer, nullable=False),
-    # each week's votes cast up to point_rules' cap, summed
-    Column("votes_cast", Integer, nullable=False),
-    Column("bonus", Integer, nullable=False),
-    PrimaryKeyConstraint("community_id", "private", "month", "member_id"),
-    sqlite_with_rowid=False,
-)
 
-received_month_points = Table(
-    "received_month_points",
-    metadata,
-    Column("community_id", Id, nullable=False),
-    Column("private", Boolean, nullable=False),
-    Column("member_id", Id, nullable=False),
-    Column("month", String(7), nullable=False),
-    Column("votes", Integer, nullable=False),
-    PrimaryKeyConstraint("community_id", "private", "month", "member_id"),
-    sqlite_with_rowid=False,
-)
+def _months(name: str, *counters: str) -> Table:
+    """A points table summed by month: its counters by (community, private, month, member)."""
+    return Table(
+        name,
+        metadata,
+        Column("community_id", Id, nullable=False),
+        Column("private", Boolean, nullable=False),
+        Column("member_id", Id, nullable=False),
+        Column("month", String(7), nullable=False),
+        *(Column(counter, Integer, nullable=False) for counter in counters),
+        PrimaryKeyConstraint("community_id", "private", "month", "member_id"),
+        sqlite_with_rowid=False,
+    )
+
+
+# votes_cast: each week's up to point_rules' cap, summed
+member_month_points = _months("member_month_points", "ideas_published", "votes_cast", "bonus")
+received_month_points = _months("received_month_points", "votes")
 
 badges = Table(
     "badges",

@@ -267,11 +267,6 @@ def earned(weights: PointWeights, by_month: bool = False) -> Any:
     return t.ideas_published * weights.idea_published + capped_cast * weights.vote_cast + t.bonus
 
 
-def points(weights: PointWeights) -> Any:
-    """The sum of points over weekly rows."""
-    return func.sum(earned(weights))
-
-
 RECENT_GAINS = (
     select(
         reaction_log.c.credited_idea_id,

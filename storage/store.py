@@ -1726,7 +1726,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
 
         def sums(private: bool) -> list[Any]:
             # The member's own rows only (the `_totals` indexes find them).
-            earned = select(sql.points(weights)).where(
+            earned = select(func.sum(sql.earned(weights))).where(
                 (t.community_id == community_id)
                 & (t.private.is_(private))
                 & (t.member_id == member_id)

@@ -52,10 +52,10 @@ def _keys(row: str) -> str:
     return ", ".join(f"substr({row}week, 1, 7)" if k == "month" else f"{row}{k}" for k in KEYS)
 
 
-def _sum_rows(dialect: str, month: str, source: str, counters: list[str], signs: str) -> str:
+def _sum_rows(dialect: str, month: str, source: str, counters: list[str], signed: bool) -> str:
     """INSERT … SELECT of the sums by month of `source` (rows with a `sign` column when
-    `signs`), added to the months already there."""
-    sign = "sign * " if signs else ""
+    `signed`), added to the months already there."""
+    sign = "sign * " if signed else ""
     sums = ", ".join(f"sum({sign}{_value(dialect, '', c)})" for c in counters)
     added = ", ".join(f"{c} = {month}.{c} + excluded.{c}" for c in counters)
     keys = ", ".join(KEYS)
@@ -108,7 +108,7 @@ def _postgresql_triggers(month: str, week: str, counters: list[str]) -> list[str
         return f"SELECT {columns}, {sign} AS sign FROM {table}"
 
     def added(rows: str) -> str:
-        return _sum_rows("postgresql", month, f"({rows}) AS changed", counters, signs="sign")
+        return _sum_rows("postgresql", month, f"({rows}) AS changed", counters, signed=True)
 
     body = (
         "BEGIN "
@@ -155,7 +155,7 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint(*KEYS, name=op.f(f"pk_{month}")),
             sqlite_with_rowid=False,
         )
-        op.execute(_sum_rows(dialect, month, week, counters, signs=""))
+        op.execute(_sum_rows(dialect, month, week, counters, signed=False))
         triggers = _sqlite_triggers if dialect == "sqlite" else _postgresql_triggers
         for statement in triggers(month, week, counters):
             op.execute(statement)
