@@ -1,0 +1,102 @@
+"""The PostgreSQL pool pings a connection only when it has been idle: one that the server
+dropped while it idled is replaced before a transaction uses it, one in use just now is
+taken without a round trip, and one dropped within that window fails its transaction once
+(as a transaction under way would) and the pool starts over."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+import pytest_asyncio
+
+from bot.errors import StorageUnavailable
+from storage.database import PING_AFTER_IDLE_S, SqlDatabase, create_engine
+from tests.conftest import _asyncpg_dsn, _require_postgres, _sqlalchemy_url, postgres_url
+
+pytestmark = pytest.mark.postgresql
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Pool:
+    """A database on the test server with a hand-driven clock, and a count of its pings."""
+
+    def __init__(self, clock: Monotonic) -> None:
+        self.clock = clock
+        engine = create_engine(_sqlalchemy_url(postgres_url()), monotonic=clock)
+        self.db = SqlDatabase(engine)
+        self.pings = 0
+        dialect: Any = engine.sync_engine.dialect
+        ping = dialect.do_ping
+
+        def counted(dbapi_conn: Any) -> Any:
+            self.pings += 1
+            return ping(dbapi_conn)
+
+        dialect.do_ping = counted
+
+    async def backend_pid(self) -> int:
+        async with self.db.transaction() as store:
+            result = await store.conn.exec_driver_sql("SELECT pg_backend_pid()")  # type: ignore[attr-defined]
+            return int(result.scalar_one())
+
+
+@pytest_asyncio.fixture
+async def pool() -> AsyncIterator[Pool]:
+    await _require_postgres(postgres_url())
+    made = Pool(Monotonic())
+    try:
+        yield made
+    finally:
+        await made.db.close()
+
+
+async def _drop(pid: int) -> None:
+    """The server ends this connection, as a restart or an idle timeout would."""
+    admin = await asyncpg.connect(_asyncpg_dsn(postgres_url()))
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+
+
+async def test_a_connection_in_use_just_now_is_taken_without_a_ping(pool: Pool) -> None:
+    first = await pool.backend_pid()
+    for _ in range(5):
+        pool.clock.now += PING_AFTER_IDLE_S / 2
+        assert await pool.backend_pid() == first  # the same connection, the last given back
+    assert pool.pings == 0
+    pool.clock.now += PING_AFTER_IDLE_S * 2
+    assert await pool.backend_pid() == first
+    assert pool.pings == 1
+
+
+async def test_a_connection_dropped_while_it_idled_is_replaced_before_it_is_used(
+    pool: Pool,
+) -> None:
+    first = await pool.backend_pid()
+    await _drop(first)
+    pool.clock.now += PING_AFTER_IDLE_S * 2
+    second = await pool.backend_pid()  # no error: the ping found it gone
+    assert second != first
+    assert pool.pings == 1
+
+
+async def test_a_connection_dropped_within_the_window_fails_once_then_the_pool_starts_over(
+    pool: Pool,
+) -> None:
+    first = await pool.backend_pid()
+    await _drop(first)
+    with pytest.raises(StorageUnavailable):
+        await pool.backend_pid()
+    assert await pool.backend_pid() != first
+    assert pool.pings == 0
