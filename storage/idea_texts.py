@@ -41,10 +41,15 @@ class ChallengeTexts:
         self._lists: dict[frozenset[str], tuple[list[tuple[datetime, int]], Texts]] = {}
 
     def merge(self, version: int, rows: Iterable[Row]) -> None:
-        """The ideas stamped since the version held, as of `version`."""
+        """The ideas stamped since the version held, as of `version`; one already held
+        as it is changes nothing, so its lists are kept."""
         changed = False
         for row in rows:
             before = self._ideas.get(row[0])
+            if before == row:
+                # Read again as it was: stamped after the version read with it last time
+                # (on PostgreSQL another transaction may commit in between), not changed.
+                continue
             self._ideas[row[0]] = row
             if before is not None:
                 changed = True

@@ -403,6 +403,22 @@ def test_kept_texts_stay_in_submission_order_whatever_order_they_arrive_in() -> 
     assert [n for n, _ in texts.texts(public)] == [1, 2, 4]
 
 
+def test_kept_texts_read_again_unchanged_are_not_made_again() -> None:
+    """An idea read a second time as it was (stamped after the version read the first
+    time, as another transaction's commit can make it on PostgreSQL) keeps the prepared
+    lists; a real change makes them again."""
+    texts = idea_texts.ChallengeTexts(0)
+    public = frozenset({"published"})
+    row = (1, NOW, 1, "published", "mint chip")
+    texts.merge(1, [row, (2, NOW + timedelta(minutes=1), 2, "published", "oat")])
+    kept = texts.texts(public)
+    texts.merge(2, [row])
+    assert texts.texts(public) is kept
+    texts.merge(3, [(1, NOW, 1, "published", "mint chip ice")])
+    assert texts.texts(public) is not kept
+    assert list(texts.texts(public)) == [(1, "mint chip ice"), (2, "oat")]
+
+
 async def test_the_activity_of_ideas_is_summed_over_their_threads(database: SqlDatabase) -> None:
     """Replies summed over an idea's threads, the people who took part counted once over
     them all; an idea without a thread has no activity (`/idea show` then shows none)."""
