@@ -42,6 +42,8 @@ What is measured
 How to run (from the repository root)
     .venv/bin/python bench/discord_commands.py
     .venv/bin/python bench/discord_commands.py --commands 200 --rate 100   # a smoke run
+    .venv/bin/python bench/discord_commands.py --database postgresql://postgres@127.0.0.1:5432/test
+        # Cocreate on a scratch database of that PostgreSQL server (SQLite by default)
 
 The last line of output is one JSON object with every figure.
 """
@@ -63,7 +65,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import Workdir, cpu_seconds, emit, percentile, target
+from bench._support import PostgresScratch, Workdir, cpu_seconds, emit, percentile, target
 from cocreate.startup import settle_heap
 from tests.discord.fake import FakeDiscord, Guild, InteractionRecord, Person
 
@@ -105,8 +107,13 @@ def make_scene(fake: FakeDiscord, members: int) -> Scene:
 # -- the bots -----------------------------------------------------------------------------
 
 
-def bot_environment(fake: FakeDiscord, scene: Scene, data_dir: Path) -> dict[str, str]:
+def bot_environment(
+    fake: FakeDiscord, scene: Scene, data_dir: Path, storage_url: str | None = None
+) -> dict[str, str]:
+    """The bot's environment: its data directory's SQLite file, or `storage_url`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COCREATE_")}
+    if storage_url is not None:
+        env["COCREATE_STORAGE__URL"] = storage_url
     env.update(
         {
             "PYTHONPATH": str(ROOT),
@@ -411,9 +418,14 @@ def contenders() -> list[Contender]:
 
 
 async def measure(
-    scene: Scene, contender: Contender, options: argparse.Namespace, work: Path, rng: random.Random
+    scene: Scene,
+    contender: Contender,
+    options: argparse.Namespace,
+    work: Path,
+    rng: random.Random,
+    storage_url: str | None,
 ) -> tuple[dict[str, float], dict[str, float]]:
-    env = bot_environment(scene.fake, scene, work / contender.key)
+    env = bot_environment(scene.fake, scene, work / contender.key, storage_url)
     args = contender.args
     if contender.key == PROFILED:
         args = ["-m", "cProfile", "-o", f"/tmp/{contender.key}.prof", *args]
@@ -444,12 +456,20 @@ async def run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
     fake.record_requests = False
     scene = make_scene(fake, options.members)
     results: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+    database = options.database
+    scratch = PostgresScratch(database, f"cocreate_discord_{os.getpid()}") if database else None
     try:
+        if scratch is not None:
+            await scratch.create()
         for contender in contenders():
             if contender.key in options.only.split(","):
-                results[contender.key] = await measure(scene, contender, options, work, rng)
+                # Only Cocreate has a database: the other two stub the core or have none.
+                url = scratch.url if scratch is not None and contender.needs_challenge else None
+                results[contender.key] = await measure(scene, contender, options, work, rng, url)
     finally:
         await fake.stop()
+        if scratch is not None:
+            await scratch.close()
     if options.keep:
         print(f"logs in {work}")
     for contender in contenders():
@@ -491,6 +511,7 @@ async def run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
     )
     return {
         "benchmark": "discord_commands",
+        "backend": "postgresql" if database else "sqlite",
         "commands": options.commands,
         "ideas": options.ideas,
         "paced_rate_per_s": options.rate,
@@ -526,9 +547,16 @@ def main() -> None:
     parser.add_argument(
         "--only", default="cocreate,adapter,bare", help="which bots to measure (all three)"
     )
+    parser.add_argument(
+        "--database",
+        help="Cocreate's database on this PostgreSQL server (postgresql://user@host:port/db): "
+        "a scratch database is created on it and dropped afterwards (default: a SQLite file)",
+    )
     parser.add_argument("--bare-bot", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--adapter-bot", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.database and not options.database.startswith("postgres"):
+        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
     if options.bare_bot:
         asyncio.run(bare_bot())
         return

@@ -1,4 +1,4 @@
-"""Benchmark: standings of a big challenge and the season leaderboard, on SQLite.
+"""Benchmark: standings of a big challenge and the season leaderboard, on SQLite or PostgreSQL.
 
 What is measured
     A community of 10,000 members with one challenge of 100,000 ideas and 1,000,000
@@ -17,15 +17,18 @@ What is measured
     (e) ``/results`` end to end through ``Cocreate.handle_command`` (top 10 plus the
         participation line), for comparison with (a).
 
-    The query plans SQLite picks for (a) and (c) are printed too.
+    The database's plans for (a), (c) and the participation line of (e) are printed too.
 
     Setup (not timed): ``cocreate.bootstrap.build`` on a fresh SQLite file in a temporary
-    directory; the community, the moderator and the challenge come from
+    directory, or with ``--database`` on a scratch database of that PostgreSQL server
+    (dropped afterwards); the community, the moderator and the challenge come from
     ``/challenge create`` and ``/challenge open`` through ``handle_command``. Members,
-    ideas, votes, ``member_week_points`` and ``received_points`` are then bulk-loaded
-    with plain ``sqlite3`` (one transaction, ``executemany`` fed by generators,
-    ``PRAGMA synchronous=OFF``, the secondary indexes dropped during the load and
-    recreated from their own SQL). The data are consistent: each idea's ``vote_count`` is
+    ideas, votes, ``member_week_points`` and ``received_points`` are then bulk-loaded,
+    the same rows on both backends: with plain ``sqlite3`` (one transaction,
+    ``executemany`` fed by generators, ``PRAGMA synchronous=OFF``, the secondary indexes
+    dropped during the load and recreated from their own SQL), or with asyncpg's COPY
+    (one transaction, the foreign keys checked, then ``VACUUM ANALYZE`` and a
+    checkpoint). The data are consistent: each idea's ``vote_count`` is
     the number of its vote rows, a vote is a distinct (idea, member) and never the
     author's, ``first_foreign_vote_at`` is the first vote's time, and the weekly points
     are exactly what the votes and publications earn per Monday week of
@@ -49,6 +52,7 @@ How to run (from the repository root)
     .venv/bin/python bench/results.py          # full size
     .venv/bin/python bench/results.py --quick  # sizes / 10, a smoke run
     .venv/bin/python bench/results.py --history-years 3   # with three earlier years
+    .venv/bin/python bench/results.py --database postgresql://postgres@127.0.0.1:5432/test
 
 The last line of output is one JSON object with every figure.
 """
@@ -59,12 +63,13 @@ import argparse
 import array
 import asyncio
 import calendar
+import os
 import random
 import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -73,13 +78,14 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from sqlalchemy import text
 
 from bench._support import (
     COMMUNITY,
     MODERATOR,
     BenchClock,
     BenchPublisher,
+    PostgresScratch,
     Workdir,
     bench_settings,
     check,
@@ -95,6 +101,8 @@ from bot.messages import Actor
 from bot.model import Challenge
 from bot.weeks import season_weeks, week_of
 from cocreate.bootstrap import build
+from storage import hot_commands
+from storage.hot_commands import CommandSql
 from storage.store import SqlStore, _board_sql
 
 SEED = 42
@@ -135,10 +143,27 @@ _EPOCH_OPENED = calendar.timegm(OPENED.utctimetuple())
 _EPOCH_NOW = calendar.timegm(NOW.utctimetuple())
 _WEEK_S = 7 * 24 * 3600
 
+#: the columns each loaded table is written with, in the order `Dataset` makes its rows
+COLUMNS = {
+    "members": "id community_id external_id display_name is_bot first_seen_at blocked",
+    "ideas": (
+        "id community_id challenge_id number title description author_id anonymous status "
+        "status_note merged_into_id vote_count submitted_at published_at updated_at "
+        "first_foreign_vote_at"
+    ),
+    "votes": "idea_id member_id challenge_id cast_at week voided",
+    "member_week_points": "community_id member_id week private ideas_published votes_cast bonus",
+    "received_points": "community_id challenge_id member_id week private votes",
+}
+
 
 def _sql_time(epoch: int) -> str:
     """As SQLAlchemy's SQLite dialect stores a naive UTC datetime."""
     return time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime(epoch))
+
+
+def _pg_time(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def _week_keys() -> list[str]:
@@ -165,190 +190,276 @@ def _vote_counts(sizes: Sizes, rng: random.Random) -> list[int]:
     return counts
 
 
-def bulk_load(
-    db_file: Path, sizes: Sizes, community_id: int, challenge_id: int, history_years: int = 0
-) -> dict[str, int]:
-    """Members, ideas, votes and weekly points in one sqlite3 transaction; the points again
-    for each of `history_years` earlier years."""
-    rng = random.Random(SEED)
-    weeks = _week_keys()
-    n_weeks = len(weeks)
-    conn = sqlite3.connect(db_file, isolation_level=None)
-    conn.execute("PRAGMA synchronous=OFF")
-    # Sorting for the recreated indexes spills to temporary files beyond this page cache,
-    # so the load does not inflate the peak RSS that the benchmark reports.
-    conn.execute("PRAGMA cache_size=-8192")  # 8 MB (32 MB made the load peak at 175 MB)
-    first_member = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM members").fetchone()[0]
-    first_idea = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ideas").fetchone()[0]
-    first_number = conn.execute(
-        "SELECT next_idea_number FROM communities WHERE id = ?", (community_id,)
-    ).fetchone()[0]
+@dataclass(frozen=True)
+class Ids:
+    """Where the loaded rows start, in a database that already holds the challenge."""
 
-    # Secondary indexes of the loaded tables: dropped now, recreated after the load.
-    tables = ("members", "ideas", "votes", "member_week_points", "received_points")
-    indexes = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({', '.join('?' * len(tables))})",
-        tables,
-    ).fetchall()
+    community: int
+    challenge: int
+    first_member: int
+    first_idea: int
+    first_number: int
 
-    words = vocabulary(rng)
-    counts = _vote_counts(sizes, rng)
-    authors = [rng.randrange(sizes.members) for _ in range(sizes.ideas)]
-    anonymous = [rng.random() < ANONYMOUS_SHARE for _ in range(sizes.ideas)]
-    submitted = sorted(
-        _EPOCH_OPENED + 3600 + rng.randrange(SUBMISSION_DAYS * 86400) for _ in range(sizes.ideas)
-    )
-    first_vote = array.array("q", [0] * sizes.ideas)
-    # points[((member * n_weeks + week) * 2 + private) * 3 + k]: k = 0 published,
-    # 1 received, 2 cast (cast points are always public)
-    points = array.array("i", [0] * (sizes.members * n_weeks * 6))
 
-    def member_rows() -> Iterator[tuple[Any, ...]]:
-        joined = _sql_time(_EPOCH_OPENED - 86400)
-        for m in range(sizes.members):
-            yield (first_member + m, community_id, f"m{m}", f"Member {m}", 0, joined, 0)
+class Dataset:
+    """The loaded rows, made by generators as they are written (a million tuples kept
+    would be most of the peak RSS reported), the same on both backends: `stamp` and
+    `flag` write a time and a boolean as the backend's driver takes them.
 
-    def vote_rows() -> Iterator[tuple[Any, ...]]:
-        members = range(sizes.members)
-        for i in range(sizes.ideas):
-            k = counts[i]
+    The votes decide the points they earn and each idea's first vote, so `votes` runs
+    before `points` and `received`, and before `ideas` when those carry their first
+    vote. The texts have a random stream of their own: the votes drawn do not depend on
+    whether the ideas are written before them."""
+
+    def __init__(
+        self,
+        sizes: Sizes,
+        ids: Ids,
+        stamp: Callable[[int], Any],
+        flag: Callable[[bool], Any],
+    ) -> None:
+        self.sizes, self.ids, self.stamp, self.flag = sizes, ids, stamp, flag
+        self.rng = rng = random.Random(SEED)
+        self.texts = random.Random(SEED + 1)
+        self.words = vocabulary(rng)
+        self.weeks = _week_keys()
+        self.counts = _vote_counts(sizes, rng)
+        self.authors = [rng.randrange(sizes.members) for _ in range(sizes.ideas)]
+        self.anonymous = [rng.random() < ANONYMOUS_SHARE for _ in range(sizes.ideas)]
+        self.submitted = sorted(
+            _EPOCH_OPENED + 3600 + rng.randrange(SUBMISSION_DAYS * 86400)
+            for _ in range(sizes.ideas)
+        )
+        self.first_vote = array.array("q", [0] * sizes.ideas)
+        # points[((member * n_weeks + week) * 2 + private) * 3 + k]: k = 0 published,
+        # 1 received, 2 cast (cast points are always public)
+        self.points = array.array("i", [0] * (sizes.members * len(self.weeks) * 6))
+
+    def members(self) -> Iterator[tuple[Any, ...]]:
+        ids, stamp, no = self.ids, self.stamp, self.flag(False)
+        joined = stamp(_EPOCH_OPENED - 86400)
+        for m in range(self.sizes.members):
+            yield (ids.first_member + m, ids.community, f"m{m}", f"Member {m}", no, joined, no)
+
+    def votes(self) -> Iterator[tuple[Any, ...]]:
+        rng, ids, stamp, points = self.rng, self.ids, self.stamp, self.points
+        n_weeks, no = len(self.weeks), self.flag(False)
+        members = range(self.sizes.members)
+        for i in range(self.sizes.ideas):
+            k = self.counts[i]
             if k == 0:
                 continue
-            author = authors[i]
-            private = anonymous[i]
+            author = self.authors[i]
+            private = self.anonymous[i]
             voters = rng.sample(members, k + 1)
             if author in voters:
                 voters.remove(author)
             else:
                 voters.pop()
             voters.sort()
-            start = submitted[i] + 60
+            start = self.submitted[i] + 60
             span = _EPOCH_NOW - start
             earliest = _EPOCH_NOW
-            idea_id = first_idea + i
+            idea_id = ids.first_idea + i
             for m in voters:
                 at = start + int(span * rng.random() ** 2)  # most votes come early
                 earliest = min(earliest, at)
                 week = (at - _EPOCH_OPENED) // _WEEK_S
                 points[(m * n_weeks + week) * 6 + 2] += 1
                 points[((author * n_weeks + week) * 2 + private) * 3 + 1] += 1
-                yield (idea_id, first_member + m, challenge_id, _sql_time(at), weeks[week])
-            first_vote[i] = earliest
+                yield (
+                    idea_id,
+                    ids.first_member + m,
+                    ids.challenge,
+                    stamp(at),
+                    self.weeks[week],
+                    no,
+                )
+            self.first_vote[i] = earliest
 
-    def idea_rows() -> Iterator[tuple[Any, ...]]:
-        for i in range(sizes.ideas):
-            at = _sql_time(submitted[i])
-            week = (submitted[i] - _EPOCH_OPENED) // _WEEK_S
-            points[((authors[i] * n_weeks + week) * 2 + anonymous[i]) * 3] += 1
-            number = first_number + i
-            title = f"{rng.choice(words)} {rng.choice(words)} {rng.choice(words)} #{number}"
-            description = " ".join(rng.choice(words) for _ in range(24))
-            first = _sql_time(first_vote[i]) if counts[i] else None
+    def ideas(self, *, first_votes: bool) -> Iterator[tuple[Any, ...]]:
+        """The ideas; their first vote's time only when `first_votes` (the votes were
+        drawn), else None."""
+        ids, stamp, words, texts = self.ids, self.stamp, self.words, self.texts
+        n_weeks = len(self.weeks)
+        for i in range(self.sizes.ideas):
+            at = stamp(self.submitted[i])
+            week = (self.submitted[i] - _EPOCH_OPENED) // _WEEK_S
+            anonymous = self.anonymous[i]
+            self.points[((self.authors[i] * n_weeks + week) * 2 + anonymous) * 3] += 1
+            number = ids.first_number + i
+            title = f"{texts.choice(words)} {texts.choice(words)} {texts.choice(words)} #{number}"
+            description = " ".join(texts.choice(words) for _ in range(24))
+            first = stamp(self.first_vote[i]) if first_votes and self.counts[i] else None
             yield (
-                first_idea + i, community_id, challenge_id, number, title, description,
-                first_member + authors[i], int(anonymous[i]), "published", None, None, counts[i],
-                at, at, at, first,
+                ids.first_idea + i, ids.community, ids.challenge, number, title, description,
+                ids.first_member + self.authors[i], self.flag(anonymous), "published", None,
+                None, self.counts[i], at, at, at, first,
             )  # fmt: skip
 
-    def earlier(years: int) -> list[str]:
+    def earlier(self, years: int) -> list[str]:
         """The season's week keys, `years` years (of 52 weeks) earlier."""
-        return [(date.fromisoformat(w) - timedelta(weeks=52 * years)).isoformat() for w in weeks]
+        return [
+            (date.fromisoformat(w) - timedelta(weeks=52 * years)).isoformat() for w in self.weeks
+        ]
 
-    def point_rows(weeks: list[str]) -> Iterator[tuple[Any, ...]]:
+    def points_rows(self, weeks: list[str]) -> Iterator[tuple[Any, ...]]:
         """member_week_points: what members earned themselves, a row per (member, week,
         private) with any."""
-        for m in range(sizes.members):
+        points, n_weeks = self.points, len(self.weeks)
+        for m in range(self.sizes.members):
             for w in range(n_weeks):
-                for private in (0, 1):
+                for private in (False, True):
                     base = ((m * n_weeks + w) * 2 + private) * 3
                     published, cast = points[base], points[base + 2]
                     if published or cast:
-                        member_id = first_member + m
-                        yield (community_id, member_id, weeks[w], private, published, cast, 0)
+                        yield (
+                            self.ids.community, self.ids.first_member + m, weeks[w],
+                            self.flag(private), published, cast, 0,
+                        )  # fmt: skip
 
-    def received_rows(weeks: list[str]) -> Iterator[tuple[Any, ...]]:
+    def received_rows(self, weeks: list[str]) -> Iterator[tuple[Any, ...]]:
         """received_points: votes credited to the authors, per (member, week, private)."""
-        for m in range(sizes.members):
+        points, n_weeks, ids = self.points, len(self.weeks), self.ids
+        for m in range(self.sizes.members):
             for w in range(n_weeks):
-                for private in (0, 1):
+                for private in (False, True):
                     received = points[((m * n_weeks + w) * 2 + private) * 3 + 1]
                     if received:
-                        member_id = first_member + m
-                        yield (community_id, challenge_id, member_id, weeks[w], private, received)
+                        yield (
+                            ids.community, ids.challenge, ids.first_member + m, weeks[w],
+                            self.flag(private), received,
+                        )  # fmt: skip
 
-    rows: dict[str, int] = {}
+
+#: the tables the load writes, and those the database's triggers fill from them
+LOADED = tuple(COLUMNS)
+COUNTED = (*LOADED, "member_month_points", "received_month_points")
+
+
+def _insert(table: str) -> str:
+    columns = COLUMNS[table].split()
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def bulk_load(db_file: Path, sizes: Sizes, ids_of: Ids, history_years: int = 0) -> dict[str, int]:
+    """Members, ideas, votes and weekly points in one sqlite3 transaction; the points again
+    for each of `history_years` earlier years."""
+    conn = sqlite3.connect(db_file, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    # Sorting for the recreated indexes spills to temporary files beyond this page cache,
+    # so the load does not inflate the peak RSS that the benchmark reports.
+    conn.execute("PRAGMA cache_size=-8192")  # 8 MB (32 MB made the load peak at 175 MB)
+    # Secondary indexes of the loaded tables: dropped now, recreated after the load.
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({', '.join('?' * len(LOADED))})",
+        LOADED,
+    ).fetchall()
+    data = Dataset(sizes, ids_of, _sql_time, int)
     conn.execute("BEGIN IMMEDIATE")
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
-    conn.executemany(
-        "INSERT INTO members (id, community_id, external_id, display_name, is_bot, "
-        "first_seen_at, blocked) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        member_rows(),
-    )
-    conn.executemany(
-        "INSERT INTO votes (idea_id, member_id, challenge_id, cast_at, week) "
-        "VALUES (?, ?, ?, ?, ?)",
-        vote_rows(),
-    )
-    conn.executemany(
-        "INSERT INTO ideas (id, community_id, challenge_id, number, title, description, "
-        "author_id, anonymous, status, status_note, merged_into_id, vote_count, "
-        "submitted_at, published_at, updated_at, first_foreign_vote_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        idea_rows(),
-    )
+    conn.executemany(_insert("members"), data.members())
+    conn.executemany(_insert("votes"), data.votes())
+    conn.executemany(_insert("ideas"), data.ideas(first_votes=True))
     for years in range(history_years + 1):
-        conn.executemany(
-            "INSERT INTO member_week_points (community_id, member_id, week, private, "
-            "ideas_published, votes_cast, bonus) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            point_rows(earlier(years)),
-        )
-        conn.executemany(
-            "INSERT INTO received_points (community_id, challenge_id, member_id, week, "
-            "private, votes) VALUES (?, ?, ?, ?, ?, ?)",
-            received_rows(earlier(years)),
-        )
+        conn.executemany(_insert("member_week_points"), data.points_rows(data.earlier(years)))
+        conn.executemany(_insert("received_points"), data.received_rows(data.earlier(years)))
     conn.execute(
         "UPDATE communities SET next_idea_number = ? WHERE id = ?",
-        (first_number + sizes.ideas, community_id),
+        (ids_of.first_number + sizes.ideas, ids_of.community),
     )
     for _, sql in indexes:
         conn.execute(sql)
     conn.execute("COMMIT")
-    for table in (*tables, "member_month_points", "received_month_points"):
-        rows[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED}
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return rows
 
 
-def check_consistency(db_file: Path, challenge_id: int, first_week: str) -> dict[str, int]:
+async def bulk_load_pg(
+    dsn: str, sizes: Sizes, ids_of: Ids, history_years: int = 0
+) -> dict[str, int]:
+    """The same rows in one PostgreSQL transaction, with COPY. The foreign keys hold
+    throughout, so the ideas go in before their votes, and their first vote's time is
+    set from the votes after. Then VACUUM ANALYZE, as autovacuum would after a load
+    this size, and a checkpoint, so that the server does not write the load's pages
+    back while the queries are timed."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    data = Dataset(sizes, ids_of, _pg_time, bool)
+    pg = await asyncpg.connect(dsn)
+    try:
+        async with pg.transaction():
+
+            async def copy(table: str, records: Iterator[tuple[Any, ...]]) -> None:
+                await pg.copy_records_to_table(
+                    table, columns=COLUMNS[table].split(), records=records
+                )
+
+            await copy("members", data.members())
+            await copy("ideas", data.ideas(first_votes=False))
+            await copy("votes", data.votes())
+            await pg.execute(
+                "UPDATE ideas SET first_foreign_vote_at = v.first FROM (SELECT idea_id, "
+                "min(cast_at) AS first FROM votes GROUP BY idea_id) v WHERE v.idea_id = ideas.id"
+            )
+            for years in range(history_years + 1):
+                await copy("member_week_points", data.points_rows(data.earlier(years)))
+                await copy("received_points", data.received_rows(data.earlier(years)))
+            await pg.execute(
+                "UPDATE communities SET next_idea_number = $1 WHERE id = $2",
+                ids_of.first_number + sizes.ideas,
+                ids_of.community,
+            )
+            for table in ("members", "ideas"):  # their ids were given: the sequences follow
+                await pg.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                )
+        await pg.execute("VACUUM ANALYZE")
+        try:
+            await pg.execute("CHECKPOINT")
+        except asyncpg.InsufficientPrivilegeError:
+            print("note: no CHECKPOINT after the load (needs pg_checkpoint)")
+        return {t: await pg.fetchval(f"SELECT count(*) FROM {t}") for t in COUNTED}
+    finally:
+        await pg.close()
+
+
+#: the load's invariants, each a number that must be 0
+CONSISTENCY = {
+    "ideas_with_wrong_vote_count": (
+        "SELECT count(*) FROM ideas i LEFT JOIN "
+        "(SELECT idea_id, count(*) AS n FROM votes GROUP BY idea_id) v ON v.idea_id = i.id "
+        "WHERE i.challenge_id = :challenge AND i.vote_count != coalesce(v.n, 0)"
+    ),
+    "self_votes": (
+        "SELECT count(*) FROM votes v JOIN ideas i ON i.id = v.idea_id "
+        "WHERE v.member_id = i.author_id"
+    ),
+    "points_received_minus_votes": (
+        "SELECT (SELECT coalesce(sum(votes), 0) FROM received_points WHERE week >= :week) "
+        "- (SELECT count(*) FROM votes)"
+    ),
+    "points_cast_minus_votes": (
+        "SELECT (SELECT coalesce(sum(votes_cast), 0) FROM member_week_points "
+        "WHERE week >= :week) - (SELECT count(*) FROM votes)"
+    ),
+}
+
+
+async def check_consistency(app: Cocreate, challenge_id: int, first_week: str) -> dict[str, int]:
     """The invariants the load promises, checked with SQL (not timed)."""
-    with sqlite3.connect(db_file) as conn:
-        mismatched = conn.execute(
-            "SELECT count(*) FROM ideas i LEFT JOIN "
-            "(SELECT idea_id, count(*) AS n FROM votes GROUP BY idea_id) v ON v.idea_id = i.id "
-            "WHERE i.challenge_id = ? AND i.vote_count != coalesce(v.n, 0)",
-            (challenge_id,),
-        ).fetchone()[0]
-        self_votes = conn.execute(
-            "SELECT count(*) FROM votes v JOIN ideas i ON i.id = v.idea_id "
-            "WHERE v.member_id = i.author_id"
-        ).fetchone()[0]
-        received = conn.execute(
-            "SELECT (SELECT coalesce(sum(votes), 0) FROM received_points WHERE week >= ?1), "
-            "(SELECT coalesce(sum(votes_cast), 0) FROM member_week_points WHERE week >= ?1), "
-            "(SELECT count(*) FROM votes)",
-            (first_week,),
-        ).fetchone()
-    conn.close()
-    return {
-        "ideas_with_wrong_vote_count": mismatched,
-        "self_votes": self_votes,
-        "points_received_minus_votes": received[0] - received[2],
-        "points_cast_minus_votes": received[1] - received[2],
-    }
+    values = {"challenge": challenge_id, "week": first_week}
+    out = {}
+    async with app.db.transaction() as store:
+        assert isinstance(store, SqlStore)
+        for name, sql in CONSISTENCY.items():
+            bound = {k: v for k, v in values.items() if f":{k}" in sql}
+            out[name] = int((await store.conn.execute(text(sql), bound)).scalar_one())
+    return out
 
 
 # -- measuring -----------------------------------------------------------------------
@@ -394,21 +505,47 @@ async def measure(name: str, repeats: int, job: Callable[[], Awaitable[int]]) ->
 
 
 class CapturedSql:
-    """The last SELECT the core sent, to ask SQLite for its plan."""
+    """The last SELECT the core sent, through Core or straight to the driver (the
+    commands' statements, storage/hot_commands.py), to ask the database for its plan.
+    `close` gives the commands' statements back."""
 
     def __init__(self, app: Cocreate) -> None:
         from sqlalchemy import event
 
+        self.app = app
         self.statement: tuple[str, Any] | None = None
         self.enabled = False
         engine = app.db.engine.sync_engine  # type: ignore[attr-defined]
 
         @event.listens_for(engine, "before_cursor_execute")
         def _capture(conn: Any, cursor: Any, stmt: str, params: Any, ctx: Any, many: Any) -> None:
-            if self.enabled and stmt.lstrip().upper().startswith("SELECT"):
-                self.statement = (stmt, params)
+            self._saw(stmt, params)
 
-    def plan(self, db_file: Path, rendered: str | None = None) -> list[str]:
+        named = hot_commands.SQLITE if engine.dialect.name == "sqlite" else hot_commands.POSTGRES
+        fetch, fetch_rendered = CommandSql.fetch, CommandSql.fetch_rendered
+
+        async def fetch_seen(sql: CommandSql, name: str, *params: Any) -> list[Sequence[Any]]:
+            self._saw(named[name], params)
+            return await fetch(sql, name, *params)
+
+        async def rendered_seen(
+            sql: CommandSql, statement: str, *params: Any
+        ) -> list[Sequence[Any]]:
+            self._saw(statement, params)
+            return await fetch_rendered(sql, statement, *params)
+
+        CommandSql.fetch = fetch_seen  # type: ignore[method-assign, assignment]
+        CommandSql.fetch_rendered = rendered_seen  # type: ignore[method-assign, assignment]
+        self._originals = fetch, fetch_rendered
+
+    def _saw(self, stmt: str, params: Any) -> None:
+        if self.enabled and stmt.lstrip().upper().startswith(("SELECT", "WITH")):
+            self.statement = (stmt, params)
+
+    def close(self) -> None:
+        CommandSql.fetch, CommandSql.fetch_rendered = self._originals  # type: ignore[method-assign]
+
+    async def plan(self, rendered: str | None = None) -> list[str]:
         """The plan of the last SELECT sent through Core, or of a statement rendered for
         the driver (which Core never sees)."""
         if rendered is not None:
@@ -417,16 +554,48 @@ class CapturedSql:
             stmt, params = self.statement
         else:
             return []
-        with sqlite3.connect(db_file) as conn:
-            rows = conn.execute("EXPLAIN QUERY PLAN " + stmt, params).fetchall()
-        conn.close()
-        return [str(r[-1]) for r in rows]
+        async with self.app.db.transaction() as store:
+            assert isinstance(store, SqlStore)
+            sqlite = store.conn.dialect.name == "sqlite"
+            explain = ("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + stmt
+            result = await (
+                store.conn.exec_driver_sql(explain, params)
+                if params
+                else store.conn.exec_driver_sql(explain)
+            )
+            return [str(row[-1]).strip() for row in result.all()]
 
 
-async def run(sizes: Sizes, repeats: Repeats, work: Path, history_years: int = 0) -> dict[str, Any]:
+async def run(
+    sizes: Sizes,
+    repeats: Repeats,
+    work: Path,
+    history_years: int = 0,
+    database: str | None = None,
+) -> dict[str, Any]:
+    """The load and the timings, on a SQLite file in `work`, or on a scratch database of
+    the PostgreSQL server that `database` names."""
+    scratch = PostgresScratch(database, f"cocreate_results_{os.getpid()}") if database else None
+    if scratch is None:
+        return await _run(sizes, repeats, work, history_years, None)
+    await scratch.create()
+    try:
+        return await _run(sizes, repeats, work, history_years, scratch)
+    finally:
+        await scratch.close()
+
+
+async def _run(
+    sizes: Sizes,
+    repeats: Repeats,
+    work: Path,
+    history_years: int,
+    scratch: PostgresScratch | None,
+) -> dict[str, Any]:
     db_file = work / "bench.db"
     clock = BenchClock(OPENED)
-    app = await build(bench_settings(db_file), clock, {"bench": BenchPublisher()})
+    settings = bench_settings(db_file, scratch.url if scratch is not None else None)
+    app = await build(settings, clock, {"bench": BenchPublisher()})
     await app.start()
 
     t = time.perf_counter()
@@ -434,16 +603,42 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path, history_years: int = 0
     check(await app.handle_command(command(MODERATOR, create)), "challenge create")
     check(await app.handle_command(command(MODERATOR, "/challenge open greener-streets")), "open")
     async with app.db.transaction() as store:
+        assert isinstance(store, SqlStore)
         community = await store.find_community(COMMUNITY)
         assert community is not None
         challenge_id = (await store.challenges(community.id))[0].id
-    rows = bulk_load(db_file, sizes, community.id, challenge_id, history_years)
+
+        conn = store.conn
+
+        async def one(sql: str, **values: Any) -> int:
+            return int((await conn.execute(text(sql), values)).scalar_one())
+
+        ids = Ids(
+            community=community.id,
+            challenge=challenge_id,
+            first_member=await one("SELECT coalesce(max(id), 0) + 1 FROM members"),
+            first_idea=await one("SELECT coalesce(max(id), 0) + 1 FROM ideas"),
+            first_number=await one(
+                "SELECT next_idea_number FROM communities WHERE id = :c", c=community.id
+            ),
+        )
+    if scratch is None:
+        rows = bulk_load(db_file, sizes, ids, history_years)
+    else:
+        rows = await bulk_load_pg(scratch.dsn, sizes, ids, history_years)
     load_s = time.perf_counter() - t
-    consistency = check_consistency(db_file, challenge_id, season_weeks(NOW, SEASON_MONTHS)[0])
+    consistency = await check_consistency(app, challenge_id, season_weeks(NOW, SEASON_MONTHS)[0])
     rss_after_load = peak_rss_mb()
-    db_mb = sum(p.stat().st_size for p in work.glob("bench.db*")) / 2**20
+    if scratch is None:
+        db_mb = sum(p.stat().st_size for p in work.glob("bench.db*")) / 2**20
+    else:
+        async with app.db.transaction() as store:
+            assert isinstance(store, SqlStore)
+            size = "SELECT pg_database_size(current_database())"
+            db_mb = int((await store.conn.exec_driver_sql(size)).scalar_one()) / 2**20
     print(
-        f"setup: {rows['members']:,} members, {rows['ideas']:,} ideas, {rows['votes']:,} votes, "
+        f"setup ({'SQLite' if scratch is None else 'PostgreSQL'}): {rows['members']:,} members, "
+        f"{rows['ideas']:,} ideas, {rows['votes']:,} votes, "
         f"{rows['member_week_points']:,} weekly points rows, "
         f"{rows['received_points']:,} received points rows (by month, which the database's "
         f"triggers summed as they were loaded: {rows['member_month_points']:,} and "
@@ -489,16 +684,16 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path, history_years: int = 0
     captured = CapturedSql(app)
     captured.enabled = True
     await top10()
-    top10_plan = captured.plan(db_file)
+    top10_plan = await captured.plan()
     await leaderboard()
     async with app.db.transaction() as store:
         assert isinstance(store, SqlStore)
         span = await store._span(weights, first_week, last_week)  # by month, or by week
-    board = _board_sql(sqlite_dialect(), community.id, weights, *span)
-    leaderboard_plan = captured.plan(db_file, board)
+        board = _board_sql(store.conn.dialect, community.id, weights, *span)
+    leaderboard_plan = await captured.plan(board)
     await results_command()  # its last query is the participation line's
-    participation_plan = captured.plan(db_file)
-    captured.enabled = False
+    participation_plan = await captured.plan()
+    captured.close()
 
     timings = [
         await measure("top10", repeats.top10, top10),
@@ -509,10 +704,12 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path, history_years: int = 0
     ]
     sample = check(await app.handle_command(command(member, "/leaderboard")), "/leaderboard")
     await app.stop()
+    board_seen = [*sample.card.body.splitlines(), sample.card.footer]
 
     by_name = {t.name: t for t in timings}
     figures: dict[str, Any] = {
         "benchmark": "results",
+        "backend": "sqlite" if scratch is None else "postgresql",
         "quick": sizes is QUICK,
         "history_years": history_years,
         # the figures the targets are about (medians; peak_rss_mb is added at the end)
@@ -526,6 +723,7 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path, history_years: int = 0
         "member_month_points_rows": rows["member_month_points"],
         "received_month_points_rows": rows["received_month_points"],
         "leaderboard_by_month": span[2],
+        "leaderboard_seen": board_seen,
         "season_weeks": [first_week, last_week],
         "load_s": round(load_s, 2),
         "db_mb": round(db_mb, 1),
@@ -563,7 +761,7 @@ async def run(sizes: Sizes, repeats: Repeats, work: Path, history_years: int = 0
     print()
     print("/leaderboard as member m42 sees it:")
     print("  " + sample.card.title)
-    for line in [*sample.card.body.splitlines()[:10], sample.card.footer]:
+    for line in board_seen:
         print("  " + line)
     return figures
 
@@ -577,11 +775,20 @@ def main() -> None:
         default=0,
         help="earlier years of points that the season's leaderboard must not read (default 0)",
     )
+    parser.add_argument(
+        "--database",
+        help="a PostgreSQL server (postgresql://user@host:port/db): a scratch database is "
+        "created on it and dropped afterwards (default: a SQLite file)",
+    )
     options = parser.parse_args()
+    if options.database and not options.database.startswith("postgres"):
+        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
     sizes = QUICK if options.quick else FULL
     work = Workdir()
     try:
-        figures = asyncio.run(run(sizes, Repeats(), work.path, options.history_years))
+        figures = asyncio.run(
+            run(sizes, Repeats(), work.path, options.history_years, options.database)
+        )
     finally:
         work.close()
     figures["peak_rss_mb"] = peak_rss_mb()

@@ -42,6 +42,8 @@ What is measured
 How to run (from the repository root)
     .venv/bin/python bench/slack_commands.py
     .venv/bin/python bench/slack_commands.py --commands 200 --concurrency 4   # smoke run
+    .venv/bin/python bench/slack_commands.py --database postgresql://postgres@127.0.0.1:5432/test
+        # Cocreate on a scratch database of that PostgreSQL server (SQLite by default)
 
 The last line of output is one JSON object with every figure.
 """
@@ -64,7 +66,7 @@ if __package__ in (None, ""):
 import aiohttp
 
 from adapters.slack.config import Tuning
-from bench._support import Workdir, cpu_seconds, emit, percentile, target
+from bench._support import PostgresScratch, Workdir, cpu_seconds, emit, percentile, target
 from cocreate.startup import settle_heap
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -87,7 +89,7 @@ FORM = "application/x-www-form-urlencoded"
 # -- the servers (each runs in a child process) -------------------------------------------
 
 
-def _settings(workdir: Path, api_url: str) -> Any:
+def _settings(workdir: Path, api_url: str, storage_url: str | None) -> Any:
     from bot.settings import load_settings
 
     config = workdir / "bench.toml"
@@ -95,7 +97,7 @@ def _settings(workdir: Path, api_url: str) -> Any:
     return load_settings(
         config_path=config,
         environ={
-            "COCREATE_STORAGE__URL": f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
+            "COCREATE_STORAGE__URL": storage_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
             "COCREATE_SLACK__ENABLED": "true",
             "COCREATE_SLACK__BOT_TOKEN": TOKEN,
             "COCREATE_SLACK__SIGNING_SECRET": SECRET,
@@ -106,7 +108,9 @@ def _settings(workdir: Path, api_url: str) -> Any:
     )
 
 
-async def _serve(kind: str, workdir: Path, api_url: str, work_limit: int) -> None:
+async def _serve(
+    kind: str, workdir: Path, api_url: str, work_limit: int, storage_url: str | None
+) -> None:
     """Start a server, print its port, and run until stdin closes."""
     from adapters.slack.api import SlackApi
     from adapters.slack.config import Tuning, slack_config
@@ -114,7 +118,7 @@ async def _serve(kind: str, workdir: Path, api_url: str, work_limit: int) -> Non
     from adapters.slack.runner import HttpRunner
     from cocreate.bootstrap import build
 
-    settings = _settings(workdir, api_url)
+    settings = _settings(workdir, api_url, storage_url)
     stop: list[Any] = []
     if kind == "adapter":
         core = await build(settings)
@@ -237,8 +241,9 @@ def workload(
 
 async def send_all(
     http: aiohttp.ClientSession, port: int, bodies: list[tuple[str, str]], concurrency: int
-) -> tuple[list[float], float]:
-    """POST every body, signed just before the run; latencies (s) and the run's length."""
+) -> tuple[list[float], float, int]:
+    """POST every body, signed just before the run; latencies (s), the run's length, and
+    how many acks carried their command's answer."""
     url = f"http://127.0.0.1:{port}/slack/events"
     now = int(time.time())
     signed = [(body, payloads.sign(SECRET, body, now)) for _, body in bodies]
@@ -350,9 +355,15 @@ def figures(latencies: list[float], seconds: float) -> dict[str, float]:
 
 
 async def run(
-    count: int, concurrency: int, work_limit: int, ideas: int, rate: float
+    count: int,
+    concurrency: int,
+    work_limit: int,
+    ideas: int,
+    rate: float,
+    database: str | None = None,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {
+        "backend": "postgresql" if database else "sqlite",
         "commands": count,
         "concurrency": concurrency,
         "work_limit": work_limit,
@@ -360,6 +371,9 @@ async def run(
         "paced_rate_per_s": rate,
     }
     work = Workdir()
+    scratch = PostgresScratch(database, f"cocreate_slack_{os.getpid()}") if database else None
+    if scratch is not None:
+        await scratch.create()
     fake = await start_child("--fake")
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
@@ -374,6 +388,8 @@ async def run(
                     fake.url + "/api/",
                     "--work-limit",
                     str(work_limit),
+                    # The adapter's database; the bare app has none.
+                    *(("--storage-url", scratch.url) if scratch and kind == "adapter" else ()),
                 )
                 try:
                     if kind == "adapter":
@@ -417,6 +433,8 @@ async def run(
     finally:
         await fake.close()
         work.close()
+        if scratch is not None:
+            await scratch.close()
     results["throughput_ratio"] = round(
         results["adapter"]["acks_per_s"] / results["bare"]["acks_per_s"], 3
     )
@@ -481,21 +499,29 @@ def main() -> None:
         default=Tuning().max_concurrent_work,
         help="commands the adapter works on at once after their ack (Tuning.max_concurrent_work)",
     )
+    parser.add_argument(
+        "--database",
+        help="the adapter's database on this PostgreSQL server (postgresql://user@host:port/"
+        "db): a scratch database is created on it and dropped afterwards (default: SQLite)",
+    )
     parser.add_argument("--serve", choices=["adapter", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--storage-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(_serve(args.serve, args.workdir, args.api, args.work_limit))
+        asyncio.run(_serve(args.serve, args.workdir, args.api, args.work_limit, args.storage_url))
         return
     if args.fake:
         asyncio.run(_fake())
         return
     if not 0 < args.ideas <= IDEAS_MAX:
         raise SystemExit(f"--ideas: 1 to {IDEAS_MAX}")
+    if args.database and not args.database.startswith("postgres"):
+        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
     results = asyncio.run(
-        run(args.commands, args.concurrency, args.work_limit, args.ideas, args.rate)
+        run(args.commands, args.concurrency, args.work_limit, args.ideas, args.rate, args.database)
     )
     report(results)
     emit(results)
