@@ -217,6 +217,11 @@ class StorageSettings(Section):
         ge=0,
         description="At start, how long to keep trying a database that does not answer.",
     )
+    pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="PostgreSQL connections a process keeps open (10 more while busy).",
+    )
 
     @field_validator("url")
     @classmethod

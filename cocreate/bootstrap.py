@@ -39,6 +39,7 @@ async def open_database(settings: Settings, backoff: Backoff | None = None) -> A
         settings.database_url,
         busy_timeout_ms=settings.storage.busy_timeout_ms,
         echo=settings.storage.echo,
+        pool_size=settings.storage.pool_size,
     )
 
     async def prepare(engine: AsyncEngine) -> None:

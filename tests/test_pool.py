@@ -1,10 +1,12 @@
 """The PostgreSQL pool pings a connection only when it has been idle: one that the server
 dropped while it idled is replaced before a transaction uses it, one in use just now is
 taken without a round trip, and one dropped within that window fails its transaction once
-(as a transaction under way would) and the pool starts over."""
+(as a transaction under way would) and the pool starts over. It keeps `pool_size`
+connections open after a burst that needed more."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,9 +32,12 @@ class Monotonic:
 class Pool:
     """A database on the test server with a hand-driven clock, and a count of its pings."""
 
-    def __init__(self, clock: Monotonic) -> None:
+    def __init__(self, clock: Monotonic, pool_size: int = 5) -> None:
         self.clock = clock
-        engine = create_engine(_sqlalchemy_url(postgres_url()), monotonic=clock)
+        engine = create_engine(
+            _sqlalchemy_url(postgres_url()), monotonic=clock, pool_size=pool_size
+        )
+        self.engine = engine
         self.db = SqlDatabase(engine)
         self.pings = 0
         dialect: Any = engine.sync_engine.dialect
@@ -100,3 +105,29 @@ async def test_a_connection_dropped_within_the_window_fails_once_then_the_pool_s
         await pool.backend_pid()
     assert await pool.backend_pid() != first
     assert pool.pings == 0
+
+
+async def test_the_pool_keeps_its_size_open_after_a_burst_that_needed_more() -> None:
+    await _require_postgres(postgres_url())
+    pool = Pool(Monotonic(), pool_size=3)
+    release, all_in = asyncio.Event(), asyncio.Event()
+    pids: list[int] = []
+    try:
+
+        async def held() -> None:
+            async with pool.db.transaction() as store:
+                result = await store.conn.exec_driver_sql("SELECT pg_backend_pid()")  # type: ignore[attr-defined]
+                pids.append(int(result.scalar_one()))
+                if len(pids) == 5:
+                    all_in.set()
+                await release.wait()
+
+        tasks = [asyncio.create_task(held()) for _ in range(5)]
+        await asyncio.wait_for(all_in.wait(), 30)
+        release.set()
+        await asyncio.gather(*tasks)
+        assert len(set(pids)) == 5  # two beyond the pool's size
+        assert pool.engine.pool.checkedin() == 3  # type: ignore[attr-defined]
+        assert pool.pings == 0
+    finally:
+        await pool.db.close()
