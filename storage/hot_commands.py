@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from storage.hot_votes import IDEA_COLUMNS, Hot, SqliteHot
+from storage.hot_votes import IDEA_COLUMNS, Hot, PostgresHot, SqliteHot
 
 #: the columns `challenge_of_row` reads, in order
 CHALLENGE_COLUMNS = (
@@ -219,20 +219,21 @@ class CommandSql:
         self.time = hot.time
         self.read_time = hot.read_time
         self.ids = hot.ids
-        self._sqlite = isinstance(hot, SqliteHot)
+        self._sqlite = hot.conn if isinstance(hot, SqliteHot) else None
+        self._postgres = hot if isinstance(hot, PostgresHot) else None
 
     async def fetch(self, name: str, *params: Any) -> list[Sequence[Any]]:
-        conn = self.hot.conn  # type: ignore[attr-defined]
-        if self._sqlite:
-            rows: list[Sequence[Any]] = conn.execute(SQLITE[name], params).fetchall()
+        if self._sqlite is not None:
+            rows: list[Sequence[Any]] = self._sqlite.execute(SQLITE[name], params).fetchall()
             return rows
-        return list(await conn.fetch(POSTGRES[name], *params))
+        assert self._postgres is not None
+        return await self._postgres.rows(POSTGRES[name], params)
 
     async def fetch_rendered(self, statement: str, *params: Any) -> list[Sequence[Any]]:
         """A statement rendered with its values, once per set of values (not per call),
         with the driver's own placeholders for `params`."""
-        conn = self.hot.conn  # type: ignore[attr-defined]
-        if self._sqlite:
-            rows: list[Sequence[Any]] = conn.execute(statement, params).fetchall()
+        if self._sqlite is not None:
+            rows: list[Sequence[Any]] = self._sqlite.execute(statement, params).fetchall()
             return rows
-        return list(await conn.fetch(statement, *params))
+        assert self._postgres is not None
+        return await self._postgres.rows(statement, params)
