@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import random
 import sys
@@ -42,6 +43,7 @@ if __package__ in (None, ""):
 from bench._support import (
     BenchClock,
     BenchPublisher,
+    PostgresScratch,
     Workdir,
     bench_settings,
     check,
@@ -74,10 +76,14 @@ def commands(rng: random.Random) -> dict[str, Callable[[int], str]]:
     }
 
 
-async def run(profiled: str | None) -> dict[str, Any]:
+async def run(profiled: str | None, database: str | None = None) -> dict[str, Any]:
     work = Workdir()
+    scratch = PostgresScratch(database, f"cocreate_costs_{os.getpid()}") if database else None
+    if scratch is not None:
+        await scratch.create()
     clock = BenchClock(START)
-    app = await build(bench_settings(work.path / "bench.db"), clock, {"bench": BenchPublisher()})
+    settings = bench_settings(work.path / "bench.db", scratch.url if scratch else None)
+    app = await build(settings, clock, {"bench": BenchPublisher()})
     await app.start()
     try:
         await setup(app, clock, Sizes(IDEAS, IDEAS, 1000, 400), random.Random(1))
@@ -101,6 +107,8 @@ async def run(profiled: str | None) -> dict[str, Any]:
     finally:
         await app.stop()
         work.close()
+        if scratch is not None:
+            await scratch.close()
     mix = 0.8 * sum(costs[r] for r in READS) / len(READS) + 0.2 * costs["submit"]
     print(f"  {'the mix':<12} {mix:7.2f} ms CPU a command (80 % reads, 20 % submissions)")
     if profiler is not None:
@@ -108,6 +116,7 @@ async def run(profiled: str | None) -> dict[str, Any]:
         stats.print_stats(r"(bot|storage)/", 40)
     return {
         "benchmark": "command_costs",
+        "backend": "postgresql" if database else "sqlite",
         "ideas": IDEAS,
         "runs": RUNS,
         "ms_per_command": costs,
@@ -118,8 +127,16 @@ async def run(profiled: str | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", metavar="COMMAND", choices=[*READS, "submit"])
+    parser.add_argument(
+        "--database",
+        help="a PostgreSQL server (postgresql://user@host:port/db): a scratch database is "
+        "created on it and dropped afterwards (default: a SQLite file); this process's CPU "
+        "is measured, not the server's",
+    )
     args = parser.parse_args()
-    emit(asyncio.run(run(args.profile)))
+    if args.database and not args.database.startswith("postgres"):
+        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
+    emit(asyncio.run(run(args.profile, args.database)))
 
 
 if __name__ == "__main__":
