@@ -475,18 +475,11 @@ class PostgresHot(Hot):
         return await self.rows(POSTGRES[name], params)
 
     async def execute(self, name: str, *params: Any) -> None:
-        if self.conn.is_in_transaction():
-            await self.conn.execute(POSTGRES[name], *params)
-        else:
-            await self.rows(POSTGRES[name], params)
+        await self.rows(POSTGRES[name], params)
 
     async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         if len(rows) > 1 and name in POSTGRES_BULK:
-            columns = [list(column) for column in zip(*rows, strict=True)]
-            if self.conn.is_in_transaction():
-                await self.conn.execute(POSTGRES_BULK[name], *columns)
-            else:
-                await self.rows(POSTGRES_BULK[name], columns)
+            await self.rows(POSTGRES_BULK[name], [list(c) for c in zip(*rows, strict=True)])
         elif self.conn.is_in_transaction():
             await self.conn.executemany(POSTGRES[name], rows)
         else:

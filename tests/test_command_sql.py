@@ -444,3 +444,31 @@ async def test_the_activity_of_ideas_is_summed_over_their_threads(database: SqlD
         [(people,)] = await _core_rows(store, core.where(idea_threads.c.idea_id == talked.id))
         assert people == found[talked.id].repliers
         assert await store.conversations.activity([]) == {}
+
+
+async def test_a_transactions_first_statement_on_the_driver_is_undone_with_it(
+    database: SqlDatabase,
+) -> None:
+    """On PostgreSQL the first statement sent straight to the driver begins the transaction
+    (through SQLAlchemy): it is rolled back with the transaction, and kept when it commits,
+    whether it reads rows back (a request's keys) or writes many (weekly points)."""
+    async with database.transaction() as store:
+        community, alice, _challenge_id = await seed(store)
+    points = [PointsDelta(alice.id, "2026-03-02", ideas_published=1)]
+    with pytest.raises(LookupError):
+        async with database.transaction() as store:
+            await store.seen_before(["key-1"], NOW, None)
+            raise LookupError("undone")
+    with pytest.raises(LookupError):
+        async with database.transaction() as store:
+            await store.add_points(community.id, points)
+            raise LookupError("undone")
+    weights = PointWeights(idea_published=3, vote_received=2, vote_cast=1, vote_cast_weekly_cap=10)
+    async with database.transaction() as store:
+        assert await store.seen_before(["key-1"], NOW, None) == []
+        assert await store.member_points(community.id, alice.id, weights) == (0, 0)
+    async with database.transaction() as store:
+        await store.add_points(community.id, points)
+    async with database.transaction() as store:
+        assert await store.seen_before(["key-1"], NOW, None) == ["key-1"]
+        assert await store.member_points(community.id, alice.id, weights) == (3, 3)
