@@ -40,7 +40,7 @@ What it does
     assert their targets, and no test runs this.
 
 How to run (from the repository root)
-    .venv/bin/python bench/targets.py                  # everything, full size (10-15 min)
+    .venv/bin/python bench/targets.py                  # everything, full size (about 15 min)
     .venv/bin/python bench/targets.py --quick          # a smoke run (about 5 min)
     .venv/bin/python bench/targets.py --only votes,results --logs /tmp/bench-logs
 """
