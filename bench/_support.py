@@ -3,6 +3,7 @@ on a throwaway SQLite file, figures and the final JSON line."""
 
 from __future__ import annotations
 
+import argparse
 import collections
 import itertools
 import json
@@ -142,6 +143,25 @@ def bench_settings(db_file: Path, url: str | None = None) -> Settings:
     return load_settings(
         config_path=empty,
         environ={"COCREATE_STORAGE__URL": url or f"sqlite+aiosqlite:///{db_file.as_posix()}"},
+    )
+
+
+def _postgres_url(value: str) -> str:
+    if not value.startswith("postgres"):
+        raise argparse.ArgumentTypeError("expected a postgresql:// URL (without it: SQLite)")
+    return value
+
+
+def add_database_option(parser: argparse.ArgumentParser, whose: str = "") -> None:
+    """`--database URL`: run on a scratch database of that PostgreSQL server instead of
+    a SQLite file (`whose`: whose database it is, when the benchmark runs more than one
+    program)."""
+    parser.add_argument(
+        "--database",
+        type=_postgres_url,
+        metavar="URL",
+        help=f"{whose}a PostgreSQL server (postgresql://user@host:port/db): a scratch "
+        "database is created there for the run and dropped after it (default: SQLite)",
     )
 
 

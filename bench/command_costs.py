@@ -45,6 +45,7 @@ from bench._support import (
     BenchPublisher,
     PostgresScratch,
     Workdir,
+    add_database_option,
     bench_settings,
     check,
     command,
@@ -127,15 +128,8 @@ async def run(profiled: str | None, database: str | None = None) -> dict[str, An
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", metavar="COMMAND", choices=[*READS, "submit"])
-    parser.add_argument(
-        "--database",
-        help="a PostgreSQL server (postgresql://user@host:port/db): a scratch database is "
-        "created on it and dropped afterwards (default: a SQLite file); this process's CPU "
-        "is measured, not the server's",
-    )
+    add_database_option(parser)
     args = parser.parse_args()
-    if args.database and not args.database.startswith("postgres"):
-        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
     emit(asyncio.run(run(args.profile, args.database)))
 
 

@@ -65,7 +65,15 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import PostgresScratch, Workdir, cpu_seconds, emit, percentile, target
+from bench._support import (
+    PostgresScratch,
+    Workdir,
+    add_database_option,
+    cpu_seconds,
+    emit,
+    percentile,
+    target,
+)
 from cocreate.startup import settle_heap
 from tests.discord.fake import FakeDiscord, Guild, InteractionRecord, Person
 
@@ -547,16 +555,10 @@ def main() -> None:
     parser.add_argument(
         "--only", default="cocreate,adapter,bare", help="which bots to measure (all three)"
     )
-    parser.add_argument(
-        "--database",
-        help="Cocreate's database on this PostgreSQL server (postgresql://user@host:port/db): "
-        "a scratch database is created on it and dropped afterwards (default: a SQLite file)",
-    )
+    add_database_option(parser, "Cocreate's database on ")
     parser.add_argument("--bare-bot", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--adapter-bot", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
-    if options.database and not options.database.startswith("postgres"):
-        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
     if options.bare_bot:
         asyncio.run(bare_bot())
         return

@@ -87,6 +87,7 @@ from bench._support import (
     BenchPublisher,
     PostgresScratch,
     Workdir,
+    add_database_option,
     bench_settings,
     check,
     command,
@@ -775,14 +776,8 @@ def main() -> None:
         default=0,
         help="earlier years of points that the season's leaderboard must not read (default 0)",
     )
-    parser.add_argument(
-        "--database",
-        help="a PostgreSQL server (postgresql://user@host:port/db): a scratch database is "
-        "created on it and dropped afterwards (default: a SQLite file)",
-    )
+    add_database_option(parser)
     options = parser.parse_args()
-    if options.database and not options.database.startswith("postgres"):
-        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
     sizes = QUICK if options.quick else FULL
     work = Workdir()
     try:

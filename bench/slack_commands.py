@@ -66,7 +66,15 @@ if __package__ in (None, ""):
 import aiohttp
 
 from adapters.slack.config import Tuning
-from bench._support import PostgresScratch, Workdir, cpu_seconds, emit, percentile, target
+from bench._support import (
+    PostgresScratch,
+    Workdir,
+    add_database_option,
+    cpu_seconds,
+    emit,
+    percentile,
+    target,
+)
 from cocreate.startup import settle_heap
 from tests.slack import payloads
 from tests.slack.fake_slack import FakeSlack
@@ -499,11 +507,7 @@ def main() -> None:
         default=Tuning().max_concurrent_work,
         help="commands the adapter works on at once after their ack (Tuning.max_concurrent_work)",
     )
-    parser.add_argument(
-        "--database",
-        help="the adapter's database on this PostgreSQL server (postgresql://user@host:port/"
-        "db): a scratch database is created on it and dropped afterwards (default: SQLite)",
-    )
+    add_database_option(parser, "the adapter's database on ")
     parser.add_argument("--serve", choices=["adapter", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
@@ -518,8 +522,6 @@ def main() -> None:
         return
     if not 0 < args.ideas <= IDEAS_MAX:
         raise SystemExit(f"--ideas: 1 to {IDEAS_MAX}")
-    if args.database and not args.database.startswith("postgres"):
-        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
     results = asyncio.run(
         run(args.commands, args.concurrency, args.work_limit, args.ideas, args.rate, args.database)
     )

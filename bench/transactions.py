@@ -42,7 +42,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import PostgresScratch, Workdir, emit
+from bench._support import PostgresScratch, Workdir, add_database_option, emit
 from storage.database import SqlDatabase, create_engine
 from storage.hot_commands import POSTGRES, SQLITE
 from storage.migrate import upgrade
@@ -158,14 +158,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=1000, help="transactions a series (1000)")
     parser.add_argument("--repeats", type=int, default=3, help="series, the best kept (3)")
-    parser.add_argument(
-        "--database",
-        help="a PostgreSQL server (postgresql://user@host:port/db): a scratch database is "
-        "created on it and dropped afterwards (default: a SQLite file)",
-    )
+    add_database_option(parser)
     args = parser.parse_args()
-    if args.database and not args.database.startswith("postgres"):
-        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
     emit(asyncio.run(run(args.runs, args.repeats, args.database)))
 
 

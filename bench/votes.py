@@ -97,6 +97,7 @@ from bench._support import (
     BenchPublisher,
     PostgresScratch,
     Workdir,
+    add_database_option,
     bench_settings,
     check,
     command,
@@ -1119,12 +1120,7 @@ def main() -> None:
         const=PROFILE_STATEMENTS,
         help="tally the delivery's SQL statements and time them (no cProfile to slow them)",
     )
-    parser.add_argument(
-        "--database",
-        metavar="URL",
-        help="a PostgreSQL server (postgresql://user@host:port/db): a scratch database is "
-        "created there for the run and dropped after it",
-    )
+    add_database_option(parser)
     parser.add_argument(
         "--scale",
         action="store_true",
@@ -1135,8 +1131,6 @@ def main() -> None:
     )
     options = parser.parse_args()
     database = options.database
-    if database and not database.startswith("postgres"):
-        raise SystemExit("--database takes a postgresql:// URL (SQLite is the default)")
     sizes = QUICK if options.quick else FULL
     work = Workdir()
     try:
