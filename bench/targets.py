@@ -41,7 +41,7 @@ What it does
 
 How to run (from the repository root)
     .venv/bin/python bench/targets.py                  # everything, full size (about 15 min)
-    .venv/bin/python bench/targets.py --quick          # a smoke run (about 5 min)
+    .venv/bin/python bench/targets.py --quick          # a smoke run (a few minutes)
     .venv/bin/python bench/targets.py --only votes,results --logs /tmp/bench-logs
 """
 
