@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import itertools
 import json
 import os
@@ -13,7 +14,7 @@ import resource
 import shutil
 import statistics
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -203,6 +204,21 @@ class PostgresScratch:
             await admin.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
         finally:
             await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(url: str | None, purpose: str) -> AsyncIterator[PostgresScratch | None]:
+    """A scratch database for this run on the PostgreSQL server that `url` names (its
+    name says `purpose`), dropped afterwards; None without a URL: the run is on SQLite."""
+    if url is None:
+        yield None
+        return
+    scratch = PostgresScratch(url, f"cocreate_{purpose}_{os.getpid()}")
+    await scratch.create()
+    try:
+        yield scratch
+    finally:
+        await scratch.close()
 
 
 def command(actor: Actor, text: str, channel: str = CHANNEL) -> Invocation:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
 import pstats
 import random
 import sys
@@ -43,16 +42,17 @@ if __package__ in (None, ""):
 from bench._support import (
     BenchClock,
     BenchPublisher,
-    PostgresScratch,
     Workdir,
     add_database_option,
     bench_settings,
     check,
     command,
     emit,
+    scratch_database,
 )
 from bench.votes import START, Sizes, setup
 from bot.messages import Actor
+from bot.settings import Settings
 from cocreate.bootstrap import build
 from cocreate.startup import settle_heap
 
@@ -77,20 +77,17 @@ def commands(rng: random.Random) -> dict[str, Callable[[int], str]]:
     }
 
 
-async def run(profiled: str | None, database: str | None = None) -> dict[str, Any]:
-    work = Workdir()
-    scratch = PostgresScratch(database, f"cocreate_costs_{os.getpid()}") if database else None
-    if scratch is not None:
-        await scratch.create()
+async def measure(
+    settings: Settings, profiled: str | None, profiler: cProfile.Profile | None
+) -> dict[str, float]:
+    """The core's CPU a command, by command, on a challenge of `IDEAS` ideas."""
     clock = BenchClock(START)
-    settings = bench_settings(work.path / "bench.db", scratch.url if scratch else None)
     app = await build(settings, clock, {"bench": BenchPublisher()})
     await app.start()
     try:
         await setup(app, clock, Sizes(IDEAS, IDEAS, 1000, 400), random.Random(1))
         await app.drain()
         settle_heap()  # as `cocreate run` does once it has started
-        profiler = cProfile.Profile() if profiled else None
         costs: dict[str, float] = {}
         for name, make in commands(random.Random(2)).items():
             if profiler is not None and name == profiled:
@@ -107,9 +104,18 @@ async def run(profiled: str | None, database: str | None = None) -> dict[str, An
             print(f"  {name:<12} {costs[name]:7.2f} ms CPU a command")
     finally:
         await app.stop()
+    return costs
+
+
+async def run(profiled: str | None, database: str | None = None) -> dict[str, Any]:
+    work = Workdir()
+    profiler = cProfile.Profile() if profiled else None
+    try:
+        async with scratch_database(database, "costs") as scratch:
+            settings = bench_settings(work.path / "bench.db", scratch.url if scratch else None)
+            costs = await measure(settings, profiled, profiler)
+    finally:
         work.close()
-        if scratch is not None:
-            await scratch.close()
     mix = 0.8 * sum(costs[r] for r in READS) / len(READS) + 0.2 * costs["submit"]
     print(f"  {'the mix':<12} {mix:7.2f} ms CPU a command (80 % reads, 20 % submissions)")
     if profiler is not None:

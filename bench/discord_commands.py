@@ -66,12 +66,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._support import (
-    PostgresScratch,
     Workdir,
     add_database_option,
     cpu_seconds,
     emit,
     percentile,
+    scratch_database,
     target,
 )
 from cocreate.startup import settle_heap
@@ -465,19 +465,16 @@ async def run(options: argparse.Namespace, work: Path) -> dict[str, Any]:
     scene = make_scene(fake, options.members)
     results: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
     database = options.database
-    scratch = PostgresScratch(database, f"cocreate_discord_{os.getpid()}") if database else None
     try:
-        if scratch is not None:
-            await scratch.create()
-        for contender in contenders():
-            if contender.key in options.only.split(","):
+        async with scratch_database(database, "discord") as scratch:
+            for contender in contenders():
+                if contender.key not in options.only.split(","):
+                    continue
                 # Only Cocreate has a database: the other two stub the core or have none.
                 url = scratch.url if scratch is not None and contender.needs_challenge else None
                 results[contender.key] = await measure(scene, contender, options, work, rng, url)
     finally:
         await fake.stop()
-        if scratch is not None:
-            await scratch.close()
     if options.keep:
         print(f"logs in {work}")
     for contender in contenders():

@@ -63,7 +63,6 @@ import argparse
 import array
 import asyncio
 import calendar
-import os
 import random
 import sqlite3
 import statistics
@@ -93,6 +92,7 @@ from bench._support import (
     command,
     emit,
     peak_rss_mb,
+    scratch_database,
     target,
     vocabulary,
 )
@@ -576,14 +576,8 @@ async def run(
 ) -> dict[str, Any]:
     """The load and the timings, on a SQLite file in `work`, or on a scratch database of
     the PostgreSQL server that `database` names."""
-    scratch = PostgresScratch(database, f"cocreate_results_{os.getpid()}") if database else None
-    if scratch is None:
-        return await _run(sizes, repeats, work, history_years, None)
-    await scratch.create()
-    try:
+    async with scratch_database(database, "results") as scratch:
         return await _run(sizes, repeats, work, history_years, scratch)
-    finally:
-        await scratch.close()
 
 
 async def _run(

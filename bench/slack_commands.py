@@ -67,12 +67,12 @@ import aiohttp
 
 from adapters.slack.config import Tuning
 from bench._support import (
-    PostgresScratch,
     Workdir,
     add_database_option,
     cpu_seconds,
     emit,
     percentile,
+    scratch_database,
     target,
 )
 from cocreate.startup import settle_heap
@@ -379,12 +379,12 @@ async def run(
         "paced_rate_per_s": rate,
     }
     work = Workdir()
-    scratch = PostgresScratch(database, f"cocreate_slack_{os.getpid()}") if database else None
-    if scratch is not None:
-        await scratch.create()
     fake = await start_child("--fake")
     try:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        async with (
+            scratch_database(database, "slack") as scratch,
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http,
+        ):
             for kind in ("bare", "adapter"):
                 (work.path / kind).mkdir()
                 server = await start_child(
@@ -441,8 +441,6 @@ async def run(
     finally:
         await fake.close()
         work.close()
-        if scratch is not None:
-            await scratch.close()
     results["throughput_ratio"] = round(
         results["adapter"]["acks_per_s"] / results["bare"]["acks_per_s"], 3
     )

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import sys
 import time
@@ -42,7 +41,12 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import PostgresScratch, Workdir, add_database_option, emit
+from bench._support import (
+    Workdir,
+    add_database_option,
+    emit,
+    scratch_database,
+)
 from storage.database import SqlDatabase, create_engine
 from storage.hot_commands import POSTGRES, SQLITE
 from storage.migrate import upgrade
@@ -118,22 +122,19 @@ async def driver_alone(db_file: Path, dsn: str | None, runs: int, repeats: int) 
 
 async def run(runs: int, repeats: int, database: str | None) -> dict[str, Any]:
     work = Workdir()
-    scratch = PostgresScratch(database, f"cocreate_tx_{os.getpid()}") if database else None
     db_file = work.path / "bench.db"
     try:
-        if scratch is not None:
-            await scratch.create()
-        url = scratch.url if scratch is not None else f"sqlite+aiosqlite:///{db_file}"
-        db = SqlDatabase(create_engine(url))
-        try:
-            await upgrade(db.engine)
-            figures = await ours(db, runs, repeats)
-        finally:
-            await db.close()
-        baseline = await driver_alone(db_file, scratch.dsn if scratch else None, runs, repeats)
+        async with scratch_database(database, "tx") as scratch:
+            url = scratch.url if scratch is not None else f"sqlite+aiosqlite:///{db_file}"
+            db = SqlDatabase(create_engine(url))
+            try:
+                await upgrade(db.engine)
+                figures = await ours(db, runs, repeats)
+            finally:
+                await db.close()
+            dsn = scratch.dsn if scratch is not None else None
+            baseline = await driver_alone(db_file, dsn, runs, repeats)
     finally:
-        if scratch is not None:
-            await scratch.close()
         work.close()
     backend = "postgresql" if database else "sqlite"
     print(f"a transaction on {backend}, best of {repeats} series of {runs:,}:")

@@ -72,7 +72,6 @@ import asyncio
 import collections
 import functools
 import hashlib
-import os
 import random
 import re
 import sqlite3
@@ -104,6 +103,7 @@ from bench._support import (
     emit,
     peak_rss_mb,
     percentile,
+    scratch_database,
     target,
     vocabulary,
 )
@@ -854,16 +854,10 @@ async def run(
 ) -> dict[str, Any]:
     db_file = work / "bench.db"
     backend = "postgresql" if database else "sqlite"
-    scratch = PostgresScratch(database, f"cocreate_bench_{os.getpid()}") if database else None
-    if scratch is not None:
-        await scratch.create()
-    try:
+    async with scratch_database(database, "bench") as scratch:
         return await _run(
             sizes, work, db_file, backend, scratch, max_seconds, profile, stored, events
         )
-    finally:
-        if scratch is not None:
-            await scratch.close()
 
 
 async def _run(

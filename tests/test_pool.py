@@ -32,7 +32,7 @@ class Monotonic:
 class Pool:
     """A database on the test server with a hand-driven clock, and a count of its pings."""
 
-    def __init__(self, clock: Monotonic, pool_size: int = 5) -> None:
+    def __init__(self, clock: Monotonic, pool_size: int) -> None:
         self.clock = clock
         engine = create_engine(
             _sqlalchemy_url(postgres_url()), monotonic=clock, pool_size=pool_size
@@ -51,14 +51,18 @@ class Pool:
 
     async def backend_pid(self) -> int:
         async with self.db.transaction() as store:
-            result = await store.conn.exec_driver_sql("SELECT pg_backend_pid()")  # type: ignore[attr-defined]
-            return int(result.scalar_one())
+            return await _pid_in(store)
+
+
+async def _pid_in(store: Any) -> int:
+    """The server process of the connection that this transaction holds."""
+    return int((await store.conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one())
 
 
 @pytest_asyncio.fixture
 async def pool() -> AsyncIterator[Pool]:
     await _require_postgres(postgres_url())
-    made = Pool(Monotonic())
+    made = Pool(Monotonic(), pool_size=3)
     try:
         yield made
     finally:
@@ -107,27 +111,21 @@ async def test_a_connection_dropped_within_the_window_fails_once_then_the_pool_s
     assert pool.pings == 0
 
 
-async def test_the_pool_keeps_its_size_open_after_a_burst_that_needed_more() -> None:
-    await _require_postgres(postgres_url())
-    pool = Pool(Monotonic(), pool_size=3)
+async def test_the_pool_keeps_its_size_open_after_a_burst_that_needed_more(pool: Pool) -> None:
     release, all_in = asyncio.Event(), asyncio.Event()
     pids: list[int] = []
-    try:
 
-        async def held() -> None:
-            async with pool.db.transaction() as store:
-                result = await store.conn.exec_driver_sql("SELECT pg_backend_pid()")  # type: ignore[attr-defined]
-                pids.append(int(result.scalar_one()))
-                if len(pids) == 5:
-                    all_in.set()
-                await release.wait()
+    async def held() -> None:
+        async with pool.db.transaction() as store:
+            pids.append(await _pid_in(store))
+            if len(pids) == 5:
+                all_in.set()
+            await release.wait()
 
-        tasks = [asyncio.create_task(held()) for _ in range(5)]
-        await asyncio.wait_for(all_in.wait(), 30)
-        release.set()
-        await asyncio.gather(*tasks)
-        assert len(set(pids)) == 5  # two beyond the pool's size
-        assert pool.engine.pool.checkedin() == 3  # type: ignore[attr-defined]
-        assert pool.pings == 0
-    finally:
-        await pool.db.close()
+    tasks = [asyncio.create_task(held()) for _ in range(5)]
+    await asyncio.wait_for(all_in.wait(), 30)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert len(set(pids)) == 5  # two beyond the pool's size
+    assert pool.engine.pool.checkedin() == 3  # type: ignore[attr-defined]
+    assert pool.pings == 0
