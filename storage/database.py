@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from bot.errors import StorageConflict, StorageUnavailable, UserError
 from bot.ports import Clock
 from storage import inline_sqlite
-from storage.hot_votes import SqliteHot
+from storage.hot_votes import PostgresHot, SqliteHot
 from storage.store import SqlStore
 
 if TYPE_CHECKING:
@@ -52,6 +52,8 @@ _UNAVAILABLE = (
     asyncpg.TooManyConnectionsError,
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.InterfaceError,
+    # a connection whose server ended it while it idled, used before asyncpg noticed
+    asyncpg.InternalClientError,
     OSError,
     TimeoutError,
     exc.TimeoutError,
@@ -159,8 +161,16 @@ def _ping_when_idle(engine: AsyncEngine, idle_s: float, monotonic: Callable[[], 
     that the server dropped since (a restart, an idle timeout) fails its ping, and the
     pool then replaces it and every connection older than it. One that was in use within
     `idle_s` is trusted: should the server go away within that window, its transaction
-    fails as one under way would (`StorageUnavailable`), and the pool starts over."""
+    fails as one under way would (`StorageUnavailable`), the connection is closed, and
+    every other one given back before then is pinged before its next use."""
     sync = engine.sync_engine
+    #: when a connection of the pool was last found dead: those given back before then are
+    #: pinged before their next use, however recently
+    found_dead_at = [float("-inf")]
+
+    @event.listens_for(sync, "invalidate")
+    def _found_dead(_dbapi_conn: Any, _record: Any, _exception: Any) -> None:
+        found_dead_at[0] = monotonic()
 
     @event.listens_for(sync, "checkin")
     def _given_back(_dbapi_conn: Any, record: Any) -> None:
@@ -169,12 +179,33 @@ def _ping_when_idle(engine: AsyncEngine, idle_s: float, monotonic: Callable[[], 
     @event.listens_for(sync, "checkout")
     def _taken(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         given_back = record.info.get("given_back_at")
-        if given_back is None or monotonic() - given_back <= idle_s:
-            return  # new, or in use just now
+        if given_back is None:
+            return  # new
+        if monotonic() - given_back <= idle_s and given_back > found_dead_at[0]:
+            return  # in use just now, and no other connection has died since
         try:
             sync.dialect.do_ping(dbapi_conn)
         except Exception as err:
             raise exc.InvalidatePoolError(f"the ping failed: {type(err).__name__}") from err
+
+
+async def _end_early(conn: AsyncConnection, driver: Any, begun: Any, err: BaseException) -> None:
+    """Roll back a transaction begun on asyncpg that `err` ended early (it propagates).
+    A connection that the database gave up on, or where the rollback fails or is
+    cancelled, is closed rather than pooled, since it may still be inside the
+    transaction; the pool then pings the others before their next use."""
+    try:
+        if classify(err) is not StorageUnavailable:
+            if begun is not None and driver.is_in_transaction():
+                await begun.rollback()
+            return
+    except BaseException as failed:
+        if not isinstance(failed, Exception):
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            raise
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
 
 
 class SqlDatabase:
@@ -190,6 +221,8 @@ class SqlDatabase:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.backend = engine.dialect.name
+        #: PostgreSQL's transactions are begun on the driver (`_driven`)
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         # One aiosqlite connection isolates nothing between tasks: serialise writers here.
         self._lock = asyncio.Lock() if self.backend == "sqlite" else None
         #: the kept SQLite connection and its driver
@@ -204,7 +237,10 @@ class SqlDatabase:
         `StorageUnavailable` or `StorageConflict`; nothing was committed then."""
         try:
             async with self._lock or contextlib.nullcontext():
-                if self._lock is None or self._closed:
+                if self._lock is None:
+                    async with self._driven() as store:
+                        yield store
+                elif self._closed:
                     async with self.engine.begin() as conn:
                         yield SqlStore(conn)
                 else:
@@ -222,6 +258,27 @@ class SqlDatabase:
             if kind is None:
                 raise
             raise kind(f"{type(err).__name__}: {err}".splitlines()[0][:300]) from err
+
+    @contextlib.asynccontextmanager
+    async def _driven(self) -> AsyncIterator[SqlStore]:
+        """A PostgreSQL transaction begun and ended on asyncpg itself, which SQLAlchemy's
+        statements join: its connection is in the driver's autocommit mode, where
+        SQLAlchemy begins nothing. SQLAlchemy's asyncpg adapter would begin the transaction
+        with the first statement sent through it, so the driver's statements had to wait
+        for one: about 0.12 ms more of this process's CPU a transaction
+        (`bench/transactions.py`), and a command makes two to five. A connection whose
+        transaction could not be ended is not given back to the pool."""
+        async with self._autocommit.connect() as conn:
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            begun: Any = None
+            try:
+                begun = driver.transaction()
+                await begun.start()
+                yield SqlStore(conn, PostgresHot(driver))
+                await begun.commit()
+            except BaseException as err:
+                await _end_early(conn, driver, begun, err)
+                raise
 
     @contextlib.asynccontextmanager
     async def _kept(self) -> AsyncIterator[SqlStore]:
@@ -258,7 +315,7 @@ class SqlDatabase:
             await self._release()
         if self._held is None:
             conn = await self.engine.connect()
-            driver = (await conn.get_raw_connection()).driver_connection
+            driver: Any = (await conn.get_raw_connection()).driver_connection
             assert isinstance(driver, inline_sqlite.InlineConnection)
             self._held = conn, driver
         return self._held

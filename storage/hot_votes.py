@@ -447,29 +447,18 @@ POSTGRES_BULK: dict[str, str] = {
 
 
 class PostgresHot(Hot):
-    """The statements on asyncpg, in the transaction of a SQLAlchemy connection.
-
-    SQLAlchemy's asyncpg adapter begins the transaction on the server with its first
-    statement: until then a statement sent to the driver would run (and commit, and
-    release its row locks) on its own. So the transaction's first statement goes through
-    SQLAlchemy, which begins it, and the rest straight to the driver. (A `SELECT 1` sent
-    first for the sake of beginning cost about 0.2 ms of CPU and a round trip for each
-    transaction, and a command makes two to five.)"""
+    """The statements on asyncpg, in the transaction that `SqlDatabase` began on it."""
 
     time = staticmethod(_pg_time)
     read_time = staticmethod(_pg_read_time)
 
-    def __init__(self, connection: AsyncConnection, conn: Any) -> None:
-        self.connection = connection
+    def __init__(self, conn: Any) -> None:
         self.conn = conn
 
     async def rows(self, statement: str, params: Sequence[Any]) -> list[Sequence[Any]]:
         """The rows of any statement in the driver's own SQL (none for one without)."""
-        if self.conn.is_in_transaction():
-            rows: list[Sequence[Any]] = await self.conn.fetch(statement, *params)
-            return rows
-        result = await self.connection.exec_driver_sql(statement, tuple(params))
-        return list(result.all()) if result.returns_rows else []
+        rows: list[Sequence[Any]] = await self.conn.fetch(statement, *params)
+        return rows
 
     async def fetch(self, name: str, *params: Any) -> list[Sequence[Any]]:
         return await self.rows(POSTGRES[name], params)
@@ -480,10 +469,8 @@ class PostgresHot(Hot):
     async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         if len(rows) > 1 and name in POSTGRES_BULK:
             await self.rows(POSTGRES_BULK[name], [list(c) for c in zip(*rows, strict=True)])
-        elif self.conn.is_in_transaction():
-            await self.conn.executemany(POSTGRES[name], rows)
         else:
-            await self.connection.exec_driver_sql(POSTGRES[name], rows)
+            await self.conn.executemany(POSTGRES[name], rows)
 
     def ids(self, values: Sequence[Any]) -> list[Any]:
         return list(values)
@@ -499,7 +486,7 @@ async def hot(conn: AsyncConnection) -> Hot:
         # The writers' transactions begin with BEGIN IMMEDIATE (storage.database), on the
         # connection SQLAlchemy hands us; a read-only connection may run outside one.
         return SqliteHot(sqlite_conn)
-    if not conn.in_transaction():
-        raise RuntimeError("the hot path runs inside a transaction only")
-    raw = await conn.get_raw_connection()
-    return PostgresHot(conn, raw.driver_connection)
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():  # its statements would each commit on their own
+        raise RuntimeError("the hot path runs inside a transaction begun on the driver only")
+    return PostgresHot(driver)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.ports import PointsDelta, Received
-from storage.hot_votes import POSTGRES, PostgresHot, hot
+from storage.hot_votes import POSTGRES, PostgresHot
 from storage.store import SqlStore
 from tests.conftest import postgres_database
 from tests.test_storage import add_members, new_idea, seed
@@ -20,7 +20,7 @@ MEMBERS = 40
 
 async def _driver(store: SqlStore) -> Any:
     """The asyncpg connection under this transaction."""
-    driver = await hot(store.conn)
+    driver = await store._driver()
     assert isinstance(driver, PostgresHot)
     return driver.conn
 

@@ -1,8 +1,9 @@
 """The PostgreSQL pool pings a connection only when it has been idle: one that the server
 dropped while it idled is replaced before a transaction uses it, one in use just now is
 taken without a round trip, and one dropped within that window fails its transaction once
-(as a transaction under way would) and the pool starts over. It keeps `pool_size`
-connections open after a burst that needed more."""
+(as a transaction under way would), after which the others are pinged before their next
+use: a restart of the server fails one transaction, not one for each pooled connection.
+It keeps `pool_size` connections open after a burst that needed more."""
 
 from __future__ import annotations
 
@@ -111,6 +112,36 @@ async def test_a_connection_dropped_within_the_window_fails_once_then_the_pool_s
     assert pool.pings == 0
 
 
+async def test_a_restart_within_the_window_fails_one_transaction_not_one_per_connection(
+    pool: Pool,
+) -> None:
+    pids = await _two_at_once(pool)
+    for pid in pids:  # the server restarts: every pooled connection is gone
+        await _drop(pid)
+    with pytest.raises(StorageUnavailable):
+        await pool.backend_pid()  # the connection given back last: closed, and opened again
+    # The other one was given back before that one died: it is pinged first, and replaced.
+    assert not await _two_at_once(pool) & pids
+    assert pool.pings == 1
+
+
+async def _two_at_once(pool: Pool) -> set[int]:
+    """The server processes of two connections that the pool opened for two transactions
+    under way at once, and holds idle now."""
+    both_in, pids = asyncio.Barrier(3), set[int]()
+
+    async def held() -> None:
+        async with pool.db.transaction() as store:
+            pids.add(await _pid_in(store))
+            await both_in.wait()
+
+    tasks = [asyncio.create_task(held()) for _ in range(2)]
+    await asyncio.wait_for(both_in.wait(), 30)
+    await asyncio.gather(*tasks)
+    assert len(pids) == 2
+    return pids
+
+
 async def test_the_pool_keeps_its_size_open_after_a_burst_that_needed_more(pool: Pool) -> None:
     release, all_in = asyncio.Event(), asyncio.Event()
     pids: list[int] = []
@@ -129,3 +160,37 @@ async def test_the_pool_keeps_its_size_open_after_a_burst_that_needed_more(pool:
     assert len(set(pids)) == 5  # two beyond the pool's size
     assert pool.engine.pool.checkedin() == 3  # type: ignore[attr-defined]
     assert pool.pings == 0
+
+
+@pytest.mark.parametrize("through", ["sqlalchemy", "driver"])
+async def test_a_transaction_cancelled_midway_is_rolled_back_before_its_connection_is_used_again(
+    pool: Pool, through: str
+) -> None:
+    """Transactions begin and end on asyncpg: one cancelled while a statement runs (sent
+    through SQLAlchemy, or straight to the driver) must end there too, or the connection
+    would go back to the pool still inside it, and the next transaction would nest in it."""
+    waiting = asyncio.Event()
+    cancelled: list[int] = []
+
+    async def cancelled_midway() -> None:
+        async with pool.db.transaction() as store:
+            cancelled.append(await _xact_id(store))
+            waiting.set()
+            if through == "sqlalchemy":
+                await store.conn.exec_driver_sql("SELECT pg_sleep(60)")
+            else:
+                await (await store._driver()).rows("SELECT pg_sleep(60)", [])
+
+    task = asyncio.create_task(cancelled_midway())
+    await asyncio.wait_for(waiting.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with pool.db.transaction() as store:
+        assert await _xact_id(store) != cancelled[0]
+        status = await store.conn.exec_driver_sql(f"SELECT txid_status({cancelled[0]})")
+        assert status.scalar_one() == "aborted"
+
+
+async def _xact_id(store: Any) -> int:
+    return int((await store.conn.exec_driver_sql("SELECT txid_current()")).scalar_one())
