@@ -79,8 +79,18 @@ REFRESH = "refresh"
 COMMUNITY_FRESH_S = 60.0
 #: how often the request keys past their keep are deleted (`Cocreate.first_time`)
 KEYS_FORGOTTEN_EVERY = timedelta(minutes=1)
+#: how long a request's keys are kept (Slack's signatures last 5 minutes)
+REQUEST_KEYS_KEPT = timedelta(minutes=10)
 #: members whose choice of language is remembered for the adapters (then it starts over)
 CHOSEN_KEPT = 100_000
+
+
+class _Replayed(Exception):
+    """A command's request was seen before: its transaction is undone, and nothing runs."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def _joined(*parts: str) -> str:
@@ -256,11 +266,14 @@ class Cocreate:
         return reply
 
     async def _answer(self, inv: Invocation, name: str) -> tuple[Reply, str]:
-        """The reply, and the outcome for /metrics: ok, refused, unavailable or error."""
+        """The reply, and the outcome for /metrics: ok, refused, replayed, unavailable or
+        error."""
         try:
             reply = await self._run(inv, name)
+        except _Replayed as replay:
+            return Reply(Card("", ""), ok=False, replay_of=replay.key), "replayed"
         except UserError as err:
-            return Reply(Card(err.title, err.message), ok=False), "refused"
+            return await self._refused(inv, Card(err.title, err.message))
         except StorageUnavailable as err:
             log.warning("%s not run: the database is not answering (%s)", name, err)
             card = Card(
@@ -269,10 +282,22 @@ class Cocreate:
             )
             return Reply(card, ok=False), "unavailable"
         except (GrammarError, TextError) as err:
-            return Reply(Card(_("That didn't work"), str(err)), ok=False), "refused"
+            return await self._refused(inv, Card(_("That didn't work"), str(err)))
         except Exception:
             return internal_error(log, "in %s", name), "error"
         return reply, "ok" if reply.ok else "refused"
+
+    async def _refused(self, inv: Invocation, card: Card) -> tuple[Reply, str]:
+        """A refusal, unless its request is a replay: a refusal undoes the command's
+        transaction, its request's keys with it, so they are recorded on their own."""
+        if inv.request_keys:
+            try:
+                seen = await self.first_time(*inv.request_keys)
+            except StorageUnavailable:
+                seen = None  # it cannot be told: the refusal changes nothing anyway
+            if seen is not None:
+                return Reply(Card("", ""), ok=False, replay_of=seen), "replayed"
+        return Reply(card, ok=False), "refused"
 
     async def _outside(self, spec: CommandSpec, inv: Invocation) -> Any:
         """What the command needs from the world outside (a DNS lookup), found before its
@@ -303,6 +328,10 @@ class Cocreate:
         now = self.clock.now()
         key = (inv.community.platform, inv.community.external_id)
         async with self.db.transaction() as store:
+            if inv.request_keys:  # first, so that a replay runs nothing
+                seen = await self._seen(store, inv.request_keys)
+                if seen is not None:
+                    raise _Replayed(seen)
             community, read_at = self._communities.get(key, (None, 0.0))
             if (
                 community is None
@@ -708,18 +737,25 @@ class Cocreate:
 
         self.background.spawn(read_back(), "read back", queued=False)
 
-    async def first_time(self, *keys: str, keep: timedelta = timedelta(minutes=10)) -> str | None:
+    async def first_time(self, *keys: str, keep: timedelta = REQUEST_KEYS_KEPT) -> str | None:
         """Record the keys of a request (a signed Slack command, say). Returns the first key
-        seen before, in this process or another, within `keep` (a replay), or None. Keys
-        older than `keep` are forgotten once every `KEYS_FORGOTTEN_EVERY` (not with every
-        request): one may be taken for a replay that long after its `keep`, when no
-        request can bring it back anyway (Slack's signatures last 5 minutes)."""
+        seen before, in this process or another, within `keep` (a replay), or None. A
+        command records its request's keys in its own transaction instead
+        (`Invocation.request_keys`)."""
+        async with self.db.transaction() as store:
+            return await self._seen(store, keys, keep)
+
+    async def _seen(
+        self, store: Store, keys: Collection[str], keep: timedelta = REQUEST_KEYS_KEPT
+    ) -> str | None:
+        """`first_time` in this transaction. Keys older than `keep` are forgotten once
+        every `KEYS_FORGOTTEN_EVERY` (not with every request): one may be taken for a
+        replay that long after its `keep`, when no request can bring it back anyway."""
         now = self.clock.now()
         forget = self._keys_forgotten_at is None or (
             now - self._keys_forgotten_at >= KEYS_FORGOTTEN_EVERY
         )
-        async with self.db.transaction() as store:
-            seen = await store.seen_before(keys, now, now - keep if forget else None)
+        seen = await store.seen_before(list(keys), now, now - keep if forget else None)
         if forget:
             self._keys_forgotten_at = now
         return seen[0] if seen else None

@@ -55,6 +55,9 @@ class Invocation:
     #: other people the platform described for the command (the author of a message
     #: captured as an idea): known as members before it runs, as the actor is
     people: tuple[Actor, ...] = ()
+    #: the keys of the request that carried it (a signed Slack command): recorded in the
+    #: command's own transaction, so that a replay of the request runs nothing
+    request_keys: tuple[str, ...] = ()
 
 
 class ReactionAction(StrEnum):
@@ -153,6 +156,8 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     #: what to say instead when the command's posts could not be sent yet (they will be)
     unsent: Card | None = None
+    #: the key of its request seen before: a replay, which ran nothing and gets no answer
+    replay_of: str | None = None
 
 
 class PostKind(StrEnum):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from bot.commands import registry
-from bot.messages import CommunityRef, PostKind
+from bot.core import parse_invocation
+from bot.messages import CommunityRef, PostKind, Reply
+from storage.store import SqlStore
 from tests.harness import Harness
 
 
@@ -317,6 +321,55 @@ async def test_an_idea_post_that_fails_is_saved_told_truthfully_and_posted_later
     assert (await h.react(1, "ben")).effect == "vote added"  # the post is known: votes count
     await h.app.agenda.run_due()
     assert len(h.publisher.of_kind(PostKind.IDEA)) == 1  # sent once
+
+
+async def _with_keys(h: Harness, text: str, who: str, *keys: str, **actor: Any) -> Reply:
+    inv = parse_invocation(text, h.community, "general", h.actor(who, **actor))
+    return await h.app.handle_command(replace(inv, request_keys=keys))
+
+
+async def test_a_command_runs_once_for_its_request_its_keys_recorded_in_its_own_transaction(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay (a key seen before) runs nothing and gets no answer; recording the keys
+    costs the command no transaction of its own: they go in with its members."""
+    stores: dict[str, list[int]] = {"seen_before": [], "ensure_members": []}
+    for method in stores:
+        original = getattr(SqlStore, method)
+
+        def spied(store: SqlStore, *args: Any, _name: str = method, _of: Any = original) -> Any:
+            stores[_name].append(id(store))
+            return _of(store, *args)
+
+        monkeypatch.setattr(SqlStore, method, spied)
+
+    async def apart(*keys: str, keep: Any = None) -> str | None:
+        raise AssertionError("the keys of a command that runs need no transaction of their own")
+
+    monkeypatch.setattr(h.app, "first_time", apart)
+    submit = '/idea submit title:"Salted caramel" description:"Sweet and salty"'
+    first = await _with_keys(h, submit, "ana", "slack:trigger:t1", "slack:signed:s1")
+    assert first.ok and first.replay_of is None
+    assert stores["seen_before"] == stores["ensure_members"][:1]
+    again = await _with_keys(h, submit, "ana", "slack:trigger:t2", "slack:signed:s1")
+    assert again.replay_of == "slack:signed:s1" and not again.ok
+    assert [n for n, _t, _s in await community_ideas(h)] == [1]
+    assert len(h.publisher.of_kind(PostKind.IDEA)) == 1
+
+
+async def test_a_refused_request_replayed_gets_no_second_answer(h: Harness) -> None:
+    """A refusal undoes the command's transaction, the keys with it: they are recorded on
+    their own then, and a replay of the refused request is still a replay."""
+    refusals = {  # by its moderators' rule, its arguments, and before anything is read
+        "/challenge close flavour": {},
+        '/idea submit title:"Mint"': {},
+        "/results": {"is_bot": True},
+    }
+    for text, actor in refusals.items():
+        refused = await _with_keys(h, text, "ana", f"slack:signed:{text}", **actor)
+        assert not refused.ok and refused.replay_of is None and refused.card.title
+        replayed = await _with_keys(h, text, "ana", f"slack:signed:{text}", **actor)
+        assert replayed.replay_of == f"slack:signed:{text}" and not replayed.card.title
 
 
 async def test_a_request_is_a_replay_within_its_keep_and_its_keys_are_forgotten_after(

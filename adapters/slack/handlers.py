@@ -36,7 +36,7 @@ from adapters.slack.directory import Directory
 from adapters.slack.installations import InstallationStore
 from adapters.slack.publisher import upload
 from adapters.slack.reactions import ReactionDesk
-from adapters.slack.replays import ReplayGuard, keys_of, storage_down
+from adapters.slack.replays import ReplayGuard, ignored, keys_of, storage_down
 from adapters.slack.translate import FormMetadata, SlashCommand, community, obj, team_of, text
 from adapters.slack.workspaces import UnknownWorkspace, Workspaces
 from bot import i18n
@@ -156,17 +156,6 @@ class SlackHandlers:
     ) -> None:
         """`keys`: the request's replay keys; `answer`: where an answer goes while the
         request still waits for its ack."""
-        what = f"/{command.group}"
-        try:
-            first = await self.replays.first_time(keys, what)
-        except StorageUnavailable:
-            log.warning("%s not run: the database is down", what)
-            client = await self.workspaces.client(command.team_id)
-            with self.speaking_to(command.team_id, command.user_id):
-                await self.reply(client, command, Reply(storage_down(), ok=False), answer)
-            return
-        if not first:
-            return
         client = await self.workspaces.client(command.team_id)
         actor = await self.directory.actor(
             client, command.team_id, command.user_id, command.user_name
@@ -174,20 +163,26 @@ class SlackHandlers:
         # What this adapter says itself is in the language Slack reports for them (the core
         # answers in their own choice, if they made one).
         with self.speaking_to(command.team_id, actor.external_id, actor.locale):
-            await self.answer_command(client, command, actor, answer)
+            await self.answer_command(client, command, actor, keys, answer)
 
     async def answer_command(
         self,
         client: AsyncWebClient,
         command: SlashCommand,
         actor: Actor,
+        keys: list[str],
         answer: asyncio.Future[dict[str, Any]] | None = None,
     ) -> None:
+        """A command runs once for its request: the core records the request's keys in the
+        command's own transaction (a replay gets no answer); the refusals and forms that
+        this adapter answers itself record them first."""
+        what = f"/{command.group}"
         try:
             inv = parse_invocation(command.line, command.community, command.channel_id, actor)
         except GrammarError as err:
-            refused = Card(_("That didn't work"), str(err))
-            await self.reply(client, command, Reply(refused, ok=False), answer)
+            if await self.first_time(client, command, keys, answer):
+                refused = Card(_("That didn't work"), str(err))
+                await self.reply(client, command, Reply(refused, ok=False), answer)
             return
         spec = registry.find(inv.command)
         inv = translate.slack_invocation(inv, spec)
@@ -198,10 +193,31 @@ class SlackHandlers:
             and command.trigger_id
             and (actor.is_moderator or not spec.moderator)
         ):
-            await self.open_form(client, command, spec, inv)
+            if await self.first_time(client, command, keys, answer):
+                await self.open_form(client, command, spec, inv)
             return
-        reply = await self.core.handle_command(inv)
+        reply = await self.core.handle_command(replace(inv, request_keys=tuple(keys)))
+        if reply.replay_of is not None:
+            ignored(what, reply.replay_of)
+            return
         await self.reply(client, command, reply, answer)
+
+    async def first_time(
+        self,
+        client: AsyncWebClient,
+        command: SlashCommand,
+        keys: list[str],
+        answer: asyncio.Future[dict[str, Any]] | None,
+    ) -> bool:
+        """Whether the command's request is seen for the first time (recorded now); a
+        member is told when the database cannot tell."""
+        what = f"/{command.group}"
+        try:
+            return await self.replays.first_time(keys, what)
+        except StorageUnavailable:
+            log.warning("%s not run: the database is down", what)
+            await self.reply(client, command, Reply(storage_down(), ok=False), answer)
+            return False
 
     async def reply(
         self,

@@ -3,7 +3,9 @@
 A captured signed request can be replayed within the 5-minute signing window, and a
 replayed slash command or button click would act again. Each request's keys, its
 `trigger_id` and a hash of what was signed (timestamp and body), are recorded in the
-database by `Cocreate.first_time`, so a replay is refused in this process or any other.
+database, so a replay is refused in this process or any other: a slash command's keys in
+the command's own transaction (`Invocation.request_keys`), the others' by
+`Cocreate.first_time` before they act.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ def keys_of(request: AsyncBoltRequest, trigger_id: str) -> list[str]:
     return request_keys(trigger_id, timestamp, request.raw_body)
 
 
+def ignored(what: str, seen: str) -> None:
+    """Log a replay of `what`, found by its key `seen`."""
+    log.info("%s replayed (same %s): ignored", what, seen.split(":")[1])
+
+
 class ReplayGuard:
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -62,6 +69,6 @@ class ReplayGuard:
         cannot tell (then nothing should run)."""
         seen = await self.core.first_time(*keys)
         if seen:
-            log.info("%s replayed (same %s): ignored", what, seen.split(":")[1])
+            ignored(what, seen)
             return False
         return True

@@ -132,3 +132,21 @@ async def test_a_replayed_form_submission_or_review_click_acts_once(world: World
     assert "#1 is approved" in text_of(answer)
     assert len(world.fake.of("chat.update")) == 1
     assert len(world.idea_posts()) == 1
+
+
+async def test_a_replayed_refusal_or_form_is_answered_once(world: World) -> None:
+    """The adapter's own answers (a command it cannot read, a form it opens) record the
+    request's keys first, as the core does for the commands it runs."""
+    await open_challenge(world)
+    signed_at = int(time.time())
+    unreadable = payloads.form_body(
+        payloads.slash_command("/idea", 'submit title:"Lavender', trigger=payloads.trigger_id())
+    )
+    acks = [(await world.post(unreadable, FORM, timestamp=signed_at))[1] for _ in range(2)]
+    assert "didn't work" in acks[0] and acks[1] == ""
+
+    form = payloads.form_body(payloads.slash_command("/idea", "submit"))
+    for _ in range(2):
+        assert (await world.post(form, FORM, timestamp=signed_at))[0] == 200
+        await world.settle()
+    assert len(world.fake.of("views.open")) == 1
