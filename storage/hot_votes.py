@@ -443,6 +443,10 @@ POSTGRES_BULK: dict[str, str] = {
         "add_members",
         "bigint varchar varchar boolean timestamptz timestamptz timestamptz varchar boolean",
     ),
+    "add_vote_counts": (
+        "UPDATE ideas SET vote_count = vote_count + u.delta "
+        "FROM unnest($1::int[], $2::bigint[]) AS u(delta, id) WHERE ideas.id = u.id"
+    ),
 }
 
 
