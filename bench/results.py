@@ -507,14 +507,16 @@ async def measure(name: str, repeats: int, job: Callable[[], Awaitable[int]]) ->
 
 class CapturedSql:
     """The last SELECT the core sent, through Core or straight to the driver (the
-    commands' statements, storage/hot_commands.py), to ask the database for its plan.
-    `close` gives the commands' statements back."""
+    commands' statements, storage/hot_commands.py), and the last of each of the commands'
+    statements by name, to ask the database for its plan. `close` gives the commands'
+    statements back."""
 
     def __init__(self, app: Cocreate) -> None:
         from sqlalchemy import event
 
         self.app = app
         self.statement: tuple[str, Any] | None = None
+        self.named: dict[str, tuple[str, Any]] = {}
         self.enabled = False
         engine = app.db.engine.sync_engine  # type: ignore[attr-defined]
 
@@ -527,6 +529,8 @@ class CapturedSql:
 
         async def fetch_seen(sql: CommandSql, name: str, *params: Any) -> list[Sequence[Any]]:
             self._saw(named[name], params)
+            if self.enabled:
+                self.named[name] = named[name], params
             return await fetch(sql, name, *params)
 
         async def rendered_seen(
@@ -546,11 +550,13 @@ class CapturedSql:
     def close(self) -> None:
         CommandSql.fetch, CommandSql.fetch_rendered = self._originals  # type: ignore[method-assign]
 
-    async def plan(self, rendered: str | None = None) -> list[str]:
-        """The plan of the last SELECT sent through Core, or of a statement rendered for
-        the driver (which Core never sees)."""
+    async def plan(self, rendered: str | None = None, *, name: str | None = None) -> list[str]:
+        """The plan of the last SELECT sent, of the last of the commands' statements called
+        `name`, or of a statement rendered for the driver (which Core never sees)."""
         if rendered is not None:
             stmt, params = rendered, ()
+        elif name is not None:
+            stmt, params = self.named[name]
         elif self.statement is not None:
             stmt, params = self.statement
         else:
@@ -686,8 +692,9 @@ async def _run(
         span = await store._span(weights, first_week, last_week)  # by month, or by week
         board = _board_sql(store.conn.dialect, community.id, weights, *span)
     leaderboard_plan = await captured.plan(board)
-    await results_command()  # its last query is the participation line's
-    participation_plan = await captured.plan()
+    await results_command()
+    # by name: the webhooks' worker may look for work after the command, before this
+    participation_plan = await captured.plan(name="participation")
     captured.close()
 
     timings = [

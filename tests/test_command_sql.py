@@ -166,6 +166,44 @@ async def test_idea_reads_and_counts_match_core(database: SqlDatabase) -> None:
         assert await store.community_by_id(community.id) == community
 
 
+async def test_a_challenges_voters_are_counted_within_it_whatever_the_others(
+    database: SqlDatabase,
+) -> None:
+    """The participation line's voters, found by skipping from one voter to the next in the
+    index rather than reading every vote, are the distinct voters of that challenge alone:
+    members who voted in another challenge only, in between by id, are not among them."""
+    rng = random.Random(7)
+    async with database.transaction() as store:
+        community, alice, first = await seed(store)
+        second = await store.add_challenge(
+            community.id, "second", challenge_settings(), ["chan-2"], alice.id, NOW
+        )
+        empty = await store.add_challenge(
+            community.id, "empty", challenge_settings(), ["chan-3"], alice.id, NOW
+        )
+        people = await add_members(store, community.id, *(f"M{n}" for n in range(40)))
+        rows = []
+        for challenge_id in (first, second):
+            made = [await new_idea(store, community.id, challenge_id, alice.id) for _ in range(6)]
+            voters = rng.sample(people, 25)
+            rows += [
+                VoteRow(idea.id, m.id, challenge_id, NOW, "2026-03-02", False)
+                for m in voters
+                for idea in rng.sample(made, rng.randint(1, 4))
+            ]
+        await store.add_votes(rows)
+    async with database.transaction() as store:
+        for challenge_id in (first, second, empty):
+            [(voters,)] = await _core_rows(
+                store,
+                select(func.count(func.distinct(votes.c.member_id))).where(
+                    votes.c.challenge_id == challenge_id
+                ),
+            )
+            assert (await store.challenge_participation(challenge_id))[0] == voters
+            assert voters == (0 if challenge_id == empty else 25)
+
+
 async def test_a_new_idea_comes_back_as_stored(database: SqlDatabase) -> None:
     async with database.transaction() as store:
         community, member, challenge_id = await seed(store)
