@@ -90,6 +90,10 @@ class Hot:
     async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
+    async def fetchmany(self, name: str, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+        """What a statement returns for each of many rows, together."""
+        raise NotImplementedError
+
     def ids(self, values: Sequence[Any]) -> Any:
         """A list as one parameter."""
         raise NotImplementedError
@@ -111,6 +115,8 @@ MEMBER_COLUMNS = (
 )
 #: members, with the person each linked identity is (bot/accounts.py)
 _LINKED_MEMBERS = "members LEFT JOIN member_links ON member_links.member_id = members.id"
+#: a new member as `MEMBER_COLUMNS` read it: linked to no person yet
+_ADDED_MEMBER = "RETURNING " + MEMBER_COLUMNS.replace("person_id", "{}")
 
 SQLITE: dict[str, str] = {
     "ideas_by_ids": f"SELECT {IDEA_COLUMNS} FROM ideas WHERE id IN {_IN}",
@@ -172,7 +178,8 @@ SQLITE: dict[str, str] = {
     "add_members": (
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
         "first_seen_at, account_created_at, joined_at, platform_locale, blocked) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (community_id, external_id) DO NOTHING"
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (community_id, external_id) DO NOTHING "
+        + _ADDED_MEMBER.format("NULL")
     ),
     "first_foreign_votes": (
         "UPDATE ideas SET first_foreign_vote_at = ? WHERE id = ? AND first_foreign_vote_at IS NULL"
@@ -254,6 +261,9 @@ class SqliteHot(Hot):
     async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         self.conn.executemany(SQLITE[name], rows)
 
+    async def fetchmany(self, name: str, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+        return [found for row in rows for found in self.conn.execute(SQLITE[name], row)]
+
     def ids(self, values: Sequence[Any]) -> str:
         return json.dumps(list(values))
 
@@ -334,7 +344,7 @@ POSTGRES: dict[str, str] = {
         "INSERT INTO members (community_id, external_id, display_name, is_bot, "
         "first_seen_at, account_created_at, joined_at, platform_locale, blocked) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-        "ON CONFLICT (community_id, external_id) DO NOTHING"
+        "ON CONFLICT (community_id, external_id) DO NOTHING " + _ADDED_MEMBER.format("NULL::bigint")
     ),
     "first_foreign_votes": (
         "UPDATE ideas SET first_foreign_vote_at = $1 WHERE id = $2 "
@@ -475,6 +485,11 @@ class PostgresHot(Hot):
             await self.rows(POSTGRES_BULK[name], [list(c) for c in zip(*rows, strict=True)])
         else:
             await self.conn.executemany(POSTGRES[name], rows)
+
+    async def fetchmany(self, name: str, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+        if len(rows) > 1 and name in POSTGRES_BULK:
+            return await self.rows(POSTGRES_BULK[name], [list(c) for c in zip(*rows, strict=True)])
+        return [found for row in rows for found in await self.rows(POSTGRES[name], row)]
 
     def ids(self, values: Sequence[Any]) -> list[Any]:
         return list(values)

@@ -707,7 +707,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         missing = [a for key, a in wanted.items() if key not in found]
         if missing:
             db = await self._driver()
-            await db.executemany(
+            added = await db.fetchmany(
                 "add_members",
                 [
                     (
@@ -724,12 +724,10 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
                     for a in missing
                 ],
             )
-            # Read back: some may have been created a moment earlier by another process.
-            found.update(
-                await self._members_by_external(
-                    community_id, [a.external_id for a in missing], linked
-                )
-            )
+            found.update((r[2], _member_of(r, db.read_time)) for r in added)
+            # Some may have been created a moment earlier by another process: read them.
+            late = [a.external_id for a in missing if a.external_id not in found]
+            found.update(await self._members_by_external(community_id, late, linked))
         for key, actor in wanted.items():
             member = found[key]
             values: dict[str, Any] = {

@@ -4,6 +4,7 @@ what the SQLAlchemy Core queries they replace give, on SQLite and on PostgreSQL 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.conversations import Activity
-from bot.messages import CommunityRef, ThreadRef
+from bot.messages import Actor, CommunityRef, ThreadRef
 from bot.model import PUBLIC_STATUSES, IdeaStatus, Phase
 from bot.ports import PointsDelta, PointWeights, Received, VoteRow
 from bot.text import Candidates, similar_items, similarity
@@ -28,7 +29,7 @@ from storage.schema import (
     votes,
 )
 from storage.store import SqlStore
-from tests.test_storage import NOW, add_members, challenge_settings, new_idea, seed
+from tests.test_storage import ALICE, NOW, add_members, challenge_settings, new_idea, seed
 
 WEIGHTS = PointWeights(idea_published=3, vote_received=1, vote_cast=1, vote_cast_weekly_cap=10)
 
@@ -510,3 +511,32 @@ async def test_a_transactions_first_statement_on_the_driver_is_undone_with_it(
     async with database.transaction() as store:
         assert await store.seen_before(["key-1"], NOW, None) == ["key-1"]
         assert await store.member_points(community.id, alice.id, weights) == (3, 3)
+
+
+async def test_new_members_come_back_from_their_insert_as_a_read_finds_them(
+    database: SqlDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New members come back from the statement that adds them; one that another process
+    added between the read and the insert (here: a read that missed it) is read after."""
+    async with database.transaction() as store:
+        community, alice, _challenge_id = await seed(store)
+        actors = [Actor(f"u-{n}", f"New {n}", locale="de") for n in range(3)]
+        made = await store.ensure_members(community.id, actors, NOW)
+    async with database.transaction() as store:
+        for actor in actors:
+            assert made[actor.external_id] == await store.member_by_external(
+                community.id, actor.external_id
+            )
+        reads = store._members_by_external
+        missed: list[Sequence[str]] = []
+
+        async def missing_once(community_id: int, ids: Sequence[str], *rest: Any) -> Any:
+            if not missed:
+                missed.append(ids)
+                return {}
+            return await reads(community_id, ids, *rest)
+
+        monkeypatch.setattr(store, "_members_by_external", missing_once)
+        again = await store.ensure_members(community.id, [*actors[:1], ALICE], NOW)
+        assert missed == [["u-0", ALICE.external_id]]
+        assert again == {"u-0": made["u-0"], ALICE.external_id: alice}
