@@ -351,7 +351,7 @@ class StatementTally:
             event.listen(engine, name, listener)
             self._undo.append(functools.partial(event.remove, engine, name, listener))
         for hot in (SqliteHot, PostgresHot):
-            for method in ("fetch", "execute", "executemany", "fetchmany"):
+            for method in ("fetch", "execute", "executemany", "fetch_each"):
                 original = hot.__dict__[method]
                 setattr(hot, method, self._timed(original))
                 self._undo.append(functools.partial(setattr, hot, method, original))

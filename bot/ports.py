@@ -802,7 +802,8 @@ class Core(Protocol):
         self, community: CommunityRef, typed: str
     ) -> list[tuple[int, str]]: ...
     async def first_time(self, *keys: str, keep: timedelta = ...) -> str | None:
-        """None when these keys were seen before, in any process (a replayed delivery)."""
+        """Record a request's keys: the first one seen before, in any process (a replayed
+        delivery), or None."""
         ...
 
     async def drain(self) -> None:

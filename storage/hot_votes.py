@@ -90,7 +90,7 @@ class Hot:
     async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
-    async def fetchmany(self, name: str, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+    async def fetch_each(self, name: str, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
         """What a statement returns for each of many rows, together."""
         raise NotImplementedError
 
@@ -261,7 +261,7 @@ class SqliteHot(Hot):
     async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         self.conn.executemany(SQLITE[name], rows)
 
-    async def fetchmany(self, name: str, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+    async def fetch_each(self, name: str, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
         return [found for row in rows for found in self.conn.execute(SQLITE[name], row)]
 
     def ids(self, values: Sequence[Any]) -> str:
@@ -460,6 +460,11 @@ POSTGRES_BULK: dict[str, str] = {
 }
 
 
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as an array per column, for a statement of `POSTGRES_BULK`."""
+    return [list(c) for c in zip(*rows, strict=True)]
+
+
 class PostgresHot(Hot):
     """The statements on asyncpg, in the transaction that `SqlDatabase` began on it."""
 
@@ -482,13 +487,13 @@ class PostgresHot(Hot):
 
     async def executemany(self, name: str, rows: list[tuple[Any, ...]]) -> None:
         if len(rows) > 1 and name in POSTGRES_BULK:
-            await self.rows(POSTGRES_BULK[name], [list(c) for c in zip(*rows, strict=True)])
+            await self.rows(POSTGRES_BULK[name], _columns(rows))
         else:
             await self.conn.executemany(POSTGRES[name], rows)
 
-    async def fetchmany(self, name: str, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
+    async def fetch_each(self, name: str, rows: list[tuple[Any, ...]]) -> list[Sequence[Any]]:
         if len(rows) > 1 and name in POSTGRES_BULK:
-            return await self.rows(POSTGRES_BULK[name], [list(c) for c in zip(*rows, strict=True)])
+            return await self.rows(POSTGRES_BULK[name], _columns(rows))
         return [found for row in rows for found in await self.rows(POSTGRES[name], row)]
 
     def ids(self, values: Sequence[Any]) -> list[Any]:

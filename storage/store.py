@@ -707,7 +707,7 @@ class SqlStore(ScheduleRepository, ApiTokenRepository, ApiReadRepository):
         missing = [a for key, a in wanted.items() if key not in found]
         if missing:
             db = await self._driver()
-            added = await db.fetchmany(
+            added = await db.fetch_each(
                 "add_members",
                 [
                     (
