@@ -93,6 +93,11 @@ class _Replayed(Exception):
         self.key = key
 
 
+def _replay_of(key: str) -> tuple[Reply, str]:
+    """What a replayed command gets (nothing is said), and its outcome for /metrics."""
+    return Reply(Card("", ""), ok=False, replay_of=key), "replayed"
+
+
 def _joined(*parts: str) -> str:
     return " · ".join(p for p in parts if p)
 
@@ -271,7 +276,7 @@ class Cocreate:
         try:
             reply = await self._run(inv, name)
         except _Replayed as replay:
-            return Reply(Card("", ""), ok=False, replay_of=replay.key), "replayed"
+            return _replay_of(replay.key)
         except UserError as err:
             return await self._refused(inv, Card(err.title, err.message))
         except StorageUnavailable as err:
@@ -296,7 +301,7 @@ class Cocreate:
             except StorageUnavailable:
                 seen = None  # it cannot be told: the refusal changes nothing anyway
             if seen is not None:
-                return Reply(Card("", ""), ok=False, replay_of=seen), "replayed"
+                return _replay_of(seen)
         return Reply(card, ok=False), "refused"
 
     async def _outside(self, spec: CommandSpec, inv: Invocation) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from storage.hot_votes import IDEA_COLUMNS, Hot, PostgresHot, SqliteHot
+from storage.hot_votes import IDEA_COLUMNS, Hot, SqliteHot
 
 #: the columns `challenge_of_row` reads, in order
 CHALLENGE_COLUMNS = (
@@ -228,21 +228,12 @@ class CommandSql:
         self.time = hot.time
         self.read_time = hot.read_time
         self.ids = hot.ids
-        self._sqlite = hot.conn if isinstance(hot, SqliteHot) else None
-        self._postgres = hot if isinstance(hot, PostgresHot) else None
+        self._statements = SQLITE if isinstance(hot, SqliteHot) else POSTGRES
 
     async def fetch(self, name: str, *params: Any) -> list[Sequence[Any]]:
-        if self._sqlite is not None:
-            rows: list[Sequence[Any]] = self._sqlite.execute(SQLITE[name], params).fetchall()
-            return rows
-        assert self._postgres is not None
-        return await self._postgres.rows(POSTGRES[name], params)
+        return await self.hot.rows(self._statements[name], params)
 
     async def fetch_rendered(self, statement: str, *params: Any) -> list[Sequence[Any]]:
         """A statement rendered with its values, once per set of values (not per call),
         with the driver's own placeholders for `params`."""
-        if self._sqlite is not None:
-            rows: list[Sequence[Any]] = self._sqlite.execute(statement, params).fetchall()
-            return rows
-        assert self._postgres is not None
-        return await self._postgres.rows(statement, params)
+        return await self.hot.rows(statement, params)

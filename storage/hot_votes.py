@@ -81,6 +81,10 @@ class Hot:
     time: Any
     read_time: Any
 
+    async def rows(self, statement: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        """The rows of any statement in the driver's own SQL (none for one without)."""
+        raise NotImplementedError
+
     async def fetch(self, name: str, *params: Any) -> list[Sequence[Any]]:
         raise NotImplementedError
 
@@ -251,6 +255,9 @@ class SqliteHot(Hot):
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+
+    async def rows(self, statement: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        return self.conn.execute(statement, params).fetchall()
 
     async def fetch(self, name: str, *params: Any) -> list[Sequence[Any]]:
         return self.conn.execute(SQLITE[name], params).fetchall()
@@ -475,7 +482,6 @@ class PostgresHot(Hot):
         self.conn = conn
 
     async def rows(self, statement: str, params: Sequence[Any]) -> list[Sequence[Any]]:
-        """The rows of any statement in the driver's own SQL (none for one without)."""
         rows: list[Sequence[Any]] = await self.conn.fetch(statement, *params)
         return rows
 
