@@ -39,7 +39,6 @@ async def open_database(settings: Settings, backoff: Backoff | None = None) -> A
         settings.database_url,
         busy_timeout_ms=settings.storage.busy_timeout_ms,
         echo=settings.storage.echo,
-        pool_size=settings.storage.pool_size,
     )
 
     async def prepare(engine: AsyncEngine) -> None:
@@ -64,7 +63,8 @@ async def build(
     from storage.database import SqlDatabase
 
     engine = await open_database(settings, backoff)
-    return Cocreate(SqlDatabase(engine), settings, clock or SystemClock(), publishers)
+    database = SqlDatabase(engine, pool_size=settings.storage.pool_size)
+    return Cocreate(database, settings, clock or SystemClock(), publishers)
 
 
 def platforms(app: Cocreate, settings: Settings) -> list[Platform]:

@@ -14,11 +14,13 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.errors import StorageConflict, StorageUnavailable, UserError
 from bot.ports import Clock
 from storage import inline_sqlite
 from storage.hot_votes import PostgresHot, SqliteHot
+from storage.kept_connections import KeptConnections
 from storage.store import SqlStore
 
 if TYPE_CHECKING:
@@ -26,16 +28,17 @@ if TYPE_CHECKING:
 
 #: How long a new PostgreSQL connection may take before the database counts as down.
 CONNECT_TIMEOUT_S = 3.0
-#: PostgreSQL connections a process keeps open; up to 10 more are opened while all are in
-#: use, and closed when given back while this many are idle. Commands and their posts come
-#: in bursts: with 5 (SQLAlchemy's default) or 10, a steady 200 commands a second kept
-#: opening and closing connections (each a handshake, and its statements prepared again),
-#: 2.6 ms of CPU a command on PostgreSQL against 2.2 with 20 (bench/discord_commands.py).
+#: PostgreSQL connections a process keeps open (`storage.kept_connections`); up to 10 more
+#: are opened while all are in use, and closed when given back while this many are idle.
+#: Commands and their posts come in bursts: with 5 or 10, a steady 200 commands a second
+#: kept opening and closing connections (each a handshake, and its statements prepared
+#: again), 2.6 ms of CPU a command on PostgreSQL against 2.2 with 20
+#: (bench/discord_commands.py).
 POOL_SIZE = 20
-#: A pooled PostgreSQL connection given back this recently is taken again without a ping
+#: A kept PostgreSQL connection given back this recently is taken again without a ping
 #: (a round trip, and three through asyncpg: about 0.25 ms of this process's CPU for each
-#: transaction); one idle for longer is pinged first, and replaced with the rest of the
-#: pool when the ping fails, as after a restart of the server.
+#: transaction); one idle for longer is pinged first, and replaced when the ping fails, as
+#: after a restart of the server.
 PING_AFTER_IDLE_S = 1.0
 #: The page size of new SQLite files. A batch of votes inserts into a dozen indexes at
 #: keys spread over the whole index, so each commit writes hundreds of pages to the WAL,
@@ -97,32 +100,14 @@ def classify(err: BaseException) -> type[Exception] | None:
     return None
 
 
-def create_engine(
-    url: str,
-    *,
-    busy_timeout_ms: int = 5000,
-    echo: bool = False,
-    pool_size: int = POOL_SIZE,
-    ping_after_idle_s: float = PING_AFTER_IDLE_S,
-    monotonic: Callable[[], float] = time.monotonic,
-) -> AsyncEngine:
+def create_engine(url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout, foreign keys and immediate writes;
-    PostgreSQL keeps `pool_size` connections open, and pings one that idled for more than
-    `ping_after_idle_s` before it is used again."""
+    PostgreSQL's only opens and closes connections: `SqlDatabase` keeps them."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_async_engine(
-            url,
-            echo=echo,
-            # The last connection given back is the next one taken: the few that a steady
-            # load needs stay within the ping's window, the others idle out of it.
-            pool_use_lifo=True,
-            pool_size=pool_size,
-            pool_timeout=CONNECT_TIMEOUT_S * 2,
-            connect_args={"timeout": CONNECT_TIMEOUT_S},
+        return create_async_engine(
+            url, echo=echo, poolclass=NullPool, connect_args={"timeout": CONNECT_TIMEOUT_S}
         )
-        _ping_when_idle(engine, ping_after_idle_s, monotonic)
-        return engine
     path = parsed.database or ":memory:"
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -156,78 +141,50 @@ def create_engine(
     return engine
 
 
-def _ping_when_idle(engine: AsyncEngine, idle_s: float, monotonic: Callable[[], float]) -> None:
-    """The pool's pre-ping, for connections idle for more than `idle_s` only. A connection
-    that the server dropped since (a restart, an idle timeout) fails its ping, and the
-    pool then replaces it and every connection older than it. One that was in use within
-    `idle_s` is trusted: should the server go away within that window, its transaction
-    fails as one under way would (`StorageUnavailable`), the connection is closed, and
-    every other one given back before then is pinged before its next use."""
-    sync = engine.sync_engine
-    #: when a connection of the pool was last found dead: those given back before then are
-    #: pinged before their next use, however recently
-    found_dead_at = [float("-inf")]
-
-    @event.listens_for(sync, "invalidate")
-    def _found_dead(_dbapi_conn: Any, _record: Any, _exception: Any) -> None:
-        found_dead_at[0] = monotonic()
-
-    @event.listens_for(sync, "checkin")
-    def _given_back(_dbapi_conn: Any, record: Any) -> None:
-        record.info["given_back_at"] = monotonic()
-
-    @event.listens_for(sync, "checkout")
-    def _taken(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
-        given_back = record.info.get("given_back_at")
-        if given_back is None:
-            return  # new
-        if monotonic() - given_back <= idle_s and given_back > found_dead_at[0]:
-            return  # in use just now, and no other connection has died since
-        try:
-            sync.dialect.do_ping(dbapi_conn)
-        except Exception as err:
-            raise exc.InvalidatePoolError(f"the ping failed: {type(err).__name__}") from err
-
-
-async def _end_early(conn: AsyncConnection, driver: Any, begun: Any, err: BaseException) -> None:
-    """Roll back a transaction begun on asyncpg that `err` ended early (`err` propagates).
-    A connection that the database gave up on, or where the rollback fails or is
-    cancelled, is closed rather than pooled, since it may still be inside the
-    transaction; the pool then pings the others before their next use."""
-    if classify(err) is not StorageUnavailable:
-        try:
-            if begun is not None and driver.is_in_transaction():
-                await begun.rollback()
-            return
-        except Exception:
-            pass  # closed below
-        except BaseException:  # cancelled while rolling back
-            await _close(conn)
-            raise
-    await _close(conn)
-
-
-async def _close(conn: AsyncConnection) -> None:
-    """Close a connection instead of giving it back to the pool (whatever state it is in)."""
-    with contextlib.suppress(Exception):
-        await conn.invalidate()
+async def _rolled_back(driver: Any, begun: Any, err: BaseException) -> bool:
+    """Roll back a transaction begun on asyncpg that `err` ended early; whether its
+    connection is fit for another. Not when the database gave up on it, nor when the
+    rollback fails or is cancelled: it may still be inside the transaction then."""
+    if classify(err) is StorageUnavailable:
+        return False
+    try:
+        if begun is not None and driver.is_in_transaction():
+            await begun.rollback()
+    except Exception:
+        return False
+    return True
 
 
 class SqlDatabase:
-    """Hands out one transaction at a time per SQLite file, as many as the pool allows on PG.
+    """Hands out one transaction at a time per SQLite file, one per kept connection on PG.
 
-    On SQLite the transactions of a process take turns on one connection, kept open: taking
-    a connection from the pool and giving it back cost more than a short transaction
-    itself (four greenlet switches and a task, about 0.1 ms of CPU, for each of the two or
-    three transactions of a command), and they begin and commit on sqlite3 itself
-    (`_kept`). A connection that the database gave up on is replaced at the next
-    transaction."""
+    Connections stay open between transactions: taking one from SQLAlchemy's pool and
+    giving it back cost about as much as a short transaction itself (four greenlet
+    switches and a task, about 0.1 ms of CPU, for each of the one to four transactions of a
+    command). On SQLite the transactions of a process take turns on one connection, begun
+    and committed on sqlite3 itself (`_kept`); a connection that the database gave up on
+    is replaced at the next transaction. On PostgreSQL `storage.kept_connections` keeps
+    `pool_size` of them, and pings one that idled for more than `ping_after_idle_s` before
+    it is used again (`_driven`)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        pool_size: int = POOL_SIZE,
+        ping_after_idle_s: float = PING_AFTER_IDLE_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.engine = engine
         self.backend = engine.dialect.name
-        #: PostgreSQL's transactions are begun on the driver (`_driven`)
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        #: PostgreSQL's connections, kept for its transactions (`_driven`)
+        self._connections = KeptConnections(
+            engine,
+            pool_size,
+            idle_s=ping_after_idle_s,
+            wait_s=CONNECT_TIMEOUT_S * 2,
+            monotonic=monotonic,
+        )
         # One aiosqlite connection isolates nothing between tasks: serialise writers here.
         self._lock = asyncio.Lock() if self.backend == "sqlite" else None
         #: the kept SQLite connection and its driver
@@ -266,24 +223,32 @@ class SqlDatabase:
 
     @contextlib.asynccontextmanager
     async def _driven(self) -> AsyncIterator[SqlStore]:
-        """A PostgreSQL transaction begun and ended on asyncpg itself, which SQLAlchemy's
-        statements join: its connection is in the driver's autocommit mode, where
-        SQLAlchemy begins nothing. SQLAlchemy's asyncpg adapter would begin the transaction
-        with the first statement sent through it, so the driver's statements had to wait
-        for one: about 0.1 ms more of this process's CPU a transaction
-        (`bench/transactions.py`), and a command makes two to five. A connection whose
-        transaction could not be ended is not given back to the pool."""
-        async with self._autocommit.connect() as conn:
-            driver: Any = (await conn.get_raw_connection()).driver_connection
-            begun: Any = None
+        """A PostgreSQL transaction on a kept connection, begun and ended on asyncpg
+        itself, which SQLAlchemy's statements join: the connection is in the driver's
+        autocommit mode, where SQLAlchemy begins nothing. SQLAlchemy's asyncpg adapter
+        would begin the transaction with the first statement sent through it, so the
+        driver's statements had to wait for one: about 0.1 ms more of this process's CPU
+        a transaction (`bench/transactions.py`), and a command makes one to four. A
+        connection whose transaction could not be ended is closed, not kept."""
+        conn, driver = await self._connections.take()
+        begun: Any = None
+        try:
+            begun = driver.transaction()
+            await begun.start()
+            yield SqlStore(conn, PostgresHot(driver))
+            await begun.commit()
+        except BaseException as err:
             try:
-                begun = driver.transaction()
-                await begun.start()
-                yield SqlStore(conn, PostgresHot(driver))
-                await begun.commit()
-            except BaseException as err:
-                await _end_early(conn, driver, begun, err)
+                fit = await _rolled_back(driver, begun, err)
+            except BaseException:  # cancelled while rolling back
+                await self._connections.discard(conn)
                 raise
+            if fit:
+                await self._connections.give_back(conn, driver)
+            else:
+                await self._connections.discard(conn)
+            raise
+        await self._connections.give_back(conn, driver)
 
     @contextlib.asynccontextmanager
     async def _kept(self) -> AsyncIterator[SqlStore]:
@@ -351,6 +316,8 @@ class SqlDatabase:
 
     def pool_status(self) -> dict[str, int]:
         """The connection pool's figures, for /metrics."""
+        if self._lock is None:
+            return self._connections.figures()
         pool: Any = self.engine.pool
         figures = {"size": "size", "checked_in": "checkedin", "checked_out": "checkedout"}
         out = {k: int(getattr(pool, m)()) for k, m in figures.items() if hasattr(pool, m)}
@@ -363,4 +330,5 @@ class SqlDatabase:
         if self._lock is not None:
             async with self._lock:  # a transaction under way ends first
                 await self._release()
+        await self._connections.close()
         await self.engine.dispose()

@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from bot.errors import StorageUnavailable
 from storage.database import PING_AFTER_IDLE_S, SqlDatabase, create_engine
+from storage.kept_connections import KeptConnections
 from tests.conftest import _asyncpg_dsn, _require_postgres, _sqlalchemy_url, postgres_url
 
 pytestmark = pytest.mark.postgresql
@@ -35,11 +36,8 @@ class Pool:
 
     def __init__(self, clock: Monotonic, pool_size: int) -> None:
         self.clock = clock
-        engine = create_engine(
-            _sqlalchemy_url(postgres_url()), monotonic=clock, pool_size=pool_size
-        )
-        self.engine = engine
-        self.db = SqlDatabase(engine)
+        engine = create_engine(_sqlalchemy_url(postgres_url()))
+        self.db = SqlDatabase(engine, pool_size=pool_size, monotonic=clock)
         self.pings = 0
         dialect: Any = engine.sync_engine.dialect
         ping = dialect.do_ping
@@ -158,7 +156,12 @@ async def test_the_pool_keeps_its_size_open_after_a_burst_that_needed_more(pool:
     release.set()
     await asyncio.gather(*tasks)
     assert len(set(pids)) == 5  # two beyond the pool's size
-    assert pool.engine.pool.checkedin() == 3  # type: ignore[attr-defined]
+    assert pool.db.pool_status() == {
+        "size": 3,
+        "checked_in": 3,
+        "checked_out": 0,
+        "overflow": 0,
+    }
     assert pool.pings == 0
 
 
@@ -194,3 +197,33 @@ async def test_a_transaction_cancelled_midway_is_rolled_back_before_its_connecti
 
 async def _xact_id(store: Any) -> int:
     return int((await store.conn.exec_driver_sql("SELECT txid_current()")).scalar_one())
+
+
+async def test_a_transaction_that_finds_every_connection_in_use_waits_then_fails_clearly() -> None:
+    await _require_postgres(postgres_url())
+    engine = create_engine(_sqlalchemy_url(postgres_url()))
+    connections = KeptConnections(
+        engine, 1, idle_s=PING_AFTER_IDLE_S, wait_s=0.05, monotonic=Monotonic(), overflow=1
+    )
+    try:
+        first, second = await connections.take(), await connections.take()
+        with pytest.raises(StorageUnavailable, match="stayed in use"):
+            await connections.take()
+        assert connections.figures()["overflow"] == 1
+        connections.wait_s = 30
+        waiting = asyncio.create_task(connections.take())
+        await asyncio.sleep(0)  # it waits for a connection
+        assert not waiting.done()
+        await connections.give_back(*first)
+        assert await asyncio.wait_for(waiting, 30) == first  # the one given back, at once
+        await connections.give_back(*second)
+        await connections.give_back(*first)  # beyond the size: closed
+        assert connections.figures() == {
+            "size": 1,
+            "checked_in": 1,
+            "checked_out": 0,
+            "overflow": 0,
+        }
+    finally:
+        await connections.close()
+        await engine.dispose()
