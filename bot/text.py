@@ -430,13 +430,15 @@ class Candidates(Generic[K]):
     """Texts to compare submissions with, prepared once: each one's words, and for each
     word the candidates that have it, so that :func:`similar_items` looks only at those
     that share a word with the query (none other can reach a threshold of 0.5 or more).
-    Kept per challenge by the repository (`storage/idea_texts.py`); in order, the oldest
-    first: that order breaks ties."""
+    Kept per challenge by the repository (`storage/idea_texts.py`). Each candidate has a
+    rank, and a tie goes to the lower: the order they were added in, unless each is given
+    one (an idea's place in submission order, whatever order the ideas arrive in)."""
 
     def __init__(self, items: Iterable[tuple[K, str]] = ()) -> None:
         self._keys: list[K] = []
         self._texts: list[str] = []
         self._prepared: list[_Prepared] = []
+        self._ranks: list[int] = []
         #: word -> the positions of the candidates that have it
         self._by_word: dict[str, list[int]] = {}
         #: the positions of the candidates without usable words (scored by `_fallback_score`)
@@ -444,19 +446,23 @@ class Candidates(Generic[K]):
         for key, text in items:
             self.append(key, text)
 
-    def append(self, key: K, text: str) -> None:
+    def append(self, key: K, text: str, rank: int | None = None) -> None:
+        """Add a candidate; `rank`: give one to every candidate, or to none."""
         position = len(self._keys)
         prepared = _prepared(text)
         self._keys.append(key)
         self._texts.append(text)
         self._prepared.append(prepared)
+        self._ranks.append(position if rank is None else rank)
         for word in prepared.words:
             self._by_word.setdefault(word, []).append(position)
         if not prepared.words:
             self._wordless.append(position)
 
     def __iter__(self) -> Iterator[tuple[K, str]]:
-        return zip(self._keys, self._texts, strict=True)
+        """The candidates by rank."""
+        for at in sorted(range(len(self._keys)), key=self._ranks.__getitem__):
+            yield self._keys[at], self._texts[at]
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -479,7 +485,8 @@ def similar_items(
 ) -> list[K]:
     """Keys of the ``candidates`` whose :func:`similarity` to ``text`` is >= ``threshold``.
 
-    Best matches first (ties keep the candidates' order), at most ``limit`` keys.  The query is
+    Best matches first (ties to the lower rank: see :class:`Candidates`), at most ``limit``
+    keys.  The query is
     prepared once; only candidates that could reach the threshold are looked at (those
     sharing a word with it, from the :class:`Candidates`' word lists), and the exact Jaccard
     part of each one's score is counted first (from the word lists, with no two sets
@@ -497,15 +504,16 @@ def similar_items(
     query = _prepared(text)
     words, joined = query.words, query.joined
     size = len(words)
-    # The best `limit` so far, as a min-heap of (score, -index): a candidate enters when it
-    # beats the worst of them (higher score, or the same score and earlier). The order in
-    # which candidates are offered does not change the result.
-    best: list[tuple[float, int]] = []
+    # The best `limit` so far, as a min-heap of (score, -rank, index): a candidate enters
+    # when it beats the worst of them (higher score, or the same score and a lower rank).
+    # The order in which candidates are offered does not change the result.
+    best: list[tuple[float, int, int]] = []
+    ranks = pool._ranks
 
     def offer(score: float, index: int) -> None:
         if score < threshold:
             return
-        entry = (score, -index)
+        entry = (score, -ranks[index], index)
         if len(best) < limit:
             heapq.heappush(best, entry)
         elif entry > best[0]:
@@ -546,7 +554,7 @@ def similar_items(
         )
         for _text, ratio, at in scored:
             offer(base + _RATIO_WEIGHT * ratio, positions[at])
-    return [pool._keys[-negated] for _score, negated in sorted(best, key=lambda e: (-e[0], -e[1]))]
+    return [pool._keys[index] for *_, index in sorted(best, key=lambda e: (-e[0], -e[1]))]
 
 
 def message_as_idea(content: str, title_max: int) -> dict[str, str]:

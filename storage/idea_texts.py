@@ -8,14 +8,18 @@ own transaction and in whichever process makes it. A reader reads the version fi
 then only the ideas stamped after the version it holds: since a challenge's versions are
 taken in turn under its row lock, every idea stamped up to the version read has
 committed by then.
+
+On PostgreSQL, submissions made at once commit in any order: an idea may arrive after
+one submitted later. Each text is kept with its place in submission order as its rank
+(`Candidates`), which decides the duplicate hint's ties, so that an idea that arrives late
+is added like any other, not by preparing the challenge's texts all over again.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Engine
@@ -30,15 +34,23 @@ Row = tuple[int, datetime, int, str, str]
 #: (number, "title description") of the ideas, prepared for the duplicate hint
 Texts = Candidates[int]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _rank(row: Row) -> int:
+    """An idea's place in submission order (its time, then its number), as one number."""
+    return (row[1] - _EPOCH) // _MICROSECOND << 32 | row[2]
+
 
 class ChallengeTexts:
-    """One challenge's ideas as of `version`, and their texts by set of statuses, oldest
-    first (submission time, then number), prepared for the duplicate hint."""
+    """One challenge's ideas as of `version`, and their texts by set of statuses,
+    ranked by submission (time, then number), prepared for the duplicate hint."""
 
     def __init__(self, version: int) -> None:
         self.version = version
         self._ideas: dict[int, Row] = {}
-        self._lists: dict[frozenset[str], tuple[list[tuple[datetime, int]], Texts]] = {}
+        self._lists: dict[frozenset[str], Texts] = {}
 
     def merge(self, version: int, rows: Iterable[Row]) -> None:
         """The ideas stamped since the version held, as of `version`; one already held
@@ -54,15 +66,9 @@ class ChallengeTexts:
             if before is not None:
                 changed = True
             elif not changed:
-                for statuses, (order, texts) in list(self._lists.items()):
-                    if row[3] not in statuses:
-                        continue
-                    at = bisect.bisect(order, (row[1], row[2]))
-                    if at < len(order):  # not the newest: its place is in the middle
-                        del self._lists[statuses]
-                        continue
-                    order.append((row[1], row[2]))
-                    texts.append(row[2], row[4])
+                for statuses, texts in self._lists.items():
+                    if row[3] in statuses:
+                        texts.append(row[2], row[4], _rank(row))
         if changed:  # an idea edited or moved to another status: lists made again
             self._lists.clear()
         self.version = version
@@ -70,12 +76,11 @@ class ChallengeTexts:
     def texts(self, statuses: frozenset[str]) -> Texts:
         found = self._lists.get(statuses)
         if found is None:
-            rows = sorted((r[1], r[2], r[4]) for r in self._ideas.values() if r[3] in statuses)
-            found = self._lists[statuses] = (
-                [(at, number) for at, number, _ in rows],
-                Candidates((number, text) for _, number, text in rows),
-            )
-        return found[1]
+            found = self._lists[statuses] = Candidates()
+            for row in self._ideas.values():
+                if row[3] in statuses:
+                    found.append(row[2], row[4], _rank(row))
+        return found
 
 
 class KeptTexts:

@@ -426,16 +426,18 @@ async def test_a_post_records_where_it_landed_then_that_it_is_sent(database: Sql
 
 
 def test_kept_texts_stay_in_submission_order_whatever_order_they_arrive_in() -> None:
-    """An idea stamped later but submitted earlier (another process's) takes its place in
-    the kept texts, and the duplicate hint's ties still go to the earlier idea."""
+    """An idea stamped later but submitted earlier (another transaction's) takes its place
+    in the kept texts, which are added to rather than made again, and the duplicate hint's
+    ties still go to the earlier idea."""
     texts = idea_texts.ChallengeTexts(0)
     public = frozenset({"published"})
     at = [NOW + timedelta(minutes=n) for n in range(4)]
     texts.merge(1, [(1, at[0], 1, "published", "mint chip"), (3, at[2], 3, "published", "oat")])
-    assert list(texts.texts(public)) == [(1, "mint chip"), (3, "oat")]
+    kept = texts.texts(public)
+    assert list(kept) == [(1, "mint chip"), (3, "oat")]
     texts.merge(2, [(4, at[3], 4, "published", "mint chip")])  # the newest: added at the end
     texts.merge(3, [(2, at[1], 2, "published", "chip mint")])  # earlier: in its place
-    kept = texts.texts(public)
+    assert texts.texts(public) is kept
     assert list(kept) == [(1, "mint chip"), (2, "chip mint"), (3, "oat"), (4, "mint chip")]
     assert similar_items("mint chip", kept, 0.5, 3) == [1, 2, 4]
     texts.merge(4, [(3, at[2], 3, "declined", "oat")])  # moved out of the statuses

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.settings import SimilaritySettings
 from bot.text import (
+    Candidates,
     TextError,
     clean_user_text,
     display_inline,
@@ -456,6 +457,19 @@ def test_similar_items_best_first_and_threshold() -> None:
     assert 3 in result
     assert 1 not in result
     assert 4 not in result
+
+
+def test_ties_go_to_the_lower_rank_whatever_order_the_candidates_were_added_in() -> None:
+    """Candidates given ranks (an idea's place in submission order) and added in another
+    order give the hints that the same candidates added in rank order do."""
+    ranked = Candidates[int]()
+    for rank in (5, 0, 3, 1, 4, 2):
+        ranked.append(*CANDIDATES[rank], rank=rank)
+    assert list(ranked) == CANDIDATES
+    for limit in (1, 2, 3, 10):
+        expected = similar_items("Salted caramel ice cream", CANDIDATES, 0.6, limit)
+        assert similar_items("Salted caramel ice cream", ranked, 0.6, limit) == expected
+    assert similar_items("Salted caramel ice cream", ranked, 0.6, 1) == [2]
 
 
 def test_similar_items_limit() -> None:
