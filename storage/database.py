@@ -177,7 +177,7 @@ class SqlDatabase:
     ) -> None:
         self.engine = engine
         self.backend = engine.dialect.name
-        #: PostgreSQL's connections, kept for its transactions (`_driven`)
+        #: PostgreSQL's connections, kept for its transactions (`_driven`; none on SQLite)
         self._connections = KeptConnections(
             engine,
             pool_size,
