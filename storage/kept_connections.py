@@ -123,7 +123,10 @@ class KeptConnections:
             await self._room.acquire()  # at once, without yielding
             return
         try:
-            await asyncio.wait_for(self._room.acquire(), self.wait_s)
+            # Not `wait_for`: on Python 3.11 it can lose an acquire that completes as it
+            # is cancelled; a timeout cancels the acquire itself, which passes it on.
+            async with asyncio.timeout(self.wait_s):
+                await self._room.acquire()
         except TimeoutError:
             raise StorageUnavailable(
                 f"every PostgreSQL connection stayed in use for {self.wait_s:g} s"

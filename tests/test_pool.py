@@ -210,6 +210,11 @@ async def test_a_transaction_that_finds_every_connection_in_use_waits_then_fails
         with pytest.raises(StorageUnavailable, match="stayed in use"):
             await connections.take()
         assert connections.figures()["overflow"] == 1
+        given_up = asyncio.create_task(connections.take())
+        await asyncio.sleep(0)
+        given_up.cancel()  # a waiter cancelled takes nothing with it
+        with pytest.raises(asyncio.CancelledError):
+            await given_up
         connections.wait_s = 30
         waiting = asyncio.create_task(connections.take())
         await asyncio.sleep(0)  # it waits for a connection
@@ -224,6 +229,10 @@ async def test_a_transaction_that_finds_every_connection_in_use_waits_then_fails
             "checked_out": 0,
             "overflow": 0,
         }
+        connections.wait_s = 0.05
+        both = [await connections.take(), await connections.take()]  # room for two again
+        for taken in both:
+            await connections.give_back(*taken)
     finally:
         await connections.close()
         await engine.dispose()
