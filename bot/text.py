@@ -486,17 +486,16 @@ def similar_items(
     """Keys of the ``candidates`` whose :func:`similarity` to ``text`` is >= ``threshold``.
 
     Best matches first (ties to the lower rank: see :class:`Candidates`), at most ``limit``
-    keys.  The query is
-    prepared once; only candidates that could reach the threshold are looked at (those
-    sharing a word with it, from the :class:`Candidates`' word lists), and the exact Jaccard
-    part of each one's score is counted first (from the word lists, with no two sets
-    compared). Candidates with the same Jaccard part are scored together, from the highest
-    part down: rapidfuzz computes their character ratios in one call, given the least that
-    could still matter as ``score_cutoff``. The best matches so far raise that least, and
-    once even a perfect ratio could not be enough, no lower part can be: so thousands of
-    candidates cost little more than the few that share a word.  Scores are exactly those of
-    :func:`similarity` (texts with the same words score 1.0 as a Jaccard index of 1 and a
-    ratio of 1).
+    keys. The query is prepared once; only candidates that could reach the threshold are
+    looked at (those sharing a word with it, from the :class:`Candidates`' word lists), and
+    the exact Jaccard part of each one's score is counted first (from the word lists, with
+    no two sets compared). Candidates with the same Jaccard part are scored together, from
+    the highest part down: rapidfuzz computes their character ratios in one call, given the
+    least that could still matter as ``score_cutoff``. The best matches so far raise that
+    least, and once even a perfect ratio could not be enough, no lower part can be: so
+    thousands of candidates cost little more than the few that share a word. Scores are
+    exactly those of :func:`similarity` (texts with the same words score 1.0 as a Jaccard
+    index of 1 and a ratio of 1).
     """
     if limit <= 0:
         return []
